@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ionpu: user interface of the IONPU-1 neuromorphic accelerator driver.
+ *
+ * Rules every command follows, so that the interface can grow:
+ *
+ * - Structs are fixed width, 64-bit aligned and carry no pointers; user
+ *   addresses travel as __u64.
+ * - The size in the ioctl number is the caller's struct size.  The driver
+ *   accepts any size from the command's first version up: fields a caller
+ *   does not know are treated as zero on input and not written on output;
+ *   bytes the driver does not know must be zero (else -E2BIG).
+ * - A size below the first version's, a nonzero @flags bit that the command
+ *   does not define or a nonzero reserved field gets -EINVAL.
+ * - Unknown command numbers and a wrong direction get -ENOTTY.
+ */
+#ifndef _UAPI_LINUX_IONPU_H
+#define _UAPI_LINUX_IONPU_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Version of this interface; bumped when a command or field is added. */
+#define IONPU_API_VERSION	1
+
+#define IONPU_SERIAL_LEN	16
+
+/**
+ * struct ionpu_info - identity and geometry of one card
+ * @flags: in: must be zero.
+ * @api_version: out: %IONPU_API_VERSION of the running driver.
+ * @hw_version: out: the card's version, major in bits 31:16, minor in 15:0.
+ * @caps: out: the card's capability bits (docs/hardware.md, CAPS register).
+ * @tiles: out: number of crossbar tiles.
+ * @tile_rows: out: crossbar rows (synaptic inputs) per tile.
+ * @tile_neurons: out: neurons (crossbar columns) per tile.
+ * @reserved: in: must be zero.
+ * @seed: out: the seed the card draws its device variation from.
+ * @serial: out: serial number, ASCII, NUL padded (not terminated when all
+ *          %IONPU_SERIAL_LEN bytes are used).
+ */
+struct ionpu_info {
+	__u32 flags;
+	__u32 api_version;
+	__u32 hw_version;
+	__u32 caps;
+	__u32 tiles;
+	__u32 tile_rows;
+	__u32 tile_neurons;
+	__u32 reserved;
+	__u64 seed;
+	char serial[IONPU_SERIAL_LEN];
+};
+
+#define IONPU_IOCTL_BASE	0xBD
+
+/**
+ * define IONPU_IOC_INFO - read the card's identity
+ *
+ * Takes a &struct ionpu_info.  Returns 0, or -EINVAL, -E2BIG, -EFAULT as the
+ * rules above say, or -ENODEV once the card is gone.
+ */
+#define IONPU_IOC_INFO		_IOWR(IONPU_IOCTL_BASE, 0x00, struct ionpu_info)
+
+#endif /* _UAPI_LINUX_IONPU_H */
