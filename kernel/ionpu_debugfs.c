@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: debugfs, /sys/kernel/debug/ionpu/ionpu<N>/:
+ *   regs       the card's registers
+ *   irq_test   write a vector number: rings the test doorbell and succeeds
+ *              only once that vector's handler has seen the interrupt
+ *   irq_counts test interrupts handled, per vector
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "ionpu_drv.h"
+
+static struct dentry *ionpu_debugfs_root;
+
+#define IONPU_REG(_name) { .name = #_name, .offset = IONPU_REG_##_name }
+
+static const struct debugfs_reg32 ionpu_debugfs_regs[] = {
+	IONPU_REG(ID),
+	IONPU_REG(VERSION),
+	IONPU_REG(CAPS),
+	IONPU_REG(TILES),
+	IONPU_REG(TILE_ROWS),
+	IONPU_REG(TILE_NEURONS),
+	IONPU_REG(SEED_LO),
+	IONPU_REG(SEED_HI),
+	IONPU_REG(CONTROL),
+	IONPU_REG(STATUS),
+	IONPU_REG(SCRATCH),
+	IONPU_REG(INTR_CAUSE),
+	IONPU_REG(INTR_ENABLE),
+};
+
+static ssize_t irq_test_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct ionpu_device *idev = file->private_data;
+	unsigned int vec;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 0, &vec);
+	if (ret)
+		return ret;
+
+	down_read(&idev->lock);
+	ret = idev->gone ? -ENODEV : ionpu_irq_test(idev, vec);
+	up_read(&idev->lock);
+	return ret ? ret : count;
+}
+
+static const struct file_operations irq_test_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = irq_test_write,
+	.llseek = noop_llseek,
+};
+
+static int irq_counts_show(struct seq_file *s, void *unused)
+{
+	struct ionpu_device *idev = s->private;
+	unsigned int i;
+
+	for (i = 0; i < IONPU_NUM_VECTORS; i++)
+		seq_printf(s, "vector %u: %d test\n", i,
+			   atomic_read(&idev->vec[i].test_irqs));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(irq_counts);
+
+void ionpu_debugfs_add(struct ionpu_device *idev)
+{
+	struct debugfs_regset32 *regset;
+	struct dentry *dir;
+
+	dir = debugfs_create_dir(dev_name(&idev->dev), ionpu_debugfs_root);
+	idev->debugfs = dir;
+
+	regset = devm_kzalloc(&idev->pdev->dev, sizeof(*regset), GFP_KERNEL);
+	if (regset) {
+		regset->regs = ionpu_debugfs_regs;
+		regset->nregs = ARRAY_SIZE(ionpu_debugfs_regs);
+		regset->base = idev->regs;
+		debugfs_create_regset32("regs", 0400, dir, regset);
+	}
+	debugfs_create_file("irq_test", 0200, dir, idev, &irq_test_fops);
+	debugfs_create_file("irq_counts", 0400, dir, idev, &irq_counts_fops);
+}
+
+/* Returns once no handler of this card's files is running. */
+void ionpu_debugfs_del(struct ionpu_device *idev)
+{
+	debugfs_remove_recursive(idev->debugfs);
+	idev->debugfs = NULL;
+}
+
+void ionpu_debugfs_init(void)
+{
+	ionpu_debugfs_root = debugfs_create_dir(IONPU_NAME, NULL);
+}
+
+void ionpu_debugfs_exit(void)
+{
+	debugfs_remove_recursive(ionpu_debugfs_root);
+}

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: the ioctl table and the handlers it dispatches to.
+ *
+ * The dispatcher owns the rules of include/uapi/linux/ionpu.h, so handlers
+ * only see a kernel copy of the argument that is already size-checked,
+ * zero-extended and free of unknown trailing bytes.
+ */
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+
+#include "ionpu_drv.h"
+
+/* Largest argument struct of any command; the dispatcher's stack buffer. */
+#define IONPU_IOCTL_MAX_ARG	128
+
+typedef int ionpu_ioctl_fn(struct ionpu_device *idev, void *arg);
+
+/**
+ * struct ionpu_ioctl_desc - one command of the table
+ * @cmd: the command as this driver's UAPI header defines it
+ * @min_size: the size of the command's first version
+ * @fn: the handler
+ */
+struct ionpu_ioctl_desc {
+	unsigned int cmd;
+	unsigned int min_size;
+	ionpu_ioctl_fn *fn;
+};
+
+static int ionpu_ioctl_info(struct ionpu_device *idev, void *arg)
+{
+	struct ionpu_info *info = arg;
+
+	if (info->flags || info->reserved)
+		return -EINVAL;
+
+	info->api_version = IONPU_API_VERSION;
+	info->hw_version = idev->hw_version;
+	info->caps = idev->caps;
+	info->tiles = idev->tiles;
+	info->tile_rows = idev->tile_rows;
+	info->tile_neurons = idev->tile_neurons;
+	info->seed = idev->seed;
+	memcpy(info->serial, idev->serial, sizeof(info->serial));
+	return 0;
+}
+
+/* Indexed by command number; a hole is an unknown command. */
+static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
+	[_IOC_NR(IONPU_IOC_INFO)] = {
+		.cmd = IONPU_IOC_INFO,
+		.min_size = offsetofend(struct ionpu_info, serial),
+		.fn = ionpu_ioctl_info,
+	},
+};
+
+long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ionpu_device *idev = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct ionpu_ioctl_desc *desc;
+	unsigned int nr = _IOC_NR(cmd);
+	unsigned int usize = _IOC_SIZE(cmd);
+	unsigned int ksize;
+	u8 karg[IONPU_IOCTL_MAX_ARG] __aligned(8) = { };
+	long ret;
+
+	if (_IOC_TYPE(cmd) != IONPU_IOCTL_BASE || nr >= ARRAY_SIZE(ionpu_ioctls))
+		return -ENOTTY;
+	desc = &ionpu_ioctls[nr];
+	if (!desc->fn || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return -ENOTTY;
+
+	ksize = _IOC_SIZE(desc->cmd);
+	if (WARN_ON_ONCE(ksize > sizeof(karg)))
+		return -ENOTTY;
+	if (usize < desc->min_size)
+		return -EINVAL;
+
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(karg, ksize, uarg, usize);
+		if (ret)
+			return ret;
+	}
+
+	down_read(&idev->lock);
+	ret = idev->gone ? -ENODEV : desc->fn(idev, karg);
+	up_read(&idev->lock);
+	if (ret)
+		return ret;
+
+	if ((_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, karg, min(usize, ksize)))
+		return -EFAULT;
+	return 0;
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: PCI driver for the IONPU-1 neuromorphic accelerator.
+ *
+ * Probe, remove, function reset and the module's entry points.  The card's
+ * registers are specified in docs/hardware.md.
+ */
+#include <linux/debugfs.h>
+#include <linux/iopoll.h>
+#include <linux/module.h>
+
+#include "ionpu_drv.h"
+
+#define IONPU_READY_TIMEOUT_US	100000
+
+static int ionpu_hw_reset(struct ionpu_device *idev)
+{
+	u32 status;
+	int ret;
+
+	ionpu_wr(idev, IONPU_REG_CONTROL, IONPU_CONTROL_RESET);
+	ret = readl_poll_timeout(idev->regs + IONPU_REG_STATUS, status,
+				 status & IONPU_STATUS_READY, 10,
+				 IONPU_READY_TIMEOUT_US);
+	if (ret)
+		dev_err(&idev->pdev->dev, "card not ready after reset (status %#x)\n",
+			status);
+	return ret;
+}
+
+static int ionpu_hw_identify(struct ionpu_device *idev)
+{
+	struct device *dev = &idev->pdev->dev;
+	u32 id = ionpu_rd(idev, IONPU_REG_ID);
+	unsigned int i;
+
+	if (id != IONPU_ID_MAGIC) {
+		dev_err(dev, "bad ID register %#x\n", id);
+		return -ENODEV;
+	}
+
+	idev->hw_version = ionpu_rd(idev, IONPU_REG_VERSION);
+	if (IONPU_VERSION_MAJOR(idev->hw_version) !=
+	    IONPU_VERSION_MAJOR(IONPU_HW_VERSION)) {
+		dev_err(dev, "unsupported card version %u.%u\n",
+			IONPU_VERSION_MAJOR(idev->hw_version),
+			IONPU_VERSION_MINOR(idev->hw_version));
+		return -ENODEV;
+	}
+
+	idev->caps = ionpu_rd(idev, IONPU_REG_CAPS);
+	idev->tiles = ionpu_rd(idev, IONPU_REG_TILES);
+	idev->tile_rows = ionpu_rd(idev, IONPU_REG_TILE_ROWS);
+	idev->tile_neurons = ionpu_rd(idev, IONPU_REG_TILE_NEURONS);
+	if (!idev->tiles || idev->tiles > IONPU_MAX_TILES ||
+	    !idev->tile_rows || !idev->tile_neurons) {
+		dev_err(dev, "bad geometry: %u tiles of %u x %u\n", idev->tiles,
+			idev->tile_rows, idev->tile_neurons);
+		return -ENODEV;
+	}
+
+	idev->seed = (u64)ionpu_rd(idev, IONPU_REG_SEED_HI) << 32 |
+		     ionpu_rd(idev, IONPU_REG_SEED_LO);
+
+	for (i = 0; i < IONPU_SERIAL_DWORDS; i++) {
+		__le32 word = cpu_to_le32(ionpu_rd(idev, IONPU_REG_SERIAL(i)));
+
+		memcpy(&idev->serial[4 * i], &word, sizeof(word));
+	}
+	idev->serial[IONPU_SERIAL_LEN] = '\0';
+	return 0;
+}
+
+static void ionpu_put(void *data)
+{
+	struct ionpu_device *idev = data;
+
+	put_device(&idev->dev);
+}
+
+static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ionpu_device *idev;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	ret = pcim_iomap_regions(pdev, BIT(IONPU_BAR_REGS), IONPU_NAME);
+	if (ret)
+		return ret;
+
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	idev = ionpu_cdev_alloc(&pdev->dev);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	/* Dropped after every other managed resource, the IRQs included. */
+	ret = devm_add_action_or_reset(&pdev->dev, ionpu_put, idev);
+	if (ret)
+		return ret;
+
+	idev->pdev = pdev;
+	idev->regs = pcim_iomap_table(pdev)[IONPU_BAR_REGS];
+	pci_set_drvdata(pdev, idev);
+
+	ret = ionpu_hw_identify(idev);
+	if (ret)
+		return ret;
+	ret = ionpu_hw_reset(idev);
+	if (ret)
+		return ret;
+
+	ret = ionpu_irq_init(idev);
+	if (ret)
+		return ret;
+	ionpu_irq_enable(idev);
+
+	ret = ionpu_cdev_add(idev);
+	if (ret) {
+		ionpu_irq_fini(idev);
+		return ret;
+	}
+	ionpu_debugfs_add(idev);
+
+	dev_info(&pdev->dev, "%s: IONPU-1 v%u.%u, %u tiles, serial %s\n",
+		 dev_name(&idev->dev), IONPU_VERSION_MAJOR(idev->hw_version),
+		 IONPU_VERSION_MINOR(idev->hw_version), idev->tiles,
+		 idev->serial);
+	return 0;
+}
+
+static void ionpu_remove(struct pci_dev *pdev)
+{
+	struct ionpu_device *idev = pci_get_drvdata(pdev);
+
+	ionpu_debugfs_del(idev);
+	ionpu_cdev_del(idev);
+	ionpu_irq_fini(idev);
+}
+
+/*
+ * A function reset (sysfs "reset", or a reset of the bus) clears the card's
+ * registers; the PCI core saves and restores config space and MSI-X around
+ * it.  Users of the registers are held off for the duration.
+ */
+static void ionpu_reset_prepare(struct pci_dev *pdev)
+{
+	struct ionpu_device *idev = pci_get_drvdata(pdev);
+
+	down_write(&idev->lock);
+	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
+}
+
+static void ionpu_reset_done(struct pci_dev *pdev)
+{
+	struct ionpu_device *idev = pci_get_drvdata(pdev);
+
+	if (!ionpu_hw_reset(idev))
+		ionpu_irq_enable(idev);
+	up_write(&idev->lock);
+}
+
+static const struct pci_error_handlers ionpu_err_handlers = {
+	.reset_prepare = ionpu_reset_prepare,
+	.reset_done = ionpu_reset_done,
+};
+
+static const struct pci_device_id ionpu_pci_ids[] = {
+	{ PCI_DEVICE(IONPU_PCI_VENDOR_ID, IONPU_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ionpu_pci_ids);
+
+static struct pci_driver ionpu_pci_driver = {
+	.name = IONPU_NAME,
+	.id_table = ionpu_pci_ids,
+	.probe = ionpu_probe,
+	.remove = ionpu_remove,
+	.err_handler = &ionpu_err_handlers,
+};
+
+static int __init ionpu_init(void)
+{
+	int ret;
+
+	ret = ionpu_cdev_init();
+	if (ret)
+		return ret;
+	ionpu_debugfs_init();
+
+	ret = pci_register_driver(&ionpu_pci_driver);
+	if (ret) {
+		ionpu_debugfs_exit();
+		ionpu_cdev_exit();
+	}
+	return ret;
+}
+module_init(ionpu_init);
+
+static void __exit ionpu_exit(void)
+{
+	pci_unregister_driver(&ionpu_pci_driver);
+	ionpu_debugfs_exit();
+	ionpu_cdev_exit();
+}
+module_exit(ionpu_exit);
+
+MODULE_DESCRIPTION("IONPU-1 neuromorphic accelerator");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: sysfs attributes of /sys/class/ionpu/ionpu<N>/, documented in
+ * docs/ABI/sysfs-class-ionpu.  They show identity read at probe, so they
+ * never touch the card.
+ */
+#include <linux/sysfs.h>
+
+#include "ionpu_drv.h"
+
+static struct ionpu_device *to_ionpu(struct device *dev)
+{
+	return container_of(dev, struct ionpu_device, dev);
+}
+
+static ssize_t serial_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_ionpu(dev)->serial);
+}
+static DEVICE_ATTR_RO(serial);
+
+static ssize_t tiles_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ionpu(dev)->tiles);
+}
+static DEVICE_ATTR_RO(tiles);
+
+static ssize_t tile_rows_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ionpu(dev)->tile_rows);
+}
+static DEVICE_ATTR_RO(tile_rows);
+
+static ssize_t tile_neurons_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ionpu(dev)->tile_neurons);
+}
+static DEVICE_ATTR_RO(tile_neurons);
+
+static ssize_t hw_version_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	u32 v = to_ionpu(dev)->hw_version;
+
+	return sysfs_emit(buf, "%u.%u\n", IONPU_VERSION_MAJOR(v),
+			  IONPU_VERSION_MINOR(v));
+}
+static DEVICE_ATTR_RO(hw_version);
+
+static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_ionpu(dev)->seed);
+}
+static DEVICE_ATTR_RO(seed);
+
+static struct attribute *ionpu_attrs[] = {
+	&dev_attr_serial.attr,
+	&dev_attr_tiles.attr,
+	&dev_attr_tile_rows.attr,
+	&dev_attr_tile_neurons.attr,
+	&dev_attr_hw_version.attr,
+	&dev_attr_seed.attr,
+	NULL
+};
+
+static const struct attribute_group ionpu_group = {
+	.attrs = ionpu_attrs,
+};
+
+const struct attribute_group *ionpu_groups[] = {
+	&ionpu_group,
+	NULL
+};
