@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Card discovery from sysfs.
+ *
+ * Two sources are merged by PCI address: the PCI bus, which shows every card
+ * whether a driver is bound or not, and the ionpu class, which shows the
+ * cards the ionpu driver serves together with their identity attributes.
+ * A class device whose PCI function does not carry our IDs (a driver bound
+ * through new_id) is still listed: the class is the authority on what the
+ * driver serves.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hw/ionpu_regs.h>
+
+#include "ionpu_internal.h"
+
+/* Every attribute we read is one short line; a longer one is not ours. */
+#define ATTR_SIZE	64
+
+struct card_list {
+	struct ionpu_card *cards;
+	size_t count;
+	size_t capacity;
+};
+
+static int make_path(char path[PATH_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int make_path(char path[PATH_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(path, PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (len < 0 || len >= PATH_MAX)
+		return ionpu_error(-ENAMETOOLONG, "sysfs path too long: %s...",
+				   path);
+	return 0;
+}
+
+static bool copy_string(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= size)
+		return false;
+	memcpy(dst, src, len + 1);
+	return true;
+}
+
+/*
+ * Read a one-line file into @buf without its newline.  Quiet: it only
+ * returns the negative errno, so that callers probing files that are not
+ * ours leave no message behind.
+ */
+static int read_line(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do {
+		n = read(fd, buf + len, size - len);
+		if (n > 0)
+			len += (size_t)n;
+	} while ((n > 0 && len < size) || (n < 0 && errno == EINTR));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	if (len == size)
+		return -EOVERFLOW;
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return 0;
+}
+
+bool ionpu_parse_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t value = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		unsigned int digit = (unsigned int)(*s - '0');
+
+		if (digit > 9 || value > (max - digit) / 10)
+			return false;
+		value = value * 10 + digit;
+	}
+	*out = value;
+	return true;
+}
+
+static bool parse_hw_version(const char *s, uint16_t *major, uint16_t *minor)
+{
+	const char *dot = strchr(s, '.');
+	char major_text[ATTR_SIZE];
+	uint64_t maj, min;
+
+	if (!dot || (size_t)(dot - s) >= sizeof(major_text))
+		return false;
+	memcpy(major_text, s, (size_t)(dot - s));
+	major_text[dot - s] = '\0';
+	if (!ionpu_parse_decimal(major_text, UINT16_MAX, &maj) ||
+	    !ionpu_parse_decimal(dot + 1, UINT16_MAX, &min))
+		return false;
+	*major = (uint16_t)maj;
+	*minor = (uint16_t)min;
+	return true;
+}
+
+static bool valid_serial(const char *s)
+{
+	if (strlen(s) > IONPU_SERIAL_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+/* Read an attribute the driver must provide; failures carry a message. */
+static int read_attr(const char *dir, const char *name, char buf[ATTR_SIZE])
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = make_path(path, "%s/%s", dir, name);
+	if (ret)
+		return ret;
+	ret = read_line(path, buf, ATTR_SIZE);
+	if (ret == -EOVERFLOW)
+		return ionpu_error(-EPROTO, "%s: value too long", path);
+	if (ret)
+		return ionpu_error_errno(ret, "%s", path);
+	return 0;
+}
+
+static int malformed(const char *dir, const char *name, const char *value,
+		     const char *expected)
+{
+	return ionpu_error(-EPROTO, "%s/%s: malformed value \"%s\" (expected %s)",
+			   dir, name, value, expected);
+}
+
+static int read_decimal_attr(const char *dir, const char *name, uint64_t max,
+			     uint64_t *out)
+{
+	char value[ATTR_SIZE];
+	int ret;
+
+	ret = read_attr(dir, name, value);
+	if (ret)
+		return ret;
+	if (!ionpu_parse_decimal(value, max, out))
+		return malformed(dir, name, value, "a decimal number");
+	return 0;
+}
+
+static int read_hex_line(const char *path, unsigned long *out)
+{
+	char value[ATTR_SIZE];
+	char *end;
+	int ret;
+
+	ret = read_line(path, value, sizeof(value));
+	if (ret)
+		return ret;
+	errno = 0;
+	*out = strtoul(value, &end, 16);
+	if (errno || end == value || *end)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Name of the driver bound to the PCI function at @pci_dir, "" if none.
+ * Quiet, like read_line(): a missing link only means no driver.
+ */
+static void read_driver_name(const char *pci_dir, char *name, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t len;
+
+	name[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/driver", pci_dir) >= (int)sizeof(path))
+		return;
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0)
+		return;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	copy_string(name, size, base ? base + 1 : target);
+}
+
+static int add_card(struct card_list *list, const char *pci_address,
+		    struct ionpu_card **out)
+{
+	struct ionpu_card *card;
+
+	if (list->count == list->capacity) {
+		size_t capacity = list->capacity ? 2 * list->capacity : 4;
+		struct ionpu_card *cards;
+
+		cards = realloc(list->cards, capacity * sizeof(*cards));
+		if (!cards)
+			return ionpu_error(-ENOMEM, "out of memory listing cards");
+		list->cards = cards;
+		list->capacity = capacity;
+	}
+	card = &list->cards[list->count];
+	memset(card, 0, sizeof(*card));
+	card->index = -1;
+	if (!copy_string(card->pci_address, sizeof(card->pci_address),
+			 pci_address))
+		return ionpu_error(-ENAMETOOLONG, "PCI address too long: %s",
+				   pci_address);
+	list->count++;
+	*out = card;
+	return 0;
+}
+
+static struct ionpu_card *find_card(struct card_list *list,
+				    const char *pci_address)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (!strcmp(list->cards[i].pci_address, pci_address))
+			return &list->cards[i];
+	return NULL;
+}
+
+/*
+ * Open a directory that may legitimately be absent (no PCI bus, no ionpu
+ * driver loaded): *@dir is NULL then and 0 returned.
+ */
+static int open_optional_dir(const char *path, DIR **dir)
+{
+	*dir = opendir(path);
+	if (!*dir && errno != ENOENT)
+		return ionpu_error_errno(-errno, "%s", path);
+	return 0;
+}
+
+/* The next entry that is not hidden, NULL at the end; *@err on failure. */
+static struct dirent *next_entry(DIR *dir, const char *path, int *err)
+{
+	struct dirent *entry;
+
+	*err = 0;
+	do {
+		errno = 0;
+		entry = readdir(dir);
+	} while (entry && entry->d_name[0] == '.');
+	if (!entry && errno)
+		*err = ionpu_error_errno(-errno, "%s", path);
+	return entry;
+}
+
+static bool is_ionpu_function(const char *dev_dir)
+{
+	char path[PATH_MAX];
+	unsigned long vendor, device;
+
+	if (snprintf(path, sizeof(path), "%s/vendor", dev_dir) >= (int)sizeof(path) ||
+	    read_hex_line(path, &vendor))
+		return false;
+	if (snprintf(path, sizeof(path), "%s/device", dev_dir) >= (int)sizeof(path) ||
+	    read_hex_line(path, &device))
+		return false;
+	return vendor == IONPU_PCI_VENDOR_ID && device == IONPU_PCI_DEVICE_ID;
+}
+
+static int scan_pci(const char *root, struct card_list *list)
+{
+	char path[PATH_MAX], dev_dir[PATH_MAX];
+	struct dirent *entry;
+	DIR *dir;
+	int ret;
+
+	ret = make_path(path, "%s/bus/pci/devices", root);
+	if (ret)
+		return ret;
+	ret = open_optional_dir(path, &dir);
+	if (ret || !dir)
+		return ret;
+	while ((entry = next_entry(dir, path, &ret))) {
+		struct ionpu_card *card;
+
+		ret = make_path(dev_dir, "%s/%s", path, entry->d_name);
+		if (ret)
+			break;
+		/* Functions of other vendors, readable or not, are not ours. */
+		if (!is_ionpu_function(dev_dir))
+			continue;
+		ret = add_card(list, entry->d_name, &card);
+		if (ret)
+			break;
+		read_driver_name(dev_dir, card->driver, sizeof(card->driver));
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* "ionpu<N>" with a plain decimal N gives N; anything else gives -1. */
+static int class_index(const char *name)
+{
+	size_t prefix = strlen(IONPU_NAME);
+	uint64_t index;
+
+	if (strncmp(name, IONPU_NAME, prefix) ||
+	    !ionpu_parse_decimal(name + prefix, INT_MAX, &index))
+		return -1;
+	return (int)index;
+}
+
+static int read_identity(const char *class_dir, struct ionpu_card *card)
+{
+	char value[ATTR_SIZE];
+	uint64_t number;
+	int ret;
+
+	ret = read_attr(class_dir, "serial", value);
+	if (ret)
+		return ret;
+	if (!valid_serial(value))
+		return malformed(class_dir, "serial", value,
+				 "up to 16 printable ASCII characters");
+	strcpy(card->serial, value);
+
+	ret = read_decimal_attr(class_dir, "tiles", UINT32_MAX, &number);
+	if (ret)
+		return ret;
+	card->tiles = (uint32_t)number;
+
+	ret = read_attr(class_dir, "hw_version", value);
+	if (ret)
+		return ret;
+	if (!parse_hw_version(value, &card->hw_version_major,
+			      &card->hw_version_minor))
+		return malformed(class_dir, "hw_version", value, "MAJOR.MINOR");
+
+	return read_decimal_attr(class_dir, "seed", UINT64_MAX, &card->seed);
+}
+
+/*
+ * PCI address of the function behind @class_dir, from its "device" link.
+ * Returns 1 when the class device vanished while we looked (unbound).
+ */
+static int class_pci_address(const char *class_dir, char *address, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t len;
+	int ret;
+
+	ret = make_path(path, "%s/device", class_dir);
+	if (ret)
+		return ret;
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0) {
+		ret = -errno;
+		if (ret == -ENOENT && access(class_dir, F_OK) && errno == ENOENT)
+			return 1;
+		return ionpu_error_errno(ret, "%s", path);
+	}
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (!copy_string(address, size, base))
+		return ionpu_error(-EPROTO, "%s: not a PCI device: %s", path,
+				   target);
+	return 0;
+}
+
+static int add_class_device(const char *class_dir, int index,
+			    struct card_list *list)
+{
+	char address[IONPU_PCI_ADDR_SIZE], pci_dir[PATH_MAX];
+	struct ionpu_card *card;
+	int ret;
+
+	ret = class_pci_address(class_dir, address, sizeof(address));
+	if (ret)
+		return ret < 0 ? ret : 0;
+	card = find_card(list, address);
+	if (card && card->driver_bound)
+		return ionpu_error(-EPROTO, "%s and %s both claim PCI device %s",
+				   card->node, class_dir, address);
+	if (!card) {
+		ret = add_card(list, address, &card);
+		if (ret)
+			return ret;
+		ret = make_path(pci_dir, "%s/device", class_dir);
+		if (ret)
+			return ret;
+		read_driver_name(pci_dir, card->driver, sizeof(card->driver));
+	}
+	card->index = index;
+	card->driver_bound = true;
+	snprintf(card->node, sizeof(card->node), "%s/%s%d", IONPU_DEV_ROOT,
+		 IONPU_NAME, index);
+	return read_identity(class_dir, card);
+}
+
+static int scan_class(const char *root, struct card_list *list)
+{
+	char path[PATH_MAX], class_dir[PATH_MAX];
+	struct dirent *entry;
+	DIR *dir;
+	int ret;
+
+	ret = make_path(path, "%s/class/%s", root, IONPU_NAME);
+	if (ret)
+		return ret;
+	ret = open_optional_dir(path, &dir);
+	if (ret || !dir)
+		return ret;
+	while ((entry = next_entry(dir, path, &ret))) {
+		int index = class_index(entry->d_name);
+
+		if (index < 0)
+			continue;
+		ret = make_path(class_dir, "%s/%s", path, entry->d_name);
+		if (!ret)
+			ret = add_class_device(class_dir, index, list);
+		if (ret)
+			break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int compare_cards(const void *a, const void *b)
+{
+	const struct ionpu_card *x = a, *y = b;
+
+	return strcmp(x->pci_address, y->pci_address);
+}
+
+IONPU_API int ionpu_list(const char *sysfs_root, struct ionpu_card **cards,
+			 size_t *count)
+{
+	struct card_list list = { 0 };
+	const char *root = sysfs_root ? sysfs_root : IONPU_SYSFS_ROOT;
+	struct stat st;
+	int ret;
+
+	if (!cards || !count)
+		return ionpu_error(-EINVAL, "ionpu_list: NULL output argument");
+	if (stat(root, &st))
+		return ionpu_error_errno(-errno, "sysfs root %s", root);
+	if (!S_ISDIR(st.st_mode))
+		return ionpu_error(-ENOTDIR, "sysfs root %s: not a directory",
+				   root);
+
+	ret = scan_pci(root, &list);
+	if (!ret)
+		ret = scan_class(root, &list);
+	if (ret) {
+		free(list.cards);
+		return ret;
+	}
+	if (list.count)
+		qsort(list.cards, list.count, sizeof(*list.cards), compare_cards);
+	*cards = list.cards;
+	*count = list.count;
+	return 0;
+}
+
+IONPU_API void ionpu_list_free(struct ionpu_card *cards)
+{
+	free(cards);
+}
