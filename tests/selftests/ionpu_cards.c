@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ionpu_cards.h"
+
+#define CLASS_DIR "/sys/class/ionpu"
+
+int ionpu_test_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+int ionpu_test_write_file(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
+	for (;;) {
+		if ((access(path, F_OK) == 0) == present)
+			return true;
+		if (timeout_ms <= 0)
+			return false;
+		nanosleep(&tick, NULL);
+		timeout_ms -= 10;
+	}
+}
+
+static int read_card(const char *name, struct ionpu_test_card *c)
+{
+	char path[PATH_MAX], buf[64], link[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->node, sizeof(c->node), "/dev/%s", name);
+
+	snprintf(path, sizeof(path), CLASS_DIR "/%s/device", name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	snprintf(c->pci, sizeof(c->pci), "%s", basename(link));
+
+	snprintf(path, sizeof(path), CLASS_DIR "/%s/serial", name);
+	ret = ionpu_test_read_file(path, c->serial, sizeof(c->serial));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), CLASS_DIR "/%s/tiles", name);
+	ret = ionpu_test_read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	c->tiles = strtoul(buf, NULL, 10);
+	snprintf(path, sizeof(path), CLASS_DIR "/%s/seed", name);
+	ret = ionpu_test_read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	c->seed = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int cmp_card(const void *a, const void *b)
+{
+	const struct ionpu_test_card *x = a, *y = b;
+	size_t lx = strlen(x->name), ly = strlen(y->name);
+
+	/* ionpu2 before ionpu10 */
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+int ionpu_test_cards(struct ionpu_test_card *cards, int max)
+{
+	struct dirent *de;
+	int n = 0, ret = 0;
+	DIR *d;
+
+	d = opendir(CLASS_DIR);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "ionpu", 5))
+			continue;
+		if (n == max) {
+			ret = -E2BIG;
+			break;
+		}
+		ret = read_card(de->d_name, &cards[n]);
+		if (ret)
+			break;
+		n++;
+	}
+	closedir(d);
+	if (ret)
+		return ret;
+	qsort(cards, n, sizeof(*cards), cmp_card);
+	return n;
+}
+
+int ionpu_test_expected(struct ionpu_test_expect *exp, int max)
+{
+	const char *env = getenv("IONPU_CARDS");
+	char *copy, *tok, *save = NULL;
+	int n = 0, ret = 0;
+
+	if (!env)
+		return -ENOENT;
+	copy = strdup(env);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int used = 0;
+
+		if (n == max) {
+			ret = -E2BIG;
+			break;
+		}
+		if (sscanf(tok, "%16[^:]:%u:%llu%n", exp[n].serial,
+			   &exp[n].tiles, &exp[n].seed, &used) != 3 ||
+		    tok[used] != '\0') {
+			ret = -EINVAL;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	return ret ? ret : n;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers the ionpu selftests share: the cards the VM was booted with and
+ * the cards the driver shows.
+ */
+#ifndef IONPU_CARDS_H
+#define IONPU_CARDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/ionpu.h>
+
+#define IONPU_TEST_MAX_CARDS	16
+
+/* A card as the driver shows it in /sys/class/ionpu. */
+struct ionpu_test_card {
+	char name[32];			/* ionpu<N> */
+	char node[48];			/* /dev/ionpu<N> */
+	char pci[32];			/* PCI address */
+	char serial[IONPU_SERIAL_LEN + 1];
+	unsigned int tiles;
+	unsigned long long seed;
+};
+
+/* A card as the VM's QEMU command line made it (IONPU_CARDS). */
+struct ionpu_test_expect {
+	char serial[IONPU_SERIAL_LEN + 1];
+	unsigned int tiles;
+	unsigned long long seed;
+};
+
+/* Cards in /sys/class/ionpu, sorted by name; returns the count or -errno. */
+int ionpu_test_cards(struct ionpu_test_card *cards, int max);
+
+/*
+ * Parses IONPU_CARDS ("serial:tiles:seed,..."); returns the count, -ENOENT
+ * when the variable is not set, -EINVAL when it is malformed.
+ */
+int ionpu_test_expected(struct ionpu_test_expect *exp, int max);
+
+/* Reads a sysfs file into buf without its trailing newline. */
+int ionpu_test_read_file(const char *path, char *buf, size_t len);
+/* Writes a string to a sysfs or debugfs file; returns 0 or -errno. */
+int ionpu_test_write_file(const char *path, const char *val);
+/* Waits up to timeout_ms for path to exist (present) or not. */
+bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms);
+
+#endif /* IONPU_CARDS_H */
