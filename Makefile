@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# ionpu top-level build.  `make` builds libionpu and the tools; see README.md
+# for the rest.  Everything goes to $(BUILD); downloads and the QEMU build go
+# to $(IONPU_CACHE), outside the clone, and are reused.
+
+BUILD ?= build
+IONPU_CACHE ?= /var/cache/ionpu
+export IONPU_CACHE
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+CPPFLAGS_IONPU := -Iinclude -Iinclude/uapi
+
+# --- libionpu --------------------------------------------------------------
+LIB_SONAME := libionpu.so.0
+LIB_VERSION := 0.1.0
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+LIB_A := $(BUILD)/lib/libionpu.a
+LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
+LIB_CFLAGS := -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib
+
+# --- tools -----------------------------------------------------------------
+TOOLS := ionpu-smi
+TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%)
+STATIC_TOOL_BINS := $(TOOLS:%=$(BUILD)/tools-static/%)
+
+all: $(LIB_A) $(LIB_SO) $(TOOL_BINS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h include/ionpu/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(BUILD)/pic/lib/%.o: lib/%.c $(wildcard lib/*.h include/ionpu/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_PIC_OBJS) lib/libionpu.map
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=lib/libionpu.map \
+		-Wl,-z,defs -o $@ $(LIB_PIC_OBJS)
+	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(BUILD)/lib/libionpu.so
+
+$(BUILD)/tools/%: tools/%.c $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $< \
+		-L$(BUILD)/lib -lionpu -Wl,-rpath,'$$ORIGIN/../lib'
+
+tools-static: $(STATIC_TOOL_BINS)
+
+# Static builds run in the test VM's busybox initramfs, which has no libc.
+$(BUILD)/tools-static/%: tools/%.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A)
+
+# --- kernel module ---------------------------------------------------------
+# Built in $(BUILD)/module/<release>/ from a tree of symlinks, so builds for
+# several kernels coexist and the source tree stays free of kbuild output.
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KREL ?= $(notdir $(patsubst %/,%,$(dir $(abspath $(KDIR)))))
+MODDIR = $(BUILD)/module/$(KREL)
+KSERIES := 6.1 6.12
+
+module:
+	@mkdir -p $(MODDIR)
+	cp -rsf $(CURDIR)/Kbuild $(CURDIR)/kernel $(CURDIR)/include $(MODDIR)/
+	$(MAKE) -C $(KDIR) M=$(abspath $(MODDIR)) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+modules-all:
+	@set -e; for s in $(KSERIES); do \
+		krel=$$(scripts/kernel-release $$s); \
+		$(MAKE) --no-print-directory module KDIR=/lib/modules/$$krel/build W=1; \
+	done
+
+sparse:
+	@set -e; for s in $(KSERIES); do \
+		krel=$$(scripts/kernel-release $$s); \
+		$(MAKE) --no-print-directory module KDIR=/lib/modules/$$krel/build W=1 C=2; \
+	done
+
+KERNEL_STYLE_FILES := $(wildcard kernel/*.c kernel/*.h) include/uapi/linux/ionpu.h include/hw/ionpu_regs.h
+
+checkpatch:
+	perl $$(scripts/linux-source)/scripts/checkpatch.pl --strict --no-tree --quiet -f $(KERNEL_STYLE_FILES)
+	perl $$(scripts/linux-source)/scripts/kernel-doc -none -Werror include/uapi/linux/ionpu.h
+
+# --- QEMU with the card ----------------------------------------------------
+qemu:
+	scripts/build-qemu
+
+# --- tests -----------------------------------------------------------------
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) $(SAN) $(CPPFLAGS_IONPU) -Iqemu -Ilib
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+# What each unit test links besides itself.
+UNIT_SRCS_test_core_regs := qemu/ionpu_core.c
+UNIT_SRCS_test_discover := $(LIB_SRCS)
+UNIT_SRCS_test_device := $(LIB_SRCS)
+# test_device stands in for the driver by wrapping ioctl().
+UNIT_LDFLAGS_test_device := -Wl,--wrap=ioctl
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRCS_$$*) $(wildcard include/*/*.h qemu/*.h lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_LDFLAGS_$*) -lcmocka
+
+unit-build: $(UNIT_TESTS)
+
+unit: unit-build
+	@rc=0; for t in $(UNIT_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
+
+SELFTESTS := $(patsubst tests/selftests/%.c,%,$(wildcard tests/selftests/*_test.c))
+SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
+SELFTEST_LIB := tests/selftests/ionpu_cards.c
+
+$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/ionpu_cards.h include/uapi/linux/ionpu.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -static -isystem $$(scripts/linux-source)/kselftest \
+		$(CPPFLAGS_IONPU) -o $@ $< $(SELFTEST_LIB)
+
+selftests: $(SELFTEST_BINS)
+
+deps:
+	scripts/install-deps
+
+check: deps
+	scripts/check
+
+demo: deps
+	scripts/demo
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all tools-static module modules-all sparse checkpatch qemu unit-build unit selftests \
+	deps check demo clean
