@@ -122,10 +122,12 @@ SELFTESTS := $(patsubst tests/selftests/%.c,%,$(wildcard tests/selftests/*_test.
 SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
 SELFTEST_LIB := tests/selftests/ionpu_cards.c
 
-$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/ionpu_cards.h include/uapi/linux/ionpu.h
+# Static: the VM's initramfs has no libc.  Every selftest may use libionpu.
+$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/ionpu_cards.h \
+		include/uapi/linux/ionpu.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -static -isystem $$(scripts/linux-source)/kselftest \
-		$(CPPFLAGS_IONPU) -o $@ $< $(SELFTEST_LIB)
+		$(CPPFLAGS_IONPU) -o $@ $< $(SELFTEST_LIB) $(LIB_A)
 
 selftests: $(SELFTEST_BINS)
 
