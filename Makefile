@@ -21,7 +21,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_A := $(BUILD)/lib/libionpu.a
 LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
-LIB_CFLAGS := -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib
+LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib $(LIB_DEP_CFLAGS)
+# LIB_DEP_CFLAGS and LIB_LDLIBS: the libraries libionpu itself links.
 
 # --- tools -----------------------------------------------------------------
 TOOLS := ionpu-smi
@@ -46,7 +47,7 @@ $(LIB_A): $(LIB_OBJS)
 $(LIB_SO): $(LIB_PIC_OBJS) lib/libionpu.map
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=lib/libionpu.map \
-		-Wl,-z,defs -o $@ $(LIB_PIC_OBJS)
+		-Wl,-z,defs -o $@ $(LIB_PIC_OBJS) $(LIB_LDLIBS)
 	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libionpu.so
 
@@ -60,7 +61,7 @@ tools-static: $(STATIC_TOOL_BINS)
 # Static builds run in the test VM's busybox initramfs, which has no libc.
 $(BUILD)/tools-static/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A) $(LIB_STATIC_LDLIBS)
 
 # --- kernel module ---------------------------------------------------------
 # Built in $(BUILD)/module/<release>/ from a tree of symlinks, so builds for
@@ -106,6 +107,7 @@ CORE_SRCS := $(filter-out qemu/ionpu_pci.c,$(wildcard qemu/*.c))
 # What a unit test links besides itself: test_core_* the model core,
 # test_lib_* the library; UNIT_LDFLAGS_<test> adds link flags of its own.
 UNIT_SRCS = $(if $(filter test_core_%,$(1)),$(CORE_SRCS),$(LIB_SRCS))
+UNIT_LIBS = $(if $(filter test_core_%,$(1)),,$(LIB_DEP_CFLAGS) $(LIB_LDLIBS))
 # test_lib_device stands in for the driver by wrapping ioctl().
 UNIT_LDFLAGS_test_lib_device := -Wl,--wrap=ioctl
 
@@ -121,7 +123,7 @@ UNIT_LDFLAGS_test_lib_device := -Wl,--wrap=ioctl
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(wildcard include/*/*.h qemu/*.h lib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(call UNIT_SRCS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(call UNIT_SRCS,$*) $(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
 
 unit-build: $(UNIT_TESTS)
 
