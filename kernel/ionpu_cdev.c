@@ -25,7 +25,12 @@ static int ionpu_open(struct inode *inode, struct file *file)
 {
 	struct ionpu_device *idev =
 		container_of(inode->i_cdev, struct ionpu_device, cdev);
+	struct ionpu_file *f;
 	int ret = 0;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
 
 	down_read(&idev->lock);
 	if (idev->gone)
@@ -33,17 +38,23 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	else
 		get_device(&idev->dev);
 	up_read(&idev->lock);
-	if (ret)
+	if (ret) {
+		kfree(f);
 		return ret;
+	}
 
-	file->private_data = idev;
+	f->idev = idev;
+	file->private_data = f;
 	return nonseekable_open(inode, file);
 }
 
 static int ionpu_release(struct inode *inode, struct file *file)
 {
-	struct ionpu_device *idev = file->private_data;
+	struct ionpu_file *f = file->private_data;
+	struct ionpu_device *idev = f->idev;
 
+	ionpu_release_all(f);
+	kfree(f);
 	put_device(&idev->dev);
 	return 0;
 }
@@ -90,6 +101,7 @@ struct ionpu_device *ionpu_cdev_alloc(struct device *parent)
 	init_rwsem(&idev->lock);
 	init_waitqueue_head(&idev->irq_wait);
 	mutex_init(&idev->test_lock);
+	mutex_init(&idev->lease_lock);
 
 	device_initialize(&idev->dev);
 	idev->dev.class = &ionpu_class;

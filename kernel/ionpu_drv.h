@@ -54,6 +54,9 @@ struct ionpu_vector {
  * @tile_neurons: TILE_NEURONS register, read at probe
  * @seed: SEED_HI:SEED_LO, read at probe
  * @serial: SERIAL0..3, read at probe, NUL terminated
+ * @lease_lock: protects @leased and @lease_pid
+ * @leased: tiles leased by some open file, bit N = tile N
+ * @lease_pid: for each leased tile, the process that leased it
  * @debugfs: this card's debugfs directory
  */
 struct ionpu_device {
@@ -76,7 +79,21 @@ struct ionpu_device {
 	u64 seed;
 	char serial[IONPU_SERIAL_LEN + 1];
 
+	struct mutex lease_lock;	/* see kernel-doc */
+	u64 leased;
+	pid_t lease_pid[IONPU_MAX_TILES];
+
 	struct dentry *debugfs;
+};
+
+/**
+ * struct ionpu_file - what one open file of a card holds
+ * @idev: the card, referenced for as long as the file is open
+ * @tiles: the tiles this file leased, bit N = tile N
+ */
+struct ionpu_file {
+	struct ionpu_device *idev;
+	u64 tiles;
 };
 
 static inline u32 ionpu_rd(struct ionpu_device *idev, u32 reg)
@@ -95,6 +112,12 @@ void ionpu_cdev_exit(void);
 struct ionpu_device *ionpu_cdev_alloc(struct device *parent);
 int ionpu_cdev_add(struct ionpu_device *idev);
 void ionpu_cdev_del(struct ionpu_device *idev);
+
+/* ionpu_lease.c */
+int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg);
+int ionpu_release_tiles(struct ionpu_file *f, u64 tiles);
+void ionpu_release_all(struct ionpu_file *f);
+ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
 
 /* ionpu_ioctl.c */
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -14,7 +14,7 @@
 /* Largest argument struct of any command; the dispatcher's stack buffer. */
 #define IONPU_IOCTL_MAX_ARG	128
 
-typedef int ionpu_ioctl_fn(struct ionpu_device *idev, void *arg);
+typedef int ionpu_ioctl_fn(struct ionpu_file *f, void *arg);
 
 /**
  * struct ionpu_ioctl_desc - one command of the table
@@ -28,8 +28,9 @@ struct ionpu_ioctl_desc {
 	ionpu_ioctl_fn *fn;
 };
 
-static int ionpu_ioctl_info(struct ionpu_device *idev, void *arg)
+static int ionpu_ioctl_info(struct ionpu_file *f, void *arg)
 {
+	struct ionpu_device *idev = f->idev;
 	struct ionpu_info *info = arg;
 
 	if (info->flags || info->reserved)
@@ -46,6 +47,20 @@ static int ionpu_ioctl_info(struct ionpu_device *idev, void *arg)
 	return 0;
 }
 
+static int ionpu_ioctl_lease(struct ionpu_file *f, void *arg)
+{
+	return ionpu_lease(f, arg);
+}
+
+static int ionpu_ioctl_release(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_release *rel = arg;
+
+	if (rel->flags || rel->reserved)
+		return -EINVAL;
+	return ionpu_release_tiles(f, rel->tiles);
+}
+
 /* Indexed by command number; a hole is an unknown command. */
 static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 	[_IOC_NR(IONPU_IOC_INFO)] = {
@@ -53,11 +68,22 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 		.min_size = offsetofend(struct ionpu_info, serial),
 		.fn = ionpu_ioctl_info,
 	},
+	[_IOC_NR(IONPU_IOC_LEASE)] = {
+		.cmd = IONPU_IOC_LEASE,
+		.min_size = sizeof(struct ionpu_lease),
+		.fn = ionpu_ioctl_lease,
+	},
+	[_IOC_NR(IONPU_IOC_RELEASE)] = {
+		.cmd = IONPU_IOC_RELEASE,
+		.min_size = sizeof(struct ionpu_release),
+		.fn = ionpu_ioctl_release,
+	},
 };
 
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct ionpu_device *idev = file->private_data;
+	struct ionpu_file *f = file->private_data;
+	struct ionpu_device *idev = f->idev;
 	void __user *uarg = (void __user *)arg;
 	const struct ionpu_ioctl_desc *desc;
 	unsigned int nr = _IOC_NR(cmd);
@@ -85,7 +111,7 @@ long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 
 	down_read(&idev->lock);
-	ret = idev->gone ? -ENODEV : desc->fn(idev, karg);
+	ret = idev->gone ? -ENODEV : desc->fn(f, karg);
 	up_read(&idev->lock);
 	if (ret)
 		return ret;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ionpu: sysfs attributes of /sys/class/ionpu/ionpu<N>/, documented in
- * docs/ABI/sysfs-class-ionpu.  They show identity read at probe, so they
- * never touch the card.
+ * docs/ABI/sysfs-class-ionpu.  They show identity read at probe and driver
+ * state, so they never touch the card.
  */
 #include <linux/sysfs.h>
 
@@ -58,6 +58,13 @@ static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(seed);
 
+static ssize_t tile_owners_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return ionpu_lease_show(to_ionpu(dev), buf);
+}
+static DEVICE_ATTR_RO(tile_owners);
+
 static struct attribute *ionpu_attrs[] = {
 	&dev_attr_serial.attr,
 	&dev_attr_tiles.attr,
@@ -65,6 +72,7 @@ static struct attribute *ionpu_attrs[] = {
 	&dev_attr_tile_neurons.attr,
 	&dev_attr_hw_version.attr,
 	&dev_attr_seed.attr,
+	&dev_attr_tile_owners.attr,
 	NULL
 };
 

@@ -52,6 +52,40 @@ struct ionpu_info {
 	char serial[IONPU_SERIAL_LEN];
 };
 
+/* Lease exactly the tiles in &ionpu_lease.tiles rather than any free ones. */
+#define IONPU_LEASE_EXACT	(1U << 0)
+
+/**
+ * struct ionpu_lease - lease tiles to the calling open file
+ * @flags: in: 0 or %IONPU_LEASE_EXACT; other bits must be zero.
+ * @count: in: without %IONPU_LEASE_EXACT, how many free tiles to lease (the
+ *         lowest numbered free ones); with it, must be zero.
+ * @tiles: in: with %IONPU_LEASE_EXACT, the tiles to lease as a bit mask
+ *         (bit N = tile N); must be zero otherwise.  out: the tiles leased
+ *         by this call.
+ *
+ * Tiles belong to the open file that leased them until it releases them or
+ * is closed; no other file can use them.
+ */
+struct ionpu_lease {
+	__u32 flags;
+	__u32 count;
+	__u64 tiles;
+};
+
+/**
+ * struct ionpu_release - give leased tiles back
+ * @flags: in: must be zero.
+ * @reserved: in: must be zero.
+ * @tiles: in: the tiles to release as a bit mask; every one must be leased
+ *         by the calling open file.
+ */
+struct ionpu_release {
+	__u32 flags;
+	__u32 reserved;
+	__u64 tiles;
+};
+
 #define IONPU_IOCTL_BASE	0xBD
 
 /**
@@ -61,5 +95,24 @@ struct ionpu_info {
  * rules above say, or -ENODEV once the card is gone.
  */
 #define IONPU_IOC_INFO		_IOWR(IONPU_IOCTL_BASE, 0x00, struct ionpu_info)
+
+/**
+ * define IONPU_IOC_LEASE - lease tiles to this open file
+ *
+ * Takes a &struct ionpu_lease.  All or nothing: returns 0 with the tiles in
+ * @tiles, or -EBUSY when the tiles asked for (or @count free tiles) are not
+ * all free, -EINVAL for a tile the card does not have or a bad field,
+ * -ENODEV once the card is gone.
+ */
+#define IONPU_IOC_LEASE		_IOWR(IONPU_IOCTL_BASE, 0x01, struct ionpu_lease)
+
+/**
+ * define IONPU_IOC_RELEASE - release tiles this open file leased
+ *
+ * Takes a &struct ionpu_release.  All or nothing: returns 0, or -EPERM when
+ * a tile in @tiles is not leased by this file (none is released then),
+ * -EINVAL for a bad field.
+ */
+#define IONPU_IOC_RELEASE	_IOW(IONPU_IOCTL_BASE, 0x02, struct ionpu_release)
 
 #endif /* _UAPI_LINUX_IONPU_H */

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: tile leases.  A tile belongs to at most one open file; commands
+ * that touch a tile are only accepted from the file that leased it, so one
+ * process cannot read, program or run another's network.  Leases are plain
+ * driver state: they need no card and outlive its removal until the files
+ * are closed.
+ */
+#include <linux/bits.h>
+#include <linux/sched.h>
+
+#include "ionpu_drv.h"
+
+static u64 ionpu_all_tiles(struct ionpu_device *idev)
+{
+	return idev->tiles == 64 ? U64_MAX : BIT_ULL(idev->tiles) - 1;
+}
+
+/* The @count lowest free tiles, or 0 when fewer are free. */
+static u64 ionpu_pick_free(struct ionpu_device *idev, u32 count)
+{
+	u64 free = ionpu_all_tiles(idev) & ~idev->leased;
+	u64 picked = 0;
+
+	while (count--) {
+		if (!free)
+			return 0;
+		picked |= free & -free;
+		free &= free - 1;
+	}
+	return picked;
+}
+
+static void ionpu_set_owner(struct ionpu_device *idev, u64 tiles, pid_t pid)
+{
+	u32 tile;
+
+	for (tile = 0; tile < idev->tiles; tile++)
+		if (tiles & BIT_ULL(tile))
+			idev->lease_pid[tile] = pid;
+}
+
+int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
+{
+	struct ionpu_device *idev = f->idev;
+	pid_t pid = task_tgid_nr(current);
+	u64 want;
+	int ret = 0;
+
+	if (arg->flags & ~IONPU_LEASE_EXACT)
+		return -EINVAL;
+	if (arg->flags & IONPU_LEASE_EXACT) {
+		if (arg->count || !arg->tiles ||
+		    arg->tiles & ~ionpu_all_tiles(idev))
+			return -EINVAL;
+	} else if (arg->tiles || !arg->count || arg->count > idev->tiles) {
+		return -EINVAL;
+	}
+
+	mutex_lock(&idev->lease_lock);
+	if (arg->flags & IONPU_LEASE_EXACT)
+		want = idev->leased & arg->tiles ? 0 : arg->tiles;
+	else
+		want = ionpu_pick_free(idev, arg->count);
+	if (!want) {
+		ret = -EBUSY;
+	} else {
+		idev->leased |= want;
+		f->tiles |= want;
+		ionpu_set_owner(idev, want, pid);
+		arg->tiles = want;
+	}
+	mutex_unlock(&idev->lease_lock);
+	return ret;
+}
+
+int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
+{
+	struct ionpu_device *idev = f->idev;
+
+	if (!tiles)
+		return -EINVAL;
+
+	mutex_lock(&idev->lease_lock);
+	if (tiles & ~f->tiles) {
+		mutex_unlock(&idev->lease_lock);
+		return -EPERM;
+	}
+	f->tiles &= ~tiles;
+	idev->leased &= ~tiles;
+	ionpu_set_owner(idev, tiles, 0);
+	mutex_unlock(&idev->lease_lock);
+	return 0;
+}
+
+void ionpu_release_all(struct ionpu_file *f)
+{
+	if (f->tiles)
+		ionpu_release_tiles(f, f->tiles);
+}
+
+/* One process id per tile, 0 for a free tile: "0 4242 4242 0\n". */
+ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf)
+{
+	ssize_t len = 0;
+	u32 tile;
+
+	mutex_lock(&idev->lease_lock);
+	for (tile = 0; tile < idev->tiles; tile++)
+		len += sysfs_emit_at(buf, len, "%s%d", tile ? " " : "",
+				     idev->lease_pid[tile]);
+	mutex_unlock(&idev->lease_lock);
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
