@@ -166,3 +166,18 @@ int ionpu_test_expected(struct ionpu_test_expect *exp, int max)
 	free(copy);
 	return ret ? ret : n;
 }
+
+int ionpu_test_open_first(struct ionpu_test_card *card)
+{
+	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
+	int n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
+	int fd;
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENODEV;
+	*card = cards[0];
+	fd = open(card->node, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}

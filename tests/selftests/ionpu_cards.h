@@ -34,6 +34,12 @@ struct ionpu_test_expect {
 int ionpu_test_cards(struct ionpu_test_card *cards, int max);
 
 /*
+ * Opens the first card read-write; fills @card.  Returns the file
+ * descriptor, -ENODEV when the machine has no card, or -errno.
+ */
+int ionpu_test_open_first(struct ionpu_test_card *card);
+
+/*
  * Parses IONPU_CARDS ("serial:tiles:seed,..."); returns the count, -ENOENT
  * when the variable is not set, -EINVAL when it is malformed.
  */

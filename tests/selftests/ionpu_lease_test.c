@@ -25,17 +25,13 @@ FIXTURE(lease) {
 
 FIXTURE_SETUP(lease)
 {
-	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
-	int n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
-
-	self->fd = -1;
-	if (n <= 0)
+	self->fd = ionpu_test_open_first(&self->card);
+	if (self->fd == -ENODEV)
 		SKIP(return, "no ionpu card in this machine");
-	self->card = cards[0];
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->card.node,
+				      strerror(-self->fd));
 	if (self->card.tiles < 2)
 		SKIP(return, "%s has a single tile", self->card.name);
-	self->fd = open(self->card.node, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
 }
 
 FIXTURE_TEARDOWN(lease)
