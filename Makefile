@@ -117,6 +117,14 @@ UNIT_LDFLAGS_test_lib_device := -Wl,--wrap=ioctl
 # [host-interface]
 # [/host-interface]
 # [nir-compiler]
+# NIR import and export read and write HDF5: Debian's serial libhdf5.
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5-serial 2>/dev/null)
+HDF5_LIBS := $(shell pkg-config --libs hdf5-serial 2>/dev/null)
+LIB_DEP_CFLAGS += $(HDF5_CFLAGS)
+LIB_LDLIBS += $(HDF5_LIBS) -lm
+# ionpu-run needs libhdf5 through libionpu, so it is built shared only
+# (the tools-static set is for the busybox VM, which has no NIR files).
+all: $(BUILD)/tools/ionpu-run
 # [/nir-compiler]
 # ---------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -177,6 +178,498 @@ IONPU_API void ionpu_close(struct ionpu_dev *dev);
  * another negative errno from the driver.
  */
 IONPU_API int ionpu_info(struct ionpu_dev *dev, struct ionpu_dev_info *out);
+
+/*
+ * Network model.
+ *
+ * A network is a set of nodes -- inputs (spike sources the host drives) and
+ * populations (neurons of one model) -- joined by projections (synapses from
+ * a node to a population).  Nodes and projections are numbered from 0 in the
+ * order they were added.  Parameters follow NIR's neuron models and units:
+ * time constants and delays in seconds, one value per neuron.
+ */
+
+/* An editable network; only the library sees inside. */
+struct ionpu_network;
+
+/**
+ * enum ionpu_neuron_model - how a population's neurons integrate and fire
+ * @IONPU_NEURON_LIF: leaky integrate-and-fire,
+ *	tau dv/dt = (v_leak - v) + r (i + bias); spike and v = v_reset when
+ *	v > v_threshold.
+ * @IONPU_NEURON_IF: integrate-and-fire, dv/dt = r (i + bias), same firing.
+ *	NIR's Integrator is an IF whose v_threshold is +infinity.
+ * @IONPU_NEURON_LI: leaky integrator, as LIF but never fires.
+ * @IONPU_NEURON_CUBA_LIF: current-based LIF: tau_syn di/dt = -i + w_in x,
+ *	tau_mem dv/dt = (v_leak - v) + r (i + bias), same firing.
+ * @IONPU_NEURON_THRESHOLD: stateless: spikes in every step where its input
+ *	exceeds v_threshold (NIR's Threshold).
+ */
+enum ionpu_neuron_model {
+	IONPU_NEURON_LIF = 1,
+	IONPU_NEURON_IF,
+	IONPU_NEURON_LI,
+	IONPU_NEURON_CUBA_LIF,
+	IONPU_NEURON_THRESHOLD,
+};
+
+/**
+ * struct ionpu_neuron_params - per-neuron parameters of a population
+ * @tau: membrane time constant (LIF, LI).
+ * @tau_syn: synaptic time constant (CubaLIF).
+ * @tau_mem: membrane time constant (CubaLIF).
+ * @r: resistance (all but Threshold).
+ * @v_leak: leak potential (LIF, LI, CubaLIF).
+ * @v_threshold: firing threshold (LIF, IF, CubaLIF, Threshold).
+ * @v_reset: potential after a spike (LIF, IF, CubaLIF); NULL means zeros.
+ * @w_in: input weight (CubaLIF); NULL means ones.
+ * @bias: constant input current, e.g. an Affine's bias; NULL means zeros.
+ *
+ * Each member is NULL or an array with one value per neuron.  A model's
+ * parameters without a default above are required; members a model does
+ * not use must be NULL.
+ */
+struct ionpu_neuron_params {
+	const double *tau;
+	const double *tau_syn;
+	const double *tau_mem;
+	const double *r;
+	const double *v_leak;
+	const double *v_threshold;
+	const double *v_reset;
+	const double *w_in;
+	const double *bias;
+};
+
+/**
+ * enum ionpu_node_kind - what a network node is
+ * @IONPU_NODE_INPUT: spikes from the host.
+ * @IONPU_NODE_POPULATION: neurons on the card.
+ */
+enum ionpu_node_kind {
+	IONPU_NODE_INPUT = 1,
+	IONPU_NODE_POPULATION,
+};
+
+/**
+ * struct ionpu_node_info - one node of a network, as ionpu_network_node() sees it
+ * @name: unique name, NUL terminated.
+ * @kind: input or population.
+ * @model: neuron model of a population; 0 for an input.
+ * @size: number of neurons (or input channels).
+ * @output: the population's spikes go to the host.
+ * @params: a population's parameters; every member the model uses is set
+ *          (defaults filled in, @bias included), the others are NULL.
+ *
+ * The pointers belong to the network and live until it is freed.
+ */
+struct ionpu_node_info {
+	const char *name;
+	enum ionpu_node_kind kind;
+	enum ionpu_neuron_model model;
+	uint32_t size;
+	bool output;
+	struct ionpu_neuron_params params;
+};
+
+/**
+ * enum ionpu_projection_kind - how a projection stores its synapses
+ * @IONPU_PROJ_DENSE: a full weight matrix.
+ * @IONPU_PROJ_SPARSE: a list of (pre, post, weight) synapses.
+ * @IONPU_PROJ_CONV: a convolution kernel, unrolled by the compiler.
+ */
+enum ionpu_projection_kind {
+	IONPU_PROJ_DENSE = 1,
+	IONPU_PROJ_SPARSE,
+	IONPU_PROJ_CONV,
+};
+
+/**
+ * struct ionpu_conv - a 2-D convolution from one node onto a population
+ * @in_channels: channels of the source, seen as in_channels x in_height x
+ *               in_width (row-major) neurons.
+ * @in_height: source height; 1 for a 1-D convolution.
+ * @in_width: source width.
+ * @out_channels: channels of the target.
+ * @out_height: target height: set by the library from the other members.
+ * @out_width: target width: set by the library from the other members.
+ * @kernel_h: kernel height.
+ * @kernel_w: kernel width.
+ * @stride_h: vertical stride, at least 1.
+ * @stride_w: horizontal stride, at least 1.
+ * @pad_h: zero padding above and below.
+ * @pad_w: zero padding left and right.
+ * @dilation_h: vertical dilation, at least 1.
+ * @dilation_w: horizontal dilation, at least 1.
+ * @groups: channel groups; divides both channel counts.
+ * @weight: out_channels x (in_channels / groups) x kernel_h x kernel_w
+ *          weights, row-major, as NIR and PyTorch store them.
+ *
+ * Output sizes follow PyTorch: out = (in + 2 pad - dilation (kernel - 1)
+ * - 1) / stride + 1.  Sum and average pooling are convolutions with
+ * @groups equal to the channels and constant weights.
+ */
+struct ionpu_conv {
+	uint32_t in_channels;
+	uint32_t in_height;
+	uint32_t in_width;
+	uint32_t out_channels;
+	uint32_t out_height;
+	uint32_t out_width;
+	uint32_t kernel_h;
+	uint32_t kernel_w;
+	uint32_t stride_h;
+	uint32_t stride_w;
+	uint32_t pad_h;
+	uint32_t pad_w;
+	uint32_t dilation_h;
+	uint32_t dilation_w;
+	uint32_t groups;
+	const double *weight;
+};
+
+/**
+ * struct ionpu_projection_info - one projection, as ionpu_network_projection() sees it
+ * @kind: how the synapses are stored.
+ * @src: source node (an input or a population).
+ * @dst: target population.
+ * @weight: %IONPU_PROJ_DENSE: dst size x src size, row-major (NIR's
+ *          Linear layout: row = target neuron); %IONPU_PROJ_SPARSE: @nnz
+ *          weights; NULL for a convolution.
+ * @nnz: %IONPU_PROJ_SPARSE: number of synapses.
+ * @pre: %IONPU_PROJ_SPARSE: source neuron of each synapse.
+ * @post: %IONPU_PROJ_SPARSE: target neuron of each synapse.
+ * @conv: %IONPU_PROJ_CONV: the convolution, output sizes filled in.
+ * @delay: NULL, or one axonal delay in seconds per source neuron.
+ *
+ * The pointers belong to the network and live until it is freed.
+ */
+struct ionpu_projection_info {
+	enum ionpu_projection_kind kind;
+	uint32_t src;
+	uint32_t dst;
+	const double *weight;
+	size_t nnz;
+	const uint32_t *pre;
+	const uint32_t *post;
+	struct ionpu_conv conv;
+	const double *delay;
+};
+
+/**
+ * ionpu_network_create() - make an empty network
+ * @out: out: the network; free it with ionpu_network_free().
+ *
+ * Return: 0 or -ENOMEM.
+ */
+IONPU_API int ionpu_network_create(struct ionpu_network **out);
+
+/**
+ * ionpu_network_free() - free a network
+ * @net: the network, or NULL.
+ */
+IONPU_API void ionpu_network_free(struct ionpu_network *net);
+
+/**
+ * ionpu_network_add_input() - add an input: @size channels the host drives
+ * @net: the network.
+ * @name: a name no other node has.
+ * @size: number of channels, at least 1.
+ * @id: out, may be NULL: the new node's number.
+ *
+ * Return: 0; -EINVAL for a NULL or empty name or a zero size; -EEXIST if
+ * the name is taken; -ENOMEM.
+ */
+IONPU_API int ionpu_network_add_input(struct ionpu_network *net, const char *name,
+				      uint32_t size, uint32_t *id);
+
+/**
+ * ionpu_network_add_population() - add @size neurons of one model
+ * @net: the network.
+ * @name: a name no other node has.
+ * @model: the neuron model.
+ * @size: number of neurons, at least 1.
+ * @params: the parameters (copied); see &struct ionpu_neuron_params.
+ * @id: out, may be NULL: the new node's number.
+ *
+ * Return: 0; -EINVAL for a bad argument, a missing required parameter or
+ * one the model does not use, a NaN parameter or a time constant that is
+ * not positive; -EEXIST if the name is taken; -ENOMEM.
+ */
+IONPU_API int ionpu_network_add_population(struct ionpu_network *net, const char *name,
+					   enum ionpu_neuron_model model, uint32_t size,
+					   const struct ionpu_neuron_params *params,
+					   uint32_t *id);
+
+/**
+ * ionpu_network_add_dense() - connect every neuron of @src to every one of @dst
+ * @net: the network.
+ * @src: source node.
+ * @dst: target population.
+ * @weight: dst size x src size weights, row-major (copied).
+ * @delay: NULL or one delay in seconds per source neuron, each >= 0 (copied).
+ * @id: out, may be NULL: the new projection's number.
+ *
+ * @src may be @dst (recurrence).  Return: 0; -EINVAL for a bad node, a
+ * target that is not a population, a non-finite weight or a bad delay;
+ * -ENOMEM.
+ */
+IONPU_API int ionpu_network_add_dense(struct ionpu_network *net, uint32_t src, uint32_t dst,
+				      const double *weight, const double *delay, uint32_t *id);
+
+/**
+ * ionpu_network_add_sparse() - connect listed pairs of neurons
+ * @net: the network.
+ * @src: source node.
+ * @dst: target population.
+ * @nnz: number of synapses, at least 1.
+ * @pre: source neuron of each synapse.
+ * @post: target neuron of each synapse.
+ * @weight: weight of each synapse.
+ * @delay: NULL or one delay in seconds per source neuron.
+ * @id: out, may be NULL: the new projection's number.
+ *
+ * A (pre, post) pair may appear once.  Return: 0; -EINVAL as for
+ * ionpu_network_add_dense(), or for an index out of range or a repeated
+ * pair; -ENOMEM.
+ */
+IONPU_API int ionpu_network_add_sparse(struct ionpu_network *net, uint32_t src, uint32_t dst,
+				       size_t nnz, const uint32_t *pre, const uint32_t *post,
+				       const double *weight, const double *delay, uint32_t *id);
+
+/**
+ * ionpu_network_add_conv() - connect @src to @dst through a convolution
+ * @net: the network.
+ * @src: source node, of in_channels x in_height x in_width neurons.
+ * @dst: target population, of out_channels x out_height x out_width neurons.
+ * @conv: the convolution (copied); its output sizes are computed here.
+ * @delay: NULL or one delay in seconds per source neuron.
+ * @id: out, may be NULL: the new projection's number.
+ *
+ * Return: 0; -EINVAL for a bad node, inconsistent geometry (the message
+ * says which), sizes that do not match the nodes, or a bad weight or
+ * delay; -ENOMEM.
+ */
+IONPU_API int ionpu_network_add_conv(struct ionpu_network *net, uint32_t src, uint32_t dst,
+				     const struct ionpu_conv *conv, const double *delay,
+				     uint32_t *id);
+
+/**
+ * ionpu_network_mark_output() - send a population's spikes to the host
+ * @net: the network.
+ * @id: the population.
+ *
+ * Return: 0; -EINVAL if @id is not a population.
+ */
+IONPU_API int ionpu_network_mark_output(struct ionpu_network *net, uint32_t id);
+
+/**
+ * ionpu_network_node_count() - number of nodes
+ * @net: the network.
+ *
+ * Return: the count; nodes are numbered 0 to count - 1.
+ */
+IONPU_API size_t ionpu_network_node_count(const struct ionpu_network *net);
+
+/**
+ * ionpu_network_projection_count() - number of projections
+ * @net: the network.
+ *
+ * Return: the count; projections are numbered 0 to count - 1.
+ */
+IONPU_API size_t ionpu_network_projection_count(const struct ionpu_network *net);
+
+/**
+ * ionpu_network_find() - look a node up by name
+ * @net: the network.
+ * @name: the name.
+ * @id: out: its number.
+ *
+ * Return: 0; -ENOENT if no node has that name; -EINVAL for NULL.
+ */
+IONPU_API int ionpu_network_find(const struct ionpu_network *net, const char *name,
+				 uint32_t *id);
+
+/**
+ * ionpu_network_node() - describe a node
+ * @net: the network.
+ * @id: the node's number.
+ * @out: out: the description.
+ *
+ * Return: 0; -EINVAL if there is no such node.
+ */
+IONPU_API int ionpu_network_node(const struct ionpu_network *net, uint32_t id,
+				 struct ionpu_node_info *out);
+
+/**
+ * ionpu_network_projection() - describe a projection
+ * @net: the network.
+ * @id: the projection's number.
+ * @out: out: the description.
+ *
+ * Return: 0; -EINVAL if there is no such projection.
+ */
+IONPU_API int ionpu_network_projection(const struct ionpu_network *net, uint32_t id,
+				       struct ionpu_projection_info *out);
+
+/**
+ * ionpu_network_projection_matrix() - a projection's weights as one matrix
+ * @net: the network.
+ * @id: the projection's number.
+ * @out: dst size x src size doubles, row-major, written in full: sparse and
+ *       convolutional projections are expanded, absent synapses are 0.
+ *
+ * Return: 0; -EINVAL if there is no such projection.
+ */
+IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net, uint32_t id,
+					      double *out);
+
+/*
+ * NIR: the Neuromorphic Intermediate Representation (neuroir.org), as HDF5
+ * files.  libhdf5 is not thread-safe as Debian builds it: call these from
+ * one thread at a time.
+ */
+
+/**
+ * ionpu_nir_load() - read a NIR graph and fold it into a network
+ * @path: the .nir file.
+ * @out: out: the network; free it with ionpu_network_free().
+ *
+ * Nested graphs are flattened (their nodes named "graph.node"); Input nodes
+ * become inputs; LIF, IF, LI, CubaLIF, Integrator and Threshold nodes
+ * become populations; the chain of Affine, Linear, Scale, Conv1d, Conv2d,
+ * SumPool2d, AvgPool2d, Flatten and Delay nodes between two of them becomes
+ * one projection, Affine and convolution biases the target's @bias; Output
+ * nodes mark the population feeding them.  An edge endpoint that names no
+ * node of its graph resolves to the one node whose name it begins (files
+ * exported by snnTorch's recurrent layers name "lif" for the node "lif1").
+ *
+ * Return: 0; -ENOENT or another errno if the file cannot be read; -EPROTO
+ * for a malformed file (not HDF5 or truncated, missing or mistyped
+ * dataset, wrong shape, dangling edge, a cycle with no neuron in it);
+ * -EOPNOTSUPP for a valid graph the network model cannot express (unknown
+ * node type, an Output fed by no neurons, ...); -ENOMEM.  The message names
+ * the node and the reason.
+ */
+IONPU_API int ionpu_nir_load(const char *path, struct ionpu_network **out);
+
+/**
+ * ionpu_nir_save() - write a network as a NIR graph
+ * @net: the network.
+ * @path: the file to create or truncate.
+ *
+ * Inputs become Input nodes, populations neuron nodes (an IF with
+ * every threshold infinite stays an IF), projections Linear (or Affine,
+ * carrying the target's bias) and Conv2d nodes, delays Delay nodes, output
+ * populations feed Output nodes.  ionpu_nir_load() reads the result back to
+ * the same network, sparse projections becoming dense.
+ *
+ * Return: 0; -EOPNOTSUPP if a population's bias cannot be expressed (no
+ * projection into it, or only convolutions and a bias that is not constant
+ * per channel); -EIO or another negative errno if the file cannot be
+ * written; -ENOMEM.
+ */
+IONPU_API int ionpu_nir_save(const struct ionpu_network *net, const char *path);
+
+/*
+ * Compiler: maps a network onto the tiles of a card, offline.
+ */
+
+/**
+ * struct ionpu_card_desc - what the compiler may use
+ * @tiles: crossbar tiles.
+ * @tile_rows: crossbar rows (synaptic inputs) per tile.
+ * @tile_neurons: neurons (crossbar columns) per tile.
+ * @g_min_us: lowest programmable conductance, microsiemens.
+ * @g_max_us: highest programmable conductance, microsiemens.
+ * @g_levels: distinct conductances between them, both ends included.
+ * @max_delay_steps: longest axonal delay the router can add, in steps.
+ * @dt: the length of a time step in seconds, to turn delays into steps.
+ */
+struct ionpu_card_desc {
+	uint32_t tiles;
+	uint32_t tile_rows;
+	uint32_t tile_neurons;
+	double g_min_us;
+	double g_max_us;
+	uint32_t g_levels;
+	uint32_t max_delay_steps;
+	double dt;
+};
+
+/**
+ * ionpu_card_desc_default() - IONPU-1's geometry with @tiles tiles
+ * @tiles: number of tiles.
+ * @out: out: 256 rows x 256 neurons per tile, 0..25 uS in 64 levels,
+ *       delays up to 15 steps, dt 1 ms.
+ */
+IONPU_API void ionpu_card_desc_default(uint32_t tiles, struct ionpu_card_desc *out);
+
+/* A network mapped onto a card; only the library sees inside. */
+struct ionpu_plan;
+
+/**
+ * struct ionpu_plan_stats - what a plan uses
+ * @tiles: tiles used.
+ * @rows: crossbar rows used, over all tiles.
+ * @neurons: neurons used.
+ * @cells: programmed cells (differential pairs with a non-zero weight).
+ * @chain_groups: groups of two or more tiles whose columns are summed.
+ * @routes: router entries: one per (source neuron, tile, row, delay).
+ * @outputs: neurons whose spikes go to the host.
+ */
+struct ionpu_plan_stats {
+	uint32_t tiles;
+	uint64_t rows;
+	uint64_t neurons;
+	uint64_t cells;
+	uint32_t chain_groups;
+	uint64_t routes;
+	uint64_t outputs;
+};
+
+/**
+ * ionpu_compile() - map a network onto a card
+ * @net: the network.
+ * @card: the card, e.g. from ionpu_card_desc_default().
+ * @out: out: the plan; free it with ionpu_plan_free().
+ *
+ * Splits each population into groups of at most @card->tile_neurons
+ * neurons; a group whose synaptic inputs (distinct source neuron and delay)
+ * exceed @card->tile_rows gets a chain of tiles whose columns sum.  Small
+ * groups share tiles.  Convolutions are unrolled into rows, recurrence and
+ * delays go through the router, and each tile gets the conductance scale
+ * that maps its largest weight onto the full range.
+ *
+ * Return: 0; -ENOSPC if the network needs more tiles than the card has
+ * (the message gives the count and the biggest consumers); -ERANGE if a
+ * delay is longer than the router allows or not a whole number of steps;
+ * -EINVAL for a bad card description; -ENOMEM.
+ */
+IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_card_desc *card,
+			    struct ionpu_plan **out);
+
+/**
+ * ionpu_plan_free() - free a plan
+ * @plan: the plan, or NULL.
+ */
+IONPU_API void ionpu_plan_free(struct ionpu_plan *plan);
+
+/**
+ * ionpu_plan_stats() - what a plan uses
+ * @plan: the plan.
+ * @out: out: the totals.
+ */
+IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan, struct ionpu_plan_stats *out);
+
+/**
+ * ionpu_plan_dump() - describe a plan in text, one tile per line and totals
+ * @plan: the plan.
+ * @out: where to write.
+ *
+ * Return: 0; -EIO if writing failed.
+ */
+IONPU_API int ionpu_plan_dump(const struct ionpu_plan *plan, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The compiler: maps a network onto a card's tiles, offline.
+ *
+ * A crossbar row carries the spikes of one source neuron arriving with one
+ * delay, so rows are keyed by (source node, neuron, delay in steps) and two
+ * projections from the same source with the same delay share a row (their
+ * weights add).  Each population is cut into groups of at most one tile's
+ * neurons.  A group whose rows fit one tile shares a tile with other such
+ * groups while the neurons and the union of the rows fit; a group with more
+ * rows gets a chain of tiles, each holding a slice of its rows, whose columns
+ * sum into the neurons of the chain's first tile.  Recurrence needs nothing
+ * special: a population's neurons are just sources of rows like any other.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ionpu_internal.h"
+
+struct row_key {
+	uint32_t node;
+	uint32_t neuron;
+	uint32_t delay;
+};
+
+struct syn {
+	struct row_key key;
+	uint32_t col;		/* neuron within the group */
+	double w;
+};
+
+struct group {
+	uint32_t pop;
+	uint32_t first;
+	uint32_t count;
+	struct syn *syns;	/* sorted by key then col, one per (key, col) */
+	size_t n_syns;
+	struct row_key *rows;	/* distinct keys, sorted */
+	size_t n_rows;
+	uint32_t tile;		/* its tile, or the first of its chain */
+	uint32_t chain;		/* tiles in its chain; 1 if it shares a tile */
+	uint32_t col0;		/* its first column */
+};
+
+struct tile_fill {
+	struct row_key *rows;	/* shared tiles: the union, sorted */
+	size_t n_rows;
+	uint32_t neurons;
+	bool chained;
+	uint32_t owner;		/* population that opened it, for the report */
+};
+
+struct compiler {
+	const struct ionpu_network *net;
+	const struct ionpu_card_desc *card;
+	struct group *groups;
+	size_t n_groups;
+	struct tile_fill *tiles;
+	uint32_t n_tiles;
+	/* Delay of each source neuron of the projection being collected. */
+	uint32_t *delay_steps;
+	struct group *cur;
+	struct ionpu_projection_info *proj;
+	int err;
+};
+
+IONPU_API void ionpu_card_desc_default(uint32_t tiles, struct ionpu_card_desc *out)
+{
+	*out = (struct ionpu_card_desc){
+		.tiles = tiles, .tile_rows = 256, .tile_neurons = 256,
+		.g_min_us = 0.0, .g_max_us = 25.0, .g_levels = 64,
+		.max_delay_steps = 15, .dt = 1e-3,
+	};
+}
+
+static int key_cmp(const struct row_key *a, const struct row_key *b)
+{
+	if (a->node != b->node)
+		return a->node < b->node ? -1 : 1;
+	if (a->neuron != b->neuron)
+		return a->neuron < b->neuron ? -1 : 1;
+	if (a->delay != b->delay)
+		return a->delay < b->delay ? -1 : 1;
+	return 0;
+}
+
+static int syn_cmp(const void *a, const void *b)
+{
+	const struct syn *x = a, *y = b;
+	int c = key_cmp(&x->key, &y->key);
+
+	if (c)
+		return c;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+static void collect_syn(void *ctx, uint32_t pre, uint32_t post, double w)
+{
+	struct compiler *C = ctx;
+	struct group *g = C->cur;
+	struct syn *p;
+
+	if (C->err || post < g->first || post >= g->first + g->count)
+		return;
+	if ((g->n_syns & (g->n_syns - 1)) == 0) {
+		p = realloc(g->syns, (g->n_syns ? g->n_syns * 2 : 1) * sizeof(*p));
+		if (!p) {
+			C->err = ionpu_error(-ENOMEM, "compile: out of memory");
+			return;
+		}
+		g->syns = p;
+	}
+	g->syns[g->n_syns++] = (struct syn){
+		.key = { C->proj->src, pre, C->delay_steps[pre] }, .col = post - g->first, .w = w,
+	};
+}
+
+static int delays_in_steps(struct compiler *C, const struct ionpu_projection_info *p,
+			   uint32_t src_size)
+{
+	struct ionpu_node_info s, d;
+
+	for (uint32_t i = 0; i < src_size; i++) {
+		double steps = p->delay ? p->delay[i] / C->card->dt : 0;
+		double whole = nearbyint(steps);
+
+		C->delay_steps[i] = (uint32_t)whole;
+		if (fabs(steps - whole) <= 1e-6 * (whole > 1 ? whole : 1) &&
+		    whole <= C->card->max_delay_steps)
+			continue;
+		ionpu_network_node(C->net, p->src, &s);
+		ionpu_network_node(C->net, p->dst, &d);
+		if (whole > C->card->max_delay_steps)
+			return ionpu_error(-ERANGE, "projection '%s' -> '%s': delay of neuron %u is %.0f steps of %g s; the router delays at most %u",
+					   s.name, d.name, i, whole, C->card->dt,
+					   C->card->max_delay_steps);
+		return ionpu_error(-ERANGE, "projection '%s' -> '%s': delay of neuron %u (%g s) is not a whole number of %g s steps",
+				   s.name, d.name, i, p->delay[i], C->card->dt);
+	}
+	return 0;
+}
+
+/* Gathers a group's synapses, adds up those sharing a row and column, and lists its rows. */
+static int collect_group(struct compiler *C, struct group *g)
+{
+	size_t n_projs = ionpu_network_projection_count(C->net), k = 0;
+	struct ionpu_projection_info p;
+	struct ionpu_node_info src, dst;
+	int err;
+
+	C->cur = g;
+	ionpu_network_node(C->net, g->pop, &dst);
+	for (uint32_t id = 0; id < n_projs && !C->err; id++) {
+		ionpu_network_projection(C->net, id, &p);
+		if (p.dst != g->pop)
+			continue;
+		ionpu_network_node(C->net, p.src, &src);
+		free(C->delay_steps);
+		C->delay_steps = malloc(src.size * sizeof(*C->delay_steps));
+		if (!C->delay_steps)
+			return ionpu_error(-ENOMEM, "compile: out of memory");
+		err = delays_in_steps(C, &p, src.size);
+		if (err)
+			return err;
+		C->proj = &p;
+		ionpu_projection_for_each(&p, src.size, dst.size, collect_syn, C);
+	}
+	if (C->err)
+		return C->err;
+
+	if (g->n_syns)
+		qsort(g->syns, g->n_syns, sizeof(*g->syns), syn_cmp);
+	for (size_t i = 0; i < g->n_syns; i++) {
+		if (k && !syn_cmp(&g->syns[k - 1], &g->syns[i]))
+			g->syns[k - 1].w += g->syns[i].w;
+		else
+			g->syns[k++] = g->syns[i];
+	}
+	g->n_syns = k;
+	g->rows = malloc((k ? k : 1) * sizeof(*g->rows));
+	if (!g->rows)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	for (size_t i = 0; i < k; i++)
+		if (!g->n_rows || key_cmp(&g->rows[g->n_rows - 1], &g->syns[i].key))
+			g->rows[g->n_rows++] = g->syns[i].key;
+	return 0;
+}
+
+/* Size of the union of two sorted key lists; merged into @out if not NULL. */
+static size_t merge_rows(const struct row_key *a, size_t na, const struct row_key *b, size_t nb,
+			 struct row_key *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na || j < nb) {
+		int c = i == na ? 1 : j == nb ? -1 : key_cmp(&a[i], &b[j]);
+		const struct row_key *k = c <= 0 ? &a[i] : &b[j];
+
+		if (out)
+			out[n] = *k;
+		n++;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return n;
+}
+
+static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner, bool chained)
+{
+	struct tile_fill *t = realloc(C->tiles, (C->n_tiles + count) * sizeof(*t));
+
+	if (!t)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	C->tiles = t;
+	for (uint32_t i = 0; i < count; i++)
+		t[C->n_tiles + i] = (struct tile_fill){ .chained = chained, .owner = owner };
+	C->n_tiles += count;
+	return 0;
+}
+
+static int place_group(struct compiler *C, struct group *g)
+{
+	uint32_t R = C->card->tile_rows, N = C->card->tile_neurons;
+	struct row_key *merged;
+	struct tile_fill *t;
+	int err;
+
+	if (g->n_rows > R) {
+		g->chain = (uint32_t)((g->n_rows + R - 1) / R);
+		g->tile = C->n_tiles;
+		g->col0 = 0;
+		return new_tiles(C, g->chain, g->pop, true);
+	}
+	g->chain = 1;
+	for (g->tile = 0; g->tile < C->n_tiles; g->tile++) {
+		t = &C->tiles[g->tile];
+		if (!t->chained && t->neurons + g->count <= N &&
+		    merge_rows(t->rows, t->n_rows, g->rows, g->n_rows, NULL) <= R)
+			break;
+	}
+	if (g->tile == C->n_tiles) {
+		err = new_tiles(C, 1, g->pop, false);
+		if (err)
+			return err;
+	}
+	t = &C->tiles[g->tile];
+	merged = malloc((t->n_rows + g->n_rows + 1) * sizeof(*merged));
+	if (!merged)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	t->n_rows = merge_rows(t->rows, t->n_rows, g->rows, g->n_rows, merged);
+	free(t->rows);
+	t->rows = merged;
+	g->col0 = t->neurons;
+	t->neurons += g->count;
+	return 0;
+}
+
+/* The -ENOSPC message: the total, then the three biggest consumers. */
+static int too_big(struct compiler *C)
+{
+	size_t n_nodes = ionpu_network_node_count(C->net);
+	uint32_t *used = calloc(n_nodes, sizeof(*used));
+	char msg[448], chains[32];
+	int len;
+
+	if (!used)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	for (uint32_t t = 0; t < C->n_tiles; t++)
+		used[C->tiles[t].owner]++;
+	len = snprintf(msg, sizeof(msg), "network needs %u tiles, card has %u:", C->n_tiles,
+		       C->card->tiles);
+	for (int rank = 0; rank < 3; rank++) {
+		uint32_t best = 0, groups = 0, chain = 0;
+		size_t rows = 0;
+		struct ionpu_node_info n;
+
+		for (uint32_t i = 1; i < n_nodes; i++)
+			if (used[i] > used[best])
+				best = i;
+		if (!used[best])
+			break;
+		for (size_t k = 0; k < C->n_groups; k++) {
+			if (C->groups[k].pop != best)
+				continue;
+			groups++;
+			rows = C->groups[k].n_rows > rows ? C->groups[k].n_rows : rows;
+			chain = C->groups[k].chain > chain ? C->groups[k].chain : chain;
+		}
+		ionpu_network_node(C->net, best, &n);
+		chains[0] = '\0';
+		if (chain > 1)
+			snprintf(chains, sizeof(chains), ": chains of %u tiles", chain);
+		if (len > 0 && (size_t)len < sizeof(msg))
+			len += snprintf(msg + len, sizeof(msg) - len,
+					"%s population '%s' takes %u (%u neurons in %u groups of up to %u, up to %zu rows each%s)",
+					rank ? ";" : "", n.name, used[best], n.size, groups,
+					C->card->tile_neurons, rows, chains);
+		used[best] = 0;
+	}
+	free(used);
+	return ionpu_error(-ENOSPC, "%s", msg);
+}
+
+static int check_card(const struct ionpu_card_desc *c)
+{
+	if (!c->tiles || !c->tile_rows || !c->tile_neurons)
+		return ionpu_error(-EINVAL, "compile: card with %u tiles of %u rows x %u neurons",
+				   c->tiles, c->tile_rows, c->tile_neurons);
+	if (!(c->g_min_us >= 0 && c->g_max_us > c->g_min_us && isfinite(c->g_max_us)) ||
+	    c->g_levels < 2)
+		return ionpu_error(-EINVAL, "compile: conductance range %g..%g uS in %u levels",
+				   c->g_min_us, c->g_max_us, c->g_levels);
+	if (!(c->dt > 0 && isfinite(c->dt)))
+		return ionpu_error(-EINVAL, "compile: time step %g s", c->dt);
+	return 0;
+}
+
+static int make_groups(struct compiler *C)
+{
+	size_t n_nodes = ionpu_network_node_count(C->net);
+	uint32_t N = C->card->tile_neurons;
+	struct ionpu_node_info n;
+	size_t total = 0;
+
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		ionpu_network_node(C->net, i, &n);
+		if (n.kind == IONPU_NODE_POPULATION)
+			total += (n.size + N - 1) / N;
+	}
+	C->groups = calloc(total ? total : 1, sizeof(*C->groups));
+	if (!C->groups)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		ionpu_network_node(C->net, i, &n);
+		for (uint32_t first = 0; n.kind == IONPU_NODE_POPULATION && first < n.size;
+		     first += N) {
+			struct group *g = &C->groups[C->n_groups++];
+
+			g->pop = i;
+			g->first = first;
+			g->count = n.size - first < N ? n.size - first : N;
+		}
+	}
+	return 0;
+}
+
+/* --- the plan ---------------------------------------------------------- */
+
+static size_t find_row(const struct row_key *rows, size_t n, const struct row_key *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(&rows[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int route_cmp(const void *a, const void *b)
+{
+	const struct ionpu_plan_route *x = a, *y = b;
+
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	if (x->neuron != y->neuron)
+		return x->neuron < y->neuron ? -1 : 1;
+	if (x->tile != y->tile)
+		return x->tile < y->tile ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int add_cell(struct ionpu_plan_tile *t, uint32_t row, uint32_t col, double w)
+{
+	struct ionpu_plan_cell *c;
+
+	if ((t->n_cells & (t->n_cells - 1)) == 0) {
+		c = realloc(t->cells, (t->n_cells ? t->n_cells * 2 : 1) * sizeof(*c));
+		if (!c)
+			return ionpu_error(-ENOMEM, "compile: out of memory");
+		t->cells = c;
+	}
+	t->cells[t->n_cells++] = (struct ionpu_plan_cell){ .row = row, .column = col, .weight = w };
+	return 0;
+}
+
+static int add_route(struct ionpu_plan *P, const struct row_key *k, uint32_t tile, uint32_t row)
+{
+	struct ionpu_plan_route *r;
+
+	if ((P->n_routes & (P->n_routes - 1)) == 0) {
+		r = realloc(P->routes, (P->n_routes ? P->n_routes * 2 : 1) * sizeof(*r));
+		if (!r)
+			return ionpu_error(-ENOMEM, "compile: out of memory");
+		P->routes = r;
+	}
+	P->routes[P->n_routes++] = (struct ionpu_plan_route){
+		.node = k->node, .neuron = k->neuron, .tile = tile, .row = row, .delay_steps = k->delay,
+	};
+	return 0;
+}
+
+/* Cells, columns and rows of one group on its tile or chain. */
+static int lay_out_group(struct compiler *C, struct ionpu_plan *P, const struct group *g)
+{
+	uint32_t R = C->card->tile_rows;
+	struct ionpu_plan_tile *head = &P->tiles[g->tile];
+	struct ionpu_plan_segment *s;
+	int err;
+
+	for (uint32_t i = 0; i < g->chain; i++)
+		P->tiles[g->tile + i].head = g->tile;
+	s = realloc(head->segments, (head->n_segments + 1) * sizeof(*s));
+	if (!s)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	head->segments = s;
+	s[head->n_segments++] = (struct ionpu_plan_segment){
+		.node = g->pop, .first = g->first, .count = g->count, .first_column = g->col0,
+	};
+	head->neurons_used += g->count;
+
+	for (size_t i = 0; i < g->n_syns; i++) {
+		uint32_t tile, row;
+
+		if (g->chain > 1) {
+			size_t r = find_row(g->rows, g->n_rows, &g->syns[i].key);
+
+			tile = g->tile + (uint32_t)(r / R);
+			row = (uint32_t)(r % R);
+		} else {
+			const struct tile_fill *t = &C->tiles[g->tile];
+
+			tile = g->tile;
+			row = (uint32_t)find_row(t->rows, t->n_rows, &g->syns[i].key);
+		}
+		err = add_cell(&P->tiles[tile], row, g->col0 + g->syns[i].col, g->syns[i].w);
+		if (err)
+			return err;
+	}
+	for (size_t r = 0; g->chain > 1 && r < g->n_rows; r++) {
+		err = add_route(P, &g->rows[r], g->tile + (uint32_t)(r / R), (uint32_t)(r % R));
+		if (err)
+			return err;
+		P->tiles[g->tile + r / R].rows_used++;
+	}
+	return 0;
+}
+
+/* One scale per chain (its columns add up), quantized levels per cell. */
+static void set_conductances(const struct ionpu_card_desc *card, struct ionpu_plan *P)
+{
+	for (uint32_t h = 0; h < P->n_tiles; h++) {
+		double max = 0, scale;
+
+		if (P->tiles[h].head != h)
+			continue;
+		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h; t++)
+			for (size_t c = 0; c < P->tiles[t].n_cells; c++)
+				max = fmax(max, fabs(P->tiles[t].cells[c].weight));
+		scale = max > 0 ? (card->g_max_us - card->g_min_us) / max : 0;
+		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h; t++) {
+			P->tiles[t].scale_us_per_unit = scale;
+			for (size_t c = 0; c < P->tiles[t].n_cells; c++) {
+				struct ionpu_plan_cell *cell = &P->tiles[t].cells[c];
+				uint32_t level = (uint32_t)lround(fabs(cell->weight) / max *
+								  (card->g_levels - 1));
+
+				cell->g_pos_level = cell->weight > 0 ? level : 0;
+				cell->g_neg_level = cell->weight < 0 ? level : 0;
+			}
+		}
+	}
+}
+
+static int build_plan(struct compiler *C, struct ionpu_plan *P)
+{
+	size_t n_nodes = ionpu_network_node_count(C->net);
+	struct ionpu_node_info n;
+	int err = 0;
+
+	P->card = *C->card;
+	P->n_tiles = C->n_tiles;
+	P->tiles = calloc(C->n_tiles ? C->n_tiles : 1, sizeof(*P->tiles));
+	P->node_names = calloc(n_nodes ? n_nodes : 1, sizeof(*P->node_names));
+	if (!P->tiles || !P->node_names)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	P->n_nodes = n_nodes;
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		ionpu_network_node(C->net, i, &n);
+		P->node_names[i] = strdup(n.name);
+		if (!P->node_names[i])
+			return ionpu_error(-ENOMEM, "compile: out of memory");
+		if (n.output)
+			P->n_outputs += n.size;
+	}
+	for (size_t k = 0; k < C->n_groups && !err; k++)
+		err = lay_out_group(C, P, &C->groups[k]);
+	/* Shared tiles: each row of the union is one route. */
+	for (uint32_t t = 0; t < C->n_tiles && !err; t++) {
+		if (C->tiles[t].chained)
+			continue;
+		P->tiles[t].rows_used = (uint32_t)C->tiles[t].n_rows;
+		for (size_t r = 0; r < C->tiles[t].n_rows && !err; r++)
+			err = add_route(P, &C->tiles[t].rows[r], t, (uint32_t)r);
+	}
+	if (err)
+		return err;
+	if (P->n_routes)
+		qsort(P->routes, P->n_routes, sizeof(*P->routes), route_cmp);
+
+	P->outputs = calloc(P->n_outputs ? P->n_outputs : 1, sizeof(*P->outputs));
+	if (!P->outputs)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	P->n_outputs = 0;
+	for (size_t k = 0; k < C->n_groups; k++) {
+		const struct group *g = &C->groups[k];
+
+		ionpu_network_node(C->net, g->pop, &n);
+		for (uint32_t i = 0; n.output && i < g->count; i++)
+			P->outputs[P->n_outputs++] = (struct ionpu_plan_output){
+				.node = g->pop, .neuron = g->first + i, .tile = g->tile,
+				.column = g->col0 + i,
+			};
+	}
+	set_conductances(C->card, P);
+
+	P->stats.tiles = P->n_tiles;
+	P->stats.routes = P->n_routes;
+	P->stats.outputs = P->n_outputs;
+	for (uint32_t t = 0; t < P->n_tiles; t++) {
+		P->stats.rows += P->tiles[t].rows_used;
+		P->stats.neurons += P->tiles[t].neurons_used;
+		P->stats.cells += P->tiles[t].n_cells;
+	}
+	for (size_t k = 0; k < C->n_groups; k++)
+		P->stats.chain_groups += C->groups[k].chain > 1;
+	return 0;
+}
+
+static void free_compiler(struct compiler *C)
+{
+	for (size_t k = 0; k < C->n_groups; k++) {
+		free(C->groups[k].syns);
+		free(C->groups[k].rows);
+	}
+	for (uint32_t t = 0; t < C->n_tiles; t++)
+		free(C->tiles[t].rows);
+	free(C->groups);
+	free(C->tiles);
+	free(C->delay_steps);
+}
+
+IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; plan->node_names && i < plan->n_nodes; i++)
+		free(plan->node_names[i]);
+	for (uint32_t t = 0; plan->tiles && t < plan->n_tiles; t++) {
+		free(plan->tiles[t].cells);
+		free(plan->tiles[t].segments);
+	}
+	free(plan->node_names);
+	free(plan->tiles);
+	free(plan->routes);
+	free(plan->outputs);
+	free(plan);
+}
+
+IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_card_desc *card,
+			    struct ionpu_plan **out)
+{
+	struct compiler C = { .net = net, .card = card };
+	struct ionpu_plan *plan = NULL;
+	int err;
+
+	if (!net || !card || !out)
+		return ionpu_error(-EINVAL, "ionpu_compile: NULL argument");
+	err = check_card(card);
+	if (!err)
+		err = make_groups(&C);
+	for (size_t k = 0; k < C.n_groups && !err; k++)
+		err = collect_group(&C, &C.groups[k]);
+	for (size_t k = 0; k < C.n_groups && !err; k++)
+		err = place_group(&C, &C.groups[k]);
+	if (!err && C.n_tiles > card->tiles)
+		err = too_big(&C);
+	if (!err) {
+		plan = calloc(1, sizeof(*plan));
+		err = plan ? build_plan(&C, plan) : ionpu_error(-ENOMEM, "compile: out of memory");
+	}
+	free_compiler(&C);
+	if (err) {
+		ionpu_plan_free(plan);
+		return err;
+	}
+	*out = plan;
+	return 0;
+}
+
+IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan, struct ionpu_plan_stats *out)
+{
+	*out = plan->stats;
+}
+
+IONPU_API int ionpu_plan_dump(const struct ionpu_plan *plan, FILE *out)
+{
+	const struct ionpu_card_desc *c = &plan->card;
+	const struct ionpu_plan_stats *s = &plan->stats;
+
+	fprintf(out, "plan: %u of %u tiles, %" PRIu64 " rows, %" PRIu64 " neurons, %" PRIu64
+		" cells, %u chain groups, %" PRIu64 " routes, %" PRIu64 " outputs\n",
+		s->tiles, c->tiles, s->rows, s->neurons, s->cells, s->chain_groups, s->routes,
+		s->outputs);
+	fprintf(out, "card: %u rows x %u neurons per tile, %g..%g uS in %u levels, delays up to %u steps of %g s\n",
+		c->tile_rows, c->tile_neurons, c->g_min_us, c->g_max_us, c->g_levels,
+		c->max_delay_steps, c->dt);
+	for (uint32_t t = 0; t < plan->n_tiles; t++) {
+		const struct ionpu_plan_tile *tile = &plan->tiles[t];
+
+		fprintf(out, "tile %u: %u/%u rows, %zu cells, %.6g uS per unit", t, tile->rows_used,
+			c->tile_rows, tile->n_cells, tile->scale_us_per_unit);
+		if (tile->head != t) {
+			fprintf(out, ", columns summed into tile %u\n", tile->head);
+			continue;
+		}
+		fprintf(out, ", %u/%u neurons:", tile->neurons_used, c->tile_neurons);
+		for (size_t i = 0; i < tile->n_segments; i++) {
+			const struct ionpu_plan_segment *g = &tile->segments[i];
+
+			fprintf(out, " %s[%u..%u]@%u", plan->node_names[g->node], g->first,
+				g->first + g->count - 1, g->first_column);
+		}
+		fputc('\n', out);
+	}
+	return ferror(out) ? ionpu_error(-EIO, "plan dump: write error") : 0;
+}
