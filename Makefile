@@ -21,12 +21,17 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_A := $(BUILD)/lib/libionpu.a
 LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
+# The libraries libionpu links: Debian's serial libhdf5 for NIR files.
+LIB_DEP_CFLAGS := $(shell pkg-config --cflags hdf5-serial 2>/dev/null)
+LIB_LDLIBS := $(shell pkg-config --libs hdf5-serial 2>/dev/null) -lm
 LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib $(LIB_DEP_CFLAGS)
-# LIB_DEP_CFLAGS and LIB_LDLIBS: the libraries libionpu itself links.
 
 # --- tools -----------------------------------------------------------------
 TOOLS := ionpu-smi
-TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%)
+# Tools that read NIR files need libhdf5, so they are not built static: the
+# static set is for the busybox test VM, which has no NIR files.
+SHARED_TOOLS := ionpu-run
+TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%) $(SHARED_TOOLS:%=$(BUILD)/tools/%)
 STATIC_TOOL_BINS := $(TOOLS:%=$(BUILD)/tools-static/%)
 
 all: $(LIB_A) $(LIB_SO) $(TOOL_BINS)
@@ -61,7 +66,7 @@ tools-static: $(STATIC_TOOL_BINS)
 # Static builds run in the test VM's busybox initramfs, which has no libc.
 $(BUILD)/tools-static/%: tools/%.c $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A) $(LIB_STATIC_LDLIBS)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A)
 
 # --- kernel module ---------------------------------------------------------
 # Built in $(BUILD)/module/<release>/ from a tree of symlinks, so builds for
@@ -107,29 +112,12 @@ CORE_SRCS := $(filter-out qemu/ionpu_pci.c,$(wildcard qemu/*.c))
 # What a unit test links besides itself: test_core_* the model core,
 # test_lib_* the library; UNIT_LDFLAGS_<test> adds link flags of its own.
 UNIT_SRCS = $(if $(filter test_core_%,$(1)),$(CORE_SRCS),$(LIB_SRCS))
-UNIT_LIBS = $(if $(filter test_core_%,$(1)),,$(LIB_DEP_CFLAGS) $(LIB_LDLIBS))
+UNIT_LIBS = $(if $(filter test_core_%,$(1)),-lm,$(LIB_DEP_CFLAGS) $(LIB_LDLIBS))
 # test_lib_device stands in for the driver by wrapping ioctl().
 UNIT_LDFLAGS_test_lib_device := -Wl,--wrap=ioctl
 
-# --- sections owned by work in progress (one block each) -------------------
-# [fabric]
-# [/fabric]
-# [host-interface]
-# [/host-interface]
-# [nir-compiler]
-# NIR import and export read and write HDF5: Debian's serial libhdf5.
-HDF5_CFLAGS := $(shell pkg-config --cflags hdf5-serial 2>/dev/null)
-HDF5_LIBS := $(shell pkg-config --libs hdf5-serial 2>/dev/null)
-LIB_DEP_CFLAGS += $(HDF5_CFLAGS)
-LIB_LDLIBS += $(HDF5_LIBS) -lm
-# ionpu-run needs libhdf5 through libionpu, so it is built shared only
-# (the tools-static set is for the busybox VM, which has no NIR files).
-all: $(BUILD)/tools/ionpu-run
-# [/nir-compiler]
-# ---------------------------------------------------------------------------
-
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(wildcard include/*/*.h qemu/*.h lib/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(wildcard include/*/*.h qemu/*.h lib/*.h tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(call UNIT_SRCS,$*) $(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
 
@@ -151,6 +139,22 @@ $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/ionpu_
 
 selftests: $(SELFTEST_BINS)
 
+# --- benchmark ---------------------------------------------------------------
+# bench-core: the card's model core against Brian2 on the same network, in
+# one run, so the ratio holds on a shared, noisy machine.
+BENCH_ARCH := $(shell grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && echo -march=x86-64-v3)
+BENCH_CFLAGS := -std=c11 -O3 $(BENCH_ARCH) $(WARN) $(CPPFLAGS_IONPU) -Iqemu
+$(BUILD)/bench/bench_core: bench/bench_core.c $(CORE_SRCS) $(wildcard qemu/*.h include/hw/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/bench_core.c $(CORE_SRCS) -lm
+
+# Debian's interpreter: python3-brian lives there, whatever else is on PATH.
+BENCH_PYTHON := /usr/bin/python3
+bench-core: $(BUILD)/bench/bench_core
+	scripts/install-deps --bench
+	PYTHONWARNINGS=ignore::FutureWarning $(BENCH_PYTHON) bench/brian2_bench.py \
+		--fabric $(BUILD)/bench/bench_core --build $(BUILD)/bench
+
 deps:
 	scripts/install-deps
 
@@ -164,4 +168,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all tools-static module modules-all sparse checkpatch qemu unit-build unit selftests \
-	deps check demo clean
+	bench-core deps check demo clean

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The fabric's insides, shared by its source files (ionpu_fabric.c, the
+ * tile step loop; ionpu_neuron.c; ionpu_crossbar.c; ionpu_program.c;
+ * ionpu_router.c; ionpu_nvstore.c).  Nothing outside the fabric includes
+ * this: the API is ionpu_fabric.h.
+ */
+#ifndef IONPU_FABRIC_IMPL_H
+#define IONPU_FABRIC_IMPL_H
+
+#include <stdatomic.h>
+
+#include "ionpu_fabric.h"
+#include "ionpu_rng.h"
+
+#define IONPU_FAB_CELLS		(IONPU_FAB_ROWS * IONPU_FAB_NEURONS)
+
+/* --- modeled cost of operations (docs/physics.md, "Energy and time") ---- */
+#define IONPU_E_SYN_READ_FJ	5.0	/* one cell read by an input event */
+#define IONPU_E_SPIKE_FJ	1000.0	/* one neuron spike: 1 pJ */
+#define IONPU_E_PULSE_FJ	7500.0	/* one SET/RESET pulse: 7.5 pJ */
+#define IONPU_E_VERIFY_FJ	1280.0	/* one verify read of a device */
+#define IONPU_T_STEP_NS		100	/* neuron update of a timestep */
+#define IONPU_T_ROW_NS		10	/* one row read (tiles run in parallel) */
+#define IONPU_T_PULSE_NS	100	/* one programming pulse */
+#define IONPU_T_VERIFY_NS	10	/* one verify read */
+
+/*
+ * Events queued in all timesteps together, at most: 128 MiB, so a guest's
+ * runaway recurrent network cannot exhaust the host.
+ */
+#define IONPU_FAB_MAX_IN_FLIGHT	(1u << 24)
+
+/* One input event waiting for its timestep. */
+struct ionpu_event {
+	uint16_t tile;
+	uint16_t row;
+	float value;
+};
+
+struct ionpu_event_list {
+	struct ionpu_event *ev;
+	uint32_t n;
+	uint32_t cap;
+};
+
+struct ionpu_route {
+	struct ionpu_fab_target *t;
+	uint16_t n;
+	bool to_host;
+};
+
+/*
+ * A tile's crossbar.  Arrays are row-major, IONPU_FAB_CELLS long, so an
+ * input event reads one contiguous row of @w.
+ */
+struct ionpu_xbar {
+	/* Conductance of each device as last programmed, uS. */
+	float *gp;
+	float *gn;
+	/* Device time, s, at which each pair was last programmed. */
+	float *t_prog;
+	/* gain * (G+ - G-) as the tile's read circuit sees it, noise aside. */
+	float *w;
+	/* Physical mode: device time, s, @w's drift was computed for. */
+	double w_time;
+	bool w_valid;
+};
+
+/* A tile's neurons, one array per quantity so the update vectorises. */
+struct ionpu_neurons {
+	struct ionpu_fab_neuron p[IONPU_FAB_NEURONS];
+	/* Derived from p and the tile's dt by ionpu_neurons_derive(). */
+	float a_mem[IONPU_FAB_NEURONS];	/* dt / tau (IF: dt) */
+	float a_syn[IONPU_FAB_NEURONS];	/* dt / tau_syn */
+	float r[IONPU_FAB_NEURONS];
+	float v_leak[IONPU_FAB_NEURONS];
+	float v_th[IONPU_FAB_NEURONS];
+	float v_reset[IONPU_FAB_NEURONS];
+	float w_in[IONPU_FAB_NEURONS];
+	uint32_t refr_len[IONPU_FAB_NEURONS];
+	/* Physical: per-device filament growth rate and relaxation rate. */
+	float mu[IONPU_FAB_NEURONS];
+	float gamma[IONPU_FAB_NEURONS];
+	/* State.  Physical: i is the filament f, res the residual r. */
+	float v[IONPU_FAB_NEURONS];
+	float i[IONPU_FAB_NEURONS];
+	float res[IONPU_FAB_NEURONS];
+	/* Ideal: refractory steps left.  Physical: 1 while conducting. */
+	uint32_t refr[IONPU_FAB_NEURONS];
+	/* Synaptic input of the running timestep (chain members add here). */
+	float acc[IONPU_FAB_NEURONS];
+	uint8_t fired[IONPU_FAB_NEURONS];
+};
+
+struct ionpu_tile {
+	struct ionpu_fab_tile_config cfg;
+	unsigned int head;	/* the tile whose neurons this one feeds */
+	unsigned int members;	/* tiles chained into this one */
+	unsigned int rows_read;	/* input events in the running timestep */
+	struct ionpu_rng rng;	/* cycle-to-cycle noise of this tile */
+	struct ionpu_xbar xb;
+	struct ionpu_neurons n;
+	struct ionpu_route route[IONPU_FAB_NEURONS];
+};
+
+struct ionpu_fabric {
+	unsigned int tiles;
+	uint64_t seed;
+	struct ionpu_tile *tile;
+	/* Input events by timestep modulo the window (ionpu_router.c). */
+	struct ionpu_event_list slot[IONPU_FAB_INPUT_WINDOW];
+	uint64_t now;
+	uint32_t in_flight;	/* events in all slots together */
+	struct ionpu_fab_counters cnt;	/* energy_fj comes from energy_fj */
+	double energy_fj;
+	uint64_t device_time_ns;
+	atomic_bool stop;
+	uint8_t calib[IONPU_FAB_CALIB_SIZE];
+};
+
+static inline bool ionpu_finite(float x)
+{
+	return x - x == 0.0f;
+}
+
+static inline double ionpu_device_time_s(const struct ionpu_fabric *f)
+{
+	return (double)f->device_time_ns * 1e-9;
+}
+
+/* Busy time and device time move together. */
+void ionpu_fabric_busy(struct ionpu_fabric *f, uint64_t ns, double energy_fj);
+int ionpu_fabric_check_cell(const struct ionpu_fabric *f, unsigned int tile,
+			    unsigned int row, unsigned int col);
+
+/* ionpu_neuron.c */
+void ionpu_neurons_init(struct ionpu_fabric *f, unsigned int tile);
+void ionpu_neurons_derive(struct ionpu_fabric *f, unsigned int tile,
+			  unsigned int neuron);
+void ionpu_neurons_reset_state(struct ionpu_neurons *n);
+/* One timestep of a head tile from n->acc; sets n->fired, returns spikes. */
+unsigned int ionpu_neurons_step(struct ionpu_tile *t);
+
+/* ionpu_crossbar.c */
+struct ionpu_device {
+	float g_min;		/* soft bounds of this device, uS */
+	float g_max;
+	float s_set;		/* fraction of the way to the bound per pulse */
+	float s_reset;
+	float nu;		/* drift exponent */
+	bool stuck;
+	float g_stuck;
+};
+
+#define IONPU_READ_NOISE_US	0.1f
+/* Nominal fraction of the way to its bound that one full pulse moves. */
+#define IONPU_STEP_NOMINAL	0.05f
+int ionpu_xbar_alloc(struct ionpu_xbar *xb);
+void ionpu_xbar_free(struct ionpu_xbar *xb);
+void ionpu_xbar_device(const struct ionpu_fabric *f, unsigned int tile,
+		       unsigned int cell, enum ionpu_fab_device dev,
+		       struct ionpu_device *d);
+/* A device's conductance now, noise free (physical: drift, stuck). */
+float ionpu_xbar_true_g(const struct ionpu_fabric *f, unsigned int tile,
+			unsigned int cell, enum ionpu_fab_device dev);
+/* Fold drift into both devices of a pair and restart its drift clock. */
+void ionpu_xbar_settle(struct ionpu_fabric *f, unsigned int tile,
+		       unsigned int cell);
+/* Recompute @w of one cell, or of the whole tile when it is stale. */
+void ionpu_xbar_update_cell(struct ionpu_fabric *f, unsigned int tile,
+			    unsigned int cell);
+void ionpu_xbar_invalidate(struct ionpu_fabric *f, unsigned int tile);
+void ionpu_xbar_refresh(struct ionpu_fabric *f, unsigned int tile);
+/*
+ * Start loading a row that an event will read soon: rows are picked at
+ * random, so the hardware prefetcher cannot guess them.
+ */
+void ionpu_xbar_prefetch(const struct ionpu_tile *t, unsigned int row);
+/* acc[c] += value * weight of (row, c) for every column c. */
+void ionpu_xbar_accumulate(struct ionpu_tile *t, unsigned int row,
+			   float value, float *restrict acc);
+
+/* ionpu_router.c */
+int ionpu_router_push(struct ionpu_fabric *f, uint64_t timestep,
+		      unsigned int tile, unsigned int row, float value);
+void ionpu_router_clear(struct ionpu_fabric *f);
+void ionpu_router_free(struct ionpu_fabric *f);
+void ionpu_route_free(struct ionpu_route *r);
+/* Queue a spike of (tile, neuron) fired in timestep now; -ENOMEM lost. */
+int ionpu_router_fire(struct ionpu_fabric *f, unsigned int tile,
+		      unsigned int neuron);
+
+#endif /* IONPU_FABRIC_IMPL_H */
