@@ -11,6 +11,7 @@
 #ifndef IONPU_CORE_H
 #define IONPU_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,15 +26,35 @@ struct ionpu_config {
 	uint64_t seed;
 	/* Printable ASCII, at most IONPU_SERIAL_MAX bytes; NULL: the default. */
 	const char *serial;
+	/*
+	 * File of the non-volatile store, or NULL: loaded when the card is
+	 * built (a missing file is a fresh card), saved after every command
+	 * that changes conductances or the calibration record.
+	 */
+	const char *nvstore;
+	/* The FAULT_INJECT register exists (CAPS.FAULTS). */
+	bool faults;
 };
 
 /*
  * What the card does to its host.  Every callback gets the opaque pointer
- * given to ionpu_core_new().  Later revisions add DMA here.
+ * given to ionpu_core_new(), and every one is required.
  */
 struct ionpu_host_ops {
 	/* Send MSI-X message @vector (0..IONPU_NUM_VECTORS-1). */
 	void (*notify)(void *opaque, unsigned int vector);
+	/*
+	 * Bus-master transfers of @len bytes at bus address @addr: 0, or a
+	 * negative errno when any part of the range cannot be reached (the
+	 * card then reports a DMA error).
+	 */
+	int (*dma_read)(void *opaque, uint64_t addr, void *buf, size_t len);
+	int (*dma_write)(void *opaque, uint64_t addr, void *buf, size_t len);
+	/*
+	 * Call ionpu_core_timer(@vector) @delay_ns from now (interrupt
+	 * coalescing); arming an armed timer moves it.
+	 */
+	void (*arm_timer)(void *opaque, unsigned int vector, uint64_t delay_ns);
 };
 
 struct ionpu_core;
@@ -54,9 +75,11 @@ int ionpu_config_serial(const struct ionpu_config *cfg,
 			char buf[IONPU_SERIAL_MAX + 1]);
 
 /*
- * Build a card in its reset state.  Returns 0 and the card in *@out, or
- * -EINVAL (bad @cfg or @ops; *@why says which when @why is not NULL) or
- * -ENOMEM.
+ * Build a card in its reset state, its non-volatile state loaded from
+ * @cfg->nvstore when that file exists.  Returns 0 and the card in *@out, or
+ * -EINVAL (bad @cfg or @ops, or an nvstore file that is not intact), the
+ * error of reading the nvstore file, or -ENOMEM; *@why (when @why is not
+ * NULL) says which for all but -ENOMEM.
  */
 int ionpu_core_new(const struct ionpu_config *cfg,
 		   const struct ionpu_host_ops *ops, void *opaque,
@@ -74,5 +97,26 @@ void ionpu_core_write(struct ionpu_core *core, uint64_t offset,
 
 /* Every reset (CONTROL.RESET, FLR, machine reset) ends up here. */
 void ionpu_core_reset(struct ionpu_core *core);
+
+/*
+ * Do a bounded slice of the card's work: the commands it can fetch now
+ * and one timestep of a run in progress.  Returns whether more work is
+ * ready, i.e. whether the host should call again without waiting for a
+ * register write.  The core is not thread-safe: its host serialises this
+ * with the register accesses.
+ */
+bool ionpu_core_work(struct ionpu_core *core);
+
+/* The timer armed through ionpu_host_ops.arm_timer() expired. */
+void ionpu_core_timer(struct ionpu_core *core, unsigned int vector);
+
+/*
+ * BAR2, the crossbar readout: @size bytes (2, 4 or 8, aligned) at @offset;
+ * other accesses and offsets past the data read 0.
+ */
+uint64_t ionpu_core_readout(struct ionpu_core *core, uint64_t offset,
+			    unsigned int size);
+/* Bytes of readout data: tiles x rows x columns x 2 devices x 2 bytes. */
+uint64_t ionpu_core_readout_size(const struct ionpu_core *core);
 
 #endif /* IONPU_CORE_H */

@@ -18,6 +18,8 @@
 #define IONPU_BAR_REGS			0
 #define IONPU_BAR_REGS_SIZE		0x10000
 #define IONPU_BAR_MSIX			4
+/* BAR2: read-only crossbar readout, one little-endian u16 per device. */
+#define IONPU_BAR_READOUT		2
 
 /* MSI-X vectors; each one has its own causes in IONPU_REG_INTR_CAUSE. */
 #define IONPU_VEC_CQ			0
@@ -31,10 +33,14 @@
 #define IONPU_REG_VERSION		0x004
 #define IONPU_VERSION_MAJOR(v)		(((v) >> 16) & 0xffff)
 #define IONPU_VERSION_MINOR(v)		((v) & 0xffff)
-#define IONPU_HW_VERSION		0x00010000	/* 1.0 */
+#define IONPU_HW_VERSION		0x00010001	/* 1.1 */
 #define IONPU_REG_CAPS			0x008
 #define IONPU_CAP_FLR			0x00000001
 #define IONPU_CAP_TEST_IRQ		0x00000002
+#define IONPU_CAP_QUEUES		0x00000004	/* rev 1.1 host interface */
+#define IONPU_CAP_READOUT		0x00000008	/* BAR2 exists */
+#define IONPU_CAP_NVSTORE		0x00000010	/* state survives power-off */
+#define IONPU_CAP_FAULTS		0x00000020	/* FAULT_INJECT exists */
 #define IONPU_REG_TILES			0x00c
 #define IONPU_REG_TILE_ROWS		0x010
 #define IONPU_REG_TILE_NEURONS		0x014
@@ -53,6 +59,7 @@
 #define IONPU_CONTROL_RESET		0x00000001	/* self-clearing */
 #define IONPU_REG_STATUS		0x044
 #define IONPU_STATUS_READY		0x00000001
+#define IONPU_STATUS_RUNNING		0x00000002	/* a RUN is in progress */
 #define IONPU_REG_SCRATCH		0x048
 
 /* Interrupts. */
@@ -66,5 +73,149 @@
 #define IONPU_INTR_ALL			0x00000707
 /* The causes that each MSI-X vector signals. */
 #define IONPU_INTR_VEC_MASK(vec)	(0x00000101u << (vec))
+
+/*
+ * Queues (rev 1.1).  Bases are 64-bit bus addresses, 64-byte aligned; sizes
+ * are entry counts, powers of two.  They can be written only while
+ * QUEUE_CONTROL.ENABLE is 0.
+ */
+#define IONPU_REG_SQ_BASE_LO		0x080
+#define IONPU_REG_SQ_BASE_HI		0x084
+#define IONPU_REG_SQ_SIZE		0x088
+#define IONPU_REG_CQ_BASE_LO		0x090
+#define IONPU_REG_CQ_BASE_HI		0x094
+#define IONPU_REG_CQ_SIZE		0x098
+#define IONPU_REG_EQ_BASE_LO		0x0a0
+#define IONPU_REG_EQ_BASE_HI		0x0a4
+#define IONPU_REG_EQ_SIZE		0x0a8	/* 0: no event ring */
+#define IONPU_REG_QUEUE_CONTROL		0x0b0
+#define IONPU_QUEUE_ENABLE		0x00000001
+#define IONPU_REG_QUEUE_STATUS		0x0b4
+#define IONPU_QUEUE_ENABLED		0x00000001
+/* The card's own ring positions, read-only. */
+#define IONPU_REG_SQ_HEAD		0x0b8
+#define IONPU_REG_CQ_TAIL		0x0bc
+#define IONPU_REG_EQ_TAIL		0x0c0
+#define IONPU_REG_EQ_DROPPED		0x0c4	/* events lost to a full ring */
+#define IONPU_ALIGN_QUEUE		64
+#define IONPU_SQ_MAX_ENTRIES		4096
+#define IONPU_CQ_MAX_ENTRIES		4096
+#define IONPU_EQ_MAX_ENTRIES		65536
+#define IONPU_QUEUE_MIN_ENTRIES		2
+
+/*
+ * Interrupt coalescing, one register per queue vector: COUNT entries or
+ * TIME microseconds after the first unsignalled entry, whichever is first.
+ */
+#define IONPU_REG_COALESCE_CQ		0x0c8
+#define IONPU_REG_COALESCE_EQ		0x0cc
+#define IONPU_COALESCE_COUNT(v)		((v) & 0xffff)
+#define IONPU_COALESCE_TIME_US(v)	(((v) >> 16) & 0xffff)
+#define IONPU_COALESCE(count, us)	(((count) & 0xffff) | (((us) & 0xffff) << 16))
+
+/* Error status: the last error the card signalled on the error vector. */
+#define IONPU_REG_ERROR_CODE		0x0d0	/* write any value: clear */
+#define IONPU_REG_ERROR_INFO		0x0d4
+#define IONPU_REG_ERROR_COUNT		0x0d8
+#define IONPU_ERR_NONE			0
+#define IONPU_ERR_DMA			1	/* info: opcode << 16 | cid */
+#define IONPU_ERR_QUEUE_CONFIG		2	/* info: offending register */
+#define IONPU_ERR_DOORBELL		3	/* info: doorbell offset << 16 | value */
+#define IONPU_ERR_NVSTORE		4	/* info: opcode << 16 | cid */
+
+/* Fault injection: only when CAPS.FAULTS (QEMU property faults=on). */
+#define IONPU_REG_FAULT_INJECT		0x0e0
+#define IONPU_FAULT_NONE		0
+#define IONPU_FAULT_HANG		1	/* stop processing until reset */
+#define IONPU_FAULT_DMA_ERROR		2	/* fail the next DMA transfer */
+#define IONPU_FAULT_BAD_COMPLETION	3	/* corrupt the next completion */
+#define IONPU_FAULT_SPURIOUS_IRQ	4	/* one message with no cause */
+
+/* Doorbells: a page of their own, write-only, read as 0. */
+#define IONPU_REG_SQ_TAIL_DB		0x1000
+#define IONPU_REG_CQ_HEAD_DB		0x1004
+#define IONPU_REG_EQ_HEAD_DB		0x1008
+
+/*
+ * Submission queue entry: 64 bytes, little endian.  Byte offsets of the
+ * fields; reserved fields must be 0.
+ */
+#define IONPU_SQE_SIZE			64
+#define IONPU_SQE_OPCODE		0x00	/* u8 */
+#define IONPU_SQE_FLAGS			0x01	/* u8, no flags yet: must be 0 */
+#define IONPU_SQE_CID			0x02	/* u16, echoed in the completion */
+#define IONPU_SQE_TILE			0x04	/* u16 */
+#define IONPU_SQE_RSVD			0x06	/* u16 */
+#define IONPU_SQE_IN_ADDR		0x08	/* u64: payload the card reads */
+#define IONPU_SQE_IN_LEN		0x10	/* u32: bytes */
+#define IONPU_SQE_OUT_LEN		0x14	/* u32: bytes */
+#define IONPU_SQE_OUT_ADDR		0x18	/* u64: buffer the card writes */
+#define IONPU_SQE_PARAM(i)		(0x20 + 4 * (i))	/* u32, i = 0..7 */
+#define IONPU_SQE_PARAMS		8
+
+/* Completion queue entry: 16 bytes. */
+#define IONPU_CQE_SIZE			16
+#define IONPU_CQE_RESULT		0x00	/* u64, per command */
+#define IONPU_CQE_SQ_HEAD		0x08	/* u16: SQ head after the fetch */
+#define IONPU_CQE_RSVD			0x0a	/* u16, 0 */
+#define IONPU_CQE_CID			0x0c	/* u16 */
+#define IONPU_CQE_STATUS		0x0e	/* u16: code << 1 | phase */
+#define IONPU_CQE_PHASE			0x0001
+#define IONPU_CQE_CODE(status)		(((status) >> 1) & 0x7fff)
+
+/* Completion status codes. */
+#define IONPU_SC_SUCCESS		0x00
+#define IONPU_SC_INVALID_OPCODE		0x01
+#define IONPU_SC_INVALID_FIELD		0x02	/* result: index of the bad entry */
+#define IONPU_SC_INVALID_TILE		0x03
+#define IONPU_SC_INVALID_LENGTH		0x04
+#define IONPU_SC_DMA_ERROR		0x05
+#define IONPU_SC_BUSY			0x06	/* not allowed while running */
+#define IONPU_SC_ABORTED		0x07	/* RUN ended by STOP */
+#define IONPU_SC_NVSTORE_ERROR		0x08	/* done, but not made durable */
+#define IONPU_SC_INTERNAL		0x09	/* the fabric refused the request */
+/* A fetch that failed: the completion has this command id. */
+#define IONPU_CID_UNKNOWN		0xffff
+
+/* Opcodes; payload layouts are in docs/hardware.md "Commands". */
+#define IONPU_OP_IDENTIFY		0x01
+#define IONPU_OP_READ_COUNTERS		0x02
+#define IONPU_OP_RESET_STATE		0x03
+#define IONPU_OP_CONFIGURE_NEURONS	0x10
+#define IONPU_OP_LOAD_ROUTES		0x11
+#define IONPU_OP_PROGRAM_CELLS		0x20
+#define IONPU_OP_READ_CELLS		0x21
+#define IONPU_OP_RAW_PULSES		0x22
+#define IONPU_OP_READ_CALIB		0x28
+#define IONPU_OP_WRITE_CALIB		0x29
+#define IONPU_OP_INPUT_SPIKES		0x30
+#define IONPU_OP_RUN			0x31
+#define IONPU_OP_STOP			0x32
+
+/* Payload sizes, in bytes, and the most entries one command carries. */
+#define IONPU_IDENTIFY_SIZE		128
+#define IONPU_COUNTERS_SIZE		64
+#define IONPU_NEURON_ENTRY_SIZE		32
+#define IONPU_ROUTE_HEADER_SIZE		8
+#define IONPU_ROUTE_TARGET_SIZE		8
+#define IONPU_ROUTES_MAX_BYTES		0x00100000
+#define IONPU_PROG_ENTRY_SIZE		16
+#define IONPU_PROG_RESULT_SIZE		8
+#define IONPU_CELL_READ_SIZE		8
+#define IONPU_PULSE_ENTRY_SIZE		8
+#define IONPU_PULSE_RESULT_SIZE		4
+#define IONPU_SPIKE_ENTRY_SIZE		8
+#define IONPU_MAX_CELLS			65536
+#define IONPU_MAX_SPIKES		65536
+#define IONPU_CALIB_SIZE		4096
+
+/* Output-spike event ring entry: 8 bytes. */
+#define IONPU_EQE_SIZE			8
+#define IONPU_EQE_TIMESTEP		0x00	/* u32 */
+#define IONPU_EQE_NEURON		0x04	/* u16 */
+#define IONPU_EQE_TILE			0x06	/* u8 */
+#define IONPU_EQE_FLAGS			0x07	/* u8 */
+#define IONPU_EQE_PHASE			0x01
+#define IONPU_EQE_LOST			0x02	/* events were dropped before this one */
 
 #endif /* IONPU_REGS_H */

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * IONPU-1 command layer (docs/hardware.md "Commands").  Every field of a
+ * command is checked before the fabric is touched, payloads are checked
+ * whole before the first entry is applied, so a malformed command completes
+ * with an error status and leaves the card as it was.
+ */
+#include "ionpu_cmd.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* CQE result of INVALID_FIELD when the bad field is inline, not an entry. */
+#define BAD_INLINE	UINT32_MAX
+
+/* CONFIGURE_NEURONS flags (param 5). */
+#define NEURONS_SET_TILE	0x1
+#define NEURONS_SET_CHAIN	0x2
+
+/* LOAD_ROUTES record flags. */
+#define ROUTE_TO_HOST		0x1
+
+/* The fields of a command a given opcode reads; all others must be 0. */
+#define USE_TILE	0x1
+#define USE_IN		0x2
+#define USE_OUT		0x4
+
+struct cmd {
+	uint8_t opcode;
+	uint8_t flags;
+	uint16_t cid;
+	uint16_t tile;
+	uint16_t rsvd;
+	uint64_t in_addr;
+	uint32_t in_len;
+	uint32_t out_len;
+	uint64_t out_addr;
+	uint32_t p[IONPU_SQE_PARAMS];
+};
+
+struct op {
+	uint8_t opcode;
+	uint8_t uses;
+	uint8_t params;		/* bit i: param i is read */
+	void (*run)(struct ionpu_cmd_card *card, const struct cmd *c,
+		    struct ionpu_cmd_outcome *out);
+};
+
+static void decode(const uint8_t *e, struct cmd *c)
+{
+	c->opcode = e[IONPU_SQE_OPCODE];
+	c->flags = e[IONPU_SQE_FLAGS];
+	c->cid = ionpu_get_le16(e + IONPU_SQE_CID);
+	c->tile = ionpu_get_le16(e + IONPU_SQE_TILE);
+	c->rsvd = ionpu_get_le16(e + IONPU_SQE_RSVD);
+	c->in_addr = ionpu_get_le64(e + IONPU_SQE_IN_ADDR);
+	c->in_len = ionpu_get_le32(e + IONPU_SQE_IN_LEN);
+	c->out_len = ionpu_get_le32(e + IONPU_SQE_OUT_LEN);
+	c->out_addr = ionpu_get_le64(e + IONPU_SQE_OUT_ADDR);
+	for (unsigned int i = 0; i < IONPU_SQE_PARAMS; i++)
+		c->p[i] = ionpu_get_le32(e + IONPU_SQE_PARAM(i));
+}
+
+static float get_f32(const uint8_t *p)
+{
+	uint32_t bits = ionpu_get_le32(p);
+	float f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+static float f32_of(uint32_t bits)
+{
+	float f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+static void put_f32(uint8_t *p, float f)
+{
+	uint32_t bits;
+
+	memcpy(&bits, &f, sizeof(bits));
+	ionpu_put_le32(p, bits);
+}
+
+static void status(struct ionpu_cmd_outcome *out, uint16_t code,
+		   uint64_t result)
+{
+	out->cqe[0].code = code;
+	out->cqe[0].result = result;
+}
+
+static void dma_failed(const struct cmd *c, struct ionpu_cmd_outcome *out)
+{
+	status(out, IONPU_SC_DMA_ERROR, 0);
+	out->error = IONPU_ERR_DMA;
+	out->error_info = (uint32_t)c->opcode << 16 | c->cid;
+}
+
+/*
+ * Fetch the input payload into a new buffer: NULL with the outcome set
+ * when that fails.  The caller bounds c->in_len first.
+ */
+static uint8_t *payload_in(struct ionpu_cmd_card *card, const struct cmd *c,
+			   struct ionpu_cmd_outcome *out)
+{
+	uint8_t *buf = malloc(c->in_len);
+
+	if (!buf) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		return NULL;
+	}
+	if (ionpu_dma_read(card->dma, c->in_addr, buf, c->in_len)) {
+		dma_failed(c, out);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void payload_out(struct ionpu_cmd_card *card, const struct cmd *c,
+			const uint8_t *buf, size_t len,
+			struct ionpu_cmd_outcome *out)
+{
+	if (ionpu_dma_write(card->dma, c->out_addr, buf, len))
+		dma_failed(c, out);
+}
+
+/* After a change to non-volatile state: make it durable. */
+static void persist(struct ionpu_cmd_card *card, const struct cmd *c,
+		    struct ionpu_cmd_outcome *out)
+{
+	if (!card->nvstore || !ionpu_fabric_save(card->fabric, card->nvstore,
+						 NULL))
+		return;
+	if (out->cqe[0].code == IONPU_SC_SUCCESS)
+		status(out, IONPU_SC_NVSTORE_ERROR, out->cqe[0].result);
+	if (!out->error) {
+		out->error = IONPU_ERR_NVSTORE;
+		out->error_info = (uint32_t)c->opcode << 16 | c->cid;
+	}
+}
+
+/* @n entries of @size bytes in c->in_len, 1..@max of them: 0 or -1. */
+static int entries_in(const struct cmd *c, uint32_t size, uint32_t max,
+		      uint32_t *n, struct ionpu_cmd_outcome *out)
+{
+	if (!c->in_len || c->in_len % size || c->in_len / size > max) {
+		status(out, IONPU_SC_INVALID_LENGTH, 0);
+		return -1;
+	}
+	*n = c->in_len / size;
+	return 0;
+}
+
+static int out_room(const struct cmd *c, uint64_t need,
+		    struct ionpu_cmd_outcome *out)
+{
+	if (c->out_len < need) {
+		status(out, IONPU_SC_INVALID_LENGTH, need);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- identity and counters ---------------------------------------------- */
+
+static void op_identify(struct ionpu_cmd_card *card, const struct cmd *c,
+			struct ionpu_cmd_outcome *out)
+{
+	uint8_t b[IONPU_IDENTIFY_SIZE] = { 0 };
+
+	if (!c->out_len) {
+		status(out, IONPU_SC_INVALID_LENGTH, IONPU_IDENTIFY_SIZE);
+		return;
+	}
+	ionpu_put_le32(b + 0x00, IONPU_ID_MAGIC);
+	ionpu_put_le32(b + 0x04, IONPU_HW_VERSION);
+	ionpu_put_le32(b + 0x08, card->id.caps);
+	ionpu_put_le32(b + 0x0c, ionpu_fabric_tiles(card->fabric));
+	ionpu_put_le32(b + 0x10, IONPU_TILE_ROWS);
+	ionpu_put_le32(b + 0x14, IONPU_TILE_NEURONS);
+	ionpu_put_le64(b + 0x18, card->id.seed);
+	memcpy(b + 0x20, card->id.serial, sizeof(card->id.serial));
+	ionpu_put_le32(b + 0x30, IONPU_FAB_G_LEVELS);
+	put_f32(b + 0x34, IONPU_FAB_G_MIN);
+	put_f32(b + 0x38, IONPU_FAB_G_MAX);
+	ionpu_put_le32(b + 0x3c, IONPU_FAB_MAX_FANOUT);
+	ionpu_put_le32(b + 0x40, IONPU_FAB_MAX_DELAY);
+	ionpu_put_le32(b + 0x44, IONPU_FAB_INPUT_WINDOW);
+	ionpu_put_le32(b + 0x48, IONPU_CALIB_SIZE);
+	ionpu_put_le32(b + 0x4c, IONPU_SQ_MAX_ENTRIES);
+	ionpu_put_le32(b + 0x50, IONPU_CQ_MAX_ENTRIES);
+	ionpu_put_le32(b + 0x54, IONPU_EQ_MAX_ENTRIES);
+	ionpu_put_le32(b + 0x58, IONPU_MAX_CELLS);
+	ionpu_put_le32(b + 0x5c, IONPU_MAX_SPIKES);
+	ionpu_put_le32(b + 0x60, IONPU_ROUTES_MAX_BYTES);
+	status(out, IONPU_SC_SUCCESS, sizeof(b));
+	payload_out(card, c, b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
+		    out);
+}
+
+static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
+			     struct ionpu_cmd_outcome *out)
+{
+	uint8_t b[IONPU_COUNTERS_SIZE];
+	struct ionpu_fab_counters k;
+
+	if (!c->out_len) {
+		status(out, IONPU_SC_INVALID_LENGTH, IONPU_COUNTERS_SIZE);
+		return;
+	}
+	ionpu_fabric_counters(card->fabric, &k);
+	ionpu_put_le64(b + 0x00, k.timesteps);
+	ionpu_put_le64(b + 0x08, k.spikes_in);
+	ionpu_put_le64(b + 0x10, k.spikes_out);
+	ionpu_put_le64(b + 0x18, k.syn_events);
+	ionpu_put_le64(b + 0x20, k.program_pulses);
+	ionpu_put_le64(b + 0x28, k.busy_ns);
+	ionpu_put_le64(b + 0x30, k.energy_fj);
+	ionpu_put_le64(b + 0x38, card->q->eq_dropped);
+	status(out, IONPU_SC_SUCCESS, sizeof(b));
+	payload_out(card, c, b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
+		    out);
+}
+
+static void op_reset_state(struct ionpu_cmd_card *card, const struct cmd *c,
+			   struct ionpu_cmd_outcome *out)
+{
+	(void)c;
+	ionpu_fabric_reset_state(card->fabric);
+	status(out, IONPU_SC_SUCCESS, 0);
+}
+
+/* --- network configuration ---------------------------------------------- */
+
+static void op_configure_neurons(struct ionpu_cmd_card *card,
+				 const struct cmd *c,
+				 struct ionpu_cmd_outcome *out)
+{
+	const struct ionpu_fab_tile_config tcfg = {
+		.mode = (enum ionpu_fab_mode)c->p[0],
+		.model = (enum ionpu_fab_model)c->p[1],
+		.dt = f32_of(c->p[2]),
+		.gain = f32_of(c->p[3]),
+	};
+	uint32_t first = c->p[4], flags = c->p[5], n = 0;
+	uint8_t *buf = NULL;
+
+	if ((flags & ~(NEURONS_SET_TILE | NEURONS_SET_CHAIN)) ||
+	    first >= IONPU_TILE_NEURONS ||
+	    (!(flags & NEURONS_SET_CHAIN) && c->p[6]) ||
+	    (!(flags & NEURONS_SET_TILE) && (c->p[0] | c->p[1] | c->p[2] |
+					      c->p[3]))) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		return;
+	}
+	if (c->in_len) {
+		if (entries_in(c, IONPU_NEURON_ENTRY_SIZE,
+			       IONPU_TILE_NEURONS - first, &n, out))
+			return;
+		buf = payload_in(card, c, out);
+		if (!buf)
+			return;
+	}
+	if (((flags & NEURONS_SET_TILE) &&
+	     ionpu_fabric_set_tile(card->fabric, c->tile, &tcfg)) ||
+	    ((flags & NEURONS_SET_CHAIN) &&
+	     ionpu_fabric_chain(card->fabric, c->tile, c->p[6]))) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		goto done;
+	}
+	status(out, IONPU_SC_SUCCESS, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = buf + i * IONPU_NEURON_ENTRY_SIZE;
+		const struct ionpu_fab_neuron p = {
+			.tau = get_f32(e + 0x00),
+			.tau_syn = get_f32(e + 0x04),
+			.r = get_f32(e + 0x08),
+			.v_leak = get_f32(e + 0x0c),
+			.v_threshold = get_f32(e + 0x10),
+			.v_reset = get_f32(e + 0x14),
+			.w_in = get_f32(e + 0x18),
+			.refractory = ionpu_get_le32(e + 0x1c),
+		};
+
+		/* Entries before a refused one stay applied: the result says. */
+		if (ionpu_fabric_set_neuron(card->fabric, c->tile, first + i,
+					    &p)) {
+			status(out, IONPU_SC_INVALID_FIELD, i);
+			break;
+		}
+	}
+done:
+	free(buf);
+}
+
+/* Walk the route records of LOAD_ROUTES; @apply: set them as well. */
+static int walk_routes(struct ionpu_cmd_card *card, const struct cmd *c,
+		       const uint8_t *buf, bool apply,
+		       struct ionpu_fab_target *t, struct ionpu_cmd_outcome *out)
+{
+	uint32_t off = 0;
+
+	for (uint32_t r = 0; r < c->p[0]; r++) {
+		const uint8_t *h = buf + off;
+		uint16_t neuron, n;
+
+		if (c->in_len - off < IONPU_ROUTE_HEADER_SIZE) {
+			status(out, IONPU_SC_INVALID_LENGTH, r);
+			return -1;
+		}
+		neuron = ionpu_get_le16(h);
+		n = ionpu_get_le16(h + 4);
+		off += IONPU_ROUTE_HEADER_SIZE;
+		if (neuron >= IONPU_TILE_NEURONS || (h[2] & ~ROUTE_TO_HOST) ||
+		    h[3] || ionpu_get_le16(h + 6) || n > IONPU_FAB_MAX_FANOUT) {
+			status(out, IONPU_SC_INVALID_FIELD, r);
+			return -1;
+		}
+		if ((c->in_len - off) / IONPU_ROUTE_TARGET_SIZE < n) {
+			status(out, IONPU_SC_INVALID_LENGTH, r);
+			return -1;
+		}
+		for (uint16_t i = 0; i < n; i++) {
+			const uint8_t *e = buf + off + i * IONPU_ROUTE_TARGET_SIZE;
+
+			t[i].tile = ionpu_get_le16(e);
+			t[i].row = ionpu_get_le16(e + 2);
+			t[i].delay = ionpu_get_le16(e + 4);
+			if (t[i].tile >= ionpu_fabric_tiles(card->fabric) ||
+			    t[i].row >= IONPU_TILE_ROWS ||
+			    t[i].delay > IONPU_FAB_MAX_DELAY ||
+			    ionpu_get_le16(e + 6)) {
+				status(out, IONPU_SC_INVALID_FIELD, r);
+				return -1;
+			}
+		}
+		off += (uint32_t)n * IONPU_ROUTE_TARGET_SIZE;
+		if (apply && ionpu_fabric_set_route(card->fabric, c->tile,
+						    neuron, h[2] & ROUTE_TO_HOST,
+						    t, n)) {
+			status(out, IONPU_SC_INTERNAL, r);
+			return -1;
+		}
+	}
+	if (off != c->in_len) {
+		status(out, IONPU_SC_INVALID_LENGTH, c->p[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static void op_load_routes(struct ionpu_cmd_card *card, const struct cmd *c,
+			   struct ionpu_cmd_outcome *out)
+{
+	struct ionpu_fab_target *t;
+	uint8_t *buf;
+
+	if (!c->p[0] || c->in_len > IONPU_ROUTES_MAX_BYTES ||
+	    c->in_len < IONPU_ROUTE_HEADER_SIZE) {
+		status(out, c->p[0] ? IONPU_SC_INVALID_LENGTH :
+		       IONPU_SC_INVALID_FIELD, c->p[0] ? 0 : BAD_INLINE);
+		return;
+	}
+	t = calloc(IONPU_FAB_MAX_FANOUT, sizeof(*t));
+	if (!t) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		return;
+	}
+	buf = payload_in(card, c, out);
+	if (buf && !walk_routes(card, c, buf, false, t, out) &&
+	    !walk_routes(card, c, buf, true, t, out))
+		status(out, IONPU_SC_SUCCESS, c->p[0]);
+	free(buf);
+	free(t);
+}
+
+/* --- crossbar ------------------------------------------------------------ */
+
+static bool cell_ok(const uint8_t *e)
+{
+	return ionpu_get_le16(e) < IONPU_TILE_ROWS &&
+	       ionpu_get_le16(e + 2) < IONPU_TILE_NEURONS && e[4] <= 1;
+}
+
+static int prog_entry_ok(const uint8_t *e)
+{
+	float target = get_f32(e + 8), tol = get_f32(e + 12);
+
+	return cell_ok(e) && !e[5] && ionpu_get_le16(e + 6) &&
+	       target >= IONPU_FAB_G_MIN && target <= IONPU_FAB_G_MAX &&
+	       isfinite(tol) && tol >= 0;
+}
+
+static void op_program_cells(struct ionpu_cmd_card *card, const struct cmd *c,
+			     struct ionpu_cmd_outcome *out)
+{
+	uint8_t *buf, *res = NULL;
+	uint32_t n, failed = 0;
+
+	if (entries_in(c, IONPU_PROG_ENTRY_SIZE, IONPU_MAX_CELLS, &n, out) ||
+	    out_room(c, (uint64_t)n * IONPU_PROG_RESULT_SIZE, out))
+		return;
+	buf = payload_in(card, c, out);
+	if (!buf)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!prog_entry_ok(buf + i * IONPU_PROG_ENTRY_SIZE)) {
+			status(out, IONPU_SC_INVALID_FIELD, i);
+			goto done;
+		}
+	}
+	res = calloc(n, IONPU_PROG_RESULT_SIZE);
+	if (!res) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		goto done;
+	}
+	status(out, IONPU_SC_SUCCESS, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = buf + i * IONPU_PROG_ENTRY_SIZE;
+		uint8_t *r = res + i * IONPU_PROG_RESULT_SIZE;
+		struct ionpu_fab_prog_result pr;
+
+		if (ionpu_fabric_program(card->fabric, c->tile,
+					 ionpu_get_le16(e),
+					 ionpu_get_le16(e + 2),
+					 (enum ionpu_fab_device)e[4],
+					 get_f32(e + 8), get_f32(e + 12),
+					 ionpu_get_le16(e + 6), &pr)) {
+			status(out, IONPU_SC_INTERNAL, i);
+			break;
+		}
+		put_f32(r, pr.achieved);
+		ionpu_put_le16(r + 4, pr.pulses > UINT16_MAX ? UINT16_MAX :
+				      (uint16_t)pr.pulses);
+		r[6] = (uint8_t)pr.status;
+		failed += pr.status != IONPU_FAB_PROG_OK;
+	}
+	if (out->cqe[0].code == IONPU_SC_SUCCESS)
+		out->cqe[0].result = failed;
+	persist(card, c, out);
+	payload_out(card, c, res, (size_t)n * IONPU_PROG_RESULT_SIZE, out);
+done:
+	free(res);
+	free(buf);
+}
+
+static void op_read_cells(struct ionpu_cmd_card *card, const struct cmd *c,
+			  struct ionpu_cmd_outcome *out)
+{
+	uint32_t row0 = c->p[0], rows = c->p[1], col0 = c->p[2], cols = c->p[3];
+	uint8_t *b;
+
+	if (!rows || !cols || row0 >= IONPU_TILE_ROWS ||
+	    rows > IONPU_TILE_ROWS - row0 || col0 >= IONPU_TILE_NEURONS ||
+	    cols > IONPU_TILE_NEURONS - col0) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		return;
+	}
+	if (out_room(c, (uint64_t)rows * cols * IONPU_CELL_READ_SIZE, out))
+		return;
+	b = malloc((size_t)rows * cols * IONPU_CELL_READ_SIZE);
+	if (!b) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		return;
+	}
+	status(out, IONPU_SC_SUCCESS, (uint64_t)rows * cols);
+	for (uint32_t r = 0; r < rows; r++) {
+		for (uint32_t k = 0; k < cols; k++) {
+			uint8_t *e = b + ((size_t)r * cols + k) *
+					 IONPU_CELL_READ_SIZE;
+			float gp = 0, gm = 0;
+
+			if (ionpu_fabric_read(card->fabric, c->tile, row0 + r,
+					      col0 + k, &gp, &gm)) {
+				status(out, IONPU_SC_INTERNAL, 0);
+				goto done;
+			}
+			put_f32(e, gp);
+			put_f32(e + 4, gm);
+		}
+	}
+	payload_out(card, c, b, (size_t)rows * cols * IONPU_CELL_READ_SIZE, out);
+done:
+	free(b);
+}
+
+static void op_raw_pulses(struct ionpu_cmd_card *card, const struct cmd *c,
+			  struct ionpu_cmd_outcome *out)
+{
+	uint8_t *buf, *res = NULL;
+	uint32_t n;
+
+	if (entries_in(c, IONPU_PULSE_ENTRY_SIZE, IONPU_MAX_CELLS, &n, out) ||
+	    out_room(c, (uint64_t)n * IONPU_PULSE_RESULT_SIZE, out))
+		return;
+	buf = payload_in(card, c, out);
+	if (!buf)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = buf + i * IONPU_PULSE_ENTRY_SIZE;
+
+		if (!cell_ok(e) || e[5] > 1 || !ionpu_get_le16(e + 6)) {
+			status(out, IONPU_SC_INVALID_FIELD, i);
+			goto done;
+		}
+	}
+	res = calloc(n, IONPU_PULSE_RESULT_SIZE);
+	if (!res) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		goto done;
+	}
+	status(out, IONPU_SC_SUCCESS, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = buf + i * IONPU_PULSE_ENTRY_SIZE;
+		float g = 0;
+
+		if (ionpu_fabric_pulse(card->fabric, c->tile, ionpu_get_le16(e),
+				       ionpu_get_le16(e + 2),
+				       (enum ionpu_fab_device)e[4],
+				       (enum ionpu_fab_pulse)e[5],
+				       ionpu_get_le16(e + 6), &g)) {
+			status(out, IONPU_SC_INTERNAL, i);
+			break;
+		}
+		put_f32(res + i * IONPU_PULSE_RESULT_SIZE, g);
+	}
+	persist(card, c, out);
+	payload_out(card, c, res, (size_t)n * IONPU_PULSE_RESULT_SIZE, out);
+done:
+	free(res);
+	free(buf);
+}
+
+/* --- calibration record -------------------------------------------------- */
+
+static int calib_range(const struct cmd *c, uint32_t len,
+		       struct ionpu_cmd_outcome *out)
+{
+	if (c->p[0] >= IONPU_CALIB_SIZE) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		return -1;
+	}
+	if (!len || len > IONPU_CALIB_SIZE - c->p[0]) {
+		status(out, IONPU_SC_INVALID_LENGTH, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void op_read_calib(struct ionpu_cmd_card *card, const struct cmd *c,
+			  struct ionpu_cmd_outcome *out)
+{
+	uint8_t b[IONPU_CALIB_SIZE];
+
+	if (calib_range(c, c->out_len, out))
+		return;
+	if (ionpu_fabric_calib_read(card->fabric, c->p[0], b, c->out_len)) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		return;
+	}
+	status(out, IONPU_SC_SUCCESS, c->out_len);
+	payload_out(card, c, b, c->out_len, out);
+}
+
+static void op_write_calib(struct ionpu_cmd_card *card, const struct cmd *c,
+			   struct ionpu_cmd_outcome *out)
+{
+	uint8_t *buf;
+
+	if (calib_range(c, c->in_len, out))
+		return;
+	buf = payload_in(card, c, out);
+	if (!buf)
+		return;
+	if (ionpu_fabric_calib_write(card->fabric, c->p[0], buf, c->in_len)) {
+		status(out, IONPU_SC_INTERNAL, 0);
+	} else {
+		status(out, IONPU_SC_SUCCESS, c->in_len);
+		persist(card, c, out);
+	}
+	free(buf);
+}
+
+/* --- running ------------------------------------------------------------- */
+
+static void op_input_spikes(struct ionpu_cmd_card *card, const struct cmd *c,
+			    struct ionpu_cmd_outcome *out)
+{
+	uint64_t now = ionpu_fabric_now(card->fabric);
+	uint8_t *buf;
+	uint32_t n;
+
+	if (entries_in(c, IONPU_SPIKE_ENTRY_SIZE, IONPU_MAX_SPIKES, &n, out))
+		return;
+	buf = payload_in(card, c, out);
+	if (!buf)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = buf + i * IONPU_SPIKE_ENTRY_SIZE;
+
+		if (ionpu_get_le16(e) >= IONPU_TILE_ROWS ||
+		    e[2] >= ionpu_fabric_tiles(card->fabric) ||
+		    !isfinite(get_f32(e + 4))) {
+			status(out, IONPU_SC_INVALID_FIELD, i);
+			goto done;
+		}
+	}
+	status(out, IONPU_SC_SUCCESS, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = buf + i * IONPU_SPIKE_ENTRY_SIZE;
+
+		if (ionpu_fabric_input_at(card->fabric, now + e[3], e[2],
+					  ionpu_get_le16(e), get_f32(e + 4))) {
+			status(out, IONPU_SC_INTERNAL, i);
+			break;
+		}
+	}
+done:
+	free(buf);
+}
+
+static void op_run(struct ionpu_cmd_card *card, const struct cmd *c,
+		   struct ionpu_cmd_outcome *out)
+{
+	if (card->running) {
+		status(out, IONPU_SC_BUSY, 0);
+		return;
+	}
+	card->running = true;
+	card->run_cid = c->cid;
+	card->run_left = c->p[0] ? c->p[0] : UINT64_MAX;
+	card->run_done = 0;
+	/* It completes when its timesteps are done or a STOP ends it. */
+	out->ncqe = 0;
+}
+
+static void op_stop(struct ionpu_cmd_card *card, const struct cmd *c,
+		    struct ionpu_cmd_outcome *out)
+{
+	if (!card->running) {
+		status(out, IONPU_SC_SUCCESS, 0);
+		return;
+	}
+	card->running = false;
+	out->cqe[0] = (struct ionpu_cqe){
+		.cid = card->run_cid,
+		.code = IONPU_SC_ABORTED,
+		.result = card->run_done,
+	};
+	out->cqe[1] = (struct ionpu_cqe){
+		.cid = c->cid, .code = IONPU_SC_SUCCESS, .result = 1,
+	};
+	out->ncqe = 2;
+}
+
+static const struct op ops[] = {
+	{ IONPU_OP_IDENTIFY, USE_OUT, 0, op_identify },
+	{ IONPU_OP_READ_COUNTERS, USE_OUT, 0, op_read_counters },
+	{ IONPU_OP_RESET_STATE, 0, 0, op_reset_state },
+	{ IONPU_OP_CONFIGURE_NEURONS, USE_TILE | USE_IN, 0x7f,
+	  op_configure_neurons },
+	{ IONPU_OP_LOAD_ROUTES, USE_TILE | USE_IN, 0x01, op_load_routes },
+	{ IONPU_OP_PROGRAM_CELLS, USE_TILE | USE_IN | USE_OUT, 0,
+	  op_program_cells },
+	{ IONPU_OP_READ_CELLS, USE_TILE | USE_OUT, 0x0f, op_read_cells },
+	{ IONPU_OP_RAW_PULSES, USE_TILE | USE_IN | USE_OUT, 0, op_raw_pulses },
+	{ IONPU_OP_READ_CALIB, USE_OUT, 0x01, op_read_calib },
+	{ IONPU_OP_WRITE_CALIB, USE_IN, 0x01, op_write_calib },
+	{ IONPU_OP_INPUT_SPIKES, USE_IN, 0, op_input_spikes },
+	{ IONPU_OP_RUN, 0, 0x01, op_run },
+	{ IONPU_OP_STOP, 0, 0, op_stop },
+};
+
+/* Fields the opcode does not read must be 0: they are reserved for it. */
+static bool unused_zero(const struct op *op, const struct cmd *c)
+{
+	for (unsigned int i = 0; i < IONPU_SQE_PARAMS; i++)
+		if (!(op->params & (1u << i)) && c->p[i])
+			return false;
+	return !c->flags && !c->rsvd &&
+	       ((op->uses & USE_TILE) || !c->tile) &&
+	       ((op->uses & USE_IN) || (!c->in_addr && !c->in_len)) &&
+	       ((op->uses & USE_OUT) || (!c->out_addr && !c->out_len));
+}
+
+void ionpu_cmd_reset(struct ionpu_cmd_card *card)
+{
+	card->running = false;
+	card->run_left = 0;
+	card->run_done = 0;
+	card->event_error = 0;
+	card->events_posted = 0;
+}
+
+void ionpu_cmd_execute(struct ionpu_cmd_card *card,
+		       const uint8_t sqe[IONPU_SQE_SIZE],
+		       struct ionpu_cmd_outcome *out)
+{
+	const struct op *op = NULL;
+	struct cmd c;
+
+	decode(sqe, &c);
+	*out = (struct ionpu_cmd_outcome){
+		.cqe[0] = { .cid = c.cid, .code = IONPU_SC_SUCCESS },
+		.ncqe = 1,
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].opcode == c.opcode)
+			op = &ops[i];
+	if (!op)
+		status(out, IONPU_SC_INVALID_OPCODE, 0);
+	else if (!unused_zero(op, &c))
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	else if ((op->uses & USE_TILE) &&
+		 c.tile >= ionpu_fabric_tiles(card->fabric))
+		status(out, IONPU_SC_INVALID_TILE, 0);
+	else
+		op->run(card, &c, out);
+}
+
+static int post_spike(void *opaque, uint64_t timestep, unsigned int tile,
+		      unsigned int neuron)
+{
+	struct ionpu_cmd_card *card = opaque;
+	int ret;
+
+	/* After a failed write the ring position is unknown: post no more. */
+	if (card->event_error)
+		return 0;
+	ret = ionpu_eq_post(card->q, card->dma, (uint32_t)timestep, tile,
+			    neuron);
+	if (ret < 0)
+		card->event_error = ret;
+	else
+		card->events_posted += (uint32_t)ret;
+	return 0;
+}
+
+static void run_ends(struct ionpu_cmd_card *card, uint16_t code,
+		     struct ionpu_cmd_outcome *out)
+{
+	card->running = false;
+	out->cqe[0] = (struct ionpu_cqe){
+		.cid = card->run_cid, .code = code, .result = card->run_done,
+	};
+	out->ncqe = 1;
+}
+
+void ionpu_cmd_step(struct ionpu_cmd_card *card,
+		    struct ionpu_cmd_outcome *out)
+{
+	uint64_t done = 0;
+	int ret;
+
+	*out = (struct ionpu_cmd_outcome){ .ncqe = 0 };
+	card->events_posted = 0;
+	card->event_error = 0;
+	ret = ionpu_fabric_run(card->fabric, 1, post_spike, card, &done);
+	card->run_done += done;
+	if (card->run_left != UINT64_MAX)
+		card->run_left -= done;
+	if (card->event_error) {
+		run_ends(card, IONPU_SC_DMA_ERROR, out);
+		out->error = IONPU_ERR_DMA;
+		out->error_info = (uint32_t)IONPU_OP_RUN << 16 | card->run_cid;
+	} else if (ret) {
+		run_ends(card, IONPU_SC_INTERNAL, out);
+	} else if (!card->run_left) {
+		run_ends(card, IONPU_SC_SUCCESS, out);
+	}
+}

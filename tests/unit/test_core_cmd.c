@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The card's commands against docs/hardware.md revision 1.1: each
+ * command's happy path, the checks every command makes (opcode, reserved
+ * fields, tile, lengths, payload entries, DMA reach), the crossbar readout
+ * and the non-volatile store.  Host memory is a byte array.
+ */
+/* mkdtemp() */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake_host.h"
+
+#define BAD_INLINE	0xffffffffu
+
+/* Conductances computed two ways may differ in the last bit. */
+#define assert_g(a, b)	assert_true(fabsf((a) - (b)) < 1e-4f)
+
+static int setup(void **state)
+{
+	struct fake_host *h = host_new(4, false);
+
+	host_queues(h, 16, 16, 64);
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	host_free(*state);
+	return 0;
+}
+
+static uint8_t *in_buf(struct fake_host *h)
+{
+	return h->mem + IN_OFF;
+}
+
+static uint8_t *out_buf(struct fake_host *h)
+{
+	return h->mem + OUT_OFF;
+}
+
+static void expect(struct fake_host *h, const struct sqe *s, uint16_t code,
+		   uint64_t result)
+{
+	struct cqe c = run_cmd(h, s);
+
+	assert_int_equal(c.code, code);
+	assert_int_equal(c.result, result);
+}
+
+static void test_identify(void **state)
+{
+	const struct ionpu_config cfg = {
+		.tiles = 3, .seed = 0x1122334455667788ULL, .serial = "ID-1",
+		.faults = true,
+	};
+	struct fake_host *h = host_new_cfg(&cfg);
+	struct sqe s = {
+		.op = IONPU_OP_IDENTIFY, .cid = 77, .out_addr = BUS(OUT_OFF),
+		.out_len = 4096,
+	};
+	const uint8_t *o = out_buf(h);
+
+	(void)state;
+	host_queues(h, 4, 4, 0);
+	memset(out_buf(h), 0xee, 4096);
+	expect(h, &s, IONPU_SC_SUCCESS, IONPU_IDENTIFY_SIZE);
+	assert_int_equal(ionpu_get_le32(o), IONPU_ID_MAGIC);
+	assert_int_equal(ionpu_get_le32(o + 4), 0x00010001);
+	assert_int_equal(ionpu_get_le32(o + 8), rd(h, IONPU_REG_CAPS));
+	assert_int_equal(ionpu_get_le32(o + 0x0c), 3);
+	assert_int_equal(ionpu_get_le32(o + 0x10), 256);
+	assert_int_equal(ionpu_get_le32(o + 0x14), 256);
+	assert_int_equal(ionpu_get_le64(o + 0x18), cfg.seed);
+	assert_memory_equal(o + 0x20, "ID-1\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(ionpu_get_le32(o + 0x30), 256);
+	assert_g(get_f32(o + 0x34), 1.0f);
+	assert_g(get_f32(o + 0x38), 101.0f);
+	assert_int_equal(ionpu_get_le32(o + 0x48), 4096);
+	assert_int_equal(ionpu_get_le32(o + 0x58), 65536);
+	assert_int_equal(ionpu_get_le32(o + 0x7c), 0);
+	/* Nothing past the 128 bytes. */
+	assert_int_equal(o[IONPU_IDENTIFY_SIZE], 0xee);
+
+	/* A shorter buffer gets the start of the identity only. */
+	memset(out_buf(h), 0xee, 64);
+	s.out_len = 6;
+	expect(h, &s, IONPU_SC_SUCCESS, IONPU_IDENTIFY_SIZE);
+	assert_int_equal(ionpu_get_le32(o), IONPU_ID_MAGIC);
+	assert_int_equal(ionpu_get_le16(o + 4), 0x0001);
+	assert_int_equal(o[6], 0xee);
+	s.out_len = 0;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, IONPU_IDENTIFY_SIZE);
+	host_free(h);
+}
+
+/* What every command checks before it looks at its own fields. */
+static void test_common_checks(void **state)
+{
+	struct fake_host *h = *state;
+	const struct sqe ok = { .op = IONPU_OP_RESET_STATE, .cid = 5 };
+	struct sqe s;
+
+	s = ok;
+	s.op = 0x7f;
+	expect(h, &s, IONPU_SC_INVALID_OPCODE, 0);
+	s = ok;
+	s.op = 0;
+	expect(h, &s, IONPU_SC_INVALID_OPCODE, 0);
+	s = ok;
+	s.flags = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = ok;
+	s.rsvd = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	/* Fields a command does not use must be 0. */
+	s = ok;
+	s.tile = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = ok;
+	s.in_len = 8;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = ok;
+	s.out_addr = BUS(OUT_OFF);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = ok;
+	s.p[7] = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = (struct sqe){ .op = IONPU_OP_RUN, .cid = 6, .p = { 1, 1 } };
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	/* Tiles: the card has 4. */
+	s = (struct sqe){
+		.op = IONPU_OP_READ_CELLS, .cid = 7, .tile = 4,
+		.out_addr = BUS(OUT_OFF), .out_len = 8, .p = { 0, 1, 0, 1 },
+	};
+	expect(h, &s, IONPU_SC_INVALID_TILE, 0);
+	s.tile = 0xffff;
+	expect(h, &s, IONPU_SC_INVALID_TILE, 0);
+	s.tile = 3;
+	expect(h, &s, IONPU_SC_SUCCESS, 1);
+	/* None of that raised an error interrupt: completions say it all. */
+	assert_int_equal(rd(h, IONPU_REG_ERROR_COUNT), 0);
+	expect(h, &ok, IONPU_SC_SUCCESS, 0);
+}
+
+/* Payload addresses outside host memory: DMA_ERROR and error DMA. */
+static void test_payload_dma_error(void **state)
+{
+	struct fake_host *h = *state;
+	struct sqe s = {
+		.op = IONPU_OP_IDENTIFY, .cid = 0x31,
+		.out_addr = BAD_BUS, .out_len = 128,
+	};
+
+	wr(h, IONPU_REG_INTR_ENABLE, IONPU_INTR_ERROR);
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_DMA);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_INFO),
+			 IONPU_OP_IDENTIFY << 16 | 0x31);
+	assert_int_equal(h->sent[IONPU_VEC_ERROR], 1);
+
+	/* A buffer that runs past the end of memory fails as a whole. */
+	s = (struct sqe){
+		.op = IONPU_OP_INPUT_SPIKES, .cid = 0x32,
+		.in_addr = BUS(MEM_SIZE - 8), .in_len = 16,
+	};
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_INFO),
+			 IONPU_OP_INPUT_SPIKES << 16 | 0x32);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_COUNT), 2);
+}
+
+static void test_counters_and_run(void **state)
+{
+	struct fake_host *h = *state;
+	const struct sqe counters = {
+		.op = IONPU_OP_READ_COUNTERS, .cid = 1,
+		.out_addr = BUS(OUT_OFF), .out_len = 256,
+	};
+	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 2, .p = { 7 } };
+	const uint8_t *o = out_buf(h);
+
+	memset(out_buf(h), 0xee, 256);
+	expect(h, &counters, IONPU_SC_SUCCESS, IONPU_COUNTERS_SIZE);
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(ionpu_get_le64(o + 8 * i), 0);
+	assert_int_equal(o[IONPU_COUNTERS_SIZE], 0xee);
+
+	expect(h, &run, IONPU_SC_SUCCESS, 7);
+	assert_int_equal(rd(h, IONPU_REG_STATUS), IONPU_STATUS_READY);
+	input_spike(h, 0, 2);
+	expect(h, &run, IONPU_SC_SUCCESS, 7);
+	expect(h, &counters, IONPU_SC_SUCCESS, IONPU_COUNTERS_SIZE);
+	assert_int_equal(ionpu_get_le64(o), 14);
+	assert_int_equal(ionpu_get_le64(o + 8), 1);
+	/* Every tile is off: nothing fired. */
+	assert_int_equal(ionpu_get_le64(o + 0x10), 0);
+}
+
+/* An input spike lands in the timestep its delay names. */
+static void test_input_spikes_and_events(void **state)
+{
+	struct fake_host *h = *state;
+	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 2, .p = { 10 } };
+	uint8_t *in = in_buf(h);
+	struct sqe s = {
+		.op = IONPU_OP_INPUT_SPIKES, .cid = 3, .in_addr = BUS(IN_OFF),
+		.in_len = 3 * IONPU_SPIKE_ENTRY_SIZE,
+	};
+	struct eqe ev;
+
+	make_spiker(h, 9, false);
+	make_spiker(h, 200, false);
+	memset(in, 0, 24);
+	ionpu_put_le16(in, 9);
+	in[3] = 3;
+	put_f32(in + 4, 1.0f);
+	ionpu_put_le16(in + 8, 200);
+	in[11] = 5;
+	put_f32(in + 12, 2.0f);
+	ionpu_put_le16(in + 16, 9);
+	in[19] = 7;
+	put_f32(in + 20, 1.0f);
+	expect(h, &s, IONPU_SC_SUCCESS, 3);
+	expect(h, &run, IONPU_SC_SUCCESS, 10);
+	assert_int_equal(reap_event(h, &ev), 1);
+	assert_int_equal(ev.timestep, 3);
+	assert_int_equal(ev.neuron, 9);
+	assert_int_equal(ev.tile, 0);
+	assert_int_equal(reap_event(h, &ev), 1);
+	assert_int_equal(ev.timestep, 5);
+	assert_int_equal(ev.neuron, 200);
+	assert_int_equal(reap_event(h, &ev), 1);
+	assert_int_equal(ev.timestep, 7);
+	assert_int_equal(ev.neuron, 9);
+	assert_int_equal(reap_event(h, &ev), 0);
+
+	/* Bad entries: nothing of the command is queued. */
+	ionpu_put_le16(in + 16, 256);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 2);
+	ionpu_put_le16(in + 16, 9);
+	in[10] = 4;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	in[10] = 0;
+	put_f32(in + 4, NAN);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 0);
+	put_f32(in + 4, INFINITY);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 0);
+	s.in_len = 12;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	s.in_len = 0;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	s.in_len = (IONPU_MAX_SPIKES + 1) * IONPU_SPIKE_ENTRY_SIZE;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	expect(h, &run, IONPU_SC_SUCCESS, 10);
+	assert_int_equal(reap_event(h, &ev), 0);
+}
+
+/* RUN until STOP, a second RUN meanwhile, STOP with nothing to stop. */
+static void test_run_stop(void **state)
+{
+	struct fake_host *h = *state;
+	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 10 };
+	const struct sqe stop = { .op = IONPU_OP_STOP, .cid = 11 };
+	struct cqe c;
+
+	submit(h, &run);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_true(ionpu_core_work(h->core));
+	assert_int_equal(rd(h, IONPU_REG_STATUS),
+			 IONPU_STATUS_READY | IONPU_STATUS_RUNNING);
+	assert_int_equal(reap(h, &c), 0);
+
+	submit(h, &(struct sqe){ .op = IONPU_OP_RUN, .cid = 12, .p = { 3 } });
+	assert_true(ionpu_core_work(h->core));
+	assert_int_equal(reap(h, &c), 1);
+	assert_int_equal(c.cid, 12);
+	assert_int_equal(c.code, IONPU_SC_BUSY);
+
+	/* Timesteps 1..5 ran, the 6th with the BUSY fetch; STOP after one more. */
+	submit(h, &stop);
+	work(h);
+	assert_int_equal(reap(h, &c), 1);
+	assert_int_equal(c.cid, 10);
+	assert_int_equal(c.code, IONPU_SC_ABORTED);
+	assert_int_equal(c.result, 7);
+	assert_int_equal(reap(h, &c), 1);
+	assert_int_equal(c.cid, 11);
+	assert_int_equal(c.code, IONPU_SC_SUCCESS);
+	assert_int_equal(c.result, 1);
+	assert_int_equal(rd(h, IONPU_REG_STATUS), IONPU_STATUS_READY);
+	expect(h, &stop, IONPU_SC_SUCCESS, 0);
+}
+
+/* RESET_STATE drops spikes in flight: a self-exciting neuron goes quiet. */
+static void test_reset_state(void **state)
+{
+	struct fake_host *h = *state;
+	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 1, .p = { 4 } };
+	struct eqe ev;
+	unsigned int n = 0;
+
+	make_spiker(h, 1, true);
+	input_spike(h, 1, 0);
+	expect(h, &run, IONPU_SC_SUCCESS, 4);
+	while (reap_event(h, &ev))
+		n++;
+	assert_int_equal(n, 4);
+	expect(h, &(struct sqe){ .op = IONPU_OP_RESET_STATE, .cid = 2 },
+	       IONPU_SC_SUCCESS, 0);
+	expect(h, &run, IONPU_SC_SUCCESS, 4);
+	assert_int_equal(reap_event(h, &ev), 0);
+}
+
+static void put_neuron(uint8_t *e, float tau, float vth)
+{
+	const float p[7] = { tau, 1e-3f, 1, 0, vth, 0, 1 };
+
+	for (unsigned int i = 0; i < 7; i++)
+		put_f32(e + 4 * i, p[i]);
+	ionpu_put_le32(e + 28, 0);
+}
+
+static void test_configure_neurons(void **state)
+{
+	struct fake_host *h = *state;
+	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 1, .p = { 2 } };
+	uint8_t *in = in_buf(h);
+	struct sqe s = {
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 2, .tile = 0,
+		.in_addr = BUS(IN_OFF), .in_len = 2 * IONPU_NEURON_ENTRY_SIZE,
+		.p = { [4] = 3 },
+	};
+	struct eqe ev;
+
+	/* Neuron 3 spikes on every input; raise its threshold past 255. */
+	make_spiker(h, 3, false);
+	put_neuron(in, 1e-3f, 1000);
+	put_neuron(in + 32, 1e-3f, 1);
+	expect(h, &s, IONPU_SC_SUCCESS, 2);
+	input_spike(h, 3, 0);
+	expect(h, &run, IONPU_SC_SUCCESS, 2);
+	assert_int_equal(reap_event(h, &ev), 0);
+	/* Back to threshold 1: it fires again. */
+	put_neuron(in, 1e-3f, 1);
+	s.in_len = IONPU_NEURON_ENTRY_SIZE;
+	expect(h, &s, IONPU_SC_SUCCESS, 1);
+	input_spike(h, 3, 0);
+	expect(h, &run, IONPU_SC_SUCCESS, 2);
+	assert_int_equal(reap_event(h, &ev), 1);
+	assert_int_equal(ev.neuron, 3);
+
+	/* A refused entry: those before it stay applied, result says which. */
+	put_neuron(in, 1e-3f, 1);
+	put_neuron(in + 32, -1, 1);
+	s.in_len = 2 * IONPU_NEURON_ENTRY_SIZE;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	/* Inline checks. */
+	s.p[4] = 255;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	s.p[4] = 256;
+	s.in_len = 0;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[4] = 0;
+	s.in_len = 33;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	s.in_len = 0;
+	s.p[0] = IONPU_FAB_IDEAL;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[5] = 0x1;
+	s.p[2] = f32_bits(-1.0f);
+	s.p[3] = f32_bits(1.0f);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[2] = f32_bits(1e-3f);
+	s.p[0] = 7;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[0] = IONPU_FAB_IDEAL;
+	s.p[5] = 0x4;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	/* A chain: tile 1 into tile 0, then undone. */
+	s = (struct sqe){
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 3, .tile = 1,
+		.p = { [5] = 0x2, [6] = 0 },
+	};
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+	s.tile = 0;
+	s.p[6] = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.tile = 1;
+	s.p[6] = 1;
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+}
+
+static void test_load_routes(void **state)
+{
+	struct fake_host *h = *state;
+	uint8_t *in = in_buf(h);
+	struct sqe s = {
+		.op = IONPU_OP_LOAD_ROUTES, .cid = 4, .tile = 0,
+		.in_addr = BUS(IN_OFF), .in_len = 8 + 16 + 8, .p = { 2 },
+	};
+
+	memset(in, 0, 64);
+	/* Neuron 3: two targets; neuron 4: to the host only. */
+	ionpu_put_le16(in, 3);
+	ionpu_put_le16(in + 4, 2);
+	ionpu_put_le16(in + 8, 1);
+	ionpu_put_le16(in + 10, 17);
+	ionpu_put_le16(in + 12, 255);
+	ionpu_put_le16(in + 16, 3);
+	ionpu_put_le16(in + 18, 255);
+	ionpu_put_le16(in + 24, 4);
+	in[26] = 1;
+	expect(h, &s, IONPU_SC_SUCCESS, 2);
+
+	s.in_len = 40;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 2);
+	s.in_len = 24;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 1);
+	s.in_len = 20;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	s.in_len = 32;
+	ionpu_put_le16(in + 12, 256);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 0);
+	ionpu_put_le16(in + 12, 0);
+	ionpu_put_le16(in + 16, 4);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 0);
+	ionpu_put_le16(in + 16, 0);
+	ionpu_put_le16(in + 24, 256);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	ionpu_put_le16(in + 24, 4);
+	in[26] = 3;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	in[26] = 1;
+	ionpu_put_le16(in + 4, 257);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 0);
+	s.p[0] = 0;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[0] = 1;
+	s.in_len = IONPU_ROUTES_MAX_BYTES + 8;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+}
+
+static void put_prog(uint8_t *e, unsigned int row, unsigned int col,
+		     unsigned int dev, unsigned int budget, float target,
+		     float tol)
+{
+	memset(e, 0, IONPU_PROG_ENTRY_SIZE);
+	ionpu_put_le16(e, (uint16_t)row);
+	ionpu_put_le16(e + 2, (uint16_t)col);
+	e[4] = (uint8_t)dev;
+	ionpu_put_le16(e + 6, (uint16_t)budget);
+	put_f32(e + 8, target);
+	put_f32(e + 12, tol);
+}
+
+static void read_cells(struct fake_host *h, unsigned int tile,
+		       unsigned int row, unsigned int col, float *gp, float *gm)
+{
+	const struct sqe s = {
+		.op = IONPU_OP_READ_CELLS, .cid = 8, .tile = (uint16_t)tile,
+		.out_addr = BUS(OUT_OFF), .out_len = 8, .p = { row, 1, col, 1 },
+	};
+
+	expect(h, &s, IONPU_SC_SUCCESS, 1);
+	*gp = get_f32(out_buf(h));
+	*gm = get_f32(out_buf(h) + 4);
+}
+
+static void program_one(struct fake_host *h, unsigned int tile,
+			unsigned int row, unsigned int col, unsigned int dev,
+			float target)
+{
+	const struct sqe s = {
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 9, .tile = (uint16_t)tile,
+		.in_addr = BUS(IN_OFF), .in_len = IONPU_PROG_ENTRY_SIZE,
+		.out_addr = BUS(OUT_OFF), .out_len = IONPU_PROG_RESULT_SIZE,
+	};
+
+	put_prog(in_buf(h), row, col, dev, 10, target, 0);
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+}
+
+/* Ideal mode: programming lands exactly on a level; reads are exact. */
+static void test_program_and_read_cells(void **state)
+{
+	struct fake_host *h = *state;
+	const float g1 = IONPU_FAB_G_MIN + 40 * IONPU_FAB_G_STEP;
+	const float g2 = IONPU_FAB_G_MIN + 7 * IONPU_FAB_G_STEP;
+	struct sqe s = {
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1, .tile = 2,
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
+		       f32_bits(1.0f), 0, 0x1 },
+	};
+	const uint8_t *o = out_buf(h);
+	float gp, gm;
+
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+	put_prog(in_buf(h), 10, 20, 0, 5, g1, 0);
+	put_prog(in_buf(h) + 16, 10, 20, 1, 5, g2, 0);
+	put_prog(in_buf(h) + 32, 255, 255, 0, 5, IONPU_FAB_G_MAX, 0);
+	s = (struct sqe){
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 2, .tile = 2,
+		.in_addr = BUS(IN_OFF), .in_len = 3 * IONPU_PROG_ENTRY_SIZE,
+		.out_addr = BUS(OUT_OFF), .out_len = 3 * IONPU_PROG_RESULT_SIZE,
+	};
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(o[8 * i + 6], IONPU_FAB_PROG_OK);
+		assert_true(ionpu_get_le16(o + 8 * i + 4) >= 1);
+	}
+	assert_g(get_f32(o), g1);
+	assert_g(get_f32(o + 8), g2);
+	assert_g(get_f32(o + 16), IONPU_FAB_G_MAX);
+
+	read_cells(h, 2, 10, 20, &gp, &gm);
+	assert_g(gp, g1);
+	assert_g(gm, g2);
+	read_cells(h, 2, 10, 21, &gp, &gm);
+	assert_g(gp, IONPU_FAB_G_MIN);
+	assert_g(gm, IONPU_FAB_G_MIN);
+
+	/* A rectangle, row-major. */
+	s = (struct sqe){
+		.op = IONPU_OP_READ_CELLS, .cid = 3, .tile = 2,
+		.out_addr = BUS(OUT_OFF), .out_len = 2 * 3 * 8,
+		.p = { 9, 2, 19, 3 },
+	};
+	expect(h, &s, IONPU_SC_SUCCESS, 6);
+	assert_g(get_f32(o + (1 * 3 + 1) * 8), g1);
+	assert_g(get_f32(o + (1 * 3 + 1) * 8 + 4), g2);
+	assert_g(get_f32(o), IONPU_FAB_G_MIN);
+	s.out_len = 47;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 48);
+	s.out_len = 48;
+	s.p[1] = 0;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[0] = 255;
+	s.p[1] = 2;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[0] = 9;
+	s.p[2] = 254;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+
+	/* BAR2: codes of 10 nS, G+ in the low half of a cell's dword. */
+	assert_int_equal(ionpu_core_readout(h->core,
+					    ((2 * 256 + 10) * 256 + 20) * 4, 4),
+			 (uint32_t)lroundf(g1 * 100) |
+			 (uint32_t)lroundf(g2 * 100) << 16);
+	assert_int_equal(ionpu_core_readout(h->core,
+					    ((2 * 256 + 10) * 256 + 20) * 4 + 2,
+					    2),
+			 lroundf(g2 * 100));
+	assert_int_equal(ionpu_core_readout(h->core,
+					    ((2 * 256 + 255) * 256 + 255) * 4,
+					    2), 10100);
+	assert_int_equal(ionpu_core_readout(h->core,
+					    ((2 * 256 + 10) * 256 + 20) * 4, 8),
+			 (uint64_t)(100 | 100 << 16) << 32 |
+			 (uint32_t)lroundf(g1 * 100) |
+			 (uint32_t)lroundf(g2 * 100) << 16);
+	assert_int_equal(ionpu_core_readout_size(h->core), 4 * 256 * 256 * 4);
+	assert_int_equal(ionpu_core_readout(h->core, 4 * 256 * 256 * 4, 4), 0);
+	assert_int_equal(ionpu_core_readout(h->core, 2, 4), 0);
+	assert_int_equal(ionpu_core_readout(h->core, 0, 1), 0);
+	assert_int_equal(ionpu_core_readout(h->core, 0, 4), 100 | 100 << 16);
+}
+
+static void test_program_checks(void **state)
+{
+	struct fake_host *h = *state;
+	uint8_t *in = in_buf(h);
+	struct sqe s = {
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 2, .tile = 0,
+		.in_addr = BUS(IN_OFF), .in_len = 2 * IONPU_PROG_ENTRY_SIZE,
+		.out_addr = BUS(OUT_OFF), .out_len = 2 * IONPU_PROG_RESULT_SIZE,
+	};
+	const float g = IONPU_FAB_G_MIN + 3 * IONPU_FAB_G_STEP;
+	float gp, gm;
+
+	expect(h, &(struct sqe){
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1,
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
+		       f32_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
+	put_prog(in, 1, 1, 0, 5, g, 0);
+	put_prog(in + 16, 256, 1, 0, 5, g, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 256, 0, 5, g, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 2, 5, g, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 0, 0, g, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 0, 5, 0.5f, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 0, 5, 101.5f, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 0, 5, g, -1);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 0, 5, g, NAN);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	put_prog(in + 16, 1, 1, 0, 5, g, 0);
+	in[16 + 5] = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	/* Nothing was programmed, not even the good first entry. */
+	read_cells(h, 0, 1, 1, &gp, &gm);
+	assert_g(gp, IONPU_FAB_G_MIN);
+
+	in[16 + 5] = 0;
+	s.out_len = 15;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 16);
+	s.out_len = 16;
+	s.in_len = 17;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	s.in_len = (IONPU_MAX_CELLS + 1) * IONPU_PROG_ENTRY_SIZE;
+	s.out_len = UINT32_MAX;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 0);
+	/* The results buffer out of reach: done, but the host is told. */
+	s.in_len = 2 * IONPU_PROG_ENTRY_SIZE;
+	s.out_addr = BAD_BUS;
+	s.out_len = 16;
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_DMA);
+	read_cells(h, 0, 1, 1, &gp, &gm);
+	assert_g(gp, g);
+}
+
+/* Ideal mode: one level per raw pulse, either way. */
+static void test_raw_pulses(void **state)
+{
+	struct fake_host *h = *state;
+	uint8_t *in = in_buf(h);
+	const uint8_t *o = out_buf(h);
+	struct sqe s = {
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1, .tile = 1,
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
+		       f32_bits(1.0f), 0, 0x1 },
+	};
+	float gp, gm;
+
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+	memset(in, 0, 16);
+	ionpu_put_le16(in, 4);
+	ionpu_put_le16(in + 2, 5);
+	in[4] = 1;
+	in[5] = 0;
+	ionpu_put_le16(in + 6, 5);
+	ionpu_put_le16(in + 8, 4);
+	ionpu_put_le16(in + 10, 5);
+	in[12] = 1;
+	in[13] = 1;
+	ionpu_put_le16(in + 14, 2);
+	s = (struct sqe){
+		.op = IONPU_OP_RAW_PULSES, .cid = 2, .tile = 1,
+		.in_addr = BUS(IN_OFF), .in_len = 2 * IONPU_PULSE_ENTRY_SIZE,
+		.out_addr = BUS(OUT_OFF), .out_len = 2 * IONPU_PULSE_RESULT_SIZE,
+	};
+	expect(h, &s, IONPU_SC_SUCCESS, 2);
+	assert_g(get_f32(o), IONPU_FAB_G_MIN + 5 * IONPU_FAB_G_STEP);
+	assert_g(get_f32(o + 4), IONPU_FAB_G_MIN + 3 * IONPU_FAB_G_STEP);
+	read_cells(h, 1, 4, 5, &gp, &gm);
+	assert_g(gp, IONPU_FAB_G_MIN);
+	assert_g(gm, IONPU_FAB_G_MIN + 3 * IONPU_FAB_G_STEP);
+
+	in[13] = 2;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	in[13] = 1;
+	ionpu_put_le16(in + 14, 0);
+	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
+	ionpu_put_le16(in + 14, 1);
+	s.out_len = 7;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 8);
+	read_cells(h, 1, 4, 5, &gp, &gm);
+	assert_g(gm, IONPU_FAB_G_MIN + 3 * IONPU_FAB_G_STEP);
+}
+
+static void test_calibration_record(void **state)
+{
+	struct fake_host *h = *state;
+	struct sqe w = {
+		.op = IONPU_OP_WRITE_CALIB, .cid = 1, .in_addr = BUS(IN_OFF),
+		.in_len = 100, .p = { 4000 },
+	};
+	struct sqe r = {
+		.op = IONPU_OP_READ_CALIB, .cid = 2, .out_addr = BUS(OUT_OFF),
+		.out_len = 4096,
+	};
+
+	for (unsigned int i = 0; i < 100; i++)
+		in_buf(h)[i] = (uint8_t)(i * 7 + 1);
+	expect(h, &w, IONPU_SC_INVALID_LENGTH, 0);
+	w.p[0] = 3996;
+	expect(h, &w, IONPU_SC_SUCCESS, 100);
+	expect(h, &r, IONPU_SC_SUCCESS, 4096);
+	assert_memory_equal(out_buf(h) + 3996, in_buf(h), 100);
+	assert_int_equal(out_buf(h)[0], 0);
+	r.p[0] = 4000;
+	r.out_len = 96;
+	expect(h, &r, IONPU_SC_SUCCESS, 96);
+	assert_memory_equal(out_buf(h), in_buf(h) + 4, 96);
+	r.out_len = 97;
+	expect(h, &r, IONPU_SC_INVALID_LENGTH, 0);
+	r.out_len = 0;
+	expect(h, &r, IONPU_SC_INVALID_LENGTH, 0);
+	r.p[0] = 4096;
+	r.out_len = 1;
+	expect(h, &r, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+
+	/* A reset keeps the record: it is non-volatile. */
+	ionpu_core_reset(h->core);
+	host_queues(h, 16, 16, 64);
+	r.p[0] = 3996;
+	r.out_len = 100;
+	expect(h, &r, IONPU_SC_SUCCESS, 100);
+	assert_memory_equal(out_buf(h), in_buf(h), 100);
+}
+
+/* The store survives the card: a new card on the same file sees it. */
+static void test_nvstore(void **state)
+{
+	char dir[] = "/tmp/ionpu-nvstore-XXXXXX";
+	char path[64];
+	struct ionpu_config cfg = { .tiles = 2, .seed = 5, .nvstore = path };
+	struct fake_host *h;
+	const float g = IONPU_FAB_G_MIN + 77 * IONPU_FAB_G_STEP;
+	struct ionpu_core *core = NULL;
+	float gp, gm;
+	struct cqe c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/card.nv", dir);
+	h = host_new_cfg(&cfg);
+	assert_int_equal(rd(h, IONPU_REG_CAPS) & IONPU_CAP_NVSTORE,
+			 IONPU_CAP_NVSTORE);
+	host_queues(h, 4, 4, 0);
+	expect(h, &(struct sqe){
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1, .tile = 1,
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
+		       f32_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
+	program_one(h, 1, 2, 3, 1, g);
+	assert_int_equal(access(path, F_OK), 0);
+	host_free(h);
+
+	h = host_new_cfg(&cfg);
+	host_queues(h, 4, 4, 0);
+	read_cells(h, 1, 2, 3, &gp, &gm);
+	assert_g(gm, g);
+	assert_g(gp, IONPU_FAB_G_MIN);
+	host_free(h);
+
+	/* A file for another number of tiles is refused. */
+	cfg.tiles = 3;
+	assert_int_equal(ionpu_core_new(&cfg, &fake_ops, NULL, &core, NULL),
+			 -EINVAL);
+	assert_int_equal(unlink(path), 0);
+
+	/* A store that cannot be saved: the change is made, the host told. */
+	snprintf(path, sizeof(path), "%s/no/such/dir", dir);
+	cfg.tiles = 1;
+	h = host_new_cfg(&cfg);
+	host_queues(h, 4, 4, 0);
+	put_prog(in_buf(h), 0, 0, 0, 5, g, 0);
+	c = run_cmd(h, &(struct sqe){
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 0x55,
+		.in_addr = BUS(IN_OFF), .in_len = IONPU_PROG_ENTRY_SIZE,
+		.out_addr = BUS(OUT_OFF), .out_len = IONPU_PROG_RESULT_SIZE });
+	assert_int_equal(c.code, IONPU_SC_NVSTORE_ERROR);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_NVSTORE);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_INFO),
+			 IONPU_OP_PROGRAM_CELLS << 16 | 0x55);
+	host_free(h);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identify),
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_common_checks),
+		T(test_payload_dma_error),
+		T(test_counters_and_run),
+		T(test_input_spikes_and_events),
+		T(test_run_stop),
+		T(test_reset_state),
+		T(test_configure_neurons),
+		T(test_load_routes),
+		T(test_program_and_read_cells),
+		T(test_program_checks),
+		T(test_raw_pulses),
+		T(test_calibration_record),
+#undef T
+		cmocka_unit_test(test_nvstore),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
