@@ -5,6 +5,9 @@
  *   irq_test   write a vector number: rings the test doorbell and succeeds
  *              only once that vector's handler has seen the interrupt
  *   irq_counts test interrupts handled, per vector
+ *   queues     the command queues' state
+ *   fault      write a FAULT_INJECT value (docs/hardware.md) to arm a fault;
+ *              only on cards that have fault injection (faults=on)
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -67,6 +70,55 @@ static int irq_counts_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(irq_counts);
 
+static int queues_show(struct seq_file *s, void *unused)
+{
+	struct ionpu_device *idev = s->private;
+	struct ionpu_queues *q = &idev->q;
+	unsigned int i, busy = 0, abandoned = 0;
+
+	spin_lock(&q->lock);
+	for (i = 0; i < IONPU_MAX_INFLIGHT; i++) {
+		busy += q->slot[i].busy;
+		abandoned += q->slot[i].abandoned;
+	}
+	seq_printf(s, "state: %s\nsq_tail: %u\ncq_head: %u\ncq_phase: %u\n",
+		   q->dead ? "stopped" : "running", q->sq_tail, q->cq_head,
+		   q->cq_phase);
+	seq_printf(s, "in_flight: %u\nabandoned: %u\nbad_completions: %lu\n",
+		   busy, abandoned, q->bad_cqes);
+	spin_unlock(&q->lock);
+	seq_printf(s, "recoveries: %d\n", atomic_read(&idev->recoveries));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(queues);
+
+static ssize_t fault_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct ionpu_device *idev = file->private_data;
+	u32 val;
+	int ret;
+
+	ret = kstrtou32_from_user(ubuf, count, 0, &val);
+	if (ret)
+		return ret;
+
+	down_read(&idev->lock);
+	if (idev->gone)
+		ret = -ENODEV;
+	else
+		ionpu_wr(idev, IONPU_REG_FAULT_INJECT, val);
+	up_read(&idev->lock);
+	return ret ? ret : count;
+}
+
+static const struct file_operations fault_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = fault_write,
+	.llseek = noop_llseek,
+};
+
 void ionpu_debugfs_add(struct ionpu_device *idev)
 {
 	struct debugfs_regset32 *regset;
@@ -84,6 +136,9 @@ void ionpu_debugfs_add(struct ionpu_device *idev)
 	}
 	debugfs_create_file("irq_test", 0200, dir, idev, &irq_test_fops);
 	debugfs_create_file("irq_counts", 0400, dir, idev, &irq_counts_fops);
+	debugfs_create_file("queues", 0400, dir, idev, &queues_fops);
+	if (idev->caps & IONPU_CAP_FAULTS)
+		debugfs_create_file("fault", 0200, dir, idev, &fault_fops);
 }
 
 /* Returns once no handler of this card's files is running. */

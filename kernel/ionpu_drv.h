@@ -12,6 +12,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <hw/ionpu_regs.h>
 #include <linux/ionpu.h>
@@ -20,6 +21,95 @@
 #define IONPU_MAX_CARDS		256
 
 struct ionpu_device;
+
+/* Entries of the submission and completion queues the driver sets up. */
+#define IONPU_QUEUE_DEPTH	64
+/* Commands in flight: one less than the depth, so a full SQ is told apart. */
+#define IONPU_MAX_INFLIGHT	(IONPU_QUEUE_DEPTH - 1)
+
+/**
+ * struct ionpu_dma_buf - a command payload in coherent DMA memory
+ * @cpu: kernel address
+ * @dma: bus address
+ * @len: bytes
+ */
+struct ionpu_dma_buf {
+	void *cpu;
+	dma_addr_t dma;
+	size_t len;
+};
+
+/**
+ * struct ionpu_slot - one command id and the command that holds it
+ * @done: completed by the completion handler or by a queue kill
+ * @busy: the id is taken
+ * @completed: the card completed the command; @code and @result are valid
+ * @abandoned: the submitter stopped waiting; the slot owns @in and @out and
+ *	frees them when the card completes the command or stops for good
+ * @code: completion status, IONPU_SC_*
+ * @result: the completion's result field
+ * @in: payload the card reads
+ * @out: buffer the card writes
+ */
+struct ionpu_slot {
+	struct completion done;
+	bool busy;
+	bool completed;
+	bool abandoned;
+	u16 code;
+	u64 result;
+	struct ionpu_dma_buf in;
+	struct ionpu_dma_buf out;
+};
+
+/**
+ * struct ionpu_queues - the host side of the card's command queues
+ * @sq: submission queue ring, IONPU_QUEUE_DEPTH entries
+ * @sq_dma: its bus address
+ * @cq: completion queue ring, IONPU_QUEUE_DEPTH entries
+ * @cq_dma: its bus address
+ * @lock: protects everything below and the slots' flags
+ * @sq_tail: next SQ entry the driver fills
+ * @sq_cid: command id of each SQ entry, to name a command whose fetch failed
+ * @cq_head: next CQ entry the driver reads
+ * @cq_phase: phase bit that marks a new entry at @cq_head
+ * @dead: 0 while commands are accepted, else the error submitters get
+ *	(-ENODEV: the card is gone, -EIO: it is being reset)
+ * @bad_cqes: completions that failed validation and were dropped
+ * @slot_wait: woken when a slot frees up or the queues die
+ * @slot: command slots, indexed by command id
+ */
+struct ionpu_queues {
+	void *sq;
+	dma_addr_t sq_dma;
+	void *cq;
+	dma_addr_t cq_dma;
+	spinlock_t lock;	/* see kernel-doc */
+	u32 sq_tail;
+	u16 sq_cid[IONPU_QUEUE_DEPTH];
+	u32 cq_head;
+	bool cq_phase;
+	int dead;
+	unsigned long bad_cqes;
+	wait_queue_head_t slot_wait;
+	struct ionpu_slot slot[IONPU_MAX_INFLIGHT];
+};
+
+/**
+ * struct ionpu_cmd - a command for ionpu_cmd_exec()
+ * @opcode: IONPU_OP_*
+ * @tile: the tile the command addresses, 0 when none
+ * @param: inline parameters
+ * @in_len: bytes of payload the card reads, 0 for none
+ * @out_len: bytes the card may write, 0 for none
+ */
+struct ionpu_cmd {
+	u8 opcode;
+	u16 tile;
+	u32 param[IONPU_SQE_PARAMS];
+	size_t in_len;
+	size_t out_len;
+};
 
 /**
  * struct ionpu_vector - one MSI-X vector and what it has delivered
@@ -54,6 +144,9 @@ struct ionpu_vector {
  * @tile_neurons: TILE_NEURONS register, read at probe
  * @seed: SEED_HI:SEED_LO, read at probe
  * @serial: SERIAL0..3, read at probe, NUL terminated
+ * @q: the command queues, when the card has them (IONPU_CAP_QUEUES)
+ * @recover_work: resets a card that stopped answering
+ * @recoveries: resets done by @recover_work
  * @lease_lock: protects @leased and @lease_pid
  * @leased: tiles leased by some open file, bit N = tile N
  * @lease_pid: for each leased tile, the process that leased it
@@ -78,6 +171,10 @@ struct ionpu_device {
 	u32 tile_neurons;
 	u64 seed;
 	char serial[IONPU_SERIAL_LEN + 1];
+
+	struct ionpu_queues q;
+	struct delayed_work recover_work;
+	atomic_t recoveries;
 
 	struct mutex lease_lock;	/* see kernel-doc */
 	u64 leased;
@@ -112,6 +209,21 @@ void ionpu_cdev_exit(void);
 struct ionpu_device *ionpu_cdev_alloc(struct device *parent);
 int ionpu_cdev_add(struct ionpu_device *idev);
 void ionpu_cdev_del(struct ionpu_device *idev);
+
+/* ionpu_pci.c */
+void ionpu_recover(struct ionpu_device *idev);
+
+/* ionpu_queue.c */
+int ionpu_queue_init(struct ionpu_device *idev);
+void ionpu_queue_start(struct ionpu_device *idev);
+void ionpu_queue_kill(struct ionpu_device *idev, int err);
+void ionpu_queue_reclaim(struct ionpu_device *idev);
+void ionpu_queue_complete(struct ionpu_device *idev);
+int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
+		    size_t len);
+void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf);
+int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		   const void *in, void *out, u64 *result);
 
 /* ionpu_lease.c */
 int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg);

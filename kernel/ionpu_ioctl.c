@@ -61,6 +61,34 @@ static int ionpu_ioctl_release(struct ionpu_file *f, void *arg)
 	return ionpu_release_tiles(f, rel->tiles);
 }
 
+static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)
+{
+	const struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_READ_COUNTERS,
+		.out_len = IONPU_COUNTERS_SIZE,
+	};
+	struct ionpu_counters *c = arg;
+	__le64 raw[IONPU_COUNTERS_SIZE / sizeof(__le64)];
+	int ret;
+
+	if (c->flags || c->reserved)
+		return -EINVAL;
+	ret = ionpu_cmd_exec(f->idev, &cmd, NULL, raw, NULL);
+	if (ret)
+		return ret;
+
+	/* The payload's order is the struct's (docs/hardware.md). */
+	c->timesteps = le64_to_cpu(raw[0]);
+	c->spikes_in = le64_to_cpu(raw[1]);
+	c->spikes_out = le64_to_cpu(raw[2]);
+	c->synaptic_events = le64_to_cpu(raw[3]);
+	c->program_pulses = le64_to_cpu(raw[4]);
+	c->busy_ns = le64_to_cpu(raw[5]);
+	c->energy_fj = le64_to_cpu(raw[6]);
+	c->events_dropped = le64_to_cpu(raw[7]);
+	return 0;
+}
+
 /* Indexed by command number; a hole is an unknown command. */
 static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 	[_IOC_NR(IONPU_IOC_INFO)] = {
@@ -77,6 +105,11 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 		.cmd = IONPU_IOC_RELEASE,
 		.min_size = sizeof(struct ionpu_release),
 		.fn = ionpu_ioctl_release,
+	},
+	[_IOC_NR(IONPU_IOC_COUNTERS)] = {
+		.cmd = IONPU_IOC_COUNTERS,
+		.min_size = sizeof(struct ionpu_counters),
+		.fn = ionpu_ioctl_counters,
 	},
 };
 

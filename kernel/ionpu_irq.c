@@ -31,6 +31,13 @@ static irqreturn_t ionpu_irq_thread(int irq, void *data)
 	/* Ack before acting: an event after the read raises a new message. */
 	ionpu_wr(idev, IONPU_REG_INTR_CAUSE, cause);
 
+	if (cause & IONPU_INTR_CQ)
+		ionpu_queue_complete(idev);
+	if (cause & IONPU_INTR_ERROR)
+		dev_err_ratelimited(&idev->pdev->dev,
+				    "card error %u (info %#x)\n",
+				    ionpu_rd(idev, IONPU_REG_ERROR_CODE),
+				    ionpu_rd(idev, IONPU_REG_ERROR_INFO));
 	if (cause & IONPU_INTR_TEST(vec->index)) {
 		atomic_inc(&vec->test_irqs);
 		wake_up_all(&idev->irq_wait);

@@ -71,6 +71,38 @@ static int ionpu_hw_identify(struct ionpu_device *idev)
 	return 0;
 }
 
+/*
+ * A command timed out: the card is taken as hung.  Reset it through the PCI
+ * core, which quiesces the driver around it (ionpu_reset_prepare/done):
+ * commands in flight fail with -EIO and the queues restart empty.
+ */
+static void ionpu_recover_work(struct work_struct *work)
+{
+	struct ionpu_device *idev = container_of(to_delayed_work(work),
+						 struct ionpu_device,
+						 recover_work);
+	int ret;
+
+	/* A trylock: remove() holds the device lock while it cancels us. */
+	ret = pci_try_reset_function(idev->pdev);
+	if (ret == -EAGAIN) {
+		schedule_delayed_work(&idev->recover_work, HZ / 10);
+		return;
+	}
+	if (ret) {
+		dev_err(&idev->pdev->dev, "card hung and cannot be reset: %d\n",
+			ret);
+		return;
+	}
+	atomic_inc(&idev->recoveries);
+	dev_warn(&idev->pdev->dev, "card hung: reset and recovered\n");
+}
+
+void ionpu_recover(struct ionpu_device *idev)
+{
+	schedule_delayed_work(&idev->recover_work, 0);
+}
+
 static void ionpu_put(void *data)
 {
 	struct ionpu_device *idev = data;
@@ -106,6 +138,7 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	idev->pdev = pdev;
 	idev->regs = pcim_iomap_table(pdev)[IONPU_BAR_REGS];
+	INIT_DELAYED_WORK(&idev->recover_work, ionpu_recover_work);
 	pci_set_drvdata(pdev, idev);
 
 	ret = ionpu_hw_identify(idev);
@@ -115,13 +148,20 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = ionpu_queue_init(idev);
+	if (ret)
+		return ret;
 	ret = ionpu_irq_init(idev);
 	if (ret)
 		return ret;
 	ionpu_irq_enable(idev);
+	ionpu_queue_start(idev);
 
 	ret = ionpu_cdev_add(idev);
 	if (ret) {
+		ionpu_queue_kill(idev, -ENODEV);
+		ionpu_hw_reset(idev);
+		ionpu_queue_reclaim(idev);
 		ionpu_irq_fini(idev);
 		return ret;
 	}
@@ -138,8 +178,14 @@ static void ionpu_remove(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 
+	/* Release command waiters first: they hold the lock remove needs. */
+	ionpu_queue_kill(idev, -ENODEV);
+	cancel_delayed_work_sync(&idev->recover_work);
 	ionpu_debugfs_del(idev);
 	ionpu_cdev_del(idev);
+	/* Stop the card's DMA before its buffers are freed. */
+	ionpu_hw_reset(idev);
+	ionpu_queue_reclaim(idev);
 	ionpu_irq_fini(idev);
 }
 
@@ -152,6 +198,7 @@ static void ionpu_reset_prepare(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 
+	ionpu_queue_kill(idev, -EIO);
 	down_write(&idev->lock);
 	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
 }
@@ -160,8 +207,11 @@ static void ionpu_reset_done(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 
-	if (!ionpu_hw_reset(idev))
+	if (!ionpu_hw_reset(idev)) {
+		ionpu_queue_reclaim(idev);
 		ionpu_irq_enable(idev);
+		ionpu_queue_start(idev);
+	}
 	up_write(&idev->lock);
 }
 

@@ -86,6 +86,32 @@ struct ionpu_release {
 	__u64 tiles;
 };
 
+/**
+ * struct ionpu_counters - the card's activity counters since its last reset
+ * @flags: in: must be zero.
+ * @reserved: in: must be zero.
+ * @timesteps: timesteps run.
+ * @spikes_in: input spike events the host gave.
+ * @spikes_out: neuron spikes, routed or not.
+ * @synaptic_events: crossbar cells read by input events.
+ * @program_pulses: SET/RESET pulses applied to cells.
+ * @busy_ns: modeled time the fabric was busy, in ns.
+ * @energy_fj: modeled energy, in fJ (docs/physics.md gives the constants).
+ * @events_dropped: output spike events lost to a full event ring.
+ */
+struct ionpu_counters {
+	__u32 flags;
+	__u32 reserved;
+	__u64 timesteps;
+	__u64 spikes_in;
+	__u64 spikes_out;
+	__u64 synaptic_events;
+	__u64 program_pulses;
+	__u64 busy_ns;
+	__u64 energy_fj;
+	__u64 events_dropped;
+};
+
 #define IONPU_IOCTL_BASE	0xBD
 
 /**
@@ -114,5 +140,14 @@ struct ionpu_release {
  * -EINVAL for a bad field.
  */
 #define IONPU_IOC_RELEASE	_IOW(IONPU_IOCTL_BASE, 0x02, struct ionpu_release)
+
+/**
+ * define IONPU_IOC_COUNTERS - read the card's counters
+ *
+ * Takes a &struct ionpu_counters.  Asks the card, so it may also fail with
+ * -ETIMEDOUT or -EIO when the card does not answer, -EINTR on a fatal
+ * signal, -EOPNOTSUPP for a card without command queues.
+ */
+#define IONPU_IOC_COUNTERS	_IOWR(IONPU_IOCTL_BASE, 0x03, struct ionpu_counters)
 
 #endif /* _UAPI_LINUX_IONPU_H */

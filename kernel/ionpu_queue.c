@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: the command queues (docs/hardware.md, "Queues" and "Commands").
+ *
+ * Commands go through one submission queue; the card answers each with one
+ * entry in the completion queue, matched by command id.  The card is not
+ * trusted: a completion whose id is not in flight, or completes twice, is
+ * counted and dropped, never acted on.
+ *
+ * Payloads are bounced through coherent DMA buffers.  A submitter that stops
+ * waiting (timeout, fatal signal, card gone) abandons its slot: the slot then
+ * owns the buffers, which stay mapped until the card completes the command
+ * or is stopped for good, so a late DMA never lands in freed memory.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/jiffies.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "ionpu_drv.h"
+
+static unsigned int cmd_timeout_ms = 10000;
+module_param(cmd_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(cmd_timeout_ms,
+		 "A command the card has not completed after this long (ms) is failed with -ETIMEDOUT and the card is reset");
+
+/* Ring entries are naturally aligned: every field sits at a multiple of its size. */
+static void ionpu_put16(u8 *p, u16 v)
+{
+	*(__le16 *)p = cpu_to_le16(v);
+}
+
+static void ionpu_put32(u8 *p, u32 v)
+{
+	*(__le32 *)p = cpu_to_le32(v);
+}
+
+static void ionpu_put64(u8 *p, u64 v)
+{
+	*(__le64 *)p = cpu_to_le64(v);
+}
+
+int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
+		    size_t len)
+{
+	buf->len = len;
+	buf->cpu = NULL;
+	buf->dma = 0;
+	if (!len)
+		return 0;
+	buf->cpu = dma_alloc_coherent(&idev->pdev->dev, len, &buf->dma,
+				      GFP_KERNEL);
+	return buf->cpu ? 0 : -ENOMEM;
+}
+
+void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf)
+{
+	if (buf->cpu)
+		dma_free_coherent(&idev->pdev->dev, buf->len, buf->cpu,
+				  buf->dma);
+	buf->cpu = NULL;
+}
+
+static void ionpu_queue_program(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+
+	memset(q->sq, 0, IONPU_QUEUE_DEPTH * IONPU_SQE_SIZE);
+	memset(q->cq, 0, IONPU_QUEUE_DEPTH * IONPU_CQE_SIZE);
+	q->sq_tail = 0;
+	q->cq_head = 0;
+	q->cq_phase = true;
+
+	ionpu_wr(idev, IONPU_REG_QUEUE_CONTROL, 0);
+	ionpu_wr(idev, IONPU_REG_SQ_BASE_LO, lower_32_bits(q->sq_dma));
+	ionpu_wr(idev, IONPU_REG_SQ_BASE_HI, upper_32_bits(q->sq_dma));
+	ionpu_wr(idev, IONPU_REG_SQ_SIZE, IONPU_QUEUE_DEPTH);
+	ionpu_wr(idev, IONPU_REG_CQ_BASE_LO, lower_32_bits(q->cq_dma));
+	ionpu_wr(idev, IONPU_REG_CQ_BASE_HI, upper_32_bits(q->cq_dma));
+	ionpu_wr(idev, IONPU_REG_CQ_SIZE, IONPU_QUEUE_DEPTH);
+	ionpu_wr(idev, IONPU_REG_EQ_SIZE, 0);
+	ionpu_wr(idev, IONPU_REG_QUEUE_CONTROL, IONPU_QUEUE_ENABLE);
+}
+
+/**
+ * ionpu_queue_init() - allocate the rings; they work after ionpu_queue_start()
+ * @idev: the card
+ *
+ * Return: 0, also for a card without queues, or -ENOMEM.
+ */
+int ionpu_queue_init(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+	struct device *dev = &idev->pdev->dev;
+	unsigned int i;
+
+	spin_lock_init(&q->lock);
+	init_waitqueue_head(&q->slot_wait);
+	for (i = 0; i < IONPU_MAX_INFLIGHT; i++)
+		init_completion(&q->slot[i].done);
+	q->dead = -ENODEV;
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return 0;
+
+	q->sq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * IONPU_SQE_SIZE,
+				    &q->sq_dma, GFP_KERNEL);
+	q->cq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * IONPU_CQE_SIZE,
+				    &q->cq_dma, GFP_KERNEL);
+	return q->sq && q->cq ? 0 : -ENOMEM;
+}
+
+/* Program the rings into a card that was just reset, and accept commands. */
+void ionpu_queue_start(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return;
+	ionpu_queue_program(idev);
+	spin_lock(&q->lock);
+	q->dead = 0;
+	spin_unlock(&q->lock);
+}
+
+/*
+ * Stop accepting commands and release every waiter with @err; what is in
+ * flight is abandoned.  The card may still be working: callers stop it
+ * (reset) and then call ionpu_queue_reclaim().
+ */
+void ionpu_queue_kill(struct ionpu_device *idev, int err)
+{
+	struct ionpu_queues *q = &idev->q;
+	unsigned int i;
+
+	spin_lock(&q->lock);
+	q->dead = err;
+	for (i = 0; i < IONPU_MAX_INFLIGHT; i++) {
+		struct ionpu_slot *s = &q->slot[i];
+
+		if (s->busy && !s->completed) {
+			s->abandoned = true;
+			complete(&s->done);
+		}
+	}
+	spin_unlock(&q->lock);
+	wake_up_all(&q->slot_wait);
+}
+
+/* Free the buffers of abandoned slots whose card can no longer touch them. */
+static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
+{
+	struct ionpu_queues *q = &idev->q;
+	unsigned int i;
+
+	for (i = 0; i < IONPU_MAX_INFLIGHT; i++) {
+		struct ionpu_slot *s = &q->slot[i];
+		struct ionpu_dma_buf in, out;
+
+		spin_lock(&q->lock);
+		if (!s->busy || !s->abandoned || (!all && !s->completed)) {
+			spin_unlock(&q->lock);
+			continue;
+		}
+		in = s->in;
+		out = s->out;
+		s->busy = false;
+		s->abandoned = false;
+		spin_unlock(&q->lock);
+
+		ionpu_buf_free(idev, &in);
+		ionpu_buf_free(idev, &out);
+		wake_up(&q->slot_wait);
+	}
+}
+
+/*
+ * After a reset stopped the card: free every abandoned buffer.  The rings
+ * themselves are device-managed and go with the driver binding.
+ */
+void ionpu_queue_reclaim(struct ionpu_device *idev)
+{
+	ionpu_queue_free_abandoned(idev, true);
+}
+
+/* Called by the completion vector's handler. */
+void ionpu_queue_complete(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+	bool reap = false;
+
+	spin_lock(&q->lock);
+	for (;;) {
+		u8 *cqe = q->cq + q->cq_head * IONPU_CQE_SIZE;
+		u16 status = le16_to_cpu(READ_ONCE(*(__le16 *)(cqe + IONPU_CQE_STATUS)));
+		struct ionpu_slot *s;
+		u16 cid;
+
+		if (!!(status & IONPU_CQE_PHASE) != q->cq_phase)
+			break;
+		/* Read the entry only after seeing its phase flip. */
+		dma_rmb();
+		cid = le16_to_cpup((__le16 *)(cqe + IONPU_CQE_CID));
+		if (++q->cq_head == IONPU_QUEUE_DEPTH) {
+			q->cq_head = 0;
+			q->cq_phase = !q->cq_phase;
+		}
+		/*
+		 * The card could not fetch an entry: the command is the one
+		 * just before the SQ head it reports.
+		 */
+		if (cid == IONPU_CID_UNKNOWN &&
+		    IONPU_CQE_CODE(status) == IONPU_SC_DMA_ERROR) {
+			u16 head = le16_to_cpup((__le16 *)(cqe + IONPU_CQE_SQ_HEAD));
+
+			if (head < IONPU_QUEUE_DEPTH)
+				cid = q->sq_cid[(head + IONPU_QUEUE_DEPTH - 1) %
+						IONPU_QUEUE_DEPTH];
+		}
+
+		s = cid < IONPU_MAX_INFLIGHT ? &q->slot[cid] : NULL;
+		if (!s || !s->busy || s->completed) {
+			q->bad_cqes++;
+			dev_err_ratelimited(&idev->pdev->dev,
+					    "dropped completion for command id %u (status %#x)\n",
+					    cid, status);
+			continue;
+		}
+		s->code = IONPU_CQE_CODE(status);
+		s->result = le64_to_cpup((__le64 *)(cqe + IONPU_CQE_RESULT));
+		s->completed = true;
+		if (s->abandoned)
+			reap = true;
+		else
+			complete(&s->done);
+	}
+	ionpu_wr(idev, IONPU_REG_CQ_HEAD_DB, q->cq_head);
+	spin_unlock(&q->lock);
+
+	if (reap)
+		ionpu_queue_free_abandoned(idev, false);
+}
+
+static int ionpu_sc_to_errno(u16 code)
+{
+	switch (code) {
+	case IONPU_SC_SUCCESS:
+		return 0;
+	case IONPU_SC_INVALID_OPCODE:
+		return -EOPNOTSUPP;
+	case IONPU_SC_INVALID_FIELD:
+	case IONPU_SC_INVALID_TILE:
+	case IONPU_SC_INVALID_LENGTH:
+		return -EINVAL;
+	case IONPU_SC_BUSY:
+		return -EBUSY;
+	case IONPU_SC_ABORTED:
+		return -ECANCELED;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * Take a free slot: true with *@cid set, or true with *@cid at
+ * IONPU_MAX_INFLIGHT once the queues are killed; false to keep waiting.
+ */
+static bool ionpu_slot_get(struct ionpu_queues *q, unsigned int *cid)
+{
+	bool done = true;
+	unsigned int i;
+
+	spin_lock(&q->lock);
+	*cid = IONPU_MAX_INFLIGHT;
+	if (q->dead)
+		goto out;
+	for (i = 0; i < IONPU_MAX_INFLIGHT; i++) {
+		struct ionpu_slot *s = &q->slot[i];
+
+		if (!s->busy) {
+			s->busy = true;
+			s->completed = false;
+			s->abandoned = false;
+			reinit_completion(&s->done);
+			*cid = i;
+			goto out;
+		}
+	}
+	done = false;
+out:
+	spin_unlock(&q->lock);
+	return done;
+}
+
+static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
+			   const struct ionpu_slot *s)
+{
+	unsigned int i;
+
+	memset(sqe, 0, IONPU_SQE_SIZE);
+	sqe[IONPU_SQE_OPCODE] = cmd->opcode;
+	ionpu_put16(sqe + IONPU_SQE_CID, cid);
+	ionpu_put16(sqe + IONPU_SQE_TILE, cmd->tile);
+	ionpu_put64(sqe + IONPU_SQE_IN_ADDR, s->in.dma);
+	ionpu_put32(sqe + IONPU_SQE_IN_LEN, s->in.len);
+	ionpu_put32(sqe + IONPU_SQE_OUT_LEN, s->out.len);
+	ionpu_put64(sqe + IONPU_SQE_OUT_ADDR, s->out.dma);
+	for (i = 0; i < IONPU_SQE_PARAMS; i++)
+		ionpu_put32(sqe + IONPU_SQE_PARAM(i), cmd->param[i]);
+}
+
+/**
+ * ionpu_cmd_exec() - run one command on the card and wait for it
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @cmd: the command
+ * @in: @cmd->in_len bytes of payload for the card, or NULL
+ * @out: room for @cmd->out_len bytes from the card, or NULL
+ * @result: out: the completion's result (may be NULL)
+ *
+ * Waits killably, for at most cmd_timeout_ms; a card that lets a command
+ * time out is taken as hung and reset (ionpu_recover()).
+ *
+ * Return: 0; the completion status as an errno (-EINVAL for a field the
+ * card refused, -EBUSY, -ECANCELED, -EIO for a DMA or internal error);
+ * -ETIMEDOUT; -EINTR on a fatal signal; the error the queues were killed
+ * with (-ENODEV: the card went away, -EIO: it was reset); -EOPNOTSUPP for a
+ * card without queues.
+ */
+int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		   const void *in, void *out, u64 *result)
+{
+	long timeout = msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
+	struct ionpu_queues *q = &idev->q;
+	struct ionpu_dma_buf ib, ob;
+	struct ionpu_slot *s;
+	unsigned int cid = 0;
+	long left;
+	int ret;
+
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return -EOPNOTSUPP;
+	if (cmd->in_len > U32_MAX || cmd->out_len > U32_MAX)
+		return -EINVAL;
+
+	ret = ionpu_buf_alloc(idev, &ib, cmd->in_len);
+	if (ret)
+		return ret;
+	ret = ionpu_buf_alloc(idev, &ob, cmd->out_len);
+	if (ret)
+		goto free_in;
+	if (cmd->in_len)
+		memcpy(ib.cpu, in, cmd->in_len);
+
+	ret = wait_event_killable(q->slot_wait, ionpu_slot_get(q, &cid));
+	if (ret)
+		goto free_out;
+
+	ret = READ_ONCE(q->dead);
+	if (cid == IONPU_MAX_INFLIGHT)
+		goto free_out;
+	s = &q->slot[cid];
+	spin_lock(&q->lock);
+	ret = q->dead;
+	if (ret) {
+		s->busy = false;
+		spin_unlock(&q->lock);
+		goto free_out;
+	}
+	s->in = ib;
+	s->out = ob;
+	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
+	q->sq_cid[q->sq_tail] = cid;
+	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
+	/* The entry must be in memory before the card sees the new tail. */
+	wmb();
+	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
+	spin_unlock(&q->lock);
+
+	left = wait_for_completion_killable_timeout(&s->done, timeout);
+
+	spin_lock(&q->lock);
+	if (!s->completed) {
+		/* The card may still DMA: the slot keeps the buffers. */
+		s->abandoned = true;
+		spin_unlock(&q->lock);
+		if (left < 0)
+			return -EINTR;
+		if (left)
+			return q->dead;
+		ionpu_recover(idev);
+		return -ETIMEDOUT;
+	}
+	ret = ionpu_sc_to_errno(s->code);
+	if (result)
+		*result = s->result;
+	s->busy = false;
+	spin_unlock(&q->lock);
+	wake_up(&q->slot_wait);
+
+	if (!ret && cmd->out_len)
+		memcpy(out, ob.cpu, cmd->out_len);
+free_out:
+	ionpu_buf_free(idev, &ob);
+free_in:
+	ionpu_buf_free(idev, &ib);
+	return ret;
+}

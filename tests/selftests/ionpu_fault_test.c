@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Faults the card injects (QEMU property faults=on): a DMA error reaches the
+ * caller as EIO, a hung card or a corrupted completion makes the command
+ * time out and the driver reset the card, after which the next command
+ * works; a spurious interrupt changes nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hw/ionpu_regs.h>
+
+#include "kselftest_harness.h"
+#include "ionpu_cards.h"
+
+#define DEBUGFS "/sys/kernel/debug/ionpu"
+#define TIMEOUT_PARAM "/sys/module/ionpu/parameters/cmd_timeout_ms"
+
+FIXTURE(fault) {
+	struct ionpu_test_card card;
+	char saved_timeout[32];
+	int fd;
+};
+
+static int counters(int fd)
+{
+	struct ionpu_counters c = { 0 };
+
+	return ioctl(fd, IONPU_IOC_COUNTERS, &c) ? -errno : 0;
+}
+
+static int inject(const struct ionpu_test_card *card, unsigned int fault)
+{
+	char path[PATH_MAX], val[16];
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s/fault", card->name);
+	snprintf(val, sizeof(val), "%u", fault);
+	return ionpu_test_write_file(path, val);
+}
+
+/* A "name: value" line of a debugfs file, or -1. */
+static long debugfs_value(const struct ionpu_test_card *card,
+			  const char *file, const char *name)
+{
+	char path[PATH_MAX], buf[1024], *at;
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", card->name, file);
+	if (ionpu_test_read_file(path, buf, sizeof(buf)))
+		return -1;
+	at = strstr(buf, name);
+	return at ? strtol(at + strlen(name) + 1, NULL, 10) : -1;
+}
+
+/* Waits up to 5 s for the driver to have reset the card @want times. */
+static bool recovered(const struct ionpu_test_card *card, long want)
+{
+	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (debugfs_value(card, "queues", "recoveries") >= want)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+FIXTURE_SETUP(fault)
+{
+	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
+	char path[PATH_MAX];
+	int n, c;
+
+	self->fd = -1;
+	n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
+	for (c = 0; c < n; c++) {
+		snprintf(path, sizeof(path), DEBUGFS "/%s/fault", cards[c].name);
+		if (!access(path, W_OK))
+			break;
+	}
+	if (n <= 0 || c == n)
+		SKIP(return, "no card has fault injection (QEMU ionpu,faults=on)");
+	self->card = cards[c];
+	self->fd = open(self->card.node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, counters(self->fd));
+
+	/* Hangs are found by command timeouts: keep them short here. */
+	ASSERT_EQ(0, ionpu_test_read_file(TIMEOUT_PARAM, self->saved_timeout,
+					  sizeof(self->saved_timeout)));
+	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "300"));
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (self->fd < 0)
+		return;
+	close(self->fd);
+	ionpu_test_write_file(TIMEOUT_PARAM, self->saved_timeout);
+}
+
+TEST_F(fault, dma_error_reaches_the_caller)
+{
+	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_DMA_ERROR));
+	EXPECT_EQ(-EIO, counters(self->fd));
+	EXPECT_EQ(0, counters(self->fd));
+}
+
+TEST_F(fault, hung_card_is_reset_and_works_again)
+{
+	long before = debugfs_value(&self->card, "queues", "recoveries");
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_HANG));
+	EXPECT_EQ(-ETIMEDOUT, counters(self->fd));
+	ASSERT_TRUE(recovered(&self->card, before + 1));
+	EXPECT_EQ(0, counters(self->fd));
+	EXPECT_EQ(0, debugfs_value(&self->card, "queues", "abandoned"));
+}
+
+TEST_F(fault, corrupted_completion_is_dropped_not_trusted)
+{
+	long bad = debugfs_value(&self->card, "queues", "bad_completions");
+	long before = debugfs_value(&self->card, "queues", "recoveries");
+
+	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_BAD_COMPLETION));
+	EXPECT_EQ(-ETIMEDOUT, counters(self->fd));
+	EXPECT_EQ(bad + 1, debugfs_value(&self->card, "queues", "bad_completions"));
+	ASSERT_TRUE(recovered(&self->card, before + 1));
+	EXPECT_EQ(0, counters(self->fd));
+}
+
+TEST_F(fault, spurious_interrupt_changes_nothing)
+{
+	for (unsigned int vec = 0; vec < IONPU_NUM_VECTORS; vec++) {
+		ASSERT_EQ(0, inject(&self->card,
+				    IONPU_FAULT_SPURIOUS_IRQ | vec << 8));
+		EXPECT_EQ(0, counters(self->fd));
+	}
+	EXPECT_EQ(0, debugfs_value(&self->card, "queues", "in_flight"));
+}
+
+TEST_HARNESS_MAIN
