@@ -59,8 +59,9 @@ def levels(tiles):
 def run_brian2(a):
     import brian2 as b2
 
-    b2.set_device("cpp_standalone", directory=os.path.abspath(
-        os.path.join(a.build, "brian2")), build_on_run=False)
+    # build() takes its own directory, "output" in the cwd unless given.
+    where = os.path.abspath(os.path.join(a.build, "brian2"))
+    b2.set_device("cpp_standalone", build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
     b2.defaultclock.dt = a.dt * b2.second
     n = a.tiles * 256
@@ -78,7 +79,7 @@ def run_brian2(a):
     count_in = b2.SpikeMonitor(inputs, record=False)
     count_out = b2.SpikeMonitor(neurons, record=False)
     b2.run(a.duration * b2.second)
-    b2.device.build(run=True)
+    b2.device.build(directory=where, run=True)
     secs = b2.device._last_run_time
     spikes = int(count_in.num_spikes)
     return {"input_spikes": spikes, "events": spikes * 256.0,
