@@ -31,8 +31,9 @@ int ionpu_xbar_alloc(struct ionpu_xbar *xb)
 	xb->gn = malloc(IONPU_FAB_CELLS * sizeof(float));
 	xb->t_prog = calloc(IONPU_FAB_CELLS, sizeof(float));
 	xb->w = calloc(IONPU_FAB_CELLS, sizeof(float));
+	xb->code = calloc(IONPU_FAB_CELLS, sizeof(int16_t));
 	xb->w_valid = false;
-	if (!xb->gp || !xb->gn || !xb->t_prog || !xb->w)
+	if (!xb->gp || !xb->gn || !xb->t_prog || !xb->w || !xb->code)
 		return -ENOMEM;
 	return 0;
 }
@@ -43,6 +44,7 @@ void ionpu_xbar_free(struct ionpu_xbar *xb)
 	free(xb->gn);
 	free(xb->t_prog);
 	free(xb->w);
+	free(xb->code);
 }
 
 void ionpu_xbar_device(const struct ionpu_fabric *f, unsigned int tile,
@@ -116,6 +118,13 @@ void ionpu_xbar_settle(struct ionpu_fabric *f, unsigned int tile,
 	xb->t_prog[cell] = (float)ionpu_device_time_s(f);
 }
 
+/* Ideal mode: exact, as both devices of the pair sit on levels. */
+static int16_t ionpu_xbar_code(const struct ionpu_xbar *xb, unsigned int cell)
+{
+	return (int16_t)lroundf((xb->gp[cell] - xb->gn[cell]) /
+				IONPU_FAB_G_STEP);
+}
+
 void ionpu_xbar_update_cell(struct ionpu_fabric *f, unsigned int tile,
 			    unsigned int cell)
 {
@@ -123,6 +132,10 @@ void ionpu_xbar_update_cell(struct ionpu_fabric *f, unsigned int tile,
 
 	if (!t->xb.w_valid)
 		return;	/* the next refresh recomputes every cell */
+	if (t->cfg.mode != IONPU_FAB_PHYSICAL) {
+		t->xb.code[cell] = ionpu_xbar_code(&t->xb, cell);
+		return;
+	}
 	t->xb.w[cell] = t->cfg.gain *
 			(ionpu_xbar_true_g(f, tile, cell, IONPU_FAB_GPLUS) -
 			 ionpu_xbar_true_g(f, tile, cell, IONPU_FAB_GMINUS));
@@ -151,42 +164,22 @@ void ionpu_xbar_refresh(struct ionpu_fabric *f, unsigned int tile)
 	xb->w_valid = true;
 	xb->w_time = now;
 	if (t->cfg.mode != IONPU_FAB_PHYSICAL) {
+		xb->unit = t->cfg.gain * IONPU_FAB_G_STEP;
 		for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++)
-			xb->w[c] = t->cfg.gain * (xb->gp[c] - xb->gn[c]);
+			xb->code[c] = ionpu_xbar_code(xb, c);
 		return;
 	}
 	for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++)
 		ionpu_xbar_update_cell(f, tile, c);
 }
 
-void ionpu_xbar_prefetch(const struct ionpu_tile *t, unsigned int row)
-{
-#if defined(__GNUC__)
-	const char *w = (const char *)(t->xb.w +
-				       (size_t)row * IONPU_FAB_NEURONS);
-
-	for (size_t off = 0; off < IONPU_FAB_NEURONS * sizeof(float);
-	     off += 64)
-		__builtin_prefetch(w + off);
-#else
-	(void)t;
-	(void)row;
-#endif
-}
-
-void ionpu_xbar_accumulate(struct ionpu_tile *t, unsigned int row,
-			   float value, float *restrict acc)
+void ionpu_xbar_accumulate_noisy(struct ionpu_tile *t, unsigned int row,
+				 float value, float *restrict acc)
 {
 	const float *restrict w = t->xb.w + (size_t)row * IONPU_FAB_NEURONS;
-	float noise;
+	/* Each device of the pair adds its own read noise. */
+	float noise = t->cfg.gain * IONPU_READ_NOISE_US * 1.41421356f;
 
-	if (t->cfg.mode != IONPU_FAB_PHYSICAL) {
-		for (unsigned int c = 0; c < IONPU_FAB_NEURONS; c++)
-			acc[c] += value * w[c];
-		return;
-	}
-	/* Both devices of a pair add their own read noise. */
-	noise = t->cfg.gain * IONPU_READ_NOISE_US * 1.41421356f;
 	for (unsigned int c = 0; c < IONPU_FAB_NEURONS; c++)
 		acc[c] += value * (w[c] + noise * ionpu_rng_normal(&t->rng));
 }

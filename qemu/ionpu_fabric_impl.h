@@ -52,7 +52,7 @@ struct ionpu_route {
 
 /*
  * A tile's crossbar.  Arrays are row-major, IONPU_FAB_CELLS long, so an
- * input event reads one contiguous row of @w.
+ * input event reads one contiguous row of @code (ideal) or @w (physical).
  */
 struct ionpu_xbar {
 	/* Conductance of each device as last programmed, uS. */
@@ -60,8 +60,15 @@ struct ionpu_xbar {
 	float *gn;
 	/* Device time, s, at which each pair was last programmed. */
 	float *t_prog;
-	/* gain * (G+ - G-) as the tile's read circuit sees it, noise aside. */
+	/* Physical mode: gain * (G+ - G-) as the read circuit sees it, noise aside. */
 	float *w;
+	/*
+	 * Ideal mode: G+ - G- in whole levels (both devices sit on levels),
+	 * and the weight of one level, gain * G_STEP.  Half the bytes of @w
+	 * per row: reading rows is what bounds a timestep's speed.
+	 */
+	int16_t *code;
+	float unit;
 	/* Physical mode: device time, s, @w's drift was computed for. */
 	double w_time;
 	bool w_valid;
@@ -167,19 +174,55 @@ float ionpu_xbar_true_g(const struct ionpu_fabric *f, unsigned int tile,
 /* Fold drift into both devices of a pair and restart its drift clock. */
 void ionpu_xbar_settle(struct ionpu_fabric *f, unsigned int tile,
 		       unsigned int cell);
-/* Recompute @w of one cell, or of the whole tile when it is stale. */
+/* Recompute the weight cache (@w or @code) of one cell. */
 void ionpu_xbar_update_cell(struct ionpu_fabric *f, unsigned int tile,
 			    unsigned int cell);
 void ionpu_xbar_invalidate(struct ionpu_fabric *f, unsigned int tile);
 void ionpu_xbar_refresh(struct ionpu_fabric *f, unsigned int tile);
+/* Physical mode's row read: each device adds its own read noise. */
+void ionpu_xbar_accumulate_noisy(struct ionpu_tile *t, unsigned int row,
+				 float value, float *restrict acc);
+
 /*
  * Start loading a row that an event will read soon: rows are picked at
- * random, so the hardware prefetcher cannot guess them.
+ * random, so the hardware prefetcher cannot guess them.  Inline, as this
+ * and ionpu_xbar_accumulate() are the inner loop of every timestep.
  */
-void ionpu_xbar_prefetch(const struct ionpu_tile *t, unsigned int row);
-/* acc[c] += value * weight of (row, c) for every column c. */
-void ionpu_xbar_accumulate(struct ionpu_tile *t, unsigned int row,
-			   float value, float *restrict acc);
+static inline void ionpu_xbar_prefetch(const struct ionpu_tile *t,
+				       unsigned int row)
+{
+#if defined(__GNUC__)
+	bool ideal = t->cfg.mode != IONPU_FAB_PHYSICAL;
+	size_t bytes = IONPU_FAB_NEURONS *
+		       (ideal ? sizeof(*t->xb.code) : sizeof(*t->xb.w));
+	const char *p = ideal ?
+		(const char *)(t->xb.code + (size_t)row * IONPU_FAB_NEURONS) :
+		(const char *)(t->xb.w + (size_t)row * IONPU_FAB_NEURONS);
+
+	for (size_t off = 0; off < bytes; off += 64)
+		__builtin_prefetch(p + off);
+#else
+	(void)t;
+	(void)row;
+#endif
+}
+
+/* acc += value * one crossbar row, as the tile's read circuit sees it. */
+static inline void ionpu_xbar_accumulate(struct ionpu_tile *t,
+					 unsigned int row, float value,
+					 float *restrict acc)
+{
+	const int16_t *restrict code =
+		t->xb.code + (size_t)row * IONPU_FAB_NEURONS;
+	float v = value * t->xb.unit;
+
+	if (t->cfg.mode == IONPU_FAB_PHYSICAL) {
+		ionpu_xbar_accumulate_noisy(t, row, value, acc);
+		return;
+	}
+	for (unsigned int c = 0; c < IONPU_FAB_NEURONS; c++)
+		acc[c] += v * (float)code[c];
+}
 
 /* ionpu_router.c */
 int ionpu_router_push(struct ionpu_fabric *f, uint64_t timestep,
