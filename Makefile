@@ -16,7 +16,10 @@ CPPFLAGS_IONPU := -Iinclude -Iinclude/uapi
 # --- libionpu --------------------------------------------------------------
 LIB_SONAME := libionpu.so.0
 LIB_VERSION := 0.1.0
-LIB_SRCS := $(sort $(wildcard lib/*.c))
+# The card's model core: everything in qemu/ but the QEMU glue.  libionpu
+# links it as its host reference; built hidden, it exports nothing.
+CORE_SRCS := $(filter-out qemu/ionpu_pci.c,$(wildcard qemu/*.c))
+LIB_SRCS := $(sort $(wildcard lib/*.c)) $(CORE_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_A := $(BUILD)/lib/libionpu.a
@@ -24,7 +27,8 @@ LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
 # The libraries libionpu links: Debian's serial libhdf5 for NIR files.
 LIB_DEP_CFLAGS := $(shell pkg-config --cflags hdf5-serial 2>/dev/null)
 LIB_LDLIBS := $(shell pkg-config --libs hdf5-serial 2>/dev/null) -lm
-LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib $(LIB_DEP_CFLAGS)
+LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib -Iqemu \
+	$(LIB_DEP_CFLAGS)
 
 # --- tools -----------------------------------------------------------------
 TOOLS := ionpu-smi
@@ -36,11 +40,13 @@ STATIC_TOOL_BINS := $(TOOLS:%=$(BUILD)/tools-static/%)
 
 all: $(LIB_A) $(LIB_SO) $(TOOL_BINS)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h include/ionpu/*.h)
+LIB_HDRS := $(wildcard lib/*.h include/ionpu/*.h qemu/*.h include/hw/*.h)
+
+$(BUILD)/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-$(BUILD)/pic/lib/%.o: lib/%.c $(wildcard lib/*.h include/ionpu/*.h)
+$(BUILD)/pic/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
 
@@ -107,8 +113,6 @@ qemu:
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) $(SAN) $(CPPFLAGS_IONPU) -Iqemu -Ilib
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-# The card's model core: everything in qemu/ but the QEMU glue.
-CORE_SRCS := $(filter-out qemu/ionpu_pci.c,$(wildcard qemu/*.c))
 # What a unit test links besides itself: test_core_* the model core,
 # test_lib_* the library; UNIT_LDFLAGS_<test> adds link flags of its own.
 UNIT_SRCS = $(if $(filter test_core_%,$(1)),$(CORE_SRCS),$(LIB_SRCS))

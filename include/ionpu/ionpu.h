@@ -671,6 +671,148 @@ IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan, struct ionpu_plan
  */
 IONPU_API int ionpu_plan_dump(const struct ionpu_plan *plan, FILE *out);
 
+/*
+ * Host reference: a plan run in software on the card's own model core in
+ * ideal mode (no noise, exact quantized conductances), so its output is
+ * what a noise-free card gives.  Rasters are what the card path uses too:
+ * row-major, one row per time step; inputs are the channels of every input
+ * node in node order, outputs the neurons of every output population in node
+ * order.  Each hop between populations takes one time step, as on the card:
+ * a spike in step t reaches its targets in step t + 1 + delay, while host
+ * input of step t is integrated in step t (plus its projection's delay).
+ * Biases of LIF, LI and CubaLIF neurons join the leak (v_leak + r bias).
+ */
+
+/* A plan loaded into the host reference; only the library sees inside. */
+struct ionpu_host;
+
+/**
+ * ionpu_host_new() - load a plan into the host reference
+ * @net: the network @plan was compiled from (the plan has no neuron
+ *       parameters).
+ * @plan: the plan, from ionpu_compile().
+ * @out: out: the session, at time step 0; free it with ionpu_host_free().
+ *
+ * Neither @net nor @plan is used after the call returns.
+ *
+ * Return: 0; -EINVAL for a NULL argument or a plan that does not come from
+ * @net; -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
+ * levels, two neuron models on one tile, an IF neuron with a bias, a
+ * fan-out over 256 rows); -ERANGE for a parameter outside 32-bit float;
+ * -ENOMEM.
+ */
+IONPU_API int ionpu_host_new(const struct ionpu_network *net, const struct ionpu_plan *plan,
+			     struct ionpu_host **out);
+
+/**
+ * ionpu_host_free() - free a session
+ * @h: the session, or NULL.
+ */
+IONPU_API void ionpu_host_free(struct ionpu_host *h);
+
+/**
+ * ionpu_host_inputs() - input channels: the columns of an input raster
+ * @h: the session.
+ *
+ * Return: the sum of the sizes of the network's input nodes.
+ */
+IONPU_API size_t ionpu_host_inputs(const struct ionpu_host *h);
+
+/**
+ * ionpu_host_outputs() - output neurons: the columns of an output raster
+ * @h: the session.
+ *
+ * Return: the number of neurons of the network's output populations.
+ */
+IONPU_API size_t ionpu_host_outputs(const struct ionpu_host *h);
+
+/**
+ * ionpu_host_run() - run time steps
+ * @h: the session.
+ * @in: @steps x ionpu_host_inputs() values, row-major: 1 for a spike, 0 for
+ *      none, or a graded value.
+ * @steps: time steps to run.
+ * @out: out: @steps x ionpu_host_outputs() bytes, row-major, 1 where the
+ *       neuron spiked in that step, else 0.
+ *
+ * Runs on from where the last run stopped: state and spikes in flight carry
+ * over; ionpu_host_reset() starts afresh.
+ *
+ * Return: 0; -EINVAL for a NULL argument or a value that is not finite
+ * (nothing is run then); -EOVERFLOW if the raster's size overflows; -ENOMEM
+ * if spikes in flight could not be queued.
+ */
+IONPU_API int ionpu_host_run(struct ionpu_host *h, const float *in, size_t steps, uint8_t *out);
+
+/**
+ * ionpu_host_reset() - neuron state back to zero, spikes in flight dropped
+ * @h: the session.
+ */
+IONPU_API void ionpu_host_reset(struct ionpu_host *h);
+
+/*
+ * Rasters in files: NumPy .npy (format 1.0 and 2.0, little-endian, C order,
+ * two dimensions: time steps x channels) and CSV (one line per time step,
+ * numbers separated by commas).
+ */
+
+/**
+ * enum ionpu_npy_type - element type of an .npy file ionpu_npy_write() makes
+ * @IONPU_NPY_F32: float32, "<f4".
+ * @IONPU_NPY_U8: uint8, "|u1".
+ */
+enum ionpu_npy_type {
+	IONPU_NPY_F32 = 1,
+	IONPU_NPY_U8,
+};
+
+/**
+ * ionpu_npy_read() - read a 2-D .npy array as float32
+ * @path: the file.
+ * @data: out: rows x cols floats, row-major; free() them.
+ * @rows: out: first dimension.
+ * @cols: out: second dimension.
+ *
+ * Reads float32, float64, int64, int32, uint8 and bool arrays, converting
+ * each value to the nearest float.
+ *
+ * Return: 0; -EPROTO for a malformed file (bad magic, bad header, truncated
+ * or trailing data, a value that is not a finite float); -EOPNOTSUPP for a valid
+ * file this reader does not take (version, element type, byte order,
+ * Fortran order, not two dimensions, no elements); -EOVERFLOW if the sizes
+ * overflow; -ENOMEM; an open(2) or read error.  The message says which.
+ */
+IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows, size_t *cols);
+
+/**
+ * ionpu_npy_write() - write a 2-D array as .npy, format 1.0
+ * @path: the file to create or truncate.
+ * @type: the element type of @data.
+ * @data: rows x cols elements, row-major.
+ * @rows: first dimension.
+ * @cols: second dimension.
+ *
+ * Return: 0; -EINVAL for a bad argument; -EOVERFLOW if the sizes overflow;
+ * -EIO or another negative errno if the file cannot be written.
+ */
+IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type, const void *data,
+			      size_t rows, size_t cols);
+
+/**
+ * ionpu_csv_read() - read a raster from CSV
+ * @path: the file: one line per row, the same number of comma-separated
+ *        numbers on each; blanks around numbers, CRLF line ends and empty
+ *        lines are fine.
+ * @data: out: rows x cols floats, row-major; free() them.
+ * @rows: out: lines.
+ * @cols: out: numbers per line.
+ *
+ * Return: 0; -EPROTO for a field that is not a finite float, a line with
+ * another count of fields, no numbers at all or a NUL byte; -ENOMEM; an open(2)
+ * or read error.  The message gives the line and field.
+ */
+IONPU_API int ionpu_csv_read(const char *path, float **data, size_t *rows, size_t *cols);
+
 #ifdef __cplusplus
 }
 #endif

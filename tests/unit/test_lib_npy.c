@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libionpu's raster files: .npy written and read back, .npy files made
+ * byte by byte as NumPy lays them out, CSV, and every malformed case the
+ * readers must refuse without crashing.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ionpu/ionpu.h>
+
+struct tmp {
+	char dir[64];
+	char path[128];
+};
+
+static int setup(void **state)
+{
+	struct tmp *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	strcpy(t->dir, "/tmp/ionpu-npy-XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/r", t->dir);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct tmp *t = *state;
+
+	unlink(t->path);
+	rmdir(t->dir);
+	free(t);
+	return 0;
+}
+
+static void put_file(const char *path, const void *bytes, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(bytes, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* An .npy file of format @major.0: magic, version, length, @header, @data. */
+static void put_npy_n(const char *path, int major, const char *header, size_t hl,
+		      const void *data, size_t len)
+{
+	size_t pre = major == 1 ? 10 : 12;
+	unsigned char *b = malloc(pre + hl + len + 1);
+
+	assert_non_null(b);
+	memcpy(b, "\x93NUMPY", 6);
+	b[6] = (unsigned char)major;
+	b[7] = 0;
+	b[8] = (unsigned char)hl;
+	b[9] = (unsigned char)(hl >> 8);
+	if (major != 1) {
+		b[10] = (unsigned char)(hl >> 16);
+		b[11] = (unsigned char)(hl >> 24);
+	}
+	memcpy(b + pre, header, hl);
+	if (len)
+		memcpy(b + pre + hl, data, len);
+	put_file(path, b, pre + hl + len);
+	free(b);
+}
+
+static void put_npy(const char *path, int major, const char *header, const void *data,
+		    size_t len)
+{
+	put_npy_n(path, major, header, strlen(header), data, len);
+}
+
+static void test_round_trip(void **state)
+{
+	struct tmp *t = *state;
+	const float f[6] = { 0, 1, -2.5f, 1e-30f, 3e38f, 0.125f };
+	const uint8_t u[6] = { 0, 1, 1, 0, 255, 7 };
+	size_t rows = 0, cols = 0;
+	float *v;
+
+	assert_int_equal(ionpu_npy_write(t->path, IONPU_NPY_F32, f, 2, 3), 0);
+	assert_int_equal(ionpu_npy_read(t->path, &v, &rows, &cols), 0);
+	assert_int_equal(rows, 2);
+	assert_int_equal(cols, 3);
+	assert_memory_equal(v, f, sizeof(f));
+	free(v);
+
+	assert_int_equal(ionpu_npy_write(t->path, IONPU_NPY_U8, u, 3, 2), 0);
+	assert_int_equal(ionpu_npy_read(t->path, &v, &rows, &cols), 0);
+	assert_int_equal(rows, 3);
+	assert_int_equal(cols, 2);
+	for (size_t k = 0; k < 6; k++)
+		assert_true(v[k] == u[k]);
+	free(v);
+
+	assert_int_equal(ionpu_npy_write(t->path, 99, u, 3, 2), -EINVAL);
+	assert_int_equal(ionpu_npy_write(t->path, IONPU_NPY_U8, u, SIZE_MAX, 2), -EOVERFLOW);
+}
+
+/* The header NumPy writes, padded so data starts at a multiple of 64. */
+static void test_numpy_types(void **state)
+{
+	struct tmp *t = *state;
+	const double f8[2] = { -1.5, 2 };
+	const int64_t i8[2] = { -3, 1 << 20 };
+	const int32_t i4[2] = { -7, 9 };
+	const uint8_t b1[2] = { 0, 1 };
+	const struct {
+		const char *descr;
+		const void *data;
+		size_t size;
+		float a, b;
+	} cases[] = {
+		{ "<f8", f8, sizeof(f8), -1.5f, 2 },
+		{ "<i8", i8, sizeof(i8), -3, 1 << 20 },
+		{ "<i4", i4, sizeof(i4), -7, 9 },
+		{ "|u1", b1, 2, 0, 1 },
+		{ "<u1", b1, 2, 0, 1 },
+		{ "|b1", b1, 2, 0, 1 },
+	};
+	char header[128];
+	size_t rows, cols;
+	float *v;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		for (int major = 1; major <= 2; major++) {
+			snprintf(header, sizeof(header),
+				 "{'descr': '%s', 'fortran_order': False, 'shape': (2, 1), }%*s\n",
+				 cases[k].descr, 50 - (int)strlen(cases[k].descr) + major, "");
+			put_npy(t->path, major, header, cases[k].data, cases[k].size);
+			if (ionpu_npy_read(t->path, &v, &rows, &cols))
+				fail_msg("%s: %s", cases[k].descr, ionpu_last_error());
+			assert_int_equal(rows, 2);
+			assert_int_equal(cols, 1);
+			assert_true(v[0] == cases[k].a && v[1] == cases[k].b);
+			free(v);
+		}
+	}
+	/* Keys in another order, double quotes, no trailing comma. */
+	put_npy(t->path, 1, "{\"shape\": (1,2), \"fortran_order\": False, \"descr\": \"<i4\"}\n",
+		i4, sizeof(i4));
+	assert_int_equal(ionpu_npy_read(t->path, &v, &rows, &cols), 0);
+	assert_true(rows == 1 && cols == 2 && v[0] == -7 && v[1] == 9);
+	free(v);
+}
+
+static void expect_npy_error(const char *path, int err, const char *what)
+{
+	float *v = NULL;
+	size_t rows = 0, cols = 0;
+	int got = ionpu_npy_read(path, &v, &rows, &cols);
+
+	if (got != err)
+		fail_msg("%s: got %d (%s), want %d", what, got, ionpu_last_error(), err);
+	assert_null(v);
+	assert_true(rows == 0 && cols == 0);
+	assert_true(strlen(ionpu_last_error()) > 0);
+}
+
+static void test_malformed_npy(void **state)
+{
+	struct tmp *t = *state;
+	const float four[4] = { 1, 2, 3, 4 };
+	const float nan2[2] = { 1, NAN };
+	const struct {
+		const char *header;
+		size_t data;
+		int err;
+	} cases[] = {
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 16, 0 },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 12, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 0, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '<c8', 'fortran_order': False, 'shape': (2, 2), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2), }", 0, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
+		  16, -EOVERFLOW },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 1), }",
+		  16, -EOVERFLOW },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }", 16,
+		  -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False}", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2, 2), }", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -2), }", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2) 'x'}", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), } x", 16, -EPROTO },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2", 16, -EPROTO },
+		{ "{'descr': '<f4, 'fortran_order': False, 'shape': (2, 2), }", 16, -EPROTO },
+		{ "{'descr': 4, 'fortran_order': False, 'shape': (2, 2), }", 16, -EPROTO },
+		{ "['descr', '<f4']", 16, -EPROTO },
+		{ "", 16, -EPROTO },
+	};
+	unsigned char raw[64];
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		float *v = NULL;
+		size_t rows, cols;
+
+		put_npy(t->path, 1, cases[k].header, four, cases[k].data);
+		if (cases[k].err) {
+			expect_npy_error(t->path, cases[k].err, cases[k].header);
+			continue;
+		}
+		assert_int_equal(ionpu_npy_read(t->path, &v, &rows, &cols), 0);
+		free(v);
+	}
+
+	put_npy(t->path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }",
+		nan2, sizeof(nan2));
+	expect_npy_error(t->path, -EPROTO, "NaN");
+
+	/* Magic, version, lengths, and files cut anywhere in them. */
+	put_npy(t->path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", four,
+		sizeof(four));
+	{
+		FILE *fp = fopen(t->path, "rb");
+		size_t n;
+
+		assert_non_null(fp);
+		n = fread(raw, 1, sizeof(raw), fp);
+		fclose(fp);
+		assert_true(n >= 20);
+		for (size_t cut = 0; cut < 20; cut++) {
+			put_file(t->path, raw, cut);
+			expect_npy_error(t->path, -EPROTO, "cut");
+		}
+	}
+	raw[0] = 'X';
+	put_file(t->path, raw, 20);
+	expect_npy_error(t->path, -EPROTO, "magic");
+	raw[0] = 0x93;
+	raw[6] = 3;
+	put_file(t->path, raw, 20);
+	expect_npy_error(t->path, -EOPNOTSUPP, "version 3");
+	raw[6] = 2;
+	raw[8] = raw[9] = raw[10] = raw[11] = 0xff;
+	put_file(t->path, raw, 20);
+	expect_npy_error(t->path, -EPROTO, "header length 4 GiB");
+	{
+		static const char nul[] = "{'descr': '<f4',\0 'fortran_order': False, 'shape': (2, 2), }";
+
+		put_npy_n(t->path, 1, nul, sizeof(nul) - 1, four, sizeof(four));
+	}
+	expect_npy_error(t->path, -EPROTO, "NUL");
+	expect_npy_error("/nonexistent/r.npy", -ENOENT, "missing file");
+}
+
+static void test_csv(void **state)
+{
+	struct tmp *t = *state;
+	const char good[] = "0, 1,0.5\r\n-2,1e-3 ,3\n\n";
+	size_t rows, cols;
+	float *v;
+
+	put_file(t->path, good, strlen(good));
+	assert_int_equal(ionpu_csv_read(t->path, &v, &rows, &cols), 0);
+	assert_int_equal(rows, 2);
+	assert_int_equal(cols, 3);
+	assert_true(v[0] == 0 && v[1] == 1 && v[2] == 0.5f && v[3] == -2 && v[4] == 1e-3f &&
+		    v[5] == 3);
+	free(v);
+	put_file(t->path, "7", 1);
+	assert_int_equal(ionpu_csv_read(t->path, &v, &rows, &cols), 0);
+	assert_true(rows == 1 && cols == 1 && v[0] == 7);
+	free(v);
+}
+
+static void test_malformed_csv(void **state)
+{
+	struct tmp *t = *state;
+	static const char *const bad[] = {
+		"", "\n\n", "1,2\n3\n", "1,2,\n", "1,,2\n", "a,b\n", "1,nan\n", "1,inf\n",
+		"1,1e99\n", "1 2\n", "1;2\n", "1,2x\n", ",\n",
+	};
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		float *v = NULL;
+		size_t rows = 0, cols = 0;
+
+		put_file(t->path, bad[k], strlen(bad[k]));
+		if (ionpu_csv_read(t->path, &v, &rows, &cols) != -EPROTO)
+			fail_msg("'%s' was not refused", bad[k]);
+		assert_null(v);
+	}
+	put_file(t->path, "1,2\n3\0,4\n", 9);
+	{
+		float *v = NULL;
+		size_t rows, cols;
+
+		assert_int_equal(ionpu_csv_read(t->path, &v, &rows, &cols), -EPROTO);
+		assert_null(v);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numpy_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_npy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_csv, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
