@@ -135,7 +135,7 @@ SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
 SELFTEST_LIB := tests/selftests/ionpu_cards.c
 
 # Static: the VM's initramfs has no libc.  Every selftest may use libionpu.
-$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/ionpu_cards.h \
+$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) $(wildcard tests/selftests/*.h) \
 		include/uapi/linux/ionpu.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -static -isystem $$(scripts/linux-source)/kselftest \

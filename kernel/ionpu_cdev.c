@@ -31,6 +31,11 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	ret = ionpu_stream_open(f);
+	if (ret) {
+		kfree(f);
+		return ret;
+	}
 
 	down_read(&idev->lock);
 	if (idev->gone)
@@ -39,12 +44,16 @@ static int ionpu_open(struct inode *inode, struct file *file)
 		get_device(&idev->dev);
 	up_read(&idev->lock);
 	if (ret) {
+		ionpu_stream_close(f);
 		kfree(f);
 		return ret;
 	}
 
 	f->idev = idev;
+	init_rwsem(&f->use);
 	file->private_data = f;
+	/* read() never sleeps when asked not to: io_uring need not park a worker. */
+	file->f_mode |= FMODE_NOWAIT;
 	return nonseekable_open(inode, file);
 }
 
@@ -54,6 +63,7 @@ static int ionpu_release(struct inode *inode, struct file *file)
 	struct ionpu_device *idev = f->idev;
 
 	ionpu_release_all(f);
+	ionpu_stream_close(f);
 	kfree(f);
 	put_device(&idev->dev);
 	return 0;
@@ -63,6 +73,9 @@ static const struct file_operations ionpu_fops = {
 	.owner = THIS_MODULE,
 	.open = ionpu_open,
 	.release = ionpu_release,
+	.read_iter = ionpu_read_iter,
+	.write_iter = ionpu_write_iter,
+	.poll = ionpu_poll,
 	.unlocked_ioctl = ionpu_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -102,6 +115,8 @@ struct ionpu_device *ionpu_cdev_alloc(struct device *parent)
 	init_waitqueue_head(&idev->irq_wait);
 	mutex_init(&idev->test_lock);
 	mutex_init(&idev->lease_lock);
+	spin_lock_init(&idev->ev.lock);
+	init_waitqueue_head(&idev->ev.wait);
 
 	device_initialize(&idev->dev);
 	idev->dev.class = &ionpu_class;
@@ -140,6 +155,7 @@ void ionpu_cdev_del(struct ionpu_device *idev)
 	idev->gone = true;
 	up_write(&idev->lock);
 	wake_up_all(&idev->irq_wait);
+	wake_up_all(&idev->ev.wait);
 }
 
 int ionpu_cdev_init(void)

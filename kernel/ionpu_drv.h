@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/kfifo.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -95,6 +96,31 @@ struct ionpu_queues {
 	struct ionpu_slot slot[IONPU_MAX_INFLIGHT];
 };
 
+/* Entries of the output-spike event ring, and of each file's event buffer. */
+#define IONPU_EQ_DEPTH		4096
+
+struct ionpu_file;
+
+/**
+ * struct ionpu_events - the output-spike event ring and who gets its events
+ * @ring: the ring, IONPU_EQ_DEPTH entries the card writes
+ * @ring_dma: its bus address
+ * @lock: protects everything below and every file's @events and @lost
+ * @head: next entry the driver reads
+ * @phase: phase bit that marks a new entry at @head
+ * @owner: for each tile, the open file that leases it, or NULL
+ * @wait: woken when events arrive for any file, and when the card goes
+ */
+struct ionpu_events {
+	void *ring;
+	dma_addr_t ring_dma;
+	spinlock_t lock;	/* see kernel-doc */
+	u32 head;
+	bool phase;
+	struct ionpu_file *owner[IONPU_MAX_TILES];
+	wait_queue_head_t wait;
+};
+
 /**
  * struct ionpu_cmd - a command for ionpu_cmd_exec()
  * @opcode: IONPU_OP_*
@@ -102,6 +128,7 @@ struct ionpu_queues {
  * @param: inline parameters
  * @in_len: bytes of payload the card reads, 0 for none
  * @out_len: bytes the card may write, 0 for none
+ * @untimed: wait as long as the card takes (RUN: as long as the run)
  */
 struct ionpu_cmd {
 	u8 opcode;
@@ -109,6 +136,7 @@ struct ionpu_cmd {
 	u32 param[IONPU_SQE_PARAMS];
 	size_t in_len;
 	size_t out_len;
+	bool untimed;
 };
 
 /**
@@ -145,6 +173,7 @@ struct ionpu_vector {
  * @seed: SEED_HI:SEED_LO, read at probe
  * @serial: SERIAL0..3, read at probe, NUL terminated
  * @q: the command queues, when the card has them (IONPU_CAP_QUEUES)
+ * @ev: the output-spike events, with the queues
  * @recover_work: resets a card that stopped answering
  * @recoveries: resets done by @recover_work
  * @lease_lock: protects @leased and @lease_pid
@@ -173,6 +202,7 @@ struct ionpu_device {
 	char serial[IONPU_SERIAL_LEN + 1];
 
 	struct ionpu_queues q;
+	struct ionpu_events ev;
 	struct delayed_work recover_work;
 	atomic_t recoveries;
 
@@ -186,11 +216,19 @@ struct ionpu_device {
 /**
  * struct ionpu_file - what one open file of a card holds
  * @idev: the card, referenced for as long as the file is open
+ * @use: held for read by a command while it uses this file's tiles, for
+ *	write by a release of tiles, so no tile is released (and leased by
+ *	another file) between a command's lease check and its completion
  * @tiles: the tiles this file leased, bit N = tile N
+ * @events: output spikes of this file's tiles not read yet
+ * @lost: events of this file were dropped; the next one read says so
  */
 struct ionpu_file {
 	struct ionpu_device *idev;
+	struct rw_semaphore use;
 	u64 tiles;
+	DECLARE_KFIFO_PTR(events, struct ionpu_event);
+	bool lost;
 };
 
 static inline u32 ionpu_rd(struct ionpu_device *idev, u32 reg)
@@ -224,12 +262,40 @@ int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf);
 int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		   const void *in, void *out, u64 *result);
+int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		     u64 *result);
 
 /* ionpu_lease.c */
 int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg);
 int ionpu_release_tiles(struct ionpu_file *f, u64 tiles);
 void ionpu_release_all(struct ionpu_file *f);
 ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
+
+/* ionpu_net.c */
+int ionpu_ioctl_configure(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_routes(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_program(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
+ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);
+int ionpu_ioctl_run(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_stop(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
+
+/* ionpu_stream.c */
+int ionpu_stream_init(struct ionpu_device *idev);
+void ionpu_stream_program(struct ionpu_device *idev);
+void ionpu_stream_consume(struct ionpu_device *idev);
+void ionpu_stream_own(struct ionpu_device *idev, u64 tiles,
+		      struct ionpu_file *f);
+int ionpu_stream_open(struct ionpu_file *f);
+void ionpu_stream_close(struct ionpu_file *f);
+ssize_t ionpu_read_iter(struct kiocb *iocb, struct iov_iter *to);
+__poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
 
 /* ionpu_ioctl.c */
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -111,6 +111,61 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 		.min_size = sizeof(struct ionpu_counters),
 		.fn = ionpu_ioctl_counters,
 	},
+	[_IOC_NR(IONPU_IOC_CONFIGURE)] = {
+		.cmd = IONPU_IOC_CONFIGURE,
+		.min_size = sizeof(struct ionpu_configure),
+		.fn = ionpu_ioctl_configure,
+	},
+	[_IOC_NR(IONPU_IOC_ROUTES)] = {
+		.cmd = IONPU_IOC_ROUTES,
+		.min_size = sizeof(struct ionpu_routes),
+		.fn = ionpu_ioctl_routes,
+	},
+	[_IOC_NR(IONPU_IOC_PROGRAM)] = {
+		.cmd = IONPU_IOC_PROGRAM,
+		.min_size = sizeof(struct ionpu_program),
+		.fn = ionpu_ioctl_program,
+	},
+	[_IOC_NR(IONPU_IOC_READ_CELLS)] = {
+		.cmd = IONPU_IOC_READ_CELLS,
+		.min_size = sizeof(struct ionpu_read_cells),
+		.fn = ionpu_ioctl_read_cells,
+	},
+	[_IOC_NR(IONPU_IOC_RAW_PULSES)] = {
+		.cmd = IONPU_IOC_RAW_PULSES,
+		.min_size = sizeof(struct ionpu_pulses),
+		.fn = ionpu_ioctl_raw_pulses,
+	},
+	[_IOC_NR(IONPU_IOC_READ_CALIB)] = {
+		.cmd = IONPU_IOC_READ_CALIB,
+		.min_size = sizeof(struct ionpu_calib),
+		.fn = ionpu_ioctl_read_calib,
+	},
+	[_IOC_NR(IONPU_IOC_WRITE_CALIB)] = {
+		.cmd = IONPU_IOC_WRITE_CALIB,
+		.min_size = sizeof(struct ionpu_calib),
+		.fn = ionpu_ioctl_write_calib,
+	},
+	[_IOC_NR(IONPU_IOC_INPUT)] = {
+		.cmd = IONPU_IOC_INPUT,
+		.min_size = sizeof(struct ionpu_spikes),
+		.fn = ionpu_ioctl_input,
+	},
+	[_IOC_NR(IONPU_IOC_RUN)] = {
+		.cmd = IONPU_IOC_RUN,
+		.min_size = sizeof(struct ionpu_run),
+		.fn = ionpu_ioctl_run,
+	},
+	[_IOC_NR(IONPU_IOC_STOP)] = {
+		.cmd = IONPU_IOC_STOP,
+		.min_size = sizeof(struct ionpu_stop),
+		.fn = ionpu_ioctl_stop,
+	},
+	[_IOC_NR(IONPU_IOC_RESET_STATE)] = {
+		.cmd = IONPU_IOC_RESET_STATE,
+		.min_size = sizeof(struct ionpu_reset_state),
+		.fn = ionpu_ioctl_reset_state,
+	},
 };
 
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

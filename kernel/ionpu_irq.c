@@ -33,6 +33,8 @@ static irqreturn_t ionpu_irq_thread(int irq, void *data)
 
 	if (cause & IONPU_INTR_CQ)
 		ionpu_queue_complete(idev);
+	if (cause & IONPU_INTR_SPIKE)
+		ionpu_stream_consume(idev);
 	if (cause & IONPU_INTR_ERROR)
 		dev_err_ratelimited(&idev->pdev->dev,
 				    "card error %u (info %#x)\n",

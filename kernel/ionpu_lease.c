@@ -66,8 +66,9 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 		ret = -EBUSY;
 	} else {
 		idev->leased |= want;
-		f->tiles |= want;
+		WRITE_ONCE(f->tiles, f->tiles | want);
 		ionpu_set_owner(idev, want, pid);
+		ionpu_stream_own(idev, want, f);
 		arg->tiles = want;
 	}
 	mutex_unlock(&idev->lease_lock);
@@ -78,19 +79,25 @@ int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
 {
 	struct ionpu_device *idev = f->idev;
 
+	int ret = 0;
+
 	if (!tiles)
 		return -EINVAL;
 
+	/* Wait for this file's commands that may be using the tiles. */
+	down_write(&f->use);
 	mutex_lock(&idev->lease_lock);
 	if (tiles & ~f->tiles) {
-		mutex_unlock(&idev->lease_lock);
-		return -EPERM;
+		ret = -EPERM;
+	} else {
+		WRITE_ONCE(f->tiles, f->tiles & ~tiles);
+		idev->leased &= ~tiles;
+		ionpu_set_owner(idev, tiles, 0);
+		ionpu_stream_own(idev, tiles, NULL);
 	}
-	f->tiles &= ~tiles;
-	idev->leased &= ~tiles;
-	ionpu_set_owner(idev, tiles, 0);
 	mutex_unlock(&idev->lease_lock);
-	return 0;
+	up_write(&f->use);
+	return ret;
 }
 
 void ionpu_release_all(struct ionpu_file *f)

@@ -79,7 +79,7 @@ static void ionpu_queue_program(struct ionpu_device *idev)
 	ionpu_wr(idev, IONPU_REG_CQ_BASE_LO, lower_32_bits(q->cq_dma));
 	ionpu_wr(idev, IONPU_REG_CQ_BASE_HI, upper_32_bits(q->cq_dma));
 	ionpu_wr(idev, IONPU_REG_CQ_SIZE, IONPU_QUEUE_DEPTH);
-	ionpu_wr(idev, IONPU_REG_EQ_SIZE, 0);
+	ionpu_stream_program(idev);
 	ionpu_wr(idev, IONPU_REG_QUEUE_CONTROL, IONPU_QUEUE_ENABLE);
 }
 
@@ -102,6 +102,8 @@ int ionpu_queue_init(struct ionpu_device *idev)
 	q->dead = -ENODEV;
 	if (!(idev->caps & IONPU_CAP_QUEUES))
 		return 0;
+	if (ionpu_stream_init(idev))
+		return -ENOMEM;
 
 	q->sq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * IONPU_SQE_SIZE,
 				    &q->sq_dma, GFP_KERNEL);
@@ -310,6 +312,90 @@ static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
 }
 
 /**
+ * ionpu_cmd_submit() - run one command with payload buffers the caller filled
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @cmd: the command; its lengths are ignored, the buffers' are used
+ * @ib: payload for the card (@ib->len 0: none)
+ * @ob: buffer the card writes (@ob->len 0: none)
+ * @result: out: the completion's result (may be NULL)
+ *
+ * Lets a caller copy a user payload straight into DMA memory.  Waits
+ * killably, for at most cmd_timeout_ms unless @cmd->untimed; a card that
+ * lets a command time out is taken as hung and reset (ionpu_recover()).
+ * When the wait is abandoned the card may still use the buffers: the slot
+ * takes them over and @ib and @ob are emptied, so ionpu_buf_free() on them
+ * is always right.
+ *
+ * Return: as ionpu_cmd_exec().
+ */
+int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		     u64 *result)
+{
+	long timeout = cmd->untimed ? MAX_SCHEDULE_TIMEOUT :
+		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
+	struct ionpu_queues *q = &idev->q;
+	struct ionpu_slot *s;
+	unsigned int cid = 0;
+	long left;
+	int ret;
+
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return -EOPNOTSUPP;
+	if (ib->len > U32_MAX || ob->len > U32_MAX)
+		return -EINVAL;
+
+	ret = wait_event_killable(q->slot_wait, ionpu_slot_get(q, &cid));
+	if (ret)
+		return ret;
+
+	ret = READ_ONCE(q->dead);
+	if (cid == IONPU_MAX_INFLIGHT)
+		return ret;
+	s = &q->slot[cid];
+	spin_lock(&q->lock);
+	ret = q->dead;
+	if (ret) {
+		s->busy = false;
+		spin_unlock(&q->lock);
+		return ret;
+	}
+	s->in = *ib;
+	s->out = *ob;
+	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
+	q->sq_cid[q->sq_tail] = cid;
+	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
+	/* The entry must be in memory before the card sees the new tail. */
+	wmb();
+	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
+	spin_unlock(&q->lock);
+
+	left = wait_for_completion_killable_timeout(&s->done, timeout);
+
+	spin_lock(&q->lock);
+	if (!s->completed) {
+		/* The card may still DMA: the slot keeps the buffers. */
+		s->abandoned = true;
+		ib->cpu = NULL;
+		ob->cpu = NULL;
+		spin_unlock(&q->lock);
+		if (left < 0)
+			return -EINTR;
+		if (left)
+			return q->dead;
+		ionpu_recover(idev);
+		return -ETIMEDOUT;
+	}
+	ret = ionpu_sc_to_errno(s->code);
+	if (result)
+		*result = s->result;
+	s->busy = false;
+	spin_unlock(&q->lock);
+	wake_up(&q->slot_wait);
+	return ret;
+}
+
+/**
  * ionpu_cmd_exec() - run one command on the card and wait for it
  * @idev: the card, with @idev->lock held for read and not gone
  * @cmd: the command
@@ -329,12 +415,7 @@ static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
 int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		   const void *in, void *out, u64 *result)
 {
-	long timeout = msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
-	struct ionpu_queues *q = &idev->q;
 	struct ionpu_dma_buf ib, ob;
-	struct ionpu_slot *s;
-	unsigned int cid = 0;
-	long left;
 	int ret;
 
 	if (!(idev->caps & IONPU_CAP_QUEUES))
@@ -351,55 +432,10 @@ int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	if (cmd->in_len)
 		memcpy(ib.cpu, in, cmd->in_len);
 
-	ret = wait_event_killable(q->slot_wait, ionpu_slot_get(q, &cid));
-	if (ret)
-		goto free_out;
-
-	ret = READ_ONCE(q->dead);
-	if (cid == IONPU_MAX_INFLIGHT)
-		goto free_out;
-	s = &q->slot[cid];
-	spin_lock(&q->lock);
-	ret = q->dead;
-	if (ret) {
-		s->busy = false;
-		spin_unlock(&q->lock);
-		goto free_out;
-	}
-	s->in = ib;
-	s->out = ob;
-	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
-	q->sq_cid[q->sq_tail] = cid;
-	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
-	/* The entry must be in memory before the card sees the new tail. */
-	wmb();
-	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
-	spin_unlock(&q->lock);
-
-	left = wait_for_completion_killable_timeout(&s->done, timeout);
-
-	spin_lock(&q->lock);
-	if (!s->completed) {
-		/* The card may still DMA: the slot keeps the buffers. */
-		s->abandoned = true;
-		spin_unlock(&q->lock);
-		if (left < 0)
-			return -EINTR;
-		if (left)
-			return q->dead;
-		ionpu_recover(idev);
-		return -ETIMEDOUT;
-	}
-	ret = ionpu_sc_to_errno(s->code);
-	if (result)
-		*result = s->result;
-	s->busy = false;
-	spin_unlock(&q->lock);
-	wake_up(&q->slot_wait);
-
+	ret = ionpu_cmd_submit(idev, cmd, &ib, &ob, result);
 	if (!ret && cmd->out_len)
 		memcpy(out, ob.cpu, cmd->out_len);
-free_out:
+
 	ionpu_buf_free(idev, &ob);
 free_in:
 	ionpu_buf_free(idev, &ib);

@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Version of this interface; bumped when a command or field is added. */
-#define IONPU_API_VERSION	1
+#define IONPU_API_VERSION	2
 
 #define IONPU_SERIAL_LEN	16
 
@@ -112,6 +112,373 @@ struct ionpu_counters {
 	__u64 events_dropped;
 };
 
+/* Tile modes and neuron models of &struct ionpu_configure (docs/physics.md). */
+#define IONPU_MODE_OFF		0
+#define IONPU_MODE_IDEAL	1
+#define IONPU_MODE_PHYSICAL	2
+#define IONPU_MODEL_LIF		0
+#define IONPU_MODEL_IF		1
+#define IONPU_MODEL_LI		2
+#define IONPU_MODEL_CUBALIF	3
+
+/* Flags of &struct ionpu_configure. */
+#define IONPU_CONFIGURE_SET_TILE	(1U << 0)
+#define IONPU_CONFIGURE_SET_CHAIN	(1U << 1)
+
+/*
+ * Payload entries.  They are the card's own layouts (docs/hardware.md,
+ * "Commands"), copied to it unchanged, so every multi-byte field is little
+ * endian.  Fields named f32 hold the bits of an IEEE 754 binary32.
+ */
+
+/**
+ * struct ionpu_neuron - parameters of one neuron
+ * @tau: f32: membrane time constant, s.
+ * @tau_syn: f32: synaptic time constant, s.
+ * @r: f32: membrane resistance.
+ * @v_leak: f32: leak potential.
+ * @v_threshold: f32: firing threshold.
+ * @v_reset: f32: potential after a spike.
+ * @w_in: f32: weight of the neuron's input.
+ * @refractory: timesteps the neuron rests after a spike.
+ */
+struct ionpu_neuron {
+	__u32 tau;
+	__u32 tau_syn;
+	__u32 r;
+	__u32 v_leak;
+	__u32 v_threshold;
+	__u32 v_reset;
+	__u32 w_in;
+	__u32 refractory;
+};
+
+/* The neuron's spikes go to the output-spike event stream. */
+#define IONPU_ROUTE_TO_HOST	(1U << 0)
+
+/**
+ * struct ionpu_route - header of one route record
+ * @neuron: the neuron of the tile whose route this is, 0..255.
+ * @flags: 0 or %IONPU_ROUTE_TO_HOST.
+ * @reserved: must be zero.
+ * @targets: number of &struct ionpu_route_target that follow, 0..256.
+ * @reserved2: must be zero.
+ */
+struct ionpu_route {
+	__u16 neuron;
+	__u8 flags;
+	__u8 reserved;
+	__u16 targets;
+	__u16 reserved2;
+};
+
+/**
+ * struct ionpu_route_target - one target of a route
+ * @tile: the target tile; must be leased by the caller.
+ * @row: the crossbar row of that tile the spike drives.
+ * @delay: axonal delay, 0..255 timesteps: a spike of timestep t arrives as
+ *         input of timestep t + 1 + @delay.
+ * @reserved: must be zero.
+ */
+struct ionpu_route_target {
+	__u16 tile;
+	__u16 row;
+	__u16 delay;
+	__u16 reserved;
+};
+
+/* Devices of a cell. */
+#define IONPU_DEVICE_GPLUS	0
+#define IONPU_DEVICE_GMINUS	1
+
+/**
+ * struct ionpu_cell_prog - one cell to program to a target
+ * @row: crossbar row.
+ * @column: crossbar column (neuron).
+ * @device: %IONPU_DEVICE_GPLUS or %IONPU_DEVICE_GMINUS.
+ * @reserved: must be zero.
+ * @budget: most pulses to spend, at least 1.
+ * @target: f32: conductance to reach, µS, 1.0 to 101.0.
+ * @tolerance: f32: how close is close enough, µS, at least 0.
+ */
+struct ionpu_cell_prog {
+	__u16 row;
+	__u16 column;
+	__u8 device;
+	__u8 reserved;
+	__u16 budget;
+	__u32 target;
+	__u32 tolerance;
+};
+
+/* Outcomes in &struct ionpu_cell_result.status. */
+#define IONPU_CELL_OK		0
+#define IONPU_CELL_BUDGET	1
+#define IONPU_CELL_STUCK	2
+
+/**
+ * struct ionpu_cell_result - what programming one cell achieved
+ * @conductance: f32: the final verify read, µS.
+ * @pulses: pulses used, saturated at 65535.
+ * @status: %IONPU_CELL_OK (within tolerance), %IONPU_CELL_BUDGET (budget
+ *          spent) or %IONPU_CELL_STUCK (stuck device).
+ * @reserved: zero.
+ */
+struct ionpu_cell_result {
+	__u32 conductance;
+	__u16 pulses;
+	__u8 status;
+	__u8 reserved;
+};
+
+/**
+ * struct ionpu_cell_read - one cell as the read circuit sees it
+ * @g_plus: f32: conductance of the G+ device, µS.
+ * @g_minus: f32: conductance of the G- device, µS.
+ */
+struct ionpu_cell_read {
+	__u32 g_plus;
+	__u32 g_minus;
+};
+
+/* Pulse kinds of &struct ionpu_pulse. */
+#define IONPU_PULSE_SET		0
+#define IONPU_PULSE_RESET	1
+
+/**
+ * struct ionpu_pulse - raw pulses for one device, without verify
+ * @row: crossbar row.
+ * @column: crossbar column.
+ * @device: %IONPU_DEVICE_GPLUS or %IONPU_DEVICE_GMINUS.
+ * @kind: %IONPU_PULSE_SET (raises) or %IONPU_PULSE_RESET (lowers).
+ * @count: pulses, at least 1.
+ */
+struct ionpu_pulse {
+	__u16 row;
+	__u16 column;
+	__u8 device;
+	__u8 kind;
+	__u16 count;
+};
+
+/**
+ * struct ionpu_input - one input event
+ * @row: the crossbar row it drives.
+ * @tile: the tile of that row; must be leased by the caller.
+ * @delay: the event is input of the next timestep to run plus @delay.
+ * @value: f32: 1.0 for a spike, or a graded value; finite.
+ */
+struct ionpu_input {
+	__u16 row;
+	__u8 tile;
+	__u8 delay;
+	__u32 value;
+};
+
+/**
+ * struct ionpu_configure - set a tile's mode and model and its neurons
+ * @flags: in: any of %IONPU_CONFIGURE_SET_TILE (@mode, @model, @timestep,
+ *         @input_gain apply; zero otherwise) and %IONPU_CONFIGURE_SET_CHAIN
+ *         (@chain_head applies; zero otherwise).
+ * @tile: in: the tile; leased by the caller.
+ * @mode: in: %IONPU_MODE_OFF, %IONPU_MODE_IDEAL or %IONPU_MODE_PHYSICAL.
+ * @model: in: %IONPU_MODEL_LIF, %IONPU_MODEL_IF, %IONPU_MODEL_LI or
+ *         %IONPU_MODEL_CUBALIF.
+ * @timestep: in: f32: the tile's timestep, s, > 0.
+ * @input_gain: in: f32: input per µS of G+ - G- per unit of input.
+ * @first: in: the neuron @neurons[0] configures; @first + @count <= 256.
+ * @chain_head: in: the tile whose neurons this tile's column sums add to
+ *              (@tile itself: unchain); leased by the caller.
+ * @count: in: entries at @neurons, may be 0.
+ * @reserved: in: must be zero.
+ * @neurons: in: user address of @count &struct ionpu_neuron.
+ */
+struct ionpu_configure {
+	__u32 flags;
+	__u32 tile;
+	__u32 mode;
+	__u32 model;
+	__u32 timestep;
+	__u32 input_gain;
+	__u32 first;
+	__u32 chain_head;
+	__u32 count;
+	__u32 reserved;
+	__u64 neurons;
+};
+
+/**
+ * struct ionpu_routes - replace the routes of neurons of a tile
+ * @flags: in: must be zero.
+ * @tile: in: the tile whose neurons the records name; leased by the caller.
+ * @records: in: route records at @routes, at least 1.
+ * @size: in: their size in bytes, at most 1 MiB: each record is a
+ *        &struct ionpu_route followed by its targets.
+ * @routes: in: user address of the records.
+ */
+struct ionpu_routes {
+	__u32 flags;
+	__u32 tile;
+	__u32 records;
+	__u32 size;
+	__u64 routes;
+};
+
+/**
+ * struct ionpu_program - write and verify cells of a tile
+ * @flags: in: must be zero.
+ * @tile: in: the tile; leased by the caller.
+ * @count: in: entries at @cells and @results, 1..65536.
+ * @failed: out: entries whose status is not %IONPU_CELL_OK.
+ * @cells: in: user address of @count &struct ionpu_cell_prog.
+ * @results: in: user address of room for @count &struct ionpu_cell_result.
+ */
+struct ionpu_program {
+	__u32 flags;
+	__u32 tile;
+	__u32 count;
+	__u32 failed;
+	__u64 cells;
+	__u64 results;
+};
+
+/**
+ * struct ionpu_read_cells - read a rectangle of cells of a tile
+ * @flags: in: must be zero.
+ * @tile: in: the tile; leased by the caller.
+ * @row: in: first row.
+ * @rows: in: rows, at least 1, inside the tile.
+ * @column: in: first column.
+ * @columns: in: columns, at least 1, inside the tile.
+ * @cells: in: user address of room for @rows × @columns
+ *         &struct ionpu_cell_read, written row-major.
+ */
+struct ionpu_read_cells {
+	__u32 flags;
+	__u32 tile;
+	__u32 row;
+	__u32 rows;
+	__u32 column;
+	__u32 columns;
+	__u64 cells;
+};
+
+/**
+ * struct ionpu_pulses - apply raw pulses to cells of a tile
+ * @flags: in: must be zero.
+ * @tile: in: the tile; leased by the caller.
+ * @count: in: entries at @pulses and @results, 1..65536.
+ * @reserved: in: must be zero.
+ * @pulses: in: user address of @count &struct ionpu_pulse.
+ * @results: in: user address of room for @count f32 (__u32): each device's
+ *           conductance after its pulses, µS.
+ */
+struct ionpu_pulses {
+	__u32 flags;
+	__u32 tile;
+	__u32 count;
+	__u32 reserved;
+	__u64 pulses;
+	__u64 results;
+};
+
+#define IONPU_CALIB_LEN		4096
+
+/**
+ * struct ionpu_calib - read or write bytes of the calibration record
+ * @flags: in: must be zero.
+ * @offset: in: first byte of the record.
+ * @length: in: bytes, at least 1; @offset + @length <= %IONPU_CALIB_LEN.
+ * @reserved: in: must be zero.
+ * @data: in: user address of the @length bytes.
+ */
+struct ionpu_calib {
+	__u32 flags;
+	__u32 offset;
+	__u32 length;
+	__u32 reserved;
+	__u64 data;
+};
+
+/**
+ * struct ionpu_spikes - queue input events
+ * @flags: in: must be zero.
+ * @count: in: entries at @events, 1..65536.
+ * @events: in: user address of @count &struct ionpu_input.
+ */
+struct ionpu_spikes {
+	__u32 flags;
+	__u32 count;
+	__u64 events;
+};
+
+/**
+ * struct ionpu_run - run timesteps
+ * @flags: in: must be zero.
+ * @timesteps: in: timesteps to run; 0 runs until %IONPU_IOC_STOP.
+ * @stopped: out: 1 when %IONPU_IOC_STOP ended the run, else 0.
+ * @reserved: in: must be zero.
+ * @ran: out: timesteps run.
+ */
+struct ionpu_run {
+	__u32 flags;
+	__u32 timesteps;
+	__u32 stopped;
+	__u32 reserved;
+	__u64 ran;
+};
+
+/**
+ * struct ionpu_stop - end the run in progress
+ * @flags: in: must be zero.
+ * @stopped: out: 1 when a run was in progress and ends, else 0.
+ */
+struct ionpu_stop {
+	__u32 flags;
+	__u32 stopped;
+};
+
+/**
+ * struct ionpu_reset_state - clear the neurons' state
+ * @flags: in: must be zero.
+ * @reserved: in: must be zero.
+ */
+struct ionpu_reset_state {
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Events were lost before this one: the file's buffer or the card's ring was full. */
+#define IONPU_EVENT_LOST	(1U << 1)
+
+/**
+ * struct ionpu_event - one output spike, as read() returns it
+ * @timestep: the timestep the neuron fired in (its low 32 bits).
+ * @neuron: the neuron, 0..255.
+ * @tile: its tile (a chain's head tile for a chained tile).
+ * @flags: %IONPU_EVENT_LOST or 0; other bits are zero.
+ *
+ * read() on the card's file returns the spikes of neurons whose route has
+ * %IONPU_ROUTE_TO_HOST and whose tile the file leases, in the order the
+ * card emitted them, as whole events (a buffer smaller than one event gets
+ * -EINVAL).  It blocks until at least one event is there (interruptibly),
+ * or fails with -EAGAIN for a file opened with O_NONBLOCK (and for
+ * non-blocking io_uring reads); poll() reports EPOLLIN while events wait.
+ * Once the card is gone read() fails with -ENODEV and poll() reports
+ * EPOLLHUP.
+ *
+ * write() of an array of &struct ionpu_input queues them as
+ * %IONPU_IOC_INPUT does, and fails as it does; a length that is not a whole
+ * number of events (or more than 65536) is -EINVAL.  It waits for the card,
+ * so a non-blocking io_uring or RWF_NOWAIT write gets -EAGAIN.
+ */
+struct ionpu_event {
+	__u32 timestep;
+	__u16 neuron;
+	__u8 tile;
+	__u8 flags;
+};
+
 #define IONPU_IOCTL_BASE	0xBD
 
 /**
@@ -149,5 +516,109 @@ struct ionpu_counters {
  * signal, -EOPNOTSUPP for a card without command queues.
  */
 #define IONPU_IOC_COUNTERS	_IOWR(IONPU_IOCTL_BASE, 0x03, struct ionpu_counters)
+
+/*
+ * Network commands.  They ask the card, so besides what each one lists they
+ * may fail like %IONPU_IOC_COUNTERS: -ETIMEDOUT, -EIO, -EINTR, -ENODEV,
+ * -EOPNOTSUPP.  -EINVAL is also what the card answers for a field or entry
+ * it refuses (a value out of range, a NaN).
+ *
+ * Isolation: a command that names a tile (in the struct, in a payload entry
+ * or as a route target) is refused with -EACCES, before it reaches the card,
+ * unless the calling open file leases that tile.  RUN, STOP and RESET_STATE
+ * act on the whole card, so they are refused with -EACCES unless the file
+ * leases at least one tile.  A tile the card does not have is -EINVAL.  A
+ * count above the card's limits (65536 entries, 1 MiB of routes) is -EINVAL,
+ * an unreadable or unwritable user address -EFAULT.
+ */
+
+/**
+ * define IONPU_IOC_CONFIGURE - configure a tile and its neurons
+ *
+ * Takes a &struct ionpu_configure.  The tile settings apply first, then the
+ * neurons in order; when the card refuses neuron i (-EINVAL) the neurons
+ * before it are configured.  Configuring a neuron resets its state.
+ */
+#define IONPU_IOC_CONFIGURE	_IOW(IONPU_IOCTL_BASE, 0x10, struct ionpu_configure)
+
+/**
+ * define IONPU_IOC_ROUTES - replace the routes of neurons of a tile
+ *
+ * Takes a &struct ionpu_routes.  All or nothing.  Records that do not add up
+ * to @size are -EINVAL; a target tile not leased by the caller -EACCES.
+ */
+#define IONPU_IOC_ROUTES	_IOW(IONPU_IOCTL_BASE, 0x11, struct ionpu_routes)
+
+/**
+ * define IONPU_IOC_PROGRAM - write and verify cells
+ *
+ * Takes a &struct ionpu_program.  Returns 0 when the card programmed the
+ * cells, with each cell's outcome at @results and how many missed their
+ * target in @failed.
+ */
+#define IONPU_IOC_PROGRAM	_IOWR(IONPU_IOCTL_BASE, 0x12, struct ionpu_program)
+
+/**
+ * define IONPU_IOC_READ_CELLS - read cells through the card's read circuit
+ *
+ * Takes a &struct ionpu_read_cells.
+ */
+#define IONPU_IOC_READ_CELLS	_IOW(IONPU_IOCTL_BASE, 0x13, struct ionpu_read_cells)
+
+/**
+ * define IONPU_IOC_RAW_PULSES - apply pulses without verify (calibration)
+ *
+ * Takes a &struct ionpu_pulses.  Needs CAP_SYS_ADMIN (else -EPERM) and the
+ * tile's lease.
+ */
+#define IONPU_IOC_RAW_PULSES	_IOW(IONPU_IOCTL_BASE, 0x14, struct ionpu_pulses)
+
+/**
+ * define IONPU_IOC_READ_CALIB - read bytes of the calibration record
+ *
+ * Takes a &struct ionpu_calib.  Any opener may read.
+ */
+#define IONPU_IOC_READ_CALIB	_IOW(IONPU_IOCTL_BASE, 0x15, struct ionpu_calib)
+
+/**
+ * define IONPU_IOC_WRITE_CALIB - write bytes of the calibration record
+ *
+ * Takes a &struct ionpu_calib.  Needs CAP_SYS_ADMIN, else -EPERM.
+ */
+#define IONPU_IOC_WRITE_CALIB	_IOW(IONPU_IOCTL_BASE, 0x16, struct ionpu_calib)
+
+/**
+ * define IONPU_IOC_INPUT - queue input events
+ *
+ * Takes a &struct ionpu_spikes.  All or nothing: every event's tile must be
+ * leased by the caller.
+ */
+#define IONPU_IOC_INPUT		_IOW(IONPU_IOCTL_BASE, 0x17, struct ionpu_spikes)
+
+/**
+ * define IONPU_IOC_RUN - run timesteps and wait until they are done
+ *
+ * Takes a &struct ionpu_run.  Waits as long as the run lasts (no timeout),
+ * killably: a caller killed meanwhile leaves the run going until its
+ * timesteps are done or a %IONPU_IOC_STOP ends it.  Returns 0 also when a
+ * STOP ended the run (@stopped 1), -EBUSY when a run is in progress.  When
+ * it returns 0, every output spike of the run can be read().
+ */
+#define IONPU_IOC_RUN		_IOWR(IONPU_IOCTL_BASE, 0x18, struct ionpu_run)
+
+/**
+ * define IONPU_IOC_STOP - end the run in progress after its timestep
+ *
+ * Takes a &struct ionpu_stop.
+ */
+#define IONPU_IOC_STOP		_IOWR(IONPU_IOCTL_BASE, 0x19, struct ionpu_stop)
+
+/**
+ * define IONPU_IOC_RESET_STATE - clear neuron state, pending inputs and
+ * spikes in flight; configuration, routes and cells stay
+ *
+ * Takes a &struct ionpu_reset_state.
+ */
+#define IONPU_IOC_RESET_STATE	_IOW(IONPU_IOCTL_BASE, 0x1a, struct ionpu_reset_state)
 
 #endif /* _UAPI_LINUX_IONPU_H */
