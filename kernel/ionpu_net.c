@@ -227,36 +227,50 @@ out:
 	return ret;
 }
 
-int ionpu_ioctl_program(struct ionpu_file *f, void *arg)
+/*
+ * A command on one leased tile that sends @count entries of @in_size bytes
+ * from @uin and answers as many of @out_size bytes to @uout.
+ */
+static int ionpu_net_cells(struct ionpu_file *f, struct ionpu_cmd *cmd,
+			   u32 count, u64 uin, size_t in_size, u64 uout,
+			   size_t out_size, u64 *result)
 {
 	struct ionpu_device *idev = f->idev;
+	struct ionpu_dma_buf ib;
+	u64 tiles;
+	int ret;
+
+	ret = ionpu_use_begin(f, &tiles);
+	if (ret)
+		return ret;
+	ret = ionpu_tile_check(idev, tiles, cmd->tile);
+	if (!ret)
+		ret = ionpu_buf_from_user(idev, &ib, uin, count, in_size);
+	if (!ret) {
+		ret = ionpu_net_exec(idev, cmd, &ib, uout,
+				     array_size(count, out_size), result);
+		ionpu_buf_free(idev, &ib);
+	}
+	ionpu_use_end(f);
+	return ret;
+}
+
+int ionpu_ioctl_program(struct ionpu_file *f, void *arg)
+{
 	struct ionpu_program *p = arg;
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_PROGRAM_CELLS,
 		.tile = p->tile,
 	};
-	struct ionpu_dma_buf ib;
-	u64 tiles, failed = 0;
+	u64 failed = 0;
 	int ret;
 
 	if (p->flags || !p->count || p->count > IONPU_MAX_CELLS)
 		return -EINVAL;
 
-	ret = ionpu_use_begin(f, &tiles);
-	if (ret)
-		return ret;
-	ret = ionpu_tile_check(idev, tiles, p->tile);
-	if (!ret)
-		ret = ionpu_buf_from_user(idev, &ib, p->cells, p->count,
-					  sizeof(struct ionpu_cell_prog));
-	if (!ret) {
-		ret = ionpu_net_exec(idev, &cmd, &ib, p->results,
-				     array_size(p->count,
-						sizeof(struct ionpu_cell_result)),
-				     &failed);
-		ionpu_buf_free(idev, &ib);
-	}
-	ionpu_use_end(f);
+	ret = ionpu_net_cells(f, &cmd, p->count, p->cells,
+			      sizeof(struct ionpu_cell_prog), p->results,
+			      sizeof(struct ionpu_cell_result), &failed);
 	p->failed = min_t(u64, failed, p->count);
 	return ret;
 }
@@ -295,36 +309,20 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg)
 
 int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg)
 {
-	struct ionpu_device *idev = f->idev;
 	struct ionpu_pulses *p = arg;
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_RAW_PULSES,
 		.tile = p->tile,
 	};
-	struct ionpu_dma_buf ib;
-	u64 tiles;
-	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (p->flags || p->reserved || !p->count || p->count > IONPU_MAX_CELLS)
 		return -EINVAL;
 
-	ret = ionpu_use_begin(f, &tiles);
-	if (ret)
-		return ret;
-	ret = ionpu_tile_check(idev, tiles, p->tile);
-	if (!ret)
-		ret = ionpu_buf_from_user(idev, &ib, p->pulses, p->count,
-					  sizeof(struct ionpu_pulse));
-	if (!ret) {
-		ret = ionpu_net_exec(idev, &cmd, &ib, p->results,
-				     array_size(p->count, IONPU_PULSE_RESULT_SIZE),
-				     NULL);
-		ionpu_buf_free(idev, &ib);
-	}
-	ionpu_use_end(f);
-	return ret;
+	return ionpu_net_cells(f, &cmd, p->count, p->pulses,
+			       sizeof(struct ionpu_pulse), p->results,
+			       IONPU_PULSE_RESULT_SIZE, NULL);
 }
 
 static int ionpu_calib_check(const struct ionpu_calib *c)
