@@ -167,7 +167,7 @@ int ionpu_test_expected(struct ionpu_test_expect *exp, int max)
 	return ret ? ret : n;
 }
 
-int ionpu_test_open_first(struct ionpu_test_card *card)
+static int open_card(struct ionpu_test_card *card, bool last)
 {
 	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
 	int n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
@@ -177,7 +177,17 @@ int ionpu_test_open_first(struct ionpu_test_card *card)
 		return n;
 	if (n == 0)
 		return -ENODEV;
-	*card = cards[0];
+	*card = cards[last ? n - 1 : 0];
 	fd = open(card->node, O_RDWR | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+int ionpu_test_open_first(struct ionpu_test_card *card)
+{
+	return open_card(card, false);
+}
+
+int ionpu_test_open_last(struct ionpu_test_card *card)
+{
+	return open_card(card, true);
 }

@@ -38,6 +38,8 @@ int ionpu_test_cards(struct ionpu_test_card *cards, int max);
  * descriptor, -ENODEV when the machine has no card, or -errno.
  */
 int ionpu_test_open_first(struct ionpu_test_card *card);
+/* The same for the last card. */
+int ionpu_test_open_last(struct ionpu_test_card *card);
 
 /*
  * Parses IONPU_CARDS ("serial:tiles:seed,..."); returns the count, -ENOENT
