@@ -185,14 +185,26 @@ IONPU_API void ionpu_close(struct ionpu_dev *dev)
 	free(dev);
 }
 
+/* The card's CAPS bits and the library's, which do not follow the card's. */
+static const struct {
+	uint32_t hw;
+	uint32_t lib;
+} cap_map[] = {
+	{ IONPU_CAP_FLR, IONPU_DEV_CAP_FLR },
+	{ IONPU_CAP_TEST_IRQ, IONPU_DEV_CAP_TEST_IRQ },
+	{ IONPU_CAP_QUEUES, IONPU_DEV_CAP_QUEUES },
+	{ IONPU_CAP_READOUT, IONPU_DEV_CAP_READOUT },
+	{ IONPU_CAP_NVSTORE, IONPU_DEV_CAP_NVSTORE },
+	{ IONPU_CAP_FAULTS, IONPU_DEV_CAP_FAULTS },
+};
+
 static uint32_t translate_caps(uint32_t hw_caps)
 {
 	uint32_t caps = 0;
 
-	if (hw_caps & IONPU_CAP_FLR)
-		caps |= IONPU_DEV_CAP_FLR;
-	if (hw_caps & IONPU_CAP_TEST_IRQ)
-		caps |= IONPU_DEV_CAP_TEST_IRQ;
+	for (size_t i = 0; i < sizeof(cap_map) / sizeof(cap_map[0]); i++)
+		if (hw_caps & cap_map[i].hw)
+			caps |= cap_map[i].lib;
 	return caps;
 }
 

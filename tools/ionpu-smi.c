@@ -104,6 +104,10 @@ static void print_caps(uint32_t caps)
 	} names[] = {
 		{ IONPU_DEV_CAP_FLR, "FLR" },
 		{ IONPU_DEV_CAP_TEST_IRQ, "TEST_IRQ" },
+		{ IONPU_DEV_CAP_QUEUES, "QUEUES" },
+		{ IONPU_DEV_CAP_READOUT, "READOUT" },
+		{ IONPU_DEV_CAP_NVSTORE, "NVSTORE" },
+		{ IONPU_DEV_CAP_FAULTS, "FAULTS" },
 	};
 
 	printf("    %-20s:", "Capabilities");

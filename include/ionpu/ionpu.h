@@ -47,6 +47,10 @@ extern "C" {
 /* Bits of &struct ionpu_dev_info.caps. */
 #define IONPU_DEV_CAP_FLR	(1u << 0)	/* function level reset */
 #define IONPU_DEV_CAP_TEST_IRQ	(1u << 1)	/* interrupts can be tested */
+#define IONPU_DEV_CAP_QUEUES	(1u << 2)	/* runs networks: command queues */
+#define IONPU_DEV_CAP_READOUT	(1u << 3)	/* crossbar readout window */
+#define IONPU_DEV_CAP_NVSTORE	(1u << 4)	/* state survives power-off */
+#define IONPU_DEV_CAP_FAULTS	(1u << 5)	/* fault injection (emulated cards) */
 
 /**
  * struct ionpu_card - one card as the system sees it, from sysfs
