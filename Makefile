@@ -120,15 +120,32 @@ UNIT_LIBS = $(if $(filter test_core_%,$(1)),-lm,$(LIB_DEP_CFLAGS) $(LIB_LDLIBS))
 # test_lib_device stands in for the driver by wrapping ioctl().
 UNIT_LDFLAGS_test_lib_device := -Wl,--wrap=ioctl
 
+UNIT_HDRS := $(wildcard include/*/*.h qemu/*.h lib/*.h tests/unit/*.h)
+# The same tests built plainly, for valgrind (which cannot run ASan builds).
+VG_TESTS := $(patsubst $(BUILD)/unit/%,$(BUILD)/unit-vg/%,$(UNIT_TESTS))
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect
+
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(wildcard include/*/*.h qemu/*.h lib/*.h tests/unit/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(UNIT_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(call UNIT_SRCS,$*) $(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
+
+$(BUILD)/unit-vg/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(UNIT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SAN),$(UNIT_CFLAGS)) -o $@ $< $(call UNIT_SRCS,$*) \
+		$(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
 
 unit-build: $(UNIT_TESTS)
 
 unit: unit-build
 	@rc=0; for t in $(UNIT_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
+
+unit-valgrind-build: $(VG_TESTS)
+
+# Exit status 99: valgrind found an error or a leak.
+unit-valgrind: unit-valgrind-build
+	@rc=0; for t in $(VG_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP $(VALGRIND) $$t || rc=1; done; exit $$rc
 
 SELFTESTS := $(patsubst tests/selftests/%.c,%,$(wildcard tests/selftests/*_test.c))
 SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
@@ -171,5 +188,6 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all tools-static module modules-all sparse checkpatch qemu unit-build unit selftests \
+.PHONY: all tools-static module modules-all sparse checkpatch qemu unit-build unit \
+	unit-valgrind-build unit-valgrind selftests \
 	bench-core deps check demo clean
