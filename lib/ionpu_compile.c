@@ -224,6 +224,14 @@ static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner, bool ch
 	return 0;
 }
 
+static enum ionpu_neuron_model pop_model(const struct compiler *C, uint32_t pop)
+{
+	struct ionpu_node_info n;
+
+	ionpu_network_node(C->net, pop, &n);
+	return n.model;
+}
+
 static int place_group(struct compiler *C, struct group *g)
 {
 	uint32_t R = C->card->tile_rows, N = C->card->tile_neurons;
@@ -238,9 +246,11 @@ static int place_group(struct compiler *C, struct group *g)
 		return new_tiles(C, g->chain, g->pop, true);
 	}
 	g->chain = 1;
+	/* A tile runs one neuron model: only populations of one model share. */
 	for (g->tile = 0; g->tile < C->n_tiles; g->tile++) {
 		t = &C->tiles[g->tile];
 		if (!t->chained && t->neurons + g->count <= N &&
+		    pop_model(C, t->owner) == pop_model(C, g->pop) &&
 		    merge_rows(t->rows, t->n_rows, g->rows, g->n_rows, NULL) <= R)
 			break;
 	}

@@ -420,6 +420,35 @@ static void test_packing(void **state)
 	}
 }
 
+/* A tile runs one neuron model: an LI readout does not share the IF layer's tile. */
+static void test_models_do_not_share_tiles(void **state)
+{
+	static const double tau[10] = { 2e-2, 2e-2, 2e-2, 2e-2, 2e-2,
+					2e-2, 2e-2, 2e-2, 2e-2, 2e-2 };
+	static const double zeros[10];
+	const struct ionpu_neuron_params li = { .tau = tau, .r = ones, .v_leak = zeros };
+	struct ionpu_plan_stats s;
+	struct ionpu_network *net;
+	struct ionpu_plan *p;
+	uint32_t in, hidden, out;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 10);
+	hidden = add_pop(net, "hidden", 10);
+	assert_int_equal(ionpu_network_add_population(net, "readout", IONPU_NEURON_LI, 10,
+						      &li, &out), 0);
+	add_dense(net, in, hidden, 10, 10, w_one, NULL);
+	add_dense(net, hidden, out, 10, 10, w_one, NULL);
+	p = compile_ok(net, 16);
+	ionpu_plan_stats(p, &s);
+	/* 20 neurons and 20 rows would fit one tile; the models need two. */
+	assert_int_equal(s.tiles, 2);
+	assert_int_equal(s.neurons, 20);
+	ionpu_plan_free(p);
+	ionpu_network_free(net);
+}
+
 /* The dump names every tile; a population with no input still gets neurons. */
 static void test_dump(void **state)
 {
@@ -505,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_recurrence),
 		cmocka_unit_test(test_rows_and_delays),
 		cmocka_unit_test(test_packing),
+		cmocka_unit_test(test_models_do_not_share_tiles),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_bad_card),
 		cmocka_unit_test(test_braille),
