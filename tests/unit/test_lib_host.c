@@ -390,6 +390,7 @@ static void test_errors(void **state)
 	const struct pop_values lif = { .tau = 0.01, .r = 1, .v_threshold = 1 };
 	const double w = 1, w3[3] = { 1, 2, 3 };
 	struct ionpu_network *net, *other;
+	struct ionpu_plan_stats stats;
 	struct ionpu_plan *plan;
 	struct ionpu_host *h = NULL;
 	float bad[2] = { 1, NAN };
@@ -413,7 +414,7 @@ static void test_errors(void **state)
 	ionpu_network_free(other);
 	ionpu_network_free(net);
 
-	/* An IF and an LIF population share a tile, which runs one model. */
+	/* An IF and an LIF population: a tile runs one model, so two tiles. */
 	assert_int_equal(ionpu_network_create(&net), 0);
 	in = add_input(net, "in", 1);
 	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 1, &lif);
@@ -421,7 +422,10 @@ static void test_errors(void **state)
 	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &lif);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
 	plan = compile_ok(net);
-	assert_int_equal(ionpu_host_new(net, plan, &h), -EOPNOTSUPP);
+	ionpu_plan_stats(plan, &stats);
+	assert_int_equal(stats.tiles, 2);
+	assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+	ionpu_host_free(h);
 	ionpu_plan_free(plan);
 	ionpu_network_free(net);
 
