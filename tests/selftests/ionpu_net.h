@@ -24,8 +24,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <hw/ionpu_regs.h>
 #include <linux/ionpu.h>
+
+#include "ionpu_cards.h"
+
+/*
+ * Open the card the network tests use, the last one (the first one's
+ * counters are tested untouched), and pick its last tile.  Returns the fd;
+ * -ENODEV without a card; -EOPNOTSUPP when it has no command queues or a
+ * single tile; or -errno.
+ */
+static inline int net_open(struct ionpu_test_card *card, unsigned int *tile)
+{
+	struct ionpu_info info = { 0 };
+	int fd = ionpu_test_open_last(card);
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, IONPU_IOC_INFO, &info)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (!(info.caps & IONPU_CAP_QUEUES) || info.tiles < 2) {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	*tile = info.tiles - 1;
+	return fd;
+}
 
 #define NET_G_MIN	1.0f
 #define NET_THRESHOLD	5.0f
