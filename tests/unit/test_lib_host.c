@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include <ionpu/ionpu.h>
 
 #include "ionpu_internal.h"
+#include "shared_nir.h"
 
 #define DT 1e-3
 /* The default card's conductance levels above G_MIN. */
@@ -303,18 +303,6 @@ static void test_wide_chains(void **state)
 	free(expect);
 }
 
-/* ../shared/nir/ beside the clone, found from this file's path. */
-static bool shared_graph(const char *name, char *path, size_t size)
-{
-	const char *src = __FILE__;
-	const char *slash = strrchr(src, '/');
-	struct stat st;
-
-	snprintf(path, size, "%.*s/../../../shared/nir/%s", slash ? (int)(slash - src) : 1,
-		 slash ? src : ".", name);
-	return stat(path, &st) == 0;
-}
-
 #define REAL_STEPS 200
 
 /* A real graph on a fixed random raster: runs, and runs the same twice. */
@@ -329,10 +317,7 @@ static void run_real(const char *name)
 	char path[4096];
 	size_t n_in, n_out;
 
-	if (!shared_graph(name, path, sizeof(path))) {
-		print_message("# SKIP: %s absent (../shared/nir/ is not beside the clone)\n", path);
-		skip();
-	}
+	SHARED_GRAPH(name, path);
 	assert_int_equal(ionpu_nir_load(path, &net), 0);
 	plan = compile_ok(net);
 	if (ionpu_host_new(net, plan, &h1) || ionpu_host_new(net, plan, &h2))

@@ -26,6 +26,7 @@
 #include <ionpu/ionpu.h>
 
 #include "ionpu_internal.h"
+#include "shared_nir.h"
 
 /* --- writing raw NIR files -------------------------------------------- */
 
@@ -740,27 +741,6 @@ static void test_save_unexpressible_bias(void **state)
 }
 
 /* --- the graphs real tools exported ------------------------------------ */
-
-/* ../shared/nir/ beside the clone, found from this file's path. */
-static bool shared_graph(const char *name, char *path, size_t size)
-{
-	const char *src = __FILE__;
-	const char *slash = strrchr(src, '/');
-	struct stat st;
-
-	snprintf(path, size, "%.*s/../../../shared/nir/%s", slash ? (int)(slash - src) : 1,
-		 slash ? src : ".", name);
-	return stat(path, &st) == 0;
-}
-
-#define SHARED_GRAPH(name, path)                                                    \
-	do {                                                                        \
-		if (!shared_graph(name, path, sizeof(path))) {                      \
-			print_message("# SKIP: %s absent (../shared/nir/ is not beside the clone)\n", \
-				      path);                                        \
-			skip();                                                     \
-		}                                                                   \
-	} while (0)
 
 /* A dataset of a real file, read with libhdf5 directly, as doubles. */
 static double *read_dataset(const char *path, const char *name, size_t *n)
