@@ -469,7 +469,7 @@ IONPU_API size_t ionpu_host_outputs(const struct ionpu_host *h)
 
 IONPU_API void ionpu_host_reset(struct ionpu_host *h)
 {
-	ionpu_fabric_reset_state(h->fab);
+	ionpu_fabric_reset_state(h->fab, ~0ull);
 }
 
 static int on_spike(void *opaque, uint64_t timestep, unsigned int tile, unsigned int neuron)

@@ -229,11 +229,19 @@ static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 		    out);
 }
 
+/* A tile mask of 0 means every tile, as RESET_STATE did before rev 1.2. */
 static void op_reset_state(struct ionpu_cmd_card *card, const struct cmd *c,
 			   struct ionpu_cmd_outcome *out)
 {
-	(void)c;
-	ionpu_fabric_reset_state(card->fabric);
+	unsigned int tiles = ionpu_fabric_tiles(card->fabric);
+	uint64_t all = tiles < 64 ? (1ull << tiles) - 1 : ~0ull;
+	uint64_t mask = (uint64_t)c->p[1] << 32 | c->p[0];
+
+	if (mask & ~all) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		return;
+	}
+	ionpu_fabric_reset_state(card->fabric, mask ? mask : all);
 	status(out, IONPU_SC_SUCCESS, 0);
 }
 
@@ -663,7 +671,7 @@ static void op_stop(struct ionpu_cmd_card *card, const struct cmd *c,
 static const struct op ops[] = {
 	{ IONPU_OP_IDENTIFY, USE_OUT, 0, op_identify },
 	{ IONPU_OP_READ_COUNTERS, USE_OUT, 0, op_read_counters },
-	{ IONPU_OP_RESET_STATE, 0, 0, op_reset_state },
+	{ IONPU_OP_RESET_STATE, 0, 0x03, op_reset_state },
 	{ IONPU_OP_CONFIGURE_NEURONS, USE_TILE | USE_IN, 0x7f,
 	  op_configure_neurons },
 	{ IONPU_OP_LOAD_ROUTES, USE_TILE | USE_IN, 0x01, op_load_routes },

@@ -19,8 +19,9 @@
 /* The default serial shows this many low bits of the seed, so it fits. */
 #define DEFAULT_SERIAL_SEED_BITS	40
 
-#define CAPS_REV_1_1	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | \
-			 IONPU_CAP_QUEUES | IONPU_CAP_READOUT)
+#define CAPS_ALWAYS	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | \
+			 IONPU_CAP_QUEUES | IONPU_CAP_READOUT | \
+			 IONPU_CAP_TILE_RESET)
 
 /* Commands one ionpu_core_work() call executes at most: bounds its time. */
 #define CMDS_PER_WORK	32
@@ -172,7 +173,7 @@ int ionpu_core_new(const struct ionpu_config *cfg,
 	core->opaque = opaque;
 	core->tiles = cfg->tiles;
 	core->seed = cfg->seed;
-	core->caps = CAPS_REV_1_1 | (cfg->nvstore ? IONPU_CAP_NVSTORE : 0) |
+	core->caps = CAPS_ALWAYS | (cfg->nvstore ? IONPU_CAP_NVSTORE : 0) |
 		     (cfg->faults ? IONPU_CAP_FAULTS : 0);
 	/* SERIAL0 bits 7:0 hold byte 0, whatever the host's byte order. */
 	for (unsigned int i = 0; i < IONPU_SERIAL_MAX; i++)

@@ -99,13 +99,14 @@ void ionpu_fabric_reset(struct ionpu_fabric *f)
 	atomic_store(&f->stop, false);
 }
 
-void ionpu_fabric_reset_state(struct ionpu_fabric *f)
+void ionpu_fabric_reset_state(struct ionpu_fabric *f, uint64_t tiles)
 {
 	if (!f)
 		return;
 	for (unsigned int t = 0; t < f->tiles; t++)
-		ionpu_neurons_reset_state(&f->tile[t].n);
-	ionpu_router_clear(f);
+		if (tiles & (1ull << t))
+			ionpu_neurons_reset_state(&f->tile[t].n);
+	ionpu_router_drop(f, tiles);
 }
 
 int ionpu_fabric_check_cell(const struct ionpu_fabric *f, unsigned int tile,

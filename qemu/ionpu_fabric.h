@@ -204,11 +204,13 @@ unsigned int ionpu_fabric_tiles(const struct ionpu_fabric *f);
 void ionpu_fabric_reset(struct ionpu_fabric *f);
 
 /*
- * Neuron state only: v = i = 0 (NIR's initial state; physical: discharged,
- * no filament), refractory counts, pending inputs and spikes in flight
- * cleared.  Configuration, crossbar and counters stay.
+ * Neuron state only, of the tiles in @tiles (bit N: tile N): v = i = 0
+ * (NIR's initial state; physical: discharged, no filament), refractory
+ * counts, and pending inputs and spikes in flight bound for those tiles
+ * cleared.  Configuration, crossbar and counters stay.  Other tiles are not
+ * touched, so tenants of one card can start afresh independently.
  */
-void ionpu_fabric_reset_state(struct ionpu_fabric *f);
+void ionpu_fabric_reset_state(struct ionpu_fabric *f, uint64_t tiles);
 
 /* --- configuration ------------------------------------------------------- */
 

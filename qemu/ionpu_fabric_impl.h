@@ -228,6 +228,8 @@ static inline void ionpu_xbar_accumulate(struct ionpu_tile *t,
 int ionpu_router_push(struct ionpu_fabric *f, uint64_t timestep,
 		      unsigned int tile, unsigned int row, float value);
 void ionpu_router_clear(struct ionpu_fabric *f);
+/* Drops the events bound for the tiles in @tiles (bit N: tile N). */
+void ionpu_router_drop(struct ionpu_fabric *f, uint64_t tiles);
 void ionpu_router_free(struct ionpu_fabric *f);
 void ionpu_route_free(struct ionpu_route *r);
 /* Queue a spike of (tile, neuron) fired in timestep now; -ENOMEM lost. */

@@ -36,6 +36,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(IonpuState, IONPU)
 
 /* Where the PCI Express capability sits in config space. */
 #define IONPU_PCIE_CAP_OFFSET	0x80
+#define IONPU_AER_OFFSET	0x100	/* first extended capability */
 
 struct IonpuState {
 	PCIDevice parent_obj;
@@ -240,15 +241,24 @@ static void ionpu_hard_reset(IonpuState *s)
 	ionpu_worker_start(s);
 }
 
-static uint64_t ionpu_regs_read(void *opaque, hwaddr addr, unsigned size)
+/* Both BARs read the core under the card's lock. */
+static uint64_t ionpu_bar_read(IonpuState *s, int bar, hwaddr addr,
+			       unsigned size)
 {
-	IonpuState *s = opaque;
 	uint64_t val;
 
 	ionpu_lock(s);
-	val = ionpu_core_read(s->core, addr, size);
+	if (bar == IONPU_BAR_READOUT)
+		val = ionpu_core_readout(s->core, addr, size);
+	else
+		val = ionpu_core_read(s->core, addr, size);
 	qemu_mutex_unlock(&s->lock);
 	return val;
+}
+
+static uint64_t ionpu_regs_read(void *opaque, hwaddr addr, unsigned size)
+{
+	return ionpu_bar_read(opaque, IONPU_BAR_REGS, addr, size);
 }
 
 static void ionpu_regs_write(void *opaque, hwaddr addr, uint64_t val,
@@ -272,13 +282,7 @@ static void ionpu_regs_write(void *opaque, hwaddr addr, uint64_t val,
 
 static uint64_t ionpu_readout_read(void *opaque, hwaddr addr, unsigned size)
 {
-	IonpuState *s = opaque;
-	uint64_t val;
-
-	ionpu_lock(s);
-	val = ionpu_core_readout(s->core, addr, size);
-	qemu_mutex_unlock(&s->lock);
-	return val;
+	return ionpu_bar_read(opaque, IONPU_BAR_READOUT, addr, size);
 }
 
 /* BAR2 is read-only. */
@@ -378,6 +382,11 @@ static void ionpu_realize(PCIDevice *pdev, Error **errp)
 		goto fail_msix;
 	}
 	pcie_cap_flr_init(pdev);
+	/* So a guest's AER handling can be exercised (pcie_aer_inject_error). */
+	ret = pcie_aer_init(pdev, PCI_ERR_VER, IONPU_AER_OFFSET, PCI_ERR_SIZEOF,
+			    errp);
+	if (ret < 0)
+		goto fail_pcie;
 
 	qemu_mutex_init(&s->lock);
 	qemu_cond_init(&s->work_cond);
@@ -389,6 +398,8 @@ static void ionpu_realize(PCIDevice *pdev, Error **errp)
 	ionpu_worker_start(s);
 	return;
 
+fail_pcie:
+	pcie_cap_exit(pdev);
 fail_msix:
 	msix_uninit_exclusive_bar(pdev);
 fail_core:
@@ -407,6 +418,7 @@ static void ionpu_exit(PCIDevice *pdev)
 	qemu_bh_delete(s->notify_bh);
 	qemu_cond_destroy(&s->work_cond);
 	qemu_mutex_destroy(&s->lock);
+	pcie_aer_exit(pdev);
 	pcie_cap_exit(pdev);
 	msix_uninit_exclusive_bar(pdev);
 	ionpu_core_free(s->core);

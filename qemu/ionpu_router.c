@@ -44,6 +44,20 @@ void ionpu_router_clear(struct ionpu_fabric *f)
 	f->in_flight = 0;
 }
 
+void ionpu_router_drop(struct ionpu_fabric *f, uint64_t tiles)
+{
+	for (unsigned int s = 0; s < IONPU_FAB_INPUT_WINDOW; s++) {
+		struct ionpu_event_list *l = &f->slot[s];
+		uint32_t kept = 0;
+
+		for (uint32_t i = 0; i < l->n; i++)
+			if (!(tiles & (1ull << l->ev[i].tile)))
+				l->ev[kept++] = l->ev[i];
+		f->in_flight -= l->n - kept;
+		l->n = kept;
+	}
+}
+
 void ionpu_router_free(struct ionpu_fabric *f)
 {
 	for (unsigned int s = 0; s < IONPU_FAB_INPUT_WINDOW; s++) {

@@ -33,7 +33,7 @@
 #define IONPU_REG_VERSION		0x004
 #define IONPU_VERSION_MAJOR(v)		(((v) >> 16) & 0xffff)
 #define IONPU_VERSION_MINOR(v)		((v) & 0xffff)
-#define IONPU_HW_VERSION		0x00010001	/* 1.1 */
+#define IONPU_HW_VERSION		0x00010002	/* 1.2 */
 #define IONPU_REG_CAPS			0x008
 #define IONPU_CAP_FLR			0x00000001
 #define IONPU_CAP_TEST_IRQ		0x00000002
@@ -41,6 +41,7 @@
 #define IONPU_CAP_READOUT		0x00000008	/* BAR2 exists */
 #define IONPU_CAP_NVSTORE		0x00000010	/* state survives power-off */
 #define IONPU_CAP_FAULTS		0x00000020	/* FAULT_INJECT exists */
+#define IONPU_CAP_TILE_RESET		0x00000040	/* rev 1.2: RESET_STATE tile mask */
 #define IONPU_REG_TILES			0x00c
 #define IONPU_REG_TILE_ROWS		0x010
 #define IONPU_REG_TILE_NEURONS		0x014

@@ -61,7 +61,12 @@ static void test_chain_sums(void **state)
 	/* Unchained, tile 1 drives its own neurons again. */
 	assert_int_equal(ionpu_fabric_chain(f, 1, 1), 0);
 	assert_int_equal(ionpu_fabric_chain_head(f, 1), 1);
-	ionpu_fabric_reset_state(f);
+	/* A reset of other tiles keeps tile 0's state; its own drops its input. */
+	ionpu_fabric_reset_state(f, 1ull << 1);
+	assert_float_equal(state_v(f, 0, 7), 0.5, 1e-5);
+	assert_int_equal(ionpu_fabric_input(f, 0, 0, 1.0f), 0);
+	ionpu_fabric_reset_state(f, 1ull << 0);
+	assert_float_equal(state_v(f, 0, 7), 0, 0);
 	assert_int_equal(ionpu_fabric_input(f, 1, 4, 1.0f), 0);
 	run(f, 1, NULL);
 	assert_float_equal(state_v(f, 0, 7), 0, 0);

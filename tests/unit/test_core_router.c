@@ -105,7 +105,7 @@ static void test_recurrence(void **state)
 	assert_int_equal(c.timesteps, 23);
 
 	/* Resetting state drops spikes in flight: the loop dies out. */
-	ionpu_fabric_reset_state(f);
+	ionpu_fabric_reset_state(f, ~0ull);
 	rec->n = 0;
 	run(f, 20, rec);
 	assert_int_equal(rec->n, 0);
