@@ -382,7 +382,12 @@ static void ionpu_realize(PCIDevice *pdev, Error **errp)
 		goto fail_msix;
 	}
 	pcie_cap_flr_init(pdev);
-	/* So a guest's AER handling can be exercised (pcie_aer_inject_error). */
+	/*
+	 * So a guest's AER handling can be exercised (pcie_aer_inject_error):
+	 * QEMU only delivers the error message once the guest has enabled
+	 * error reporting in Device Control, which deverr makes writable.
+	 */
+	pcie_cap_deverr_init(pdev);
 	ret = pcie_aer_init(pdev, PCI_ERR_VER, IONPU_AER_OFFSET, PCI_ERR_SIZEOF,
 			    errp);
 	if (ret < 0)
@@ -431,6 +436,7 @@ static void ionpu_exit(PCIDevice *pdev)
  */
 static void ionpu_reset(DeviceState *dev)
 {
+	pcie_cap_deverr_reset(PCI_DEVICE(dev));
 	ionpu_hard_reset(IONPU(dev));
 }
 
