@@ -50,7 +50,10 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	}
 
 	f->idev = idev;
+	f->file = file;
+	f->mapping = file->f_mapping;
 	init_rwsem(&f->use);
+	ionpu_run_open(f);
 	file->private_data = f;
 	/* read() never sleeps when asked not to: io_uring need not park a worker. */
 	file->f_mode |= FMODE_NOWAIT;
@@ -62,6 +65,7 @@ static int ionpu_release(struct inode *inode, struct file *file)
 	struct ionpu_file *f = file->private_data;
 	struct ionpu_device *idev = f->idev;
 
+	ionpu_run_close(f);
 	ionpu_release_all(f);
 	ionpu_stream_close(f);
 	kfree(f);
@@ -76,14 +80,17 @@ static const struct file_operations ionpu_fops = {
 	.read_iter = ionpu_read_iter,
 	.write_iter = ionpu_write_iter,
 	.poll = ionpu_poll,
+	.mmap = ionpu_mmap,
 	.unlocked_ioctl = ionpu_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.uring_cmd = ionpu_uring_cmd,
 };
 
 static void ionpu_dev_release(struct device *dev)
 {
 	struct ionpu_device *idev = container_of(dev, struct ionpu_device, dev);
 
+	ionpu_job_fini(idev);
 	ida_free(&ionpu_minors, idev->minor);
 	kfree(idev);
 }
@@ -130,7 +137,8 @@ struct ionpu_device *ionpu_cdev_alloc(struct device *parent)
 	idev->cdev.owner = THIS_MODULE;
 
 	/* From here on the release callback frees everything. */
-	if (dev_set_name(&idev->dev, IONPU_NAME "%d", minor)) {
+	if (dev_set_name(&idev->dev, IONPU_NAME "%d", minor) ||
+	    ionpu_job_init(idev)) {
 		put_device(&idev->dev);
 		return ERR_PTR(-ENOMEM);
 	}

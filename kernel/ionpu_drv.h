@@ -100,6 +100,7 @@ struct ionpu_queues {
 #define IONPU_EQ_DEPTH		4096
 
 struct ionpu_file;
+struct ionpu_job_sink;
 
 /**
  * struct ionpu_events - the output-spike event ring and who gets its events
@@ -109,6 +110,7 @@ struct ionpu_file;
  * @head: next entry the driver reads
  * @phase: phase bit that marks a new entry at @head
  * @owner: for each tile, the open file that leases it, or NULL
+ * @sink: the running job, which takes the events of its tiles, or NULL
  * @wait: woken when events arrive for any file, and when the card goes
  */
 struct ionpu_events {
@@ -118,6 +120,37 @@ struct ionpu_events {
 	u32 head;
 	bool phase;
 	struct ionpu_file *owner[IONPU_MAX_TILES];
+	struct ionpu_job_sink *sink;
+	wait_queue_head_t wait;
+};
+
+/**
+ * struct ionpu_job_sink - where the output events of a running job go
+ * @tiles: the job's tiles; their events go here instead of to the file
+ * @t0: the card's timestep when the job started: events count from it
+ * @buf: room for @room events
+ * @room: events @buf holds
+ * @produced: events of @tiles taken, stored or not
+ * @lost: the card dropped events since the last one stored
+ */
+struct ionpu_job_sink {
+	u64 tiles;
+	u32 t0;
+	struct ionpu_event *buf;
+	u32 room;
+	u32 produced;
+	bool lost;
+};
+
+/**
+ * struct ionpu_runner - who runs the card's clock, and the job queue
+ * @wq: runs jobs one at a time, in the order they were submitted
+ * @busy: bit 0 is set while a RUN or a job owns the card's clock
+ * @wait: woken when @busy clears
+ */
+struct ionpu_runner {
+	struct workqueue_struct *wq;
+	unsigned long busy;
 	wait_queue_head_t wait;
 };
 
@@ -129,6 +162,7 @@ struct ionpu_events {
  * @in_len: bytes of payload the card reads, 0 for none
  * @out_len: bytes the card may write, 0 for none
  * @untimed: wait as long as the card takes (RUN: as long as the run)
+ * @nowait: fail with -EBUSY rather than wait for a free command slot
  */
 struct ionpu_cmd {
 	u8 opcode;
@@ -137,6 +171,7 @@ struct ionpu_cmd {
 	size_t in_len;
 	size_t out_len;
 	bool untimed;
+	bool nowait;
 };
 
 /**
@@ -174,11 +209,28 @@ struct ionpu_vector {
  * @serial: SERIAL0..3, read at probe, NUL terminated
  * @q: the command queues, when the card has them (IONPU_CAP_QUEUES)
  * @ev: the output-spike events, with the queues
+ * @runner: serializes runs and jobs
  * @recover_work: resets a card that stopped answering
  * @recoveries: resets done by @recover_work
- * @lease_lock: protects @leased and @lease_pid
+ * @watchdog: looks for a hung card while commands are outstanding
+ * @hangs: times the driver found the card hung (a command timed out)
+ * @resets: function resets the card went through since probe, whoever
+ *	asked (recovery, sysfs "reset", AER); owners of tiles are told
+ * @resetting: a reset or an AER recovery is in progress
+ * @lease_lock: protects @leased, @lease_pid and @lease_file
  * @leased: tiles leased by some open file, bit N = tile N
  * @lease_pid: for each leased tile, the process that leased it
+ * @lease_file: for each leased tile, the open file that leased it
+ * @tile_feeds: for each tile, the other tiles its chain or routes may have
+ *	reached since it was last cleared (a superset): what a release must
+ *	cut; only the tile's owner changes it, under its file's @use
+ * @map_lock: taken for read by mmap() and page faults of the readout
+ *	window, for write by a revocation; protects @map_err and @map_gen
+ * @map_err: 0 while the readout window may be mapped, else the error
+ *	mmap() returns (-EIO during a reset, -ENODEV once the card is gone)
+ * @map_gen: bumped by every revocation; a mapping of an older one is dead
+ * @readout_phys: bus address of the readout window (BAR2), 0 for none
+ * @readout_len: bytes of the window a file may map: the tiles' windows
  * @debugfs: this card's debugfs directory
  */
 struct ionpu_device {
@@ -203,14 +255,49 @@ struct ionpu_device {
 
 	struct ionpu_queues q;
 	struct ionpu_events ev;
+	struct ionpu_runner runner;
 	struct delayed_work recover_work;
 	atomic_t recoveries;
+	struct delayed_work watchdog;
+	atomic_t hangs;
+	atomic_t resets;
+	bool resetting;
 
 	struct mutex lease_lock;	/* see kernel-doc */
 	u64 leased;
 	pid_t lease_pid[IONPU_MAX_TILES];
+	struct ionpu_file *lease_file[IONPU_MAX_TILES];
+	u64 tile_feeds[IONPU_MAX_TILES];
+
+	struct rw_semaphore map_lock;	/* see kernel-doc */
+	int map_err;
+	unsigned long map_gen;
+	phys_addr_t readout_phys;
+	resource_size_t readout_len;
 
 	struct dentry *debugfs;
+};
+
+/**
+ * struct ionpu_file_run - a file's IONPU_RUN_NOWAIT run
+ * @work: runs it, holding the card's clock until the card ends it
+ * @lock: protects @state and the outcome
+ * @state: IONPU_RUN_NONE, IONPU_RUN_GOING or IONPU_RUN_ENDED
+ * @timesteps: timesteps to run, 0 until a STOP
+ * @resets: the card's reset count when the run was asked for
+ * @ret: the outcome once ended, as ionpu_run_steps() returns it
+ * @ran: timesteps run, once ended
+ * @ended: woken when @state leaves IONPU_RUN_GOING
+ */
+struct ionpu_file_run {
+	struct work_struct work;
+	spinlock_t lock;	/* see kernel-doc */
+	int state;
+	u32 timesteps;
+	int resets;
+	int ret;
+	u64 ran;
+	wait_queue_head_t ended;
 };
 
 /**
@@ -222,6 +309,12 @@ struct ionpu_device {
  * @tiles: the tiles this file leased, bit N = tile N
  * @events: output spikes of this file's tiles not read yet
  * @lost: events of this file were dropped; the next one read says so
+ * @mapping: the file's address_space, where its readout mappings live
+ * @reset_seen: the card was reset while this file leased tiles, and the
+ *	file has not read INFO since: poll() reports EPOLLPRI
+ * @file: the open file this is the private data of
+ * @jobs: jobs of this file submitted and not freed yet
+ * @run: the file's run started with IONPU_RUN_NOWAIT
  */
 struct ionpu_file {
 	struct ionpu_device *idev;
@@ -229,6 +322,11 @@ struct ionpu_file {
 	u64 tiles;
 	DECLARE_KFIFO_PTR(events, struct ionpu_event);
 	bool lost;
+	struct address_space *mapping;
+	bool reset_seen;
+	struct file *file;
+	atomic_t jobs;
+	struct ionpu_file_run run;
 };
 
 static inline u32 ionpu_rd(struct ionpu_device *idev, u32 reg)
@@ -251,12 +349,25 @@ void ionpu_cdev_del(struct ionpu_device *idev);
 /* ionpu_pci.c */
 void ionpu_recover(struct ionpu_device *idev);
 
+/* ionpu_mmap.c */
+int ionpu_mmap_init(struct ionpu_device *idev);
+int ionpu_mmap(struct file *file, struct vm_area_struct *vma);
+void ionpu_mmap_revoke(struct ionpu_device *idev, int err);
+void ionpu_mmap_restore(struct ionpu_device *idev);
+void ionpu_mmap_revoke_tiles(struct ionpu_file *f, u64 tiles);
+
+/* ionpu_watchdog.c */
+void ionpu_watchdog_init(struct ionpu_device *idev);
+void ionpu_watchdog_stop(struct ionpu_device *idev);
+
 /* ionpu_queue.c */
 int ionpu_queue_init(struct ionpu_device *idev);
 void ionpu_queue_start(struct ionpu_device *idev);
 void ionpu_queue_kill(struct ionpu_device *idev, int err);
 void ionpu_queue_reclaim(struct ionpu_device *idev);
 void ionpu_queue_complete(struct ionpu_device *idev);
+bool ionpu_queue_outstanding(struct ionpu_device *idev);
+int ionpu_queue_probe(struct ionpu_device *idev);
 int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 		    size_t len);
 void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf);
@@ -266,11 +377,17 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
 		     u64 *result);
 
+/* ionpu_scrub.c */
+void ionpu_scrub_tiles(struct ionpu_file *f, u64 tiles);
+
 /* ionpu_lease.c */
 int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg);
 int ionpu_release_tiles(struct ionpu_file *f, u64 tiles);
 void ionpu_release_all(struct ionpu_file *f);
 ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
+void ionpu_lease_reset(struct ionpu_device *idev);
+__poll_t ionpu_lease_poll(struct ionpu_file *f);
+void ionpu_lease_info(struct ionpu_file *f, struct ionpu_info *info);
 
 /* ionpu_net.c */
 int ionpu_ioctl_configure(struct ionpu_file *f, void *arg);
@@ -284,7 +401,12 @@ int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);
 int ionpu_ioctl_run(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_wait(struct ionpu_file *f, void *arg);
+void ionpu_run_open(struct ionpu_file *f);
+void ionpu_run_close(struct ionpu_file *f);
 int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles);
+int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
 
 /* ionpu_stream.c */
 int ionpu_stream_init(struct ionpu_device *idev);
@@ -294,8 +416,29 @@ void ionpu_stream_own(struct ionpu_device *idev, u64 tiles,
 		      struct ionpu_file *f);
 int ionpu_stream_open(struct ionpu_file *f);
 void ionpu_stream_close(struct ionpu_file *f);
+void ionpu_stream_sink(struct ionpu_device *idev, struct ionpu_job_sink *sink);
 ssize_t ionpu_read_iter(struct kiocb *iocb, struct iov_iter *to);
 __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
+
+/* ionpu_job.c */
+int ionpu_job_init(struct ionpu_device *idev);
+void ionpu_job_fini(struct ionpu_device *idev);
+bool ionpu_run_get(struct ionpu_device *idev);
+void ionpu_run_put(struct ionpu_device *idev);
+struct ionpu_kjob;
+typedef void ionpu_job_done_fn(struct ionpu_kjob *job, void *data);
+struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
+				    const struct ionpu_job *arg,
+				    ionpu_job_done_fn *done, void *data);
+void ionpu_job_queue(struct ionpu_kjob *job);
+bool ionpu_job_cancel(struct ionpu_kjob *job);
+int ionpu_job_deliver(struct ionpu_kjob *job, u32 *produced);
+void ionpu_job_put(struct ionpu_kjob *job);
+int ionpu_ioctl_job(struct ionpu_file *f, void *arg);
+
+/* ionpu_uring.c */
+struct io_uring_cmd;
+int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 /* ionpu_ioctl.c */
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

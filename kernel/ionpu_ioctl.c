@@ -21,11 +21,14 @@ typedef int ionpu_ioctl_fn(struct ionpu_file *f, void *arg);
  * @cmd: the command as this driver's UAPI header defines it
  * @min_size: the size of the command's first version
  * @fn: the handler
+ * @unlocked: the handler waits for the job queue or a run's worker, which
+ *	take the card's lock: it runs without holding it
  */
 struct ionpu_ioctl_desc {
 	unsigned int cmd;
 	unsigned int min_size;
 	ionpu_ioctl_fn *fn;
+	bool unlocked;
 };
 
 static int ionpu_ioctl_info(struct ionpu_file *f, void *arg)
@@ -44,6 +47,7 @@ static int ionpu_ioctl_info(struct ionpu_file *f, void *arg)
 	info->tile_neurons = idev->tile_neurons;
 	info->seed = idev->seed;
 	memcpy(info->serial, idev->serial, sizeof(info->serial));
+	ionpu_lease_info(f, info);
 	return 0;
 }
 
@@ -166,6 +170,18 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 		.min_size = sizeof(struct ionpu_reset_state),
 		.fn = ionpu_ioctl_reset_state,
 	},
+	[_IOC_NR(IONPU_IOC_JOB)] = {
+		.cmd = IONPU_IOC_JOB,
+		.min_size = sizeof(struct ionpu_job),
+		.fn = ionpu_ioctl_job,
+		.unlocked = true,
+	},
+	[_IOC_NR(IONPU_IOC_WAIT)] = {
+		.cmd = IONPU_IOC_WAIT,
+		.min_size = sizeof(struct ionpu_wait),
+		.fn = ionpu_ioctl_wait,
+		.unlocked = true,
+	},
 };
 
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -198,9 +214,13 @@ long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return ret;
 	}
 
-	down_read(&idev->lock);
-	ret = idev->gone ? -ENODEV : desc->fn(f, karg);
-	up_read(&idev->lock);
+	if (desc->unlocked) {
+		ret = desc->fn(f, karg);
+	} else {
+		down_read(&idev->lock);
+		ret = idev->gone ? -ENODEV : desc->fn(f, karg);
+		up_read(&idev->lock);
+	}
 	if (ret)
 		return ret;
 

@@ -4,9 +4,12 @@
  * that touch a tile are only accepted from the file that leased it, so one
  * process cannot read, program or run another's network.  Leases are plain
  * driver state: they need no card and outlive its removal until the files
- * are closed.
+ * are closed.  They also outlive a reset of the card, which clears what the
+ * owners configured on their tiles, so the owners are told (EPOLLPRI, and
+ * the reset count of INFO).
  */
 #include <linux/bits.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 
 #include "ionpu_drv.h"
@@ -31,13 +34,17 @@ static u64 ionpu_pick_free(struct ionpu_device *idev, u32 count)
 	return picked;
 }
 
-static void ionpu_set_owner(struct ionpu_device *idev, u64 tiles, pid_t pid)
+static void ionpu_set_owner(struct ionpu_device *idev, u64 tiles,
+			    struct ionpu_file *f, pid_t pid)
 {
 	u32 tile;
 
-	for (tile = 0; tile < idev->tiles; tile++)
-		if (tiles & BIT_ULL(tile))
+	for (tile = 0; tile < idev->tiles; tile++) {
+		if (tiles & BIT_ULL(tile)) {
 			idev->lease_pid[tile] = pid;
+			idev->lease_file[tile] = f;
+		}
+	}
 }
 
 int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
@@ -67,7 +74,7 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 	} else {
 		idev->leased |= want;
 		WRITE_ONCE(f->tiles, f->tiles | want);
-		ionpu_set_owner(idev, want, pid);
+		ionpu_set_owner(idev, want, f, pid);
 		ionpu_stream_own(idev, want, f);
 		arg->tiles = want;
 	}
@@ -90,20 +97,28 @@ int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
 	if (tiles & ~f->tiles) {
 		ret = -EPERM;
 	} else {
+		ionpu_scrub_tiles(f, tiles);
 		WRITE_ONCE(f->tiles, f->tiles & ~tiles);
 		idev->leased &= ~tiles;
-		ionpu_set_owner(idev, tiles, 0);
+		ionpu_set_owner(idev, tiles, NULL, 0);
 		ionpu_stream_own(idev, tiles, NULL);
+		ionpu_mmap_revoke_tiles(f, tiles);
 	}
 	mutex_unlock(&idev->lease_lock);
 	up_write(&f->use);
 	return ret;
 }
 
+/* At close: the ioctl path holds the card's lock; this one takes it. */
 void ionpu_release_all(struct ionpu_file *f)
 {
-	if (f->tiles)
-		ionpu_release_tiles(f, f->tiles);
+	struct ionpu_device *idev = f->idev;
+
+	if (!f->tiles)
+		return;
+	down_read(&idev->lock);
+	ionpu_release_tiles(f, f->tiles);
+	up_read(&idev->lock);
 }
 
 /* One process id per tile, 0 for a free tile: "0 4242 4242 0\n". */
@@ -119,4 +134,30 @@ ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf)
 	mutex_unlock(&idev->lease_lock);
 	len += sysfs_emit_at(buf, len, "\n");
 	return len;
+}
+
+/* After a reset: every file that leases a tile has lost its configuration. */
+void ionpu_lease_reset(struct ionpu_device *idev)
+{
+	u32 tile;
+
+	mutex_lock(&idev->lease_lock);
+	for (tile = 0; tile < idev->tiles; tile++)
+		if (idev->lease_file[tile])
+			WRITE_ONCE(idev->lease_file[tile]->reset_seen, true);
+	mutex_unlock(&idev->lease_lock);
+	wake_up_interruptible_all(&idev->ev.wait);
+}
+
+/* For poll(): EPOLLPRI while a reset the file was told of is unread. */
+__poll_t ionpu_lease_poll(struct ionpu_file *f)
+{
+	return READ_ONCE(f->reset_seen) ? EPOLLPRI : 0;
+}
+
+/* For INFO: the reset count; reading it acknowledges the resets. */
+void ionpu_lease_info(struct ionpu_file *f, struct ionpu_info *info)
+{
+	WRITE_ONCE(f->reset_seen, false);
+	info->resets = atomic_read(&f->idev->resets);
 }

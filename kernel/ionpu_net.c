@@ -2,7 +2,7 @@
 /*
  * ionpu: the network and programming commands (docs/hardware.md,
  * "Commands"): configure neurons, load routes, program and read cells,
- * calibration, input spikes, run, stop, reset state.
+ * calibration, input spikes, run, stop, wait for a run, reset state.
  *
  * The card checks every field itself, but it knows nothing of leases: the
  * isolation rule (a file touches only the tiles it leased) is enforced here,
@@ -13,9 +13,12 @@
 #include <linux/bits.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/overflow.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "ionpu_drv.h"
 
@@ -105,17 +108,6 @@ static int ionpu_net_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd
 	return ret;
 }
 
-/* A command that has no payload to check but needs one tile leased. */
-static int ionpu_net_simple(struct ionpu_file *f, struct ionpu_cmd *cmd,
-			    u64 *result)
-{
-	struct ionpu_dma_buf none = { };
-
-	if (!READ_ONCE(f->tiles))
-		return -EACCES;
-	return ionpu_cmd_submit(f->idev, cmd, &none, &none, result);
-}
-
 int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
 {
 	const u32 known = IONPU_CONFIGURE_SET_TILE | IONPU_CONFIGURE_SET_CHAIN;
@@ -152,6 +144,10 @@ int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
 		ret = ionpu_buf_from_user(idev, &ib, c->neurons, c->count,
 					  sizeof(struct ionpu_neuron));
 	if (!ret) {
+		/* Before the card acts: a failed command may have half acted. */
+		if ((c->flags & IONPU_CONFIGURE_SET_CHAIN) &&
+		    c->chain_head != c->tile)
+			idev->tile_feeds[c->tile] |= BIT_ULL(c->chain_head);
 		ret = ionpu_net_exec(idev, &cmd, &ib, 0, 0, NULL);
 		ionpu_buf_free(idev, &ib);
 	}
@@ -161,10 +157,10 @@ int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
 
 /*
  * Walk @records route records in @buf: they must fill it exactly, and
- * every target must be a tile in @tiles.
+ * every target must be a tile in @tiles.  *@feeds gets the target tiles.
  */
 static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
-			      u8 *buf, size_t len, u32 records)
+			      u8 *buf, size_t len, u32 records, u64 *feeds)
 {
 	size_t off = 0;
 	u32 i, t;
@@ -186,6 +182,7 @@ static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
 			ret = ionpu_tile_check(idev, tiles, tile);
 			if (ret)
 				return ret;
+			*feeds |= BIT_ULL(tile);
 			off += IONPU_ROUTE_TARGET_SIZE;
 		}
 	}
@@ -202,7 +199,7 @@ int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 		.param = { r->records },
 	};
 	struct ionpu_dma_buf ib;
-	u64 tiles;
+	u64 tiles, feeds = 0;
 	int ret;
 
 	if (r->flags || !r->records || r->size < IONPU_ROUTE_HEADER_SIZE ||
@@ -218,9 +215,12 @@ int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 	ret = ionpu_buf_from_user(idev, &ib, r->routes, r->size, 1);
 	if (ret)
 		goto out;
-	ret = ionpu_routes_check(idev, tiles, ib.cpu, ib.len, r->records);
-	if (!ret)
+	ret = ionpu_routes_check(idev, tiles, ib.cpu, ib.len, r->records,
+				 &feeds);
+	if (!ret) {
+		idev->tile_feeds[r->tile] |= feeds & ~BIT_ULL(r->tile);
 		ret = ionpu_net_exec(idev, &cmd, &ib, 0, 0, NULL);
+	}
 	ionpu_buf_free(idev, &ib);
 out:
 	ionpu_use_end(f);
@@ -450,54 +450,273 @@ unlock:
 	return ret ? ret : len;
 }
 
-int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
+/**
+ * ionpu_run_steps() - run timesteps and wait for them
+ * @idev: the card, with @idev->lock held for read and its clock owned
+ *	(ionpu_run_get())
+ * @timesteps: timesteps to run, 0 until a STOP
+ * @ran: out: timesteps run
+ *
+ * Return: 0, -ECANCELED when a STOP ended the run, or as ionpu_cmd_submit().
+ * Every output event of the run has been dispatched when it returns.
+ */
+int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 {
-	struct ionpu_run *r = arg;
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_RUN,
-		.param = { r->timesteps },
+		.param = { timesteps },
 		.untimed = true,
 	};
+	struct ionpu_dma_buf none = { };
+	int ret;
+
+	*ran = 0;
+	ret = ionpu_cmd_submit(idev, &cmd, &none, &none, ran);
+	/*
+	 * The card wrote the run's events before its completion, but the
+	 * output-spike handler may not have taken them yet: take them now.
+	 */
+	if (!ret || ret == -ECANCELED)
+		ionpu_stream_consume(idev);
+	return ret;
+}
+
+/* Ask the card to end its run after the current timestep. */
+static int ionpu_run_stop(struct ionpu_device *idev, u64 *stopped)
+{
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_STOP };
+	struct ionpu_dma_buf none = { };
+
+	return ionpu_cmd_submit(idev, &cmd, &none, &none, stopped);
+}
+
+/* States of a file's IONPU_RUN_NOWAIT run. */
+enum {
+	IONPU_RUN_NONE,		/* none, or its outcome was collected */
+	IONPU_RUN_GOING,
+	IONPU_RUN_ENDED,	/* its outcome waits for an IONPU_IOC_WAIT */
+};
+
+/* How often a closing file repeats its STOP, see ionpu_run_close(). */
+#define IONPU_RUN_STOP_RETRY	(HZ / 10)
+
+static bool ionpu_run_going(struct ionpu_file_run *run)
+{
+	return READ_ONCE(run->state) == IONPU_RUN_GOING;
+}
+
+/*
+ * The run of a NOWAIT RUN, in a worker: its completion is recorded whether
+ * or not anybody waits.  The open file outlives it: ionpu_run_close().
+ */
+static void ionpu_run_work(struct work_struct *work)
+{
+	struct ionpu_file_run *run = container_of(work, struct ionpu_file_run,
+						  work);
+	struct ionpu_file *f = container_of(run, struct ionpu_file, run);
+	struct ionpu_device *idev = f->idev;
 	u64 ran = 0;
 	int ret;
 
-	if (r->flags || r->reserved)
+	down_read(&idev->lock);
+	if (idev->gone)
+		ret = -ENODEV;
+	else if (atomic_read(&idev->resets) != run->resets)
+		/* The reset cleared the network the run was asked for. */
+		ret = -EIO;
+	else
+		ret = ionpu_run_steps(idev, run->timesteps, &ran);
+	up_read(&idev->lock);
+	ionpu_run_put(idev);
+
+	spin_lock(&run->lock);
+	run->ret = ret;
+	run->ran = ran;
+	WRITE_ONCE(run->state, IONPU_RUN_ENDED);
+	spin_unlock(&run->lock);
+	wake_up_all(&run->ended);
+}
+
+void ionpu_run_open(struct ionpu_file *f)
+{
+	INIT_WORK(&f->run.work, ionpu_run_work);
+	spin_lock_init(&f->run.lock);
+	init_waitqueue_head(&f->run.ended);
+}
+
+/*
+ * A run never outlives its file: stop it and wait for its worker.  A STOP
+ * that reached the card before the worker's RUN ended nothing, so it is
+ * sent again until the run ends; a card reset or removal ends it as well.
+ */
+void ionpu_run_close(struct ionpu_file *f)
+{
+	struct ionpu_file_run *run = &f->run;
+	struct ionpu_device *idev = f->idev;
+	long wait = 0;
+
+	while (!wait_event_timeout(run->ended, !ionpu_run_going(run), wait)) {
+		down_read(&idev->lock);
+		if (!idev->gone)
+			ionpu_run_stop(idev, NULL);
+		up_read(&idev->lock);
+		wait = IONPU_RUN_STOP_RETRY;
+	}
+	flush_work(&run->work);
+}
+
+/* Take the clock for the file's run and hand it to the run's worker. */
+static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
+{
+	struct ionpu_file_run *run = &f->run;
+	struct ionpu_device *idev = f->idev;
+
+	spin_lock(&run->lock);
+	if (run->state == IONPU_RUN_GOING || !ionpu_run_get(idev)) {
+		spin_unlock(&run->lock);
+		return -EBUSY;
+	}
+	run->timesteps = timesteps;
+	run->resets = atomic_read(&idev->resets);
+	WRITE_ONCE(run->state, IONPU_RUN_GOING);
+	spin_unlock(&run->lock);
+	queue_work(system_unbound_wq, &run->work);
+	return 0;
+}
+
+/*
+ * A RUN does not wait for jobs or another RUN (-EBUSY).  When its caller is
+ * killed the run is stopped, but the clock is given back before the card
+ * ends it: a job that starts meanwhile fails with the card's -EBUSY.
+ */
+int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_device *idev = f->idev;
+	struct ionpu_run *r = arg;
+	u64 ran = 0;
+	int ret;
+
+	if (r->flags & ~IONPU_RUN_NOWAIT || r->reserved)
 		return -EINVAL;
-	ret = ionpu_net_simple(f, &cmd, &ran);
+	if (!READ_ONCE(f->tiles))
+		return -EACCES;
+	r->stopped = 0;
+	r->ran = 0;
+	if (r->flags & IONPU_RUN_NOWAIT)
+		return ionpu_run_start(f, r->timesteps);
+	if (!ionpu_run_get(idev))
+		return -EBUSY;
+	ret = ionpu_run_steps(idev, r->timesteps, &ran);
+	/*
+	 * Killed while the card runs: nobody would learn the outcome.  The
+	 * STOP reaches the card even now, as the slot is taken before the
+	 * killable wait for its completion.
+	 */
+	if (ret == -EINTR)
+		ionpu_run_stop(idev, NULL);
+	ionpu_run_put(idev);
 	r->stopped = ret == -ECANCELED;
 	if (r->stopped)
 		ret = 0;
 	r->ran = ran;
-	/*
-	 * The card wrote the run's events before its completion, but the
-	 * output-spike handler may not have taken them yet: take them now, so
-	 * that every spike of the run is readable when RUN returns.
-	 */
-	if (!ret)
-		ionpu_stream_consume(f->idev);
 	return ret;
 }
 
+/* A job's run is not ended by a STOP: the job runs the rest of its timesteps. */
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_stop *s = arg;
-	struct ionpu_cmd cmd = { .opcode = IONPU_OP_STOP };
 	u64 stopped = 0;
 	int ret;
 
 	if (s->flags)
 		return -EINVAL;
-	ret = ionpu_net_simple(f, &cmd, &stopped);
+	if (!READ_ONCE(f->tiles))
+		return -EACCES;
+	ret = ionpu_run_stop(f->idev, &stopped);
 	s->stopped = !!stopped;
 	return ret;
+}
+
+/*
+ * Sleeps without the card's lock: a reset or a removal ends the run by
+ * killing its command, and the worker records that.
+ */
+int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_file_run *run = &f->run;
+	struct ionpu_wait *w = arg;
+	long ret;
+
+	if (w->flags)
+		return -EINVAL;
+	if (!w->timeout_ns) {
+		ret = wait_event_interruptible(run->ended,
+					       !ionpu_run_going(run));
+	} else {
+		ktime_t deadline = min_t(u64, w->timeout_ns, KTIME_MAX);
+		/* A past deadline polls: the timer takes a negative time as never. */
+		ktime_t left = max_t(s64, ktime_sub(deadline, ktime_get()), 0);
+
+		ret = wait_event_interruptible_hrtimeout(run->ended,
+							 !ionpu_run_going(run),
+							 left);
+		if (ret == -ETIME)
+			return -ETIMEDOUT;
+	}
+	if (ret)
+		return ret;
+
+	spin_lock(&run->lock);
+	if (run->state != IONPU_RUN_ENDED) {
+		spin_unlock(&run->lock);
+		return READ_ONCE(f->idev->gone) ? -ENODEV : -ENOENT;
+	}
+	ret = run->ret;
+	w->ran = run->ran;
+	WRITE_ONCE(run->state, IONPU_RUN_NONE);
+	spin_unlock(&run->lock);
+	w->stopped = ret == -ECANCELED;
+	return w->stopped ? 0 : ret;
+}
+
+/**
+ * ionpu_reset_tiles() - clear the state of some tiles
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @tiles: the tiles, bit N = tile N; not 0, which would mean every tile
+ *
+ * Clears neuron state, pending inputs and spikes in flight aimed at @tiles.
+ *
+ * Return: 0, -EOPNOTSUPP for a card that can only clear every tile, or as
+ * ionpu_cmd_submit().
+ */
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles)
+{
+	struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_RESET_STATE,
+		.param = { lower_32_bits(tiles), upper_32_bits(tiles) },
+	};
+	struct ionpu_dma_buf none = { };
+
+	if (WARN_ON_ONCE(!tiles))
+		return -EINVAL;
+	if (!(idev->caps & IONPU_CAP_TILE_RESET))
+		return -EOPNOTSUPP;
+	return ionpu_cmd_submit(idev, &cmd, &none, &none, NULL);
 }
 
 int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_reset_state *r = arg;
-	struct ionpu_cmd cmd = { .opcode = IONPU_OP_RESET_STATE };
+	u64 tiles;
+	int ret;
 
 	if (r->flags || r->reserved)
 		return -EINVAL;
-	return ionpu_net_simple(f, &cmd, NULL);
+	ret = ionpu_use_begin(f, &tiles);
+	if (ret)
+		return ret;
+	ret = tiles ? ionpu_reset_tiles(f->idev, tiles) : -EACCES;
+	ionpu_use_end(f);
+	return ret;
 }

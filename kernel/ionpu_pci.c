@@ -5,9 +5,11 @@
  * Probe, remove, function reset and the module's entry points.  The card's
  * registers are specified in docs/hardware.md.
  */
+#include <linux/aer.h>
 #include <linux/debugfs.h>
 #include <linux/iopoll.h>
 #include <linux/module.h>
+#include <linux/version.h>
 
 #include "ionpu_drv.h"
 
@@ -98,9 +100,11 @@ static void ionpu_recover_work(struct work_struct *work)
 	dev_warn(&idev->pdev->dev, "card hung: reset and recovered\n");
 }
 
+/* Several commands timing out together are one hang. */
 void ionpu_recover(struct ionpu_device *idev)
 {
-	schedule_delayed_work(&idev->recover_work, 0);
+	if (schedule_delayed_work(&idev->recover_work, 0))
+		atomic_inc(&idev->hangs);
 }
 
 static void ionpu_put(void *data)
@@ -109,6 +113,25 @@ static void ionpu_put(void *data)
 
 	put_device(&idev->dev);
 }
+
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+/* Later kernels enable error reporting of every device themselves. */
+static void ionpu_aer_off(void *data)
+{
+	pci_disable_pcie_error_reporting(data);
+}
+
+static int ionpu_aer_on(struct pci_dev *pdev)
+{
+	pci_enable_pcie_error_reporting(pdev);
+	return devm_add_action_or_reset(&pdev->dev, ionpu_aer_off, pdev);
+}
+#else
+static int ionpu_aer_on(struct pci_dev *pdev)
+{
+	return 0;
+}
+#endif
 
 static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -127,6 +150,9 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	pci_set_master(pdev);
+	ret = ionpu_aer_on(pdev);
+	if (ret)
+		return ret;
 
 	idev = ionpu_cdev_alloc(&pdev->dev);
 	if (IS_ERR(idev))
@@ -142,6 +168,9 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, idev);
 
 	ret = ionpu_hw_identify(idev);
+	if (ret)
+		return ret;
+	ret = ionpu_mmap_init(idev);
 	if (ret)
 		return ret;
 	ret = ionpu_hw_reset(idev);
@@ -166,6 +195,9 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	}
 	ionpu_debugfs_add(idev);
+	ionpu_watchdog_init(idev);
+	/* What AER recovery restores after a reset of the link. */
+	pci_save_state(pdev);
 
 	dev_info(&pdev->dev, "%s: IONPU-1 v%u.%u, %u tiles, serial %s\n",
 		 dev_name(&idev->dev), IONPU_VERSION_MAJOR(idev->hw_version),
@@ -180,7 +212,10 @@ static void ionpu_remove(struct pci_dev *pdev)
 
 	/* Release command waiters first: they hold the lock remove needs. */
 	ionpu_queue_kill(idev, -ENODEV);
+	ionpu_watchdog_stop(idev);
 	cancel_delayed_work_sync(&idev->recover_work);
+	/* No process may touch the BAR once the PCI core releases it. */
+	ionpu_mmap_revoke(idev, -ENODEV);
 	ionpu_debugfs_del(idev);
 	ionpu_cdev_del(idev);
 	/* Stop the card's DMA before its buffers are freed. */
@@ -190,15 +225,53 @@ static void ionpu_remove(struct pci_dev *pdev)
 }
 
 /*
- * A function reset (sysfs "reset", or a reset of the bus) clears the card's
- * registers; the PCI core saves and restores config space and MSI-X around
- * it.  Users of the registers are held off for the duration.
+ * Before any reset: what is in flight fails with -EIO, mappings of the
+ * readout window die, new commands and mappings get -EIO until the card
+ * is back.
+ */
+static void ionpu_quiesce(struct ionpu_device *idev)
+{
+	WRITE_ONCE(idev->resetting, true);
+	ionpu_queue_kill(idev, -EIO);
+	ionpu_mmap_revoke(idev, -EIO);
+}
+
+/* Bring a card that was just reset back up; with @idev->lock for write. */
+static int ionpu_restart(struct ionpu_device *idev)
+{
+	int ret = ionpu_hw_reset(idev);
+
+	if (ret)
+		return ret;
+	ionpu_queue_reclaim(idev);
+	ionpu_irq_enable(idev);
+	ionpu_queue_start(idev);
+	return 0;
+}
+
+/*
+ * After any reset, whether the card came back or not: leases stay, but
+ * their owners' configuration is gone, so they are told.
+ */
+static void ionpu_reset_finish(struct ionpu_device *idev, bool up)
+{
+	atomic_inc(&idev->resets);
+	if (up)
+		ionpu_mmap_restore(idev);
+	WRITE_ONCE(idev->resetting, false);
+	ionpu_lease_reset(idev);
+}
+
+/*
+ * A function reset (sysfs "reset", recovery, or a reset of the bus) clears
+ * the card's registers; the PCI core saves and restores config space and
+ * MSI-X around it.  Users of the registers are held off for the duration.
  */
 static void ionpu_reset_prepare(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 
-	ionpu_queue_kill(idev, -EIO);
+	ionpu_quiesce(idev);
 	down_write(&idev->lock);
 	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
 }
@@ -206,16 +279,66 @@ static void ionpu_reset_prepare(struct pci_dev *pdev)
 static void ionpu_reset_done(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
+	int ret = ionpu_restart(idev);
 
-	if (!ionpu_hw_reset(idev)) {
-		ionpu_queue_reclaim(idev);
-		ionpu_irq_enable(idev);
-		ionpu_queue_start(idev);
-	}
 	up_write(&idev->lock);
+	ionpu_reset_finish(idev, !ret);
+}
+
+/*
+ * AER: an uncorrectable error was reported.  Whether the link is frozen
+ * (fatal) or not, the card's state is not trusted: quiesce as for a reset
+ * and ask for one.  A link that is gone for good is a removal.
+ */
+static pci_ers_result_t ionpu_error_detected(struct pci_dev *pdev,
+					     pci_channel_state_t state)
+{
+	struct ionpu_device *idev = pci_get_drvdata(pdev);
+
+	if (state == pci_channel_io_perm_failure) {
+		dev_err(&pdev->dev, "PCI error: the card is lost\n");
+		ionpu_queue_kill(idev, -ENODEV);
+		ionpu_mmap_revoke(idev, -ENODEV);
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	dev_warn(&pdev->dev, "PCI error (%s): resetting the card\n",
+		 state == pci_channel_io_frozen ? "fatal" : "non-fatal");
+	ionpu_quiesce(idev);
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+/* The link was reset (fatal) or not (non-fatal): reset the card itself. */
+static pci_ers_result_t ionpu_slot_reset(struct pci_dev *pdev)
+{
+	struct ionpu_device *idev = pci_get_drvdata(pdev);
+	int ret;
+
+	down_write(&idev->lock);
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
+	ret = ionpu_restart(idev);
+	up_write(&idev->lock);
+	if (ret) {
+		/* No resume follows: the card stays quiet until removed. */
+		ionpu_reset_finish(idev, false);
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void ionpu_resume(struct pci_dev *pdev)
+{
+	struct ionpu_device *idev = pci_get_drvdata(pdev);
+
+	ionpu_reset_finish(idev, true);
+	dev_info(&pdev->dev, "recovered from the PCI error\n");
 }
 
 static const struct pci_error_handlers ionpu_err_handlers = {
+	.error_detected = ionpu_error_detected,
+	.slot_reset = ionpu_slot_reset,
+	.resume = ionpu_resume,
 	.reset_prepare = ionpu_reset_prepare,
 	.reset_done = ionpu_reset_done,
 };

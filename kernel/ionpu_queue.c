@@ -126,9 +126,12 @@ void ionpu_queue_start(struct ionpu_device *idev)
 }
 
 /*
- * Stop accepting commands and release every waiter with @err; what is in
- * flight is abandoned.  The card may still be working: callers stop it
- * (reset) and then call ionpu_queue_reclaim().
+ * Stop accepting commands and release every waiter with @err.  Each waiter
+ * itself abandons its slot, unless the card completed the command first:
+ * until then the buffers are the waiter's, and a completion that arrives
+ * meanwhile must not reap them.  The card may still be working: callers
+ * stop it (reset), wait for the waiters to leave (@idev->lock for write)
+ * and then call ionpu_queue_reclaim().
  */
 void ionpu_queue_kill(struct ionpu_device *idev, int err)
 {
@@ -140,10 +143,8 @@ void ionpu_queue_kill(struct ionpu_device *idev, int err)
 	for (i = 0; i < IONPU_MAX_INFLIGHT; i++) {
 		struct ionpu_slot *s = &q->slot[i];
 
-		if (s->busy && !s->completed) {
-			s->abandoned = true;
+		if (s->busy && !s->completed && !s->abandoned)
 			complete(&s->done);
-		}
 	}
 	spin_unlock(&q->lock);
 	wake_up_all(&q->slot_wait);
@@ -345,9 +346,15 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	if (ib->len > U32_MAX || ob->len > U32_MAX)
 		return -EINVAL;
 
-	ret = wait_event_killable(q->slot_wait, ionpu_slot_get(q, &cid));
-	if (ret)
-		return ret;
+	if (cmd->nowait) {
+		if (!ionpu_slot_get(q, &cid))
+			return -EBUSY;
+	} else {
+		ret = wait_event_killable(q->slot_wait,
+					  ionpu_slot_get(q, &cid));
+		if (ret)
+			return ret;
+	}
 
 	ret = READ_ONCE(q->dead);
 	if (cid == IONPU_MAX_INFLIGHT)
@@ -440,4 +447,43 @@ int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 free_in:
 	ionpu_buf_free(idev, &ib);
 	return ret;
+}
+
+/* Commands the card has not completed yet, waited for or abandoned. */
+bool ionpu_queue_outstanding(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+	bool ret = false;
+	unsigned int i;
+
+	spin_lock(&q->lock);
+	for (i = 0; i < IONPU_MAX_INFLIGHT && !q->dead; i++)
+		if (q->slot[i].busy && !q->slot[i].completed)
+			ret = true;
+	spin_unlock(&q->lock);
+	return ret;
+}
+
+/**
+ * ionpu_queue_probe() - check that the card still executes commands
+ * @idev: the card, with @idev->lock held for read and not gone
+ *
+ * Sends an IDENTIFY, which the card executes between two timesteps even
+ * while it runs, and waits for it as for any command: a card that does
+ * not answer within cmd_timeout_ms is taken as hung and reset.  Waits for
+ * no slot: with every slot taken the next probe tries again, and the timed
+ * commands among them find a hang by themselves.
+ *
+ * Return: 0 or the error of ionpu_cmd_exec(), -EBUSY when no slot was free.
+ */
+int ionpu_queue_probe(struct ionpu_device *idev)
+{
+	const struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_IDENTIFY,
+		.out_len = IONPU_IDENTIFY_SIZE,
+		.nowait = true,
+	};
+	u8 id[IONPU_IDENTIFY_SIZE];
+
+	return ionpu_cmd_exec(idev, &cmd, NULL, id, NULL);
 }

@@ -10,6 +10,9 @@
  * that file's events and the next one it reads carries IONPU_EVENT_LOST; so
  * does a drop the card reports, for every file, since the lost event's tile
  * is not known.
+ *
+ * While a job runs, the events of its tiles go to the job's sink instead,
+ * with timesteps counted from the job's start.
  */
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
@@ -61,7 +64,7 @@ void ionpu_stream_own(struct ionpu_device *idev, u64 tiles,
 	spin_unlock(&ev->lock);
 }
 
-/* Every file that owns a tile missed an event. */
+/* Every file that owns a tile, and the running job, missed an event. */
 static void ionpu_stream_lost_all(struct ionpu_events *ev)
 {
 	u32 tile;
@@ -69,6 +72,31 @@ static void ionpu_stream_lost_all(struct ionpu_events *ev)
 	for (tile = 0; tile < IONPU_MAX_TILES; tile++)
 		if (ev->owner[tile])
 			ev->owner[tile]->lost = true;
+	if (ev->sink)
+		ev->sink->lost = true;
+}
+
+/* Give the events of @sink's tiles to it (NULL: to their files again). */
+void ionpu_stream_sink(struct ionpu_device *idev, struct ionpu_job_sink *sink)
+{
+	struct ionpu_events *ev = &idev->ev;
+
+	spin_lock(&ev->lock);
+	ev->sink = sink;
+	spin_unlock(&ev->lock);
+}
+
+/* Store @e in @sink when there is room; count it anyway. */
+static void ionpu_sink_put(struct ionpu_job_sink *sink, struct ionpu_event e)
+{
+	if (sink->produced < sink->room) {
+		e.timestep -= sink->t0;
+		e.flags = sink->lost ? IONPU_EVENT_LOST : 0;
+		sink->lost = false;
+		sink->buf[sink->produced] = e;
+	}
+	if (sink->produced < U32_MAX)
+		sink->produced++;
 }
 
 /* Called by the output-spike vector's handler, and after a RUN. */
@@ -103,6 +131,11 @@ void ionpu_stream_consume(struct ionpu_device *idev)
 		if (flags & IONPU_EQE_LOST)
 			ionpu_stream_lost_all(ev);
 
+		if (ev->sink && e.tile < IONPU_MAX_TILES &&
+		    ev->sink->tiles & BIT_ULL(e.tile)) {
+			ionpu_sink_put(ev->sink, e);
+			continue;
+		}
 		/* A tile released since the spike: nobody's event. */
 		f = e.tile < IONPU_MAX_TILES ? ev->owner[e.tile] : NULL;
 		if (!f)
@@ -191,7 +224,14 @@ __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait)
 	poll_wait(file, &f->idev->ev.wait, wait);
 	if (!kfifo_is_empty(&f->events))
 		mask |= EPOLLIN | EPOLLRDNORM;
+	/*
+	 * write() waits for the card, never for room: a writer that polls
+	 * first (io_uring does) must not wait for a room that never comes.
+	 */
 	if (READ_ONCE(f->idev->gone))
 		mask |= EPOLLHUP | EPOLLERR;
+	else
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	mask |= ionpu_lease_poll(f);
 	return mask;
 }

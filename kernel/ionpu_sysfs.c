@@ -65,6 +65,32 @@ static ssize_t tile_owners_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(tile_owners);
 
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct ionpu_device *idev = to_ionpu(dev);
+
+	if (READ_ONCE(idev->gone))
+		return sysfs_emit(buf, "gone\n");
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(idev->resetting) ? "resetting" : "ok");
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t resets_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&to_ionpu(dev)->resets));
+}
+static DEVICE_ATTR_RO(resets);
+
+static ssize_t hangs_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&to_ionpu(dev)->hangs));
+}
+static DEVICE_ATTR_RO(hangs);
+
 static struct attribute *ionpu_attrs[] = {
 	&dev_attr_serial.attr,
 	&dev_attr_tiles.attr,
@@ -73,6 +99,9 @@ static struct attribute *ionpu_attrs[] = {
 	&dev_attr_hw_version.attr,
 	&dev_attr_seed.attr,
 	&dev_attr_tile_owners.attr,
+	&dev_attr_state.attr,
+	&dev_attr_resets.attr,
+	&dev_attr_hangs.attr,
 	NULL
 };
 

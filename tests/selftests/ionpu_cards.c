@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,16 @@ int ionpu_test_read_file(const char *path, char *buf, size_t len)
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	return 0;
+}
+
+long ionpu_test_card_long(const struct ionpu_test_card *card, const char *attr)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), CLASS_DIR "/%s/%s", card->name, attr);
+	if (ionpu_test_read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
 }
 
 int ionpu_test_write_file(const char *path, const char *val)
@@ -63,6 +74,13 @@ bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms)
 		nanosleep(&tick, NULL);
 		timeout_ms -= 10;
 	}
+}
+
+short ionpu_test_poll(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLPRI };
+
+	return poll(&p, 1, 0) == 1 ? p.revents : 0;
 }
 
 static int read_card(const char *name, struct ionpu_test_card *c)

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers the ionpu selftests share: the cards the VM was booted with and
- * the cards the driver shows.
+ * the cards the driver shows, their sysfs files, and the card's f32 fields.
  */
 #ifndef IONPU_CARDS_H
 #define IONPU_CARDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <linux/ionpu.h>
 
@@ -49,9 +51,30 @@ int ionpu_test_expected(struct ionpu_test_expect *exp, int max);
 
 /* Reads a sysfs file into buf without its trailing newline. */
 int ionpu_test_read_file(const char *path, char *buf, size_t len);
+/* The number sysfs attribute @attr of @card holds, or -1. */
+long ionpu_test_card_long(const struct ionpu_test_card *card, const char *attr);
 /* Writes a string to a sysfs or debugfs file; returns 0 or -errno. */
 int ionpu_test_write_file(const char *path, const char *val);
 /* Waits up to timeout_ms for path to exist (present) or not. */
 bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms);
+/* The events (POLLIN, POLLPRI) @fd has now, without waiting. */
+short ionpu_test_poll(int fd);
+
+/* Bits of a float as the card's f32 fields hold them, and back. */
+static inline uint32_t f32_bits(float x)
+{
+	uint32_t u;
+
+	memcpy(&u, &x, sizeof(u));
+	return u;
+}
+
+static inline float f32_value(uint32_t u)
+{
+	float x;
+
+	memcpy(&x, &u, sizeof(x));
+	return x;
+}
 
 #endif /* IONPU_CARDS_H */

@@ -3,16 +3,19 @@
  * Faults the card injects (QEMU property faults=on): a DMA error reaches the
  * caller as EIO, a hung card or a corrupted completion makes the command
  * time out and the driver reset the card, after which the next command
- * works; a spurious interrupt changes nothing.
+ * works; the watchdog finds a card that hangs under a RUN nobody could time
+ * out; a spurious interrupt changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,10 +26,12 @@
 
 #define DEBUGFS "/sys/kernel/debug/ionpu"
 #define TIMEOUT_PARAM "/sys/module/ionpu/parameters/cmd_timeout_ms"
+#define WATCHDOG_PARAM "/sys/module/ionpu/parameters/watchdog_ms"
 
 FIXTURE(fault) {
 	struct ionpu_test_card card;
 	char saved_timeout[32];
+	char saved_watchdog[32];
 	int fd;
 };
 
@@ -96,6 +101,8 @@ FIXTURE_SETUP(fault)
 	ASSERT_EQ(0, ionpu_test_read_file(TIMEOUT_PARAM, self->saved_timeout,
 					  sizeof(self->saved_timeout)));
 	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "300"));
+	ASSERT_EQ(0, ionpu_test_read_file(WATCHDOG_PARAM, self->saved_watchdog,
+					  sizeof(self->saved_watchdog)));
 }
 
 FIXTURE_TEARDOWN(fault)
@@ -104,6 +111,7 @@ FIXTURE_TEARDOWN(fault)
 		return;
 	close(self->fd);
 	ionpu_test_write_file(TIMEOUT_PARAM, self->saved_timeout);
+	ionpu_test_write_file(WATCHDOG_PARAM, self->saved_watchdog);
 }
 
 TEST_F(fault, dma_error_reaches_the_caller)
@@ -123,6 +131,55 @@ TEST_F(fault, hung_card_is_reset_and_works_again)
 	ASSERT_TRUE(recovered(&self->card, before + 1));
 	EXPECT_EQ(0, counters(self->fd));
 	EXPECT_EQ(0, debugfs_value(&self->card, "queues", "abandoned"));
+}
+
+/*
+ * A RUN until STOP waits as long as the run: only the watchdog's probe can
+ * find the hang.  The child's RUN must fail with EIO, in bounded time.
+ */
+TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
+{
+	struct ionpu_lease lease = { .count = 1 };
+	long hangs = ionpu_test_card_long(&self->card, "hangs");
+	long resets = ionpu_test_card_long(&self->card, "resets");
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	int status = -1, i;
+	pid_t child;
+
+	ASSERT_LE(0, hangs);
+	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
+	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "100"));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct ionpu_run run = { .timesteps = 0 };
+
+		alarm(20);
+		_exit(ioctl(self->fd, IONPU_IOC_RUN, &run) == -1 &&
+		      errno == EIO ? 0 : 1);
+	}
+	nanosleep(&tick, NULL);
+	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_HANG));
+
+	/* Watchdog tick + probe timeout + reset: well below 10 s. */
+	for (i = 0; i < 100; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (i == 100) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	EXPECT_LT(i, 100) TH_LOG("the RUN was not failed within 10 s");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("RUN did not fail with EIO (status %#x)", status);
+	EXPECT_EQ(hangs + 1, ionpu_test_card_long(&self->card, "hangs"));
+	/* The RUN fails when the reset starts; the count comes at its end. */
+	for (i = 0; i < 50 && ionpu_test_card_long(&self->card, "resets") <= resets; i++)
+		nanosleep(&tick, NULL);
+	EXPECT_EQ(resets + 1, ionpu_test_card_long(&self->card, "resets"));
+	EXPECT_EQ(0, counters(self->fd));
 }
 
 TEST_F(fault, corrupted_completion_is_dropped_not_trusted)

@@ -58,6 +58,29 @@ static inline int net_open(struct ionpu_test_card *card, unsigned int *tile)
 	return fd;
 }
 
+/*
+ * The fixture setup of a network test: net_open() into self->fd,
+ * self->card and self->tile, or SKIP where the machine cannot run the
+ * network.  Macros, as SKIP() and ASSERT_*() must act in the setup itself.
+ */
+#define NET_FIXTURE_OPEN(self) do {					\
+	(self)->fd = net_open(&(self)->card, &(self)->tile);		\
+	if ((self)->fd == -ENODEV)					\
+		SKIP(return, "no ionpu card in this machine");		\
+	if ((self)->fd == -EOPNOTSUPP)					\
+		SKIP(return, "%s has no command queues or a single tile", \
+		     (self)->card.name);				\
+	ASSERT_LE(0, (self)->fd) TH_LOG("open %s: %s", (self)->card.node, \
+					strerror(-(self)->fd));		\
+} while (0)
+
+/* NET_FIXTURE_OPEN(), then self->tile leased and the network built on it. */
+#define NET_FIXTURE_BUILD(self) do {					\
+	NET_FIXTURE_OPEN(self);						\
+	ASSERT_EQ(0, net_lease((self)->fd, (self)->tile));		\
+	ASSERT_EQ(0, net_build((self)->fd, (self)->tile));		\
+} while (0)
+
 #define NET_G_MIN	1.0f
 #define NET_THRESHOLD	5.0f
 #define NET_ROWS	2
@@ -75,25 +98,15 @@ static const struct net_event net_expected[NET_EVENTS] = {
 	{ 0, 0 }, { 1, 0 }, { 1, 1 }, { 3, 3 }, { 4, 3 },
 };
 
-static inline uint32_t net_f32(float x)
-{
-	uint32_t u;
-
-	memcpy(&u, &x, sizeof(u));
-	return u;
-}
-
-static inline float net_float(uint32_t u)
-{
-	float x;
-
-	memcpy(&x, &u, sizeof(x));
-	return x;
-}
-
 static inline int net_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* The command number of @cmd with another argument size. */
+static inline unsigned long net_resize(unsigned long cmd, unsigned int size)
+{
+	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
 }
 
 static inline int net_lease(int fd, unsigned int tile)
@@ -114,17 +127,17 @@ static inline int net_configure(int fd, unsigned int tile)
 		.tile = tile,
 		.mode = IONPU_MODE_IDEAL,
 		.model = IONPU_MODEL_IF,
-		.timestep = net_f32(1.0f),
-		.input_gain = net_f32(1.0f),
+		.timestep = f32_bits(1.0f),
+		.input_gain = f32_bits(1.0f),
 		.count = NET_NEURONS,
 		.neurons = (uintptr_t)n,
 	};
 
 	for (int i = 0; i < NET_NEURONS; i++)
 		n[i] = (struct ionpu_neuron) {
-			.tau = net_f32(0.01f), .tau_syn = net_f32(0.01f),
-			.r = net_f32(1.0f), .v_threshold = net_f32(NET_THRESHOLD),
-			.w_in = net_f32(1.0f),
+			.tau = f32_bits(0.01f), .tau_syn = f32_bits(0.01f),
+			.r = f32_bits(1.0f), .v_threshold = f32_bits(NET_THRESHOLD),
+			.w_in = f32_bits(1.0f),
 		};
 	return net_ioctl(fd, IONPU_IOC_CONFIGURE, &c);
 }
@@ -163,10 +176,10 @@ static inline int net_program(int fd, unsigned int tile,
 				cells[i++] = (struct ionpu_cell_prog) {
 					.row = row, .column = col, .device = dev,
 					.budget = 16,
-					.target = net_f32(dev ? NET_G_MIN :
-							  net_gplus(row, col)),
+					.target = f32_bits(dev ? NET_G_MIN :
+							   net_gplus(row, col)),
 					/* Half a level: ideal cells land on one. */
-					.tolerance = net_f32(0.25f),
+					.tolerance = f32_bits(0.25f),
 				};
 	ret = net_ioctl(fd, IONPU_IOC_PROGRAM, &p);
 	*failed = p.failed;
@@ -200,8 +213,8 @@ static inline int net_routes(int fd, unsigned int tile)
 static inline int net_input(int fd, unsigned int tile)
 {
 	struct ionpu_input in[2] = {
-		{ .row = 0, .tile = tile, .delay = 0, .value = net_f32(1.0f) },
-		{ .row = 0, .tile = tile, .delay = 1, .value = net_f32(1.0f) },
+		{ .row = 0, .tile = tile, .delay = 0, .value = f32_bits(1.0f) },
+		{ .row = 0, .tile = tile, .delay = 1, .value = f32_bits(1.0f) },
 	};
 	struct ionpu_spikes s = { .count = 2, .events = (uintptr_t)in };
 

@@ -34,26 +34,13 @@ FIXTURE(net) {
 
 FIXTURE_SETUP(net)
 {
-	self->fd = net_open(&self->card, &self->tile);
-	if (self->fd == -ENODEV)
-		SKIP(return, "no ionpu card in this machine");
-	if (self->fd == -EOPNOTSUPP)
-		SKIP(return, "%s has no command queues or a single tile",
-		     self->card.name);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->card.node,
-				      strerror(-self->fd));
+	NET_FIXTURE_OPEN(self);
 }
 
 FIXTURE_TEARDOWN(net)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-}
-
-/* The command number of @cmd with another argument size. */
-static unsigned long resize(unsigned long cmd, unsigned int size)
-{
-	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), size);
 }
 
 TEST_F(net, small_network_computes_what_it_must)
@@ -97,8 +84,8 @@ TEST_F(net, program_reports_each_cell_and_read_cells_agrees)
 	ASSERT_EQ(0, net_program(self->fd, self->tile, cells, res, &failed));
 	EXPECT_EQ(0, failed);
 	for (unsigned int i = 0; i < NET_CELLS; i++) {
-		float target = net_float(cells[i].target);
-		float g = net_float(res[i].conductance);
+		float target = f32_value(cells[i].target);
+		float g = f32_value(res[i].conductance);
 
 		ASSERT_EQ(IONPU_CELL_OK, res[i].status) TH_LOG("cell %u", i);
 		ASSERT_GE(0.25f, fabsf(g - target)) TH_LOG("cell %u: %f", i, g);
@@ -124,7 +111,7 @@ TEST_F(net, malformed_arguments_are_refused)
 	struct ionpu_read_cells rc = { .tile = self->tile, .rows = 1, .columns = 1 };
 	struct ionpu_spikes s = { .count = 1 };
 	struct ionpu_routes r = { .tile = self->tile, .records = 1, .size = 8 };
-	struct ionpu_run run = { .flags = 1 };
+	struct ionpu_run run = { .flags = 2 };
 	struct ionpu_stop stop = { .flags = 1 };
 	struct ionpu_reset_state rs = { .reserved = 1 };
 	struct ionpu_calib cal = { .length = 1 };
@@ -150,7 +137,7 @@ TEST_F(net, malformed_arguments_are_refused)
 	/* A value the card refuses: mode 7. */
 	c = (struct ionpu_configure) {
 		.flags = IONPU_CONFIGURE_SET_TILE, .tile = self->tile, .mode = 7,
-		.timestep = net_f32(1.0f), .input_gain = net_f32(1.0f),
+		.timestep = f32_bits(1.0f), .input_gain = f32_bits(1.0f),
 	};
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_CONFIGURE, &c));
 	/* A neuron entry the driver cannot read. */
@@ -160,8 +147,8 @@ TEST_F(net, malformed_arguments_are_refused)
 	EXPECT_EQ(-EFAULT, net_ioctl(self->fd, IONPU_IOC_CONFIGURE, &c));
 	/* A struct shorter than the first version. */
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd,
-				     resize(IONPU_IOC_CONFIGURE, 16), &c));
-	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, resize(IONPU_IOC_RUN, 8), &run));
+				     net_resize(IONPU_IOC_CONFIGURE, 16), &c));
+	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, net_resize(IONPU_IOC_RUN, 8), &run));
 
 	p.flags = 1;
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_PROGRAM, &p));
@@ -217,7 +204,7 @@ TEST_F(net, tiles_not_leased_are_refused)
 	struct ionpu_configure c = { .tile = other, .count = 1,
 				     .neurons = (uintptr_t)&n };
 	struct ionpu_cell_prog cell = {
-		.budget = 1, .target = net_f32(2.0f),
+		.budget = 1, .target = f32_bits(2.0f),
 	};
 	struct ionpu_cell_result res;
 	struct ionpu_program p = { .tile = other, .count = 1,
@@ -227,8 +214,8 @@ TEST_F(net, tiles_not_leased_are_refused)
 	struct ionpu_read_cells rc = { .tile = other, .rows = 1, .columns = 1,
 				       .cells = (uintptr_t)&got };
 	struct ionpu_input in[2] = {
-		{ .tile = self->tile, .value = net_f32(1.0f) },
-		{ .tile = other, .value = net_f32(1.0f) },
+		{ .tile = self->tile, .value = f32_bits(1.0f) },
+		{ .tile = other, .value = f32_bits(1.0f) },
 	};
 	struct ionpu_spikes s = { .count = 2, .events = (uintptr_t)in };
 	struct {
@@ -341,7 +328,7 @@ TEST_F(net, raw_pulses_move_an_ideal_cell_one_level)
 {
 	struct ionpu_cell_prog cell = {
 		.row = 5, .column = 9, .device = IONPU_DEVICE_GPLUS, .budget = 16,
-		.target = net_f32(50.0f), .tolerance = net_f32(0.25f),
+		.target = f32_bits(50.0f), .tolerance = f32_bits(0.25f),
 	};
 	struct ionpu_cell_result res;
 	struct ionpu_program p = { .tile = self->tile, .count = 1,
@@ -361,10 +348,10 @@ TEST_F(net, raw_pulses_move_an_ideal_cell_one_level)
 	ASSERT_EQ(0, net_lease(self->fd, self->tile));
 	ASSERT_EQ(0, net_configure(self->fd, self->tile));
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_PROGRAM, &p));
-	g = net_float(res.conductance);
+	g = f32_value(res.conductance);
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RAW_PULSES, &rp));
-	EXPECT_GE(1e-3f, fabsf(net_float(after[0]) - (g + 3 * step)));
-	EXPECT_GE(1e-3f, fabsf(net_float(after[1]) - (g + 2 * step)));
+	EXPECT_GE(1e-3f, fabsf(f32_value(after[0]) - (g + 3 * step)));
+	EXPECT_GE(1e-3f, fabsf(f32_value(after[1]) - (g + 2 * step)));
 
 	/* Pulses need the lease too. */
 	rp.tile = self->tile - 1;
@@ -404,13 +391,18 @@ TEST_F(net, calibration_writes_and_pulses_need_cap_sys_admin)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/* The main thread's probing RUNs may hold the clock: wait for our turn. */
 static void *run_until_stopped(void *arg)
 {
 	struct ionpu_run *run = arg;
 	int fd = (int)run->ran;
+	int ret;
 
-	run->ran = 0;
-	return (void *)(intptr_t)net_ioctl(fd, IONPU_IOC_RUN, run);
+	do {
+		run->ran = 0;
+		ret = net_ioctl(fd, IONPU_IOC_RUN, run);
+	} while (ret == -EBUSY);
+	return (void *)(intptr_t)ret;
 }
 
 TEST_F(net, run_until_stop_is_stopped)
@@ -419,6 +411,7 @@ TEST_F(net, run_until_stop_is_stopped)
 	struct ionpu_run second;
 	struct ionpu_stop stop = { .stopped = 7 };
 	struct ionpu_reset_state rs = { 0 };
+	struct ionpu_counters before, now;
 	pthread_t thread;
 	void *ret;
 
@@ -437,7 +430,23 @@ TEST_F(net, run_until_stop_is_stopped)
 		usleep(1000);
 	}
 	EXPECT_EQ(-EBUSY, net_run(self->fd, 1, &second));
-	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_STOP, &stop));
+	/*
+	 * BUSY comes once the thread owns the card's clock, which may be just
+	 * before its RUN reaches the card: stop it once it has run a timestep.
+	 */
+	ASSERT_EQ(0, net_counters(self->fd, &before));
+	for (int i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, net_counters(self->fd, &now));
+		if (now.timesteps > before.timesteps)
+			break;
+		usleep(1000);
+	}
+	for (int i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_STOP, &stop));
+		if (stop.stopped)
+			break;
+		usleep(1000);
+	}
 	EXPECT_EQ(1, stop.stopped);
 	ASSERT_EQ(0, pthread_join(thread, &ret));
 	EXPECT_EQ(0, (intptr_t)ret);

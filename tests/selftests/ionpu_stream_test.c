@@ -36,16 +36,7 @@ FIXTURE(stream) {
 
 FIXTURE_SETUP(stream)
 {
-	self->fd = net_open(&self->card, &self->tile);
-	if (self->fd == -ENODEV)
-		SKIP(return, "no ionpu card in this machine");
-	if (self->fd == -EOPNOTSUPP)
-		SKIP(return, "%s has no command queues or a single tile",
-		     self->card.name);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", self->card.node,
-				      strerror(-self->fd));
-	ASSERT_EQ(0, net_lease(self->fd, self->tile));
-	ASSERT_EQ(0, net_build(self->fd, self->tile));
+	NET_FIXTURE_BUILD(self);
 }
 
 FIXTURE_TEARDOWN(stream)
@@ -201,8 +192,8 @@ TEST_F(stream, a_blocked_read_is_woken_by_spikes)
 TEST_F(stream, written_inputs_drive_the_network)
 {
 	struct ionpu_input in[2] = {
-		{ .row = 0, .tile = self->tile, .delay = 0, .value = net_f32(1.0f) },
-		{ .row = 0, .tile = self->tile, .delay = 1, .value = net_f32(1.0f) },
+		{ .row = 0, .tile = self->tile, .delay = 0, .value = f32_bits(1.0f) },
+		{ .row = 0, .tile = self->tile, .delay = 1, .value = f32_bits(1.0f) },
 	};
 	struct iovec iov = { .iov_base = in, .iov_len = sizeof(in) };
 	struct ionpu_event ev[NET_EVENTS + 1];

@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Version of this interface; bumped when a command or field is added. */
-#define IONPU_API_VERSION	2
+#define IONPU_API_VERSION	3
 
 #define IONPU_SERIAL_LEN	16
 
@@ -38,6 +38,15 @@
  * @seed: out: the seed the card draws its device variation from.
  * @serial: out: serial number, ASCII, NUL padded (not terminated when all
  *          %IONPU_SERIAL_LEN bytes are used).
+ * @resets: out: resets the card went through since the driver bound it
+ *          (recovery from a hang, a function reset, an AER recovery); added
+ *          in API version 3, so a caller's struct may end before it.
+ *
+ * A reset keeps leases but clears the volatile configuration of every tile
+ * (neurons, routes, chains, state; docs/hardware.md, "Reset"), and makes
+ * existing mmap() mappings fail with SIGBUS.  poll() on a file that leased
+ * tiles when the card was reset reports EPOLLPRI until the file reads INFO
+ * again; the owner then configures its tiles and maps them again.
  */
 struct ionpu_info {
 	__u32 flags;
@@ -50,7 +59,26 @@ struct ionpu_info {
 	__u32 reserved;
 	__u64 seed;
 	char serial[IONPU_SERIAL_LEN];
+	__u64 resets;
 };
+
+/**
+ * define IONPU_READOUT_TILE_SIZE - bytes of one tile in the readout window
+ *
+ * mmap() of the card's file maps its crossbar readout (docs/hardware.md,
+ * "BAR2: crossbar readout"; cards whose caps in &struct ionpu_info have
+ * bit 3, READOUT): the offset is the offset in the window, tile t starts
+ * at t * %IONPU_READOUT_TILE_SIZE and the cell at row r, column c of a tile
+ * is the little-endian __u32 at (r * 256 + c) * 4 in it (bits 15:0 the G+
+ * code, 31:16 the G- code, in units of 10 nS).  Read it with aligned 2, 4
+ * or 8 byte loads.  The mapping is read-only and uncached: PROT_WRITE gets
+ * -EPERM.  Every tile the range touches must be leased by the file
+ * (-EACCES), and the range must lie within the tiles (-EINVAL).  A card
+ * without the window gets -ENODEV, one being reset -EIO.  Access to a page
+ * gets SIGBUS once its tile is released, once the card is reset (map again
+ * after the reset) and once the card is gone.
+ */
+#define IONPU_READOUT_TILE_SIZE	0x40000
 
 /* Lease exactly the tiles in &ionpu_lease.tiles rather than any free ones. */
 #define IONPU_LEASE_EXACT	(1U << 0)
@@ -414,17 +442,40 @@ struct ionpu_spikes {
 
 /**
  * struct ionpu_run - run timesteps
- * @flags: in: must be zero.
+ * @flags: in: 0 or %IONPU_RUN_NOWAIT.
  * @timesteps: in: timesteps to run; 0 runs until %IONPU_IOC_STOP.
  * @stopped: out: 1 when %IONPU_IOC_STOP ended the run, else 0.
  * @reserved: in: must be zero.
- * @ran: out: timesteps run.
+ * @ran: out: timesteps run (0 for %IONPU_RUN_NOWAIT).
  */
 struct ionpu_run {
 	__u32 flags;
 	__u32 timesteps;
 	__u32 stopped;
 	__u32 reserved;
+	__u64 ran;
+};
+
+/**
+ * define IONPU_RUN_NOWAIT - %IONPU_IOC_RUN flag that starts a run and returns
+ *
+ * The run belongs to the calling open file until %IONPU_IOC_WAIT collects
+ * its outcome; since API version 3.
+ */
+#define IONPU_RUN_NOWAIT	(1U << 0)
+
+/**
+ * struct ionpu_wait - wait for the calling file's %IONPU_RUN_NOWAIT run
+ * @flags: in: must be zero.
+ * @stopped: out: 1 when %IONPU_IOC_STOP ended the run, else 0.
+ * @timeout_ns: in: absolute %CLOCK_MONOTONIC deadline in nanoseconds, 0 for
+ *              none.
+ * @ran: out: timesteps run.
+ */
+struct ionpu_wait {
+	__u32 flags;
+	__u32 stopped;
+	__u64 timeout_ns;
 	__u64 ran;
 };
 
@@ -439,11 +490,102 @@ struct ionpu_stop {
 };
 
 /**
- * struct ionpu_reset_state - clear the neurons' state
+ * struct ionpu_reset_state - clear the state of the calling file's tiles
  * @flags: in: must be zero.
  * @reserved: in: must be zero.
  */
 struct ionpu_reset_state {
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Job flags. */
+#define IONPU_JOB_KEEP_STATE	(1U << 0)
+
+/* Limits of one job. */
+#define IONPU_JOB_MAX_TIMESTEPS	(1U << 24)
+#define IONPU_JOB_MAX_INPUTS	(1U << 20)
+#define IONPU_JOB_MAX_OUTPUTS	(1U << 20)
+
+/**
+ * struct ionpu_job_input - one input event of a job
+ * @timestep: the job's timestep it is input of, 0 .. @timesteps - 1 of its
+ *            &struct ionpu_job.
+ * @value: f32: 1.0 for a spike, or a graded value; finite.
+ * @row: the crossbar row it drives.
+ * @tile: the tile of that row; must be leased by the caller.
+ * @reserved: must be zero.
+ * @reserved2: must be zero.
+ */
+struct ionpu_job_input {
+	__u32 timestep;
+	__u32 value;
+	__u16 row;
+	__u8 tile;
+	__u8 reserved;
+	__u32 reserved2;
+};
+
+/**
+ * struct ionpu_job - one inference on the calling file's tiles
+ * @flags: in: 0 or %IONPU_JOB_KEEP_STATE (do not clear the tiles' state
+ *         first: the job continues where the file's last one stopped).
+ * @timesteps: in: timesteps to run, 1..%IONPU_JOB_MAX_TIMESTEPS.
+ * @in_count: in: entries at @inputs, 0..%IONPU_JOB_MAX_INPUTS.
+ * @out_room: in: room at @outputs, in entries, 0..%IONPU_JOB_MAX_OUTPUTS.
+ * @inputs: in: user address of @in_count &struct ionpu_job_input, in
+ *          non-decreasing @timestep order.
+ * @outputs: in: user address of room for @out_room &struct ionpu_event.
+ *           Their @timestep counts from the job's first timestep (0).
+ * @produced: out: output events the job's tiles produced, in the order the
+ *            card emitted them; the first min(@produced, @out_room) are at
+ *            @outputs, the rest are dropped.  When the card lost events
+ *            (a full ring), the next event written carries
+ *            %IONPU_EVENT_LOST.
+ * @reserved: in: must be zero.
+ *
+ * A job is what one inference needs, done as one unit: clear the state of
+ * the file's tiles (neurons, pending inputs, spikes in flight), feed the
+ * inputs, run the timesteps, collect the output spikes of the file's tiles.
+ * The card has one clock, so jobs of all files run one after another in
+ * the order they were submitted; while a job runs, no other run does.
+ * Output events of a job's tiles go to the job, not to read().
+ *
+ * The inputs reach the card window by window: those of timesteps
+ * [256 k, 256 k + 255] are queued, in the order of @inputs, just before
+ * timestep 256 k runs.  Inputs of one row and timestep add up in float in
+ * the order the card received them, so a host reference that wants the
+ * card's output bit for bit adds them in that order too.
+ */
+struct ionpu_job {
+	__u32 flags;
+	__u32 timesteps;
+	__u32 in_count;
+	__u32 out_room;
+	__u64 inputs;
+	__u64 outputs;
+	__u32 produced;
+	__u32 reserved;
+};
+
+/**
+ * struct ionpu_uring_job - the command area of an io_uring job submission
+ * @job: user address of a &struct ionpu_job, which must stay valid until
+ *       the completion arrives (its @produced is written then).
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ *
+ * Submitted as %IORING_OP_URING_CMD with @cmd_op %IONPU_URING_CMD_JOB on a
+ * ring of 64-byte (or 128-byte) entries; this struct fills the entry's
+ * 16-byte command area.  The completion's res is the number of events
+ * written to @outputs, or a negative errno as %IONPU_IOC_JOB returns
+ * (-EAGAIN included: the submission is not queued then).  A thread may
+ * submit and exit: its jobs still complete into its process's memory.
+ * When the ring goes away, a job that has not started yet may be dropped
+ * (res -ECANCELED); one that runs finishes first.
+ */
+struct ionpu_uring_job {
+	__u64 job;
 	__u32 flags;
 	__u32 reserved;
 };
@@ -463,7 +605,8 @@ struct ionpu_reset_state {
  * card emitted them, as whole events (a buffer smaller than one event gets
  * -EINVAL).  It blocks until at least one event is there (interruptibly),
  * or fails with -EAGAIN for a file opened with O_NONBLOCK (and for
- * non-blocking io_uring reads); poll() reports EPOLLIN while events wait.
+ * non-blocking io_uring reads); poll() reports EPOLLIN while events wait,
+ * and EPOLLOUT while the card is there (write() never waits for room).
  * Once the card is gone read() fails with -ENODEV and poll() reports
  * EPOLLHUP.
  *
@@ -505,6 +648,13 @@ struct ionpu_event {
  * Takes a &struct ionpu_release.  All or nothing: returns 0, or -EPERM when
  * a tile in @tiles is not leased by this file (none is released then),
  * -EINVAL for a bad field.
+ *
+ * A tile comes back clean, here and when its file is closed: before it is
+ * free it is switched off, unchained, its routes are silenced, its state
+ * and the spikes in flight towards it are cleared and every cell is wiped
+ * to the lowest conductance, so the next tenant inherits nothing.  Tiles
+ * the file keeps whose chain or routes reached a released tile are
+ * unchained and silenced too (their network lost a part).
  */
 #define IONPU_IOC_RELEASE	_IOW(IONPU_IOCTL_BASE, 0x02, struct ionpu_release)
 
@@ -525,11 +675,12 @@ struct ionpu_event {
  *
  * Isolation: a command that names a tile (in the struct, in a payload entry
  * or as a route target) is refused with -EACCES, before it reaches the card,
- * unless the calling open file leases that tile.  RUN, STOP and RESET_STATE
- * act on the whole card, so they are refused with -EACCES unless the file
- * leases at least one tile.  A tile the card does not have is -EINVAL.  A
- * count above the card's limits (65536 entries, 1 MiB of routes) is -EINVAL,
- * an unreadable or unwritable user address -EFAULT.
+ * unless the calling open file leases that tile.  RUN, STOP and JOB act on
+ * the card's one clock and RESET_STATE on the file's tiles, so they are
+ * refused with -EACCES unless the file leases at least one tile.  A tile
+ * the card does not have is -EINVAL.  A count above the card's limits
+ * (65536 entries, 1 MiB of routes) is -EINVAL, an unreadable or unwritable
+ * user address -EFAULT.
  */
 
 /**
@@ -599,26 +750,85 @@ struct ionpu_event {
  * define IONPU_IOC_RUN - run timesteps and wait until they are done
  *
  * Takes a &struct ionpu_run.  Waits as long as the run lasts (no timeout),
- * killably: a caller killed meanwhile leaves the run going until its
- * timesteps are done or a %IONPU_IOC_STOP ends it.  Returns 0 also when a
- * STOP ended the run (@stopped 1), -EBUSY when a run is in progress.  When
- * it returns 0, every output spike of the run can be read().
+ * killably: a caller killed meanwhile sends a %IONPU_IOC_STOP, so the run
+ * ends after its timestep (a job or run that starts before it did fails
+ * with -EBUSY).  Returns 0 also when a STOP ended the run (@stopped 1);
+ * -EBUSY at once, without waiting, when a run or a job is in progress.
+ * When it returns 0, every output spike of the run can be read().
+ *
+ * With %IONPU_RUN_NOWAIT (since API version 3) it starts the run and
+ * returns 0 at once with @ran 0; %IONPU_IOC_WAIT waits for it.  The run
+ * belongs to the open file: it holds the card's clock until it ends (runs
+ * of any file get -EBUSY meanwhile, jobs wait for it to end), a second
+ * NOWAIT run of the file gets -EBUSY, and when the file is closed (the
+ * last descriptor of it, as when its owner is killed) the driver stops the
+ * run and waits for it to end.  A NOWAIT run started before the outcome of
+ * the file's previous one was collected drops that outcome.
  */
 #define IONPU_IOC_RUN		_IOWR(IONPU_IOCTL_BASE, 0x18, struct ionpu_run)
 
 /**
  * define IONPU_IOC_STOP - end the run in progress after its timestep
  *
- * Takes a &struct ionpu_stop.
+ * Takes a &struct ionpu_stop.  It ends a RUN; a job is not ended by it and
+ * runs all its timesteps.
  */
 #define IONPU_IOC_STOP		_IOWR(IONPU_IOCTL_BASE, 0x19, struct ionpu_stop)
 
 /**
- * define IONPU_IOC_RESET_STATE - clear neuron state, pending inputs and
- * spikes in flight; configuration, routes and cells stay
+ * define IONPU_IOC_RESET_STATE - clear the neuron state, pending inputs and
+ * spikes in flight of the calling file's tiles; configuration, routes and
+ * cells stay, and other files' tiles are not touched
  *
- * Takes a &struct ionpu_reset_state.
+ * Takes a &struct ionpu_reset_state.  Needs a card that clears tiles
+ * selectively (%IONPU_CAP_TILE_RESET, rev 1.2), else -EOPNOTSUPP.
  */
 #define IONPU_IOC_RESET_STATE	_IOW(IONPU_IOCTL_BASE, 0x1a, struct ionpu_reset_state)
+
+/**
+ * define IONPU_IOC_JOB - run one job and wait for it
+ *
+ * Takes a &struct ionpu_job.  Waits killably while earlier jobs run and
+ * while this one does (a job killed before it starts is dropped; one killed
+ * while it runs finishes with its results discarded).  Returns 0 with
+ * @produced set; -EACCES unless the file leases at least one tile and every
+ * input's tile; -EINVAL for a bad field, an input out of order or out of
+ * the job's timesteps; -EFAULT for a bad address; -EAGAIN when the file
+ * has 4096 jobs submitted and not completed; -EBUSY when a RUN whose
+ * caller was killed still goes on; -EOPNOTSUPP without
+ * %IONPU_JOB_KEEP_STATE on a card that cannot clear tiles selectively (as
+ * %IONPU_IOC_RESET_STATE); and what %IONPU_IOC_COUNTERS returns when the
+ * card fails (-EIO when it was reset since the submission, -ENODEV once it
+ * is gone).
+ * The lease is checked again when the job starts.
+ */
+#define IONPU_IOC_JOB		_IOWR(IONPU_IOCTL_BASE, 0x1b, struct ionpu_job)
+
+/**
+ * define IONPU_IOC_WAIT - wait for the file's %IONPU_RUN_NOWAIT run to end
+ *
+ * Takes a &struct ionpu_wait; since API version 3.  Sleeps interruptibly
+ * until the calling file's run ends, then returns its outcome as
+ * %IONPU_IOC_RUN would have: 0 with @stopped and @ran set (every output
+ * spike of the run can then be read()), or the run's error (-EIO when the
+ * card was reset meanwhile, -ENODEV once it is gone).  The outcome is
+ * returned once; the next WAIT gets -ENOENT, as does a WAIT of a file that
+ * started no run (-ENODEV once the card is gone).  At @timeout_ns it
+ * returns -ETIMEDOUT and the run goes on; a deadline already past only
+ * polls.  A signal interrupts the wait, not the run: after a handler with
+ * %SA_RESTART the call is restarted with the same absolute deadline,
+ * otherwise it fails with -EINTR.  Needs no lease: a file that released
+ * its tiles still collects its run.
+ */
+#define IONPU_IOC_WAIT		_IOWR(IONPU_IOCTL_BASE, 0x1c, struct ionpu_wait)
+
+/**
+ * define IONPU_URING_CMD_JOB - io_uring command op of a job submission
+ *
+ * The @cmd_op of an %IORING_OP_URING_CMD whose command area is a
+ * &struct ionpu_uring_job: the job is queued behind earlier ones and the
+ * submission returns at once; its completion comes when it is done.
+ */
+#define IONPU_URING_CMD_JOB	_IOW(IONPU_IOCTL_BASE, 0x40, struct ionpu_uring_job)
 
 #endif /* _UAPI_LINUX_IONPU_H */

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: jobs, one inference done as one unit (IONPU_IOC_JOB and
+ * IONPU_URING_CMD_JOB).
+ *
+ * The card has one clock: a RUN advances every tile.  So the driver owns
+ * the clock (struct ionpu_runner): IONPU_IOC_RUN takes it or fails with
+ * -EBUSY, and a per-card ordered workqueue runs the jobs of every file one
+ * at a time, in submission order, each holding the clock from its state
+ * reset to its last event.  A job is copied and checked when it is
+ * submitted, in the submitter's context; the worker then clears the state
+ * of the file's tiles, feeds the inputs one input window at a time (an
+ * INPUT_SPIKES delay is a u8), runs each window, and collects the output
+ * events of the file's tiles into a kernel buffer through the event
+ * stream's sink.  The submitter copies them out: the ioctl in its caller,
+ * io_uring in the submitting task's context (ionpu_uring.c).
+ *
+ * Event timesteps count from the card's timestep counter, read when the job
+ * starts: unlike a sum of RUN results kept by the driver, it stays right
+ * after a RUN whose caller was killed and whose result never came back.
+ *
+ * Lifetime: a job holds a reference on its open file, so the file's lease
+ * and the card outlive it whoever stops waiting; the job itself has two
+ * references, the submitter's and the queue's.  A job cancelled before it
+ * started is taken off the queue (cancel_work()) and never runs; one
+ * cancelled while it runs finishes and its results are dropped.
+ */
+#include <linux/bits.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/overflow.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ionpu_drv.h"
+
+/* Timesteps one INPUT_SPIKES can reach: its delay is 0..255. */
+#define IONPU_INPUT_WINDOW	(U8_MAX + 1)
+/* Jobs a file may have submitted and not yet collected. */
+#define IONPU_JOBS_PER_FILE	4096
+/* Inputs per INPUT_SPIKES: 64 KiB of coherent memory, well below the card's 65536. */
+#define IONPU_FEED_CHUNK	8192
+
+/* An INPUT_SPIKES payload entry (docs/hardware.md). */
+struct ionpu_spike_entry {
+	__le16 row;
+	u8 tile;
+	u8 delay;
+	__le32 value;
+};
+
+static_assert(sizeof(struct ionpu_spike_entry) == IONPU_SPIKE_ENTRY_SIZE);
+
+/**
+ * struct ionpu_kjob - a job between its submission and its collection
+ * @work: the queue's item
+ * @ref: the submitter's reference and the queue's
+ * @f: the file that submitted it, whose struct file the job holds
+ * @flags: IONPU_JOB_* flags
+ * @timesteps: timesteps to run
+ * @in_count: entries at @inputs
+ * @in_tiles: the tiles the inputs name
+ * @inputs: the inputs, checked, in timestep order
+ * @outputs: user address of the submitter's room for events
+ * @resets: the card's reset count at the submission
+ * @sink: the output events, once the job ran
+ * @ret: the job's outcome, once it ran
+ * @finished: completed when it ran, for a submitter that waits
+ * @done: called by the worker when the job ran
+ * @data: @done's argument
+ */
+struct ionpu_kjob {
+	struct work_struct work;
+	refcount_t ref;
+	struct ionpu_file *f;
+	u32 flags;
+	u32 timesteps;
+	u32 in_count;
+	u64 in_tiles;
+	struct ionpu_job_input *inputs;
+	u64 outputs;
+	int resets;
+	struct ionpu_job_sink sink;
+	int ret;
+	struct completion finished;
+	ionpu_job_done_fn *done;
+	void *data;
+};
+
+int ionpu_job_init(struct ionpu_device *idev)
+{
+	init_waitqueue_head(&idev->runner.wait);
+	idev->runner.wq = alloc_ordered_workqueue(IONPU_NAME "%d_jobs", 0,
+						  idev->minor);
+	return idev->runner.wq ? 0 : -ENOMEM;
+}
+
+/* Once no file is open: no job is left. */
+void ionpu_job_fini(struct ionpu_device *idev)
+{
+	if (idev->runner.wq)
+		destroy_workqueue(idev->runner.wq);
+}
+
+/* Take the card's clock: true when nobody else runs it. */
+bool ionpu_run_get(struct ionpu_device *idev)
+{
+	return !test_and_set_bit_lock(0, &idev->runner.busy);
+}
+
+void ionpu_run_put(struct ionpu_device *idev)
+{
+	clear_bit_unlock(0, &idev->runner.busy);
+	wake_up(&idev->runner.wait);
+}
+
+static bool ionpu_f32_finite(u32 bits)
+{
+	return (bits & 0x7f800000) != 0x7f800000;
+}
+
+static int ionpu_job_check(const struct ionpu_job *arg, u64 tiles)
+{
+	if (arg->flags & ~IONPU_JOB_KEEP_STATE || arg->reserved)
+		return -EINVAL;
+	if (!arg->timesteps || arg->timesteps > IONPU_JOB_MAX_TIMESTEPS ||
+	    arg->in_count > IONPU_JOB_MAX_INPUTS ||
+	    arg->out_room > IONPU_JOB_MAX_OUTPUTS)
+		return -EINVAL;
+	return tiles ? 0 : -EACCES;
+}
+
+/* Every input in order, inside the job, on a row of a tile in @tiles. */
+static int ionpu_job_check_inputs(struct ionpu_device *idev,
+				  struct ionpu_kjob *job, u64 tiles)
+{
+	u32 last = 0, i;
+
+	for (i = 0; i < job->in_count; i++) {
+		const struct ionpu_job_input *in = &job->inputs[i];
+
+		if (in->reserved || in->reserved2 ||
+		    in->timestep < last || in->timestep >= job->timesteps ||
+		    in->tile >= idev->tiles || in->row >= idev->tile_rows ||
+		    !ionpu_f32_finite(in->value))
+			return -EINVAL;
+		if (!(tiles & BIT_ULL(in->tile)))
+			return -EACCES;
+		job->in_tiles |= BIT_ULL(in->tile);
+		last = in->timestep;
+	}
+	return 0;
+}
+
+static void ionpu_job_free(struct ionpu_kjob *job)
+{
+	struct ionpu_file *f = job->f;
+	struct file *file = f->file;
+
+	kvfree(job->inputs);
+	kvfree(job->sink.buf);
+	kfree(job);
+	atomic_dec(&f->jobs);
+	/* May be the last reference: @f is gone after it. */
+	fput(file);
+}
+
+void ionpu_job_put(struct ionpu_kjob *job)
+{
+	if (refcount_dec_and_test(&job->ref))
+		ionpu_job_free(job);
+}
+
+/*
+ * Feed the inputs of timesteps before @end, as inputs of the window that
+ * starts at timestep @start, from input *@next on.
+ */
+static int ionpu_job_feed(struct ionpu_kjob *job, u32 *next, u32 start,
+			  u32 end)
+{
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
+	struct ionpu_device *idev = job->f->idev;
+	struct ionpu_dma_buf ib, none = { };
+	int ret;
+
+	while (*next < job->in_count && job->inputs[*next].timestep < end) {
+		struct ionpu_spike_entry *e;
+		u32 n = 0, i;
+
+		while (n < IONPU_FEED_CHUNK && *next + n < job->in_count &&
+		       job->inputs[*next + n].timestep < end)
+			n++;
+		ret = ionpu_buf_alloc(idev, &ib, n * sizeof(*e));
+		if (ret)
+			return ret;
+		e = ib.cpu;
+		for (i = 0; i < n; i++) {
+			const struct ionpu_job_input *in = &job->inputs[*next + i];
+
+			e[i].row = cpu_to_le16(in->row);
+			e[i].tile = in->tile;
+			e[i].delay = in->timestep - start;
+			e[i].value = cpu_to_le32(in->value);
+		}
+		ret = ionpu_cmd_submit(idev, &cmd, &ib, &none, NULL);
+		ionpu_buf_free(idev, &ib);
+		if (ret)
+			return ret;
+		*next += n;
+	}
+	return 0;
+}
+
+/* Run @steps timesteps; a STOP meant for a RUN does not end a job's run. */
+static int ionpu_job_steps(struct ionpu_device *idev, u32 steps)
+{
+	u64 ran;
+	int ret;
+
+	for (;;) {
+		ret = ionpu_run_steps(idev, steps, &ran);
+		if (ret != -ECANCELED)
+			return ret;
+		if (ran >= steps)
+			return 0;
+		steps -= ran;
+	}
+}
+
+/* The card's next timestep: its timestep counter, which reset zeroes too. */
+static int ionpu_job_now(struct ionpu_device *idev, u64 *now)
+{
+	const struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_READ_COUNTERS,
+		.out_len = sizeof(__le64),
+	};
+	__le64 raw;
+	int ret;
+
+	ret = ionpu_cmd_exec(idev, &cmd, NULL, &raw, NULL);
+	*now = le64_to_cpu(raw);
+	return ret;
+}
+
+/* Under the card's lock, the clock and the file's use of @tiles. */
+static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
+{
+	struct ionpu_device *idev = job->f->idev;
+	struct ionpu_job_sink *sink = &job->sink;
+	u32 next = 0, done = 0;
+	u64 now = 0;
+	int ret;
+
+	ret = ionpu_job_now(idev, &now);
+	if (!ret && !(job->flags & IONPU_JOB_KEEP_STATE))
+		ret = ionpu_reset_tiles(idev, tiles);
+	if (ret)
+		return ret;
+
+	/* Events of runs before the job are the files'. */
+	ionpu_stream_consume(idev);
+	sink->tiles = tiles;
+	sink->t0 = lower_32_bits(now);
+	ionpu_stream_sink(idev, sink);
+	while (!ret && done < job->timesteps) {
+		u32 steps = job->timesteps - done;
+
+		/* Once every input is fed, the rest runs in one go. */
+		if (next < job->in_count) {
+			steps = min_t(u32, steps, IONPU_INPUT_WINDOW);
+			ret = ionpu_job_feed(job, &next, done, done + steps);
+		}
+		if (!ret)
+			ret = ionpu_job_steps(idev, steps);
+		done += steps;
+	}
+	ionpu_stream_sink(idev, NULL);
+	return ret;
+}
+
+static int ionpu_job_run(struct ionpu_kjob *job)
+{
+	struct ionpu_file *f = job->f;
+	struct ionpu_device *idev = f->idev;
+	u64 tiles;
+	int ret;
+
+	if (job->sink.room) {
+		job->sink.buf = kvmalloc_array(job->sink.room,
+					       sizeof(*job->sink.buf),
+					       GFP_KERNEL);
+		if (!job->sink.buf)
+			return -ENOMEM;
+	}
+
+	down_read(&idev->lock);
+	if (idev->gone) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	/* A reset since the submission lost the network the job was for. */
+	if (atomic_read(&idev->resets) != job->resets) {
+		ret = -EIO;
+		goto unlock;
+	}
+	/* The lease may have changed since the submission. */
+	down_read(&f->use);
+	tiles = READ_ONCE(f->tiles);
+	if (!tiles || job->in_tiles & ~tiles)
+		ret = -EACCES;
+	else
+		ret = ionpu_job_exec(job, tiles);
+	up_read(&f->use);
+unlock:
+	up_read(&idev->lock);
+	return ret;
+}
+
+static void ionpu_job_work(struct work_struct *work)
+{
+	struct ionpu_kjob *job = container_of(work, struct ionpu_kjob, work);
+	struct ionpu_device *idev = job->f->idev;
+
+	/*
+	 * A RUN in progress keeps the clock, as long as its timesteps last:
+	 * wait for it without counting as load or as a hung task.
+	 */
+	wait_event_idle(idev->runner.wait, ionpu_run_get(idev));
+	job->ret = ionpu_job_run(job);
+	ionpu_run_put(idev);
+	complete(&job->finished);
+	if (job->done)
+		job->done(job, job->data);
+	ionpu_job_put(job);
+}
+
+/**
+ * ionpu_job_create() - copy and check a job; ionpu_job_queue() runs it
+ * @f: the submitting file
+ * @arg: the job, a kernel copy
+ * @done: called by the worker once the job ran (may be NULL)
+ * @data: @done's argument
+ *
+ * Return: the job, with the caller's reference and the queue's, or an
+ * ERR_PTR: -EINVAL, -EACCES, -EFAULT as %IONPU_IOC_JOB says, -EAGAIN when
+ * the file has %IONPU_JOBS_PER_FILE jobs already, -ENODEV, -ENOMEM.
+ */
+struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
+				    const struct ionpu_job *arg,
+				    ionpu_job_done_fn *done, void *data)
+{
+	u64 tiles = READ_ONCE(f->tiles);
+	struct ionpu_kjob *job;
+	int ret;
+
+	if (READ_ONCE(f->idev->gone))
+		return ERR_PTR(-ENODEV);
+	ret = ionpu_job_check(arg, tiles);
+	if (ret)
+		return ERR_PTR(ret);
+	if (atomic_inc_return(&f->jobs) > IONPU_JOBS_PER_FILE) {
+		atomic_dec(&f->jobs);
+		return ERR_PTR(-EAGAIN);
+	}
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	if (!job) {
+		atomic_dec(&f->jobs);
+		return ERR_PTR(-ENOMEM);
+	}
+	INIT_WORK(&job->work, ionpu_job_work);
+	refcount_set(&job->ref, 2);
+	job->f = f;
+	get_file(f->file);
+	job->flags = arg->flags;
+	job->timesteps = arg->timesteps;
+	job->in_count = arg->in_count;
+	job->outputs = arg->outputs;
+	job->resets = atomic_read(&f->idev->resets);
+	job->sink.room = arg->out_room;
+	init_completion(&job->finished);
+	job->done = done;
+	job->data = data;
+
+	if (job->in_count) {
+		job->inputs = kvmalloc_array(job->in_count, sizeof(*job->inputs),
+					     GFP_KERNEL_ACCOUNT);
+		if (!job->inputs)
+			ret = -ENOMEM;
+		else if (copy_from_user(job->inputs,
+					u64_to_user_ptr(arg->inputs),
+					array_size(job->in_count,
+						   sizeof(*job->inputs))))
+			ret = -EFAULT;
+		else
+			ret = ionpu_job_check_inputs(f->idev, job, tiles);
+	}
+	if (ret) {
+		ionpu_job_free(job);
+		return ERR_PTR(ret);
+	}
+	return job;
+}
+
+/* Behind every job submitted before it. */
+void ionpu_job_queue(struct ionpu_kjob *job)
+{
+	queue_work(job->f->idev->runner.wq, &job->work);
+}
+
+/**
+ * ionpu_job_cancel() - drop a job that has not started
+ * @job: the job, queued
+ *
+ * Return: true when it was taken off the queue: it never runs and its
+ * @done is not called.  False when it runs or ran: it finishes.
+ */
+bool ionpu_job_cancel(struct ionpu_kjob *job)
+{
+	if (!cancel_work(&job->work))
+		return false;
+	ionpu_job_put(job);
+	return true;
+}
+
+/**
+ * ionpu_job_deliver() - copy a job's events to its submitter
+ * @job: a job that ran, in its submitter's context
+ * @produced: out: the events the job produced
+ *
+ * Return: the events written, or the job's error, or -EFAULT.
+ */
+int ionpu_job_deliver(struct ionpu_kjob *job, u32 *produced)
+{
+	u32 n = min(job->sink.produced, job->sink.room);
+
+	if (job->ret)
+		return job->ret;
+	if (n && copy_to_user(u64_to_user_ptr(job->outputs), job->sink.buf,
+			      array_size(n, sizeof(*job->sink.buf))))
+		return -EFAULT;
+	*produced = job->sink.produced;
+	return n;
+}
+
+int ionpu_ioctl_job(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_job *j = arg;
+	struct ionpu_kjob *job;
+	int ret;
+
+	job = ionpu_job_create(f, j, NULL, NULL);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+	ionpu_job_queue(job);
+	if (wait_for_completion_killable(&job->finished)) {
+		/* Dropped if it has not started, else its results are. */
+		ionpu_job_cancel(job);
+		ret = -EINTR;
+	} else {
+		ret = ionpu_job_deliver(job, &j->produced);
+	}
+	ionpu_job_put(job);
+	return ret < 0 ? ret : 0;
+}

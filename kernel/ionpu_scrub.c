@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: what a tile's next tenant must not inherit from its last one.
+ *
+ * Leases isolate the files of a card only if a tile comes back clean: its
+ * last tenant's chain and routes could otherwise still add column sums or
+ * spikes into it, tiles the last tenant keeps could still feed it, and its
+ * conductances (non-volatile) would show the last tenant's weights to the
+ * next one through READ_CELLS and the readout window.  So a tile given back
+ * is switched off, unchained, silenced and wiped to the lowest conductance,
+ * and each tile the file keeps that may feed it is unchained and silenced
+ * (its network lost a part anyway); then the state of all of them, with the
+ * spikes in flight towards them, is cleared.
+ *
+ * Which tiles feed which comes from @tile_feeds, kept by the CONFIGURE and
+ * ROUTES commands (ionpu_net.c): a superset, as the card keeps no record a
+ * driver could read back.
+ */
+#include <linux/bits.h>
+
+#include "ionpu_drv.h"
+
+/* A tile switched off still needs a valid timestep: f32 1 ms. */
+#define IONPU_SCRUB_TIMESTEP	0x3a83126f
+/* Wipe target: the lowest conductance, f32 1.0 uS (docs/hardware.md). */
+#define IONPU_SCRUB_G_MIN	0x3f800000
+/* Rows wiped by one PROGRAM_CELLS: 32768 entries, 512 KiB of payload. */
+#define IONPU_SCRUB_ROWS	64
+
+/* Byte offsets in a PROGRAM_CELLS entry (docs/hardware.md). */
+#define IONPU_PROG_ROW		0	/* u16 */
+#define IONPU_PROG_COLUMN	2	/* u16 */
+#define IONPU_PROG_DEVICE	4	/* u8 */
+#define IONPU_PROG_BUDGET	6	/* u16 */
+#define IONPU_PROG_TARGET	8	/* f32 */
+
+/**
+ * struct ionpu_scrub - the payloads a scrub sends, allocated once
+ * @silence: one route record per neuron, each with no target and no
+ *	TO_HOST flag: LOAD_ROUTES of it silences the tile
+ * @cells: PROGRAM_CELLS entries for %IONPU_SCRUB_ROWS rows, both devices
+ * @results: room for their results
+ */
+struct ionpu_scrub {
+	struct ionpu_dma_buf silence;
+	struct ionpu_dma_buf cells;
+	struct ionpu_dma_buf results;
+};
+
+/* On failure the caller still frees @s, which starts zeroed. */
+static int ionpu_scrub_alloc(struct ionpu_device *idev, struct ionpu_scrub *s)
+{
+	size_t entries = IONPU_SCRUB_ROWS * idev->tile_neurons * 2;
+	u32 n;
+
+	if (ionpu_buf_alloc(idev, &s->silence,
+			    idev->tile_neurons * IONPU_ROUTE_HEADER_SIZE) ||
+	    ionpu_buf_alloc(idev, &s->cells, entries * IONPU_PROG_ENTRY_SIZE) ||
+	    ionpu_buf_alloc(idev, &s->results,
+			    entries * IONPU_PROG_RESULT_SIZE))
+		return -ENOMEM;
+	for (n = 0; n < idev->tile_neurons; n++)
+		*(__le16 *)(s->silence.cpu + n * IONPU_ROUTE_HEADER_SIZE) =
+			cpu_to_le16(n);
+	return 0;
+}
+
+static void ionpu_scrub_free(struct ionpu_device *idev, struct ionpu_scrub *s)
+{
+	ionpu_buf_free(idev, &s->results);
+	ionpu_buf_free(idev, &s->cells);
+	ionpu_buf_free(idev, &s->silence);
+}
+
+/* Unchained and every neuron's route silenced; @off: switched off too. */
+static int ionpu_scrub_cut(struct ionpu_device *idev, struct ionpu_scrub *s,
+			   u32 tile, bool off)
+{
+	struct ionpu_cmd cfg = {
+		.opcode = IONPU_OP_CONFIGURE_NEURONS,
+		.tile = tile,
+		.param = { IONPU_MODE_OFF, 0, IONPU_SCRUB_TIMESTEP, 0, 0,
+			   IONPU_CONFIGURE_SET_TILE | IONPU_CONFIGURE_SET_CHAIN,
+			   tile },
+	};
+	struct ionpu_cmd routes = {
+		.opcode = IONPU_OP_LOAD_ROUTES,
+		.tile = tile,
+		.param = { idev->tile_neurons },
+	};
+	struct ionpu_dma_buf none = { };
+	int ret;
+
+	if (!off) {
+		/* Keep the tile's settings; only undo its chain. */
+		cfg.param[0] = 0;
+		cfg.param[2] = 0;
+		cfg.param[5] = IONPU_CONFIGURE_SET_CHAIN;
+	}
+	ret = ionpu_cmd_submit(idev, &cfg, &none, &none, NULL);
+	if (!ret)
+		ret = ionpu_cmd_submit(idev, &routes, &s->silence, &none, NULL);
+	if (!ret)
+		idev->tile_feeds[tile] = 0;
+	return ret;
+}
+
+/*
+ * Every device of a tile, switched off, to the lowest conductance: an off
+ * tile programs exactly, one pulse a device.
+ */
+static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
+			    u32 tile)
+{
+	struct ionpu_cmd prog = {
+		.opcode = IONPU_OP_PROGRAM_CELLS,
+		.tile = tile,
+	};
+	u32 per_row = idev->tile_neurons * 2;
+	u32 first, i;
+	int ret = 0;
+
+	for (first = 0; !ret && first < idev->tile_rows;
+	     first += IONPU_SCRUB_ROWS) {
+		for (i = 0; i < IONPU_SCRUB_ROWS * per_row; i++) {
+			u8 *e = s->cells.cpu + i * IONPU_PROG_ENTRY_SIZE;
+
+			memset(e, 0, IONPU_PROG_ENTRY_SIZE);
+			*(__le16 *)(e + IONPU_PROG_ROW) =
+				cpu_to_le16(first + i / per_row);
+			*(__le16 *)(e + IONPU_PROG_COLUMN) =
+				cpu_to_le16(i % per_row / 2);
+			e[IONPU_PROG_DEVICE] = i & 1;
+			*(__le16 *)(e + IONPU_PROG_BUDGET) = cpu_to_le16(1);
+			*(__le32 *)(e + IONPU_PROG_TARGET) =
+				cpu_to_le32(IONPU_SCRUB_G_MIN);
+		}
+		ret = ionpu_cmd_submit(idev, &prog, &s->cells, &s->results,
+				       NULL);
+	}
+	return ret;
+}
+
+/**
+ * ionpu_scrub_tiles() - leave nothing of a file's network that reaches @tiles
+ * @f: the file, still leasing @tiles, with @f->use held for write and
+ *	@f->idev->lock for read
+ * @tiles: the tiles it gives back
+ *
+ * A card that fails a command stops the scrub: it is then gone or being
+ * reset, and a reset clears all but the conductances by itself.
+ */
+void ionpu_scrub_tiles(struct ionpu_file *f, u64 tiles)
+{
+	struct ionpu_device *idev = f->idev;
+	u64 kept = READ_ONCE(f->tiles) & ~tiles, cut = tiles;
+	struct ionpu_scrub s = { };
+	u32 tile;
+	int ret;
+
+	if (idev->gone || !(idev->caps & IONPU_CAP_QUEUES))
+		return;
+	ret = ionpu_scrub_alloc(idev, &s);
+	for (tile = 0; !ret && tile < idev->tiles; tile++) {
+		if (tiles & BIT_ULL(tile)) {
+			ret = ionpu_scrub_cut(idev, &s, tile, true);
+			if (!ret)
+				ret = ionpu_scrub_wipe(idev, &s, tile);
+		} else if ((kept & BIT_ULL(tile)) &&
+			   (idev->tile_feeds[tile] & tiles)) {
+			ret = ionpu_scrub_cut(idev, &s, tile, false);
+			cut |= BIT_ULL(tile);
+		}
+	}
+	if (!ret && (idev->caps & IONPU_CAP_TILE_RESET))
+		ret = ionpu_reset_tiles(idev, cut);
+	if (ret)
+		dev_warn(&idev->dev, "tiles %#llx given back unscrubbed: %d\n",
+			 tiles, ret);
+	ionpu_scrub_free(idev, &s);
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: io_uring command submissions (IONPU_URING_CMD_JOB).
+ *
+ * A job submitted through io_uring is the same job as IONPU_IOC_JOB's
+ * (ionpu_job.c): checked at submission, queued, and the submission returns
+ * at once.  When the worker is done, the results are copied to the user in
+ * the submitting task's context (task work) and the completion posted.
+ *
+ * io_uring holds the file for as long as a command is in flight, and its
+ * ring cannot go away before every command completed.  Jobs complete in
+ * bounded time (their timesteps), so that wait is bounded; kernels with
+ * cancelable commands (6.7 on) also drop the jobs that have not started
+ * when the ring goes away.  A submitting thread may exit while the process
+ * goes on reaping: its jobs go on, and a kworker then delivers their
+ * results into the process's memory.
+ */
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+
+/*
+ * 6.7 moved the command API to a header of its own, and brought cancelable
+ * commands and the SQE in place of the bare command area.
+ */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+#include <linux/io_uring/cmd.h>
+#define IONPU_URING_CANCELABLE	1
+#else
+#include <linux/io_uring.h>
+#define IONPU_URING_CANCELABLE	0
+#endif
+
+#include "ionpu_drv.h"
+
+/**
+ * struct ionpu_uring_pdu - what a command in flight keeps in its pdu
+ * @job: the job
+ * @ujob: user address of its &struct ionpu_job, whose @produced is written
+ * @mm: the submitter's memory, grabbed, where the results go
+ */
+struct ionpu_uring_pdu {
+	struct ionpu_kjob *job;
+	u64 ujob;
+	struct mm_struct *mm;
+};
+
+static struct ionpu_uring_pdu *ionpu_uring_pdu(struct io_uring_cmd *ioucmd)
+{
+	BUILD_BUG_ON(sizeof(struct ionpu_uring_pdu) > sizeof(ioucmd->pdu));
+	return (struct ionpu_uring_pdu *)ioucmd->pdu;
+}
+
+/* The SQE's 16-byte command area. */
+static const void *ionpu_uring_cmd_area(struct io_uring_cmd *ioucmd)
+{
+#if IONPU_URING_CANCELABLE
+	return io_uring_sqe_cmd(ioucmd->sqe);
+#else
+	return ioucmd->cmd;
+#endif
+}
+
+/* Copy the results out, in the submitter's memory. */
+static int ionpu_uring_deliver(struct ionpu_uring_pdu *pdu)
+{
+	u32 __user *uproduced = u64_to_user_ptr(pdu->ujob +
+						offsetof(struct ionpu_job, produced));
+	u32 produced = 0;
+	int ret;
+
+	ret = ionpu_job_deliver(pdu->job, &produced);
+	if (ret >= 0 && put_user(produced, uproduced))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* Task work of the submitting task: copy the results out and complete. */
+static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
+				 unsigned int issue_flags)
+{
+	struct ionpu_uring_pdu *pdu = ionpu_uring_pdu(ioucmd);
+	struct mm_struct *mm = pdu->mm;
+	int ret = -ECANCELED;
+
+	if (current->mm == mm) {
+		ret = ionpu_uring_deliver(pdu);
+	} else if ((current->flags & PF_KTHREAD) && mmget_not_zero(mm)) {
+		/* The submitting thread exited: a kworker runs its task work. */
+		kthread_use_mm(mm);
+		ret = ionpu_uring_deliver(pdu);
+		kthread_unuse_mm(mm);
+		mmput(mm);
+	}
+	/* Else the process is gone, and with it the memory. */
+	mmdrop(mm);
+	ionpu_job_put(pdu->job);
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+}
+
+/* The worker ran the job. */
+static void ionpu_uring_job_done(struct ionpu_kjob *job, void *data)
+{
+	io_uring_cmd_complete_in_task(data, ionpu_uring_complete);
+}
+
+#if IONPU_URING_CANCELABLE
+/* The ring goes away: a job that has not started is dropped. */
+static void ionpu_uring_cancel(struct io_uring_cmd *ioucmd,
+			       unsigned int issue_flags)
+{
+	struct ionpu_uring_pdu *pdu = ionpu_uring_pdu(ioucmd);
+
+	if (!ionpu_job_cancel(pdu->job))
+		return;
+	mmdrop(pdu->mm);
+	ionpu_job_put(pdu->job);
+	io_uring_cmd_done(ioucmd, -ECANCELED, 0, issue_flags);
+}
+#endif
+
+int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	struct ionpu_uring_pdu *pdu = ionpu_uring_pdu(ioucmd);
+	struct ionpu_file *f = ioucmd->file->private_data;
+	struct ionpu_uring_job cmd;
+	struct ionpu_kjob *job;
+	struct ionpu_job arg;
+
+#if IONPU_URING_CANCELABLE
+	if (issue_flags & IO_URING_F_CANCEL) {
+		ionpu_uring_cancel(ioucmd, issue_flags);
+		return 0;
+	}
+#endif
+	if (ioucmd->cmd_op != IONPU_URING_CMD_JOB)
+		return -ENOTTY;
+	/* The SQE is shared with the user: work on one copy of it. */
+	memcpy(&cmd, ionpu_uring_cmd_area(ioucmd), sizeof(cmd));
+	if (cmd.flags || cmd.reserved)
+		return -EINVAL;
+	if (copy_from_user(&arg, u64_to_user_ptr(cmd.job), sizeof(arg)))
+		return -EFAULT;
+
+	/* Submitters are user tasks and io_uring's threads, which share their mm. */
+	if (!current->mm)
+		return -EINVAL;
+	job = ionpu_job_create(f, &arg, ionpu_uring_job_done, ioucmd);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+	pdu->job = job;
+	pdu->ujob = cmd.job;
+	pdu->mm = current->mm;
+	mmgrab(pdu->mm);
+#if IONPU_URING_CANCELABLE
+	io_uring_cmd_mark_cancelable(ioucmd, issue_flags);
+#endif
+	ionpu_job_queue(job);
+	return -EIOCBQUEUED;
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: the watchdog, which finds a hung card when no caller would.
+ *
+ * A command's own timeout finds a hang only when the command is timed and
+ * its caller still waits; a RUN waits as long as the run, and a caller may
+ * have given up.  So while commands are outstanding, the watchdog sends a
+ * probe command every watchdog_ms; a card that lets it time out goes
+ * through the usual recovery (ionpu_recover()): what is in flight fails
+ * with -EIO and the card is reset.  An idle card is left alone.
+ */
+#include <linux/jiffies.h>
+#include <linux/moduleparam.h>
+
+#include "ionpu_drv.h"
+
+static unsigned int watchdog_ms = 1000;
+module_param(watchdog_ms, uint, 0644);
+MODULE_PARM_DESC(watchdog_ms,
+		 "While commands are outstanding, probe the card this often (ms) and reset it when the probe times out; 0 = off");
+
+/* How often a disabled watchdog looks whether it was enabled. */
+#define IONPU_WATCHDOG_IDLE_MS	1000
+
+static void ionpu_watchdog_arm(struct ionpu_device *idev)
+{
+	unsigned int ms = READ_ONCE(watchdog_ms);
+
+	/* Long: a probe may wait for the card for cmd_timeout_ms. */
+	queue_delayed_work(system_long_wq, &idev->watchdog,
+			   msecs_to_jiffies(ms ? ms : IONPU_WATCHDOG_IDLE_MS));
+}
+
+static void ionpu_watchdog_work(struct work_struct *work)
+{
+	struct ionpu_device *idev = container_of(to_delayed_work(work),
+						 struct ionpu_device,
+						 watchdog);
+
+	/* Held for write: the card is being reset or removed already. */
+	if (READ_ONCE(watchdog_ms) && down_read_trylock(&idev->lock)) {
+		if (!idev->gone && ionpu_queue_outstanding(idev))
+			ionpu_queue_probe(idev);
+		up_read(&idev->lock);
+	}
+	ionpu_watchdog_arm(idev);
+}
+
+/* Start watching a card whose queues run. */
+void ionpu_watchdog_init(struct ionpu_device *idev)
+{
+	INIT_DELAYED_WORK(&idev->watchdog, ionpu_watchdog_work);
+	if (idev->caps & IONPU_CAP_QUEUES)
+		ionpu_watchdog_arm(idev);
+}
+
+/* Stop for good; the queues must be killed first, so no probe waits. */
+void ionpu_watchdog_stop(struct ionpu_device *idev)
+{
+	cancel_delayed_work_sync(&idev->watchdog);
+}

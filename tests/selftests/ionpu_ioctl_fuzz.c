@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A seeded fuzzer of the card's ioctls and io_uring commands, run in the
+ * test VM for a bounded time: random command numbers in and around the
+ * driver's range, random sizes and directions, random struct contents with
+ * bogus user pointers (NULL, unmapped, kernel addresses, the edge of a
+ * guard page), and random uring_cmd submissions.  It passes when nothing
+ * crashed (the VM stage also fails on any kernel BUG, WARNING or Oops) and
+ * the card still answers INFO and COUNTERS and computes a job exactly.
+ *
+ * Everything the kernel may write goes to one scratch region between two
+ * guard pages, so a random output address never lands in the fuzzer's own
+ * state.  Runs the RUN and JOB timesteps it picks down to a few hundred, so
+ * no call waits for long, and puts the card's calibration record back.
+ *
+ * IONPU_FUZZ_SEED and IONPU_FUZZ_SECONDS (default 10) steer it; the seed
+ * is printed so a failing run can be repeated.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hw/ionpu_regs.h>
+
+#include "kselftest_harness.h"
+#include "ionpu_cards.h"
+#include "ionpu_job.h"
+#include "ionpu_net.h"
+#include "ionpu_uring.h"
+
+#define SCRATCH_LEN	(1 << 20)
+#define PAGE		4096
+#define RING_ENTRIES	64
+#define MAX_STEPS	300
+
+struct fuzz {
+	uint64_t rng;
+	uint8_t *scratch;	/* SCRATCH_LEN bytes between two guard pages */
+	int fd[2];		/* two files of the card, the first leases a tile */
+	struct io_uring ring;
+	unsigned int inflight;
+	unsigned long calls, calls_ok, urings, urings_ok;
+};
+
+static uint64_t rnd(struct fuzz *z)
+{
+	/* xorshift64* */
+	z->rng ^= z->rng >> 12;
+	z->rng ^= z->rng << 25;
+	z->rng ^= z->rng >> 27;
+	return z->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t below(struct fuzz *z, uint64_t n)
+{
+	return rnd(z) % n;
+}
+
+/* An address the kernel may be handed: inside scratch, or one it must refuse. */
+static uint64_t pointer(struct fuzz *z)
+{
+	switch (below(z, 9)) {
+	case 0:
+		return 0;
+	case 1:
+		return below(z, PAGE);			/* the zero page */
+	case 2:
+		return 0xffff888000000000ULL + below(z, 1 << 20); /* kernel */
+	case 3:
+		return (uintptr_t)z->scratch - below(z, PAGE) - 1; /* guard */
+	case 4:	/* the last bytes before the upper guard page */
+		return (uintptr_t)z->scratch + SCRATCH_LEN - below(z, 64);
+	case 5:
+		return 1ULL << 63 | rnd(z);		/* non-canonical */
+	case 6:
+		return (uintptr_t)z->scratch + SCRATCH_LEN; /* the guard page */
+	default:
+		return (uintptr_t)z->scratch + below(z, SCRATCH_LEN);
+	}
+}
+
+/* Random bytes, with pointers and small numbers where u64 and u32 fields sit. */
+static void fill(struct fuzz *z, uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off + 8 <= len; off += 8) {
+		uint64_t v;
+
+		switch (below(z, 6)) {
+		case 0:
+			v = pointer(z);
+			break;
+		case 1:
+			v = below(z, 300) | below(z, 300) << 32;
+			break;
+		case 2:
+			v = 0;
+			break;
+		default:
+			v = rnd(z);
+		}
+		memcpy(p + off, &v, sizeof(v));
+	}
+}
+
+static const unsigned long known_cmds[] = {
+	IONPU_IOC_INFO, IONPU_IOC_LEASE, IONPU_IOC_RELEASE, IONPU_IOC_COUNTERS,
+	IONPU_IOC_CONFIGURE, IONPU_IOC_ROUTES, IONPU_IOC_PROGRAM,
+	IONPU_IOC_READ_CELLS, IONPU_IOC_RAW_PULSES, IONPU_IOC_READ_CALIB,
+	IONPU_IOC_WRITE_CALIB, IONPU_IOC_INPUT, IONPU_IOC_RUN, IONPU_IOC_STOP,
+	IONPU_IOC_RESET_STATE, IONPU_IOC_JOB, IONPU_IOC_WAIT,
+};
+
+/* An address the kernel must refuse. */
+static uint64_t bad_pointer(struct fuzz *z)
+{
+	uint64_t p;
+
+	do
+		p = pointer(z);
+	while (p >= (uintptr_t)z->scratch && p < (uintptr_t)z->scratch + SCRATCH_LEN);
+	return p;
+}
+
+/*
+ * Keep what a command asks of the card short, so that no call waits for
+ * long: true when @cmd is one whose argument had to be tamed, which must
+ * then not be swapped for random scratch bytes.
+ */
+static bool tame(unsigned long cmd, uint8_t *arg)
+{
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) != IONPU_IOCTL_BASE)
+		return false;
+	if (nr == _IOC_NR(IONPU_IOC_RUN)) {
+		struct ionpu_run *r = (void *)arg;
+
+		r->timesteps = 1 + r->timesteps % MAX_STEPS;
+	} else if (nr == _IOC_NR(IONPU_IOC_JOB)) {
+		struct ionpu_job *j = (void *)arg;
+
+		j->timesteps %= MAX_STEPS;
+	} else if (nr == _IOC_NR(IONPU_IOC_PROGRAM)) {
+		struct ionpu_program *p = (void *)arg;
+
+		p->count %= 8;
+	} else if (nr == _IOC_NR(IONPU_IOC_RAW_PULSES)) {
+		struct ionpu_pulses *p = (void *)arg;
+
+		p->count %= 8;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void fuzz_ioctl(struct fuzz *z)
+{
+	unsigned long base = known_cmds[below(z, sizeof(known_cmds) /
+					       sizeof(known_cmds[0]))];
+	unsigned int dir = _IOC_DIR(base), type = IONPU_IOCTL_BASE;
+	unsigned int nr = _IOC_NR(base), size = _IOC_SIZE(base);
+	uint8_t *arg = z->scratch + below(z, SCRATCH_LEN / 2) / 8 * 8;
+	unsigned long cmd;
+	uint64_t where;
+
+	if (!below(z, 4))
+		dir = below(z, 4);
+	if (!below(z, 4))
+		nr = below(z, 4) ? below(z, 0x48) : below(z, 256);
+	if (!below(z, 8))
+		type = IONPU_IOCTL_BASE - 1 + below(z, 3);
+	if (!below(z, 3))
+		size = below(z, 3) ? below(z, 2 * size + 16) : below(z, 1 << 14);
+	cmd = _IOC(dir, type, nr, size);
+	fill(z, arg, 512);
+	/* Mostly flags and reserved fields at zero, or nothing gets through. */
+	if (below(z, 2))
+		memset(arg, 0, 4);
+	if (below(z, 10))
+		where = (uintptr_t)arg;
+	else
+		where = tame(cmd, arg) ? bad_pointer(z) : pointer(z);
+	tame(cmd, arg);
+	if (!ioctl(z->fd[below(z, 4) == 0], cmd, (void *)(uintptr_t)where))
+		z->calls_ok++;
+	z->calls++;
+}
+
+/* Take every completion that is there. */
+static void reap(struct fuzz *z)
+{
+	struct io_uring_cqe *cqe;
+
+	while (z->inflight && !io_uring_peek_cqe(&z->ring, &cqe)) {
+		if (cqe->res >= 0)
+			z->urings_ok++;
+		io_uring_cqe_seen(&z->ring, cqe);
+		z->inflight--;
+	}
+}
+
+static void fuzz_uring(struct fuzz *z)
+{
+	struct ionpu_job *job = (void *)(z->scratch + SCRATCH_LEN / 2 +
+					 below(z, SCRATCH_LEN / 4) / 8 * 8);
+	struct ionpu_uring_job cmd = { .job = (uintptr_t)job };
+	uint32_t cmd_op = IONPU_URING_CMD_JOB;
+	struct io_uring_sqe *sqe;
+
+	reap(z);
+	if (z->inflight >= RING_ENTRIES / 2)
+		return;
+	sqe = io_uring_get_sqe(&z->ring);
+	if (!sqe)
+		return;
+	fill(z, (uint8_t *)job, sizeof(*job));
+	job->timesteps %= MAX_STEPS;
+	if (below(z, 2))
+		job->flags = job->reserved = 0;
+	if (!below(z, 4))
+		cmd_op = below(z, 2) ? (uint32_t)rnd(z) : (uint32_t)known_cmds[below(z, 16)];
+	if (!below(z, 4)) {
+		fill(z, (uint8_t *)&cmd, sizeof(cmd));
+		cmd.job = below(z, 2) ? (uintptr_t)job : bad_pointer(z);
+	}
+	uring_prep_cmd(sqe, z->fd[below(z, 4) == 0], cmd_op, &cmd, 0);
+	if (!below(z, 16))
+		sqe->uring_cmd_flags = rnd(z);
+	if (io_uring_submit(&z->ring) == 1)
+		z->inflight++;
+	z->urings++;
+}
+
+static void *guarded(size_t len)
+{
+	uint8_t *p = mmap(NULL, len + 2 * PAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + PAGE, len, PROT_READ | PROT_WRITE)) {
+		munmap(p, len + 2 * PAGE);
+		return NULL;
+	}
+	return p + PAGE;
+}
+
+static unsigned long env_or(const char *name, unsigned long dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : dflt;
+}
+
+TEST(ioctls_and_uring_cmds_at_random_break_nothing)
+{
+	struct ionpu_test_card card;
+	struct fuzz z = { .fd = { -1, -1 } };
+	unsigned long seconds = env_or("IONPU_FUZZ_SECONDS", 10);
+	unsigned char calib[IONPU_CALIB_LEN];
+	struct ionpu_calib c = { .length = sizeof(calib), .data = (uintptr_t)calib };
+	struct ionpu_job_input in[2];
+	struct ionpu_event out[JOB_ROOM];
+	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
+	struct ionpu_counters counters;
+	struct ionpu_info info = { 0 };
+	unsigned int tile = 0;
+	time_t end;
+	int fd;
+
+	z.rng = env_or("IONPU_FUZZ_SEED", (unsigned long)time(NULL) ^ getpid());
+	if (!z.rng)
+		z.rng = 1;
+	TH_LOG("seed %llu (IONPU_FUZZ_SEED repeats it)", (unsigned long long)z.rng);
+
+	z.fd[0] = net_open(&card, &tile);
+	if (z.fd[0] == -ENODEV)
+		SKIP(return, "no ionpu card in this machine");
+	if (z.fd[0] == -EOPNOTSUPP)
+		SKIP(return, "%s has no command queues or a single tile", card.name);
+	ASSERT_LE(0, z.fd[0]);
+	z.fd[1] = open(card.node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, z.fd[1]);
+	ASSERT_EQ(0, net_lease(z.fd[0], tile));
+	ASSERT_EQ(0, net_ioctl(z.fd[0], IONPU_IOC_READ_CALIB, &c));
+	z.scratch = guarded(SCRATCH_LEN);
+	ASSERT_NE(NULL, z.scratch);
+	ASSERT_EQ(0, io_uring_queue_init(RING_ENTRIES, &z.ring, 0));
+
+	end = time(NULL) + seconds;
+	while (time(NULL) < end) {
+		for (int i = 0; i < 64; i++) {
+			if (below(&z, 5))
+				fuzz_ioctl(&z);
+			else
+				fuzz_uring(&z);
+		}
+	}
+	TH_LOG("%lu ioctls (%lu succeeded), %lu io_uring commands (%lu succeeded)",
+	       z.calls, z.calls_ok, z.urings, z.urings_ok);
+	/* The ring goes with jobs maybe still in flight: that must be safe too. */
+	io_uring_queue_exit(&z.ring);
+	close(z.fd[1]);
+	close(z.fd[0]);
+
+	/* The card still answers, and a fresh file computes exactly. */
+	fd = net_open(&card, &tile);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_INFO, &info));
+	EXPECT_EQ(IONPU_API_VERSION, info.api_version);
+	ASSERT_EQ(0, net_counters(fd, &counters));
+	/* The fuzzer's files may still be held by io_uring for a moment. */
+	for (int i = 0; i < 500 && net_lease(fd, tile) == -EBUSY; i++)
+		usleep(10000);
+	ASSERT_EQ(0, net_build(fd, tile));
+	job_net_inputs(in, tile, 0);
+	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_JOB, &j));
+	EXPECT_TRUE(job_is_net_output(out, j.produced, tile, 0));
+	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_WRITE_CALIB, &c));
+	close(fd);
+	munmap(z.scratch - PAGE, SCRATCH_LEN + 2 * PAGE);
+}
+
+TEST_HARNESS_MAIN
