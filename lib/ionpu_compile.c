@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hw/ionpu_regs.h>
+
 #include "ionpu_internal.h"
 
 struct row_key {
@@ -70,13 +72,40 @@ struct compiler {
 	int err;
 };
 
+/*
+ * IONPU-1's synapses and router, from the card's model (qemu/ionpu_fabric.h),
+ * which the library links: the card has no register for them.
+ */
 IONPU_API void ionpu_card_desc_default(uint32_t tiles, struct ionpu_card_desc *out)
 {
 	*out = (struct ionpu_card_desc){
-		.tiles = tiles, .tile_rows = 256, .tile_neurons = 256,
-		.g_min_us = 0.0, .g_max_us = 25.0, .g_levels = 64,
-		.max_delay_steps = 15, .dt = 1e-3,
+		.tiles = tiles, .tile_rows = IONPU_FAB_ROWS, .tile_neurons = IONPU_FAB_NEURONS,
+		.g_min_us = IONPU_FAB_G_MIN, .g_max_us = IONPU_FAB_G_MAX,
+		.g_levels = IONPU_FAB_G_LEVELS, .max_delay_steps = IONPU_FAB_MAX_DELAY,
+		.dt = 1e-3,
 	};
+}
+
+IONPU_API int ionpu_card_desc_of(struct ionpu_dev *dev, struct ionpu_card_desc *out)
+{
+	struct ionpu_dev_info info;
+	int ret;
+
+	if (!dev || !out)
+		return ionpu_error(-EINVAL, "ionpu_card_desc_of: NULL argument");
+	ret = ionpu_info(dev, &info);
+	if (ret)
+		return ret;
+	if (info.hw_version_major != IONPU_VERSION_MAJOR(IONPU_HW_VERSION))
+		return ionpu_error(-EOPNOTSUPP, "card version %u.%u; this library knows %u.x",
+				   info.hw_version_major, info.hw_version_minor,
+				   IONPU_VERSION_MAJOR(IONPU_HW_VERSION));
+	if (!(info.caps & IONPU_DEV_CAP_QUEUES))
+		return ionpu_error(-EOPNOTSUPP, "the card has no command queues: it runs no networks");
+	ionpu_card_desc_default(info.tiles, out);
+	out->tile_rows = info.tile_rows;
+	out->tile_neurons = info.tile_neurons;
+	return 0;
 }
 
 static int key_cmp(const struct row_key *a, const struct row_key *b)

@@ -177,6 +177,11 @@ IONPU_API int ionpu_open(const char *what, struct ionpu_dev **out)
 	return ionpu_open_at(IONPU_SYSFS_ROOT, IONPU_DEV_ROOT, what, out);
 }
 
+int ionpu_dev_ioctl(struct ionpu_dev *dev, unsigned long request, void *arg)
+{
+	return ionpu_ioctl(dev->fd, request, arg);
+}
+
 IONPU_API void ionpu_close(struct ionpu_dev *dev)
 {
 	if (!dev)
@@ -232,4 +237,43 @@ IONPU_API int ionpu_info(struct ionpu_dev *dev, struct ionpu_dev_info *out)
 	memcpy(out->serial, info.serial, sizeof(info.serial));
 	out->serial[sizeof(info.serial)] = '\0';
 	return 0;
+}
+
+int ionpu_ioctl(int fd, unsigned long request, void *arg)
+{
+	int ret;
+
+	do
+		ret = ioctl(fd, request, arg);
+	while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : 0;
+}
+
+/*
+ * Tile leases belong to an open file, so each loaded network gets a file
+ * of its own and cannot see or disturb another's tiles.
+ */
+int ionpu_dev_reopen(const struct ionpu_dev *dev)
+{
+	int fd = open(dev->path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return ionpu_error_errno(-errno, "%s", dev->path);
+	return fd;
+}
+
+uint32_t ionpu_f32_bits(float v)
+{
+	uint32_t u;
+
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+float ionpu_f32_value(uint32_t bits)
+{
+	float v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ionpu-run: run a NIR graph on an IONPU card.  --plan maps the graph onto
- * a card and prints the mapping; --host runs it on the host reference, the
- * card's model core in software.  Neither needs a card, so they answer
- * "does my network fit, and what does it compute" anywhere.
+ * ionpu-run: run a NIR graph on an IONPU card.  By default it compiles the
+ * graph for the card, loads it and runs the input raster there.  --plan
+ * maps the graph onto a card and prints the mapping; --host runs it on the
+ * host reference, the card's model core in software.  Neither needs a
+ * card, so they answer "does my network fit, and what does it compute"
+ * anywhere; in ideal mode the card's output equals --host's bit for bit.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -22,13 +24,21 @@ enum exit_status {
 	EXIT_NO_FIT = 2,
 };
 
+static bool ends_with(const char *s, const char *suffix);
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: ionpu-run --plan [OPTION]... GRAPH.nir\n"
+		"Usage: ionpu-run --input=IN --output=OUT.npy [OPTION]... GRAPH.nir\n"
 		"  or:  ionpu-run --host --input=IN --output=OUT.npy [OPTION]... GRAPH.nir\n"
-		"Map a NIR graph onto an IONPU card and print the mapping, or run it.\n"
+		"  or:  ionpu-run --plan [OPTION]... GRAPH.nir\n"
+		"Run a NIR graph on an IONPU card, or on the host reference, or print its mapping.\n"
 		"\n"
+		"  -d, --device=CARD  the card: /dev/ionpuN, its index N or its PCI address\n"
+		"                     (default: the first card the driver serves)\n"
+		"      --physical     run the card in physical mode (device noise, diffusive-\n"
+		"                     memristor neurons) instead of ideal mode\n"
+		"  -v, --verbose      print the weight programming report to stderr\n"
 		"  -p, --plan         map the graph offline and print the plan (no card needed)\n"
 		"      --host         run the graph on the host reference, the card's model in\n"
 		"                     software with no noise (no card needed)\n"
@@ -36,12 +46,42 @@ static void usage(FILE *out)
 		"                     column per input channel (1 = spike, or graded values)\n"
 		"  -o, --output=OUT   output raster to write, .npy of uint8: one row per time\n"
 		"                     step, one column per output neuron\n"
-		"  -t, --tiles=N      the card has N tiles (default 16)\n"
+		"  -t, --tiles=N      --plan and --host: the card has N tiles (default 16)\n"
 		"      --dt=SECONDS   length of a time step (default 0.001)\n"
 		"  -V, --version      show the version and exit\n"
 		"  -h, --help         show this help and exit\n"
 		"\n"
 		"Exit status: 0 if the graph fits (and ran), 1 on an error, 2 if it does not fit.\n");
+}
+
+/* Runs of this many steps: whole input windows (see ionpu_host_run()). */
+#define STEPS_PER_RUN	1024
+
+static int read_raster(const char *path, float **in, size_t *steps, size_t *cols)
+{
+	int err = ends_with(path, ".csv") ? ionpu_csv_read(path, in, steps, cols) :
+					    ionpu_npy_read(path, in, steps, cols);
+
+	if (err)
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	return err;
+}
+
+/* The output raster to @path and the summary line. */
+static int write_raster(const char *what, const char *path, const uint8_t *out, size_t steps,
+			size_t n_in, size_t n_out)
+{
+	size_t spikes = 0;
+
+	if (ionpu_npy_write(path, IONPU_NPY_U8, out, steps, n_out)) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return EXIT_ERROR;
+	}
+	for (size_t k = 0; k < steps * n_out; k++)
+		spikes += out[k];
+	printf("%s: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n", what, steps,
+	       n_in, n_out, spikes, path);
+	return EXIT_OK;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -58,44 +98,122 @@ static int run_host(const struct ionpu_network *net, const struct ionpu_plan *pl
 	struct ionpu_host *host = NULL;
 	float *in = NULL;
 	uint8_t *out = NULL;
-	size_t steps, cols, spikes = 0;
+	size_t steps, cols;
 	int err;
 
-	err = ends_with(in_path, ".csv") ? ionpu_csv_read(in_path, &in, &steps, &cols) :
-					   ionpu_npy_read(in_path, &in, &steps, &cols);
-	if (!err)
-		err = ionpu_host_new(net, plan, &host);
+	if (read_raster(in_path, &in, &steps, &cols))
+		return EXIT_ERROR;
+	err = ionpu_host_new(net, plan, &host);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	} else if (cols != ionpu_host_inputs(host)) {
+		fprintf(stderr, "ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
+			in_path, cols, ionpu_host_inputs(host));
+		err = -EINVAL;
+	} else if (!(out = calloc(steps * ionpu_host_outputs(host) + 1, 1))) {
+		fprintf(stderr, "ionpu-run: out of memory\n");
+		err = -ENOMEM;
+	} else if ((err = ionpu_host_run(host, in, steps, out))) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	} else {
+		err = write_raster("host", out_path, out, steps, cols, ionpu_host_outputs(host));
+	}
+	ionpu_host_free(host);
+	free(in);
+	free(out);
+	return err ? EXIT_ERROR : EXIT_OK;
+}
+
+/* The first card the driver serves, as ionpu_open() takes it. */
+static int first_card(char *node, size_t size)
+{
+	struct ionpu_card *cards;
+	size_t n, i;
+
+	if (ionpu_list(NULL, &cards, &n)) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return -1;
+	}
+	for (i = 0; i < n && !cards[i].driver_bound; i++)
+		;
+	if (i < n)
+		snprintf(node, size, "%s", cards[i].node);
+	else
+		fprintf(stderr, "ionpu-run: no card is served by the ionpu driver\n");
+	ionpu_list_free(cards);
+	return i < n ? 0 : -1;
+}
+
+static void print_report(const struct ionpu_net *n, uint32_t tiles)
+{
+	struct ionpu_program_stats s;
+	uint32_t card_tile;
+
+	for (uint32_t t = 0; t < tiles; t++) {
+		if (ionpu_net_tile_report(n, t, &card_tile, &s))
+			break;
+		fprintf(stderr, "tile %u (card tile %u): %llu cells, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
+			t, card_tile, (unsigned long long)s.cells, (unsigned long long)s.pulses,
+			s.mean_error_us, s.max_error_us, s.mean_weight_error, s.max_weight_error,
+			(unsigned long long)s.stuck, (unsigned long long)s.remapped,
+			(unsigned long long)s.failed);
+	}
+	ionpu_net_report(n, &s);
+	fprintf(stderr, "programmed: %llu cells on %u tiles, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
+		(unsigned long long)s.cells, tiles, (unsigned long long)s.pulses, s.mean_error_us,
+		s.max_error_us, s.mean_weight_error, s.max_weight_error,
+		(unsigned long long)s.stuck, (unsigned long long)s.remapped,
+		(unsigned long long)s.failed);
+}
+
+/*
+ * Run @plan of @net on the card @dev, in runs of whole input windows with
+ * the state kept, so it gives what the host reference gives in one go.
+ */
+static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
+		    const struct ionpu_plan *plan, const struct ionpu_load_opts *opts,
+		    bool verbose, const char *in_path, const char *out_path)
+{
+	struct ionpu_plan_stats ps;
+	struct ionpu_net *n = NULL;
+	float *in = NULL;
+	uint8_t *out = NULL;
+	size_t steps, cols, n_in = 0, n_out = 0;
+	int err;
+
+	if (read_raster(in_path, &in, &steps, &cols))
+		return EXIT_ERROR;
+	err = ionpu_load(dev, net, plan, opts, &n);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		free(in);
 		return EXIT_ERROR;
 	}
-	if (cols != ionpu_host_inputs(host)) {
+	ionpu_plan_stats(plan, &ps);
+	if (verbose)
+		print_report(n, ps.tiles);
+	n_in = ionpu_net_inputs(n);
+	n_out = ionpu_net_outputs(n);
+	if (cols != n_in) {
 		fprintf(stderr, "ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
-			in_path, cols, ionpu_host_inputs(host));
+			in_path, cols, n_in);
 		err = -EINVAL;
-	} else {
-		out = calloc(steps * ionpu_host_outputs(host) + 1, 1);
-		if (!out) {
-			fprintf(stderr, "ionpu-run: out of memory\n");
-			err = -ENOMEM;
-		}
+	} else if (!(out = calloc(steps * n_out + 1, 1))) {
+		fprintf(stderr, "ionpu-run: out of memory\n");
+		err = -ENOMEM;
 	}
-	if (!err) {
-		err = ionpu_host_run(host, in, steps, out);
-		if (!err)
-			err = ionpu_npy_write(out_path, IONPU_NPY_U8, out, steps,
-					      ionpu_host_outputs(host));
+	for (size_t t = 0; !err && t < steps; t += STEPS_PER_RUN) {
+		size_t k = steps - t < STEPS_PER_RUN ? steps - t : STEPS_PER_RUN;
+
+		err = ionpu_net_run(n, in + t * n_in, k, t ? IONPU_RUN_KEEP_STATE : 0,
+				    out + t * n_out);
 		if (err)
-			fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t, t + k - 1,
+				ionpu_last_error());
 	}
-	if (!err) {
-		for (size_t k = 0; k < steps * ionpu_host_outputs(host); k++)
-			spikes += out[k];
-		printf("host: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
-		       steps, cols, ionpu_host_outputs(host), spikes, out_path);
-	}
-	ionpu_host_free(host);
+	if (!err)
+		err = write_raster("card", out_path, out, steps, n_in, n_out);
+	ionpu_unload(n);
 	free(in);
 	free(out);
 	return err ? EXIT_ERROR : EXIT_OK;
@@ -121,31 +239,46 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "plan", no_argument, NULL, 'p' },
 		{ "host", no_argument, NULL, 'H' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "physical", no_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "tiles", required_argument, NULL, 't' },
-		{ "dt", required_argument, NULL, 'd' },
+		{ "dt", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ionpu_load_opts opts = { 0 };
 	struct ionpu_card_desc card;
 	struct ionpu_network *net;
 	struct ionpu_plan *plan;
-	const char *in_path = NULL, *out_path = NULL;
-	bool want_plan = false, want_host = false;
+	struct ionpu_dev *dev = NULL;
+	const char *in_path = NULL, *out_path = NULL, *device = NULL;
+	bool want_plan = false, want_host = false, verbose = false;
+	char node[IONPU_NODE_SIZE];
 	uint32_t tiles = 16;
 	double dt = 1e-3;
 	char *end;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "pi:o:t:Vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			want_plan = true;
 			break;
 		case 'H':
 			want_host = true;
+			break;
+		case 'd':
+			device = optarg;
+			break;
+		case 'P':
+			opts.flags |= IONPU_LOAD_PHYSICAL;
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'i':
 			in_path = optarg;
@@ -160,7 +293,7 @@ int main(int argc, char **argv)
 				return EXIT_ERROR;
 			}
 			break;
-		case 'd':
+		case 'T':
 			errno = 0;
 			dt = strtod(optarg, &end);
 			if (errno || *end || !(dt > 0) || !isfinite(dt)) {
@@ -180,12 +313,9 @@ int main(int argc, char **argv)
 			return EXIT_ERROR;
 		}
 	}
-	if (optind != argc - 1 || want_plan == want_host ||
-	    (want_host != (in_path && out_path))) {
-		if (!want_plan && !want_host && optind == argc - 1)
-			fprintf(stderr, "ionpu-run: running on a card is not available in this version; use --host or --plan\n");
-		else
-			usage(stderr);
+	if (optind != argc - 1 || (want_plan && want_host) ||
+	    (!want_plan != (in_path && out_path))) {
+		usage(stderr);
 		return EXIT_ERROR;
 	}
 
@@ -194,16 +324,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		return EXIT_ERROR;
 	}
-	ionpu_card_desc_default(tiles, &card);
+	/* On a card, the card says what it has. */
+	if (!want_plan && !want_host) {
+		if (!device && first_card(node, sizeof(node)) == 0)
+			device = node;
+		if (!device || ionpu_open(device, &dev) || ionpu_card_desc_of(dev, &card)) {
+			if (device)
+				fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+			ionpu_close(dev);
+			ionpu_network_free(net);
+			return EXIT_ERROR;
+		}
+	} else {
+		ionpu_card_desc_default(tiles, &card);
+	}
 	card.dt = dt;
 	err = ionpu_compile(net, &card, &plan);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s: %s\n", argv[optind], ionpu_last_error());
+		ionpu_close(dev);
 		ionpu_network_free(net);
 		return err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT : EXIT_ERROR;
 	}
-	if (want_host) {
-		err = run_host(net, plan, in_path, out_path);
+	if (!want_plan) {
+		err = want_host ? run_host(net, plan, in_path, out_path) :
+				  run_card(dev, net, plan, &opts, verbose, in_path, out_path);
+		ionpu_close(dev);
 		ionpu_plan_free(plan);
 		ionpu_network_free(net);
 		return err;

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ionpu-smi: list the IONPU cards of this system and show what each reports.
+ * ionpu-smi: list the IONPU cards of this system and show what each reports;
+ * show, make and clear their calibration records (docs/calibration.md).
  *
- * Read-only, so it is safe to run anywhere, including from a busybox
- * initramfs: that is why it builds static and needs nothing but sysfs and
- * the device nodes.
+ * Listing is read-only, so it is safe to run anywhere, including from a
+ * busybox initramfs: that is why it builds static and needs nothing but
+ * sysfs and the device nodes.  Calibrating needs CAP_SYS_ADMIN.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <ionpu/ionpu.h>
 
@@ -21,18 +25,34 @@ enum exit_status {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,
 	EXIT_NO_CARD = 2,
+	EXIT_PERM = 3,
+	EXIT_BUSY = 4,
+};
+
+enum command {
+	CMD_LIST,
+	CMD_CALIB,	/* show the calibration record */
+	CMD_CALIBRATE,	/* scan tiles and write it */
 };
 
 struct options {
+	enum command cmd;
 	bool query;
 	const char *id;
 	const char *sysfs_root;
+	/* calib and calibrate */
+	uint64_t tiles;		/* 0: all */
+	bool dry_run;
+	bool clear;
+	unsigned long entries;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ionpu-smi [OPTION]...\n"
+		"       ionpu-smi calib [-i CARD] [-n N] [--clear]\n"
+		"       ionpu-smi calibrate [-i CARD] [-n N] [--tiles LIST] [--dry-run]\n"
 		"List the IONPU neuromorphic accelerator cards of this system.\n"
 		"\n"
 		"  -q, --query        detailed view of each card, asking the driver too\n"
@@ -41,7 +61,19 @@ static void usage(FILE *out)
 		"  -V, --version      show the versions and exit\n"
 		"  -h, --help         show this help and exit\n"
 		"\n"
-		"Exit status: 0 if all went well, 1 on an error, 2 if no card was found.\n");
+		"calib shows each card's calibration record: whom and when it was made for,\n"
+		"the tiles scanned and the stuck devices it lists (the first N, default 10).\n"
+		"With --clear it blanks the record (needs CAP_SYS_ADMIN).\n"
+		"\n"
+		"calibrate scans tiles of one card (-i, needed when there are several) for\n"
+		"stuck devices and writes the record.  It needs CAP_SYS_ADMIN and free\n"
+		"tiles; it overwrites the weights on them and programs them back as close\n"
+		"as the card allows.  --tiles takes a list such as 0,3,8-11 (default: all);\n"
+		"--dry-run scans but leaves the record alone.  -n N shows N of the stuck\n"
+		"devices found.\n"
+		"\n"
+		"Exit status: 0 if all went well, 1 on an error, 2 if no card was found,\n"
+		"3 without the privilege calibration needs, 4 when a tile to scan is in use.\n");
 }
 
 static const char *or_dash(const char *s)
@@ -188,22 +220,91 @@ static size_t count_matching(const struct ionpu_card *cards, size_t count,
 	return n;
 }
 
+/* "0,3,8-11" or "all" (0) into a tile mask. */
+static int parse_tiles(const char *list, uint64_t *mask)
+{
+	const char *p = list;
+
+	*mask = 0;
+	if (!strcmp(list, "all"))
+		return 0;
+	for (;;) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+		/* strtoul() would take blanks and signs too. */
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		if (*end == '-') {
+			p = end + 1;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			hi = strtoul(p, &end, 10);
+		}
+		if (lo > hi || hi > 63)
+			return -1;
+		for (unsigned long t = lo; t <= hi; t++)
+			*mask |= 1ull << t;
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+}
+
+static const char *const command_names[] = {
+	[CMD_LIST] = "",
+	[CMD_CALIB] = "calib",
+	[CMD_CALIBRATE] = "calibrate",
+};
+
+/* An option that only one command takes, given to another. */
+static int misplaced(const char *opt, enum command want)
+{
+	fprintf(stderr, "ionpu-smi: %s is an option of '%s'\n", opt,
+		want == CMD_LIST ? "ionpu-smi" : command_names[want]);
+	usage(stderr);
+	return -1;
+}
+
 static int parse_options(int argc, char **argv, struct options *opts)
 {
-	enum { OPT_SYSFS = 256 };
+	enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR };
 	static const struct option longopts[] = {
 		{ "query", no_argument, NULL, 'q' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "sysfs", required_argument, NULL, OPT_SYSFS },
+		{ "entries", required_argument, NULL, 'n' },
+		{ "tiles", required_argument, NULL, OPT_TILES },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "clear", no_argument, NULL, OPT_CLEAR },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "qi:Vh", longopts, NULL)) != -1) {
+	opts->entries = 10;
+	/* A command comes first, as with nvidia-smi's. */
+	if (argc > 1 && argv[1][0] != '-') {
+		for (size_t c = 1; c < sizeof(command_names) / sizeof(command_names[0]); c++)
+			if (!strcmp(argv[1], command_names[c]))
+				opts->cmd = (enum command)c;
+		if (opts->cmd == CMD_LIST) {
+			fprintf(stderr, "ionpu-smi: unknown command '%s'\n", argv[1]);
+			usage(stderr);
+			return -1;
+		}
+		argc--;
+		argv++;
+	}
+	while ((opt = getopt_long(argc, argv, "qi:n:Vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'q':
+			if (opts->cmd != CMD_LIST)
+				return misplaced("--query", CMD_LIST);
 			opts->query = true;
 			break;
 		case 'i':
@@ -211,6 +312,35 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_SYSFS:
 			opts->sysfs_root = optarg;
+			break;
+		case 'n':
+			if (opts->cmd == CMD_LIST)
+				return misplaced("--entries", CMD_CALIB);
+			opts->entries = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "ionpu-smi: --entries wants a number, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_CLEAR:
+			if (opts->cmd != CMD_CALIB)
+				return misplaced("--clear", CMD_CALIB);
+			opts->clear = true;
+			break;
+		case OPT_TILES:
+			if (opts->cmd != CMD_CALIBRATE)
+				return misplaced("--tiles", CMD_CALIBRATE);
+			if (parse_tiles(optarg, &opts->tiles)) {
+				fprintf(stderr, "ionpu-smi: --tiles wants tiles 0..63 such as 0,3,8-11 or all, not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_DRY_RUN:
+			if (opts->cmd != CMD_CALIBRATE)
+				return misplaced("--dry-run", CMD_CALIBRATE);
+			opts->dry_run = true;
 			break;
 		case 'V':
 			printf("ionpu-smi, libionpu %s\n", ionpu_version());
@@ -232,6 +362,183 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	return 0;
 }
 
+static int exit_status_of(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -EPERM:
+	case -EACCES:
+		return EXIT_PERM;
+	case -EBUSY:
+		return EXIT_BUSY;
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+/* The library's message, and what to do about the usual failures. */
+static int report_failure(const struct ionpu_card *card, int err)
+{
+	fprintf(stderr, "ionpu-smi: %s: %s\n", card->pci_address, ionpu_last_error());
+	if (err == -EPERM)
+		fprintf(stderr, "ionpu-smi: this needs CAP_SYS_ADMIN: run it as root\n");
+	else if (err == -EACCES)
+		fprintf(stderr, "ionpu-smi: no access to the card's node: run it as root or as a member of the node's group\n");
+	else if (err == -EBUSY)
+		fprintf(stderr, "ionpu-smi: a tile to scan is leased by a running program: stop it, or choose other tiles with --tiles\n");
+	return exit_status_of(err);
+}
+
+static void print_tiles(const char *label, uint64_t tiles)
+{
+	const char *sep = "";
+
+	printf("    %-20s:", label);
+	if (!tiles)
+		printf(" none");
+	for (unsigned int t = 0; t < 64; t++) {
+		unsigned int last = t;
+
+		if (!(tiles >> t & 1))
+			continue;
+		while (last < 63 && tiles >> (last + 1) & 1)
+			last++;
+		if (last > t)
+			printf("%s %u-%u", sep, t, last);
+		else
+			printf("%s %u", sep, t);
+		sep = ",";
+		t = last;
+	}
+	printf("\n");
+}
+
+static void print_record(const struct ionpu_calib_info *info,
+			 const struct ionpu_stuck_device *stuck, size_t count,
+			 unsigned long entries)
+{
+	char when[64] = "?";
+	time_t t = (time_t)info->created;
+	struct tm tm;
+
+	if (!info->calibrated) {
+		printf("    %-20s: none (blank: the card was never calibrated)\n",
+		       "Calibration record");
+		return;
+	}
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	printf("    %-20s: version %" PRIu32 ", written %s\n", "Calibration record",
+	       info->version, when);
+	printf("    %-20s: %s (seed %" PRIu64 ")\n", "Made for", info->serial, info->seed);
+	printf("    %-20s: %" PRIu32 " SET then %" PRIu32 " RESET pulses, stuck below %.2f uS\n",
+	       "Scan", info->pulses, info->pulses, info->threshold_us);
+	print_tiles("Tiles scanned", info->tiles_scanned);
+	printf("    %-20s: %" PRIu32 " found, %" PRIu32 " listed\n", "Stuck devices",
+	       info->stuck_found, info->stuck_listed);
+	if (info->flags & IONPU_CALIB_OVERFLOW)
+		print_tiles("Lists cut for room", info->tiles_truncated);
+	if (!count || !entries)
+		return;
+	printf("    %4s %4s %6s %3s %9s\n", "TILE", "ROW", "COLUMN", "DEV", "G (uS)");
+	for (size_t i = 0; i < count && i < entries; i++)
+		printf("    %4" PRIu32 " %4u %6u %3s %9.2f\n", stuck[i].tile, stuck[i].row,
+		       stuck[i].column, stuck[i].device ? "G-" : "G+", stuck[i].g_us);
+	if (count > entries)
+		printf("    ... %zu more (-n to show them)\n", count - entries);
+}
+
+static int show_calib(const struct ionpu_card *card, const struct options *opts)
+{
+	struct ionpu_stuck_device *stuck = NULL;
+	struct ionpu_calib_info info;
+	struct ionpu_dev *dev;
+	size_t count = 0;
+	int ret;
+
+	ret = ionpu_open(card->node, &dev);
+	if (ret)
+		return report_failure(card, ret);
+	if (opts->clear) {
+		ret = ionpu_calib_clear(dev);
+		if (!ret)
+			printf("Card %s: calibration record cleared\n", card->pci_address);
+	} else {
+		ret = ionpu_calib_read(dev, &info, &stuck, &count);
+		if (!ret) {
+			printf("Card %s\n", card->pci_address);
+			print_record(&info, stuck, count, opts->entries);
+		}
+	}
+	ionpu_close(dev);
+	free(stuck);
+	return ret ? report_failure(card, ret) : EXIT_OK;
+}
+
+static int calibrate(const struct ionpu_card *card, const struct options *opts)
+{
+	struct ionpu_stuck_device *stuck = NULL;
+	struct ionpu_calib_report rep;
+	size_t count = 0, on_gplus = 0;
+	struct ionpu_dev *dev;
+	int ret;
+
+	ret = ionpu_open(card->node, &dev);
+	if (ret)
+		return report_failure(card, ret);
+	ret = ionpu_calibrate(dev, opts->tiles, opts->dry_run ? IONPU_CALIBRATE_DRY_RUN : 0,
+			      &rep, &stuck, &count);
+	ionpu_close(dev);
+	if (ret)
+		return report_failure(card, ret);
+	for (size_t i = 0; i < count; i++)
+		on_gplus += !stuck[i].device;
+	printf("Card %s: %s\n", card->pci_address,
+	       opts->dry_run ? "dry run, the record is unchanged" : "calibration record written");
+	print_tiles("Tiles scanned now", rep.tiles);
+	printf("    %-20s: %" PRIu32 " (G+ %zu, G- %zu)\n", "Stuck devices found",
+	       rep.stuck, on_gplus, count - on_gplus);
+	printf("    %-20s: %" PRIu32 "%s\n", "Devices not restored", rep.not_restored,
+	       rep.not_restored ? " (their weights must be programmed again)" : "");
+	print_record(&rep.record, stuck, count, opts->entries);
+	free(stuck);
+	return EXIT_OK;
+}
+
+/* calib and calibrate: each matching card, and calibrate only one. */
+static int run_calib(const struct ionpu_card *cards, size_t count, const struct options *opts)
+{
+	const struct ionpu_card *pick = NULL;
+	int status = EXIT_OK;
+	size_t n = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if ((opts->id && !card_matches(&cards[i], opts->id)) || !cards[i].driver_bound)
+			continue;
+		n++;
+		pick = &cards[i];
+		if (opts->cmd == CMD_CALIB) {
+			int st = show_calib(pick, opts);
+
+			if (st != EXIT_OK)
+				status = st;
+		}
+	}
+	if (!n) {
+		fprintf(stderr, "ionpu-smi: no card served by the ionpu driver%s%s\n",
+			opts->id ? " matches " : "", opts->id ? opts->id : "");
+		return EXIT_NO_CARD;
+	}
+	if (opts->cmd == CMD_CALIB)
+		return status;
+	if (n > 1) {
+		fprintf(stderr, "ionpu-smi: calibrate works on one card: choose it with -i\n");
+		return EXIT_ERROR;
+	}
+	return calibrate(pick, opts);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
@@ -246,7 +553,9 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 
-	if (!count_matching(cards, count, opts.id)) {
+	if (opts.cmd != CMD_LIST) {
+		status = run_calib(cards, count, &opts);
+	} else if (!count_matching(cards, count, opts.id)) {
 		if (opts.id)
 			printf("No IONPU card matches \"%s\".\n", opts.id);
 		else

@@ -604,10 +604,21 @@ struct ionpu_card_desc {
 /**
  * ionpu_card_desc_default() - IONPU-1's geometry with @tiles tiles
  * @tiles: number of tiles.
- * @out: out: 256 rows x 256 neurons per tile, 0..25 uS in 64 levels,
- *       delays up to 15 steps, dt 1 ms.
+ * @out: out: 256 rows x 256 neurons per tile, 1..101 uS in 256 levels,
+ *       delays up to 255 steps, dt 1 ms.
  */
 IONPU_API void ionpu_card_desc_default(uint32_t tiles, struct ionpu_card_desc *out);
+
+/**
+ * ionpu_card_desc_of() - describe an open card for the compiler
+ * @dev: the card.
+ * @out: out: its tiles and geometry as the card reports them, IONPU-1's
+ *       conductance range, levels and delays, dt 1 ms.
+ *
+ * Return: 0; -EOPNOTSUPP for a card that is not an IONPU-1 (another major
+ * version) or has no command queues; what ionpu_info() returns.
+ */
+IONPU_API int ionpu_card_desc_of(struct ionpu_dev *dev, struct ionpu_card_desc *out);
 
 /* A network mapped onto a card; only the library sees inside. */
 struct ionpu_plan;
@@ -739,8 +750,15 @@ IONPU_API size_t ionpu_host_outputs(const struct ionpu_host *h);
  * @out: out: @steps x ionpu_host_outputs() bytes, row-major, 1 where the
  *       neuron spiked in that step, else 0.
  *
- * Runs on from where the last run stopped: state and spikes in flight carry
- * over; ionpu_host_reset() starts afresh.
+ * Runs on from where the last run stopped: state, spikes in flight and
+ * inputs delayed past the run's end carry over; ionpu_host_reset() starts
+ * afresh.  Input events are queued as the card's driver feeds a job's, one
+ * window of 256 steps from the run's start at a time: those landing in a
+ * window are queued when it begins, after the spikes earlier windows sent
+ * into it and before the ones its own steps send.  A neuron adds up its
+ * inputs in that order, in float, so two runs split at other places than
+ * whole windows may differ in the last bit; split the same way (or at whole
+ * windows), the host and the card agree bit for bit.
  *
  * Return: 0; -EINVAL for a NULL argument or a value that is not finite
  * (nothing is run then); -EOVERFLOW if the raster's size overflows; -ENOMEM
@@ -753,6 +771,340 @@ IONPU_API int ionpu_host_run(struct ionpu_host *h, const float *in, size_t steps
  * @h: the session.
  */
 IONPU_API void ionpu_host_reset(struct ionpu_host *h);
+
+/*
+ * The card path: a plan loaded onto a card (tiles leased, neurons and
+ * routes configured, weights programmed with write-verify), then run.  The
+ * card gets the same image of the plan and the same input events, in the
+ * same order, as the host reference, so in ideal mode its output equals
+ * ionpu_host_run()'s bit for bit.  Rasters are laid out as for the host
+ * reference.
+ */
+
+/* A plan loaded onto a card; only the library sees inside. */
+struct ionpu_net;
+
+/* Flags of &struct ionpu_load_opts. */
+#define IONPU_LOAD_PHYSICAL	(1u << 0)	/* physical mode, else ideal */
+#define IONPU_LOAD_NO_CALIB	(1u << 1)	/* ignore the calibration record */
+
+/**
+ * struct ionpu_load_opts - how to load
+ * @flags: %IONPU_LOAD_* bits.  Ideal mode (the default) has no device
+ *         noise: every cell lands on its level and neurons follow their
+ *         model exactly.  Physical mode shows the devices' non-idealities
+ *         and runs the diffusive-memristor neurons; stuck devices are
+ *         compensated there (see ionpu_load()).
+ * @pulse_budget: most write-verify pulses per device; 0 means 100.
+ */
+struct ionpu_load_opts {
+	uint32_t flags;
+	uint32_t pulse_budget;
+};
+
+/**
+ * struct ionpu_program_stats - what programming the weights achieved
+ * @cells: differential pairs programmed (every cell of the used rows and
+ *         columns, zero weights included: they clear what was there).
+ * @devices: devices programmed (two per cell, fewer when one is stuck).
+ * @pulses: write-verify pulses used.
+ * @mean_error_us: mean |achieved - target| over @devices, microsiemens.
+ * @max_error_us: the largest of them.
+ * @mean_weight_error: mean |achieved - quantized weight| over @cells, in the
+ *                     network's weight units.
+ * @max_weight_error: the largest of them.
+ * @stuck: devices found stuck (by the write-verify or the calibration record).
+ * @remapped: cells with a stuck device whose partner was programmed so that
+ *            G+ - G- still gives the weight.
+ * @failed: cells whose weight was not reached: a device ran out of pulses,
+ *          or a stuck device's partner could not make up for it.
+ */
+struct ionpu_program_stats {
+	uint64_t cells;
+	uint64_t devices;
+	uint64_t pulses;
+	double mean_error_us;
+	double max_error_us;
+	double mean_weight_error;
+	double max_weight_error;
+	uint64_t stuck;
+	uint64_t remapped;
+	uint64_t failed;
+};
+
+/**
+ * enum ionpu_cell_outcome - what happened to a cell worth reporting
+ * @IONPU_CELL_REMAPPED: one device is stuck; its partner makes up for it.
+ * @IONPU_CELL_FAILED_STUCK: one device is stuck and the range does not let
+ *                           its partner make up for it (or both are stuck).
+ * @IONPU_CELL_FAILED_BUDGET: a device ran out of pulses before its target.
+ */
+enum ionpu_cell_outcome {
+	IONPU_CELL_REMAPPED = 1,
+	IONPU_CELL_FAILED_STUCK,
+	IONPU_CELL_FAILED_BUDGET,
+};
+
+/**
+ * struct ionpu_cell_note - one cell that was remapped or failed
+ * @tile: the plan's tile.
+ * @card_tile: the card's tile it was loaded on.
+ * @row: crossbar row.
+ * @column: crossbar column.
+ * @outcome: what happened.
+ * @weight: the quantized weight asked for, network units.
+ * @achieved: the weight the verify reads give, network units.
+ */
+struct ionpu_cell_note {
+	uint32_t tile;
+	uint32_t card_tile;
+	uint32_t row;
+	uint32_t column;
+	enum ionpu_cell_outcome outcome;
+	double weight;
+	double achieved;
+};
+
+/**
+ * ionpu_load() - load a plan onto a card
+ * @dev: the card.
+ * @net: the network @plan was compiled from.
+ * @plan: the plan, compiled for this card (ionpu_card_desc_of()).
+ * @opts: NULL for the defaults (ideal mode, calibration record used in
+ *        physical mode, 100 pulses per device).
+ * @out: out: the loaded network; free it with ionpu_unload().
+ *
+ * Opens a file of its own on the card's node and leases the plan's tile
+ * count there (a plan's tiles are numbered from 0; they land on whichever
+ * tiles the card has free), so each loaded network is isolated from every
+ * other, in this process or another.  Then it configures tiles, chains and
+ * neurons, replaces the routes of every neuron of those tiles, and programs
+ * every cell of the used rows and columns with write-verify: target the
+ * level's conductance, tolerance a quarter level (in physical mode both
+ * devices of a pair are lifted by up to 4 levels, G+ - G- unchanged: a real
+ * device's lowest conductance spreads around the nominal one).  In physical
+ * mode a stuck device (the write-verify says so, or the card's calibration
+ * record lists it) makes its partner take a target that keeps G+ - G- at
+ * the weight when the conductance range allows (remapped), else the cell
+ * failed; ionpu_net_report() tells.  A failed cell does not fail the load.
+ *
+ * Return: 0; -EINVAL for a bad argument or a plan not of @net; -EOPNOTSUPP
+ * for a plan the card cannot run (as ionpu_host_new(), and Threshold
+ * neurons, which need the host to clear them every step); -EBUSY when the
+ * card has not that many free tiles; -ENOMEM; what the driver returns.
+ */
+IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
+			 const struct ionpu_plan *plan, const struct ionpu_load_opts *opts,
+			 struct ionpu_net **out);
+
+/**
+ * ionpu_unload() - release a loaded network's tiles and free it
+ * @n: the network, or NULL.
+ */
+IONPU_API void ionpu_unload(struct ionpu_net *n);
+
+/**
+ * ionpu_net_inputs() - input channels: the columns of an input raster
+ * @n: the loaded network.
+ *
+ * Return: as ionpu_host_inputs().
+ */
+IONPU_API size_t ionpu_net_inputs(const struct ionpu_net *n);
+
+/**
+ * ionpu_net_outputs() - output neurons: the columns of an output raster
+ * @n: the loaded network.
+ *
+ * Return: as ionpu_host_outputs().
+ */
+IONPU_API size_t ionpu_net_outputs(const struct ionpu_net *n);
+
+/**
+ * ionpu_net_report() - what programming the weights achieved, in total
+ * @n: the loaded network.
+ * @out: out: the totals.
+ */
+IONPU_API void ionpu_net_report(const struct ionpu_net *n, struct ionpu_program_stats *out);
+
+/**
+ * ionpu_net_tile_report() - what programming one tile achieved
+ * @n: the loaded network.
+ * @tile: the plan's tile.
+ * @card_tile: out, may be NULL: the card's tile it is on.
+ * @out: out: the tile's statistics.
+ *
+ * Return: 0; -EINVAL for a tile the plan does not have.
+ */
+IONPU_API int ionpu_net_tile_report(const struct ionpu_net *n, uint32_t tile,
+				    uint32_t *card_tile, struct ionpu_program_stats *out);
+
+/**
+ * ionpu_net_cell_notes() - the cells that were remapped or failed
+ * @n: the loaded network.
+ * @count: out: how many.
+ *
+ * Return: @count notes, owned by @n; NULL when there are none.
+ */
+IONPU_API const struct ionpu_cell_note *ionpu_net_cell_notes(const struct ionpu_net *n,
+							     size_t *count);
+
+/**
+ * struct ionpu_synapse_read - one synapse as the card holds it
+ * @src: source node (an input or a population).
+ * @src_neuron: its neuron (or channel).
+ * @dst: target population.
+ * @dst_neuron: its neuron.
+ * @delay_steps: the delay of the synapse's crossbar row, in steps.
+ * @weight: the quantized weight the plan asked for (synapses sharing a
+ *          source, delay and target have added up).
+ * @read: the weight the card's read circuit gives, (G+ - G-) times the
+ *        tile's scale.
+ */
+struct ionpu_synapse_read {
+	uint32_t src;
+	uint32_t src_neuron;
+	uint32_t dst;
+	uint32_t dst_neuron;
+	uint32_t delay_steps;
+	double weight;
+	double read;
+};
+
+/**
+ * ionpu_net_read_weights() - read the loaded weights back from the card
+ * @n: the loaded network.
+ * @out: out: one entry per non-zero synapse of the plan; free() it.
+ * @count: out: how many.
+ *
+ * Return: 0; -ENOMEM; what the driver returns.
+ */
+IONPU_API int ionpu_net_read_weights(struct ionpu_net *n, struct ionpu_synapse_read **out,
+				     size_t *count);
+
+/* Flags of ionpu_net_run() and ionpu_queue_submit(). */
+#define IONPU_RUN_KEEP_STATE	(1u << 0)	/* go on from the last run */
+
+/**
+ * ionpu_net_run() - run time steps on the card and wait for them
+ * @n: the loaded network.
+ * @in: @steps x ionpu_net_inputs() values, as for ionpu_host_run().
+ * @steps: time steps, 1 to 2^24.
+ * @flags: 0 to start from rest (as after ionpu_host_reset()), or
+ *         %IONPU_RUN_KEEP_STATE to go on where the last run of @n stopped,
+ *         so a long input can be streamed in pieces: neuron state, spikes
+ *         in flight and inputs delayed past the last run's end carry over.
+ * @out: out: @steps x ionpu_net_outputs() bytes, as for ionpu_host_run().
+ *
+ * One job on the card (IONPU_IOC_JOB).  Calls on one @n must not overlap.
+ *
+ * Return: 0; -EINVAL for a bad argument or a value that is not finite;
+ * -E2BIG for more than 2^20 input events in one run; -ENOBUFS for more than
+ * 2^20 output spikes in one run or when the card lost some (run it in
+ * pieces); -ENOMEM; what the driver returns.
+ */
+IONPU_API int ionpu_net_run(struct ionpu_net *n, const float *in, size_t steps, uint32_t flags,
+			    uint8_t *out);
+
+/*
+ * The asynchronous queue of a loaded network, on io_uring: runs are
+ * submitted without a syscall each, handed to the kernel in batches, and
+ * complete in the order the card runs them (the order of submission).
+ * One queue may be used from several threads at once: submitting and
+ * reaping take separate locks, so one thread may wait for completions while
+ * others submit.  Runs reach the kernel from the thread that calls
+ * ionpu_queue_flush() or ionpu_queue_reap(), and io_uring cancels them
+ * (-ECANCELED) if that thread exits first: flush from a thread that
+ * outlives its runs, e.g. the one that reaps.  While a queue exists, run
+ * the network only through it.
+ */
+
+/* A loaded network's queue; only the library sees inside. */
+struct ionpu_queue;
+
+/**
+ * struct ionpu_completion - one finished run
+ * @user_data: what was given to ionpu_queue_submit().
+ * @status: 0, or a negative errno as ionpu_net_run() returns.
+ * @out: the output raster given to ionpu_queue_submit(), now written (when
+ *       @status is 0).
+ * @steps: its time steps.
+ */
+struct ionpu_completion {
+	uint64_t user_data;
+	int status;
+	uint8_t *out;
+	size_t steps;
+};
+
+/**
+ * ionpu_queue_new() - make a queue for a loaded network
+ * @n: the loaded network; it must outlive the queue.
+ * @depth: most runs in flight at once, 1 to 4096.
+ * @out: out: the queue; free it with ionpu_queue_free().
+ *
+ * Return: 0; -EINVAL; -ENOMEM; what io_uring_queue_init() returns (e.g.
+ * -ENOSYS on a kernel without io_uring).
+ */
+IONPU_API int ionpu_queue_new(struct ionpu_net *n, uint32_t depth, struct ionpu_queue **out);
+
+/**
+ * ionpu_queue_free() - wait for the runs in flight and free the queue
+ * @q: the queue, or NULL.
+ */
+IONPU_API void ionpu_queue_free(struct ionpu_queue *q);
+
+/**
+ * ionpu_queue_submit() - queue a run
+ * @q: the queue.
+ * @in: @steps x ionpu_net_inputs() values, as for ionpu_net_run(); copied:
+ *      it may be reused at once.
+ * @steps: time steps.
+ * @flags: as for ionpu_net_run(); %IONPU_RUN_KEEP_STATE goes on from the
+ *         run submitted before this one.
+ * @out: @steps x ionpu_net_outputs() bytes the output raster goes to; it
+ *       must stay valid until the run's completion is reaped.
+ * @user_data: handed back in the completion.
+ *
+ * No syscall: the run goes to the kernel with the next ionpu_queue_flush()
+ * or ionpu_queue_reap(), from the thread that calls it.
+ *
+ * Return: 0; -EBUSY when @depth runs are in flight (reap some); -EINVAL,
+ * -E2BIG, -ENOMEM as ionpu_net_run().
+ */
+IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t steps,
+				 uint32_t flags, uint8_t *out, uint64_t user_data);
+
+/**
+ * ionpu_queue_flush() - hand the submitted runs to the kernel
+ * @q: the queue.
+ *
+ * Return: 0, or what io_uring_submit() returns.
+ */
+IONPU_API int ionpu_queue_flush(struct ionpu_queue *q);
+
+/**
+ * ionpu_queue_reap() - collect finished runs
+ * @q: the queue.
+ * @c: out: room for @max completions.
+ * @max: most completions to return.
+ * @wait_for: wait until this many are there (fewer when fewer are in
+ *            flight); 0 only polls.
+ *
+ * Flushes first.  Each run completes once.
+ *
+ * Return: how many completions were written to @c, or a negative errno when
+ * none could be and waiting failed.
+ */
+IONPU_API int ionpu_queue_reap(struct ionpu_queue *q, struct ionpu_completion *c, size_t max,
+			       size_t wait_for);
+
+/**
+ * ionpu_queue_in_flight() - runs submitted and not yet reaped
+ * @q: the queue.
+ *
+ * Return: the count.
+ */
+IONPU_API size_t ionpu_queue_in_flight(struct ionpu_queue *q);
 
 /*
  * Rasters in files: NumPy .npy (format 1.0 and 2.0, little-endian, C order,
@@ -816,6 +1168,137 @@ IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type, const 
  * or read error.  The message gives the line and field.
  */
 IONPU_API int ionpu_csv_read(const char *path, float **data, size_t *rows, size_t *cols);
+
+/*
+ * Calibration (docs/calibration.md).  A card keeps a 4096-byte record that
+ * is the host's; libionpu puts there the stuck devices (crossbar devices
+ * that SET and RESET pulses do not move) an administrator's scan found, so
+ * that weight programming can route around them.
+ */
+
+/* Bits of &struct ionpu_calib_info.flags. */
+#define IONPU_CALIB_OVERFLOW	(1u << 0)	/* a tile's list was cut for room */
+
+/* Flags of ionpu_calibrate(). */
+#define IONPU_CALIBRATE_DRY_RUN	(1u << 0)	/* scan, but leave the record alone */
+
+/**
+ * struct ionpu_calib_info - what a calibration record says
+ * @calibrated: false for a blank record (never calibrated, or cleared); the
+ *              fields below are zero then.
+ * @version: the record's format version.
+ * @flags: %IONPU_CALIB_OVERFLOW: the scans found more stuck devices than the
+ *         record holds; for the tiles in @tiles_truncated it lists the most
+ *         harmful ones (highest conductance first).
+ * @serial: the card the record was made for, NUL terminated.
+ * @seed: that card's seed.
+ * @created: when the record was written, seconds since the epoch (UTC).
+ * @pulses: SET pulses, then RESET pulses, the scan gave each device.
+ * @threshold_us: a device that moved less than this between the two is
+ *                stuck, µS.
+ * @tiles_scanned: bit N: tile N was scanned.
+ * @tiles_truncated: bit N: tile N's list was cut for room.
+ * @stuck_found: stuck devices the scans found on those tiles.
+ * @stuck_listed: stuck devices the record lists.
+ */
+struct ionpu_calib_info {
+	bool calibrated;
+	uint32_t version;
+	uint32_t flags;
+	char serial[IONPU_SERIAL_MAX + 1];
+	uint64_t seed;
+	int64_t created;
+	uint32_t pulses;
+	float threshold_us;
+	uint64_t tiles_scanned;
+	uint64_t tiles_truncated;
+	uint32_t stuck_found;
+	uint32_t stuck_listed;
+};
+
+/**
+ * struct ionpu_stuck_device - a device that pulses do not move
+ * @tile: its tile.
+ * @row: crossbar row.
+ * @column: crossbar column (neuron).
+ * @device: 0 the G+ device of the cell, 1 the G- one.
+ * @g_us: the conductance it is stuck at, µS (the record keeps it to 1.5 %).
+ */
+struct ionpu_stuck_device {
+	uint32_t tile;
+	uint16_t row;
+	uint16_t column;
+	uint8_t device;
+	float g_us;
+};
+
+/**
+ * struct ionpu_calib_report - what ionpu_calibrate() did
+ * @record: the record it wrote, or would have written with
+ *          %IONPU_CALIBRATE_DRY_RUN.  Tiles it did not scan keep what an
+ *          earlier record of this card said about them.
+ * @tiles: the tiles it scanned.
+ * @stuck: stuck devices it found on them.
+ * @not_restored: devices whose conductance it could not put back.
+ */
+struct ionpu_calib_report {
+	struct ionpu_calib_info record;
+	uint64_t tiles;
+	uint32_t stuck;
+	uint32_t not_restored;
+};
+
+/**
+ * ionpu_calibrate() - find the stuck devices of tiles and record them
+ * @dev: the card.
+ * @tiles: bit N: scan tile N; 0 scans every tile.
+ * @flags: 0 or %IONPU_CALIBRATE_DRY_RUN.
+ * @report: out: what was found and written.
+ * @stuck: out, may be NULL: every stuck device found, by tile, row, column
+ *         and device; free() it.
+ * @count: out: their number (with @stuck).
+ *
+ * Needs CAP_SYS_ADMIN (raw pulses, the record's write) and the tiles free:
+ * it leases them for the scan and releases them after.  Each tile is
+ * scanned in physical mode: every device gets SET pulses, then RESET
+ * pulses, and one whose noise-free conductance did not move is stuck.  This
+ * destroys the weights on the tiles; they are read before and programmed
+ * back after in ideal mode, so each device comes back on the level nearest
+ * its old conductance (within 0.2 µS) and the tiles are left off.
+ *
+ * Return: 0; -EPERM without CAP_SYS_ADMIN (nothing touched); -EBUSY when a
+ * tile is leased by any open file, this one included (nothing touched);
+ * -EINVAL for a tile the card does not have; -ENOMEM; another ioctl error
+ * (the message says at which step; the tiles are restored as far as
+ * possible).
+ */
+IONPU_API int ionpu_calibrate(struct ionpu_dev *dev, uint64_t tiles, uint32_t flags,
+			      struct ionpu_calib_report *report,
+			      struct ionpu_stuck_device **stuck, size_t *count);
+
+/**
+ * ionpu_calib_read() - read and check a card's calibration record
+ * @dev: the card; no privilege needed.
+ * @info: out: the record's header.
+ * @stuck: out, may be NULL: the stuck devices it lists, by tile, row,
+ *         column and device; free() it.
+ * @count: out: their number (with @stuck).
+ *
+ * Return: 0, also for a blank record (@info->calibrated false); -EPROTO
+ * for a damaged record, one of an unknown version or one made for another
+ * card (serial or seed), with the reason in the message; -ENOMEM; the
+ * ioctl's error.
+ */
+IONPU_API int ionpu_calib_read(struct ionpu_dev *dev, struct ionpu_calib_info *info,
+			       struct ionpu_stuck_device **stuck, size_t *count);
+
+/**
+ * ionpu_calib_clear() - blank a card's calibration record
+ * @dev: the card.
+ *
+ * Return: 0; -EPERM without CAP_SYS_ADMIN; the ioctl's error.
+ */
+IONPU_API int ionpu_calib_clear(struct ionpu_dev *dev);
 
 #ifdef __cplusplus
 }

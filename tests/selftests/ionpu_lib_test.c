@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libionpu against the real driver: every card the driver serves is listed,
- * opens by node, index and PCI address, and reports the same identity as
- * sysfs; a card that is unbound is listed as not served and its open
- * handle fails with -ENODEV.
+ * opens by node, index and PCI address, reports the same identity as sysfs
+ * and describes itself to the compiler; a card that is unbound is listed as
+ * not served and its open handle fails with -ENODEV.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +75,24 @@ TEST_F(lib, open_by_node_index_and_address_agree)
 			EXPECT_EQ(1, info.hw_version_major);
 			ionpu_close(dev);
 		}
+	}
+}
+
+/* The compiler's view of each card: its own tile count and geometry. */
+TEST_F(lib, card_description_comes_from_the_card)
+{
+	for (int c = 0; c < self->ncards; c++) {
+		struct ionpu_card_desc desc, def;
+		struct ionpu_dev *dev;
+
+		ASSERT_EQ(0, ionpu_open(self->cards[c].node, &dev));
+		ASSERT_EQ(0, ionpu_card_desc_of(dev, &desc)) TH_LOG("%s", ionpu_last_error());
+		ionpu_card_desc_default(self->cards[c].tiles, &def);
+		EXPECT_EQ(self->cards[c].tiles, desc.tiles);
+		EXPECT_EQ(256, desc.tile_rows);
+		EXPECT_EQ(256, desc.tile_neurons);
+		EXPECT_EQ(0, memcmp(&def, &desc, sizeof(desc)));
+		ionpu_close(dev);
 	}
 }
 

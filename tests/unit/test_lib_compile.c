@@ -119,6 +119,7 @@ static void test_small_dense(void **state)
 	struct ionpu_plan_stats s;
 	struct ionpu_network *net;
 	struct ionpu_plan *p;
+	struct ionpu_card_desc card;
 	uint32_t in, pop;
 
 	(void)state;
@@ -127,6 +128,7 @@ static void test_small_dense(void **state)
 	pop = add_pop(net, "pop", 20);
 	add_dense(net, in, pop, 10, 20, w_code, NULL);
 	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	ionpu_card_desc_default(16, &card);
 	p = compile_ok(net, 16);
 	ionpu_plan_stats(p, &s);
 	assert_int_equal(s.tiles, 1);
@@ -146,7 +148,8 @@ static void test_small_dense(void **state)
 		for (uint32_t o = 0; o < 20; o++) {
 			const struct ionpu_plan_cell *c = cell_at(p, 0, r->row, o);
 			/* The largest |w| is 19 * 1000 + 10: it gets the top level. */
-			uint32_t level = (uint32_t)lround(fabs(w_code(o, i)) / 19010.0 * 63);
+			uint32_t level = (uint32_t)lround(fabs(w_code(o, i)) / 19010.0 *
+							  (card.g_levels - 1));
 
 			assert_non_null(c);
 			assert_true(c->weight == w_code(o, i));
@@ -154,7 +157,7 @@ static void test_small_dense(void **state)
 			assert_int_equal(c->weight > 0 ? c->g_neg_level : c->g_pos_level, 0);
 		}
 	}
-	assert_true(p->tiles[0].scale_us_per_unit == 25.0 / 19010.0);
+	assert_true(p->tiles[0].scale_us_per_unit == (card.g_max_us - card.g_min_us) / 19010.0);
 	ionpu_plan_free(p);
 	ionpu_network_free(net);
 }
@@ -321,13 +324,15 @@ static void test_recurrence(void **state)
 /* Same source and delay share a row (weights add); another delay is another row. */
 static void test_rows_and_delays(void **state)
 {
-	static const double d3[2] = { 0.003, 0.003 }, d_long[2] = { 0.020, 0 };
+	static const double d3[2] = { 0.003, 0.003 };
 	static const double d_half[2] = { 0.0015, 0 };
 	struct ionpu_card_desc card;
 	struct ionpu_plan_stats s;
 	struct ionpu_network *net;
 	struct ionpu_plan *p = NULL;
 	const struct ionpu_plan_route *r;
+	double d_long[2] = { 0, 0 };
+	char msg[160];
 	uint32_t in, pop;
 	size_t n;
 
@@ -351,16 +356,20 @@ static void test_rows_and_delays(void **state)
 	ionpu_plan_free(p);
 	ionpu_network_free(net);
 
+	/* One step longer than the router's longest delay. */
+	ionpu_card_desc_default(1, &card);
+	d_long[0] = (card.max_delay_steps + 1) * card.dt;
+	snprintf(msg, sizeof(msg),
+		 "projection 'in' -> 'pop': delay of neuron 0 is %u steps of 0.001 s; the router delays at most %u",
+		 card.max_delay_steps + 1, card.max_delay_steps);
 	assert_int_equal(ionpu_network_create(&net), 0);
 	in = add_input(net, "in", 2);
 	pop = add_pop(net, "pop", 3);
 	add_dense(net, in, pop, 2, 3, w_one, d_long);
-	ionpu_card_desc_default(1, &card);
 	p = NULL;
 	assert_int_equal(ionpu_compile(net, &card, &p), -ERANGE);
 	assert_null(p);
-	assert_string_equal(ionpu_last_error(),
-			    "projection 'in' -> 'pop': delay of neuron 0 is 20 steps of 0.001 s; the router delays at most 15");
+	assert_string_equal(ionpu_last_error(), msg);
 	ionpu_network_free(net);
 
 	assert_int_equal(ionpu_network_create(&net), 0);
@@ -452,7 +461,9 @@ static void test_models_do_not_share_tiles(void **state)
 /* The dump names every tile; a population with no input still gets neurons. */
 static void test_dump(void **state)
 {
+	struct ionpu_card_desc card;
 	struct ionpu_network *net;
+	char want[512];
 	struct ionpu_plan *p;
 	char *text = NULL;
 	size_t len = 0;
@@ -466,10 +477,13 @@ static void test_dump(void **state)
 	assert_non_null(f);
 	assert_int_equal(ionpu_plan_dump(p, f), 0);
 	fclose(f);
-	assert_string_equal(text,
-			    "plan: 1 of 2 tiles, 0 rows, 3 neurons, 0 cells, 0 chain groups, 0 routes, 0 outputs\n"
-			    "card: 256 rows x 256 neurons per tile, 0..25 uS in 64 levels, delays up to 15 steps of 0.001 s\n"
-			    "tile 0: 0/256 rows, 0 cells, 0 uS per unit, 3/256 neurons: idle[0..2]@0\n");
+	ionpu_card_desc_default(2, &card);
+	snprintf(want, sizeof(want),
+		 "plan: 1 of 2 tiles, 0 rows, 3 neurons, 0 cells, 0 chain groups, 0 routes, 0 outputs\n"
+		 "card: 256 rows x 256 neurons per tile, %g..%g uS in %u levels, delays up to %u steps of 0.001 s\n"
+		 "tile 0: 0/256 rows, 0 cells, 0 uS per unit, 3/256 neurons: idle[0..2]@0\n",
+		 card.g_min_us, card.g_max_us, card.g_levels, card.max_delay_steps);
+	assert_string_equal(text, want);
 	free(text);
 	ionpu_plan_free(p);
 	ionpu_network_free(net);

@@ -25,8 +25,6 @@
 #include "shared_nir.h"
 
 #define DT 1e-3
-/* The default card's conductance levels above G_MIN. */
-#define LEVELS 63
 
 static uint32_t add_input(struct ionpu_network *net, const char *name, uint32_t size)
 {
@@ -223,13 +221,14 @@ static uint32_t next_rand(uint64_t *s)
 /*
  * in(300) -> LIF(300), recurrent LIF(300) -> LIF(300) with a delay of 1:
  * fan-in and width over 256 make chains.  Weights are whole multiples of
- * one level (the largest is 63 levels) so quantizing them changes nothing,
+ * one level (the largest is the card's top level) so quantizing them changes nothing,
  * and the spikes must match a direct simulation.
  */
 static void test_wide_chains(void **state)
 {
 	const struct pop_values pv = { .tau = 0.005, .r = 1, .v_threshold = 1, .v_leak = 0.05 };
 	const double q = 0.01, delay = DT;
+	struct ionpu_card_desc card;
 	double *w_in = malloc(WIDE * WIDE * sizeof(double));
 	double *w_rec = malloc(WIDE * WIDE * sizeof(double));
 	double *v = calloc(WIDE, sizeof(double)), *acc = calloc(WIDE, sizeof(double));
@@ -249,9 +248,10 @@ static void test_wide_chains(void **state)
 		w_in[k] = ((int)(next_rand(&seed) % 21) - 8) * q;
 		w_rec[k] = ((int)(next_rand(&seed) % 9) - 5) * q;
 	}
-	/* Each group of 256 neurons has a chain, a scale, and 63 levels in it. */
-	w_in[0] = LEVELS * q;
-	w_in[256 * WIDE] = LEVELS * q;
+	/* Each group of 256 neurons has a chain, a scale, and the card's levels in it. */
+	ionpu_card_desc_default(16, &card);
+	w_in[0] = (card.g_levels - 1) * q;
+	w_in[256 * WIDE] = (card.g_levels - 1) * q;
 	for (size_t k = 0; k < WIDE; k++)
 		delays[k] = delay;
 	for (size_t k = 0; k < WIDE_STEPS * WIDE; k++)

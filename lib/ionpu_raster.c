@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Input rasters as timed events, the one order both the host reference and
+ * the card get them in.  The card adds the input events of a timestep into
+ * its neurons one after another in float, so the order is part of the
+ * result: fixing it here is what lets the two agree bit for bit.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ionpu_internal.h"
+
+void ionpu_feed_clear(struct ionpu_feed *feed)
+{
+	free(feed->pending);
+	feed->pending = NULL;
+	feed->n_pending = 0;
+}
+
+/* Every event in arising order: the pending ones, then the raster's. */
+static size_t gather(const struct ionpu_image *img, const struct ionpu_feed *feed,
+		     const float *in, size_t steps, struct ionpu_timed_input *all)
+{
+	size_t n = feed->n_pending;
+
+	if (n)
+		memcpy(all, feed->pending, n * sizeof(*all));
+	for (size_t t = 0; t < steps; t++) {
+		for (size_t c = 0; c < img->n_in; c++) {
+			float v = in[t * img->n_in + c];
+
+			for (size_t r = img->in_first[c]; v != 0 && r < img->in_first[c + 1]; r++)
+				all[n++] = (struct ionpu_timed_input){
+					.step = (uint32_t)(t + img->in_targets[r].delay),
+					.value = v, .tile = img->in_targets[r].tile,
+					.row = img->in_targets[r].row,
+				};
+		}
+	}
+	return n;
+}
+
+int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, const float *in,
+		      size_t steps, struct ionpu_timed_input **events, size_t *n)
+{
+	size_t total = feed->n_pending, buckets, *start, now = 0, later = 0, k;
+	struct ionpu_timed_input *all, *sorted, *rest = NULL;
+
+	if (img->n_in && steps > SIZE_MAX / img->n_in)
+		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow", steps);
+	for (size_t i = 0; i < steps * img->n_in; i++) {
+		if (!isfinite(in[i]))
+			return ionpu_error(-EINVAL, "run: input %zu of step %zu is not finite",
+					   i % img->n_in, i / img->n_in);
+		if (in[i] != 0) {
+			size_t c = i % img->n_in;
+
+			total += img->in_first[c + 1] - img->in_first[c];
+		}
+	}
+	if (steps > UINT32_MAX - IONPU_FAB_INPUT_WINDOW)
+		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow", steps);
+	buckets = steps + IONPU_FAB_INPUT_WINDOW;
+	all = malloc((total ? total : 1) * sizeof(*all));
+	sorted = malloc((total ? total : 1) * sizeof(*sorted));
+	start = calloc(buckets + 1, sizeof(*start));
+	if (!all || !sorted || !start) {
+		free(all);
+		free(sorted);
+		free(start);
+		return ionpu_error(-ENOMEM, "run: out of memory for %zu input events", total);
+	}
+	gather(img, feed, in, steps, all);
+	/* A stable counting sort by step keeps the arising order within a step. */
+	for (k = 0; k < total; k++)
+		start[all[k].step + 1]++;
+	for (k = 0; k < buckets; k++)
+		start[k + 1] += start[k];
+	for (k = 0; k < total; k++)
+		sorted[start[all[k].step]++] = all[k];
+	free(start);
+	free(all);
+	for (k = 0; k < total; k++) {
+		if (sorted[k].step < steps)
+			now++;
+		else
+			later++;
+	}
+	if (later) {
+		rest = malloc(later * sizeof(*rest));
+		if (!rest) {
+			free(sorted);
+			return ionpu_error(-ENOMEM, "run: out of memory for %zu input events", later);
+		}
+		for (k = 0; k < later; k++) {
+			rest[k] = sorted[now + k];
+			rest[k].step -= (uint32_t)steps;
+		}
+	}
+	free(feed->pending);
+	feed->pending = rest;
+	feed->n_pending = later;
+	if (!now) {
+		free(sorted);
+		sorted = NULL;
+	}
+	*events = sorted;
+	*n = now;
+	return 0;
+}
