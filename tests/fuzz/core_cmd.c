@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer target: the card's command layer, which parses what a guest
+ * driver puts in the submission ring and the payloads behind it.  Each
+ * input is a sequence of commands (see cmd_record.h) run on a fresh one-tile
+ * card with fault injection, against fake host memory; completions and
+ * events are taken after each so the rings never fill.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/*
+ * fake_host.h checks the harness's own steps with cmocka's assertions;
+ * here a failed one is a bug of the card or the harness: abort, so that
+ * libFuzzer reports it with the input.
+ */
+#define assert_true(c)							\
+	do {								\
+		if (!(c)) {						\
+			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c); \
+			abort();					\
+		}							\
+	} while (0)
+#define assert_non_null(p)	assert_true((p) != NULL)
+#define assert_int_equal(a, b)	assert_true((a) == (b))
+
+#include "fake_host.h"
+#include "cmd_record.h"
+
+/* Work slices per command: a long RUN goes on while later commands come. */
+#define WORK_PER_COMMAND	64
+
+static void place(uint8_t *field, uint32_t window)
+{
+	uint64_t addr = ionpu_get_le64(field);
+
+	if (addr && !(addr & CMD_RAW_ADDR))
+		addr = BUS(window) + (addr - 1) % (MEM_SIZE - window);
+	ionpu_put_le64(field, addr);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct ionpu_config cfg = { .tiles = 1, .seed = 1, .faults = true };
+	struct fake_host *h = host_new_cfg(&cfg);
+	struct cqe c;
+	struct eqe ev;
+
+	host_queues(h, 16, 16, 64);
+	while (size >= CMD_RECORD_HDR) {
+		uint8_t *sqe = h->mem + SQ_OFF + h->sq_tail * IONPU_SQE_SIZE;
+		size_t len = ionpu_get_le16(data + IONPU_SQE_SIZE);
+
+		memcpy(sqe, data, IONPU_SQE_SIZE);
+		data += CMD_RECORD_HDR;
+		size -= CMD_RECORD_HDR;
+		if (len > size)
+			len = size;
+		memcpy(h->mem + IN_OFF, data, len);
+		data += len;
+		size -= len;
+		place(sqe + IONPU_SQE_IN_ADDR, IN_OFF);
+		place(sqe + IONPU_SQE_OUT_ADDR, OUT_OFF);
+
+		h->sq_tail = (h->sq_tail + 1) % h->sq_size;
+		wr(h, IONPU_REG_SQ_TAIL_DB, h->sq_tail);
+		for (unsigned int n = 0; n < WORK_PER_COMMAND && ionpu_core_work(h->core); n++)
+			;
+		while (reap(h, &c))
+			;
+		while (reap_event(h, &ev))
+			;
+	}
+	host_free(h);
+	return 0;
+}
