@@ -163,6 +163,8 @@ struct ionpu_runner {
  * @out_len: bytes the card may write, 0 for none
  * @untimed: wait as long as the card takes (RUN: as long as the run)
  * @nowait: fail with -EBUSY rather than wait for a free command slot
+ * @unkillable: wait even with a fatal signal pending (a scrub at close
+ *	must finish; still bounded by cmd_timeout_ms and the queues dying)
  */
 struct ionpu_cmd {
 	u8 opcode;
@@ -172,6 +174,7 @@ struct ionpu_cmd {
 	size_t out_len;
 	bool untimed;
 	bool nowait;
+	bool unkillable;
 };
 
 /**
@@ -217,8 +220,9 @@ struct ionpu_vector {
  * @resets: function resets the card went through since probe, whoever
  *	asked (recovery, sysfs "reset", AER); owners of tiles are told
  * @resetting: a reset or an AER recovery is in progress
- * @lease_lock: protects @leased, @lease_pid and @lease_file
+ * @lease_lock: protects @leased, @dirty, @lease_pid and @lease_file
  * @leased: tiles leased by some open file, bit N = tile N
+ * @dirty: free tiles whose scrub failed; their next lease scrubs them first
  * @lease_pid: for each leased tile, the process that leased it
  * @lease_file: for each leased tile, the open file that leased it
  * @tile_feeds: for each tile, the other tiles its chain or routes may have
@@ -265,6 +269,7 @@ struct ionpu_device {
 
 	struct mutex lease_lock;	/* see kernel-doc */
 	u64 leased;
+	u64 dirty;
 	pid_t lease_pid[IONPU_MAX_TILES];
 	struct ionpu_file *lease_file[IONPU_MAX_TILES];
 	u64 tile_feeds[IONPU_MAX_TILES];
@@ -378,7 +383,7 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		     u64 *result);
 
 /* ionpu_scrub.c */
-void ionpu_scrub_tiles(struct ionpu_file *f, u64 tiles);
+int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles);
 
 /* ionpu_lease.c */
 int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg);
@@ -405,8 +410,9 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg);
 void ionpu_run_open(struct ionpu_file *f);
 void ionpu_run_close(struct ionpu_file *f);
 int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
-int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles);
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles, bool unkillable);
 int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
+bool ionpu_file_running(struct ionpu_file *f);
 
 /* ionpu_stream.c */
 int ionpu_stream_init(struct ionpu_device *idev);
@@ -447,6 +453,7 @@ long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int ionpu_irq_init(struct ionpu_device *idev);
 void ionpu_irq_fini(struct ionpu_device *idev);
 void ionpu_irq_enable(struct ionpu_device *idev);
+void ionpu_irq_disable(struct ionpu_device *idev);
 int ionpu_irq_test(struct ionpu_device *idev, unsigned int vec);
 
 /* ionpu_sysfs.c */

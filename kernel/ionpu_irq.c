@@ -84,6 +84,19 @@ err_free:
 	return ret;
 }
 
+/*
+ * No interrupt from here on, and none still being handled: the queue state
+ * the handlers use may then be reset.
+ */
+void ionpu_irq_disable(struct ionpu_device *idev)
+{
+	unsigned int i;
+
+	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
+	for (i = 0; i < IONPU_NUM_VECTORS; i++)
+		synchronize_irq(pci_irq_vector(idev->pdev, i));
+}
+
 void ionpu_irq_fini(struct ionpu_device *idev)
 {
 	unsigned int i;

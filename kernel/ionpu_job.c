@@ -66,6 +66,7 @@ static_assert(sizeof(struct ionpu_spike_entry) == IONPU_SPIKE_ENTRY_SIZE);
  * @resets: the card's reset count at the submission
  * @sink: the output events, once the job ran
  * @ret: the job's outcome, once it ran
+ * @cancelled: its submitter gave up while it waited for the clock
  * @finished: completed when it ran, for a submitter that waits
  * @done: called by the worker when the job ran
  * @data: @done's argument
@@ -83,6 +84,7 @@ struct ionpu_kjob {
 	int resets;
 	struct ionpu_job_sink sink;
 	int ret;
+	bool cancelled;
 	struct completion finished;
 	ionpu_job_done_fn *done;
 	void *data;
@@ -254,7 +256,7 @@ static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
 
 	ret = ionpu_job_now(idev, &now);
 	if (!ret && !(job->flags & IONPU_JOB_KEEP_STATE))
-		ret = ionpu_reset_tiles(idev, tiles);
+		ret = ionpu_reset_tiles(idev, tiles, false);
 	if (ret)
 		return ret;
 
@@ -317,18 +319,35 @@ unlock:
 	return ret;
 }
 
+/*
+ * Why a job must not wait for the clock: it was cancelled, or the clock is
+ * its own file's run, which only that file can end while the job pins it.
+ */
+static int ionpu_job_no_wait(struct ionpu_kjob *job)
+{
+	if (READ_ONCE(job->cancelled))
+		return -ECANCELED;
+	return ionpu_file_running(job->f) ? -EBUSY : 0;
+}
+
 static void ionpu_job_work(struct work_struct *work)
 {
 	struct ionpu_kjob *job = container_of(work, struct ionpu_kjob, work);
 	struct ionpu_device *idev = job->f->idev;
+	int ret = 0;
 
 	/*
-	 * A RUN in progress keeps the clock, as long as its timesteps last:
+	 * Another file's RUN keeps the clock, as long as its timesteps last:
 	 * wait for it without counting as load or as a hung task.
 	 */
-	wait_event_idle(idev->runner.wait, ionpu_run_get(idev));
-	job->ret = ionpu_job_run(job);
-	ionpu_run_put(idev);
+	wait_event_idle(idev->runner.wait,
+			(ret = ionpu_job_no_wait(job)) || ionpu_run_get(idev));
+	if (ret) {
+		job->ret = ret;
+	} else {
+		job->ret = ionpu_job_run(job);
+		ionpu_run_put(idev);
+	}
 	complete(&job->finished);
 	if (job->done)
 		job->done(job, job->data);
@@ -414,12 +433,16 @@ void ionpu_job_queue(struct ionpu_kjob *job)
  * @job: the job, queued
  *
  * Return: true when it was taken off the queue: it never runs and its
- * @done is not called.  False when it runs or ran: it finishes.
+ * @done is not called.  False when it runs or ran: it finishes, at once
+ * with -ECANCELED if it still waited for the clock.
  */
 bool ionpu_job_cancel(struct ionpu_kjob *job)
 {
-	if (!cancel_work(&job->work))
+	if (!cancel_work(&job->work)) {
+		WRITE_ONCE(job->cancelled, true);
+		wake_up_all(&job->f->idev->runner.wait);
 		return false;
+	}
 	ionpu_job_put(job);
 	return true;
 }

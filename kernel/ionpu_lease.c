@@ -69,9 +69,12 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 		want = idev->leased & arg->tiles ? 0 : arg->tiles;
 	else
 		want = ionpu_pick_free(idev, arg->count);
-	if (!want) {
+	if (!want)
 		ret = -EBUSY;
-	} else {
+	else if (want & idev->dirty)
+		ret = ionpu_scrub_tiles(idev, want & idev->dirty);
+	if (!ret) {
+		idev->dirty &= ~want;
 		idev->leased |= want;
 		WRITE_ONCE(f->tiles, f->tiles | want);
 		ionpu_set_owner(idev, want, f, pid);
@@ -97,7 +100,8 @@ int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
 	if (tiles & ~f->tiles) {
 		ret = -EPERM;
 	} else {
-		ionpu_scrub_tiles(f, tiles);
+		if (ionpu_scrub_tiles(idev, tiles))
+			idev->dirty |= tiles;
 		WRITE_ONCE(f->tiles, f->tiles & ~tiles);
 		idev->leased &= ~tiles;
 		ionpu_set_owner(idev, tiles, NULL, 0);

@@ -537,6 +537,12 @@ static void ionpu_run_work(struct work_struct *work)
 	wake_up_all(&run->ended);
 }
 
+/* Whether the file's own NOWAIT run holds the card's clock. */
+bool ionpu_file_running(struct ionpu_file *f)
+{
+	return ionpu_run_going(&f->run);
+}
+
 void ionpu_run_open(struct ionpu_file *f)
 {
 	INIT_WORK(&f->run.work, ionpu_run_work);
@@ -684,17 +690,19 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
  * ionpu_reset_tiles() - clear the state of some tiles
  * @idev: the card, with @idev->lock held for read and not gone
  * @tiles: the tiles, bit N = tile N; not 0, which would mean every tile
+ * @unkillable: wait for the card even with a fatal signal pending
  *
  * Clears neuron state, pending inputs and spikes in flight aimed at @tiles.
  *
  * Return: 0, -EOPNOTSUPP for a card that can only clear every tile, or as
  * ionpu_cmd_submit().
  */
-int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles)
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles, bool unkillable)
 {
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_RESET_STATE,
 		.param = { lower_32_bits(tiles), upper_32_bits(tiles) },
+		.unkillable = unkillable,
 	};
 	struct ionpu_dma_buf none = { };
 
@@ -716,7 +724,7 @@ int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg)
 	ret = ionpu_use_begin(f, &tiles);
 	if (ret)
 		return ret;
-	ret = tiles ? ionpu_reset_tiles(f->idev, tiles) : -EACCES;
+	ret = tiles ? ionpu_reset_tiles(f->idev, tiles, false) : -EACCES;
 	ionpu_use_end(f);
 	return ret;
 }

@@ -213,11 +213,15 @@ static void ionpu_remove(struct pci_dev *pdev)
 	/* Release command waiters first: they hold the lock remove needs. */
 	ionpu_queue_kill(idev, -ENODEV);
 	ionpu_watchdog_stop(idev);
-	cancel_delayed_work_sync(&idev->recover_work);
 	/* No process may touch the BAR once the PCI core releases it. */
 	ionpu_mmap_revoke(idev, -ENODEV);
 	ionpu_debugfs_del(idev);
 	ionpu_cdev_del(idev);
+	/*
+	 * Only now: a submitter that timed out before the kill may still have
+	 * queued the recovery until ionpu_cdev_del() waited it out.
+	 */
+	cancel_delayed_work_sync(&idev->recover_work);
 	/* Stop the card's DMA before its buffers are freed. */
 	ionpu_hw_reset(idev);
 	ionpu_queue_reclaim(idev);
@@ -250,12 +254,21 @@ static int ionpu_restart(struct ionpu_device *idev)
 }
 
 /*
+ * Counted while @idev->lock is held for write, so that no job or run
+ * submitted before the reset takes the lock afterwards unaware of it.
+ */
+static void ionpu_reset_count(struct ionpu_device *idev)
+{
+	lockdep_assert_held_write(&idev->lock);
+	atomic_inc(&idev->resets);
+}
+
+/*
  * After any reset, whether the card came back or not: leases stay, but
  * their owners' configuration is gone, so they are told.
  */
 static void ionpu_reset_finish(struct ionpu_device *idev, bool up)
 {
-	atomic_inc(&idev->resets);
 	if (up)
 		ionpu_mmap_restore(idev);
 	WRITE_ONCE(idev->resetting, false);
@@ -273,7 +286,7 @@ static void ionpu_reset_prepare(struct pci_dev *pdev)
 
 	ionpu_quiesce(idev);
 	down_write(&idev->lock);
-	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
+	ionpu_irq_disable(idev);
 }
 
 static void ionpu_reset_done(struct pci_dev *pdev)
@@ -281,6 +294,7 @@ static void ionpu_reset_done(struct pci_dev *pdev)
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 	int ret = ionpu_restart(idev);
 
+	ionpu_reset_count(idev);
 	up_write(&idev->lock);
 	ionpu_reset_finish(idev, !ret);
 }
@@ -316,8 +330,9 @@ static pci_ers_result_t ionpu_slot_reset(struct pci_dev *pdev)
 	down_write(&idev->lock);
 	pci_restore_state(pdev);
 	pci_save_state(pdev);
-	ionpu_wr(idev, IONPU_REG_INTR_ENABLE, 0);
+	ionpu_irq_disable(idev);
 	ret = ionpu_restart(idev);
+	ionpu_reset_count(idev);
 	up_write(&idev->lock);
 	if (ret) {
 		/* No resume follows: the card stays quiet until removed. */

@@ -349,6 +349,8 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	if (cmd->nowait) {
 		if (!ionpu_slot_get(q, &cid))
 			return -EBUSY;
+	} else if (cmd->unkillable) {
+		wait_event(q->slot_wait, ionpu_slot_get(q, &cid));
 	} else {
 		ret = wait_event_killable(q->slot_wait,
 					  ionpu_slot_get(q, &cid));
@@ -377,7 +379,10 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
 	spin_unlock(&q->lock);
 
-	left = wait_for_completion_killable_timeout(&s->done, timeout);
+	if (cmd->unkillable)
+		left = wait_for_completion_timeout(&s->done, timeout);
+	else
+		left = wait_for_completion_killable_timeout(&s->done, timeout);
 
 	spin_lock(&q->lock);
 	if (!s->completed) {

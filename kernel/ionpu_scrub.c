@@ -14,7 +14,14 @@
  *
  * Which tiles feed which comes from @tile_feeds, kept by the CONFIGURE and
  * ROUTES commands (ionpu_net.c): a superset, as the card keeps no record a
- * driver could read back.
+ * driver could read back.  Only a tile's own tenant can make it feed
+ * another, so at a release only tiles the releasing file keeps can feed
+ * the released ones.
+ *
+ * The scrub waits for the card even in a process being killed (its files
+ * are closed then).  A tile whose scrub failed all the same (no memory, the
+ * card reset or failing meanwhile) goes back marked dirty, and the next
+ * lease of it scrubs it again first, or fails.
  */
 #include <linux/bits.h>
 
@@ -82,11 +89,13 @@ static int ionpu_scrub_cut(struct ionpu_device *idev, struct ionpu_scrub *s,
 		.param = { IONPU_MODE_OFF, 0, IONPU_SCRUB_TIMESTEP, 0, 0,
 			   IONPU_CONFIGURE_SET_TILE | IONPU_CONFIGURE_SET_CHAIN,
 			   tile },
+		.unkillable = true,
 	};
 	struct ionpu_cmd routes = {
 		.opcode = IONPU_OP_LOAD_ROUTES,
 		.tile = tile,
 		.param = { idev->tile_neurons },
+		.unkillable = true,
 	};
 	struct ionpu_dma_buf none = { };
 	int ret;
@@ -115,10 +124,17 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 	struct ionpu_cmd prog = {
 		.opcode = IONPU_OP_PROGRAM_CELLS,
 		.tile = tile,
+		.unkillable = true,
 	};
 	u32 per_row = idev->tile_neurons * 2;
+	u64 missed = 0;
 	u32 first, i;
 	int ret = 0;
+
+	/* The payload holds whole chunks of rows, within the card's limit. */
+	if (idev->tile_rows % IONPU_SCRUB_ROWS ||
+	    IONPU_SCRUB_ROWS * per_row > IONPU_MAX_CELLS)
+		return -EOPNOTSUPP;
 
 	for (first = 0; !ret && first < idev->tile_rows;
 	     first += IONPU_SCRUB_ROWS) {
@@ -136,46 +152,47 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 				cpu_to_le32(IONPU_SCRUB_G_MIN);
 		}
 		ret = ionpu_cmd_submit(idev, &prog, &s->cells, &s->results,
-				       NULL);
+				       &missed);
+		/* An off tile lands on every target: a miss is a failure. */
+		if (!ret && missed)
+			ret = -EIO;
 	}
 	return ret;
 }
 
 /**
- * ionpu_scrub_tiles() - leave nothing of a file's network that reaches @tiles
- * @f: the file, still leasing @tiles, with @f->use held for write and
- *	@f->idev->lock for read
- * @tiles: the tiles it gives back
+ * ionpu_scrub_tiles() - leave nothing of a tenant's network that reaches @tiles
+ * @idev: the card, with @idev->lock held for read, and its lease_lock
+ * @tiles: the tiles, leased by nobody else
  *
- * A card that fails a command stops the scrub: it is then gone or being
- * reset, and a reset clears all but the conductances by itself.
+ * Return: 0 when every tile is clean, else the error that stopped the scrub
+ * (the tiles must then be treated as dirty).
  */
-void ionpu_scrub_tiles(struct ionpu_file *f, u64 tiles)
+int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles)
 {
-	struct ionpu_device *idev = f->idev;
-	u64 kept = READ_ONCE(f->tiles) & ~tiles, cut = tiles;
 	struct ionpu_scrub s = { };
+	u64 cut = tiles;
 	u32 tile;
 	int ret;
 
-	if (idev->gone || !(idev->caps & IONPU_CAP_QUEUES))
-		return;
+	lockdep_assert_held(&idev->lease_lock);
+	if (idev->gone)
+		return -ENODEV;
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return 0;
 	ret = ionpu_scrub_alloc(idev, &s);
 	for (tile = 0; !ret && tile < idev->tiles; tile++) {
 		if (tiles & BIT_ULL(tile)) {
 			ret = ionpu_scrub_cut(idev, &s, tile, true);
 			if (!ret)
 				ret = ionpu_scrub_wipe(idev, &s, tile);
-		} else if ((kept & BIT_ULL(tile)) &&
-			   (idev->tile_feeds[tile] & tiles)) {
+		} else if (READ_ONCE(idev->tile_feeds[tile]) & tiles) {
 			ret = ionpu_scrub_cut(idev, &s, tile, false);
 			cut |= BIT_ULL(tile);
 		}
 	}
 	if (!ret && (idev->caps & IONPU_CAP_TILE_RESET))
-		ret = ionpu_reset_tiles(idev, cut);
-	if (ret)
-		dev_warn(&idev->dev, "tiles %#llx given back unscrubbed: %d\n",
-			 tiles, ret);
+		ret = ionpu_reset_tiles(idev, cut, true);
 	ionpu_scrub_free(idev, &s);
+	return ret;
 }

@@ -393,6 +393,42 @@ TEST_F(job, a_released_tile_keeps_nothing_of_its_last_tenant)
 	close(next);
 }
 
+/* The same when the last tenant is killed while it holds the tile. */
+TEST_F(job, a_killed_tenants_tile_comes_back_clean)
+{
+	unsigned int below = self->tile - 1;
+	int ready[2], status = -1;
+	pid_t child;
+	char c;
+	int next;
+
+	ASSERT_EQ(0, pipe(ready));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int fd = open(self->card.node, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || net_lease(fd, below) || net_build(fd, below))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+
+	next = open(self->card.node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, next);
+	ASSERT_EQ(0, net_lease(next, below));
+	EXPECT_TRUE(cells_all_at(next, below, NET_G_MIN));
+	close(next);
+}
+
 TEST_F(job, malformed_jobs_are_refused)
 {
 	struct ionpu_job_input in[2];

@@ -2,7 +2,8 @@
 /*
  * Runs that do not block (IONPU_RUN_NOWAIT) and IONPU_IOC_WAIT: the outcome
  * comes once, a deadline ends the wait and not the run, the run holds the
- * card's clock (runs get -EBUSY, jobs wait), closing the file stops it, a
+ * card's clock (runs get -EBUSY, other files' jobs wait, its own file's
+ * get -EBUSY), closing the file stops it, a
  * killed RUN caller stops its run, a reset ends it with -EIO, and malformed
  * waits are refused.
  *
@@ -243,25 +244,31 @@ TEST_F(wait, nowait_run_holds_the_clock)
 	close(fd2);
 }
 
-TEST_F(wait, job_waits_for_the_nowait_run)
+/*
+ * Another file's job waits for the run; a job of the run's own file cannot
+ * (only that file can end the run, and the job would hold it open): -EBUSY.
+ */
+TEST_F(wait, job_waits_for_another_files_nowait_run)
 {
+	struct ionpu_job j = { .flags = IONPU_JOB_KEEP_STATE, .timesteps = 1 };
 	struct ionpu_stop stop;
 	struct ionpu_run run;
 	struct ionpu_wait w;
 	int status = -1;
 	pid_t child;
+	int fd2;
 
+	fd2 = open(self->card.node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, net_lease(fd2, self->tile - 1));
 	ASSERT_EQ(0, run_nowait(self->fd, 0, &run));
 	ASSERT_EQ(0, wait_for_steps(self->fd));
+	EXPECT_EQ(-EBUSY, net_ioctl(self->fd, IONPU_IOC_JOB, &j));
 	child = fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
-		struct ionpu_job j = {
-			.flags = IONPU_JOB_KEEP_STATE, .timesteps = 1,
-		};
-
 		alarm(20);
-		_exit(net_ioctl(self->fd, IONPU_IOC_JOB, &j) ? 1 : 0);
+		_exit(net_ioctl(fd2, IONPU_IOC_JOB, &j) ? 1 : 0);
 	}
 	/* The job waits for the clock as long as the run goes on. */
 	usleep(200000);
@@ -273,6 +280,7 @@ TEST_F(wait, job_waits_for_the_nowait_run)
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(fd2);
 }
 
 TEST_F(wait, closing_the_file_stops_its_run)

@@ -638,7 +638,9 @@ struct ionpu_event {
  * Takes a &struct ionpu_lease.  All or nothing: returns 0 with the tiles in
  * @tiles, or -EBUSY when the tiles asked for (or @count free tiles) are not
  * all free, -EINVAL for a tile the card does not have or a bad field,
- * -ENODEV once the card is gone.
+ * -ENODEV once the card is gone.  A tile whose clean-up failed when it was
+ * given back (see %IONPU_IOC_RELEASE) is cleaned up now, and the lease
+ * fails as a command does (-EIO, -ETIMEDOUT, -ENOMEM) if that fails again.
  */
 #define IONPU_IOC_LEASE		_IOWR(IONPU_IOCTL_BASE, 0x01, struct ionpu_lease)
 
@@ -654,7 +656,9 @@ struct ionpu_event {
  * and the spikes in flight towards it are cleared and every cell is wiped
  * to the lowest conductance, so the next tenant inherits nothing.  Tiles
  * the file keeps whose chain or routes reached a released tile are
- * unchained and silenced too (their network lost a part).
+ * unchained and silenced too (their network lost a part).  This waits for
+ * the card even when the process is being killed; should it fail anyway,
+ * the tile is cleaned up at its next lease.
  */
 #define IONPU_IOC_RELEASE	_IOW(IONPU_IOCTL_BASE, 0x02, struct ionpu_release)
 
@@ -794,8 +798,10 @@ struct ionpu_event {
  * @produced set; -EACCES unless the file leases at least one tile and every
  * input's tile; -EINVAL for a bad field, an input out of order or out of
  * the job's timesteps; -EFAULT for a bad address; -EAGAIN when the file
- * has 4096 jobs submitted and not completed; -EBUSY when a RUN whose
- * caller was killed still goes on; -EOPNOTSUPP without
+ * has 4096 jobs submitted and not completed; -EBUSY when the file's own
+ * %IONPU_RUN_NOWAIT run holds the card (the job does wait for other files'
+ * runs) or a RUN whose caller was killed still goes on; -ECANCELED for a
+ * job cancelled while it waited for the card; -EOPNOTSUPP without
  * %IONPU_JOB_KEEP_STATE on a card that cannot clear tiles selectively (as
  * %IONPU_IOC_RESET_STATE); and what %IONPU_IOC_COUNTERS returns when the
  * card fails (-EIO when it was reset since the submission, -ENODEV once it
