@@ -149,7 +149,6 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
-	pci_set_master(pdev);
 	ret = ionpu_aer_on(pdev);
 	if (ret)
 		return ret;
@@ -176,6 +175,8 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = ionpu_hw_reset(idev);
 	if (ret)
 		return ret;
+	/* Only now: a card left running by an earlier kernel could DMA. */
+	pci_set_master(pdev);
 
 	ret = ionpu_queue_init(idev);
 	if (ret)

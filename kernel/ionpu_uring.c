@@ -83,6 +83,7 @@ static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
 {
 	struct ionpu_uring_pdu *pdu = ionpu_uring_pdu(ioucmd);
 	struct mm_struct *mm = pdu->mm;
+	struct ionpu_kjob *job;
 	int ret = -ECANCELED;
 
 	if (current->mm == mm) {
@@ -96,8 +97,10 @@ static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
 	}
 	/* Else the process is gone, and with it the memory. */
 	mmdrop(mm);
-	ionpu_job_put(pdu->job);
+	/* The job last: the command must not outlive what its pdu names. */
+	job = pdu->job;
 	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+	ionpu_job_put(job);
 }
 
 /* The worker ran the job. */
