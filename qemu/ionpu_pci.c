@@ -294,38 +294,28 @@ static void ionpu_readout_write(void *opaque, hwaddr addr, uint64_t val,
 /*
  * Every access reaches the core as the guest made it, unaligned and odd
  * sizes included, because the access rules are part of the card's
- * behaviour and are tested there.
+ * behaviour and are tested there.  Both BARs work so.
  */
+#define IONPU_ANY_ACCESS { \
+	.min_access_size = 1, \
+	.max_access_size = 8, \
+	.unaligned = true, \
+}
+
 static const MemoryRegionOps ionpu_regs_ops = {
 	.read = ionpu_regs_read,
 	.write = ionpu_regs_write,
 	.endianness = DEVICE_LITTLE_ENDIAN,
-	.valid = {
-		.min_access_size = 1,
-		.max_access_size = 8,
-		.unaligned = true,
-	},
-	.impl = {
-		.min_access_size = 1,
-		.max_access_size = 8,
-		.unaligned = true,
-	},
+	.valid = IONPU_ANY_ACCESS,
+	.impl = IONPU_ANY_ACCESS,
 };
 
 static const MemoryRegionOps ionpu_readout_ops = {
 	.read = ionpu_readout_read,
 	.write = ionpu_readout_write,
 	.endianness = DEVICE_LITTLE_ENDIAN,
-	.valid = {
-		.min_access_size = 1,
-		.max_access_size = 8,
-		.unaligned = true,
-	},
-	.impl = {
-		.min_access_size = 1,
-		.max_access_size = 8,
-		.unaligned = true,
-	},
+	.valid = IONPU_ANY_ACCESS,
+	.impl = IONPU_ANY_ACCESS,
 };
 
 static void ionpu_realize(PCIDevice *pdev, Error **errp)
