@@ -104,8 +104,9 @@ struct ionpu_fab_tile_config {
 /*
  * One neuron's parameters; which ones a model reads is in the comment of
  * enum ionpu_fab_model.  In PHYSICAL mode: tau is the membrane RC time
- * constant, r the input gain (volts per unit of input), v_threshold a trim
- * added to the device's own threshold voltage; the rest is ignored.
+ * constant, r the input gain (volts per unit of input), |v_threshold| the
+ * device's threshold voltage (times its device-to-device spread); the rest
+ * is ignored.
  */
 struct ionpu_fab_neuron {
 	float tau;		/* s, > 0 (tau_mem for CUBA_LIF) */
