@@ -147,11 +147,17 @@ struct ionpu_job_sink {
  * @wq: runs jobs one at a time, in the order they were submitted
  * @busy: bit 0 is set while a RUN or a job owns the card's clock
  * @wait: woken when @busy clears
+ * @owner: the file whose RUN owns the clock; NULL for a job or nobody
+ * @stop_lock: held while a STOP is sent, and by ionpu_run_put(), so that
+ *	the clock cannot change hands between the check that the caller
+ *	owns it and the STOP's arrival on the card
  */
 struct ionpu_runner {
 	struct workqueue_struct *wq;
 	unsigned long busy;
 	wait_queue_head_t wait;
+	struct ionpu_file *owner;
+	struct mutex stop_lock;	/* orders a STOP and ionpu_run_put() */
 };
 
 /**
@@ -429,7 +435,7 @@ __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
 /* ionpu_job.c */
 int ionpu_job_init(struct ionpu_device *idev);
 void ionpu_job_fini(struct ionpu_device *idev);
-bool ionpu_run_get(struct ionpu_device *idev);
+bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
 void ionpu_run_put(struct ionpu_device *idev);
 struct ionpu_kjob;
 typedef void ionpu_job_done_fn(struct ionpu_kjob *job, void *data);

@@ -93,6 +93,7 @@ struct ionpu_kjob {
 int ionpu_job_init(struct ionpu_device *idev)
 {
 	init_waitqueue_head(&idev->runner.wait);
+	mutex_init(&idev->runner.stop_lock);
 	idev->runner.wq = alloc_ordered_workqueue(IONPU_NAME "%d_jobs", 0,
 						  idev->minor);
 	return idev->runner.wq ? 0 : -ENOMEM;
@@ -103,17 +104,27 @@ void ionpu_job_fini(struct ionpu_device *idev)
 {
 	if (idev->runner.wq)
 		destroy_workqueue(idev->runner.wq);
+	mutex_destroy(&idev->runner.stop_lock);
 }
 
-/* Take the card's clock: true when nobody else runs it. */
-bool ionpu_run_get(struct ionpu_device *idev)
+/*
+ * Take the card's clock: true when nobody else runs it.  @owner is the file
+ * whose STOP may end the run, NULL for a job, which no STOP ends.
+ */
+bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner)
 {
-	return !test_and_set_bit_lock(0, &idev->runner.busy);
+	if (test_and_set_bit_lock(0, &idev->runner.busy))
+		return false;
+	WRITE_ONCE(idev->runner.owner, owner);
+	return true;
 }
 
 void ionpu_run_put(struct ionpu_device *idev)
 {
+	mutex_lock(&idev->runner.stop_lock);
+	WRITE_ONCE(idev->runner.owner, NULL);
 	clear_bit_unlock(0, &idev->runner.busy);
+	mutex_unlock(&idev->runner.stop_lock);
 	wake_up(&idev->runner.wait);
 }
 
@@ -214,20 +225,16 @@ static int ionpu_job_feed(struct ionpu_kjob *job, u32 *next, u32 start,
 	return 0;
 }
 
-/* Run @steps timesteps; a STOP meant for a RUN does not end a job's run. */
+/*
+ * Run @steps timesteps.  No STOP reaches a job's run (ionpu_run_stop()), so
+ * a run the card reports as stopped is the card's fault.
+ */
 static int ionpu_job_steps(struct ionpu_device *idev, u32 steps)
 {
 	u64 ran;
-	int ret;
+	int ret = ionpu_run_steps(idev, steps, &ran);
 
-	for (;;) {
-		ret = ionpu_run_steps(idev, steps, &ran);
-		if (ret != -ECANCELED)
-			return ret;
-		if (ran >= steps)
-			return 0;
-		steps -= ran;
-	}
+	return ret == -ECANCELED ? -EIO : ret;
 }
 
 /* The card's next timestep: its timestep counter, which reset zeroes too. */
@@ -341,7 +348,8 @@ static void ionpu_job_work(struct work_struct *work)
 	 * wait for it without counting as load or as a hung task.
 	 */
 	wait_event_idle(idev->runner.wait,
-			(ret = ionpu_job_no_wait(job)) || ionpu_run_get(idev));
+			(ret = ionpu_job_no_wait(job)) ||
+			ionpu_run_get(idev, NULL));
 	if (ret) {
 		job->ret = ret;
 	} else {

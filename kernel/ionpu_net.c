@@ -481,13 +481,23 @@ int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 	return ret;
 }
 
-/* Ask the card to end its run after the current timestep. */
-static int ionpu_run_stop(struct ionpu_device *idev, u64 *stopped)
+/*
+ * Ask the card to end @f's run after the current timestep.  The card has
+ * one run, but it is not every lessee's to end: while another file's run or
+ * a job owns the clock nothing is sent, and *@stopped stays 0.
+ */
+static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped)
 {
 	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_STOP };
+	struct ionpu_device *idev = f->idev;
 	struct ionpu_dma_buf none = { };
+	int ret = 0;
 
-	return ionpu_cmd_submit(idev, &cmd, &none, &none, stopped);
+	mutex_lock(&idev->runner.stop_lock);
+	if (READ_ONCE(idev->runner.owner) == f)
+		ret = ionpu_cmd_submit(idev, &cmd, &none, &none, stopped);
+	mutex_unlock(&idev->runner.stop_lock);
+	return ret;
 }
 
 /* States of a file's IONPU_RUN_NOWAIT run. */
@@ -564,7 +574,7 @@ void ionpu_run_close(struct ionpu_file *f)
 	while (!wait_event_timeout(run->ended, !ionpu_run_going(run), wait)) {
 		down_read(&idev->lock);
 		if (!idev->gone)
-			ionpu_run_stop(idev, NULL);
+			ionpu_run_stop(f, NULL);
 		up_read(&idev->lock);
 		wait = IONPU_RUN_STOP_RETRY;
 	}
@@ -578,7 +588,7 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
 	struct ionpu_device *idev = f->idev;
 
 	spin_lock(&run->lock);
-	if (run->state == IONPU_RUN_GOING || !ionpu_run_get(idev)) {
+	if (run->state == IONPU_RUN_GOING || !ionpu_run_get(idev, f)) {
 		spin_unlock(&run->lock);
 		return -EBUSY;
 	}
@@ -610,7 +620,7 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	r->ran = 0;
 	if (r->flags & IONPU_RUN_NOWAIT)
 		return ionpu_run_start(f, r->timesteps);
-	if (!ionpu_run_get(idev))
+	if (!ionpu_run_get(idev, f))
 		return -EBUSY;
 	ret = ionpu_run_steps(idev, r->timesteps, &ran);
 	/*
@@ -619,7 +629,7 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	 * killable wait for its completion.
 	 */
 	if (ret == -EINTR)
-		ionpu_run_stop(idev, NULL);
+		ionpu_run_stop(f, NULL);
 	ionpu_run_put(idev);
 	r->stopped = ret == -ECANCELED;
 	if (r->stopped)
@@ -628,7 +638,7 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	return ret;
 }
 
-/* A job's run is not ended by a STOP: the job runs the rest of its timesteps. */
+/* Only the caller's own run ends: a job or another file's run goes on. */
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_stop *s = arg;
@@ -639,7 +649,7 @@ int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 		return -EINVAL;
 	if (!READ_ONCE(f->tiles))
 		return -EACCES;
-	ret = ionpu_run_stop(f->idev, &stopped);
+	ret = ionpu_run_stop(f, &stopped);
 	s->stopped = !!stopped;
 	return ret;
 }

@@ -3,9 +3,9 @@
  * Runs that do not block (IONPU_RUN_NOWAIT) and IONPU_IOC_WAIT: the outcome
  * comes once, a deadline ends the wait and not the run, the run holds the
  * card's clock (runs get -EBUSY, other files' jobs wait, its own file's
- * get -EBUSY), closing the file stops it, a
- * killed RUN caller stops its run, a reset ends it with -EIO, and malformed
- * waits are refused.
+ * get -EBUSY), only its own file's STOP ends it, closing the file stops
+ * it, a killed RUN caller stops its run, a reset ends it with -EIO, and
+ * malformed waits are refused.
  *
  * Runs on the machine's last card, as the network tests do.
  */
@@ -230,11 +230,16 @@ TEST_F(wait, nowait_run_holds_the_clock)
 	ASSERT_EQ(0, net_lease(fd2, self->tile - 1));
 	EXPECT_EQ(-EBUSY, run_nowait(fd2, 1, &other));
 	EXPECT_EQ(-EBUSY, net_run(fd2, 1, &other));
-	/* STOP acts on the card's one run, whoever started it. */
-	ASSERT_EQ(0, stop_run(fd2, &stop));
-	EXPECT_EQ(1, stop.stopped);
+	/* Another lessee's STOP leaves the run going. */
+	ASSERT_EQ(0, wait_for_steps(self->fd));
+	stop.stopped = 7;
+	ASSERT_EQ(0, net_ioctl(fd2, IONPU_IOC_STOP, &stop));
+	EXPECT_EQ(0, stop.stopped);
+	EXPECT_EQ(-EBUSY, net_run(fd2, 1, &other));
 	/* Only the file that started the run waits for it, lease or not. */
 	EXPECT_EQ(-ENOENT, wait_run(fd2, 0, &w));
+	ASSERT_EQ(0, stop_run(self->fd, &stop));
+	EXPECT_EQ(1, stop.stopped);
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RELEASE, &rel));
 	ASSERT_EQ(0, wait_run(self->fd, 0, &w));
 	EXPECT_EQ(1, w.stopped);

@@ -480,9 +480,9 @@ struct ionpu_wait {
 };
 
 /**
- * struct ionpu_stop - end the run in progress
+ * struct ionpu_stop - end the calling file's run
  * @flags: in: must be zero.
- * @stopped: out: 1 when a run was in progress and ends, else 0.
+ * @stopped: out: 1 when the file's run was in progress and ends, else 0.
  */
 struct ionpu_stop {
 	__u32 flags;
@@ -772,10 +772,11 @@ struct ionpu_event {
 #define IONPU_IOC_RUN		_IOWR(IONPU_IOCTL_BASE, 0x18, struct ionpu_run)
 
 /**
- * define IONPU_IOC_STOP - end the run in progress after its timestep
+ * define IONPU_IOC_STOP - end the calling file's run after its timestep
  *
- * Takes a &struct ionpu_stop.  It ends a RUN; a job is not ended by it and
- * runs all its timesteps.
+ * Takes a &struct ionpu_stop.  It ends a RUN the calling file started
+ * (blocking, from another thread, or %IONPU_RUN_NOWAIT).  Another file's run
+ * and a job go on: then, as when no run is in progress, @stopped is 0.
  */
 #define IONPU_IOC_STOP		_IOWR(IONPU_IOCTL_BASE, 0x19, struct ionpu_stop)
 
