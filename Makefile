@@ -255,8 +255,8 @@ FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(CPPFLAGS_IONPU) -Iqemu -Ilib -Itests/un
 	$(LIB_DEP_CFLAGS)
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/seeds.c,$(wildcard tests/fuzz/*.c)))
 # What `make fuzz` runs.  Not lib_nir: on raw bytes it soon crashes inside
-# Debian's libhdf5 1.10.8 (H5HG_read on a damaged global heap), which we
-# cannot fix; lib_nir_graph covers the NIR reader on files libhdf5 wrote.
+# Debian's libhdf5 1.10.8 (e.g. H5HL_protect on a damaged group heap), which
+# we cannot fix; lib_nir_graph covers the NIR reader on files libhdf5 wrote.
 FUZZ_TARGETS ?= $(filter-out lib_nir,$(FUZZERS))
 FUZZ_HDRS := $(UNIT_HDRS) $(wildcard tests/fuzz/*.h) tests/fuzz/coverage.ignore
 

@@ -26,6 +26,7 @@
 #include <hdf5.h>
 
 #include "ionpu_internal.h"
+#include "ionpu_nir_vlen.h"
 
 /* Deeper nesting than this is taken as a loop of HDF5 links. */
 #define NIR_MAX_DEPTH		16
@@ -190,8 +191,15 @@ static int read_strings(struct nir_loader *L, hid_t grp, const char *node, const
 		goto out;
 	}
 	if (H5Tis_variable_str(ftype) > 0) {
-		char **raw = calloc((size_t)n + 1, sizeof(*raw));
+		char **raw;
+		const char *why;
 
+		err = ionpu_nir_vlen_check(ds, (uint64_t)n, &why);
+		if (err) {
+			err = nir_fail(L, err, node, "'%s' is damaged: %s", dset, why);
+			goto out;
+		}
+		raw = calloc((size_t)n + 1, sizeof(*raw));
 		mtype = H5Tcopy(H5T_C_S1);
 		if (!raw || mtype < 0 || H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
 		    H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||

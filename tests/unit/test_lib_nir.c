@@ -602,6 +602,113 @@ static void test_truncated(void **state)
 	free(data);
 }
 
+/* @len bytes at @off of @path, read into @buf or, with @write, from it. */
+static void patch(const char *path, long off, void *buf, size_t len, bool write)
+{
+	FILE *f = fopen(path, "r+b");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, off, SEEK_SET), 0);
+	if (write)
+		assert_int_equal(fwrite(buf, 1, len, f), len);
+	else
+		assert_int_equal(fread(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Damage @len bytes at @off to @bad, expect @why about @node's 'type', then
+ * restore them.
+ */
+static void expect_damaged(const char *path, const char *node, long off,
+			   const void *bad, size_t len, const char *why)
+{
+	uint8_t keep[8];
+
+	assert_true(len <= sizeof(keep));
+	patch(path, off, keep, len, false);
+	patch(path, off, (void *)bad, len, true);
+	expect_failure(path, -EPROTO, node, "'type' is damaged", why, NULL);
+	patch(path, off, keep, len, true);
+}
+
+/*
+ * Damaged heaps behind a variable-length string, each of which crashes or
+ * hangs libhdf5 1.10 inside H5Dread(), are refused before it reads them.
+ */
+static void test_damaged_heap(void **state)
+{
+	static const uint32_t nowhere = 0x01000006, long_string = 1000;
+	static const uint64_t huge = 0x7fffffff, zero = 0;
+	struct tmp *t = *state;
+	struct ionpu_network *net;
+	uint64_t gcol, off, size = 0;
+	uint8_t slot[16], obj[16];
+	hid_t file, ds;
+	long at;
+
+	write_broken(t->path, "none");
+	file = H5Fopen(t->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(file >= 0);
+	ds = H5Dopen2(file, "/node/nodes/lif/type", H5P_DEFAULT);
+	assert_true(ds >= 0);
+	at = (long)H5Dget_offset(ds);
+	H5Dclose(ds);
+	H5Fclose(file);
+	/* A slot: length u32, collection address u64, object index u32. */
+	patch(t->path, at, slot, sizeof(slot), false);
+	memcpy(&gcol, slot + 4, sizeof(gcol));
+
+	expect_damaged(t->path, "'lif'", at + 12, &nowhere, 4, "does not exist");
+	expect_damaged(t->path, "'lif'", at, &long_string, 4, "longer than its heap object");
+	expect_damaged(t->path, "'lif'", at + 4, &huge, 8, "past the end of the file");
+	/* Every string of the file is in this collection: the first read fails. */
+	expect_damaged(t->path, "node", (long)gcol, "XCOL", 4, "no heap collection");
+	expect_damaged(t->path, "node", (long)gcol + 8, &huge, 8, "impossible size");
+	/* The collection's first object, then its free space (object 0). */
+	expect_damaged(t->path, "node", (long)gcol + 16 + 8, &huge, 8,
+		       "overruns its collection");
+	for (off = 16;; off += 16 + ((size + 7) & ~7ull)) {
+		patch(t->path, (long)(gcol + off), obj, sizeof(obj), false);
+		memcpy(&size, obj + 8, sizeof(size));
+		if (!obj[0] && !obj[1])
+			break;
+	}
+	expect_damaged(t->path, "node", (long)(gcol + off + 8), &zero, 8,
+		       "overruns its collection");
+
+	/* Restored, the file loads again. */
+	assert_int_equal(ionpu_nir_load(t->path, &net), 0);
+	ionpu_network_free(net);
+}
+
+/* Strings libhdf5 keeps where they cannot be checked first are refused. */
+static void test_compact_strings(void **state)
+{
+	hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), g, ds;
+	const char *lif = "LIF";
+	struct tmp *t = *state;
+	struct raw r;
+
+	r = start(t->path);
+	put_input(r.nodes, "in", 1);
+	g = H5Gcreate2(r.nodes, "lif", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	assert_true(g >= 0);
+	H5Tset_size(type, H5T_VARIABLE);
+	assert_true(H5Pset_layout(dcpl, H5D_COMPACT) >= 0);
+	ds = H5Dcreate2(g, "type", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	assert_true(ds >= 0);
+	assert_true(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &lif) >= 0);
+	H5Dclose(ds);
+	H5Gclose(g);
+	H5Pclose(dcpl);
+	H5Sclose(space);
+	H5Tclose(type);
+	finish(&r, 0, NULL);
+	expect_failure(t->path, -EPROTO, "node 'lif'", "contiguous storage", NULL);
+}
+
 /* --- round trip through the writer -------------------------------------- */
 
 static void assert_same_array(const double *a, const double *b, uint32_t n)
@@ -883,6 +990,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output_needs_neurons, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_heap, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_compact_strings, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_save_unexpressible_bias, tmp_setup,
 						tmp_teardown),
