@@ -25,9 +25,10 @@ LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_A := $(BUILD)/lib/libionpu.a
 LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
 # The libraries libionpu links, by pkg-config name: Debian's serial libhdf5
-# for NIR files, liburing for the asynchronous queue.  ionpu.pc lists the
-# same names in Requires.private, so a library added here is one word.
-LIB_PKGS := hdf5-serial liburing
+# for NIR files, liburing for the asynchronous queue, libpci (GPL-2.0-or-later)
+# for card discovery.  ionpu.pc lists the same names in Requires.private, so
+# a library added here is one word.
+LIB_PKGS := hdf5-serial liburing libpci
 LIB_DEP_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) 2>/dev/null)
 LIB_LDLIBS := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lm
 LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib -Iqemu \
@@ -80,11 +81,18 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 
 tools-static: $(STATIC_TOOL_BINS)
 
+# Debian ships no libpci.a: static links take the one scripts/build-libpci
+# builds into $(IONPU_CACHE), copied so that its time is the copy's.
+LIBPCI_A := $(BUILD)/libpci/libpci.a
+$(LIBPCI_A): scripts/build-libpci
+	@mkdir -p $(@D)
+	archive=$$(scripts/build-libpci) && cp "$$archive" $@.tmp && mv $@.tmp $@
+
 # Static builds run in the test VM's busybox initramfs, which has no libc.
 # libm: ionpu-smi's calibration codes conductances on a log scale.
-$(BUILD)/tools-static/%: tools/%.c $(LIB_A)
+$(BUILD)/tools-static/%: tools/%.c $(LIB_A) $(LIBPCI_A)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A) -lm \
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A) $(LIBPCI_A) -lm \
 		$(STATIC_LDLIBS_$*)
 
 # --- install ---------------------------------------------------------------
@@ -225,8 +233,9 @@ SELFTESTS := $(patsubst tests/selftests/%.c,%,$(wildcard tests/selftests/*_test.
 # What a selftest links besides the library: SELFTEST_LDLIBS_<test>.
 SELFTEST_LDLIBS_ionpu_uring_test := -luring
 SELFTEST_LDLIBS_ionpu_ioctl_fuzz := -luring
-# libionpu.a's libraries, static: libhdf5.a needs libsz, libaec, libz, libdl.
-LIB_STATIC_LDLIBS = $(LIB_LDLIBS) -lsz -laec -lz -ldl
+# libionpu.a's libraries, static: libhdf5.a needs libsz, libaec, libz, libdl;
+# libpci is $(LIBPCI_A), which every static link takes.
+LIB_STATIC_LDLIBS = $(filter-out -lpci,$(LIB_LDLIBS)) -lsz -laec -lz -ldl
 SELFTEST_LDLIBS_ionpu_lib_run_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_lib_test := -lm
 SELFTEST_LDLIBS_ionpu_calib_test := -lm
@@ -235,10 +244,10 @@ SELFTEST_LIB := tests/selftests/ionpu_cards.c
 
 # Static: the VM's initramfs has no libc.  Every selftest may use libionpu.
 $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) $(wildcard tests/selftests/*.h) \
-		include/uapi/linux/ionpu.h $(LIB_A)
+		include/uapi/linux/ionpu.h $(LIB_A) $(LIBPCI_A)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -static -isystem $$(scripts/linux-source)/kselftest \
-		$(CPPFLAGS_IONPU) -o $@ $< $(SELFTEST_LIB) $(LIB_A) $(SELFTEST_LDLIBS_$*)
+		$(CPPFLAGS_IONPU) -o $@ $< $(SELFTEST_LIB) $(LIB_A) $(LIBPCI_A) $(SELFTEST_LDLIBS_$*)
 
 selftests: $(SELFTEST_BINS)
 

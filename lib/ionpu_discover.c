@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Card discovery from sysfs.
+ * Card discovery: libpci for the PCI bus, sysfs for the ionpu class.
  *
  * Two sources are merged by PCI address: the PCI bus, which shows every card
- * whether a driver is bound or not, and the ionpu class, which shows the
- * cards the ionpu driver serves together with their identity attributes.
- * A class device whose PCI function does not carry our IDs (a driver bound
- * through new_id) is still listed: the class is the authority on what the
- * driver serves.
+ * whether a driver is bound or not (and which driver), and the ionpu class,
+ * which shows the cards the ionpu driver serves together with their identity
+ * attributes.  A class device whose PCI function does not carry our IDs (a
+ * driver bound through new_id) is still listed: the class is the authority
+ * on what the driver serves.
+ *
+ * libpci reports failures through a callback that must not return, and its
+ * default one exit()s.  We only call what cannot fail on a sane tree with the
+ * sysfs method: the scan of a devices directory we checked beforehand,
+ * identity read from config space (a failed read is a warning and reads as
+ * all ones, as a vanished function does on real hardware) and the driver
+ * link.  The callback we install records the message and longjmp()s back to
+ * scan_pci_bus(), which then frees what libpci holds and fails with -EIO;
+ * what libpci's failing function held itself (a pci_dev it was adding, the
+ * directory it was reading) is lost, the price of not exiting.  Only an
+ * allocation failure inside pci_alloc(), before any callback can be
+ * installed, still ends the process.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -15,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +35,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pci/pci.h>
+
 #include <hw/ionpu_regs.h>
 
 #include "ionpu_internal.h"
 
 /* Every attribute we read is one short line; a longer one is not ours. */
 #define ATTR_SIZE	64
+
+/*
+ * libpci's sysfs method builds paths in 1024-byte buffers and fails through
+ * the error callback on a longer one; the longest it builds is the bus
+ * directory plus "/devices/DDDDDDDD:BB:DD.F/" and an attribute name.
+ */
+#define LIBPCI_PATH_MAX		1024
+#define LIBPCI_PATH_SLACK	64
+
+/*
+ * Where libpci's error callback returns to: the calling thread's
+ * scan_pci_bus(), or NULL outside it.  Thread-local like the error message
+ * the callback leaves.
+ */
+static _Thread_local jmp_buf *libpci_escape;
 
 struct card_list {
 	struct ionpu_card *cards;
@@ -178,43 +208,6 @@ static int read_decimal_attr(const char *dir, const char *name, uint64_t max,
 	return 0;
 }
 
-static int read_hex_line(const char *path, unsigned long *out)
-{
-	char value[ATTR_SIZE];
-	char *end;
-	int ret;
-
-	ret = read_line(path, value, sizeof(value));
-	if (ret)
-		return ret;
-	errno = 0;
-	*out = strtoul(value, &end, 16);
-	if (errno || end == value || *end)
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * Name of the driver bound to the PCI function at @pci_dir, "" if none.
- * Quiet, like read_line(): a missing link only means no driver.
- */
-static void read_driver_name(const char *pci_dir, char *name, size_t size)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t len;
-
-	name[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/driver", pci_dir) >= (int)sizeof(path))
-		return;
-	len = readlink(path, target, sizeof(target) - 1);
-	if (len < 0)
-		return;
-	target[len] = '\0';
-	base = strrchr(target, '/');
-	copy_string(name, size, base ? base + 1 : target);
-}
-
 static int add_card(struct card_list *list, const char *pci_address,
 		    struct ionpu_card **out)
 {
@@ -276,51 +269,6 @@ static struct dirent *next_entry(DIR *dir, const char *path, int *err)
 	if (!entry && errno)
 		*err = ionpu_error_errno(-errno, "%s", path);
 	return entry;
-}
-
-static bool is_ionpu_function(const char *dev_dir)
-{
-	char path[PATH_MAX];
-	unsigned long vendor, device;
-
-	if (snprintf(path, sizeof(path), "%s/vendor", dev_dir) >= (int)sizeof(path) ||
-	    read_hex_line(path, &vendor))
-		return false;
-	if (snprintf(path, sizeof(path), "%s/device", dev_dir) >= (int)sizeof(path) ||
-	    read_hex_line(path, &device))
-		return false;
-	return vendor == IONPU_PCI_VENDOR_ID && device == IONPU_PCI_DEVICE_ID;
-}
-
-static int scan_pci(const char *root, struct card_list *list)
-{
-	char path[PATH_MAX], dev_dir[PATH_MAX];
-	struct dirent *entry;
-	DIR *dir;
-	int ret;
-
-	ret = make_path(path, "%s/bus/pci/devices", root);
-	if (ret)
-		return ret;
-	ret = open_optional_dir(path, &dir);
-	if (ret || !dir)
-		return ret;
-	while ((entry = next_entry(dir, path, &ret))) {
-		struct ionpu_card *card;
-
-		ret = make_path(dev_dir, "%s/%s", path, entry->d_name);
-		if (ret)
-			break;
-		/* Functions of other vendors, readable or not, are not ours. */
-		if (!is_ionpu_function(dev_dir))
-			continue;
-		ret = add_card(list, entry->d_name, &card);
-		if (ret)
-			break;
-		read_driver_name(dev_dir, card->driver, sizeof(card->driver));
-	}
-	closedir(dir);
-	return ret;
 }
 
 /* "ionpu<N>" with a plain decimal N gives N; anything else gives -1. */
@@ -397,7 +345,7 @@ static int class_pci_address(const char *class_dir, char *address, size_t size)
 static int add_class_device(const char *class_dir, int index,
 			    struct card_list *list)
 {
-	char address[IONPU_PCI_ADDR_SIZE], pci_dir[PATH_MAX];
+	char address[IONPU_PCI_ADDR_SIZE];
 	struct ionpu_card *card;
 	int ret;
 
@@ -412,10 +360,6 @@ static int add_class_device(const char *class_dir, int index,
 		ret = add_card(list, address, &card);
 		if (ret)
 			return ret;
-		ret = make_path(pci_dir, "%s/device", class_dir);
-		if (ret)
-			return ret;
-		read_driver_name(pci_dir, card->driver, sizeof(card->driver));
 	}
 	card->index = index;
 	card->driver_bound = true;
@@ -452,6 +396,152 @@ static int scan_class(const char *root, struct card_list *list)
 	return ret;
 }
 
+static void libpci_error(char *msg, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+static void libpci_error(char *msg, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(text, sizeof(text), msg, ap);
+	va_end(ap);
+	ionpu_error(-EIO, "libpci: %s", text);
+	longjmp(*libpci_escape, 1);
+}
+
+/*
+ * Warnings are what a vanished or unreadable function gives: it reads as
+ * all ones and is skipped, so there is nothing to tell.  A library does not
+ * write to stderr.
+ */
+static void libpci_warning(char *msg, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void libpci_warning(char *msg, ...)
+{
+	(void)msg;
+}
+
+/*
+ * What libpci's scan would reject through its error callback: an entry of
+ * the devices directory that is not a PCI address (it parses them the same
+ * way), or a path too long for its buffers.  Returns 1 when the directory
+ * is absent: no PCI bus, no card.
+ */
+static int check_pci_devices(const char *bus_dir)
+{
+	char path[PATH_MAX];
+	struct dirent *entry;
+	DIR *dir;
+	int ret;
+
+	if (strlen(bus_dir) > LIBPCI_PATH_MAX - LIBPCI_PATH_SLACK)
+		return ionpu_error(-ENAMETOOLONG,
+				   "path too long for libpci (%zu bytes, at most %d): %s",
+				   strlen(bus_dir),
+				   LIBPCI_PATH_MAX - LIBPCI_PATH_SLACK, bus_dir);
+	ret = make_path(path, "%s/devices", bus_dir);
+	if (ret)
+		return ret;
+	ret = open_optional_dir(path, &dir);
+	if (ret || !dir)
+		return ret ? ret : 1;
+	while ((entry = next_entry(dir, path, &ret))) {
+		unsigned int domain, bus, slot;
+		int function;
+
+		if (sscanf(entry->d_name, "%x:%x:%x.%d", &domain, &bus, &slot,
+			   &function) < 4 || domain > 0x7fffffff) {
+			ret = ionpu_error(-EPROTO, "%s/%s: not a PCI address",
+					  path, entry->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+/*
+ * Add @d to @list if it is an IONPU function or a class device already put
+ * it there, with the driver bound to it.  Calls into libpci, so only from
+ * under scan_pci_bus()'s escape.
+ */
+static int add_pci_function(struct pci_dev *d, struct card_list *list)
+{
+	char address[IONPU_PCI_ADDR_SIZE];
+	struct ionpu_card *card;
+	const char *driver;
+	int ret;
+
+	snprintf(address, sizeof(address), "%04x:%02x:%02x.%d", d->domain,
+		 d->bus, d->dev, d->func);
+	card = find_card(list, address);
+	if (!card) {
+		/*
+		 * From config space rather than PCI_FILL_IDENT: the sysfs
+		 * method treats its "vendor" file as mandatory and fails
+		 * through the error callback when the function is gone.
+		 */
+		if (pci_read_word(d, PCI_VENDOR_ID) != IONPU_PCI_VENDOR_ID ||
+		    pci_read_word(d, PCI_DEVICE_ID) != IONPU_PCI_DEVICE_ID)
+			return 0;
+		ret = add_card(list, address, &card);
+		if (ret)
+			return ret;
+	}
+	pci_fill_info(d, PCI_FILL_DRIVER);
+	driver = pci_get_string_property(d, PCI_FILL_DRIVER);
+	if (driver && !copy_string(card->driver, sizeof(card->driver), driver))
+		return ionpu_error(-EPROTO, "%s: driver name too long: %s",
+				   address, driver);
+	return 0;
+}
+
+static int add_pci_functions(struct pci_access *pa, const char *bus_dir,
+			     struct card_list *list)
+{
+	int ret = 0;
+
+	pci_set_param(pa, "sysfs.path", (char *)bus_dir);
+	pci_init(pa);
+	pci_scan_bus(pa);
+	for (struct pci_dev *d = pa->devices; d && !ret; d = d->next)
+		ret = add_pci_function(d, list);
+	return ret;
+}
+
+/* The PCI bus part, with libpci's sysfs method on @root's bus/pci. */
+static int scan_pci_bus(const char *root, struct card_list *list)
+{
+	jmp_buf *const outer = libpci_escape;
+	char bus_dir[PATH_MAX];
+	struct pci_access *pa;
+	volatile int ret;
+	jmp_buf escape;
+
+	ret = make_path(bus_dir, "%s/bus/pci", root);
+	if (!ret)
+		ret = check_pci_devices(bus_dir);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	pa = pci_alloc();
+	pa->method = PCI_ACCESS_SYS_BUS_PCI;
+	pa->error = libpci_error;
+	pa->warning = libpci_warning;
+	libpci_escape = &escape;
+	if (!setjmp(escape))
+		ret = add_pci_functions(pa, bus_dir, list);
+	else
+		ret = -EIO;
+	/* pci_cleanup() only frees; the escape stays set all the same. */
+	if (!setjmp(escape))
+		pci_cleanup(pa);
+	libpci_escape = outer;
+	return ret;
+}
+
 static int compare_cards(const void *a, const void *b)
 {
 	const struct ionpu_card *x = a, *y = b;
@@ -475,9 +565,10 @@ IONPU_API int ionpu_list(const char *sysfs_root, struct ionpu_card **cards,
 		return ionpu_error(-ENOTDIR, "sysfs root %s: not a directory",
 				   root);
 
-	ret = scan_pci(root, &list);
+	/* The class first: the bus scan then knows which functions it serves. */
+	ret = scan_class(root, &list);
 	if (!ret)
-		ret = scan_class(root, &list);
+		ret = scan_pci_bus(root, &list);
 	if (ret) {
 		free(list.cards);
 		return ret;

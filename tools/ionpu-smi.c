@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ionpu/ionpu.h>
 
@@ -94,8 +96,25 @@ static bool card_matches(const struct ionpu_card *card, const char *id)
 	       (short_address && !strcasecmp(id, short_address));
 }
 
+/*
+ * Whether the ionpu module is loaded: it has a /sys/module entry, or at
+ * least its class (a driver built in without parameters has no module
+ * entry).
+ */
+static bool module_loaded(const char *sysfs_root)
+{
+	const char *root = sysfs_root ? sysfs_root : "/sys";
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/module/ionpu", root);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "%s/class/ionpu", root);
+	return !access(path, F_OK);
+}
+
 static void print_table(const struct ionpu_card *cards, size_t count,
-			const char *id)
+			const char *id, bool loaded)
 {
 	size_t driverless = 0;
 
@@ -123,8 +142,10 @@ static void print_table(const struct ionpu_card *cards, size_t count,
 			       c->driver[0] ? c->driver : "no driver");
 		}
 	}
-	if (driverless)
-		printf("\n%zu card(s) with no driver: is the ionpu module loaded?\n",
+	if (!loaded)
+		printf("\nThe ionpu module is not loaded: no card is served (modprobe ionpu).\n");
+	else if (driverless)
+		printf("\n%zu card(s) with no driver, though the ionpu module is loaded.\n",
 		       driverless);
 }
 
@@ -564,7 +585,7 @@ int main(int argc, char **argv)
 	} else if (opts.query) {
 		status = print_query(cards, count, opts.id) ? EXIT_OK : EXIT_ERROR;
 	} else {
-		print_table(cards, count, opts.id);
+		print_table(cards, count, opts.id, module_loaded(opts.sysfs_root));
 		status = EXIT_OK;
 	}
 	ionpu_list_free(cards);

@@ -53,7 +53,7 @@ extern "C" {
 #define IONPU_DEV_CAP_FAULTS	(1u << 5)	/* fault injection (emulated cards) */
 
 /**
- * struct ionpu_card - one card as the system sees it, from sysfs
+ * struct ionpu_card - one card as the system sees it: the PCI bus and sysfs
  * @index: N of the card's node /dev/ionpu<N>, or -1 when the ionpu driver
  *         does not serve the card.
  * @pci_address: PCI address, "domain:bus:slot.function".
@@ -134,13 +134,19 @@ IONPU_API const char *ionpu_last_error(void);
  *         there are none; free it with ionpu_list_free().
  * @count: out: number of cards.
  *
- * Finds cards by their PCI vendor and device ID, driver or not, and reads
- * the identity of those the ionpu driver serves from their sysfs attributes.
- * No card at all, or no ionpu driver loaded, is not an error.
+ * Finds cards by their PCI vendor and device ID on the PCI bus, with
+ * libpci's sysfs method on @sysfs_root/bus/pci, driver or not; reads the
+ * identity of those the ionpu driver serves from their sysfs attributes.
+ * No card at all, or no ionpu driver loaded, is not an error; a function
+ * whose config space cannot be read (it vanished) is skipped.  libpci's
+ * failures come back as errors: it neither prints nor ends the process
+ * (short of memory running out in pci_alloc()).
  *
  * Return: 0; -ENOENT if @sysfs_root or an attribute the driver must provide
  * is missing; -EPROTO if an attribute holds a value the library cannot
- * parse; -ENOMEM; or another negative errno from reading sysfs.
+ * parse, or bus/pci/devices holds an entry that is not a PCI address;
+ * -ENAMETOOLONG if @sysfs_root is too long for libpci; -EIO if libpci
+ * failed; -ENOMEM; or another negative errno from reading sysfs.
  */
 IONPU_API int ionpu_list(const char *sysfs_root, struct ionpu_card **cards,
 			 size_t *count);

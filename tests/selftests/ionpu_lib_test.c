@@ -48,6 +48,7 @@ TEST_F(lib, list_shows_every_served_card)
 			;
 		ASSERT_LT(i, n) TH_LOG("%s not listed", want->pci);
 		EXPECT_TRUE(list[i].driver_bound);
+		EXPECT_STREQ("ionpu", list[i].driver);
 		EXPECT_STREQ(want->node, list[i].node);
 		EXPECT_STREQ(want->serial, list[i].serial);
 		EXPECT_EQ(want->tiles, list[i].tiles);
@@ -116,6 +117,8 @@ TEST_F(lib, unbound_card_is_listed_as_not_served)
 	if (i < n) {
 		EXPECT_FALSE(list[i].driver_bound);
 		EXPECT_STREQ("", list[i].node);
+		EXPECT_STREQ("", list[i].driver);
+		EXPECT_EQ(-1, list[i].index);
 	}
 	ionpu_list_free(list);
 	EXPECT_EQ(-ENODEV, ionpu_open(card->pci, &dev));

@@ -99,15 +99,36 @@ static void make_link(const struct fake *f, const char *target,
 	assert_int_equal(symlink(target, path), 0);
 }
 
+/*
+ * The first bytes of a function's config space, which is where libpci's
+ * sysfs method reads the IDs from: vendor and device, little endian.
+ */
+static void write_config(const struct fake *f, const char *address,
+			 uint16_t vendor, uint16_t device)
+{
+	unsigned char config[64] = {
+		vendor & 0xff, vendor >> 8, device & 0xff, device >> 8,
+	};
+	char path[PATH_MAX];
+	FILE *file;
+
+	assert_in_range(snprintf(path, sizeof(path),
+				 "%s/bus/pci/devices/%s/config", f->root, address),
+			0, PATH_MAX - 1);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	assert_int_equal(fwrite(config, sizeof(config), 1, file), 1);
+	assert_int_equal(fclose(file), 0);
+}
+
 /* A PCI function as sysfs shows it; @driver NULL for none bound. */
 static void add_pci(const struct fake *f, const char *address,
-		    const char *vendor, const char *device, const char *driver)
+		    uint16_t vendor, uint16_t device, const char *driver)
 {
 	char target[PATH_MAX];
 
 	make_dirs(f, "bus/pci/devices/%s", address);
-	write_file(f, vendor, "bus/pci/devices/%s/vendor", address);
-	write_file(f, device, "bus/pci/devices/%s/device", address);
+	write_config(f, address, vendor, device);
 	if (driver) {
 		make_dirs(f, "bus/pci/drivers/%s", driver);
 		snprintf(target, sizeof(target), "../../drivers/%s", driver);
@@ -118,7 +139,7 @@ static void add_pci(const struct fake *f, const char *address,
 static void add_ionpu_pci(const struct fake *f, const char *address,
 			  const char *driver)
 {
-	add_pci(f, address, "0x1234\n", "0x4e50\n", driver);
+	add_pci(f, address, 0x1234, 0x4e50, driver);
 }
 
 /* The values add_served_card() gives its attributes. */
@@ -262,12 +283,12 @@ static void test_cards_with_and_without_driver(void **state)
 	add_ionpu_pci(f, "0000:00:04.0", NULL);
 	add_ionpu_pci(f, "0000:00:05.0", "vfio-pci");
 	/* Bound through new_id: the class, not the IDs, says it is ours. */
-	add_pci(f, "0000:00:07.0", "0x1234\n", "0x4e51\n", "ionpu");
+	add_pci(f, "0000:00:07.0", 0x1234, 0x4e51, "ionpu");
 	add_class(f, 1, "0000:00:07.0", "0123456789abcdef",
 		  "18446744073709551615");
 	/* Not ours: another vendor, QEMU's vendor with another device. */
-	add_pci(f, "0000:00:02.0", "0x8086\n", "0x1237\n", NULL);
-	add_pci(f, "0000:00:06.0", "0x1234\n", "0x1111\n", "bochs-drm");
+	add_pci(f, "0000:00:02.0", 0x8086, 0x1237, NULL);
+	add_pci(f, "0000:00:06.0", 0x1234, 0x1111, "bochs-drm");
 	/* A function whose IDs cannot be read is not reported either. */
 	make_dirs(f, "bus/pci/devices/0000:00:08.0");
 	/* Class entries that are not ionpu<N> are not cards. */
@@ -311,6 +332,7 @@ static void test_cards_with_and_without_driver(void **state)
 	ionpu_list_free(cards);
 }
 
+/* No ionpu module: no /sys/module/ionpu, no ionpu class, cards all the same. */
 static void test_driver_not_loaded(void **state)
 {
 	struct fake *f = *state;
@@ -320,8 +342,89 @@ static void test_driver_not_loaded(void **state)
 	add_ionpu_pci(f, "0000:01:00.0", NULL);
 	assert_int_equal(ionpu_list(f->root, &cards, &count), 0);
 	assert_int_equal(count, 1);
+	assert_string_equal(cards[0].pci_address, "0000:01:00.0");
 	assert_false(cards[0].driver_bound);
+	assert_int_equal(cards[0].index, -1);
+	assert_string_equal(cards[0].node, "");
+	assert_string_equal(cards[0].driver, "");
 	ionpu_list_free(cards);
+}
+
+/*
+ * Functions whose config space cannot be read, as when they vanish during
+ * the scan, read as all ones like on the bus: skipped, and quietly.
+ */
+static void test_unreadable_functions_skipped(void **state)
+{
+	struct fake *f = *state;
+	struct ionpu_card *cards;
+	size_t count;
+
+	add_served_card(f);
+	/* Gone: the devices entry left dangling, or its config removed. */
+	make_link(f, "../../../devices/pci0000:00/0000:00:09.0",
+		  "bus/pci/devices/0000:00:09.0");
+	make_dirs(f, "bus/pci/devices/0000:00:0a.0");
+	/* Unreadable: a read error, and a short read. */
+	make_dirs(f, "bus/pci/devices/0000:00:0b.0/config");
+	make_dirs(f, "bus/pci/devices/0000:00:0c.0");
+	write_file(f, "\x34", "bus/pci/devices/0000:00:0c.0/config");
+	/* What a function that vanished reads on real hardware. */
+	add_pci(f, "0000:00:0d.0", 0xffff, 0xffff, NULL);
+
+	ionpu_error(-EIO, "before the listing");
+	assert_int_equal(ionpu_list(f->root, &cards, &count), 0);
+	assert_int_equal(count, 1);
+	assert_string_equal(cards[0].pci_address, "0000:00:03.0");
+	assert_string_equal(cards[0].driver, "ionpu");
+	assert_string_equal(ionpu_last_error(), "before the listing");
+	ionpu_list_free(cards);
+}
+
+static void test_pci_devices_dir(void **state)
+{
+	struct fake *f = *state;
+	struct ionpu_card *cards = (struct ionpu_card *)f;
+	size_t count = 1;
+	char mention[PATH_MAX];
+
+	/* A PCI bus with no devices directory has no cards. */
+	make_dirs(f, "bus/pci");
+	assert_int_equal(ionpu_list(f->root, &cards, &count), 0);
+	assert_int_equal(count, 0);
+	assert_null(cards);
+
+	write_file(f, "", "bus/pci/devices");
+	snprintf(mention, sizeof(mention), "%s/bus/pci/devices: Not a directory",
+		 f->root);
+	assert_list_fails(f, -ENOTDIR, mention);
+	remove_file(f, "bus/pci/devices");
+
+	/* libpci would give up on an entry that is not an address: we say so first. */
+	add_ionpu_pci(f, "0000:00:04.0", NULL);
+	make_dirs(f, "bus/pci/devices/slot-4");
+	assert_list_fails(f, -EPROTO, "devices/slot-4: not a PCI address");
+}
+
+/* A root too long for libpci's path buffers is refused, not passed on. */
+static void test_root_too_long_for_libpci(void **state)
+{
+	struct fake *f = *state;
+	char name[201], rel[PATH_MAX] = "", root[PATH_MAX];
+	struct ionpu_card *cards;
+	size_t count;
+
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (int i = 0; i < 5; i++) {
+		strcat(rel, name);
+		make_dirs(f, "%s/bus/pci/devices", rel);
+		strcat(rel, "/");
+	}
+	assert_in_range(snprintf(root, sizeof(root), "%s/%s", f->root, rel), 0,
+			PATH_MAX - 1);
+	assert_int_equal(ionpu_list(root, &cards, &count), -ENAMETOOLONG);
+	assert_error_mentions("path too long for libpci");
 }
 
 static void test_malformed_attributes(void **state)
@@ -540,6 +643,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_not_loaded, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_functions_skipped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pci_devices_dir, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_root_too_long_for_libpci,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_attributes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_attributes, setup,
