@@ -27,6 +27,26 @@
 #define USE_IN		0x2
 #define USE_OUT		0x4
 
+/* The two payload buffers, numbered as IONPU_SC_INVALID_SGL reports them. */
+enum { BUF_IN, BUF_OUT, BUFS };
+
+/* One segment of a payload buffer in host memory. */
+struct seg {
+	uint64_t addr;
+	uint32_t len;
+};
+
+/*
+ * Where a payload buffer lies: flat at its SQE address (seg NULL), or in
+ * the n segments of the scatter-gather list, as read and checked before
+ * the command runs so that a host changing the list meanwhile cannot make
+ * the card stop half way.
+ */
+struct sgl {
+	struct seg *seg;
+	uint32_t n;
+};
+
 struct cmd {
 	uint8_t opcode;
 	uint8_t flags;
@@ -38,6 +58,7 @@ struct cmd {
 	uint32_t out_len;
 	uint64_t out_addr;
 	uint32_t p[IONPU_SQE_PARAMS];
+	struct sgl sgl[BUFS];
 };
 
 struct op {
@@ -61,6 +82,8 @@ static void decode(const uint8_t *e, struct cmd *c)
 	c->out_addr = ionpu_get_le64(e + IONPU_SQE_OUT_ADDR);
 	for (unsigned int i = 0; i < IONPU_SQE_PARAMS; i++)
 		c->p[i] = ionpu_get_le32(e + IONPU_SQE_PARAM(i));
+	for (unsigned int i = 0; i < BUFS; i++)
+		c->sgl[i] = (struct sgl){ .seg = NULL };
 }
 
 static float get_f32(const uint8_t *p)
@@ -102,6 +125,93 @@ static void dma_failed(const struct cmd *c, struct ionpu_cmd_outcome *out)
 	out->error_info = (uint32_t)c->opcode << 16 | c->cid;
 }
 
+static const uint8_t sgl_flag[BUFS] = {
+	IONPU_SQE_FLAG_IN_SGL, IONPU_SQE_FLAG_OUT_SGL,
+};
+
+static uint64_t buf_addr(const struct cmd *c, unsigned int b)
+{
+	return b == BUF_IN ? c->in_addr : c->out_addr;
+}
+
+static uint32_t buf_len(const struct cmd *c, unsigned int b)
+{
+	return b == BUF_IN ? c->in_len : c->out_len;
+}
+
+/*
+ * Read and check the scatter-gather list of buffer @b, if the command has
+ * one: entries in order until their lengths add up to exactly the buffer's
+ * length.  0, or -1 with the outcome set; the caller frees c->sgl[b].seg
+ * either way.
+ */
+static int sgl_load(struct ionpu_cmd_card *card, struct cmd *c,
+		    unsigned int b, struct ionpu_cmd_outcome *out)
+{
+	uint32_t len = buf_len(c, b), sum = 0;
+	struct sgl *l = &c->sgl[b];
+
+	if (!(c->flags & sgl_flag[b]))
+		return 0;
+	/* Every segment holds a byte at least. */
+	l->seg = calloc(len < IONPU_SGL_MAX_ENTRIES ? len :
+			IONPU_SGL_MAX_ENTRIES, sizeof(*l->seg));
+	if (!l->seg) {
+		status(out, IONPU_SC_INTERNAL, 0);
+		return -1;
+	}
+	for (l->n = 0; sum < len; l->n++) {
+		uint8_t e[IONPU_SGL_ENTRY_SIZE];
+		struct seg *s;
+
+		if (l->n == IONPU_SGL_MAX_ENTRIES)
+			goto bad;
+		s = &l->seg[l->n];
+		if (ionpu_dma_read(card->dma, buf_addr(c, b) +
+				   (uint64_t)l->n * IONPU_SGL_ENTRY_SIZE, e,
+				   sizeof(e))) {
+			dma_failed(c, out);
+			return -1;
+		}
+		s->addr = ionpu_get_le64(e + IONPU_SGL_ADDR);
+		s->len = ionpu_get_le32(e + IONPU_SGL_LEN);
+		if (!s->len || s->len > len - sum ||
+		    ionpu_get_le32(e + IONPU_SGL_RSVD))
+			goto bad;
+		sum += s->len;
+	}
+	return 0;
+bad:
+	status(out, IONPU_SC_INVALID_SGL, (uint64_t)b << 32 | l->n);
+	return -1;
+}
+
+/*
+ * Move the first @len bytes of buffer @b (len <= its length) between host
+ * memory and @data: a flat buffer in one transfer, a list one segment at a
+ * time, leaving the bytes past @len untouched.  0 or -errno.
+ */
+static int transfer(struct ionpu_cmd_card *card, const struct cmd *c,
+		    unsigned int b, uint8_t *data, uint32_t len)
+{
+	const struct sgl *l = &c->sgl[b];
+	const struct seg flat = { .addr = buf_addr(c, b), .len = len };
+	const struct seg *seg = l->seg ? l->seg : &flat;
+	uint32_t n = l->seg ? l->n : 1;
+	int ret = 0;
+
+	for (uint32_t i = 0; i < n && len && !ret; i++) {
+		uint32_t part = len < seg[i].len ? len : seg[i].len;
+
+		ret = b == BUF_IN ?
+		      ionpu_dma_read(card->dma, seg[i].addr, data, part) :
+		      ionpu_dma_write(card->dma, seg[i].addr, data, part);
+		data += part;
+		len -= part;
+	}
+	return ret;
+}
+
 /*
  * Fetch the input payload into a new buffer: NULL with the outcome set
  * when that fails.  The caller bounds c->in_len first.
@@ -115,7 +225,7 @@ static uint8_t *payload_in(struct ionpu_cmd_card *card, const struct cmd *c,
 		status(out, IONPU_SC_INTERNAL, 0);
 		return NULL;
 	}
-	if (ionpu_dma_read(card->dma, c->in_addr, buf, c->in_len)) {
+	if (transfer(card, c, BUF_IN, buf, c->in_len)) {
 		dma_failed(c, out);
 		free(buf);
 		return NULL;
@@ -127,7 +237,8 @@ static void payload_out(struct ionpu_cmd_card *card, const struct cmd *c,
 			const uint8_t *buf, size_t len,
 			struct ionpu_cmd_outcome *out)
 {
-	if (ionpu_dma_write(card->dma, c->out_addr, buf, len))
+	/* transfer() only reads @buf when it writes to the host. */
+	if (transfer(card, c, BUF_OUT, (uint8_t *)buf, (uint32_t)len))
 		dma_failed(c, out);
 }
 
@@ -200,6 +311,7 @@ static void op_identify(struct ionpu_cmd_card *card, const struct cmd *c,
 	ionpu_put_le32(b + 0x58, IONPU_MAX_CELLS);
 	ionpu_put_le32(b + 0x5c, IONPU_MAX_SPIKES);
 	ionpu_put_le32(b + 0x60, IONPU_ROUTES_MAX_BYTES);
+	ionpu_put_le32(b + IONPU_IDENTIFY_SGL_MAX_ENTRIES, IONPU_SGL_MAX_ENTRIES);
 	status(out, IONPU_SC_SUCCESS, sizeof(b));
 	payload_out(card, c, b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
 		    out);
@@ -686,14 +798,25 @@ static const struct op ops[] = {
 	{ IONPU_OP_STOP, 0, 0, op_stop },
 };
 
-/* Fields the opcode does not read must be 0: they are reserved for it. */
+/*
+ * Fields the opcode does not read must be 0: they are reserved for it.  So
+ * is a buffer's SGL flag unless the opcode uses that buffer and it is not
+ * empty; its list then starts on an IONPU_SGL_ALIGN boundary.
+ */
 static bool unused_zero(const struct op *op, const struct cmd *c)
 {
+	static const uint8_t use[BUFS] = { USE_IN, USE_OUT };
+
 	for (unsigned int i = 0; i < IONPU_SQE_PARAMS; i++)
 		if (!(op->params & (1u << i)) && c->p[i])
 			return false;
-	return !c->flags && !c->rsvd &&
-	       ((op->uses & USE_TILE) || !c->tile) &&
+	for (unsigned int b = 0; b < BUFS; b++)
+		if ((c->flags & sgl_flag[b]) &&
+		    (!(op->uses & use[b]) || !buf_len(c, b) ||
+		     buf_addr(c, b) % IONPU_SGL_ALIGN))
+			return false;
+	return !(c->flags & ~(sgl_flag[BUF_IN] | sgl_flag[BUF_OUT])) &&
+	       !c->rsvd && ((op->uses & USE_TILE) || !c->tile) &&
 	       ((op->uses & USE_IN) || (!c->in_addr && !c->in_len)) &&
 	       ((op->uses & USE_OUT) || (!c->out_addr && !c->out_len));
 }
@@ -729,8 +852,12 @@ void ionpu_cmd_execute(struct ionpu_cmd_card *card,
 	else if ((op->uses & USE_TILE) &&
 		 c.tile >= ionpu_fabric_tiles(card->fabric))
 		status(out, IONPU_SC_INVALID_TILE, 0);
-	else
+	/* Both lists before the command: a bad one leaves nothing half done. */
+	else if (!sgl_load(card, &c, BUF_IN, out) &&
+		 !sgl_load(card, &c, BUF_OUT, out))
 		op->run(card, &c, out);
+	for (unsigned int b = 0; b < BUFS; b++)
+		free(c.sgl[b].seg);
 }
 
 static int post_spike(void *opaque, uint64_t timestep, unsigned int tile,

@@ -21,7 +21,7 @@
 
 #define CAPS_ALWAYS	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | \
 			 IONPU_CAP_QUEUES | IONPU_CAP_READOUT | \
-			 IONPU_CAP_TILE_RESET)
+			 IONPU_CAP_TILE_RESET | IONPU_CAP_SGL)
 
 /* Commands one ionpu_core_work() call executes at most: bounds its time. */
 #define CMDS_PER_WORK	32

@@ -33,7 +33,7 @@
 #define IONPU_REG_VERSION		0x004
 #define IONPU_VERSION_MAJOR(v)		(((v) >> 16) & 0xffff)
 #define IONPU_VERSION_MINOR(v)		((v) & 0xffff)
-#define IONPU_HW_VERSION		0x00010002	/* 1.2 */
+#define IONPU_HW_VERSION		0x00010003	/* 1.3 */
 #define IONPU_REG_CAPS			0x008
 #define IONPU_CAP_FLR			0x00000001
 #define IONPU_CAP_TEST_IRQ		0x00000002
@@ -42,6 +42,7 @@
 #define IONPU_CAP_NVSTORE		0x00000010	/* state survives power-off */
 #define IONPU_CAP_FAULTS		0x00000020	/* FAULT_INJECT exists */
 #define IONPU_CAP_TILE_RESET		0x00000040	/* rev 1.2: RESET_STATE tile mask */
+#define IONPU_CAP_SGL			0x00000080	/* rev 1.3: scatter-gather payloads */
 #define IONPU_REG_TILES			0x00c
 #define IONPU_REG_TILE_ROWS		0x010
 #define IONPU_REG_TILE_NEURONS		0x014
@@ -143,7 +144,7 @@
  */
 #define IONPU_SQE_SIZE			64
 #define IONPU_SQE_OPCODE		0x00	/* u8 */
-#define IONPU_SQE_FLAGS			0x01	/* u8, no flags yet: must be 0 */
+#define IONPU_SQE_FLAGS			0x01	/* u8, IONPU_SQE_FLAG_*; other bits 0 */
 #define IONPU_SQE_CID			0x02	/* u16, echoed in the completion */
 #define IONPU_SQE_TILE			0x04	/* u16 */
 #define IONPU_SQE_RSVD			0x06	/* u16 */
@@ -153,6 +154,21 @@
 #define IONPU_SQE_OUT_ADDR		0x18	/* u64: buffer the card writes */
 #define IONPU_SQE_PARAM(i)		(0x20 + 4 * (i))	/* u32, i = 0..7 */
 #define IONPU_SQE_PARAMS		8
+/* Rev 1.3: in_addr / out_addr point at a scatter-gather list, not the data. */
+#define IONPU_SQE_FLAG_IN_SGL		0x01
+#define IONPU_SQE_FLAG_OUT_SGL		0x02
+
+/*
+ * Scatter-gather list (rev 1.3): contiguous 16-byte entries at an address
+ * aligned to IONPU_SGL_ALIGN; the segments, in order, are the buffer, and
+ * their lengths add up to exactly its length.
+ */
+#define IONPU_SGL_ALIGN			16
+#define IONPU_SGL_ENTRY_SIZE		16
+#define IONPU_SGL_ADDR			0x00	/* u64: segment bus address */
+#define IONPU_SGL_LEN			0x08	/* u32: segment bytes, > 0 */
+#define IONPU_SGL_RSVD			0x0c	/* u32, 0 */
+#define IONPU_SGL_MAX_ENTRIES		4096
 
 /* Completion queue entry: 16 bytes. */
 #define IONPU_CQE_SIZE			16
@@ -175,6 +191,8 @@
 #define IONPU_SC_ABORTED		0x07	/* RUN ended by STOP */
 #define IONPU_SC_NVSTORE_ERROR		0x08	/* done, but not made durable */
 #define IONPU_SC_INTERNAL		0x09	/* the fabric refused the request */
+/* A malformed scatter-gather list; result: list (0 in, 1 out) << 32 | entry. */
+#define IONPU_SC_INVALID_SGL		0x0a
 /* A fetch that failed: the completion has this command id. */
 #define IONPU_CID_UNKNOWN		0xffff
 
@@ -209,6 +227,8 @@
 #define IONPU_MAX_CELLS			65536
 #define IONPU_MAX_SPIKES		65536
 #define IONPU_CALIB_SIZE		4096
+/* IDENTIFY byte offset of the u32 most entries per SGL (rev 1.3). */
+#define IONPU_IDENTIFY_SGL_MAX_ENTRIES	0x64
 
 /* Output-spike event ring entry: 8 bytes. */
 #define IONPU_EQE_SIZE			8

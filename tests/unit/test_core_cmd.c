@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The card's commands against docs/hardware.md revision 1.1: each
+ * The card's commands against docs/hardware.md revision 1.3: each
  * command's happy path, the checks every command makes (opcode, reserved
- * fields, tile, lengths, payload entries, DMA reach), the crossbar readout
- * and the non-volatile store.  Host memory is a byte array.
+ * fields, tile, lengths, payload entries, DMA reach), scatter-gather
+ * payloads, the crossbar readout and the non-volatile store.  Host memory
+ * is a byte array.
  */
 /* mkdtemp() */
 #define _POSIX_C_SOURCE 200809L
@@ -81,8 +82,9 @@ static void test_identify(void **state)
 	memset(out_buf(h), 0xee, 4096);
 	expect(h, &s, IONPU_SC_SUCCESS, IONPU_IDENTIFY_SIZE);
 	assert_int_equal(ionpu_get_le32(o), IONPU_ID_MAGIC);
-	assert_int_equal(ionpu_get_le32(o + 4), 0x00010002);
+	assert_int_equal(ionpu_get_le32(o + 4), 0x00010003);
 	assert_int_equal(ionpu_get_le32(o + 8), rd(h, IONPU_REG_CAPS));
+	assert_int_equal(ionpu_get_le32(o + 8) & IONPU_CAP_SGL, IONPU_CAP_SGL);
 	assert_int_equal(ionpu_get_le32(o + 0x0c), 3);
 	assert_int_equal(ionpu_get_le32(o + 0x10), 256);
 	assert_int_equal(ionpu_get_le32(o + 0x14), 256);
@@ -93,6 +95,7 @@ static void test_identify(void **state)
 	assert_g(get_f32(o + 0x38), 101.0f);
 	assert_int_equal(ionpu_get_le32(o + 0x48), 4096);
 	assert_int_equal(ionpu_get_le32(o + 0x58), 65536);
+	assert_int_equal(ionpu_get_le32(o + 0x64), 4096);
 	assert_int_equal(ionpu_get_le32(o + 0x7c), 0);
 	/* Nothing past the 128 bytes. */
 	assert_int_equal(o[IONPU_IDENTIFY_SIZE], 0xee);
@@ -102,7 +105,7 @@ static void test_identify(void **state)
 	s.out_len = 6;
 	expect(h, &s, IONPU_SC_SUCCESS, IONPU_IDENTIFY_SIZE);
 	assert_int_equal(ionpu_get_le32(o), IONPU_ID_MAGIC);
-	assert_int_equal(ionpu_get_le16(o + 4), 0x0002);
+	assert_int_equal(ionpu_get_le16(o + 4), 0x0003);
 	assert_int_equal(o[6], 0xee);
 	s.out_len = 0;
 	expect(h, &s, IONPU_SC_INVALID_LENGTH, IONPU_IDENTIFY_SIZE);
@@ -820,6 +823,356 @@ static void test_nvstore(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* --- scatter-gather payloads (rev 1.3) ----------------------------------- */
+
+/* The lists, between the rings and the payloads; output segments apart. */
+#define IN_LIST_OFF	0x058000u
+#define OUT_LIST_OFF	0x070000u
+#define OUT_SEG_OFF	(OUT_OFF + 0x10000u)
+#define SGL(list, entry)	((uint64_t)(list) << 32 | (entry))
+
+/* One segment of a test's list: where in host memory, how long. */
+struct tseg {
+	uint32_t off;
+	uint32_t len;
+};
+
+static void put_list(struct fake_host *h, uint32_t list,
+		     const struct tseg *seg, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *e = h->mem + list + i * IONPU_SGL_ENTRY_SIZE;
+
+		ionpu_put_le64(e + IONPU_SGL_ADDR, BUS(seg[i].off));
+		ionpu_put_le32(e + IONPU_SGL_LEN, seg[i].len);
+		ionpu_put_le32(e + IONPU_SGL_RSVD, 0);
+	}
+}
+
+/* Copy between @flat and the segments in order; @to_segs picks the way. */
+static void seg_copy(struct fake_host *h, const struct tseg *seg,
+		     unsigned int n, uint8_t *flat, bool to_segs)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *m = h->mem + seg[i].off;
+
+		memmove(to_segs ? m : flat, to_segs ? flat : m, seg[i].len);
+		flat += seg[i].len;
+	}
+}
+
+/*
+ * Cut @len bytes into segments of 1, 3, .., 17 bytes at odd offsets from
+ * @base, laid out backwards with gaps between them: no two adjacent, no
+ * segment aligned.  Returns how many.
+ */
+static unsigned int cut(uint32_t base, uint32_t len, struct tseg *seg,
+			unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (uint32_t done = 0; done < len; n++) {
+		uint32_t l = 2 * (n % 9) + 1;
+
+		assert_true(n < max);
+		seg[n].len = l < len - done ? l : len - done;
+		done += seg[n].len;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		seg[i].off = base + 1 + (n - 1 - i) * 32;
+	return n;
+}
+
+/* The bytes around each segment are still @fill. */
+static void assert_gaps(struct fake_host *h, const struct tseg *seg,
+			unsigned int n, uint8_t fill)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(h->mem[seg[i].off - 1], fill);
+		assert_int_equal(h->mem[seg[i].off + seg[i].len], fill);
+	}
+}
+
+static void set_mode(struct fake_host *h, unsigned int tile,
+		     enum ionpu_fab_mode mode)
+{
+	expect(h, &(struct sqe){
+		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1,
+		.tile = (uint16_t)tile,
+		.p = { mode, IONPU_FAB_LIF, f32_bits(1e-3f),
+		       f32_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
+}
+
+#define SGL_CELLS	40
+#define SGL_EXTRA	5
+
+/*
+ * PROGRAM_CELLS with its cells in 1..17-byte pieces and its results spread
+ * over odd pieces, then READ_CELLS into pieces: the same bytes as the same
+ * commands on a twin card (same seed) with flat buffers, and nothing
+ * written past the results or between the pieces.
+ */
+static void test_sgl_program_and_read(void **state)
+{
+	struct fake_host *flat = *state, *h = host_new(4, false);
+	struct tseg in[SGL_CELLS * IONPU_PROG_ENTRY_SIZE], out[4096];
+	const uint32_t in_len = SGL_CELLS * IONPU_PROG_ENTRY_SIZE;
+	const uint32_t res_len = SGL_CELLS * IONPU_PROG_RESULT_SIZE;
+	const uint32_t rect_len = 8 * 64 * IONPU_CELL_READ_SIZE;
+	uint8_t cells[SGL_CELLS * IONPU_PROG_ENTRY_SIZE], got[4096];
+	struct sqe s = {
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 2,
+		.in_addr = BUS(IN_OFF), .in_len = in_len,
+		.out_addr = BUS(OUT_OFF), .out_len = res_len,
+	};
+	unsigned int nin, nout;
+	struct cqe want;
+
+	host_queues(h, 16, 16, 64);
+	/* Physical devices: every result differs, the same on both cards. */
+	set_mode(flat, 0, IONPU_FAB_PHYSICAL);
+	set_mode(h, 0, IONPU_FAB_PHYSICAL);
+	for (unsigned int i = 0; i < SGL_CELLS; i++)
+		put_prog(cells + i * IONPU_PROG_ENTRY_SIZE, i, i * 7 % 64,
+			 i % 2, 1 + i % 5,
+			 IONPU_FAB_G_MIN + (i * 13 % 100) * IONPU_FAB_G_STEP,
+			 0.5f);
+	memcpy(in_buf(flat), cells, in_len);
+	want = run_cmd(flat, &s);
+	assert_int_equal(want.code, IONPU_SC_SUCCESS);
+	/* Some cells ran out of pulses: the results differ from entry to entry. */
+	assert_true(want.result > 0 && want.result < SGL_CELLS);
+
+	nin = cut(IN_OFF, in_len, in, SGL_CELLS * IONPU_PROG_ENTRY_SIZE);
+	assert_true(nin > 50);
+	seg_copy(h, in, nin, cells, true);
+	put_list(h, IN_LIST_OFF, in, nin);
+	nout = cut(OUT_SEG_OFF, res_len + SGL_EXTRA, out, 4096);
+	put_list(h, OUT_LIST_OFF, out, nout);
+	memset(h->mem + OUT_SEG_OFF, 0xee, nout * 32 + 32);
+	s.flags = IONPU_SQE_FLAG_IN_SGL | IONPU_SQE_FLAG_OUT_SGL;
+	s.in_addr = BUS(IN_LIST_OFF);
+	s.out_addr = BUS(OUT_LIST_OFF);
+	s.out_len = res_len + SGL_EXTRA;
+	expect(h, &s, want.code, want.result);
+	seg_copy(h, out, nout, got, false);
+	assert_memory_equal(got, out_buf(flat), res_len);
+	for (unsigned int i = 0; i < SGL_EXTRA; i++)
+		assert_int_equal(got[res_len + i], 0xee);
+	assert_gaps(h, out, nout, 0xee);
+
+	/* READ_CELLS of the rectangle the cells are in, both ways. */
+	s = (struct sqe){
+		.op = IONPU_OP_READ_CELLS, .cid = 3, .out_addr = BUS(OUT_OFF),
+		.out_len = rect_len, .p = { 0, 8, 0, 64 },
+	};
+	expect(flat, &s, IONPU_SC_SUCCESS, 8 * 64);
+	nout = cut(OUT_SEG_OFF, rect_len, out, 4096);
+	put_list(h, OUT_LIST_OFF, out, nout);
+	memset(h->mem + OUT_SEG_OFF, 0xee, nout * 32 + 32);
+	s.flags = IONPU_SQE_FLAG_OUT_SGL;
+	s.out_addr = BUS(OUT_LIST_OFF);
+	expect(h, &s, IONPU_SC_SUCCESS, 8 * 64);
+	seg_copy(h, out, nout, got, false);
+	assert_memory_equal(got, out_buf(flat), rect_len);
+	assert_gaps(h, out, nout, 0xee);
+	host_free(h);
+}
+
+/* Two cells, in three pieces; their results in two. */
+static const struct tseg bad_in[] = {
+	{ IN_OFF + 3, 10 }, { IN_OFF + 40, 6 }, { IN_OFF + 61, 16 },
+};
+static const struct tseg bad_out[] = {
+	{ OUT_SEG_OFF + 1, 5 }, { OUT_SEG_OFF + 20, 11 },
+};
+
+static struct sqe sgl_program(struct fake_host *h, float g)
+{
+	uint8_t cells[2 * IONPU_PROG_ENTRY_SIZE];
+
+	put_prog(cells, 1, 1, 0, 5, g, 0);
+	put_prog(cells + IONPU_PROG_ENTRY_SIZE, 2, 2, 1, 5, g, 0);
+	seg_copy(h, bad_in, 3, cells, true);
+	put_list(h, IN_LIST_OFF, bad_in, 3);
+	put_list(h, OUT_LIST_OFF, bad_out, 2);
+	memset(h->mem + OUT_SEG_OFF, 0xee, 64);
+	return (struct sqe){
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 0x41,
+		.flags = IONPU_SQE_FLAG_IN_SGL | IONPU_SQE_FLAG_OUT_SGL,
+		.in_addr = BUS(IN_LIST_OFF), .in_len = sizeof(cells),
+		.out_addr = BUS(OUT_LIST_OFF),
+		.out_len = 2 * IONPU_PROG_RESULT_SIZE,
+	};
+}
+
+/* Cell (1, 1) was not programmed and no result was written. */
+static void assert_nothing_done(struct fake_host *h)
+{
+	float gp, gm;
+
+	read_cells(h, 0, 1, 1, &gp, &gm);
+	assert_g(gp, IONPU_FAB_G_MIN);
+	for (unsigned int i = 0; i < 64; i++)
+		assert_int_equal(h->mem[OUT_SEG_OFF + i], 0xee);
+}
+
+/*
+ * Malformed lists and list fields: each fails before the command has any
+ * effect, with the status and result docs/hardware.md gives.
+ */
+static void test_sgl_malformed(void **state)
+{
+	static const struct {
+		uint32_t list, entry, field, value;
+	} bad[] = {
+		{ IN_LIST_OFF, 1, IONPU_SGL_LEN, 0 },
+		{ IN_LIST_OFF, 2, IONPU_SGL_RSVD, 1 },
+		/* 10 + 6 + 17 is past the 32 bytes. */
+		{ IN_LIST_OFF, 2, IONPU_SGL_LEN, 17 },
+		{ IN_LIST_OFF, 0, IONPU_SGL_LEN, UINT32_MAX },
+		{ OUT_LIST_OFF, 0, IONPU_SGL_LEN, 0 },
+		{ OUT_LIST_OFF, 1, IONPU_SGL_RSVD, 0x80000000u },
+		{ OUT_LIST_OFF, 1, IONPU_SGL_LEN, 12 },
+	};
+	struct fake_host *h = *state;
+	const float g = IONPU_FAB_G_MIN + 9 * IONPU_FAB_G_STEP;
+	struct sqe s;
+	float gp, gm;
+
+	set_mode(h, 0, IONPU_FAB_IDEAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = sgl_program(h, g);
+		ionpu_put_le32(h->mem + bad[i].list +
+			       bad[i].entry * IONPU_SGL_ENTRY_SIZE +
+			       bad[i].field, bad[i].value);
+		expect(h, &s, IONPU_SC_INVALID_SGL,
+		       SGL(bad[i].list == OUT_LIST_OFF, bad[i].entry));
+		assert_nothing_done(h);
+	}
+
+	/* Fields of the command: the list's alignment, the flags. */
+	s = sgl_program(h, g);
+	s.in_addr += 8;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = sgl_program(h, g);
+	s.out_addr += 4;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s = sgl_program(h, g);
+	s.flags |= 0x04;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.flags = 0x80;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	/* Without its flag an empty output would be INVALID_LENGTH. */
+	s = sgl_program(h, g);
+	s.out_len = 0;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	assert_nothing_done(h);
+	/* READ_CELLS has no input, RUN no buffer at all. */
+	s = (struct sqe){
+		.op = IONPU_OP_READ_CELLS, .cid = 3,
+		.flags = IONPU_SQE_FLAG_IN_SGL, .out_addr = BUS(OUT_SEG_OFF),
+		.out_len = 8, .p = { 0, 1, 0, 1 },
+	};
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	expect(h, &(struct sqe){ .op = IONPU_OP_RUN, .cid = 4, .p = { 1 },
+				 .flags = IONPU_SQE_FLAG_OUT_SGL },
+	       IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	/* An empty neuron payload is fine, an empty listed one is not. */
+	expect(h, &(struct sqe){ .op = IONPU_OP_CONFIGURE_NEURONS, .cid = 5,
+				 .flags = IONPU_SQE_FLAG_IN_SGL,
+				 .in_addr = BUS(IN_LIST_OFF) },
+	       IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	assert_nothing_done(h);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_COUNT), 0);
+	/* The good command does it all. */
+	s = sgl_program(h, g);
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+	read_cells(h, 0, 1, 1, &gp, &gm);
+	assert_g(gp, g);
+	assert_g(get_f32(h->mem + OUT_SEG_OFF + 1), g);
+}
+
+/* Lists or segments out of reach: DMA_ERROR and error DMA. */
+static void test_sgl_dma_error(void **state)
+{
+	struct fake_host *h = *state;
+	const float g = IONPU_FAB_G_MIN + 9 * IONPU_FAB_G_STEP;
+	const uint32_t info = IONPU_OP_PROGRAM_CELLS << 16 | 0x41;
+	struct sqe s;
+	float gp, gm;
+
+	set_mode(h, 0, IONPU_FAB_IDEAL);
+	s = sgl_program(h, g);
+	s.in_addr = BAD_BUS;
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_DMA);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_INFO), info);
+	assert_nothing_done(h);
+	/* The output list is read before the command runs. */
+	s = sgl_program(h, g);
+	s.out_addr = BAD_BUS;
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_nothing_done(h);
+	/* A list whose second entry is past the end of memory. */
+	s = sgl_program(h, g);
+	put_list(h, MEM_SIZE - IONPU_SGL_ENTRY_SIZE, bad_in, 1);
+	s.in_addr = BUS(MEM_SIZE - IONPU_SGL_ENTRY_SIZE);
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_nothing_done(h);
+	/* An input segment out of reach. */
+	s = sgl_program(h, g);
+	ionpu_put_le64(h->mem + IN_LIST_OFF + IONPU_SGL_ENTRY_SIZE +
+		       IONPU_SGL_ADDR, BAD_BUS);
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_nothing_done(h);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_COUNT), 4);
+	/*
+	 * An output segment out of reach: as with a flat buffer, the cells
+	 * are programmed and the host told; the first segment has its bytes.
+	 */
+	s = sgl_program(h, g);
+	ionpu_put_le64(h->mem + OUT_LIST_OFF + IONPU_SGL_ENTRY_SIZE +
+		       IONPU_SGL_ADDR, BAD_BUS);
+	expect(h, &s, IONPU_SC_DMA_ERROR, 0);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_COUNT), 5);
+	read_cells(h, 0, 1, 1, &gp, &gm);
+	assert_g(gp, g);
+	assert_int_equal(h->mem[OUT_SEG_OFF], 0xee);
+	assert_true(h->mem[OUT_SEG_OFF + 1] != 0xee);
+	assert_int_equal(h->mem[OUT_SEG_OFF + 6], 0xee);
+}
+
+/* A list may have 4096 entries, not one more. */
+static void test_sgl_entry_limit(void **state)
+{
+	struct fake_host *h = *state;
+	const float g = IONPU_FAB_G_MIN + 20 * IONPU_FAB_G_STEP;
+	const struct tseg one = { IN_OFF, IONPU_PROG_ENTRY_SIZE };
+	struct sqe s = {
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 6,
+		.flags = IONPU_SQE_FLAG_IN_SGL, .in_addr = BUS(IN_LIST_OFF),
+		.in_len = (IONPU_SGL_MAX_ENTRIES + 1) * IONPU_PROG_ENTRY_SIZE,
+		.out_addr = BUS(OUT_SEG_OFF),
+		.out_len = (IONPU_SGL_MAX_ENTRIES + 1) * IONPU_PROG_RESULT_SIZE,
+	};
+	float gp, gm;
+
+	set_mode(h, 0, IONPU_FAB_IDEAL);
+	/* Every entry names the same cell; the list has room for 4097. */
+	put_prog(in_buf(h), 1, 1, 0, 5, g, 0);
+	for (unsigned int i = 0; i <= IONPU_SGL_MAX_ENTRIES; i++)
+		put_list(h, IN_LIST_OFF + i * IONPU_SGL_ENTRY_SIZE, &one, 1);
+	memset(h->mem + OUT_SEG_OFF, 0xee, 64);
+	expect(h, &s, IONPU_SC_INVALID_SGL, SGL(0, IONPU_SGL_MAX_ENTRIES));
+	assert_nothing_done(h);
+	s.in_len -= IONPU_PROG_ENTRY_SIZE;
+	s.out_len -= IONPU_PROG_RESULT_SIZE;
+	expect(h, &s, IONPU_SC_SUCCESS, 0);
+	read_cells(h, 0, 1, 1, &gp, &gm);
+	assert_g(gp, g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -837,6 +1190,10 @@ int main(void)
 		T(test_program_checks),
 		T(test_raw_pulses),
 		T(test_calibration_record),
+		T(test_sgl_program_and_read),
+		T(test_sgl_malformed),
+		T(test_sgl_dma_error),
+		T(test_sgl_entry_limit),
 #undef T
 		cmocka_unit_test(test_nvstore),
 	};
