@@ -28,16 +28,23 @@ struct ionpu_device;
 /* Commands in flight: one less than the depth, so a full SQ is told apart. */
 #define IONPU_MAX_INFLIGHT	(IONPU_QUEUE_DEPTH - 1)
 
+struct ionpu_pin;
+
 /**
- * struct ionpu_dma_buf - a command payload in coherent DMA memory
- * @cpu: kernel address
- * @dma: bus address
- * @len: bytes
+ * struct ionpu_dma_buf - a command payload: a bounce buffer in coherent DMA
+ *	memory, or pinned user memory the card reaches through a list
+ * @cpu: kernel address of the bounce buffer, NULL for none
+ * @dma: what the command's address field holds: the bounce buffer's bus
+ *	address, or that of @pin's scatter-gather list
+ * @len: bytes of payload
+ * @pin: the pinned user range (the command says IONPU_SQE_FLAG_*_SGL), or
+ *	NULL for a bounce buffer
  */
 struct ionpu_dma_buf {
 	void *cpu;
 	dma_addr_t dma;
 	size_t len;
+	struct ionpu_pin *pin;
 };
 
 /**
@@ -77,6 +84,8 @@ struct ionpu_slot {
  * @dead: 0 while commands are accepted, else the error submitters get
  *	(-ENODEV: the card is gone, -EIO: it is being reset)
  * @bad_cqes: completions that failed validation and were dropped
+ * @sgl_cmds: commands submitted with a payload in pinned user memory
+ * @sgl_bytes: bytes of those payloads, both directions
  * @slot_wait: woken when a slot frees up or the queues die
  * @slot: command slots, indexed by command id
  */
@@ -92,6 +101,8 @@ struct ionpu_queues {
 	bool cq_phase;
 	int dead;
 	unsigned long bad_cqes;
+	u64 sgl_cmds;
+	u64 sgl_bytes;
 	wait_queue_head_t slot_wait;
 	struct ionpu_slot slot[IONPU_MAX_INFLIGHT];
 };
@@ -387,6 +398,13 @@ int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
 		     u64 *result);
+
+/* ionpu_pin.c */
+bool ionpu_pin_fits(u64 uaddr, size_t len);
+struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes);
+int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
+		  dma_addr_t *sgl);
+void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin);
 
 /* ionpu_scrub.c */
 int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles);

@@ -21,8 +21,9 @@ typedef int ionpu_ioctl_fn(struct ionpu_file *f, void *arg);
  * @cmd: the command as this driver's UAPI header defines it
  * @min_size: the size of the command's first version
  * @fn: the handler
- * @unlocked: the handler waits for the job queue or a run's worker, which
- *	take the card's lock: it runs without holding it
+ * @unlocked: the handler runs without the card's lock: it waits for the
+ *	job queue or a run's worker, which take it, or it touches user memory
+ *	first and takes the lock itself (ionpu_net.c)
  */
 struct ionpu_ioctl_desc {
 	unsigned int cmd;
@@ -119,41 +120,49 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 		.cmd = IONPU_IOC_CONFIGURE,
 		.min_size = sizeof(struct ionpu_configure),
 		.fn = ionpu_ioctl_configure,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_ROUTES)] = {
 		.cmd = IONPU_IOC_ROUTES,
 		.min_size = sizeof(struct ionpu_routes),
 		.fn = ionpu_ioctl_routes,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_PROGRAM)] = {
 		.cmd = IONPU_IOC_PROGRAM,
 		.min_size = sizeof(struct ionpu_program),
 		.fn = ionpu_ioctl_program,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_READ_CELLS)] = {
 		.cmd = IONPU_IOC_READ_CELLS,
 		.min_size = sizeof(struct ionpu_read_cells),
 		.fn = ionpu_ioctl_read_cells,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_RAW_PULSES)] = {
 		.cmd = IONPU_IOC_RAW_PULSES,
 		.min_size = sizeof(struct ionpu_pulses),
 		.fn = ionpu_ioctl_raw_pulses,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_READ_CALIB)] = {
 		.cmd = IONPU_IOC_READ_CALIB,
 		.min_size = sizeof(struct ionpu_calib),
 		.fn = ionpu_ioctl_read_calib,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_WRITE_CALIB)] = {
 		.cmd = IONPU_IOC_WRITE_CALIB,
 		.min_size = sizeof(struct ionpu_calib),
 		.fn = ionpu_ioctl_write_calib,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_INPUT)] = {
 		.cmd = IONPU_IOC_INPUT,
 		.min_size = sizeof(struct ionpu_spikes),
 		.fn = ionpu_ioctl_input,
+		.unlocked = true,
 	},
 	[_IOC_NR(IONPU_IOC_RUN)] = {
 		.cmd = IONPU_IOC_RUN,

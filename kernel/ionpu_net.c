@@ -6,15 +6,20 @@
  *
  * The card checks every field itself, but it knows nothing of leases: the
  * isolation rule (a file touches only the tiles it leased) is enforced here,
- * on the kernel's copy of the payload, before the command is submitted.
- * Payloads are copied from the user straight into the DMA buffer the card
- * reads; that copy is the one checked, so the user cannot change it after.
+ * on the kernel's copy of the payload, before the command is submitted;
+ * that copy is the one checked and sent, so the user cannot change it after.
+ * Large payloads the driver does not look at (cells, pulses, their results,
+ * readback) stay in the user's pinned pages instead.  User memory is
+ * copied or pinned before the card's lock is taken, and answers are copied
+ * out after it is dropped (ionpu_net_user()).
  */
 #include <linux/bits.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
@@ -66,45 +71,208 @@ static void ionpu_use_end(struct ionpu_file *f)
 	up_read(&f->use);
 }
 
-/* Allocate a payload of @count entries of @size and fill it from @uptr. */
-static int ionpu_buf_from_user(struct ionpu_device *idev,
-			       struct ionpu_dma_buf *buf, u64 uptr,
-			       size_t count, size_t size)
+/*
+ * Payloads of at least this many bytes whose content the driver does not
+ * check go to the card from the pinned user pages (ionpu_pin.c) on a card
+ * that reads scatter-gather lists.  Below it a copy is cheaper than pinning
+ * and mapping pages and writing a list for each command: 64 KiB is 16
+ * pages, where the copy takes microseconds and the per-command setup does
+ * not shrink with the payload.
+ */
+#define IONPU_PIN_MIN_BYTES	SZ_64K
+
+/* As nvme's: an admin may move the line, or rule the card's lists out (0). */
+static unsigned int sgl_threshold = IONPU_PIN_MIN_BYTES;
+module_param(sgl_threshold, uint, 0644);
+MODULE_PARM_DESC(sgl_threshold,
+		 "Large payloads the driver does not check go from pinned user memory to a card with scatter-gather lists from this many bytes up; 0: never, every payload is copied");
+
+/**
+ * struct ionpu_ubuf - a user buffer of a command, taken before the card's lock
+ * @uptr: user address
+ * @len: bytes, 0 for none
+ * @card_writes: the card writes it (an answer), else it reads it (a payload)
+ * @kbuf: the kernel copy of a bounced buffer: the payload, or the answer
+ * @pin: the pinned pages of a buffer the card reaches in place, until
+ *	ionpu_ubuf_dma() hands them to the command
+ */
+struct ionpu_ubuf {
+	u64 uptr;
+	size_t len;
+	bool card_writes;
+	void *kbuf;
+	struct ionpu_pin *pin;
+};
+
+/*
+ * Take @count entries of @size at @uptr for the card, before the card's
+ * lock: copy them (a payload) or make room for them (an answer), or pin
+ * them when @may_pin and the buffer is large.  Only a buffer whose content
+ * the driver never looks at may be pinned: the user can change pinned
+ * memory at any time, so a payload the driver checks (routes against the
+ * file's lease, input spikes, neurons, calibration) is always the kernel's
+ * copy, checked and sent as one, never fetched twice.
+ */
+static int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
+			  u64 uptr, size_t count, size_t size,
+			  bool card_writes, bool may_pin)
 {
 	size_t len = array_size(count, size);
-	int ret;
+	unsigned int threshold;
 
-	if (len == SIZE_MAX)
+	*ub = (struct ionpu_ubuf) {
+		.uptr = uptr, .len = len, .card_writes = card_writes,
+	};
+	if (len > U32_MAX)
 		return -EINVAL;
-	ret = ionpu_buf_alloc(idev, buf, len);
-	if (ret)
-		return ret;
-	if (copy_from_user(buf->cpu, u64_to_user_ptr(uptr), len)) {
-		ionpu_buf_free(idev, buf);
+	if (!len)
+		return 0;
+	threshold = READ_ONCE(sgl_threshold);
+	if (may_pin && threshold && len >= threshold &&
+	    (idev->caps & IONPU_CAP_SGL) && ionpu_pin_fits(uptr, len)) {
+		struct ionpu_pin *pin = ionpu_pin_user(uptr, len, card_writes);
+
+		if (IS_ERR(pin))
+			return PTR_ERR(pin);
+		ub->pin = pin;
+		return 0;
+	}
+	/* An answer is filled from its whole (zeroed) bounce buffer. */
+	ub->kbuf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!ub->kbuf)
+		return -ENOMEM;
+	if (!card_writes && copy_from_user(ub->kbuf, u64_to_user_ptr(uptr), len)) {
+		kvfree(ub->kbuf);
+		ub->kbuf = NULL;
 		return -EFAULT;
 	}
 	return 0;
 }
 
 /*
- * Run @cmd with @ib as its payload (still the caller's to free) and copy the
- * @out_len bytes the card answered to @uout.
+ * After the card's lock: give a bounced answer of a command that succeeded
+ * (@ret 0) to the user, and free @ub.  Returns @ret or -EFAULT.
  */
-static int ionpu_net_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
-			  struct ionpu_dma_buf *ib, u64 uout, size_t out_len,
-			  u64 *result)
+static int ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub,
+			  int ret)
 {
-	struct ionpu_dma_buf ob;
+	if (!ret && ub->card_writes && ub->kbuf &&
+	    copy_to_user(u64_to_user_ptr(ub->uptr), ub->kbuf, ub->len))
+		ret = -EFAULT;
+	kvfree(ub->kbuf);
+	/* Never mapped: a mapped range went to the command. */
+	ionpu_pin_free(idev, ub->pin);
+	return ret;
+}
+
+/*
+ * The DMA buffer for @ub, under the card's lock: a bounce buffer, filled
+ * for a payload, or @ub's pinned pages, mapped, which then belong to @db.
+ */
+static int ionpu_ubuf_dma(struct ionpu_device *idev, struct ionpu_ubuf *ub,
+			  struct ionpu_dma_buf *db)
+{
 	int ret;
 
-	ret = ionpu_buf_alloc(idev, &ob, out_len);
+	if (!ub->pin) {
+		ret = ionpu_buf_alloc(idev, db, ub->len);
+		if (!ret && ub->len && !ub->card_writes)
+			memcpy(db->cpu, ub->kbuf, ub->len);
+		return ret;
+	}
+	*db = (struct ionpu_dma_buf) { .len = ub->len };
+	ret = ionpu_pin_map(idev, ub->pin, &db->dma);
 	if (ret)
 		return ret;
-	ret = ionpu_cmd_submit(idev, cmd, ib, &ob, result);
-	if (!ret && out_len &&
-	    copy_to_user(u64_to_user_ptr(uout), ob.cpu, out_len))
-		ret = -EFAULT;
-	ionpu_buf_free(idev, &ob);
+	db->pin = ub->pin;
+	ub->pin = NULL;
+	return 0;
+}
+
+/*
+ * Run @cmd with @in as its payload and @out as room for its answer, under
+ * the card's lock; a bounced answer of a command that succeeded is in
+ * @out->kbuf after it.
+ */
+static int ionpu_net_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+			  struct ionpu_ubuf *in, struct ionpu_ubuf *out,
+			  u64 *result)
+{
+	struct ionpu_dma_buf ib, ob;
+	int ret;
+
+	ret = ionpu_ubuf_dma(idev, in, &ib);
+	if (ret)
+		return ret;
+	ret = ionpu_ubuf_dma(idev, out, &ob);
+	if (!ret) {
+		ret = ionpu_cmd_submit(idev, cmd, &ib, &ob, result);
+		if (!ret && ob.cpu)
+			memcpy(out->kbuf, ob.cpu, ob.len);
+		ionpu_buf_free(idev, &ob);
+	}
+	ionpu_buf_free(idev, &ib);
+	return ret;
+}
+
+/*
+ * What a command checks under the card's lock and its file's use of
+ * @tiles, on the kernel's copy of its payload @in, right before it runs.
+ */
+typedef int ionpu_net_check_fn(struct ionpu_device *idev, u64 tiles,
+			       const struct ionpu_ubuf *in, const void *arg);
+
+/*
+ * Run @cmd for @f with user buffers taken by ionpu_ubuf_get(), which it
+ * frees.  The card's lock is taken only now, after every copy and pin, and
+ * the answer is copied out after it is dropped: a user fault that a FUSE or
+ * userfaultfd server holds up never holds up a reset or a removal, which
+ * take the lock for write.
+ */
+static int ionpu_net_user(struct ionpu_file *f, const struct ionpu_cmd *cmd,
+			  struct ionpu_ubuf *in, struct ionpu_ubuf *out,
+			  ionpu_net_check_fn *check, const void *arg,
+			  u64 *result)
+{
+	struct ionpu_device *idev = f->idev;
+	u64 tiles;
+	int ret;
+
+	down_read(&idev->lock);
+	ret = idev->gone ? -ENODEV : ionpu_use_begin(f, &tiles);
+	if (!ret) {
+		ret = check ? check(idev, tiles, in, arg) : 0;
+		if (!ret)
+			ret = ionpu_net_exec(idev, cmd, in, out, result);
+		ionpu_use_end(f);
+	}
+	up_read(&idev->lock);
+	ret = ionpu_ubuf_put(idev, out, ret);
+	return ionpu_ubuf_put(idev, in, ret);
+}
+
+/* The tiles a CONFIGURE_NEURONS names are in @tiles. */
+static int ionpu_configure_tiles(struct ionpu_device *idev, u64 tiles,
+				 const struct ionpu_configure *c)
+{
+	int ret = ionpu_tile_check(idev, tiles, c->tile);
+
+	if (!ret && (c->flags & IONPU_CONFIGURE_SET_CHAIN))
+		ret = ionpu_tile_check(idev, tiles, c->chain_head);
+	return ret;
+}
+
+/* Also records, before the card acts, what a chain lets the tile reach. */
+static int ionpu_configure_check(struct ionpu_device *idev, u64 tiles,
+				 const struct ionpu_ubuf *in, const void *arg)
+{
+	const struct ionpu_configure *c = arg;
+	int ret = ionpu_configure_tiles(idev, tiles, c);
+
+	/* Before the card acts: a failed command may have half acted. */
+	if (!ret && (c->flags & IONPU_CONFIGURE_SET_CHAIN) &&
+	    c->chain_head != c->tile)
+		idev->tile_feeds[c->tile] |= BIT_ULL(c->chain_head);
 	return ret;
 }
 
@@ -119,8 +287,7 @@ int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
 		.param = { c->mode, c->model, c->timestep, c->input_gain,
 			   c->first, c->flags, c->chain_head },
 	};
-	struct ionpu_dma_buf ib;
-	u64 tiles;
+	struct ionpu_ubuf in, none = { };
 	int ret;
 
 	if (c->flags & ~known || c->reserved)
@@ -134,33 +301,24 @@ int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
 	    c->count > idev->tile_neurons - c->first)
 		return -EINVAL;
 
-	ret = ionpu_use_begin(f, &tiles);
+	/* Lease errors before a copy's; checked again under the lock. */
+	ret = ionpu_configure_tiles(idev, READ_ONCE(f->tiles), c);
 	if (ret)
 		return ret;
-	ret = ionpu_tile_check(idev, tiles, c->tile);
-	if (!ret && (c->flags & IONPU_CONFIGURE_SET_CHAIN))
-		ret = ionpu_tile_check(idev, tiles, c->chain_head);
-	if (!ret)
-		ret = ionpu_buf_from_user(idev, &ib, c->neurons, c->count,
-					  sizeof(struct ionpu_neuron));
-	if (!ret) {
-		/* Before the card acts: a failed command may have half acted. */
-		if ((c->flags & IONPU_CONFIGURE_SET_CHAIN) &&
-		    c->chain_head != c->tile)
-			idev->tile_feeds[c->tile] |= BIT_ULL(c->chain_head);
-		ret = ionpu_net_exec(idev, &cmd, &ib, 0, 0, NULL);
-		ionpu_buf_free(idev, &ib);
-	}
-	ionpu_use_end(f);
-	return ret;
+	ret = ionpu_ubuf_get(idev, &in, c->neurons, c->count,
+			     sizeof(struct ionpu_neuron), false, false);
+	if (ret)
+		return ret;
+	return ionpu_net_user(f, &cmd, &in, &none, ionpu_configure_check, c,
+			      NULL);
 }
 
 /*
  * Walk @records route records in @buf: they must fill it exactly, and
  * every target must be a tile in @tiles.  *@feeds gets the target tiles.
  */
-static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
-			      u8 *buf, size_t len, u32 records, u64 *feeds)
+static int ionpu_routes_walk(struct ionpu_device *idev, u64 tiles,
+			     const u8 *buf, size_t len, u32 records, u64 *feeds)
 {
 	size_t off = 0;
 	u32 i, t;
@@ -189,6 +347,23 @@ static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
 	return off == len ? 0 : -EINVAL;
 }
 
+/* Also records, before the card acts, the tiles the routes reach. */
+static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
+			      const struct ionpu_ubuf *in, const void *arg)
+{
+	const struct ionpu_routes *r = arg;
+	u64 feeds = 0;
+	int ret;
+
+	ret = ionpu_tile_check(idev, tiles, r->tile);
+	if (!ret)
+		ret = ionpu_routes_walk(idev, tiles, in->kbuf, in->len,
+					r->records, &feeds);
+	if (!ret)
+		idev->tile_feeds[r->tile] |= feeds & ~BIT_ULL(r->tile);
+	return ret;
+}
+
 int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_device *idev = f->idev;
@@ -198,61 +373,54 @@ int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 		.tile = r->tile,
 		.param = { r->records },
 	};
-	struct ionpu_dma_buf ib;
-	u64 tiles, feeds = 0;
+	struct ionpu_ubuf in, none = { };
 	int ret;
 
 	if (r->flags || !r->records || r->size < IONPU_ROUTE_HEADER_SIZE ||
 	    r->size > IONPU_ROUTES_MAX_BYTES)
 		return -EINVAL;
 
-	ret = ionpu_use_begin(f, &tiles);
+	ret = ionpu_tile_check(idev, READ_ONCE(f->tiles), r->tile);
 	if (ret)
 		return ret;
-	ret = ionpu_tile_check(idev, tiles, r->tile);
+	ret = ionpu_ubuf_get(idev, &in, r->routes, r->size, 1, false, false);
 	if (ret)
-		goto out;
-	ret = ionpu_buf_from_user(idev, &ib, r->routes, r->size, 1);
-	if (ret)
-		goto out;
-	ret = ionpu_routes_check(idev, tiles, ib.cpu, ib.len, r->records,
-				 &feeds);
-	if (!ret) {
-		idev->tile_feeds[r->tile] |= feeds & ~BIT_ULL(r->tile);
-		ret = ionpu_net_exec(idev, &cmd, &ib, 0, 0, NULL);
-	}
-	ionpu_buf_free(idev, &ib);
-out:
-	ionpu_use_end(f);
-	return ret;
+		return ret;
+	return ionpu_net_user(f, &cmd, &in, &none, ionpu_routes_check, r, NULL);
+}
+
+static int ionpu_cells_check(struct ionpu_device *idev, u64 tiles,
+			     const struct ionpu_ubuf *in, const void *arg)
+{
+	const struct ionpu_cmd *cmd = arg;
+
+	return ionpu_tile_check(idev, tiles, cmd->tile);
 }
 
 /*
  * A command on one leased tile that sends @count entries of @in_size bytes
- * from @uin and answers as many of @out_size bytes to @uout.
+ * from @uin and answers as many of @out_size bytes to @uout.  The driver
+ * looks at neither: both may stay in pinned user memory.
  */
 static int ionpu_net_cells(struct ionpu_file *f, struct ionpu_cmd *cmd,
 			   u32 count, u64 uin, size_t in_size, u64 uout,
 			   size_t out_size, u64 *result)
 {
 	struct ionpu_device *idev = f->idev;
-	struct ionpu_dma_buf ib;
-	u64 tiles;
+	struct ionpu_ubuf in, out;
 	int ret;
 
-	ret = ionpu_use_begin(f, &tiles);
+	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, cmd);
 	if (ret)
 		return ret;
-	ret = ionpu_tile_check(idev, tiles, cmd->tile);
-	if (!ret)
-		ret = ionpu_buf_from_user(idev, &ib, uin, count, in_size);
-	if (!ret) {
-		ret = ionpu_net_exec(idev, cmd, &ib, uout,
-				     array_size(count, out_size), result);
-		ionpu_buf_free(idev, &ib);
-	}
-	ionpu_use_end(f);
-	return ret;
+	ret = ionpu_ubuf_get(idev, &in, uin, count, in_size, false, true);
+	if (ret)
+		return ret;
+	ret = ionpu_ubuf_get(idev, &out, uout, count, out_size, true, true);
+	if (ret)
+		return ionpu_ubuf_put(idev, &in, ret);
+	return ionpu_net_user(f, cmd, &in, &out, ionpu_cells_check, cmd,
+			      result);
 }
 
 int ionpu_ioctl_program(struct ionpu_file *f, void *arg)
@@ -284,8 +452,7 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg)
 		.tile = r->tile,
 		.param = { r->row, r->rows, r->column, r->columns },
 	};
-	struct ionpu_dma_buf none = { };
-	u64 tiles;
+	struct ionpu_ubuf none = { }, out;
 	int ret;
 
 	if (r->flags || !r->rows || !r->columns ||
@@ -294,17 +461,15 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg)
 	    r->columns > idev->tile_neurons - r->column)
 		return -EINVAL;
 
-	ret = ionpu_use_begin(f, &tiles);
+	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, &cmd);
 	if (ret)
 		return ret;
-	ret = ionpu_tile_check(idev, tiles, r->tile);
-	if (!ret)
-		ret = ionpu_net_exec(idev, &cmd, &none, r->cells,
-				     array3_size(r->rows, r->columns,
-						 sizeof(struct ionpu_cell_read)),
-				     NULL);
-	ionpu_use_end(f);
-	return ret;
+	ret = ionpu_ubuf_get(idev, &out, r->cells, array_size(r->rows, r->columns),
+			     sizeof(struct ionpu_cell_read), true, true);
+	if (ret)
+		return ret;
+	return ionpu_net_user(f, &cmd, &none, &out, ionpu_cells_check, &cmd,
+			      NULL);
 }
 
 int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg)
@@ -341,88 +506,80 @@ int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg)
 		.opcode = IONPU_OP_READ_CALIB,
 		.param = { c->offset },
 	};
-	struct ionpu_dma_buf none = { };
+	struct ionpu_ubuf none = { }, out;
 	int ret;
 
 	ret = ionpu_calib_check(c);
+	if (!ret)
+		ret = ionpu_ubuf_get(f->idev, &out, c->data, c->length, 1, true,
+				     false);
 	if (ret)
 		return ret;
-	return ionpu_net_exec(f->idev, &cmd, &none, c->data, c->length, NULL);
+	return ionpu_net_user(f, &cmd, &none, &out, NULL, NULL, NULL);
 }
 
 int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg)
 {
-	struct ionpu_device *idev = f->idev;
 	struct ionpu_calib *c = arg;
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_WRITE_CALIB,
 		.param = { c->offset },
 	};
-	struct ionpu_dma_buf ib;
+	struct ionpu_ubuf in, none = { };
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	ret = ionpu_calib_check(c);
+	if (!ret)
+		ret = ionpu_ubuf_get(f->idev, &in, c->data, c->length, 1, false,
+				     false);
 	if (ret)
 		return ret;
-	ret = ionpu_buf_from_user(idev, &ib, c->data, c->length, 1);
-	if (ret)
-		return ret;
-	ret = ionpu_net_exec(idev, &cmd, &ib, 0, 0, NULL);
-	ionpu_buf_free(idev, &ib);
-	return ret;
+	return ionpu_net_user(f, &cmd, &in, &none, NULL, NULL, NULL);
 }
 
-/* Check that every event in @ib is on a tile in @tiles, then queue them. */
-static int ionpu_input_submit(struct ionpu_device *idev, u64 tiles,
-			      struct ionpu_dma_buf *ib)
+/* Every event of the payload on a tile in @tiles. */
+static int ionpu_input_check(struct ionpu_device *idev, u64 tiles,
+			     const struct ionpu_ubuf *in, const void *arg)
 {
-	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
-	const u8 *e = ib->cpu;
+	const u8 *e = in->kbuf;
 	size_t off;
 	int ret;
 
-	for (off = 0; off < ib->len; off += IONPU_SPIKE_ENTRY_SIZE) {
+	for (off = 0; off < in->len; off += IONPU_SPIKE_ENTRY_SIZE) {
 		ret = ionpu_tile_check(idev, tiles, e[off + IONPU_SPIKE_TILE]);
 		if (ret)
 			return ret;
 	}
-	return ionpu_net_exec(idev, &cmd, ib, 0, 0, NULL);
+	return 0;
 }
 
 int ionpu_ioctl_input(struct ionpu_file *f, void *arg)
 {
-	struct ionpu_device *idev = f->idev;
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
 	struct ionpu_spikes *s = arg;
-	struct ionpu_dma_buf ib;
-	u64 tiles;
+	struct ionpu_ubuf in, none = { };
 	int ret;
 
 	if (s->flags || !s->count || s->count > IONPU_MAX_SPIKES)
 		return -EINVAL;
 
-	ret = ionpu_use_begin(f, &tiles);
+	ret = ionpu_ubuf_get(f->idev, &in, s->events, s->count,
+			     IONPU_SPIKE_ENTRY_SIZE, false, false);
 	if (ret)
 		return ret;
-	ret = ionpu_buf_from_user(idev, &ib, s->events, s->count,
-				  IONPU_SPIKE_ENTRY_SIZE);
-	if (!ret) {
-		ret = ionpu_input_submit(idev, tiles, &ib);
-		ionpu_buf_free(idev, &ib);
-	}
-	ionpu_use_end(f);
-	return ret;
+	return ionpu_net_user(f, &cmd, &in, &none, ionpu_input_check, NULL,
+			      NULL);
 }
 
 /* write(): the same as IONPU_IOC_INPUT, with the events as the data. */
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
 	struct ionpu_file *f = iocb->ki_filp->private_data;
-	struct ionpu_device *idev = f->idev;
 	size_t len = iov_iter_count(from);
-	struct ionpu_dma_buf ib;
-	u64 tiles;
+	struct ionpu_ubuf in = { .len = len }, none = { };
 	int ret;
 
 	if (!len || len % IONPU_SPIKE_ENTRY_SIZE ||
@@ -432,21 +589,15 @@ ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		return -EAGAIN;
 
-	down_read(&idev->lock);
-	ret = idev->gone ? -ENODEV : ionpu_use_begin(f, &tiles);
-	if (ret)
-		goto unlock;
-	ret = ionpu_buf_alloc(idev, &ib, len);
-	if (!ret) {
-		if (copy_from_iter(ib.cpu, len, from) != len)
-			ret = -EFAULT;
-		else
-			ret = ionpu_input_submit(idev, tiles, &ib);
-		ionpu_buf_free(idev, &ib);
+	in.kbuf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!in.kbuf)
+		return -ENOMEM;
+	if (copy_from_iter(in.kbuf, len, from) != len) {
+		kvfree(in.kbuf);
+		return -EFAULT;
 	}
-	ionpu_use_end(f);
-unlock:
-	up_read(&idev->lock);
+	ret = ionpu_net_user(f, &cmd, &in, &none, ionpu_input_check, NULL,
+			     NULL);
 	return ret ? ret : len;
 }
 

@@ -7,10 +7,12 @@
  * trusted: a completion whose id is not in flight, or completes twice, is
  * counted and dropped, never acted on.
  *
- * Payloads are bounced through coherent DMA buffers.  A submitter that stops
- * waiting (timeout, fatal signal, card gone) abandons its slot: the slot then
- * owns the buffers, which stay mapped until the card completes the command
- * or is stopped for good, so a late DMA never lands in freed memory.
+ * Payloads are bounced through coherent DMA buffers, or reach the card
+ * through a scatter-gather list of pinned user pages (ionpu_pin.c).  A
+ * submitter that stops waiting (timeout, fatal signal, card gone) abandons
+ * its slot: the slot then owns the buffers, which stay mapped (and pinned)
+ * until the card completes the command or is stopped for good, so a late
+ * DMA never lands in freed memory or in pages given back to their owner.
  */
 #include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
@@ -47,6 +49,7 @@ int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 	buf->len = len;
 	buf->cpu = NULL;
 	buf->dma = 0;
+	buf->pin = NULL;
 	if (!len)
 		return 0;
 	buf->cpu = dma_alloc_coherent(&idev->pdev->dev, len, &buf->dma,
@@ -54,12 +57,15 @@ int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 	return buf->cpu ? 0 : -ENOMEM;
 }
 
+/* Either kind; with the card's PCI function bound, see ionpu_pin_free(). */
 void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf)
 {
 	if (buf->cpu)
 		dma_free_coherent(&idev->pdev->dev, buf->len, buf->cpu,
 				  buf->dma);
+	ionpu_pin_free(idev, buf->pin);
 	buf->cpu = NULL;
+	buf->pin = NULL;
 }
 
 static void ionpu_queue_program(struct ionpu_device *idev)
@@ -302,6 +308,8 @@ static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
 
 	memset(sqe, 0, IONPU_SQE_SIZE);
 	sqe[IONPU_SQE_OPCODE] = cmd->opcode;
+	sqe[IONPU_SQE_FLAGS] = (s->in.pin ? IONPU_SQE_FLAG_IN_SGL : 0) |
+			       (s->out.pin ? IONPU_SQE_FLAG_OUT_SGL : 0);
 	ionpu_put16(sqe + IONPU_SQE_CID, cid);
 	ionpu_put16(sqe + IONPU_SQE_TILE, cmd->tile);
 	ionpu_put64(sqe + IONPU_SQE_IN_ADDR, s->in.dma);
@@ -320,7 +328,8 @@ static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
  * @ob: buffer the card writes (@ob->len 0: none)
  * @result: out: the completion's result (may be NULL)
  *
- * Lets a caller copy a user payload straight into DMA memory.  Waits
+ * Lets a caller fill bounce buffers itself, or hand over pinned user
+ * memory (@ib->pin, @ob->pin: only to a card with IONPU_CAP_SGL).  Waits
  * killably, for at most cmd_timeout_ms unless @cmd->untimed; a card that
  * lets a command time out is taken as hung and reset (ionpu_recover()).
  * When the wait is abandoned the card may still use the buffers: the slot
@@ -344,6 +353,9 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	if (!(idev->caps & IONPU_CAP_QUEUES))
 		return -EOPNOTSUPP;
 	if (ib->len > U32_MAX || ob->len > U32_MAX)
+		return -EINVAL;
+	/* A list of pinned pages only goes to a card that reads lists. */
+	if (WARN_ON_ONCE((ib->pin || ob->pin) && !(idev->caps & IONPU_CAP_SGL)))
 		return -EINVAL;
 
 	if (cmd->nowait) {
@@ -371,6 +383,11 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	}
 	s->in = *ib;
 	s->out = *ob;
+	if (ib->pin || ob->pin) {
+		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
+		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
+			   (ib->pin ? ib->len : 0) + (ob->pin ? ob->len : 0));
+	}
 	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
 	q->sq_cid[q->sq_tail] = cid;
 	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
@@ -389,7 +406,9 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		/* The card may still DMA: the slot keeps the buffers. */
 		s->abandoned = true;
 		ib->cpu = NULL;
+		ib->pin = NULL;
 		ob->cpu = NULL;
+		ob->pin = NULL;
 		spin_unlock(&q->lock);
 		if (left < 0)
 			return -EINTR;

@@ -91,6 +91,20 @@ static ssize_t hangs_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(hangs);
 
+static ssize_t sgl_commands_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_ionpu(dev)->q.sgl_cmds));
+}
+static DEVICE_ATTR_RO(sgl_commands);
+
+static ssize_t sgl_bytes_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_ionpu(dev)->q.sgl_bytes));
+}
+static DEVICE_ATTR_RO(sgl_bytes);
+
 static struct attribute *ionpu_attrs[] = {
 	&dev_attr_serial.attr,
 	&dev_attr_tiles.attr,
@@ -102,6 +116,8 @@ static struct attribute *ionpu_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_resets.attr,
 	&dev_attr_hangs.attr,
+	&dev_attr_sgl_commands.attr,
+	&dev_attr_sgl_bytes.attr,
 	NULL
 };
 

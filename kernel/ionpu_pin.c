@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: user memory the card reads or writes in place (docs/hardware.md,
+ * "Scatter-gather lists", rev 1.3).
+ *
+ * A large payload is not bounced: its user pages are pinned, mapped for
+ * DMA as an sg_table, and described to the card by a scatter-gather list
+ * in a small coherent buffer.  Pinning happens in two steps, so that user
+ * memory is touched only while the card's lock is not held (a fault on a
+ * FUSE or userfaultfd mapping can take as long as its server wants, and a
+ * reset waits for the lock): ionpu_pin_user() pins before the lock,
+ * ionpu_pin_map() maps under it.  A mapped range is freed like a bounce
+ * buffer (ionpu_buf_free()): only once the card can no longer touch it.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "ionpu_drv.h"
+
+/*
+ * The largest payload the driver sends (PROGRAM_CELLS) spans this many
+ * pages at any alignment: a list of one entry per page always fits.
+ */
+static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * IONPU_PROG_ENTRY_SIZE, PAGE_SIZE) + 1 <=
+	      IONPU_SGL_MAX_ENTRIES);
+
+/**
+ * struct ionpu_pin - a pinned user range and the card's list of it
+ * @pages: the pinned pages
+ * @npages: entries of @pages
+ * @offset: where the range starts in its first page
+ * @len: bytes of the range
+ * @card_writes: the card writes the range: its pages are dirtied on unpin
+ * @sgt: the pages as an sg_table, once mapped
+ * @mapped: @sgt is allocated and mapped for DMA
+ * @sgl: the card's scatter-gather list, coherent memory, once mapped
+ * @sgl_dma: its bus address
+ * @sgl_size: its bytes
+ */
+struct ionpu_pin {
+	struct page **pages;
+	unsigned int npages;
+	unsigned int offset;
+	size_t len;
+	bool card_writes;
+	struct sg_table sgt;
+	bool mapped;
+	void *sgl;
+	dma_addr_t sgl_dma;
+	size_t sgl_size;
+};
+
+static unsigned int ionpu_pin_pages(u64 uaddr, size_t len)
+{
+	return (offset_in_page(uaddr) + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+/**
+ * ionpu_pin_fits() - whether a user range can go to the card as one list
+ * @uaddr: user address
+ * @len: bytes, at most U32_MAX
+ *
+ * One page per entry at worst: a range over more pages is bounced.
+ *
+ * Return: true when ionpu_pin_user() may be used for the range.
+ */
+bool ionpu_pin_fits(u64 uaddr, size_t len)
+{
+	return len && len <= U32_MAX &&
+	       ionpu_pin_pages(uaddr, len) <= IONPU_SGL_MAX_ENTRIES;
+}
+
+/**
+ * ionpu_pin_user() - pin a user range for the card; before the card's lock
+ * @uaddr: user address
+ * @len: bytes, as ionpu_pin_fits() accepts
+ * @card_writes: the card writes the range (the pages must be writable)
+ *
+ * Return: the pinned range, or an ERR_PTR: -EFAULT when part of the range
+ * is not mapped (or not writable for @card_writes), -EINVAL, -ENOMEM.
+ */
+struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes)
+{
+	unsigned long start = untagged_addr(uaddr);
+	struct ionpu_pin *pin;
+	int got;
+
+	if (!ionpu_pin_fits(start, len))
+		return ERR_PTR(-EINVAL);
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	if (!pin)
+		return ERR_PTR(-ENOMEM);
+	pin->npages = ionpu_pin_pages(start, len);
+	pin->offset = offset_in_page(start);
+	pin->len = len;
+	pin->card_writes = card_writes;
+	pin->pages = kvmalloc_array(pin->npages, sizeof(*pin->pages),
+				    GFP_KERNEL);
+	if (!pin->pages) {
+		kfree(pin);
+		return ERR_PTR(-ENOMEM);
+	}
+	got = pin_user_pages_fast(start & PAGE_MASK, pin->npages,
+				  card_writes ? FOLL_WRITE : 0, pin->pages);
+	if (got != pin->npages) {
+		if (got > 0)
+			unpin_user_pages(pin->pages, got);
+		kvfree(pin->pages);
+		kfree(pin);
+		return ERR_PTR(got < 0 ? got : -EFAULT);
+	}
+	return pin;
+}
+
+/* Write the card's list of the mapped segments. */
+static void ionpu_pin_fill_sgl(struct ionpu_pin *pin)
+{
+	struct scatterlist *sg;
+	u8 *e = pin->sgl;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(&pin->sgt, sg, i) {
+		*(__le64 *)(e + IONPU_SGL_ADDR) = cpu_to_le64(sg_dma_address(sg));
+		*(__le32 *)(e + IONPU_SGL_LEN) = cpu_to_le32(sg_dma_len(sg));
+		*(__le32 *)(e + IONPU_SGL_RSVD) = 0;
+		e += IONPU_SGL_ENTRY_SIZE;
+	}
+}
+
+/**
+ * ionpu_pin_map() - map a pinned range for the card and write its list
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @pin: from ionpu_pin_user(), not mapped yet
+ * @sgl: out: the bus address of the list, for the command's address field
+ *
+ * Segments are at most the device's DMA segment size, so an IOMMU never
+ * merges them past what the card's u32 lengths and the DMA layer allow.
+ *
+ * Return: 0, -ENOMEM, -EIO when the mapping failed, -EINVAL when the
+ * mapping came out longer than a list may be.
+ */
+int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
+		  dma_addr_t *sgl)
+{
+	struct device *dev = &idev->pdev->dev;
+	enum dma_data_direction dir = pin->card_writes ? DMA_FROM_DEVICE :
+							 DMA_TO_DEVICE;
+	unsigned int seg = max_t(unsigned int, PAGE_SIZE,
+				 ALIGN_DOWN(dma_get_max_seg_size(dev), PAGE_SIZE));
+	int ret;
+
+	ret = sg_alloc_table_from_pages_segment(&pin->sgt, pin->pages,
+						pin->npages, pin->offset,
+						pin->len, seg, GFP_KERNEL);
+	if (ret)
+		return ret;
+	ret = dma_map_sgtable(dev, &pin->sgt, dir, 0);
+	if (ret) {
+		sg_free_table(&pin->sgt);
+		return ret == -ENOMEM ? ret : -EIO;
+	}
+	pin->mapped = true;
+	if (pin->sgt.nents > IONPU_SGL_MAX_ENTRIES) {
+		ret = -EINVAL;
+		goto unmap;
+	}
+	pin->sgl_size = array_size(pin->sgt.nents, IONPU_SGL_ENTRY_SIZE);
+	/* Coherent memory is page aligned: IONPU_SGL_ALIGN holds. */
+	pin->sgl = dma_alloc_coherent(dev, pin->sgl_size, &pin->sgl_dma,
+				      GFP_KERNEL);
+	if (!pin->sgl) {
+		ret = -ENOMEM;
+		goto unmap;
+	}
+	ionpu_pin_fill_sgl(pin);
+	*sgl = pin->sgl_dma;
+	return 0;
+
+unmap:
+	dma_unmap_sgtable(dev, &pin->sgt, dir, 0);
+	sg_free_table(&pin->sgt);
+	pin->mapped = false;
+	return ret;
+}
+
+/**
+ * ionpu_pin_free() - unmap and unpin a range the card no longer touches
+ * @idev: the card; when @pin is mapped, with its PCI function still bound
+ *	(@idev->lock held, or the card stopped by a reset or removal)
+ * @pin: the range, or NULL
+ *
+ * Pages the card may have written are marked dirty as they are unpinned,
+ * so a file-backed mapping writes the card's bytes back.
+ */
+void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
+{
+	if (!pin)
+		return;
+	if (pin->mapped) {
+		struct device *dev = &idev->pdev->dev;
+
+		if (pin->sgl)
+			dma_free_coherent(dev, pin->sgl_size, pin->sgl,
+					  pin->sgl_dma);
+		dma_unmap_sgtable(dev, &pin->sgt, pin->card_writes ?
+				  DMA_FROM_DEVICE : DMA_TO_DEVICE, 0);
+		sg_free_table(&pin->sgt);
+	}
+	if (pin->card_writes)
+		unpin_user_pages_dirty_lock(pin->pages, pin->npages, true);
+	else
+		unpin_user_pages(pin->pages, pin->npages);
+	kvfree(pin->pages);
+	kfree(pin);
+}
