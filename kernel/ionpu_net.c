@@ -635,11 +635,16 @@ int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 /*
  * Ask the card to end @f's run after the current timestep.  The card has
  * one run, but it is not every lessee's to end: while another file's run or
- * a job owns the clock nothing is sent, and *@stopped stays 0.
+ * a job owns the clock nothing is sent, and *@stopped stays 0.  A STOP on
+ * behalf of a killed or closing owner is @unkillable: with every command
+ * slot taken it waits for one rather than leave the run going unowned.
  */
-static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped)
+static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped, bool unkillable)
 {
-	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_STOP };
+	const struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_STOP,
+		.unkillable = unkillable,
+	};
 	struct ionpu_device *idev = f->idev;
 	struct ionpu_dma_buf none = { };
 	int ret = 0;
@@ -725,7 +730,7 @@ void ionpu_run_close(struct ionpu_file *f)
 	while (!wait_event_timeout(run->ended, !ionpu_run_going(run), wait)) {
 		down_read(&idev->lock);
 		if (!idev->gone)
-			ionpu_run_stop(f, NULL);
+			ionpu_run_stop(f, NULL, true);
 		up_read(&idev->lock);
 		wait = IONPU_RUN_STOP_RETRY;
 	}
@@ -774,13 +779,9 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	if (!ionpu_run_get(idev, f))
 		return -EBUSY;
 	ret = ionpu_run_steps(idev, r->timesteps, &ran);
-	/*
-	 * Killed while the card runs: nobody would learn the outcome.  The
-	 * STOP reaches the card even now, as the slot is taken before the
-	 * killable wait for its completion.
-	 */
+	/* Killed while the card runs: nobody would learn the outcome. */
 	if (ret == -EINTR)
-		ionpu_run_stop(f, NULL);
+		ionpu_run_stop(f, NULL, true);
 	ionpu_run_put(idev);
 	r->stopped = ret == -ECANCELED;
 	if (r->stopped)
@@ -800,7 +801,7 @@ int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 		return -EINVAL;
 	if (!READ_ONCE(f->tiles))
 		return -EACCES;
-	ret = ionpu_run_stop(f, &stopped);
+	ret = ionpu_run_stop(f, &stopped, false);
 	s->stopped = !!stopped;
 	return ret;
 }
