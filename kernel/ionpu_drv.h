@@ -380,6 +380,7 @@ void ionpu_mmap_revoke_tiles(struct ionpu_file *f, u64 tiles);
 
 /* ionpu_watchdog.c */
 void ionpu_watchdog_init(struct ionpu_device *idev);
+void ionpu_watchdog_kick(struct ionpu_device *idev);
 void ionpu_watchdog_stop(struct ionpu_device *idev);
 
 /* ionpu_queue.c */

@@ -181,6 +181,7 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = ionpu_queue_init(idev);
 	if (ret)
 		return ret;
+	ionpu_watchdog_init(idev);
 	ret = ionpu_irq_init(idev);
 	if (ret)
 		return ret;
@@ -196,7 +197,6 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	}
 	ionpu_debugfs_add(idev);
-	ionpu_watchdog_init(idev);
 	/* What AER recovery restores after a reset of the link. */
 	pci_save_state(pdev);
 
@@ -213,15 +213,16 @@ static void ionpu_remove(struct pci_dev *pdev)
 
 	/* Release command waiters first: they hold the lock remove needs. */
 	ionpu_queue_kill(idev, -ENODEV);
-	ionpu_watchdog_stop(idev);
 	/* No process may touch the BAR once the PCI core releases it. */
 	ionpu_mmap_revoke(idev, -ENODEV);
 	ionpu_debugfs_del(idev);
 	ionpu_cdev_del(idev);
 	/*
-	 * Only now: a submitter that timed out before the kill may still have
-	 * queued the recovery until ionpu_cdev_del() waited it out.
+	 * Only now: a submitter may still have armed the watchdog, or timed
+	 * out before the kill and queued the recovery, until ionpu_cdev_del()
+	 * waited it out.  The watchdog first: its probe may queue a recovery.
 	 */
+	ionpu_watchdog_stop(idev);
 	cancel_delayed_work_sync(&idev->recover_work);
 	/* Stop the card's DMA before its buffers are freed. */
 	ionpu_hw_reset(idev);

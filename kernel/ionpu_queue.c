@@ -395,6 +395,7 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	wmb();
 	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
 	spin_unlock(&q->lock);
+	ionpu_watchdog_kick(idev);
 
 	if (cmd->unkillable)
 		left = wait_for_completion_timeout(&s->done, timeout);

@@ -19,16 +19,20 @@ module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms,
 		 "While commands are outstanding, probe the card this often (ms) and reset it when the probe times out; 0 = off");
 
-/* How often a disabled watchdog looks whether it was enabled. */
-#define IONPU_WATCHDOG_IDLE_MS	1000
-
-static void ionpu_watchdog_arm(struct ionpu_device *idev)
+/*
+ * A command went to the card: make sure it is watched.  Armed by commands
+ * rather than ticking for ever, so an idle card, or one whose watchdog is
+ * off, costs no wakeups; setting watchdog_ms takes effect from the next
+ * command.
+ */
+void ionpu_watchdog_kick(struct ionpu_device *idev)
 {
 	unsigned int ms = READ_ONCE(watchdog_ms);
 
 	/* Long: a probe may wait for the card for cmd_timeout_ms. */
-	queue_delayed_work(system_long_wq, &idev->watchdog,
-			   msecs_to_jiffies(ms ? ms : IONPU_WATCHDOG_IDLE_MS));
+	if (ms)
+		queue_delayed_work(system_long_wq, &idev->watchdog,
+				   msecs_to_jiffies(ms));
 }
 
 static void ionpu_watchdog_work(struct work_struct *work)
@@ -36,22 +40,27 @@ static void ionpu_watchdog_work(struct work_struct *work)
 	struct ionpu_device *idev = container_of(to_delayed_work(work),
 						 struct ionpu_device,
 						 watchdog);
+	bool again = false;
 
-	/* Held for write: the card is being reset or removed already. */
+	/*
+	 * Held for write: the card is being reset or removed, which ends
+	 * whatever was outstanding.
+	 */
 	if (READ_ONCE(watchdog_ms) && down_read_trylock(&idev->lock)) {
-		if (!idev->gone && ionpu_queue_outstanding(idev))
+		if (!idev->gone && ionpu_queue_outstanding(idev)) {
 			ionpu_queue_probe(idev);
+			again = ionpu_queue_outstanding(idev);
+		}
 		up_read(&idev->lock);
 	}
-	ionpu_watchdog_arm(idev);
+	if (again)
+		ionpu_watchdog_kick(idev);
 }
 
-/* Start watching a card whose queues run. */
+/* Before the card's first command. */
 void ionpu_watchdog_init(struct ionpu_device *idev)
 {
 	INIT_DELAYED_WORK(&idev->watchdog, ionpu_watchdog_work);
-	if (idev->caps & IONPU_CAP_QUEUES)
-		ionpu_watchdog_arm(idev);
 }
 
 /* Stop for good; the queues must be killed first, so no probe waits. */
