@@ -18,6 +18,7 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
 
@@ -77,9 +78,12 @@ static int ionpu_uring_deliver(struct ionpu_uring_pdu *pdu)
 	return ret;
 }
 
-/* Task work of the submitting task: copy the results out and complete. */
-static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
-				 unsigned int issue_flags)
+/*
+ * Copy the results out and complete: in the submitting task, or in a
+ * kworker once that task is gone, borrowing the process's memory.
+ */
+static void ionpu_uring_finish(struct io_uring_cmd *ioucmd,
+			       unsigned int issue_flags)
 {
 	struct ionpu_uring_pdu *pdu = ionpu_uring_pdu(ioucmd);
 	struct mm_struct *mm = pdu->mm;
@@ -89,7 +93,6 @@ static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
 	if (current->mm == mm) {
 		ret = ionpu_uring_deliver(pdu);
 	} else if ((current->flags & PF_KTHREAD) && mmget_not_zero(mm)) {
-		/* The submitting thread exited: a kworker runs its task work. */
 		kthread_use_mm(mm);
 		ret = ionpu_uring_deliver(pdu);
 		kthread_unuse_mm(mm);
@@ -101,6 +104,44 @@ static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
 	job = pdu->job;
 	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
 	ionpu_job_put(job);
+}
+
+/* A command whose submitting thread was exiting, for a kworker. */
+struct ionpu_uring_late {
+	struct work_struct work;
+	struct io_uring_cmd *ioucmd;
+};
+
+static void ionpu_uring_late_work(struct work_struct *work)
+{
+	struct ionpu_uring_late *late =
+		container_of(work, struct ionpu_uring_late, work);
+
+	/* Not in io_uring's context: the completion takes its own locks. */
+	ionpu_uring_finish(late->ioucmd, IO_URING_F_UNLOCKED);
+	kfree(late);
+}
+
+/*
+ * Task work of the submitting task.  A thread that exits runs it after
+ * giving up its memory (6.1; later kernels hand it to a kworker
+ * themselves): then the results go through a kworker of ours.
+ */
+static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
+				 unsigned int issue_flags)
+{
+	struct ionpu_uring_late *late;
+
+	if (!current->mm && !(current->flags & PF_KTHREAD)) {
+		late = kmalloc(sizeof(*late), GFP_KERNEL);
+		if (late) {
+			INIT_WORK(&late->work, ionpu_uring_late_work);
+			late->ioucmd = ioucmd;
+			queue_work(system_unbound_wq, &late->work);
+			return;
+		}
+	}
+	ionpu_uring_finish(ioucmd, issue_flags);
 }
 
 /* The worker ran the job. */
