@@ -62,6 +62,49 @@ int ionpu_test_write_file(const char *path, const char *val)
 	return ret;
 }
 
+int ionpu_test_inject(const struct ionpu_test_card *card, unsigned int fault)
+{
+	char path[PATH_MAX], val[16];
+
+	snprintf(path, sizeof(path), IONPU_TEST_DEBUGFS "/%s/fault", card->name);
+	snprintf(val, sizeof(val), "%u", fault);
+	return ionpu_test_write_file(path, val);
+}
+
+long ionpu_test_debugfs_long(const struct ionpu_test_card *card,
+			     const char *file, const char *name)
+{
+	char path[PATH_MAX], buf[1024], *at;
+	size_t len = strlen(name);
+
+	snprintf(path, sizeof(path), IONPU_TEST_DEBUGFS "/%s/%s", card->name, file);
+	if (ionpu_test_read_file(path, buf, sizeof(buf)))
+		return -1;
+	for (at = strstr(buf, name); at; at = strstr(at + 1, name))
+		if ((at == buf || at[-1] == '\n') && at[len] == ':')
+			return strtol(at + len + 1, NULL, 10);
+	return -1;
+}
+
+int ionpu_test_open_fault_card(struct ionpu_test_card *card)
+{
+	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
+	char path[PATH_MAX];
+	int n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
+
+	for (int c = 0; c < n; c++) {
+		snprintf(path, sizeof(path), IONPU_TEST_DEBUGFS "/%s/fault",
+			 cards[c].name);
+		if (!access(path, W_OK)) {
+			int fd = open(cards[c].node, O_RDWR | O_CLOEXEC);
+
+			*card = cards[c];
+			return fd < 0 ? -errno : fd;
+		}
+	}
+	return -ENODEV;
+}
+
 bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms)
 {
 	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };

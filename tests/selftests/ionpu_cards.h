@@ -49,6 +49,21 @@ int ionpu_test_open_last(struct ionpu_test_card *card);
  */
 int ionpu_test_expected(struct ionpu_test_expect *exp, int max);
 
+/* Where the driver's debugfs files are. */
+#define IONPU_TEST_DEBUGFS	"/sys/kernel/debug/ionpu"
+
+/*
+ * Opens the first card that can inject faults (QEMU ionpu,faults=on)
+ * read-write; fills @card.  Returns the file descriptor, -ENODEV when no
+ * card can, or -errno.
+ */
+int ionpu_test_open_fault_card(struct ionpu_test_card *card);
+/* Makes @card inject IONPU_FAULT_* @fault; returns 0 or -errno. */
+int ionpu_test_inject(const struct ionpu_test_card *card, unsigned int fault);
+/* The number on the "@name: " line of @card's debugfs @file, or -1. */
+long ionpu_test_debugfs_long(const struct ionpu_test_card *card,
+			     const char *file, const char *name);
+
 /* Reads a sysfs file into buf without its trailing newline. */
 int ionpu_test_read_file(const char *path, char *buf, size_t len);
 /* The number sysfs attribute @attr of @card holds, or -1. */

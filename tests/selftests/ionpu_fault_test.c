@@ -24,7 +24,6 @@
 #include "kselftest_harness.h"
 #include "ionpu_cards.h"
 
-#define DEBUGFS "/sys/kernel/debug/ionpu"
 #define TIMEOUT_PARAM "/sys/module/ionpu/parameters/cmd_timeout_ms"
 #define WATCHDOG_PARAM "/sys/module/ionpu/parameters/watchdog_ms"
 
@@ -42,35 +41,13 @@ static int counters(int fd)
 	return ioctl(fd, IONPU_IOC_COUNTERS, &c) ? -errno : 0;
 }
 
-static int inject(const struct ionpu_test_card *card, unsigned int fault)
-{
-	char path[PATH_MAX], val[16];
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/fault", card->name);
-	snprintf(val, sizeof(val), "%u", fault);
-	return ionpu_test_write_file(path, val);
-}
-
-/* A "name: value" line of a debugfs file, or -1. */
-static long debugfs_value(const struct ionpu_test_card *card,
-			  const char *file, const char *name)
-{
-	char path[PATH_MAX], buf[1024], *at;
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", card->name, file);
-	if (ionpu_test_read_file(path, buf, sizeof(buf)))
-		return -1;
-	at = strstr(buf, name);
-	return at ? strtol(at + strlen(name) + 1, NULL, 10) : -1;
-}
-
 /* Waits up to 5 s for the driver to have reset the card @want times. */
 static bool recovered(const struct ionpu_test_card *card, long want)
 {
 	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
 
 	for (int i = 0; i < 100; i++) {
-		if (debugfs_value(card, "queues", "recoveries") >= want)
+		if (ionpu_test_debugfs_long(card, "queues", "recoveries") >= want)
 			return true;
 		nanosleep(&tick, NULL);
 	}
@@ -79,21 +56,9 @@ static bool recovered(const struct ionpu_test_card *card, long want)
 
 FIXTURE_SETUP(fault)
 {
-	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
-	char path[PATH_MAX];
-	int n, c;
-
-	self->fd = -1;
-	n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
-	for (c = 0; c < n; c++) {
-		snprintf(path, sizeof(path), DEBUGFS "/%s/fault", cards[c].name);
-		if (!access(path, W_OK))
-			break;
-	}
-	if (n <= 0 || c == n)
+	self->fd = ionpu_test_open_fault_card(&self->card);
+	if (self->fd == -ENODEV)
 		SKIP(return, "no card has fault injection (QEMU ionpu,faults=on)");
-	self->card = cards[c];
-	self->fd = open(self->card.node, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, counters(self->fd));
 
@@ -116,21 +81,21 @@ FIXTURE_TEARDOWN(fault)
 
 TEST_F(fault, dma_error_reaches_the_caller)
 {
-	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_DMA_ERROR));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_DMA_ERROR));
 	EXPECT_EQ(-EIO, counters(self->fd));
 	EXPECT_EQ(0, counters(self->fd));
 }
 
 TEST_F(fault, hung_card_is_reset_and_works_again)
 {
-	long before = debugfs_value(&self->card, "queues", "recoveries");
+	long before = ionpu_test_debugfs_long(&self->card, "queues", "recoveries");
 
 	ASSERT_LE(0, before);
-	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_HANG));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 	EXPECT_EQ(-ETIMEDOUT, counters(self->fd));
 	ASSERT_TRUE(recovered(&self->card, before + 1));
 	EXPECT_EQ(0, counters(self->fd));
-	EXPECT_EQ(0, debugfs_value(&self->card, "queues", "abandoned"));
+	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
 }
 
 /*
@@ -159,7 +124,7 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 		      errno == EIO ? 0 : 1);
 	}
 	nanosleep(&tick, NULL);
-	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_HANG));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 
 	/* Watchdog tick + probe timeout + reset: well below 10 s. */
 	for (i = 0; i < 100; i++) {
@@ -184,12 +149,12 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 
 TEST_F(fault, corrupted_completion_is_dropped_not_trusted)
 {
-	long bad = debugfs_value(&self->card, "queues", "bad_completions");
-	long before = debugfs_value(&self->card, "queues", "recoveries");
+	long bad = ionpu_test_debugfs_long(&self->card, "queues", "bad_completions");
+	long before = ionpu_test_debugfs_long(&self->card, "queues", "recoveries");
 
-	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_BAD_COMPLETION));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_BAD_COMPLETION));
 	EXPECT_EQ(-ETIMEDOUT, counters(self->fd));
-	EXPECT_EQ(bad + 1, debugfs_value(&self->card, "queues", "bad_completions"));
+	EXPECT_EQ(bad + 1, ionpu_test_debugfs_long(&self->card, "queues", "bad_completions"));
 	ASSERT_TRUE(recovered(&self->card, before + 1));
 	EXPECT_EQ(0, counters(self->fd));
 }
@@ -197,11 +162,11 @@ TEST_F(fault, corrupted_completion_is_dropped_not_trusted)
 TEST_F(fault, spurious_interrupt_changes_nothing)
 {
 	for (unsigned int vec = 0; vec < IONPU_NUM_VECTORS; vec++) {
-		ASSERT_EQ(0, inject(&self->card,
+		ASSERT_EQ(0, ionpu_test_inject(&self->card,
 				    IONPU_FAULT_SPURIOUS_IRQ | vec << 8));
 		EXPECT_EQ(0, counters(self->fd));
 	}
-	EXPECT_EQ(0, debugfs_value(&self->card, "queues", "in_flight"));
+	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "in_flight"));
 }
 
 TEST_HARNESS_MAIN

@@ -18,7 +18,6 @@
 #include "kselftest_harness.h"
 #include "ionpu_cards.h"
 
-#define DEBUGFS "/sys/kernel/debug/ionpu"
 
 /* Test interrupts the driver counted on one vector, or -1. */
 static int test_irqs(const char *card, unsigned int vec)
@@ -27,7 +26,7 @@ static int test_irqs(const char *card, unsigned int vec)
 	unsigned int v;
 	int count;
 
-	snprintf(path, sizeof(path), DEBUGFS "/%s/irq_counts", card);
+	snprintf(path, sizeof(path), IONPU_TEST_DEBUGFS "/%s/irq_counts", card);
 	if (ionpu_test_read_file(path, buf, sizeof(buf)))
 		return -1;
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
@@ -41,7 +40,7 @@ static int ring(const char *card, const char *vec)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), DEBUGFS "/%s/irq_test", card);
+	snprintf(path, sizeof(path), IONPU_TEST_DEBUGFS "/%s/irq_test", card);
 	return ionpu_test_write_file(path, vec);
 }
 
@@ -55,7 +54,7 @@ FIXTURE_SETUP(card)
 	self->ncards = ionpu_test_cards(self->cards, IONPU_TEST_MAX_CARDS);
 	if (self->ncards <= 0)
 		SKIP(return, "no ionpu card in this machine");
-	if (access(DEBUGFS, F_OK))
+	if (access(IONPU_TEST_DEBUGFS, F_OK))
 		SKIP(return, "debugfs is not mounted at /sys/kernel/debug");
 }
 

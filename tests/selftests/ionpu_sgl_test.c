@@ -30,7 +30,6 @@
 #include "ionpu_cards.h"
 #include "ionpu_net.h"
 
-#define DEBUGFS "/sys/kernel/debug/ionpu"
 #define TIMEOUT_PARAM "/sys/module/ionpu/parameters/cmd_timeout_ms"
 #define WATCHDOG_PARAM "/sys/module/ionpu/parameters/watchdog_ms"
 #define THRESHOLD_PARAM "/sys/module/ionpu/parameters/sgl_threshold"
@@ -458,46 +457,14 @@ FIXTURE(sgl_hang) {
 	int fd;
 };
 
-static int inject(const struct ionpu_test_card *card, unsigned int fault)
-{
-	char path[PATH_MAX], val[16];
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/fault", card->name);
-	snprintf(val, sizeof(val), "%u", fault);
-	return ionpu_test_write_file(path, val);
-}
-
-/* Commands the driver abandoned and still holds the buffers of, or -1. */
-static long abandoned(const struct ionpu_test_card *card)
-{
-	char path[PATH_MAX], buf[1024], *at;
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/queues", card->name);
-	if (ionpu_test_read_file(path, buf, sizeof(buf)))
-		return -1;
-	at = strstr(buf, "abandoned: ");
-	return at ? strtol(at + strlen("abandoned: "), NULL, 10) : -1;
-}
-
 FIXTURE_SETUP(sgl_hang)
 {
-	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
 	struct ionpu_lease lease = { .count = 1 };
 	struct ionpu_info info = { 0 };
-	char path[PATH_MAX];
-	int n, c;
 
-	self->fd = -1;
-	n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
-	for (c = 0; c < n; c++) {
-		snprintf(path, sizeof(path), DEBUGFS "/%s/fault", cards[c].name);
-		if (!access(path, W_OK))
-			break;
-	}
-	if (n <= 0 || c == n)
+	self->fd = ionpu_test_open_fault_card(&self->card);
+	if (self->fd == -ENODEV)
 		SKIP(return, "no card has fault injection (QEMU ionpu,faults=on)");
-	self->card = cards[c];
-	self->fd = open(self->card.node, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	SGL_REQUIRE(self->fd, &info);
 	self->rows = info.tile_rows;
@@ -544,7 +511,7 @@ TEST_F(sgl_hang, killed_pinned_reader_then_reset_then_next_works)
 	ASSERT_NE(NULL, got);
 	ASSERT_LE(0, resets);
 
-	ASSERT_EQ(0, inject(&self->card, IONPU_FAULT_HANG));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 	child = fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
@@ -564,7 +531,8 @@ TEST_F(sgl_hang, killed_pinned_reader_then_reset_then_next_works)
 	for (i = 0; i < 100 && ionpu_test_card_long(&self->card, "resets") <= resets; i++)
 		nanosleep(&tick, NULL);
 	ASSERT_LT(i, 100) TH_LOG("no reset within 10 s");
-	EXPECT_EQ(0, abandoned(&self->card));
+	/* Commands the driver abandoned and still holds the buffers of. */
+	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
 
 	memset(got, 0xa5, read_len);
 	EXPECT_EQ(0, read_rows(self->fd, self->tile, 0, self->rows, self->neurons, got));

@@ -510,35 +510,15 @@ TEST_F(uring, leaving_with_jobs_queued_is_safe)
 	EXPECT_EQ(0, lease_when_free(self->fd, self->tile - 1));
 }
 
-#define DEBUGFS		"/sys/kernel/debug/ionpu"
 #define TIMEOUT_PARAM	"/sys/module/ionpu/parameters/cmd_timeout_ms"
 #define WATCHDOG_PARAM	"/sys/module/ionpu/parameters/watchdog_ms"
 #define HANG_JOBS	16
-
-/* The first card that can inject faults, opened; -ENODEV without one. */
-static int open_fault_card(struct ionpu_test_card *card)
-{
-	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
-	char path[PATH_MAX];
-	int n = ionpu_test_cards(cards, IONPU_TEST_MAX_CARDS);
-
-	for (int c = 0; c < n; c++) {
-		snprintf(path, sizeof(path), DEBUGFS "/%s/fault", cards[c].name);
-		if (!access(path, W_OK)) {
-			int fd = open(cards[c].node, O_RDWR | O_CLOEXEC);
-
-			*card = cards[c];
-			return fd < 0 ? -errno : fd;
-		}
-	}
-	return -ENODEV;
-}
 
 TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 {
 	struct ionpu_job *job = calloc(HANG_JOBS, sizeof(*job));
 	int res[HANG_JOBS], seen[HANG_JOBS] = { 0 };
-	char timeout[32], watchdog[32], path[PATH_MAX], hang[8];
+	char timeout[32], watchdog[32];
 	struct ionpu_lease lease = { .count = 1 };
 	struct ionpu_test_card card;
 	struct io_uring ring;
@@ -548,7 +528,7 @@ TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 	int fd;
 
 	ASSERT_NE(NULL, job);
-	fd = open_fault_card(&card);
+	fd = ionpu_test_open_fault_card(&card);
 	if (fd == -ENODEV)
 		SKIP(return, "no card has fault injection (QEMU ionpu,faults=on)");
 	ASSERT_LE(0, fd);
@@ -571,9 +551,7 @@ TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 	resets = ionpu_test_card_long(&card, "resets");
 	ASSERT_LE(0, resets);
 	ASSERT_EQ(HANG_JOBS, io_uring_submit(&ring));
-	snprintf(path, sizeof(path), DEBUGFS "/%s/fault", card.name);
-	snprintf(hang, sizeof(hang), "%u", IONPU_FAULT_HANG);
-	ASSERT_EQ(0, ionpu_test_write_file(path, hang));
+	ASSERT_EQ(0, ionpu_test_inject(&card, IONPU_FAULT_HANG));
 
 	for (unsigned int n = 0; n < HANG_JOBS; n++) {
 		uint64_t i;
