@@ -3,14 +3,16 @@
  * A guard in front of libhdf5 for variable-length strings.
  *
  * NIR keeps node types and edge ends in variable-length strings.  HDF5
- * stores each such string in a "global heap" collection and puts in the
- * dataset a slot naming the collection's address and the object's index in
- * it.  The libhdf5 of Debian 12 (1.10.8) follows a slot without checking the
- * index against the collection, so a damaged file crashes the reader inside
- * H5Dread().  Before a string dataset is read, its slots are read raw from
- * the file, and every collection and object they name is checked to lie
- * within the file.  Layouts from the HDF5 file format specification, version
- * 2 and 3 superblocks alike: "Global Heap" and "Variable-length data".
+ * stores each such string as an object in a "global heap" collection and
+ * puts in the dataset a slot naming the string's length, the collection's
+ * address and the object's index in it.  The libhdf5 of Debian 12 (1.10.8)
+ * trusts all three: a bad index crashes it, a collection whose objects do
+ * not advance makes it loop for ever, and an object longer than its slot
+ * says overflows its buffer, all inside H5Dread().  So before a string
+ * dataset is read, its slots are read raw from the file, and every
+ * collection they name is decoded as libhdf5 decodes it and checked.
+ * Layouts: the HDF5 file format specification, "Global Heap" and
+ * "Variable-length data"; libhdf5's H5HGcache.c for how it walks them.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -24,22 +26,35 @@
 #include <hdf5.h>
 
 #include "ionpu_internal.h"
+#include "ionpu_nir_vlen.h"
 
 #define GCOL_SIGNATURE		"GCOL"
 #define GCOL_VERSION		1
 /* Largest collection read; real ones hold 4 KiB or a few times that. */
 #define GCOL_MAX_SIZE		(64u << 20)
 
+#define ALIGN8(x)		(((x) + 7) & ~(uint64_t)7)
+
+/* An object of a collection: its index and the bytes it holds. */
+struct gobj {
+	uint16_t index;
+	uint64_t size;
+};
+
+/* A collection, decoded once: its objects sorted by index. */
+struct gcol {
+	uint64_t addr;
+	struct gobj *obj;
+	size_t nobj;
+};
+
 struct vlen_file {
 	int fd;
 	uint64_t size;		/* bytes in the file */
-	uint64_t base;		/* where HDF5 address 0 lies: the userblock */
+	uint64_t base;		/* where HDF5 address 0 lies: after the userblock */
 	size_t sa;		/* bytes of an address */
 	size_t ss;		/* bytes of a length */
-	/* The collection checked last: slots of one dataset share it. */
-	uint64_t gcol_addr;
-	uint8_t *gcol;
-	uint64_t gcol_size;
+	uint64_t decoded;	/* bytes of collections read so far */
 };
 
 /* HDF5's little-endian integers come in the file's own widths, 1..8. */
@@ -52,14 +67,13 @@ static uint64_t get_le(const uint8_t *p, size_t n)
 	return v;
 }
 
-/* @len bytes at HDF5 address @addr, all inside the file, or a failure. */
-static int read_at(const struct vlen_file *vf, uint64_t addr, void *buf,
+/* @len bytes at file offset @pos, all inside the file, or a failure. */
+static int read_at(const struct vlen_file *vf, uint64_t pos, void *buf,
 		   uint64_t len, const char **why)
 {
-	uint64_t pos = vf->base + addr;
 	ssize_t n;
 
-	if (pos < vf->base || pos > vf->size || len > vf->size - pos) {
+	if (pos > vf->size || len > vf->size - pos) {
 		*why = "it points past the end of the file";
 		return -EPROTO;
 	}
@@ -71,140 +85,221 @@ static int read_at(const struct vlen_file *vf, uint64_t addr, void *buf,
 	return 0;
 }
 
-/*
- * Walk the objects of the collection in @vf->gcol as libhdf5 decodes them:
- * every object ends inside the collection and moves the walk forward, and
- * the walk ends exactly at the collection's end.  With @index, stop at that
- * object and return its size in *@size.  Object 0 is free space, which may
- * sit anywhere; an end too short for an object header is free space too.
- */
-static int walk_collection(const struct vlen_file *vf, uint32_t index,
-			   uint64_t *size, const char **why)
+static int compare_u64(const void *a, const void *b)
 {
-	const uint64_t hdr = 8 + vf->ss, end = vf->gcol_size;
-	uint64_t off = 8 + vf->ss;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	while (off < end && end - off >= hdr) {
-		const uint8_t *o = vf->gcol + off;
-		uint16_t found = (uint16_t)get_le(o, 2);
+	return (x > y) - (x < y);
+}
+
+static int compare_gobj(const void *a, const void *b)
+{
+	const struct gobj *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/*
+ * Walk the objects of a collection's @size bytes at @c as libhdf5 decodes
+ * them, into @g's table.  Headers are padded to 8 bytes.  Object 0 is free
+ * space, which may sit anywhere and whose size counts its header; an end
+ * too short for an object header is free space too.  Every object must end
+ * inside the collection and move the walk forward, and no index may come
+ * twice: libhdf5 would keep the last, which its slot need not describe.
+ */
+static int walk_collection(const struct vlen_file *vf, const uint8_t *c,
+			   uint64_t size, struct gcol *g, const char **why)
+{
+	const uint64_t objhdr = ALIGN8(8 + vf->ss);
+	uint64_t off = ALIGN8(8 + vf->ss);
+
+	/* Each object takes a header at least. */
+	g->obj = malloc((size / objhdr + 1) * sizeof(*g->obj));
+	if (!g->obj) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	while (off < size && size - off >= objhdr) {
+		const uint8_t *o = c + off;
+		uint16_t index = (uint16_t)get_le(o, 2);
 		uint64_t len = get_le(o + 8, vf->ss);
-		/* Object 0's size counts its header, the others' do not. */
-		uint64_t need = found ? hdr + ((len + 7) & ~(uint64_t)7) : len;
+		uint64_t need;
 
-		if (len > end - off || !need || need > end - off) {
+		if (len > size - off) {
 			*why = "a heap object overruns its collection";
 			return -EPROTO;
 		}
-		if (index && found == index) {
-			*size = len;
-			return 0;
+		need = index ? objhdr + ALIGN8(len) : len;
+		if (!need || need > size - off) {
+			*why = "a heap object overruns its collection";
+			return -EPROTO;
 		}
+		if (index)
+			g->obj[g->nobj++] = (struct gobj){ index, len };
 		off += need;
 	}
-	if (index) {
-		*why = "a string names a heap object that does not exist";
-		return -EPROTO;
+	qsort(g->obj, g->nobj, sizeof(*g->obj), compare_gobj);
+	for (size_t i = 1; i < g->nobj; i++) {
+		if (g->obj[i].index == g->obj[i - 1].index) {
+			*why = "a heap collection holds one object twice";
+			return -EPROTO;
+		}
 	}
 	return 0;
 }
 
-/* Make the collection at @addr the current one, after checking all of it. */
-static int load_collection(struct vlen_file *vf, uint64_t addr, const char **why)
+/* Read and decode the collection at HDF5 address @g->addr. */
+static int load_collection(struct vlen_file *vf, struct gcol *g,
+			   const char **why)
 {
-	uint8_t head[8 + 8];
-	uint64_t size;
+	const uint64_t hdr = ALIGN8(8 + vf->ss);
+	uint8_t head[16];
+	uint64_t pos = vf->base + g->addr, size;
+	uint8_t *c;
 	int err;
 
-	if (vf->gcol && vf->gcol_addr == addr)
-		return 0;
-	free(vf->gcol);
-	vf->gcol = NULL;
-	err = read_at(vf, addr, head, 8 + vf->ss, why);
+	if (pos < vf->base) {
+		*why = "it points past the end of the file";
+		return -EPROTO;
+	}
+	err = read_at(vf, pos, head, hdr, why);
 	if (err)
 		return err;
-	size = get_le(head + 8, vf->ss);
 	if (memcmp(head, GCOL_SIGNATURE, 4) || head[4] != GCOL_VERSION) {
 		*why = "a string points at something that is no heap collection";
 		return -EPROTO;
 	}
-	if (size < 8 + vf->ss || size > GCOL_MAX_SIZE) {
+	size = get_le(head + 8, vf->ss);
+	if (size < hdr || size > GCOL_MAX_SIZE) {
 		*why = "a heap collection has an impossible size";
 		return -EPROTO;
 	}
-	vf->gcol = malloc(size);
-	if (!vf->gcol) {
+	/* Collections of a sound file do not overlap: reading more is a loop. */
+	if (size > vf->size - vf->decoded) {
+		*why = "its heap collections overlap";
+		return -EPROTO;
+	}
+	vf->decoded += size;
+	c = malloc(size);
+	if (!c) {
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	vf->gcol_size = size;
-	err = read_at(vf, addr, vf->gcol, size, why);
+	err = read_at(vf, pos, c, size, why);
 	if (!err)
-		err = walk_collection(vf, 0, NULL, why);
-	if (err) {
-		free(vf->gcol);
-		vf->gcol = NULL;
-		return err;
-	}
-	vf->gcol_addr = addr;
-	return 0;
-}
-
-/* Object @index of the current collection must exist and hold @len bytes. */
-static int check_object(const struct vlen_file *vf, uint32_t index,
-			uint32_t len, const char **why)
-{
-	uint64_t size;
-	int err;
-
-	if (!index || index > UINT16_MAX) {
-		*why = "a string names a heap object that does not exist";
-		return -EPROTO;
-	}
-	err = walk_collection(vf, index, &size, why);
-	if (!err && len > size) {
-		*why = "a string is longer than its heap object";
-		return -EPROTO;
-	}
+		err = walk_collection(vf, c, size, g, why);
+	free(c);
 	return err;
 }
 
-static int check_slots(struct vlen_file *vf, hid_t ds, uint64_t count,
+static const struct gcol *find_collection(const struct gcol *g, size_t n,
+					  uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g[mid].addr == addr)
+			return &g[mid];
+		if (g[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * A string of @len bytes at object @index of @g: libhdf5 copies the whole
+ * object into a buffer sized by the slot's length, so the two must agree.
+ */
+static int check_object(const struct gcol *g, uint32_t index, uint32_t len,
+			const char **why)
+{
+	const struct gobj key = { .index = (uint16_t)index };
+	const struct gobj *o = NULL;
+
+	if (index && index <= UINT16_MAX)
+		o = bsearch(&key, g->obj, g->nobj, sizeof(*g->obj), compare_gobj);
+	if (!o) {
+		*why = "a string names a heap object that does not exist";
+		return -EPROTO;
+	}
+	if (o->size != len) {
+		*why = "a string's length is not its heap object's";
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * The slots of @count strings at file offset @pos: every collection they
+ * name is decoded once, then every slot is checked against its own.
+ */
+static int check_slots(struct vlen_file *vf, uint64_t pos, uint64_t count,
 		       const char **why)
 {
 	const size_t slot = 4 + vf->sa + 4;
-	haddr_t addr = H5Dget_offset(ds);
-	hsize_t stored = H5Dget_storage_size(ds);
+	struct gcol *gcols = NULL;
+	uint64_t *addrs = NULL;
+	size_t ngcols = 0;
 	uint8_t *raw;
 	int err;
 
-	/* Nothing stored: every string is the fill value, read from no heap. */
-	if (!stored)
-		return 0;
-	if (addr == HADDR_UNDEF || stored / slot < count) {
+	if (count > vf->size / slot) {
 		*why = "its storage does not hold its strings";
 		return -EPROTO;
 	}
-	if (!count)
-		return 0;
 	raw = malloc(count * slot);
-	if (!raw) {
+	addrs = malloc(count * sizeof(*addrs));
+	if (!raw || !addrs) {
 		*why = "out of memory";
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto out;
 	}
-	err = read_at(vf, addr, raw, count * slot, why);
-	for (uint64_t i = 0; !err && i < count; i++) {
-		const uint8_t *s = raw + i * slot;
-		uint32_t len = (uint32_t)get_le(s, 4);
-		uint64_t gcol = get_le(s + 4, vf->sa);
-		uint32_t index = (uint32_t)get_le(s + 4 + vf->sa, 4);
+	err = read_at(vf, pos, raw, count * slot, why);
+	if (err)
+		goto out;
+	/* Address 0 is a NULL string: libhdf5 reads no heap for it. */
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t a = get_le(raw + i * slot + 4, vf->sa);
 
-		/* Address 0 is a NULL string: libhdf5 reads no heap for it. */
-		if (!gcol)
-			continue;
-		err = load_collection(vf, gcol, why);
-		if (!err)
-			err = check_object(vf, index, len, why);
+		if (a)
+			addrs[ngcols++] = a;
 	}
+	qsort(addrs, ngcols, sizeof(*addrs), compare_u64);
+	gcols = calloc(ngcols ? ngcols : 1, sizeof(*gcols));
+	if (!gcols) {
+		*why = "out of memory";
+		err = -ENOMEM;
+		goto out;
+	}
+	{
+		size_t n = 0;
+
+		for (size_t i = 0; i < ngcols && !err; i++) {
+			if (n && gcols[n - 1].addr == addrs[i])
+				continue;
+			gcols[n].addr = addrs[i];
+			err = load_collection(vf, &gcols[n++], why);
+		}
+		ngcols = n;
+	}
+	for (uint64_t i = 0; i < count && !err; i++) {
+		const uint8_t *s = raw + i * slot;
+		uint64_t a = get_le(s + 4, vf->sa);
+
+		if (a)
+			err = check_object(find_collection(gcols, ngcols, a),
+					   (uint32_t)get_le(s + 4 + vf->sa, 4),
+					   (uint32_t)get_le(s, 4), why);
+	}
+out:
+	for (size_t i = 0; gcols && i < ngcols; i++)
+		free(gcols[i].obj);
+	free(gcols);
+	free(addrs);
 	free(raw);
 	return err;
 }
@@ -212,23 +307,26 @@ static int check_slots(struct vlen_file *vf, hid_t ds, uint64_t count,
 int ionpu_nir_vlen_check(hid_t ds, uint64_t count, const char **why)
 {
 	struct vlen_file vf = { .fd = -1 };
-	hid_t file, fcpl = -1, dcpl;
-	H5D_layout_t layout;
+	haddr_t pos = H5Dget_offset(ds);
+	hsize_t stored = H5Dget_storage_size(ds);
+	hid_t file, fcpl = -1;
 	hsize_t userblock;
 	struct stat st;
 	int *fdp = NULL;
 	int err = -EPROTO;
 
-	*why = "its file cannot be inspected";
-	dcpl = H5Dget_create_plist(ds);
-	layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
-	if (dcpl >= 0)
-		H5Pclose(dcpl);
-	if (layout != H5D_CONTIGUOUS) {
-		/* Compact or chunked slots cannot be read raw to be checked. */
+	if (!count)
+		return 0;
+	/*
+	 * Only contiguous storage has an offset to read slots at.  Strings
+	 * never stored read as the fill value, which libhdf5 also takes from
+	 * the heap, and so does asking for the dataset's creation properties.
+	 */
+	if (pos == HADDR_UNDEF || !stored) {
 		*why = "variable-length strings are read only from contiguous storage";
 		return -EPROTO;
 	}
+	*why = "its file cannot be inspected";
 	file = H5Iget_file_id(ds);
 	if (file < 0)
 		return -EPROTO;
@@ -242,11 +340,15 @@ int ionpu_nir_vlen_check(hid_t ds, uint64_t count, const char **why)
 		*why = "its superblock gives impossible sizes";
 		goto out;
 	}
+	if (stored / (4 + vf.sa + 4) < count) {
+		*why = "its storage does not hold its strings";
+		goto out;
+	}
 	vf.fd = *fdp;
 	vf.size = (uint64_t)st.st_size;
 	vf.base = userblock;
-	err = check_slots(&vf, ds, count, why);
-	free(vf.gcol);
+	/* H5Dget_offset() counts from the file's start, heap addresses do not. */
+	err = check_slots(&vf, pos, count, why);
 out:
 	if (fcpl >= 0)
 		H5Pclose(fcpl);

@@ -194,15 +194,21 @@ struct raw {
 	hid_t file, root, nodes;
 };
 
-static struct raw start(const char *path)
+/* @fcpl: the file's creation properties (userblock, address sizes). */
+static struct raw start_fcpl(const char *path, hid_t fcpl)
 {
 	struct raw r;
 
-	r.file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	r.file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
 	assert_true(r.file >= 0);
 	put_string(r.file, "version", "0.2.0");
 	r.nodes = graph_at(r.file, "node", &r.root);
 	return r;
+}
+
+static struct raw start(const char *path)
+{
+	return start_fcpl(path, H5P_DEFAULT);
 }
 
 static void finish(struct raw *r, size_t n_edges, const char *const *edges)
@@ -458,12 +464,12 @@ static void test_nested(void **state)
 
 /* --- malformed files ---------------------------------------------------- */
 
-/* in(2) -> fc -> lif(2), with one thing wrong as @what says. */
-static void write_broken(const char *path, const char *what)
+/* in(2) -> fc -> lif(2), with one thing wrong as @what says, in a file made with @fcpl. */
+static void write_broken_fcpl(const char *path, const char *what, hid_t fcpl)
 {
 	static const double w[6] = { 1, 2, 3, 4, 5, 6 };
 	const char *edges[] = { "in", "fc", "fc", "lif" };
-	struct raw r = start(path);
+	struct raw r = start_fcpl(path, fcpl);
 	bool bad = !strcmp(what, "dangling");
 
 	put_input(r.nodes, "in", 2);
@@ -483,6 +489,11 @@ static void write_broken(const char *path, const char *what)
 	if (bad)
 		edges[3] = "nowhere";
 	finish(&r, 2, edges);
+}
+
+static void write_broken(const char *path, const char *what)
+{
+	write_broken_fcpl(path, what, H5P_DEFAULT);
 }
 
 static void test_missing_parameter(void **state)
@@ -638,7 +649,7 @@ static void expect_damaged(const char *path, const char *node, long off,
  */
 static void test_damaged_heap(void **state)
 {
-	static const uint32_t nowhere = 0x01000006, long_string = 1000;
+	static const uint32_t nowhere = 0x01000006, long_string = 1000, short_string = 1;
 	static const uint64_t huge = 0x7fffffff, zero = 0;
 	struct tmp *t = *state;
 	struct ionpu_network *net;
@@ -660,7 +671,8 @@ static void test_damaged_heap(void **state)
 	memcpy(&gcol, slot + 4, sizeof(gcol));
 
 	expect_damaged(t->path, "'lif'", at + 12, &nowhere, 4, "does not exist");
-	expect_damaged(t->path, "'lif'", at, &long_string, 4, "longer than its heap object");
+	expect_damaged(t->path, "'lif'", at, &long_string, 4, "length is not its heap object's");
+	expect_damaged(t->path, "'lif'", at, &short_string, 4, "length is not its heap object's");
 	expect_damaged(t->path, "'lif'", at + 4, &huge, 8, "past the end of the file");
 	/* Every string of the file is in this collection: the first read fails. */
 	expect_damaged(t->path, "node", (long)gcol, "XCOL", 4, "no heap collection");
@@ -668,6 +680,11 @@ static void test_damaged_heap(void **state)
 	/* The collection's first object, then its free space (object 0). */
 	expect_damaged(t->path, "node", (long)gcol + 16 + 8, &huge, 8,
 		       "overruns its collection");
+	/* The second object takes the first one's index. */
+	patch(t->path, (long)gcol + 16, obj, sizeof(obj), false);
+	memcpy(&size, obj + 8, sizeof(size));
+	expect_damaged(t->path, "node", (long)(gcol + 32 + ((size + 7) & ~7ull)), obj, 2,
+		       "holds one object twice");
 	for (off = 16;; off += 16 + ((size + 7) & ~7ull)) {
 		patch(t->path, (long)(gcol + off), obj, sizeof(obj), false);
 		memcpy(&size, obj + 8, sizeof(size));
@@ -680,6 +697,29 @@ static void test_damaged_heap(void **state)
 	/* Restored, the file loads again. */
 	assert_int_equal(ionpu_nir_load(t->path, &net), 0);
 	ionpu_network_free(net);
+}
+
+/* Valid files of other layouts pass the heap check: userblocks, narrow sizes. */
+static void test_heap_layouts(void **state)
+{
+	static const struct { hsize_t userblock; size_t sa, ss; } layouts[] = {
+		{ 512, 8, 8 }, { 4096, 8, 8 }, { 0, 4, 4 }, { 0, 8, 4 }, { 512, 2, 2 },
+	};
+	struct tmp *t = *state;
+
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+		struct ionpu_network *net = NULL;
+
+		assert_true(fcpl >= 0);
+		assert_true(H5Pset_userblock(fcpl, layouts[i].userblock) >= 0);
+		assert_true(H5Pset_sizes(fcpl, layouts[i].sa, layouts[i].ss) >= 0);
+		write_broken_fcpl(t->path, "none", fcpl);
+		H5Pclose(fcpl);
+		if (ionpu_nir_load(t->path, &net))
+			fail_msg("layout %zu: %s", i, ionpu_last_error());
+		ionpu_network_free(net);
+	}
 }
 
 /* Strings libhdf5 keeps where they cannot be checked first are refused. */
@@ -992,6 +1032,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_heap, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_compact_strings, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_heap_layouts, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_save_unexpressible_bias, tmp_setup,
 						tmp_teardown),
