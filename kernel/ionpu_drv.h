@@ -54,6 +54,8 @@ struct ionpu_dma_buf {
  * @completed: the card completed the command; @code and @result are valid
  * @abandoned: the submitter stopped waiting; the slot owns @in and @out and
  *	frees them when the card completes the command or stops for good
+ * @timed: the command has a deadline (cmd_timeout_ms), unlike a RUN
+ * @deadline: when a timed command is overdue, in jiffies
  * @code: completion status, IONPU_SC_*
  * @result: the completion's result field
  * @in: payload the card reads
@@ -64,6 +66,8 @@ struct ionpu_slot {
 	bool busy;
 	bool completed;
 	bool abandoned;
+	bool timed;
+	unsigned long deadline;
 	u16 code;
 	u64 result;
 	struct ionpu_dma_buf in;
@@ -389,7 +393,7 @@ void ionpu_queue_start(struct ionpu_device *idev);
 void ionpu_queue_kill(struct ionpu_device *idev, int err);
 void ionpu_queue_reclaim(struct ionpu_device *idev);
 void ionpu_queue_complete(struct ionpu_device *idev);
-bool ionpu_queue_outstanding(struct ionpu_device *idev);
+bool ionpu_queue_outstanding(struct ionpu_device *idev, bool *overdue);
 int ionpu_queue_probe(struct ionpu_device *idev);
 int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 		    size_t len);
@@ -470,6 +474,8 @@ int ionpu_ioctl_job(struct ionpu_file *f, void *arg);
 /* ionpu_uring.c */
 struct io_uring_cmd;
 int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+int ionpu_uring_init(void);
+void ionpu_uring_exit(void);
 
 /* ionpu_ioctl.c */
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -132,10 +132,18 @@ static int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 	    (idev->caps & IONPU_CAP_SGL) && ionpu_pin_fits(uptr, len)) {
 		struct ionpu_pin *pin = ionpu_pin_user(uptr, len, card_writes);
 
-		if (IS_ERR(pin))
+		if (!IS_ERR(pin)) {
+			ub->pin = pin;
+			return 0;
+		}
+		/*
+		 * A payload in memory that cannot be pinned (a device's
+		 * mapping) is copied instead.  An answer is not: it must be
+		 * pinned, so that one the card could not write fails before
+		 * the command has any effect.
+		 */
+		if (card_writes)
 			return PTR_ERR(pin);
-		ub->pin = pin;
-		return 0;
 	}
 	/* An answer is filled from its whole (zeroed) bounce buffer. */
 	ub->kbuf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
@@ -758,8 +766,8 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
 
 /*
  * A RUN does not wait for jobs or another RUN (-EBUSY).  When its caller is
- * killed the run is stopped, but the clock is given back before the card
- * ends it: a job that starts meanwhile fails with the card's -EBUSY.
+ * killed the run is stopped, and the clock is given back once the card has
+ * answered the STOP, which it does after ending the run.
  */
 int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 {
@@ -790,7 +798,10 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	return ret;
 }
 
-/* Only the caller's own run ends: a job or another file's run goes on. */
+/*
+ * Only the caller's own run ends: a job or another file's run goes on.  No
+ * lease needed: a file that gave back its tiles may still stop its run.
+ */
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_stop *s = arg;
@@ -799,8 +810,6 @@ int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 
 	if (s->flags)
 		return -EINVAL;
-	if (!READ_ONCE(f->tiles))
-		return -EACCES;
 	ret = ionpu_run_stop(f, &stopped, false);
 	s->stopped = !!stopped;
 	return ret;

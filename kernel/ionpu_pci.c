@@ -378,16 +378,21 @@ static int __init ionpu_init(void)
 {
 	int ret;
 
-	ret = ionpu_cdev_init();
+	ret = ionpu_uring_init();
 	if (ret)
 		return ret;
+	ret = ionpu_cdev_init();
+	if (ret)
+		goto uring;
 	ionpu_debugfs_init();
 
 	ret = pci_register_driver(&ionpu_pci_driver);
-	if (ret) {
-		ionpu_debugfs_exit();
-		ionpu_cdev_exit();
-	}
+	if (!ret)
+		return 0;
+	ionpu_debugfs_exit();
+	ionpu_cdev_exit();
+uring:
+	ionpu_uring_exit();
 	return ret;
 }
 module_init(ionpu_init);
@@ -397,6 +402,7 @@ static void __exit ionpu_exit(void)
 	pci_unregister_driver(&ionpu_pci_driver);
 	ionpu_debugfs_exit();
 	ionpu_cdev_exit();
+	ionpu_uring_exit();
 }
 module_exit(ionpu_exit);
 

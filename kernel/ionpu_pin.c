@@ -130,6 +130,17 @@ static void ionpu_pin_fill_sgl(struct ionpu_pin *pin)
 	}
 }
 
+static enum dma_data_direction ionpu_pin_dir(const struct ionpu_pin *pin)
+{
+	return pin->card_writes ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+}
+
+static void ionpu_pin_unmap(struct device *dev, struct ionpu_pin *pin)
+{
+	dma_unmap_sgtable(dev, &pin->sgt, ionpu_pin_dir(pin), 0);
+	sg_free_table(&pin->sgt);
+}
+
 /**
  * ionpu_pin_map() - map a pinned range for the card and write its list
  * @idev: the card, with @idev->lock held for read and not gone
@@ -146,8 +157,6 @@ int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 		  dma_addr_t *sgl)
 {
 	struct device *dev = &idev->pdev->dev;
-	enum dma_data_direction dir = pin->card_writes ? DMA_FROM_DEVICE :
-							 DMA_TO_DEVICE;
 	unsigned int seg = max_t(unsigned int, PAGE_SIZE,
 				 ALIGN_DOWN(dma_get_max_seg_size(dev), PAGE_SIZE));
 	int ret;
@@ -157,7 +166,7 @@ int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 						pin->len, seg, GFP_KERNEL);
 	if (ret)
 		return ret;
-	ret = dma_map_sgtable(dev, &pin->sgt, dir, 0);
+	ret = dma_map_sgtable(dev, &pin->sgt, ionpu_pin_dir(pin), 0);
 	if (ret) {
 		sg_free_table(&pin->sgt);
 		return ret == -ENOMEM ? ret : -EIO;
@@ -180,8 +189,7 @@ int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 	return 0;
 
 unmap:
-	dma_unmap_sgtable(dev, &pin->sgt, dir, 0);
-	sg_free_table(&pin->sgt);
+	ionpu_pin_unmap(dev, pin);
 	pin->mapped = false;
 	return ret;
 }
@@ -192,11 +200,13 @@ unmap:
  *	(@idev->lock held, or the card stopped by a reset or removal)
  * @pin: the range, or NULL
  *
- * Pages the card may have written are marked dirty as they are unpinned,
- * so a file-backed mapping writes the card's bytes back.
+ * Pages the card may have written (it had their list) are marked dirty as
+ * they are unpinned, so a file-backed mapping writes the card's bytes back.
  */
 void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
 {
+	bool written = pin && pin->card_writes && pin->sgl;
+
 	if (!pin)
 		return;
 	if (pin->mapped) {
@@ -205,11 +215,9 @@ void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
 		if (pin->sgl)
 			dma_free_coherent(dev, pin->sgl_size, pin->sgl,
 					  pin->sgl_dma);
-		dma_unmap_sgtable(dev, &pin->sgt, pin->card_writes ?
-				  DMA_FROM_DEVICE : DMA_TO_DEVICE, 0);
-		sg_free_table(&pin->sgt);
+		ionpu_pin_unmap(dev, pin);
 	}
-	if (pin->card_writes)
+	if (written)
 		unpin_user_pages_dirty_lock(pin->pages, pin->npages, true);
 	else
 		unpin_user_pages(pin->pages, pin->npages);

@@ -12,7 +12,9 @@
  * submitter that stops waiting (timeout, fatal signal, card gone) abandons
  * its slot: the slot then owns the buffers, which stay mapped (and pinned)
  * until the card completes the command or is stopped for good, so a late
- * DMA never lands in freed memory or in pages given back to their owner.
+ * DMA never lands in freed memory or in pages given back to their owner
+ * (it may land in the caller's pinned pages after the call returned: the
+ * UAPI header says so).
  */
 #include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
@@ -383,6 +385,8 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	}
 	s->in = *ib;
 	s->out = *ob;
+	s->timed = !cmd->untimed;
+	s->deadline = jiffies + timeout;
 	if (ib->pin || ob->pin) {
 		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
 		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
@@ -474,17 +478,28 @@ free_in:
 	return ret;
 }
 
-/* Commands the card has not completed yet, waited for or abandoned. */
-bool ionpu_queue_outstanding(struct ionpu_device *idev)
+/*
+ * Whether the card has commands it has not completed, waited for or
+ * abandoned; *@overdue tells whether a timed one is past its deadline,
+ * which only matters for one whose submitter no longer waits.
+ */
+bool ionpu_queue_outstanding(struct ionpu_device *idev, bool *overdue)
 {
 	struct ionpu_queues *q = &idev->q;
 	bool ret = false;
 	unsigned int i;
 
+	*overdue = false;
 	spin_lock(&q->lock);
-	for (i = 0; i < IONPU_MAX_INFLIGHT && !q->dead; i++)
-		if (q->slot[i].busy && !q->slot[i].completed)
-			ret = true;
+	for (i = 0; i < IONPU_MAX_INFLIGHT && !q->dead; i++) {
+		const struct ionpu_slot *s = &q->slot[i];
+
+		if (!s->busy || s->completed)
+			continue;
+		ret = true;
+		if (s->timed && time_after(jiffies, s->deadline))
+			*overdue = true;
+	}
 	spin_unlock(&q->lock);
 	return ret;
 }

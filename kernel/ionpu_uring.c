@@ -106,6 +106,24 @@ static void ionpu_uring_finish(struct io_uring_cmd *ioucmd,
 	ionpu_job_put(job);
 }
 
+/*
+ * Where late deliveries run: the module's own, so that unloading it waits
+ * for the last of them, which may run after the file they came from (and
+ * its reference on the module) is gone.
+ */
+static struct workqueue_struct *ionpu_uring_wq;
+
+int ionpu_uring_init(void)
+{
+	ionpu_uring_wq = alloc_workqueue(IONPU_NAME "_uring", WQ_UNBOUND, 0);
+	return ionpu_uring_wq ? 0 : -ENOMEM;
+}
+
+void ionpu_uring_exit(void)
+{
+	destroy_workqueue(ionpu_uring_wq);
+}
+
 /* A command whose submitting thread was exiting, for a kworker. */
 struct ionpu_uring_late {
 	struct work_struct work;
@@ -137,7 +155,7 @@ static void ionpu_uring_complete(struct io_uring_cmd *ioucmd,
 		if (late) {
 			INIT_WORK(&late->work, ionpu_uring_late_work);
 			late->ioucmd = ioucmd;
-			queue_work(system_unbound_wq, &late->work);
+			queue_work(ionpu_uring_wq, &late->work);
 			return;
 		}
 	}

@@ -40,16 +40,21 @@ static void ionpu_watchdog_work(struct work_struct *work)
 	struct ionpu_device *idev = container_of(to_delayed_work(work),
 						 struct ionpu_device,
 						 watchdog);
-	bool again = false;
+	bool again = false, overdue;
 
 	/*
 	 * Held for write: the card is being reset or removed, which ends
-	 * whatever was outstanding.
+	 * whatever was outstanding.  A command overdue that nobody waits for
+	 * (its submitter was killed) is the card's hang as well: with every
+	 * slot held that way, no probe would get through.
 	 */
 	if (READ_ONCE(watchdog_ms) && down_read_trylock(&idev->lock)) {
-		if (!idev->gone && ionpu_queue_outstanding(idev)) {
-			ionpu_queue_probe(idev);
-			again = ionpu_queue_outstanding(idev);
+		if (!idev->gone && ionpu_queue_outstanding(idev, &overdue)) {
+			if (overdue)
+				ionpu_recover(idev);
+			else
+				ionpu_queue_probe(idev);
+			again = !overdue && ionpu_queue_outstanding(idev, &overdue);
 		}
 		up_read(&idev->lock);
 	}

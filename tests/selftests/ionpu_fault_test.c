@@ -4,7 +4,8 @@
  * caller as EIO, a hung card or a corrupted completion makes the command
  * time out and the driver reset the card, after which the next command
  * works; the watchdog finds a card that hangs under a RUN nobody could time
- * out; a spurious interrupt changes nothing.
+ * out, or with every command slot held by callers that were killed; a
+ * spurious interrupt changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -145,6 +146,45 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 		nanosleep(&tick, NULL);
 	EXPECT_EQ(resets + 1, ionpu_test_card_long(&self->card, "resets"));
 	EXPECT_EQ(0, counters(self->fd));
+}
+
+/* More than the driver's command slots: every slot is taken, some wait. */
+#define SLOT_HOGS	72
+
+/*
+ * Commands whose callers were killed on a hung card take every slot, so no
+ * watchdog probe gets through and nobody waits to time them out: the
+ * watchdog still resets the card once they are overdue.
+ */
+TEST_F(fault, watchdog_resets_a_card_whose_slots_all_wait_for_the_dead)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	long before = ionpu_test_debugfs_long(&self->card, "queues", "recoveries");
+	pid_t child[SLOT_HOGS];
+	int i;
+
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "1500"));
+	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "100"));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
+	for (i = 0; i < SLOT_HOGS; i++) {
+		child[i] = fork();
+		ASSERT_LE(0, child[i]);
+		if (child[i] == 0)
+			_exit(counters(self->fd) ? 1 : 0);
+	}
+	/* Well inside the commands' timeout: each caller dies waiting. */
+	nanosleep(&tick, NULL);
+	nanosleep(&tick, NULL);
+	for (i = 0; i < SLOT_HOGS; i++) {
+		kill(child[i], SIGKILL);
+		waitpid(child[i], NULL, 0);
+	}
+	EXPECT_LT(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
+	/* Overdue after 1.5 s, found by the next tick: well within 5 s. */
+	ASSERT_TRUE(recovered(&self->card, before + 1));
+	EXPECT_EQ(0, counters(self->fd));
+	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
 }
 
 TEST_F(fault, corrupted_completion_is_dropped_not_trusted)

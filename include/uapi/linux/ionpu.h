@@ -679,12 +679,22 @@ struct ionpu_event {
  *
  * Isolation: a command that names a tile (in the struct, in a payload entry
  * or as a route target) is refused with -EACCES, before it reaches the card,
- * unless the calling open file leases that tile.  RUN, STOP and JOB act on
- * the card's one clock and RESET_STATE on the file's tiles, so they are
- * refused with -EACCES unless the file leases at least one tile.  A tile
- * the card does not have is -EINVAL.  A count above the card's limits
- * (65536 entries, 1 MiB of routes) is -EINVAL, an unreadable or unwritable
- * user address -EFAULT.
+ * unless the calling open file leases that tile.  RUN and JOB act on the
+ * card's one clock and RESET_STATE on the file's tiles, so they are refused
+ * with -EACCES unless the file leases at least one tile.  A tile the card
+ * does not have is -EINVAL.  A count above the card's limits (65536
+ * entries, 1 MiB of routes) is -EINVAL, an unreadable or unwritable user
+ * address -EFAULT.
+ *
+ * Buffers: a payload or answer of 64 KiB or more (module parameter
+ * sgl_threshold) that the driver does not check, i.e. PROGRAM's cells and
+ * results, READ_CELLS' cells and RAW_PULSES' both, is pinned and reached by
+ * the card in place on a card with scatter-gather lists.  An answer buffer
+ * of that size must be memory that can be pinned writable (not a device's
+ * mapping), else -EFAULT before the command has any effect.  When such a
+ * command fails with -ETIMEDOUT, -EINTR, -EIO or -ENODEV, the card may still
+ * read or write those buffers until the driver has reset the card; the
+ * driver keeps the pages pinned meanwhile, so their memory stays valid.
  */
 
 /**
@@ -754,9 +764,9 @@ struct ionpu_event {
  * define IONPU_IOC_RUN - run timesteps and wait until they are done
  *
  * Takes a &struct ionpu_run.  Waits as long as the run lasts (no timeout),
- * killably: a caller killed meanwhile sends a %IONPU_IOC_STOP, so the run
- * ends after its timestep (a job or run that starts before it did fails
- * with -EBUSY).  Returns 0 also when a STOP ended the run (@stopped 1);
+ * killably: a caller killed meanwhile sends a %IONPU_IOC_STOP and waits for
+ * the run to end after its timestep.  Returns 0 also when a STOP ended the
+ * run (@stopped 1);
  * -EBUSY at once, without waiting, when a run or a job is in progress.
  * When it returns 0, every output spike of the run can be read().
  *
@@ -775,8 +785,9 @@ struct ionpu_event {
  * define IONPU_IOC_STOP - end the calling file's run after its timestep
  *
  * Takes a &struct ionpu_stop.  It ends a RUN the calling file started
- * (blocking, from another thread, or %IONPU_RUN_NOWAIT).  Another file's run
- * and a job go on: then, as when no run is in progress, @stopped is 0.
+ * (blocking, from another thread, or %IONPU_RUN_NOWAIT), whether or not the
+ * file still leases tiles.  Another file's run and a job go on: then, as
+ * when no run is in progress, @stopped is 0.
  */
 #define IONPU_IOC_STOP		_IOWR(IONPU_IOCTL_BASE, 0x19, struct ionpu_stop)
 
