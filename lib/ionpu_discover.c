@@ -11,15 +11,15 @@
  *
  * libpci reports failures through a callback that must not return, and its
  * default one exit()s.  We only call what cannot fail on a sane tree with the
- * sysfs method: the scan of a devices directory we checked beforehand,
+ * sysfs method: the scan of a devices directory we checked beforehand and
  * identity read from config space (a failed read is a warning and reads as
- * all ones, as a vanished function does on real hardware) and the driver
- * link.  The callback we install records the message and longjmp()s back to
- * scan_pci_bus(), which then frees what libpci holds and fails with -EIO;
- * what libpci's failing function held itself (a pci_dev it was adding, the
- * directory it was reading) is lost, the price of not exiting.  Only an
- * allocation failure inside pci_alloc(), before any callback can be
- * installed, still ends the process.
+ * all ones, as a vanished function does on real hardware); the driver link
+ * is read here.  The callback we install records the message and longjmp()s
+ * back to scan_pci_bus(), which then frees what libpci holds and fails with
+ * -EIO; what libpci's failing function held itself (a pci_dev it was adding,
+ * the directory it was reading, with its file descriptor) is lost, the
+ * price of not exiting.  Only an allocation failure inside pci_alloc(),
+ * before any callback can be installed, still ends the process.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -208,6 +208,29 @@ static int read_decimal_attr(const char *dir, const char *name, uint64_t max,
 	return 0;
 }
 
+/*
+ * Name of the driver bound to the PCI function at @pci_dir, kept in @name
+ * when it has none yet.  Quiet, like read_line(): a missing link only means
+ * no driver.  Read here rather than through libpci, whose sysfs method
+ * copies the link into a fixed buffer unchecked.
+ */
+static void read_driver_name(const char *pci_dir, char *name, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t len;
+
+	if (name[0] || snprintf(path, sizeof(path), "%s/driver", pci_dir) >=
+		       (int)sizeof(path))
+		return;
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0)
+		return;
+	target[len] = '\0';
+	base = strrchr(target, '/');
+	copy_string(name, size, base ? base + 1 : target);
+}
+
 static int add_card(struct card_list *list, const char *pci_address,
 		    struct ionpu_card **out)
 {
@@ -345,7 +368,7 @@ static int class_pci_address(const char *class_dir, char *address, size_t size)
 static int add_class_device(const char *class_dir, int index,
 			    struct card_list *list)
 {
-	char address[IONPU_PCI_ADDR_SIZE];
+	char address[IONPU_PCI_ADDR_SIZE], pci_dir[PATH_MAX];
 	struct ionpu_card *card;
 	int ret;
 
@@ -365,6 +388,10 @@ static int add_class_device(const char *class_dir, int index,
 	card->driver_bound = true;
 	snprintf(card->node, sizeof(card->node), "%s/%s%d", IONPU_DEV_ROOT,
 		 IONPU_NAME, index);
+	ret = make_path(pci_dir, "%s/device", class_dir);
+	if (ret)
+		return ret;
+	read_driver_name(pci_dir, card->driver, sizeof(card->driver));
 	return read_identity(class_dir, card);
 }
 
@@ -468,11 +495,11 @@ static int check_pci_devices(const char *bus_dir)
  * it there, with the driver bound to it.  Calls into libpci, so only from
  * under scan_pci_bus()'s escape.
  */
-static int add_pci_function(struct pci_dev *d, struct card_list *list)
+static int add_pci_function(struct pci_dev *d, const char *bus_dir,
+			    struct card_list *list)
 {
-	char address[IONPU_PCI_ADDR_SIZE];
+	char address[IONPU_PCI_ADDR_SIZE], pci_dir[PATH_MAX];
 	struct ionpu_card *card;
-	const char *driver;
 	int ret;
 
 	snprintf(address, sizeof(address), "%04x:%02x:%02x.%d", d->domain,
@@ -491,24 +518,28 @@ static int add_pci_function(struct pci_dev *d, struct card_list *list)
 		if (ret)
 			return ret;
 	}
-	pci_fill_info(d, PCI_FILL_DRIVER);
-	driver = pci_get_string_property(d, PCI_FILL_DRIVER);
-	if (driver && !copy_string(card->driver, sizeof(card->driver), driver))
-		return ionpu_error(-EPROTO, "%s: driver name too long: %s",
-				   address, driver);
-	return 0;
+	ret = make_path(pci_dir, "%s/devices/%s", bus_dir, address);
+	if (!ret)
+		read_driver_name(pci_dir, card->driver, sizeof(card->driver));
+	return ret;
 }
 
+/*
+ * *@param_set tells scan_pci_bus() whether pci_set_param() returned: when
+ * it escapes (out of memory), libpci is left marking its default path, a
+ * string it did not allocate, as its own to free.
+ */
 static int add_pci_functions(struct pci_access *pa, const char *bus_dir,
-			     struct card_list *list)
+			     struct card_list *list, volatile bool *param_set)
 {
 	int ret = 0;
 
 	pci_set_param(pa, "sysfs.path", (char *)bus_dir);
+	*param_set = true;
 	pci_init(pa);
 	pci_scan_bus(pa);
 	for (struct pci_dev *d = pa->devices; d && !ret; d = d->next)
-		ret = add_pci_function(d, list);
+		ret = add_pci_function(d, bus_dir, list);
 	return ret;
 }
 
@@ -517,6 +548,7 @@ static int scan_pci_bus(const char *root, struct card_list *list)
 {
 	jmp_buf *const outer = libpci_escape;
 	char bus_dir[PATH_MAX];
+	volatile bool param_set = false;
 	struct pci_access *pa;
 	volatile int ret;
 	jmp_buf escape;
@@ -532,11 +564,15 @@ static int scan_pci_bus(const char *root, struct card_list *list)
 	pa->warning = libpci_warning;
 	libpci_escape = &escape;
 	if (!setjmp(escape))
-		ret = add_pci_functions(pa, bus_dir, list);
+		ret = add_pci_functions(pa, bus_dir, list, &param_set);
 	else
 		ret = -EIO;
-	/* pci_cleanup() only frees; the escape stays set all the same. */
-	if (!setjmp(escape))
+	/*
+	 * pci_cleanup() only frees; the escape stays set all the same.  After
+	 * an escape from pci_set_param() it would free a string literal: the
+	 * access is left to leak instead, out of memory as we are.
+	 */
+	if (param_set && !setjmp(escape))
 		pci_cleanup(pa);
 	libpci_escape = outer;
 	return ret;
