@@ -161,6 +161,8 @@ static void print_caps(uint32_t caps)
 		{ IONPU_DEV_CAP_READOUT, "READOUT" },
 		{ IONPU_DEV_CAP_NVSTORE, "NVSTORE" },
 		{ IONPU_DEV_CAP_FAULTS, "FAULTS" },
+		{ IONPU_DEV_CAP_TILE_RESET, "TILE_RESET" },
+		{ IONPU_DEV_CAP_SGL, "SGL" },
 	};
 
 	printf("    %-20s:", "Capabilities");

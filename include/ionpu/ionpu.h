@@ -51,6 +51,8 @@ extern "C" {
 #define IONPU_DEV_CAP_READOUT	(1u << 3)	/* crossbar readout window */
 #define IONPU_DEV_CAP_NVSTORE	(1u << 4)	/* state survives power-off */
 #define IONPU_DEV_CAP_FAULTS	(1u << 5)	/* fault injection (emulated cards) */
+#define IONPU_DEV_CAP_TILE_RESET	(1u << 6)	/* clears chosen tiles only (rev 1.2) */
+#define IONPU_DEV_CAP_SGL	(1u << 7)	/* payloads from pinned pages (rev 1.3) */
 
 /**
  * struct ionpu_card - one card as the system sees it: the PCI bus and sysfs

@@ -58,7 +58,7 @@ static const struct ionpu_info full_card = {
 	.api_version = IONPU_API_VERSION,
 	.hw_version = 0x00020003,
 	.caps = IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | IONPU_CAP_QUEUES |
-		IONPU_CAP_FAULTS | 0x80000000u,
+		IONPU_CAP_FAULTS | IONPU_CAP_SGL | 0x80000000u,
 	.tiles = 64,
 	.tile_rows = IONPU_TILE_ROWS,
 	.tile_neurons = IONPU_TILE_NEURONS,
@@ -99,7 +99,8 @@ static void test_info_translates(void **state)
 	assert_int_equal(info.hw_version_minor, 3);
 	/* Bits the library does not know are not passed on. */
 	assert_int_equal(info.caps, IONPU_DEV_CAP_FLR | IONPU_DEV_CAP_TEST_IRQ |
-				    IONPU_DEV_CAP_QUEUES | IONPU_DEV_CAP_FAULTS);
+				    IONPU_DEV_CAP_QUEUES | IONPU_DEV_CAP_FAULTS |
+				    IONPU_DEV_CAP_SGL);
 	assert_int_equal(info.tiles, 64);
 	assert_int_equal(info.tile_rows, 256);
 	assert_int_equal(info.tile_neurons, 256);
