@@ -319,6 +319,14 @@ static int read_array(struct nir_loader *L, hid_t grp, const char *node, const c
 		err = nir_fail(L, -EPROTO, node, "'%s' has an unsupported shape", dset);
 		goto out;
 	}
+	/*
+	 * Values never written read as the fill value, and converting that
+	 * crashes libhdf5 1.10 on a damaged file: a graph has its values.
+	 */
+	if (n && !H5Dget_storage_size(ds)) {
+		err = nir_fail(L, -EPROTO, node, "'%s' holds no values", dset);
+		goto out;
+	}
 	H5Sget_simple_extent_dims(space, a->dims, NULL);
 	a->n = (size_t)n;
 	a->v = malloc((a->n ? a->n : 1) * sizeof(double));

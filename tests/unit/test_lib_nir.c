@@ -71,7 +71,10 @@ static void put_string(hid_t grp, const char *name, const char *s)
 	H5Tclose(type);
 }
 
-/* A float32 dataset, as PyTorch exporters write them: dims[0..ndims). */
+/*
+ * A float32 dataset, as PyTorch exporters write them: dims[0..ndims).  With
+ * @v NULL it is created but never written.
+ */
 static void put_floats(hid_t grp, const char *name, int ndims, const hsize_t *dims,
 		       const double *v)
 {
@@ -79,7 +82,8 @@ static void put_floats(hid_t grp, const char *name, int ndims, const hsize_t *di
 
 	ds = H5Dcreate2(grp, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	assert_true(ds >= 0);
-	assert_true(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+	if (v)
+		assert_true(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
 	H5Dclose(ds);
 	H5Sclose(space);
 }
@@ -480,6 +484,12 @@ static void write_broken_fcpl(const char *path, const char *what, hid_t fcpl)
 
 		put_string(g, "weight", "heavy");
 		close_node(g);
+	} else if (!strcmp(what, "unwritten")) {
+		hid_t g = node_at(r.nodes, "fc", "Linear");
+		const hsize_t dims[2] = { 2, 2 };
+
+		put_floats(g, "weight", 2, dims, NULL);
+		close_node(g);
 	} else if (!strcmp(what, "unknown")) {
 		close_node(node_at(r.nodes, "fc", "Quantum"));
 	} else {
@@ -519,6 +529,15 @@ static void test_wrong_type(void **state)
 
 	write_broken(t->path, "type");
 	expect_failure(t->path, -EPROTO, "node 'fc'", "'weight' is not a number array", NULL);
+}
+
+/* Values never written read as the fill value, which libhdf5 may crash on. */
+static void test_unwritten_values(void **state)
+{
+	struct tmp *t = *state;
+
+	write_broken(t->path, "unwritten");
+	expect_failure(t->path, -EPROTO, "node 'fc'", "'weight' holds no values", NULL);
 }
 
 static void test_unknown_node(void **state)
@@ -1024,6 +1043,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_parameter, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_shape, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_unwritten_values, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_node, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_dangling_edge, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_cycle, tmp_setup, tmp_teardown),
