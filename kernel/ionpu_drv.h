@@ -397,7 +397,12 @@ bool ionpu_queue_outstanding(struct ionpu_device *idev, bool *overdue);
 int ionpu_queue_probe(struct ionpu_device *idev);
 int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 		    size_t len);
+int ionpu_buf_from(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
+		   const void *data, size_t len);
 void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf);
+int ionpu_cmd_finish(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		     void *out, u64 *result);
 int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		   const void *in, void *out, u64 *result);
 int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,

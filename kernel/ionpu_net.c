@@ -182,12 +182,9 @@ static int ionpu_ubuf_dma(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 {
 	int ret;
 
-	if (!ub->pin) {
-		ret = ionpu_buf_alloc(idev, db, ub->len);
-		if (!ret && ub->len && !ub->card_writes)
-			memcpy(db->cpu, ub->kbuf, ub->len);
-		return ret;
-	}
+	if (!ub->pin)
+		return ub->card_writes ? ionpu_buf_alloc(idev, db, ub->len) :
+					 ionpu_buf_from(idev, db, ub->kbuf, ub->len);
 	*db = (struct ionpu_dma_buf) { .len = ub->len };
 	ret = ionpu_pin_map(idev, ub->pin, &db->dma);
 	if (ret)
@@ -213,14 +210,11 @@ static int ionpu_net_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd
 	if (ret)
 		return ret;
 	ret = ionpu_ubuf_dma(idev, out, &ob);
-	if (!ret) {
-		ret = ionpu_cmd_submit(idev, cmd, &ib, &ob, result);
-		if (!ret && ob.cpu)
-			memcpy(out->kbuf, ob.cpu, ob.len);
-		ionpu_buf_free(idev, &ob);
+	if (ret) {
+		ionpu_buf_free(idev, &ib);
+		return ret;
 	}
-	ionpu_buf_free(idev, &ib);
-	return ret;
+	return ionpu_cmd_finish(idev, cmd, &ib, &ob, out->kbuf, result);
 }
 
 /*

@@ -59,6 +59,17 @@ int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 	return buf->cpu ? 0 : -ENOMEM;
 }
 
+/* A bounce buffer holding @len bytes copied from @data (@len 0: none). */
+int ionpu_buf_from(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
+		   const void *data, size_t len)
+{
+	int ret = ionpu_buf_alloc(idev, buf, len);
+
+	if (!ret && len)
+		memcpy(buf->cpu, data, len);
+	return ret;
+}
+
 /* Either kind; with the card's PCI function bound, see ionpu_pin_free(). */
 void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf)
 {
@@ -459,22 +470,38 @@ int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	if (cmd->in_len > U32_MAX || cmd->out_len > U32_MAX)
 		return -EINVAL;
 
-	ret = ionpu_buf_alloc(idev, &ib, cmd->in_len);
+	ret = ionpu_buf_from(idev, &ib, in, cmd->in_len);
 	if (ret)
 		return ret;
 	ret = ionpu_buf_alloc(idev, &ob, cmd->out_len);
-	if (ret)
-		goto free_in;
-	if (cmd->in_len)
-		memcpy(ib.cpu, in, cmd->in_len);
+	if (ret) {
+		ionpu_buf_free(idev, &ib);
+		return ret;
+	}
+	return ionpu_cmd_finish(idev, cmd, &ib, &ob, out, result);
+}
 
-	ret = ionpu_cmd_submit(idev, cmd, &ib, &ob, result);
-	if (!ret && cmd->out_len)
-		memcpy(out, ob.cpu, cmd->out_len);
+/**
+ * ionpu_cmd_finish() - submit a command and free its buffers
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @cmd: the command
+ * @ib: its payload
+ * @ob: room for its answer
+ * @out: where a bounced answer goes when the command succeeds, or NULL
+ * @result: out: the completion's result (may be NULL)
+ *
+ * Return: as ionpu_cmd_submit().
+ */
+int ionpu_cmd_finish(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		     void *out, u64 *result)
+{
+	int ret = ionpu_cmd_submit(idev, cmd, ib, ob, result);
 
-	ionpu_buf_free(idev, &ob);
-free_in:
-	ionpu_buf_free(idev, &ib);
+	if (!ret && out && ob->cpu)
+		memcpy(out, ob->cpu, ob->len);
+	ionpu_buf_free(idev, ob);
+	ionpu_buf_free(idev, ib);
 	return ret;
 }
 
