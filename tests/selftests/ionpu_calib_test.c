@@ -371,8 +371,9 @@ TEST_F_TIMEOUT(calib, record_of_another_card_is_refused, SCAN_TIMEOUT)
 	EXPECT_EQ(-EPROTO, ionpu_calib_read(other, &info, NULL, NULL));
 	EXPECT_NE(NULL, strstr(ionpu_last_error(), self->card.serial))
 		TH_LOG("%s", ionpu_last_error());
-	/* The tool says so too, and fails. */
-	EXPECT_EQ(1, smi((char *[]){ SMI, "calib", "-i", self->other.pci, NULL }));
+	/* The tool, where the VM has it, says so too, and fails. */
+	if (!access(SMI, X_OK))
+		EXPECT_EQ(1, smi((char *[]){ SMI, "calib", "-i", self->other.pci, NULL }));
 	/* Cleared, it is blank: not calibrated, not an error. */
 	ASSERT_EQ(0, ionpu_calib_clear(other));
 	ASSERT_EQ(0, ionpu_calib_read(other, &info, NULL, NULL));
