@@ -56,6 +56,40 @@ static void skewed_free(void *p, size_t len)
 		munmap((char *)p - SGL_SKEW, len + SGL_SKEW);
 }
 
+/*
+ * What the PROGRAM tests use, skewed: cells and results for @count cells,
+ * and room to read a whole tile of @tile_cells back.
+ */
+struct tile_bufs {
+	struct ionpu_cell_prog *cells;
+	struct ionpu_cell_result *res;
+	struct ionpu_cell_read *got;
+	size_t cells_len, res_len, read_len;
+};
+
+static void tile_bufs_free(struct tile_bufs *b)
+{
+	skewed_free(b->cells, b->cells_len);
+	skewed_free(b->res, b->res_len);
+	skewed_free(b->got, b->read_len);
+}
+
+/* The answers (results, readback) get @answer_prot; 0 or -ENOMEM. */
+static int tile_bufs_alloc(struct tile_bufs *b, unsigned int count,
+			   size_t tile_cells, int answer_prot)
+{
+	b->cells_len = count * sizeof(*b->cells);
+	b->res_len = count * sizeof(*b->res);
+	b->read_len = tile_cells * sizeof(*b->got);
+	b->cells = skewed_alloc(b->cells_len, PROT_READ | PROT_WRITE);
+	b->res = skewed_alloc(b->res_len, answer_prot);
+	b->got = skewed_alloc(b->read_len, answer_prot);
+	if (b->cells && b->res && b->got)
+		return 0;
+	tile_bufs_free(b);
+	return -ENOMEM;
+}
+
 static long sgl_count(const struct ionpu_test_card *card, const char *what)
 {
 	return ionpu_test_card_long(card, what);
@@ -160,47 +194,40 @@ TEST_F(sgl, full_tile_through_unaligned_pinned_buffers)
 	SGL_RETURN_IF_SKIPPED();
 	unsigned int count = self->cells < IONPU_MAX_CELLS ? self->cells :
 			     IONPU_MAX_CELLS;
-	size_t cells_len = count * sizeof(struct ionpu_cell_prog);
-	size_t res_len = count * sizeof(struct ionpu_cell_result);
-	size_t read_len = self->cells * sizeof(struct ionpu_cell_read);
-	struct ionpu_cell_prog *cells = skewed_alloc(cells_len, PROT_READ | PROT_WRITE);
-	struct ionpu_cell_result *res = skewed_alloc(res_len, PROT_READ | PROT_WRITE);
-	struct ionpu_cell_read *got = skewed_alloc(read_len, PROT_READ | PROT_WRITE);
 	struct ionpu_cell_read row[256];
 	long cmds = sgl_count(&self->card, "sgl_commands");
 	long bytes = sgl_count(&self->card, "sgl_bytes");
 	unsigned int failed = ~0u;
+	struct tile_bufs b;
 
-	ASSERT_NE(NULL, cells);
-	ASSERT_NE(NULL, res);
-	ASSERT_NE(NULL, got);
+	ASSERT_EQ(0, tile_bufs_alloc(&b, count, self->cells, PROT_READ | PROT_WRITE));
 	ASSERT_LE(self->neurons, 256);
-	ASSERT_LE(SGL_PIN_MIN, res_len) TH_LOG("a tile too small to pin");
+	ASSERT_LE(SGL_PIN_MIN, b.res_len) TH_LOG("a tile too small to pin");
 	ASSERT_LE(0, cmds);
-	memset(res, 0xff, res_len);
+	memset(b.res, 0xff, b.res_len);
 
-	ASSERT_EQ(0, program_gplus(self->fd, self->tile, self->neurons, cells,
-				   res, count, &failed));
+	ASSERT_EQ(0, program_gplus(self->fd, self->tile, self->neurons, b.cells,
+				   b.res, count, &failed));
 	EXPECT_EQ(0, failed);
 	for (unsigned int i = 0; i < count; i++) {
-		ASSERT_EQ(IONPU_CELL_OK, res[i].status) TH_LOG("cell %u", i);
-		ASSERT_GE(0.25f, fabsf(f32_value(res[i].conductance) -
+		ASSERT_EQ(IONPU_CELL_OK, b.res[i].status) TH_LOG("cell %u", i);
+		ASSERT_GE(0.25f, fabsf(f32_value(b.res[i].conductance) -
 				       cell_target(i))) TH_LOG("cell %u", i);
 	}
 	/* One command, cells in and results out both pinned. */
 	EXPECT_EQ(cmds + 1, sgl_count(&self->card, "sgl_commands"));
-	EXPECT_EQ(bytes + (long)(cells_len + res_len),
+	EXPECT_EQ(bytes + (long)(b.cells_len + b.res_len),
 		  sgl_count(&self->card, "sgl_bytes"));
 
-	memset(got, 0xa5, read_len);
+	memset(b.got, 0xa5, b.read_len);
 	ASSERT_EQ(0, read_rows(self->fd, self->tile, 0, self->rows,
-			       self->neurons, got));
+			       self->neurons, b.got));
 	EXPECT_EQ(cmds + 2, sgl_count(&self->card, "sgl_commands"));
-	EXPECT_EQ(bytes + (long)(cells_len + res_len + read_len),
+	EXPECT_EQ(bytes + (long)(b.cells_len + b.res_len + b.read_len),
 		  sgl_count(&self->card, "sgl_bytes"));
 	/* Ideal reads are exact: what programming reported, cell by cell. */
 	for (unsigned int i = 0; i < count; i++) {
-		ASSERT_EQ(res[i].conductance, got[i].g_plus) TH_LOG("cell %u", i);
+		ASSERT_EQ(b.res[i].conductance, b.got[i].g_plus) TH_LOG("cell %u", i);
 	}
 
 	/* A row is small: bounced, not counted, and the same bytes. */
@@ -208,15 +235,13 @@ TEST_F(sgl, full_tile_through_unaligned_pinned_buffers)
 		memset(row, 0, sizeof(row));
 		ASSERT_EQ(0, read_rows(self->fd, self->tile, r, 1,
 				       self->neurons, row));
-		EXPECT_EQ(0, memcmp(row, got + (size_t)r * self->neurons,
+		EXPECT_EQ(0, memcmp(row, b.got + (size_t)r * self->neurons,
 				    self->neurons * sizeof(row[0])))
 			TH_LOG("row %u differs", r);
 	}
 	EXPECT_EQ(cmds + 2, sgl_count(&self->card, "sgl_commands"));
 
-	skewed_free(cells, cells_len);
-	skewed_free(res, res_len);
-	skewed_free(got, read_len);
+	tile_bufs_free(&b);
 }
 
 static double now_us(void)
@@ -335,36 +360,27 @@ TEST_F(sgl, read_only_answer_buffer_is_efault_and_card_unchanged)
 {
 	SGL_RETURN_IF_SKIPPED();
 	unsigned int count = SGL_PIN_MIN / sizeof(struct ionpu_cell_result);
-	size_t cells_len = count * sizeof(struct ionpu_cell_prog);
-	size_t res_len = count * sizeof(struct ionpu_cell_result);
-	size_t read_len = self->cells * sizeof(struct ionpu_cell_read);
-	struct ionpu_cell_prog *cells = skewed_alloc(cells_len, PROT_READ | PROT_WRITE);
-	struct ionpu_cell_result *res = skewed_alloc(res_len, PROT_READ);
-	struct ionpu_cell_read *ro = skewed_alloc(read_len, PROT_READ);
 	struct ionpu_cell_read before[256], after[256];
 	long long pulses = program_pulses(self->fd);
 	long cmds = sgl_count(&self->card, "sgl_commands");
 	unsigned int failed;
+	struct tile_bufs b;
 
-	ASSERT_NE(NULL, cells);
-	ASSERT_NE(NULL, res);
-	ASSERT_NE(NULL, ro);
+	ASSERT_EQ(0, tile_bufs_alloc(&b, count, self->cells, PROT_READ));
 	ASSERT_LE(0, pulses);
 	ASSERT_EQ(0, read_rows(self->fd, self->tile, 0, 1, self->neurons, before));
 
 	EXPECT_EQ(-EFAULT, program_gplus(self->fd, self->tile, self->neurons,
-					 cells, res, count, &failed));
+					 b.cells, b.res, count, &failed));
 	EXPECT_EQ(-EFAULT, read_rows(self->fd, self->tile, 0, self->rows,
-				     self->neurons, ro));
+				     self->neurons, b.got));
 
 	EXPECT_EQ(pulses, program_pulses(self->fd));
 	ASSERT_EQ(0, read_rows(self->fd, self->tile, 0, 1, self->neurons, after));
 	EXPECT_EQ(0, memcmp(before, after, self->neurons * sizeof(after[0])));
 	EXPECT_EQ(cmds, sgl_count(&self->card, "sgl_commands"));
 
-	skewed_free(cells, cells_len);
-	skewed_free(res, res_len);
-	skewed_free(ro, read_len);
+	tile_bufs_free(&b);
 }
 
 TEST_F(sgl, range_with_a_hole_is_efault)
@@ -372,41 +388,32 @@ TEST_F(sgl, range_with_a_hole_is_efault)
 	SGL_RETURN_IF_SKIPPED();
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned int count = 2 * SGL_PIN_MIN / sizeof(struct ionpu_cell_prog);
-	size_t cells_len = count * sizeof(struct ionpu_cell_prog);
-	size_t res_len = count * sizeof(struct ionpu_cell_result);
-	size_t read_len = self->cells * sizeof(struct ionpu_cell_read);
-	struct ionpu_cell_prog *cells = skewed_alloc(cells_len, PROT_READ | PROT_WRITE);
-	struct ionpu_cell_result *res = skewed_alloc(res_len, PROT_READ | PROT_WRITE);
-	struct ionpu_cell_read *got = skewed_alloc(read_len, PROT_READ | PROT_WRITE);
 	long long pulses = program_pulses(self->fd);
 	long cmds = sgl_count(&self->card, "sgl_commands");
 	unsigned int failed;
+	struct tile_bufs b;
 	char *hole;
 
-	ASSERT_NE(NULL, cells);
-	ASSERT_NE(NULL, res);
-	ASSERT_NE(NULL, got);
+	ASSERT_EQ(0, tile_bufs_alloc(&b, count, self->cells, PROT_READ | PROT_WRITE));
 	ASSERT_LE(0, pulses);
 	ASSERT_EQ(0, read_rows(self->fd, self->tile, 0, self->rows,
-			       self->neurons, got));
+			       self->neurons, b.got));
 	cmds++;
 
 	/* A page in the middle of the results, then one of the readback. */
-	hole = (char *)(((uintptr_t)res + res_len / 2) & ~(uintptr_t)(page - 1));
+	hole = (char *)(((uintptr_t)b.res + b.res_len / 2) & ~(uintptr_t)(page - 1));
 	ASSERT_EQ(0, munmap(hole, page));
 	EXPECT_EQ(-EFAULT, program_gplus(self->fd, self->tile, self->neurons,
-					 cells, res, count, &failed));
+					 b.cells, b.res, count, &failed));
 	EXPECT_EQ(pulses, program_pulses(self->fd));
-	hole = (char *)(((uintptr_t)got + read_len / 2) & ~(uintptr_t)(page - 1));
+	hole = (char *)(((uintptr_t)b.got + b.read_len / 2) & ~(uintptr_t)(page - 1));
 	ASSERT_EQ(0, munmap(hole, page));
 	EXPECT_EQ(-EFAULT, read_rows(self->fd, self->tile, 0, self->rows,
-				     self->neurons, got));
+				     self->neurons, b.got));
 	EXPECT_EQ(cmds, sgl_count(&self->card, "sgl_commands"));
 
 	/* munmap() of the whole range with its hole is fine. */
-	skewed_free(cells, cells_len);
-	skewed_free(res, res_len);
-	skewed_free(got, read_len);
+	tile_bufs_free(&b);
 }
 
 /* The card's bytes reach a shared file mapping, and so the file. */
