@@ -13,15 +13,31 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CPPFLAGS_IONPU := -Iinclude -Iinclude/uapi
 
+# --- the layers ------------------------------------------------------------
+# fabric/: the card's compute model (neurons, crossbars, programming, router,
+# non-volatile store), plain C.  QEMU's card runs it; libionpu's host
+# reference, the benchmark and the tests link it as a static library.
+FABRIC_SRCS := $(sort $(wildcard fabric/*.c))
+# qemu/: the emulated card over the fabric.  Its registers, queues and
+# commands are plain C too, so tests that stand in for the card link them;
+# only ionpu_pci.c needs QEMU's headers.
+CARD_SRCS := $(filter-out qemu/ionpu_pci.c,$(sort $(wildcard qemu/*.c)))
+# Every layer includes the shared wire layouts (include/) and the fabric's
+# header; only the card and its tests see qemu/.
+FABRIC_CPPFLAGS := $(CPPFLAGS_IONPU) -Ifabric
+CARD_CPPFLAGS := $(FABRIC_CPPFLAGS) -Iqemu
+
 # --- libionpu --------------------------------------------------------------
 LIB_SONAME := libionpu.so.0
 LIB_VERSION := 0.1.0
-# The card's model core: everything in qemu/ but the QEMU glue.  libionpu
-# links it as its host reference; built hidden, it exports nothing.
-CORE_SRCS := $(filter-out qemu/ionpu_pci.c,$(wildcard qemu/*.c))
-LIB_SRCS := $(sort $(wildcard lib/*.c)) $(CORE_SRCS)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+# libionpu.a carries the fabric's objects, which its host reference needs;
+# libionpu.so takes from the fabric's archive only what it uses.  Both are
+# built with hidden visibility: libionpu.map names what is exported.
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(FABRIC_SRCS:%.c=$(BUILD)/%.o)
 LIB_PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+FABRIC_PIC_OBJS := $(FABRIC_SRCS:%.c=$(BUILD)/pic/%.o)
+FABRIC_A := $(BUILD)/fabric/libionpu_fabric.a
 LIB_A := $(BUILD)/lib/libionpu.a
 LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
 # The libraries libionpu links, by pkg-config name: Debian's serial libhdf5
@@ -31,7 +47,7 @@ LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
 LIB_PKGS := hdf5-serial liburing libpci
 LIB_DEP_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) 2>/dev/null)
 LIB_LDLIBS := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lm
-LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(CPPFLAGS_IONPU) -Ilib -Iqemu \
+LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(FABRIC_CPPFLAGS) -Ilib \
 	$(LIB_DEP_CFLAGS)
 
 # --- tools -----------------------------------------------------------------
@@ -47,7 +63,7 @@ EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/
 
 all: $(LIB_A) $(LIB_SO) $(TOOL_BINS) $(EXAMPLE_BINS)
 
-LIB_HDRS := $(wildcard lib/*.h include/ionpu/*.h qemu/*.h include/hw/*.h)
+LIB_HDRS := $(wildcard lib/*.h include/ionpu/*.h fabric/*.h include/hw/*.h)
 
 $(BUILD)/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(@D)
@@ -62,10 +78,15 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(LIB_SO): $(LIB_PIC_OBJS) lib/libionpu.map
+$(FABRIC_A): $(FABRIC_PIC_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_PIC_OBJS) $(FABRIC_A) lib/libionpu.map
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=lib/libionpu.map \
-		-Wl,-z,defs -o $@ $(LIB_PIC_OBJS) $(LIB_LDLIBS)
+		-Wl,-z,defs -o $@ $(LIB_PIC_OBJS) $(FABRIC_A) $(LIB_LDLIBS)
 	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libionpu.so
 
@@ -151,7 +172,10 @@ FORCE:
 # Built in $(BUILD)/module/<release>/ from a tree of symlinks, so builds for
 # several kernels coexist and the source tree stays free of kbuild output.
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KREL ?= $(notdir $(patsubst %/,%,$(dir $(abspath $(KDIR)))))
+# The release: a kbuild tree's own record of it, or the name of the
+# /lib/modules/<release>/build it is reached by.
+KREL ?= $(or $(shell sed -n 's/^override KERNELRELEASE = //p' $(KDIR)/.kernelvariables 2>/dev/null),\
+	$(notdir $(patsubst %/,%,$(dir $(abspath $(KDIR))))))
 MODDIR = $(BUILD)/module/$(KREL)
 KSERIES := 6.1 6.12
 
@@ -160,16 +184,18 @@ module:
 	cp -rsf $(CURDIR)/Kbuild $(CURDIR)/kernel $(CURDIR)/include $(MODDIR)/
 	$(MAKE) -C $(KDIR) M=$(abspath $(MODDIR)) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
+# Debian's headers for each series, unpacked into the cache by
+# scripts/kernel-headers (never installed on the host).
 modules-all:
 	@set -e; for s in $(KSERIES); do \
-		krel=$$(scripts/kernel-release $$s); \
-		$(MAKE) --no-print-directory module KDIR=/lib/modules/$$krel/build W=1; \
+		kdir=$$(scripts/kernel-headers $$s); \
+		$(MAKE) --no-print-directory module KDIR=$$kdir W=1; \
 	done
 
 sparse:
 	@set -e; for s in $(KSERIES); do \
-		krel=$$(scripts/kernel-release $$s); \
-		$(MAKE) --no-print-directory module KDIR=/lib/modules/$$krel/build W=1 C=2; \
+		kdir=$$(scripts/kernel-headers $$s); \
+		$(MAKE) --no-print-directory module KDIR=$$kdir W=1 C=2; \
 	done
 
 KERNEL_STYLE_FILES := $(wildcard kernel/*.c kernel/*.h) include/uapi/linux/ionpu.h include/hw/ionpu_regs.h
@@ -186,34 +212,59 @@ qemu:
 	scripts/build-qemu
 
 # --- tests -----------------------------------------------------------------
+# Tests, fuzzers and the benchmark link the layers as archives built with
+# their own flags, each once: $(BUILD)/<flavour>/libionpu.a (lib/),
+# libcard.a (qemu/'s plain-C card) and libfabric.a (fabric/).
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) $(SAN) $(CPPFLAGS_IONPU) -Iqemu -Ilib
+TEST_CPPFLAGS := $(CARD_CPPFLAGS) -Ilib -Itests/unit
+UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) $(SAN) $(TEST_CPPFLAGS)
+# The same tests built plainly, for valgrind (which cannot run ASan builds).
+VG_CFLAGS := $(filter-out $(SAN),$(UNIT_CFLAGS))
+UNIT_HDRS := $(wildcard include/*/*.h fabric/*.h qemu/*.h lib/*.h tests/unit/*.h)
+
+# $(call flavour,NAME,COMPILER AND FLAGS,HEADERS): NAME's objects and archives.
+define flavour
+$(BUILD)/$(1)/obj/%.o: %.c $(3)
+	@mkdir -p $$(@D)
+	$(2) $(LIB_DEP_CFLAGS) -c -o $$@ $$<
+$(BUILD)/$(1)/libionpu.a: $(LIB_SRCS:%.c=$(BUILD)/$(1)/obj/%.o)
+$(BUILD)/$(1)/libcard.a: $(CARD_SRCS:%.c=$(BUILD)/$(1)/obj/%.o)
+$(BUILD)/$(1)/libfabric.a: $(FABRIC_SRCS:%.c=$(BUILD)/$(1)/obj/%.o)
+.PRECIOUS: $(BUILD)/$(1)/obj/%.o
+endef
+$(BUILD)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(eval $(call flavour,san,$(CC) $(UNIT_CFLAGS),$(UNIT_HDRS)))
+$(eval $(call flavour,vg,$(CC) $(VG_CFLAGS),$(UNIT_HDRS)))
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-# What a unit test links besides itself: test_core_* the model core,
-# test_lib_* the library; UNIT_LDFLAGS_<test> adds link flags of its own.
-UNIT_SRCS = $(if $(filter test_core_%,$(1)),$(CORE_SRCS),$(LIB_SRCS))
-UNIT_LIBS = $(if $(filter test_core_%,$(1)),-lm,$(LIB_DEP_CFLAGS) $(LIB_LDLIBS))
+VG_TESTS := $(patsubst $(BUILD)/unit/%,$(BUILD)/unit-vg/%,$(UNIT_TESTS))
+# What a test links besides itself, in $(BUILD)/<flavour>/: test_core_* the
+# card and its fabric, test_lib_* the library and the fabric under it.
+unit_archives = $(addprefix $(BUILD)/$(2)/lib,$(addsuffix .a,\
+	$(if $(filter core_% test_core_%,$(1)),card fabric,ionpu fabric)))
+UNIT_LIBS = $(if $(filter test_core_%,$(1)),-lm,$(LIB_LDLIBS))
 # test_lib_device stands in for the driver by wrapping ioctl().
 UNIT_LDFLAGS_test_lib_device := -Wl,--wrap=ioctl
 # test_lib_load stands in for the driver with the card's model core.
 UNIT_LDFLAGS_test_lib_load := -Wl,--wrap=ioctl
 # test_lib_calib scans a fake card behind a wrapped ioctl().
 UNIT_LDFLAGS_test_lib_calib := -Wl,--wrap=ioctl
-
-UNIT_HDRS := $(wildcard include/*/*.h qemu/*.h lib/*.h tests/unit/*.h)
-# The same tests built plainly, for valgrind (which cannot run ASan builds).
-VG_TESTS := $(patsubst $(BUILD)/unit/%,$(BUILD)/unit-vg/%,$(UNIT_TESTS))
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect
 
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(UNIT_HDRS)
+$(BUILD)/unit/%: tests/unit/%.c $$(call unit_archives,$$*,san) $(UNIT_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(call UNIT_SRCS,$*) $(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
+	$(CC) $(UNIT_CFLAGS) $(LIB_DEP_CFLAGS) -o $@ $< $(call unit_archives,$*,san) \
+		$(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
 
-$(BUILD)/unit-vg/%: tests/unit/%.c $$(call UNIT_SRCS,$$*) $(UNIT_HDRS)
+$(BUILD)/unit-vg/%: tests/unit/%.c $$(call unit_archives,$$*,vg) $(UNIT_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(filter-out $(SAN),$(UNIT_CFLAGS)) -o $@ $< $(call UNIT_SRCS,$*) \
+	$(CC) $(VG_CFLAGS) $(LIB_DEP_CFLAGS) -o $@ $< $(call unit_archives,$*,vg) \
 		$(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
 
 unit-build: $(UNIT_TESTS)
@@ -256,12 +307,11 @@ selftests: $(SELFTEST_BINS)
 # card's command layer, run FUZZ_SECONDS each from seeds $(BUILD)/fuzz/seeds
 # makes; the corpus grows in $(BUILD)/fuzz/corpus/, a crash's reproducer is
 # kept in $(BUILD)/fuzz/crashes/.  Named like the unit tests (core_* links
-# the model core, lib_* the library), so UNIT_SRCS picks their sources.
+# the card, lib_* the library), so unit_archives picks what they link.
 FUZZ_CC := clang
 FUZZ_SECONDS ?= 20
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(CPPFLAGS_IONPU) -Iqemu -Ilib -Itests/unit -Itests/fuzz \
-	$(LIB_DEP_CFLAGS)
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) $(TEST_CPPFLAGS) -Itests/fuzz $(LIB_DEP_CFLAGS)
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/seeds.c,$(wildcard tests/fuzz/*.c)))
 # What `make fuzz` runs.  Not lib_nir: on raw bytes it soon crashes inside
 # Debian's libhdf5 1.10.8 (e.g. H5HL_protect on a damaged group heap), which
@@ -269,21 +319,16 @@ FUZZERS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/seeds.c,$(wildcar
 FUZZ_TARGETS ?= $(filter-out lib_nir,$(FUZZERS))
 FUZZ_HDRS := $(UNIT_HDRS) $(wildcard tests/fuzz/*.h) tests/fuzz/coverage.ignore
 
-# Library and core objects instrumented once, shared by the targets.
-.PRECIOUS: $(BUILD)/fuzz/obj/%.o
-$(BUILD)/fuzz/obj/%.o: %.c $(FUZZ_HDRS)
+# The layers instrumented once, shared by the targets.
+$(eval $(call flavour,fuzz,$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	-fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore,$(FUZZ_HDRS)))
+
+$(BUILD)/fuzz/seeds: tests/fuzz/seeds.c $(FUZZ_HDRS) $(LIB_A) $(BUILD)/vg/libcard.a
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
-		-fsanitize-coverage-ignorelist=tests/fuzz/coverage.ignore -c -o $@ $<
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(TEST_CPPFLAGS) -Itests/fuzz -o $@ $< \
+		$(BUILD)/vg/libcard.a $(LIB_A) $(LIB_LDLIBS)
 
-$(BUILD)/fuzz/seeds: tests/fuzz/seeds.c $(FUZZ_HDRS) $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -Iqemu -Itests/fuzz -o $@ $< \
-		$(LIB_A) $(LIB_LDLIBS)
-
-fuzz_objs = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(call UNIT_SRCS,test_$(1)))
-
-$(BUILD)/fuzz/bin/%: tests/fuzz/%.c $$(call fuzz_objs,$$*)
+$(BUILD)/fuzz/bin/%: tests/fuzz/%.c $$(call unit_archives,$$*,fuzz)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ \
 		$(call UNIT_LIBS,test_$*)
@@ -300,10 +345,11 @@ fuzz: fuzz-build
 # bench-core: the card's model core against Brian2 on the same network, in
 # one run, so the ratio holds on a shared, noisy machine.
 BENCH_ARCH := $(shell grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && echo -march=x86-64-v3)
-BENCH_CFLAGS := -std=c11 -O3 $(BENCH_ARCH) $(WARN) $(CPPFLAGS_IONPU) -Iqemu
-$(BUILD)/bench/bench_core: bench/bench_core.c $(CORE_SRCS) $(wildcard qemu/*.h include/hw/*.h)
+BENCH_CFLAGS := -std=c11 -O3 $(BENCH_ARCH) $(WARN) $(FABRIC_CPPFLAGS)
+$(eval $(call flavour,bench,$(CC) $(BENCH_CFLAGS),$(wildcard fabric/*.h include/hw/*.h)))
+$(BUILD)/bench/bench_core: bench/bench_core.c $(BUILD)/bench/libfabric.a
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) -o $@ bench/bench_core.c $(CORE_SRCS) -lm
+	$(CC) $(BENCH_CFLAGS) -o $@ $^ -lm
 
 # Debian's interpreter: python3-brian lives there, whatever else is on PATH.
 BENCH_PYTHON := /usr/bin/python3

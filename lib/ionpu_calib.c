@@ -17,7 +17,7 @@
 #include <linux/ionpu.h>
 
 #include "ionpu_fabric.h"
-#include "ionpu_queue.h"
+#include "hw/ionpu_le.h"
 #include "ionpu_internal.h"
 
 #define REC_MAGIC		"IONPUCAL"
@@ -57,7 +57,7 @@ struct ionpu_calib_map {
 	uint8_t *gcode;
 };
 
-/* --- the CRC (fields are little-endian: ionpu_queue.h's helpers) --------- */
+/* --- the CRC (fields are little-endian: hw/ionpu_le.h's helpers) --------- */
 
 /* CRC-32 as zlib and Ethernet compute it, a bit at a time: 4 KiB is small. */
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hw/ionpu_le.h"
 #include "hw/ionpu_regs.h"
 
 /* Moves bytes between the card and host memory; 0 or a negative errno. */
@@ -71,42 +72,6 @@ struct ionpu_cqe {
 	uint16_t cid;
 	uint16_t code;		/* IONPU_SC_* */
 };
-
-/* Little-endian fields of ring entries and payloads, at byte offsets. */
-static inline uint16_t ionpu_get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t ionpu_get_le32(const uint8_t *p)
-{
-	return (uint32_t)ionpu_get_le16(p) |
-	       (uint32_t)ionpu_get_le16(p + 2) << 16;
-}
-
-static inline uint64_t ionpu_get_le64(const uint8_t *p)
-{
-	return (uint64_t)ionpu_get_le32(p) |
-	       (uint64_t)ionpu_get_le32(p + 4) << 32;
-}
-
-static inline void ionpu_put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void ionpu_put_le32(uint8_t *p, uint32_t v)
-{
-	ionpu_put_le16(p, (uint16_t)v);
-	ionpu_put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static inline void ionpu_put_le64(uint8_t *p, uint64_t v)
-{
-	ionpu_put_le32(p, (uint32_t)v);
-	ionpu_put_le32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* Back to the reset state: disabled, nothing programmed. */
 void ionpu_queues_reset(struct ionpu_queues *q);
