@@ -198,7 +198,8 @@ sparse:
 		$(MAKE) --no-print-directory module KDIR=$$kdir W=1 C=2; \
 	done
 
-KERNEL_STYLE_FILES := $(wildcard kernel/*.c kernel/*.h) include/uapi/linux/ionpu.h include/hw/ionpu_regs.h
+KERNEL_STYLE_FILES := $(wildcard kernel/*.c kernel/*.h) include/uapi/linux/ionpu.h include/hw/ionpu_regs.h \
+	include/hw/ionpu_wire.h
 
 # The module builds for two kernels: it tests LINUX_VERSION_CODE where
 # their APIs differ, which checkpatch would flag in an in-tree driver.

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * IONPU-1 layouts in host memory: ring entries, scatter-gather lists,
+ * command payloads and the calibration record's fixed parts.  The one place
+ * they are spelled; the card's model core, the driver, libionpu and the
+ * tests all use these structs.  docs/hardware.md gives the meaning of every
+ * field, docs/calibration.md that of the record.
+ *
+ * Every field is little endian and naturally aligned, so the structs need
+ * no packing; the asserts pin each size, and the offsets the docs give.
+ * f32 fields are IEEE 754 binary32 bit patterns in a __le32.  The kernel
+ * converts with cpu_to_le*() / le*_to_cpu(), userspace with hw/ionpu_le.h.
+ * The register map is hw/ionpu_regs.h.
+ */
+#ifndef IONPU_WIRE_H
+#define IONPU_WIRE_H
+
+#include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#include <linux/stddef.h>
+#else
+#include <assert.h>
+#include <stddef.h>
+#endif
+
+/* Submission queue entry; reserved fields must be 0. */
+struct ionpu_hw_sqe {
+	__u8 opcode;		/* IONPU_OP_* */
+	__u8 flags;		/* IONPU_SQE_FLAG_*; other bits 0 */
+	__le16 cid;		/* echoed in the completion */
+	__le16 tile;
+	__le16 rsvd;
+	__le64 in_addr;		/* payload the card reads, or its list */
+	__le32 in_len;		/* bytes */
+	__le32 out_len;		/* bytes */
+	__le64 out_addr;	/* buffer the card writes, or its list */
+	__le32 param[8];
+};
+
+static_assert(sizeof(struct ionpu_hw_sqe) == 64, "SQE size");
+static_assert(offsetof(struct ionpu_hw_sqe, in_addr) == 0x08, "SQE in_addr");
+static_assert(offsetof(struct ionpu_hw_sqe, out_addr) == 0x18, "SQE out_addr");
+static_assert(offsetof(struct ionpu_hw_sqe, param) == 0x20, "SQE param");
+
+/*
+ * Scatter-gather list entry (rev 1.3).  A list is contiguous entries at an
+ * address aligned to IONPU_SGL_ALIGN; the segments, in order, are the
+ * buffer, and their lengths add up to exactly its length.
+ */
+struct ionpu_hw_sgl_entry {
+	__le64 addr;		/* segment bus address */
+	__le32 len;		/* segment bytes, > 0 */
+	__le32 rsvd;
+};
+
+static_assert(sizeof(struct ionpu_hw_sgl_entry) == 16, "SGL entry size");
+static_assert(offsetof(struct ionpu_hw_sgl_entry, len) == 0x08, "SGL len");
+
+/* Completion queue entry. */
+struct ionpu_hw_cqe {
+	__le64 result;		/* per command */
+	__le16 sq_head;		/* SQ head after the fetch */
+	__le16 rsvd;
+	__le16 cid;		/* IONPU_CID_UNKNOWN: a fetch that failed */
+	__le16 status;		/* code << 1 | phase */
+};
+
+static_assert(sizeof(struct ionpu_hw_cqe) == 16, "CQE size");
+static_assert(offsetof(struct ionpu_hw_cqe, sq_head) == 0x08, "CQE sq_head");
+static_assert(offsetof(struct ionpu_hw_cqe, cid) == 0x0c, "CQE cid");
+static_assert(offsetof(struct ionpu_hw_cqe, status) == 0x0e, "CQE status");
+
+/* Output-spike event ring entry. */
+struct ionpu_hw_eqe {
+	__le32 timestep;	/* low 32 bits */
+	__le16 neuron;
+	__u8 tile;		/* the chain's head for a chained tile */
+	__u8 flags;		/* IONPU_EQE_* */
+};
+
+static_assert(sizeof(struct ionpu_hw_eqe) == 8, "EQE size");
+static_assert(offsetof(struct ionpu_hw_eqe, tile) == 0x06, "EQE tile");
+
+/* IDENTIFY: what the card writes; other bytes are 0. */
+struct ionpu_hw_identify {
+	__le32 id;		/* IONPU_ID_MAGIC */
+	__le32 version;
+	__le32 caps;
+	__le32 tiles;
+	__le32 tile_rows;
+	__le32 tile_neurons;
+	__le64 seed;
+	__u8 serial[16];	/* ASCII, NUL padded */
+	__le32 g_levels;	/* conductance levels of an ideal cell */
+	__le32 g_min;		/* f32, uS */
+	__le32 g_max;		/* f32, uS */
+	__le32 max_fanout;	/* router targets per neuron */
+	__le32 max_delay;	/* timesteps */
+	__le32 input_window;	/* timesteps */
+	__le32 calib_size;	/* bytes */
+	__le32 sq_max_entries;
+	__le32 cq_max_entries;
+	__le32 eq_max_entries;
+	__le32 max_cells;	/* per PROGRAM_CELLS / RAW_PULSES */
+	__le32 max_spikes;	/* per INPUT_SPIKES */
+	__le32 routes_max_bytes;
+	__le32 sgl_max_entries;	/* rev 1.3; 0 without CAPS.SGL */
+	__u8 rsvd[0x18];
+};
+
+static_assert(sizeof(struct ionpu_hw_identify) == 128, "IDENTIFY size");
+static_assert(offsetof(struct ionpu_hw_identify, seed) == 0x18, "IDENTIFY seed");
+static_assert(offsetof(struct ionpu_hw_identify, serial) == 0x20, "IDENTIFY serial");
+static_assert(offsetof(struct ionpu_hw_identify, g_levels) == 0x30, "IDENTIFY levels");
+static_assert(offsetof(struct ionpu_hw_identify, calib_size) == 0x48, "IDENTIFY calib");
+static_assert(offsetof(struct ionpu_hw_identify, sgl_max_entries) == 0x64,
+	      "IDENTIFY sgl_max_entries");
+
+/* READ_COUNTERS. */
+struct ionpu_hw_counters {
+	__le64 timesteps;
+	__le64 spikes_in;
+	__le64 spikes_out;
+	__le64 syn_events;
+	__le64 program_pulses;
+	__le64 busy_ns;
+	__le64 energy_fj;
+	__le64 eq_dropped;
+};
+
+static_assert(sizeof(struct ionpu_hw_counters) == 64, "counters size");
+static_assert(offsetof(struct ionpu_hw_counters, eq_dropped) == 0x38,
+	      "counters eq_dropped");
+
+/* CONFIGURE_NEURONS entry; the f32 fields as the docs give their units. */
+struct ionpu_hw_neuron {
+	__le32 tau;		/* f32 */
+	__le32 tau_syn;		/* f32 */
+	__le32 r;		/* f32 */
+	__le32 v_leak;		/* f32 */
+	__le32 v_threshold;	/* f32 */
+	__le32 v_reset;		/* f32 */
+	__le32 w_in;		/* f32 */
+	__le32 refractory;	/* timesteps */
+};
+
+/* CONFIGURE_NEURONS param[5]. */
+#define IONPU_NEURONS_SET_TILE	0x1
+#define IONPU_NEURONS_SET_CHAIN	0x2
+
+static_assert(sizeof(struct ionpu_hw_neuron) == 32, "neuron entry size");
+
+/* LOAD_ROUTES: a record is a header followed by its targets. */
+struct ionpu_hw_route_header {
+	__le16 neuron;
+	__u8 flags;		/* IONPU_ROUTE_FLAG_* */
+	__u8 rsvd;
+	__le16 targets;
+	__le16 rsvd2;
+};
+
+#define IONPU_ROUTE_FLAG_TO_HOST	0x1
+
+struct ionpu_hw_route_target {
+	__le16 tile;
+	__le16 row;
+	__le16 delay;		/* timesteps */
+	__le16 rsvd;
+};
+
+static_assert(sizeof(struct ionpu_hw_route_header) == 8, "route header size");
+static_assert(offsetof(struct ionpu_hw_route_header, targets) == 4,
+	      "route header targets");
+static_assert(sizeof(struct ionpu_hw_route_target) == 8, "route target size");
+
+/* PROGRAM_CELLS entry and the result the card writes for it. */
+struct ionpu_hw_prog_entry {
+	__le16 row;
+	__le16 column;
+	__u8 device;		/* 0 G+, 1 G- */
+	__u8 rsvd;
+	__le16 budget;		/* pulses, >= 1 */
+	__le32 target;		/* f32, uS */
+	__le32 tolerance;	/* f32, uS */
+};
+
+struct ionpu_hw_prog_result {
+	__le32 achieved;	/* f32, uS */
+	__le16 pulses;		/* saturated at 65535 */
+	__u8 status;
+	__u8 rsvd;
+};
+
+static_assert(sizeof(struct ionpu_hw_prog_entry) == 16, "program entry size");
+static_assert(offsetof(struct ionpu_hw_prog_entry, budget) == 6,
+	      "program entry budget");
+static_assert(sizeof(struct ionpu_hw_prog_result) == 8, "program result size");
+
+/* READ_CELLS: one cell, row-major. */
+struct ionpu_hw_cell_read {
+	__le32 g_plus;		/* f32, uS */
+	__le32 g_minus;		/* f32, uS */
+};
+
+static_assert(sizeof(struct ionpu_hw_cell_read) == 8, "cell read size");
+
+/* RAW_PULSES entry and the result the card writes for it. */
+struct ionpu_hw_pulse_entry {
+	__le16 row;
+	__le16 column;
+	__u8 device;		/* 0 G+, 1 G- */
+	__u8 kind;		/* 0 SET, 1 RESET */
+	__le16 count;		/* >= 1 */
+};
+
+struct ionpu_hw_pulse_result {
+	__le32 g;		/* f32, uS, after the pulses */
+};
+
+static_assert(sizeof(struct ionpu_hw_pulse_entry) == 8, "pulse entry size");
+static_assert(sizeof(struct ionpu_hw_pulse_result) == 4, "pulse result size");
+
+/* INPUT_SPIKES entry. */
+struct ionpu_hw_spike_entry {
+	__le16 row;
+	__u8 tile;
+	__u8 delay;		/* timesteps after the next one to run */
+	__le32 value;		/* f32, finite */
+};
+
+static_assert(sizeof(struct ionpu_hw_spike_entry) == 8, "spike entry size");
+static_assert(offsetof(struct ionpu_hw_spike_entry, tile) == 2, "spike tile");
+
+/*
+ * READ_CALIB / WRITE_CALIB move bytes of the IONPU_CALIB_SIZE record the
+ * card keeps and does not interpret.  libionpu writes it as this header
+ * followed by tile sections, each a section header and its entries; a
+ * section header follows variable-length entries, so it is copied out of
+ * the record, never accessed in place.
+ */
+struct ionpu_hw_calib_header {
+	__u8 magic[8];		/* "IONPUCAL", no NUL */
+	__le32 version;
+	__le32 length;		/* bytes in use, this header included */
+	__le32 crc;		/* CRC-32 of the bytes in use, this field as 0 */
+	__le32 flags;
+	__le64 seed;
+	__u8 serial[16];	/* ASCII, NUL padded */
+	__le64 created;		/* seconds since the epoch */
+	__le16 pulses;
+	__le16 threshold;	/* 10 nS units */
+	__le16 sections;
+	__le16 rsvd;
+};
+
+struct ionpu_hw_calib_section {
+	__u8 tile;
+	__u8 flags;
+	__le16 entries;
+	__le32 found;
+};
+
+static_assert(sizeof(struct ionpu_hw_calib_header) == 64, "calib header size");
+static_assert(offsetof(struct ionpu_hw_calib_header, crc) == 0x10, "calib crc");
+static_assert(offsetof(struct ionpu_hw_calib_header, flags) == 0x14,
+	      "calib flags");
+static_assert(offsetof(struct ionpu_hw_calib_header, serial) == 0x20,
+	      "calib serial");
+static_assert(offsetof(struct ionpu_hw_calib_header, sections) == 0x3c,
+	      "calib sections");
+static_assert(sizeof(struct ionpu_hw_calib_section) == 8, "calib section size");
+
+#endif /* IONPU_WIRE_H */
