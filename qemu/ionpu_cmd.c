@@ -15,13 +15,6 @@
 /* CQE result of INVALID_FIELD when the bad field is inline, not an entry. */
 #define BAD_INLINE	UINT32_MAX
 
-/* CONFIGURE_NEURONS flags (param 5). */
-#define NEURONS_SET_TILE	0x1
-#define NEURONS_SET_CHAIN	0x2
-
-/* LOAD_ROUTES record flags. */
-#define ROUTE_TO_HOST		0x1
-
 /* The fields of a command a given opcode reads; all others must be 0. */
 #define USE_TILE	0x1
 #define USE_IN		0x2
@@ -69,30 +62,21 @@ struct op {
 		    struct ionpu_cmd_outcome *out);
 };
 
-static void decode(const uint8_t *e, struct cmd *c)
+static void decode(const struct ionpu_hw_sqe *e, struct cmd *c)
 {
-	c->opcode = e[IONPU_SQE_OPCODE];
-	c->flags = e[IONPU_SQE_FLAGS];
-	c->cid = ionpu_get_le16(e + IONPU_SQE_CID);
-	c->tile = ionpu_get_le16(e + IONPU_SQE_TILE);
-	c->rsvd = ionpu_get_le16(e + IONPU_SQE_RSVD);
-	c->in_addr = ionpu_get_le64(e + IONPU_SQE_IN_ADDR);
-	c->in_len = ionpu_get_le32(e + IONPU_SQE_IN_LEN);
-	c->out_len = ionpu_get_le32(e + IONPU_SQE_OUT_LEN);
-	c->out_addr = ionpu_get_le64(e + IONPU_SQE_OUT_ADDR);
+	c->opcode = e->opcode;
+	c->flags = e->flags;
+	c->cid = ionpu_le16_to_cpu(e->cid);
+	c->tile = ionpu_le16_to_cpu(e->tile);
+	c->rsvd = ionpu_le16_to_cpu(e->rsvd);
+	c->in_addr = ionpu_le64_to_cpu(e->in_addr);
+	c->in_len = ionpu_le32_to_cpu(e->in_len);
+	c->out_len = ionpu_le32_to_cpu(e->out_len);
+	c->out_addr = ionpu_le64_to_cpu(e->out_addr);
 	for (unsigned int i = 0; i < IONPU_SQE_PARAMS; i++)
-		c->p[i] = ionpu_get_le32(e + IONPU_SQE_PARAM(i));
+		c->p[i] = ionpu_le32_to_cpu(e->param[i]);
 	for (unsigned int i = 0; i < BUFS; i++)
 		c->sgl[i] = (struct sgl){ .seg = NULL };
-}
-
-static float get_f32(const uint8_t *p)
-{
-	uint32_t bits = ionpu_get_le32(p);
-	float f;
-
-	memcpy(&f, &bits, sizeof(f));
-	return f;
 }
 
 static float f32_of(uint32_t bits)
@@ -101,14 +85,6 @@ static float f32_of(uint32_t bits)
 
 	memcpy(&f, &bits, sizeof(f));
 	return f;
-}
-
-static void put_f32(uint8_t *p, float f)
-{
-	uint32_t bits;
-
-	memcpy(&bits, &f, sizeof(bits));
-	ionpu_put_le32(p, bits);
 }
 
 static void status(struct ionpu_cmd_outcome *out, uint16_t code,
@@ -161,22 +137,21 @@ static int sgl_load(struct ionpu_cmd_card *card, struct cmd *c,
 		return -1;
 	}
 	for (l->n = 0; sum < len; l->n++) {
-		uint8_t e[IONPU_SGL_ENTRY_SIZE];
+		struct ionpu_hw_sgl_entry e;
 		struct seg *s;
 
 		if (l->n == IONPU_SGL_MAX_ENTRIES)
 			goto bad;
 		s = &l->seg[l->n];
 		if (ionpu_dma_read(card->dma, buf_addr(c, b) +
-				   (uint64_t)l->n * IONPU_SGL_ENTRY_SIZE, e,
+				   (uint64_t)l->n * sizeof(e), &e,
 				   sizeof(e))) {
 			dma_failed(c, out);
 			return -1;
 		}
-		s->addr = ionpu_get_le64(e + IONPU_SGL_ADDR);
-		s->len = ionpu_get_le32(e + IONPU_SGL_LEN);
-		if (!s->len || s->len > len - sum ||
-		    ionpu_get_le32(e + IONPU_SGL_RSVD))
+		s->addr = ionpu_le64_to_cpu(e.addr);
+		s->len = ionpu_le32_to_cpu(e.len);
+		if (!s->len || s->len > len - sum || e.rsvd)
 			goto bad;
 		sum += s->len;
 	}
@@ -216,8 +191,8 @@ static int transfer(struct ionpu_cmd_card *card, const struct cmd *c,
  * Fetch the input payload into a new buffer: NULL with the outcome set
  * when that fails.  The caller bounds c->in_len first.
  */
-static uint8_t *payload_in(struct ionpu_cmd_card *card, const struct cmd *c,
-			   struct ionpu_cmd_outcome *out)
+static void *payload_in(struct ionpu_cmd_card *card, const struct cmd *c,
+			struct ionpu_cmd_outcome *out)
 {
 	uint8_t *buf = malloc(c->in_len);
 
@@ -234,11 +209,11 @@ static uint8_t *payload_in(struct ionpu_cmd_card *card, const struct cmd *c,
 }
 
 static void payload_out(struct ionpu_cmd_card *card, const struct cmd *c,
-			const uint8_t *buf, size_t len,
+			const void *buf, size_t len,
 			struct ionpu_cmd_outcome *out)
 {
 	/* transfer() only reads @buf when it writes to the host. */
-	if (transfer(card, c, BUF_OUT, (uint8_t *)buf, (uint32_t)len))
+	if (transfer(card, c, BUF_OUT, (void *)buf, (uint32_t)len))
 		dma_failed(c, out);
 }
 
@@ -284,60 +259,63 @@ static int out_room(const struct cmd *c, uint64_t need,
 static void op_identify(struct ionpu_cmd_card *card, const struct cmd *c,
 			struct ionpu_cmd_outcome *out)
 {
-	uint8_t b[IONPU_IDENTIFY_SIZE] = { 0 };
+	struct ionpu_hw_identify b = {
+		.id = ionpu_cpu_to_le32(IONPU_ID_MAGIC),
+		.version = ionpu_cpu_to_le32(IONPU_HW_VERSION),
+		.caps = ionpu_cpu_to_le32(card->id.caps),
+		.tiles = ionpu_cpu_to_le32(ionpu_fabric_tiles(card->fabric)),
+		.tile_rows = ionpu_cpu_to_le32(IONPU_TILE_ROWS),
+		.tile_neurons = ionpu_cpu_to_le32(IONPU_TILE_NEURONS),
+		.seed = ionpu_cpu_to_le64(card->id.seed),
+		.g_levels = ionpu_cpu_to_le32(IONPU_FAB_G_LEVELS),
+		.g_min = ionpu_f32_to_le32(IONPU_FAB_G_MIN),
+		.g_max = ionpu_f32_to_le32(IONPU_FAB_G_MAX),
+		.max_fanout = ionpu_cpu_to_le32(IONPU_FAB_MAX_FANOUT),
+		.max_delay = ionpu_cpu_to_le32(IONPU_FAB_MAX_DELAY),
+		.input_window = ionpu_cpu_to_le32(IONPU_FAB_INPUT_WINDOW),
+		.calib_size = ionpu_cpu_to_le32(IONPU_CALIB_SIZE),
+		.sq_max_entries = ionpu_cpu_to_le32(IONPU_SQ_MAX_ENTRIES),
+		.cq_max_entries = ionpu_cpu_to_le32(IONPU_CQ_MAX_ENTRIES),
+		.eq_max_entries = ionpu_cpu_to_le32(IONPU_EQ_MAX_ENTRIES),
+		.max_cells = ionpu_cpu_to_le32(IONPU_MAX_CELLS),
+		.max_spikes = ionpu_cpu_to_le32(IONPU_MAX_SPIKES),
+		.routes_max_bytes = ionpu_cpu_to_le32(IONPU_ROUTES_MAX_BYTES),
+		.sgl_max_entries = ionpu_cpu_to_le32(IONPU_SGL_MAX_ENTRIES),
+	};
 
 	if (!c->out_len) {
-		status(out, IONPU_SC_INVALID_LENGTH, IONPU_IDENTIFY_SIZE);
+		status(out, IONPU_SC_INVALID_LENGTH, sizeof(b));
 		return;
 	}
-	ionpu_put_le32(b + 0x00, IONPU_ID_MAGIC);
-	ionpu_put_le32(b + 0x04, IONPU_HW_VERSION);
-	ionpu_put_le32(b + 0x08, card->id.caps);
-	ionpu_put_le32(b + 0x0c, ionpu_fabric_tiles(card->fabric));
-	ionpu_put_le32(b + 0x10, IONPU_TILE_ROWS);
-	ionpu_put_le32(b + 0x14, IONPU_TILE_NEURONS);
-	ionpu_put_le64(b + 0x18, card->id.seed);
-	memcpy(b + 0x20, card->id.serial, sizeof(card->id.serial));
-	ionpu_put_le32(b + 0x30, IONPU_FAB_G_LEVELS);
-	put_f32(b + 0x34, IONPU_FAB_G_MIN);
-	put_f32(b + 0x38, IONPU_FAB_G_MAX);
-	ionpu_put_le32(b + 0x3c, IONPU_FAB_MAX_FANOUT);
-	ionpu_put_le32(b + 0x40, IONPU_FAB_MAX_DELAY);
-	ionpu_put_le32(b + 0x44, IONPU_FAB_INPUT_WINDOW);
-	ionpu_put_le32(b + 0x48, IONPU_CALIB_SIZE);
-	ionpu_put_le32(b + 0x4c, IONPU_SQ_MAX_ENTRIES);
-	ionpu_put_le32(b + 0x50, IONPU_CQ_MAX_ENTRIES);
-	ionpu_put_le32(b + 0x54, IONPU_EQ_MAX_ENTRIES);
-	ionpu_put_le32(b + 0x58, IONPU_MAX_CELLS);
-	ionpu_put_le32(b + 0x5c, IONPU_MAX_SPIKES);
-	ionpu_put_le32(b + 0x60, IONPU_ROUTES_MAX_BYTES);
-	ionpu_put_le32(b + IONPU_IDENTIFY_SGL_MAX_ENTRIES, IONPU_SGL_MAX_ENTRIES);
+	memcpy(b.serial, card->id.serial, sizeof(b.serial));
 	status(out, IONPU_SC_SUCCESS, sizeof(b));
-	payload_out(card, c, b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
+	payload_out(card, c, &b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
 		    out);
 }
 
 static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 			     struct ionpu_cmd_outcome *out)
 {
-	uint8_t b[IONPU_COUNTERS_SIZE];
+	struct ionpu_hw_counters b;
 	struct ionpu_fab_counters k;
 
 	if (!c->out_len) {
-		status(out, IONPU_SC_INVALID_LENGTH, IONPU_COUNTERS_SIZE);
+		status(out, IONPU_SC_INVALID_LENGTH, sizeof(b));
 		return;
 	}
 	ionpu_fabric_counters(card->fabric, &k);
-	ionpu_put_le64(b + 0x00, k.timesteps);
-	ionpu_put_le64(b + 0x08, k.spikes_in);
-	ionpu_put_le64(b + 0x10, k.spikes_out);
-	ionpu_put_le64(b + 0x18, k.syn_events);
-	ionpu_put_le64(b + 0x20, k.program_pulses);
-	ionpu_put_le64(b + 0x28, k.busy_ns);
-	ionpu_put_le64(b + 0x30, k.energy_fj);
-	ionpu_put_le64(b + 0x38, card->q->eq_dropped);
+	b = (struct ionpu_hw_counters){
+		.timesteps = ionpu_cpu_to_le64(k.timesteps),
+		.spikes_in = ionpu_cpu_to_le64(k.spikes_in),
+		.spikes_out = ionpu_cpu_to_le64(k.spikes_out),
+		.syn_events = ionpu_cpu_to_le64(k.syn_events),
+		.program_pulses = ionpu_cpu_to_le64(k.program_pulses),
+		.busy_ns = ionpu_cpu_to_le64(k.busy_ns),
+		.energy_fj = ionpu_cpu_to_le64(k.energy_fj),
+		.eq_dropped = ionpu_cpu_to_le64(card->q->eq_dropped),
+	};
 	status(out, IONPU_SC_SUCCESS, sizeof(b));
-	payload_out(card, c, b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
+	payload_out(card, c, &b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
 		    out);
 }
 
@@ -370,43 +348,43 @@ static void op_configure_neurons(struct ionpu_cmd_card *card,
 		.gain = f32_of(c->p[3]),
 	};
 	uint32_t first = c->p[4], flags = c->p[5], n = 0;
-	uint8_t *buf = NULL;
+	struct ionpu_hw_neuron *buf = NULL;
 
-	if ((flags & ~(NEURONS_SET_TILE | NEURONS_SET_CHAIN)) ||
+	if ((flags & ~(IONPU_NEURONS_SET_TILE | IONPU_NEURONS_SET_CHAIN)) ||
 	    first >= IONPU_TILE_NEURONS ||
-	    (!(flags & NEURONS_SET_CHAIN) && c->p[6]) ||
-	    (!(flags & NEURONS_SET_TILE) && (c->p[0] | c->p[1] | c->p[2] |
-					      c->p[3]))) {
+	    (!(flags & IONPU_NEURONS_SET_CHAIN) && c->p[6]) ||
+	    (!(flags & IONPU_NEURONS_SET_TILE) && (c->p[0] | c->p[1] | c->p[2] |
+						    c->p[3]))) {
 		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
 		return;
 	}
 	if (c->in_len) {
-		if (entries_in(c, IONPU_NEURON_ENTRY_SIZE,
+		if (entries_in(c, sizeof(*buf),
 			       IONPU_TILE_NEURONS - first, &n, out))
 			return;
 		buf = payload_in(card, c, out);
 		if (!buf)
 			return;
 	}
-	if (((flags & NEURONS_SET_TILE) &&
+	if (((flags & IONPU_NEURONS_SET_TILE) &&
 	     ionpu_fabric_set_tile(card->fabric, c->tile, &tcfg)) ||
-	    ((flags & NEURONS_SET_CHAIN) &&
+	    ((flags & IONPU_NEURONS_SET_CHAIN) &&
 	     ionpu_fabric_chain(card->fabric, c->tile, c->p[6]))) {
 		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
 		goto done;
 	}
 	status(out, IONPU_SC_SUCCESS, n);
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = buf + i * IONPU_NEURON_ENTRY_SIZE;
+		const struct ionpu_hw_neuron *e = &buf[i];
 		const struct ionpu_fab_neuron p = {
-			.tau = get_f32(e + 0x00),
-			.tau_syn = get_f32(e + 0x04),
-			.r = get_f32(e + 0x08),
-			.v_leak = get_f32(e + 0x0c),
-			.v_threshold = get_f32(e + 0x10),
-			.v_reset = get_f32(e + 0x14),
-			.w_in = get_f32(e + 0x18),
-			.refractory = ionpu_get_le32(e + 0x1c),
+			.tau = ionpu_le32_to_f32(e->tau),
+			.tau_syn = ionpu_le32_to_f32(e->tau_syn),
+			.r = ionpu_le32_to_f32(e->r),
+			.v_leak = ionpu_le32_to_f32(e->v_leak),
+			.v_threshold = ionpu_le32_to_f32(e->v_threshold),
+			.v_reset = ionpu_le32_to_f32(e->v_reset),
+			.w_in = ionpu_le32_to_f32(e->w_in),
+			.refractory = ionpu_le32_to_cpu(e->refractory),
 		};
 
 		/* Entries before a refused one stay applied: the result says. */
@@ -428,42 +406,44 @@ static int walk_routes(struct ionpu_cmd_card *card, const struct cmd *c,
 	uint32_t off = 0;
 
 	for (uint32_t r = 0; r < c->p[0]; r++) {
-		const uint8_t *h = buf + off;
+		/* Records and targets are 8 bytes: each is aligned in @buf. */
+		const struct ionpu_hw_route_header *h = (const void *)(buf + off);
+		const struct ionpu_hw_route_target *e;
 		uint16_t neuron, n;
 
-		if (c->in_len - off < IONPU_ROUTE_HEADER_SIZE) {
+		if (c->in_len - off < sizeof(*h)) {
 			status(out, IONPU_SC_INVALID_LENGTH, r);
 			return -1;
 		}
-		neuron = ionpu_get_le16(h);
-		n = ionpu_get_le16(h + 4);
-		off += IONPU_ROUTE_HEADER_SIZE;
-		if (neuron >= IONPU_TILE_NEURONS || (h[2] & ~ROUTE_TO_HOST) ||
-		    h[3] || ionpu_get_le16(h + 6) || n > IONPU_FAB_MAX_FANOUT) {
+		neuron = ionpu_le16_to_cpu(h->neuron);
+		n = ionpu_le16_to_cpu(h->targets);
+		off += sizeof(*h);
+		if (neuron >= IONPU_TILE_NEURONS ||
+		    (h->flags & ~IONPU_ROUTE_FLAG_TO_HOST) || h->rsvd ||
+		    h->rsvd2 || n > IONPU_FAB_MAX_FANOUT) {
 			status(out, IONPU_SC_INVALID_FIELD, r);
 			return -1;
 		}
-		if ((c->in_len - off) / IONPU_ROUTE_TARGET_SIZE < n) {
+		if ((c->in_len - off) / sizeof(*e) < n) {
 			status(out, IONPU_SC_INVALID_LENGTH, r);
 			return -1;
 		}
+		e = (const void *)(buf + off);
 		for (uint16_t i = 0; i < n; i++) {
-			const uint8_t *e = buf + off + i * IONPU_ROUTE_TARGET_SIZE;
-
-			t[i].tile = ionpu_get_le16(e);
-			t[i].row = ionpu_get_le16(e + 2);
-			t[i].delay = ionpu_get_le16(e + 4);
+			t[i].tile = ionpu_le16_to_cpu(e[i].tile);
+			t[i].row = ionpu_le16_to_cpu(e[i].row);
+			t[i].delay = ionpu_le16_to_cpu(e[i].delay);
 			if (t[i].tile >= ionpu_fabric_tiles(card->fabric) ||
 			    t[i].row >= IONPU_TILE_ROWS ||
-			    t[i].delay > IONPU_FAB_MAX_DELAY ||
-			    ionpu_get_le16(e + 6)) {
+			    t[i].delay > IONPU_FAB_MAX_DELAY || e[i].rsvd) {
 				status(out, IONPU_SC_INVALID_FIELD, r);
 				return -1;
 			}
 		}
-		off += (uint32_t)n * IONPU_ROUTE_TARGET_SIZE;
-		if (apply && ionpu_fabric_set_route(card->fabric, c->tile,
-						    neuron, h[2] & ROUTE_TO_HOST,
+		off += (uint32_t)n * sizeof(*e);
+		if (apply && ionpu_fabric_set_route(card->fabric, c->tile, neuron,
+						    h->flags &
+						    IONPU_ROUTE_FLAG_TO_HOST,
 						    t, n)) {
 			status(out, IONPU_SC_INTERNAL, r);
 			return -1;
@@ -483,7 +463,7 @@ static void op_load_routes(struct ionpu_cmd_card *card, const struct cmd *c,
 	uint8_t *buf;
 
 	if (!c->p[0] || c->in_len > IONPU_ROUTES_MAX_BYTES ||
-	    c->in_len < IONPU_ROUTE_HEADER_SIZE) {
+	    c->in_len < sizeof(struct ionpu_hw_route_header)) {
 		status(out, c->p[0] ? IONPU_SC_INVALID_LENGTH :
 		       IONPU_SC_INVALID_FIELD, c->p[0] ? 0 : BAD_INLINE);
 		return;
@@ -503,69 +483,73 @@ static void op_load_routes(struct ionpu_cmd_card *card, const struct cmd *c,
 
 /* --- crossbar ------------------------------------------------------------ */
 
-static bool cell_ok(const uint8_t *e)
+/* A cell's row, column and device, as PROGRAM_CELLS and RAW_PULSES name it. */
+static bool cell_ok(__le16 row, __le16 column, uint8_t device)
 {
-	return ionpu_get_le16(e) < IONPU_TILE_ROWS &&
-	       ionpu_get_le16(e + 2) < IONPU_TILE_NEURONS && e[4] <= 1;
+	return ionpu_le16_to_cpu(row) < IONPU_TILE_ROWS &&
+	       ionpu_le16_to_cpu(column) < IONPU_TILE_NEURONS && device <= 1;
 }
 
-static int prog_entry_ok(const uint8_t *e)
+static int prog_entry_ok(const struct ionpu_hw_prog_entry *e)
 {
-	float target = get_f32(e + 8), tol = get_f32(e + 12);
+	float target = ionpu_le32_to_f32(e->target);
+	float tol = ionpu_le32_to_f32(e->tolerance);
 
-	return cell_ok(e) && !e[5] && ionpu_get_le16(e + 6) &&
-	       target >= IONPU_FAB_G_MIN && target <= IONPU_FAB_G_MAX &&
-	       isfinite(tol) && tol >= 0;
+	return cell_ok(e->row, e->column, e->device) && !e->rsvd &&
+	       e->budget && target >= IONPU_FAB_G_MIN &&
+	       target <= IONPU_FAB_G_MAX && isfinite(tol) && tol >= 0;
 }
 
 static void op_program_cells(struct ionpu_cmd_card *card, const struct cmd *c,
 			     struct ionpu_cmd_outcome *out)
 {
-	uint8_t *buf, *res = NULL;
+	struct ionpu_hw_prog_entry *buf;
+	struct ionpu_hw_prog_result *res = NULL;
 	uint32_t n, failed = 0;
 
-	if (entries_in(c, IONPU_PROG_ENTRY_SIZE, IONPU_MAX_CELLS, &n, out) ||
-	    out_room(c, (uint64_t)n * IONPU_PROG_RESULT_SIZE, out))
+	if (entries_in(c, sizeof(*buf), IONPU_MAX_CELLS, &n, out) ||
+	    out_room(c, (uint64_t)n * sizeof(*res), out))
 		return;
 	buf = payload_in(card, c, out);
 	if (!buf)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
-		if (!prog_entry_ok(buf + i * IONPU_PROG_ENTRY_SIZE)) {
+		if (!prog_entry_ok(&buf[i])) {
 			status(out, IONPU_SC_INVALID_FIELD, i);
 			goto done;
 		}
 	}
-	res = calloc(n, IONPU_PROG_RESULT_SIZE);
+	res = calloc(n, sizeof(*res));
 	if (!res) {
 		status(out, IONPU_SC_INTERNAL, 0);
 		goto done;
 	}
 	status(out, IONPU_SC_SUCCESS, 0);
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = buf + i * IONPU_PROG_ENTRY_SIZE;
-		uint8_t *r = res + i * IONPU_PROG_RESULT_SIZE;
+		const struct ionpu_hw_prog_entry *e = &buf[i];
 		struct ionpu_fab_prog_result pr;
 
 		if (ionpu_fabric_program(card->fabric, c->tile,
-					 ionpu_get_le16(e),
-					 ionpu_get_le16(e + 2),
-					 (enum ionpu_fab_device)e[4],
-					 get_f32(e + 8), get_f32(e + 12),
-					 ionpu_get_le16(e + 6), &pr)) {
+					 ionpu_le16_to_cpu(e->row),
+					 ionpu_le16_to_cpu(e->column),
+					 (enum ionpu_fab_device)e->device,
+					 ionpu_le32_to_f32(e->target),
+					 ionpu_le32_to_f32(e->tolerance),
+					 ionpu_le16_to_cpu(e->budget), &pr)) {
 			status(out, IONPU_SC_INTERNAL, i);
 			break;
 		}
-		put_f32(r, pr.achieved);
-		ionpu_put_le16(r + 4, pr.pulses > UINT16_MAX ? UINT16_MAX :
-				      (uint16_t)pr.pulses);
-		r[6] = (uint8_t)pr.status;
+		res[i].achieved = ionpu_f32_to_le32(pr.achieved);
+		res[i].pulses = ionpu_cpu_to_le16(pr.pulses > UINT16_MAX ?
+						  UINT16_MAX :
+						  (uint16_t)pr.pulses);
+		res[i].status = (uint8_t)pr.status;
 		failed += pr.status != IONPU_FAB_PROG_OK;
 	}
 	if (out->cqe[0].code == IONPU_SC_SUCCESS)
 		out->cqe[0].result = failed;
 	persist(card, c, out);
-	payload_out(card, c, res, (size_t)n * IONPU_PROG_RESULT_SIZE, out);
+	payload_out(card, c, res, (size_t)n * sizeof(*res), out);
 done:
 	free(res);
 	free(buf);
@@ -575,7 +559,7 @@ static void op_read_cells(struct ionpu_cmd_card *card, const struct cmd *c,
 			  struct ionpu_cmd_outcome *out)
 {
 	uint32_t row0 = c->p[0], rows = c->p[1], col0 = c->p[2], cols = c->p[3];
-	uint8_t *b;
+	struct ionpu_hw_cell_read *b;
 
 	if (!rows || !cols || row0 >= IONPU_TILE_ROWS ||
 	    rows > IONPU_TILE_ROWS - row0 || col0 >= IONPU_TILE_NEURONS ||
@@ -583,9 +567,9 @@ static void op_read_cells(struct ionpu_cmd_card *card, const struct cmd *c,
 		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
 		return;
 	}
-	if (out_room(c, (uint64_t)rows * cols * IONPU_CELL_READ_SIZE, out))
+	if (out_room(c, (uint64_t)rows * cols * sizeof(*b), out))
 		return;
-	b = malloc((size_t)rows * cols * IONPU_CELL_READ_SIZE);
+	b = malloc((size_t)rows * cols * sizeof(*b));
 	if (!b) {
 		status(out, IONPU_SC_INTERNAL, 0);
 		return;
@@ -593,8 +577,7 @@ static void op_read_cells(struct ionpu_cmd_card *card, const struct cmd *c,
 	status(out, IONPU_SC_SUCCESS, (uint64_t)rows * cols);
 	for (uint32_t r = 0; r < rows; r++) {
 		for (uint32_t k = 0; k < cols; k++) {
-			uint8_t *e = b + ((size_t)r * cols + k) *
-					 IONPU_CELL_READ_SIZE;
+			struct ionpu_hw_cell_read *e = &b[(size_t)r * cols + k];
 			float gp = 0, gm = 0;
 
 			if (ionpu_fabric_read(card->fabric, c->tile, row0 + r,
@@ -602,11 +585,11 @@ static void op_read_cells(struct ionpu_cmd_card *card, const struct cmd *c,
 				status(out, IONPU_SC_INTERNAL, 0);
 				goto done;
 			}
-			put_f32(e, gp);
-			put_f32(e + 4, gm);
+			e->g_plus = ionpu_f32_to_le32(gp);
+			e->g_minus = ionpu_f32_to_le32(gm);
 		}
 	}
-	payload_out(card, c, b, (size_t)rows * cols * IONPU_CELL_READ_SIZE, out);
+	payload_out(card, c, b, (size_t)rows * cols * sizeof(*b), out);
 done:
 	free(b);
 }
@@ -614,45 +597,48 @@ done:
 static void op_raw_pulses(struct ionpu_cmd_card *card, const struct cmd *c,
 			  struct ionpu_cmd_outcome *out)
 {
-	uint8_t *buf, *res = NULL;
+	struct ionpu_hw_pulse_entry *buf;
+	struct ionpu_hw_pulse_result *res = NULL;
 	uint32_t n;
 
-	if (entries_in(c, IONPU_PULSE_ENTRY_SIZE, IONPU_MAX_CELLS, &n, out) ||
-	    out_room(c, (uint64_t)n * IONPU_PULSE_RESULT_SIZE, out))
+	if (entries_in(c, sizeof(*buf), IONPU_MAX_CELLS, &n, out) ||
+	    out_room(c, (uint64_t)n * sizeof(*res), out))
 		return;
 	buf = payload_in(card, c, out);
 	if (!buf)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = buf + i * IONPU_PULSE_ENTRY_SIZE;
+		const struct ionpu_hw_pulse_entry *e = &buf[i];
 
-		if (!cell_ok(e) || e[5] > 1 || !ionpu_get_le16(e + 6)) {
+		if (!cell_ok(e->row, e->column, e->device) || e->kind > 1 ||
+		    !e->count) {
 			status(out, IONPU_SC_INVALID_FIELD, i);
 			goto done;
 		}
 	}
-	res = calloc(n, IONPU_PULSE_RESULT_SIZE);
+	res = calloc(n, sizeof(*res));
 	if (!res) {
 		status(out, IONPU_SC_INTERNAL, 0);
 		goto done;
 	}
 	status(out, IONPU_SC_SUCCESS, n);
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = buf + i * IONPU_PULSE_ENTRY_SIZE;
+		const struct ionpu_hw_pulse_entry *e = &buf[i];
 		float g = 0;
 
-		if (ionpu_fabric_pulse(card->fabric, c->tile, ionpu_get_le16(e),
-				       ionpu_get_le16(e + 2),
-				       (enum ionpu_fab_device)e[4],
-				       (enum ionpu_fab_pulse)e[5],
-				       ionpu_get_le16(e + 6), &g)) {
+		if (ionpu_fabric_pulse(card->fabric, c->tile,
+				       ionpu_le16_to_cpu(e->row),
+				       ionpu_le16_to_cpu(e->column),
+				       (enum ionpu_fab_device)e->device,
+				       (enum ionpu_fab_pulse)e->kind,
+				       ionpu_le16_to_cpu(e->count), &g)) {
 			status(out, IONPU_SC_INTERNAL, i);
 			break;
 		}
-		put_f32(res + i * IONPU_PULSE_RESULT_SIZE, g);
+		res[i].g = ionpu_f32_to_le32(g);
 	}
 	persist(card, c, out);
-	payload_out(card, c, res, (size_t)n * IONPU_PULSE_RESULT_SIZE, out);
+	payload_out(card, c, res, (size_t)n * sizeof(*res), out);
 done:
 	free(res);
 	free(buf);
@@ -714,30 +700,31 @@ static void op_input_spikes(struct ionpu_cmd_card *card, const struct cmd *c,
 			    struct ionpu_cmd_outcome *out)
 {
 	uint64_t now = ionpu_fabric_now(card->fabric);
-	uint8_t *buf;
+	struct ionpu_hw_spike_entry *buf;
 	uint32_t n;
 
-	if (entries_in(c, IONPU_SPIKE_ENTRY_SIZE, IONPU_MAX_SPIKES, &n, out))
+	if (entries_in(c, sizeof(*buf), IONPU_MAX_SPIKES, &n, out))
 		return;
 	buf = payload_in(card, c, out);
 	if (!buf)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = buf + i * IONPU_SPIKE_ENTRY_SIZE;
+		const struct ionpu_hw_spike_entry *e = &buf[i];
 
-		if (ionpu_get_le16(e) >= IONPU_TILE_ROWS ||
-		    e[2] >= ionpu_fabric_tiles(card->fabric) ||
-		    !isfinite(get_f32(e + 4))) {
+		if (ionpu_le16_to_cpu(e->row) >= IONPU_TILE_ROWS ||
+		    e->tile >= ionpu_fabric_tiles(card->fabric) ||
+		    !isfinite(ionpu_le32_to_f32(e->value))) {
 			status(out, IONPU_SC_INVALID_FIELD, i);
 			goto done;
 		}
 	}
 	status(out, IONPU_SC_SUCCESS, n);
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = buf + i * IONPU_SPIKE_ENTRY_SIZE;
+		const struct ionpu_hw_spike_entry *e = &buf[i];
 
-		if (ionpu_fabric_input_at(card->fabric, now + e[3], e[2],
-					  ionpu_get_le16(e), get_f32(e + 4))) {
+		if (ionpu_fabric_input_at(card->fabric, now + e->delay, e->tile,
+					  ionpu_le16_to_cpu(e->row),
+					  ionpu_le32_to_f32(e->value))) {
 			status(out, IONPU_SC_INTERNAL, i);
 			break;
 		}
@@ -831,7 +818,7 @@ void ionpu_cmd_reset(struct ionpu_cmd_card *card)
 }
 
 void ionpu_cmd_execute(struct ionpu_cmd_card *card,
-		       const uint8_t sqe[IONPU_SQE_SIZE],
+		       const struct ionpu_hw_sqe *sqe,
 		       struct ionpu_cmd_outcome *out)
 {
 	const struct op *op = NULL;

@@ -54,7 +54,7 @@ void ionpu_cmd_reset(struct ionpu_cmd_card *card);
 
 /* Execute the fetched command @sqe; never fails, the outcome says how. */
 void ionpu_cmd_execute(struct ionpu_cmd_card *card,
-		       const uint8_t sqe[IONPU_SQE_SIZE],
+		       const struct ionpu_hw_sqe *sqe,
 		       struct ionpu_cmd_outcome *out);
 
 /*

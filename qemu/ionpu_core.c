@@ -337,9 +337,9 @@ bool ionpu_core_work(struct ionpu_core *core)
 		publish(core, &o);
 	}
 	for (unsigned int n = 0; n < CMDS_PER_WORK && can_fetch(core); n++) {
-		uint8_t sqe[IONPU_SQE_SIZE];
+		struct ionpu_hw_sqe sqe;
 
-		if (ionpu_sq_fetch(&core->q, &core->dma, sqe)) {
+		if (ionpu_sq_fetch(&core->q, &core->dma, &sqe)) {
 			o = (struct ionpu_cmd_outcome){
 				.cqe[0] = {
 					.cid = IONPU_CID_UNKNOWN,
@@ -350,7 +350,7 @@ bool ionpu_core_work(struct ionpu_core *core)
 				.error_info = IONPU_CID_UNKNOWN,
 			};
 		} else {
-			ionpu_cmd_execute(&core->card, sqe, &o);
+			ionpu_cmd_execute(&core->card, &sqe, &o);
 		}
 		publish(core, &o);
 	}

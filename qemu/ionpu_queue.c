@@ -145,29 +145,30 @@ static void ring_advance_tail(struct ionpu_ring *r)
 }
 
 int ionpu_sq_fetch(struct ionpu_queues *q, struct ionpu_dma *dma,
-		   uint8_t sqe[IONPU_SQE_SIZE])
+		   struct ionpu_hw_sqe *sqe)
 {
-	uint64_t addr = q->sq.base + (uint64_t)q->sq.head * IONPU_SQE_SIZE;
+	uint64_t addr = q->sq.base + (uint64_t)q->sq.head * sizeof(*sqe);
 
 	q->sq.head = (q->sq.head + 1) & (q->sq.size - 1);
-	return ionpu_dma_read(dma, addr, sqe, IONPU_SQE_SIZE);
+	return ionpu_dma_read(dma, addr, sqe, sizeof(*sqe));
 }
 
 int ionpu_cq_post(struct ionpu_queues *q, struct ionpu_dma *dma,
 		  const struct ionpu_cqe *cqe, bool corrupt)
 {
-	uint64_t addr = q->cq.base + (uint64_t)q->cq.tail * IONPU_CQE_SIZE;
 	uint16_t code = corrupt ? 0x7fff : cqe->code;
-	uint8_t e[IONPU_CQE_SIZE] = { 0 };
+	const struct ionpu_hw_cqe e = {
+		.result = ionpu_cpu_to_le64(cqe->result),
+		.sq_head = ionpu_cpu_to_le16((uint16_t)q->sq.head),
+		.cid = ionpu_cpu_to_le16(corrupt ? (uint16_t)~cqe->cid :
+					 cqe->cid),
+		.status = ionpu_cpu_to_le16((uint16_t)(code << 1 |
+						       q->cq.phase)),
+	};
+	uint64_t addr = q->cq.base + (uint64_t)q->cq.tail * sizeof(e);
 	int ret;
 
-	ionpu_put_le64(e + IONPU_CQE_RESULT, cqe->result);
-	ionpu_put_le16(e + IONPU_CQE_SQ_HEAD, (uint16_t)q->sq.head);
-	ionpu_put_le16(e + IONPU_CQE_CID,
-		       corrupt ? (uint16_t)~cqe->cid : cqe->cid);
-	ionpu_put_le16(e + IONPU_CQE_STATUS,
-		       (uint16_t)(code << 1 | q->cq.phase));
-	ret = ionpu_dma_write(dma, addr, e, sizeof(e));
+	ret = ionpu_dma_write(dma, addr, &e, sizeof(e));
 	if (ret)
 		return ret;
 	ring_advance_tail(&q->cq);
@@ -177,8 +178,8 @@ int ionpu_cq_post(struct ionpu_queues *q, struct ionpu_dma *dma,
 int ionpu_eq_post(struct ionpu_queues *q, struct ionpu_dma *dma,
 		  uint32_t timestep, unsigned int tile, unsigned int neuron)
 {
-	uint64_t addr = q->eq.base + (uint64_t)q->eq.tail * IONPU_EQE_SIZE;
-	uint8_t e[IONPU_EQE_SIZE];
+	struct ionpu_hw_eqe e;
+	uint64_t addr = q->eq.base + (uint64_t)q->eq.tail * sizeof(e);
 	int ret;
 
 	if (!q->enabled || !q->eq.size || ring_full(&q->eq)) {
@@ -186,12 +187,14 @@ int ionpu_eq_post(struct ionpu_queues *q, struct ionpu_dma *dma,
 		q->eq_lost = true;
 		return 0;
 	}
-	ionpu_put_le32(e + IONPU_EQE_TIMESTEP, timestep);
-	ionpu_put_le16(e + IONPU_EQE_NEURON, (uint16_t)neuron);
-	e[IONPU_EQE_TILE] = (uint8_t)tile;
-	e[IONPU_EQE_FLAGS] = (uint8_t)(q->eq.phase |
-				       (q->eq_lost ? IONPU_EQE_LOST : 0));
-	ret = ionpu_dma_write(dma, addr, e, sizeof(e));
+	e = (struct ionpu_hw_eqe){
+		.timestep = ionpu_cpu_to_le32(timestep),
+		.neuron = ionpu_cpu_to_le16((uint16_t)neuron),
+		.tile = (uint8_t)tile,
+		.flags = (uint8_t)(q->eq.phase |
+				   (q->eq_lost ? IONPU_EQE_LOST : 0)),
+	};
+	ret = ionpu_dma_write(dma, addr, &e, sizeof(e));
 	if (ret)
 		return ret;
 	q->eq_lost = false;

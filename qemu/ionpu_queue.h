@@ -13,6 +13,7 @@
 
 #include "hw/ionpu_le.h"
 #include "hw/ionpu_regs.h"
+#include "hw/ionpu_wire.h"
 
 /* Moves bytes between the card and host memory; 0 or a negative errno. */
 typedef int (*ionpu_dma_fn)(void *opaque, uint64_t addr, void *buf,
@@ -99,7 +100,7 @@ bool ionpu_cq_full(const struct ionpu_queues *q);
  * slot is consumed either way.
  */
 int ionpu_sq_fetch(struct ionpu_queues *q, struct ionpu_dma *dma,
-		   uint8_t sqe[IONPU_SQE_SIZE]);
+		   struct ionpu_hw_sqe *sqe);
 
 /*
  * Write @cqe at the CQ tail with the current phase and advance.  The caller
