@@ -16,6 +16,7 @@
 #include <linux/workqueue.h>
 
 #include <hw/ionpu_regs.h>
+#include <hw/ionpu_wire.h>
 #include <linux/ionpu.h>
 
 #define IONPU_NAME		"ionpu"
@@ -94,9 +95,9 @@ struct ionpu_slot {
  * @slot: command slots, indexed by command id
  */
 struct ionpu_queues {
-	void *sq;
+	struct ionpu_hw_sqe *sq;
 	dma_addr_t sq_dma;
-	void *cq;
+	struct ionpu_hw_cqe *cq;
 	dma_addr_t cq_dma;
 	spinlock_t lock;	/* see kernel-doc */
 	u32 sq_tail;
@@ -129,7 +130,7 @@ struct ionpu_job_sink;
  * @wait: woken when events arrive for any file, and when the card goes
  */
 struct ionpu_events {
-	void *ring;
+	struct ionpu_hw_eqe *ring;
 	dma_addr_t ring_dma;
 	spinlock_t lock;	/* see kernel-doc */
 	u32 head;

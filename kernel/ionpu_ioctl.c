@@ -70,27 +70,26 @@ static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)
 {
 	const struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_READ_COUNTERS,
-		.out_len = IONPU_COUNTERS_SIZE,
+		.out_len = sizeof(struct ionpu_hw_counters),
 	};
 	struct ionpu_counters *c = arg;
-	__le64 raw[IONPU_COUNTERS_SIZE / sizeof(__le64)];
+	struct ionpu_hw_counters raw;
 	int ret;
 
 	if (c->flags || c->reserved)
 		return -EINVAL;
-	ret = ionpu_cmd_exec(f->idev, &cmd, NULL, raw, NULL);
+	ret = ionpu_cmd_exec(f->idev, &cmd, NULL, &raw, NULL);
 	if (ret)
 		return ret;
 
-	/* The payload's order is the struct's (docs/hardware.md). */
-	c->timesteps = le64_to_cpu(raw[0]);
-	c->spikes_in = le64_to_cpu(raw[1]);
-	c->spikes_out = le64_to_cpu(raw[2]);
-	c->synaptic_events = le64_to_cpu(raw[3]);
-	c->program_pulses = le64_to_cpu(raw[4]);
-	c->busy_ns = le64_to_cpu(raw[5]);
-	c->energy_fj = le64_to_cpu(raw[6]);
-	c->events_dropped = le64_to_cpu(raw[7]);
+	c->timesteps = le64_to_cpu(raw.timesteps);
+	c->spikes_in = le64_to_cpu(raw.spikes_in);
+	c->spikes_out = le64_to_cpu(raw.spikes_out);
+	c->synaptic_events = le64_to_cpu(raw.syn_events);
+	c->program_pulses = le64_to_cpu(raw.program_pulses);
+	c->busy_ns = le64_to_cpu(raw.busy_ns);
+	c->energy_fj = le64_to_cpu(raw.energy_fj);
+	c->events_dropped = le64_to_cpu(raw.eq_dropped);
 	return 0;
 }
 

@@ -42,16 +42,6 @@
 /* Inputs per INPUT_SPIKES: 64 KiB of coherent memory, well below the card's 65536. */
 #define IONPU_FEED_CHUNK	8192
 
-/* An INPUT_SPIKES payload entry (docs/hardware.md). */
-struct ionpu_spike_entry {
-	__le16 row;
-	u8 tile;
-	u8 delay;
-	__le32 value;
-};
-
-static_assert(sizeof(struct ionpu_spike_entry) == IONPU_SPIKE_ENTRY_SIZE);
-
 /**
  * struct ionpu_kjob - a job between its submission and its collection
  * @work: the queue's item
@@ -198,7 +188,7 @@ static int ionpu_job_feed(struct ionpu_kjob *job, u32 *next, u32 start,
 	int ret;
 
 	while (*next < job->in_count && job->inputs[*next].timestep < end) {
-		struct ionpu_spike_entry *e;
+		struct ionpu_hw_spike_entry *e;
 		u32 n = 0, i;
 
 		while (n < IONPU_FEED_CHUNK && *next + n < job->in_count &&

@@ -27,24 +27,31 @@
 
 #include "ionpu_drv.h"
 
-/* The UAPI entries are the card's payload layouts, copied unchanged. */
-static_assert(sizeof(struct ionpu_neuron) == IONPU_NEURON_ENTRY_SIZE);
-static_assert(sizeof(struct ionpu_route) == IONPU_ROUTE_HEADER_SIZE);
-static_assert(sizeof(struct ionpu_route_target) == IONPU_ROUTE_TARGET_SIZE);
-static_assert(sizeof(struct ionpu_cell_prog) == IONPU_PROG_ENTRY_SIZE);
-static_assert(sizeof(struct ionpu_cell_result) == IONPU_PROG_RESULT_SIZE);
-static_assert(sizeof(struct ionpu_cell_read) == IONPU_CELL_READ_SIZE);
-static_assert(sizeof(struct ionpu_pulse) == IONPU_PULSE_ENTRY_SIZE);
-static_assert(sizeof(struct ionpu_input) == IONPU_SPIKE_ENTRY_SIZE);
+/*
+ * The UAPI entries are the card's payload layouts (hw/ionpu_wire.h), copied
+ * unchanged; the driver reads the fields it checks through the wire structs.
+ */
+static_assert(sizeof(struct ionpu_neuron) == sizeof(struct ionpu_hw_neuron));
+static_assert(sizeof(struct ionpu_route) == sizeof(struct ionpu_hw_route_header));
+static_assert(offsetof(struct ionpu_route, targets) ==
+	      offsetof(struct ionpu_hw_route_header, targets));
+static_assert(sizeof(struct ionpu_route_target) ==
+	      sizeof(struct ionpu_hw_route_target));
+static_assert(offsetof(struct ionpu_route_target, tile) ==
+	      offsetof(struct ionpu_hw_route_target, tile));
+static_assert(sizeof(struct ionpu_cell_prog) == sizeof(struct ionpu_hw_prog_entry));
+static_assert(sizeof(struct ionpu_cell_result) ==
+	      sizeof(struct ionpu_hw_prog_result));
+static_assert(sizeof(struct ionpu_cell_read) == sizeof(struct ionpu_hw_cell_read));
+static_assert(sizeof(struct ionpu_pulse) == sizeof(struct ionpu_hw_pulse_entry));
+static_assert(sizeof(struct ionpu_input) == sizeof(struct ionpu_hw_spike_entry));
+static_assert(offsetof(struct ionpu_input, tile) ==
+	      offsetof(struct ionpu_hw_spike_entry, tile));
 static_assert(IONPU_CALIB_LEN == IONPU_CALIB_SIZE);
 
-/* Byte offsets inside the payload entries the driver checks. */
-#define IONPU_ROUTE_HDR_TARGETS		4	/* u16 */
-#define IONPU_ROUTE_TARGET_TILE		0	/* u16 */
-#define IONPU_SPIKE_TILE		2	/* u8 */
-
 /* CONFIGURE_NEURONS param[5]: the UAPI flags are the card's. */
-static_assert(IONPU_CONFIGURE_SET_TILE == 1 && IONPU_CONFIGURE_SET_CHAIN == 2);
+static_assert(IONPU_NEURONS_SET_TILE == IONPU_CONFIGURE_SET_TILE);
+static_assert(IONPU_NEURONS_SET_CHAIN == IONPU_CONFIGURE_SET_CHAIN);
 
 /* 0 when @tiles holds @tile, -EINVAL for a tile the card lacks, else -EACCES. */
 static int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile)
@@ -327,24 +334,27 @@ static int ionpu_routes_walk(struct ionpu_device *idev, u64 tiles,
 	int ret;
 
 	for (i = 0; i < records; i++) {
+		/* Records and targets are 8 bytes: each is aligned in @buf. */
+		const struct ionpu_hw_route_header *h = (const void *)(buf + off);
+		const struct ionpu_hw_route_target *target;
 		u16 targets;
 
-		if (len - off < IONPU_ROUTE_HEADER_SIZE)
+		if (len - off < sizeof(*h))
 			return -EINVAL;
-		targets = le16_to_cpup((__le16 *)(buf + off + IONPU_ROUTE_HDR_TARGETS));
-		off += IONPU_ROUTE_HEADER_SIZE;
-		if ((len - off) / IONPU_ROUTE_TARGET_SIZE < targets)
+		targets = le16_to_cpu(h->targets);
+		off += sizeof(*h);
+		if ((len - off) / sizeof(*target) < targets)
 			return -EINVAL;
+		target = (const void *)(buf + off);
 		for (t = 0; t < targets; t++) {
-			u16 tile = le16_to_cpup((__le16 *)(buf + off +
-							   IONPU_ROUTE_TARGET_TILE));
+			u16 tile = le16_to_cpu(target[t].tile);
 
 			ret = ionpu_tile_check(idev, tiles, tile);
 			if (ret)
 				return ret;
 			*feeds |= BIT_ULL(tile);
-			off += IONPU_ROUTE_TARGET_SIZE;
 		}
+		off += targets * sizeof(*target);
 	}
 	return off == len ? 0 : -EINVAL;
 }
@@ -378,7 +388,7 @@ int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 	struct ionpu_ubuf in, none = { };
 	int ret;
 
-	if (r->flags || !r->records || r->size < IONPU_ROUTE_HEADER_SIZE ||
+	if (r->flags || !r->records || r->size < sizeof(struct ionpu_route) ||
 	    r->size > IONPU_ROUTES_MAX_BYTES)
 		return -EINVAL;
 
@@ -489,7 +499,7 @@ int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg)
 
 	return ionpu_net_cells(f, &cmd, p->count, p->pulses,
 			       sizeof(struct ionpu_pulse), p->results,
-			       IONPU_PULSE_RESULT_SIZE, NULL);
+			       sizeof(struct ionpu_hw_pulse_result), NULL);
 }
 
 static int ionpu_calib_check(const struct ionpu_calib *c)
@@ -545,12 +555,12 @@ int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg)
 static int ionpu_input_check(struct ionpu_device *idev, u64 tiles,
 			     const struct ionpu_ubuf *in, const void *arg)
 {
-	const u8 *e = in->kbuf;
-	size_t off;
+	const struct ionpu_hw_spike_entry *e = in->kbuf;
+	size_t i;
 	int ret;
 
-	for (off = 0; off < in->len; off += IONPU_SPIKE_ENTRY_SIZE) {
-		ret = ionpu_tile_check(idev, tiles, e[off + IONPU_SPIKE_TILE]);
+	for (i = 0; i < in->len / sizeof(*e); i++) {
+		ret = ionpu_tile_check(idev, tiles, e[i].tile);
 		if (ret)
 			return ret;
 	}
@@ -568,7 +578,7 @@ int ionpu_ioctl_input(struct ionpu_file *f, void *arg)
 		return -EINVAL;
 
 	ret = ionpu_ubuf_get(f->idev, &in, s->events, s->count,
-			     IONPU_SPIKE_ENTRY_SIZE, false, false);
+			     sizeof(struct ionpu_input), false, false);
 	if (ret)
 		return ret;
 	return ionpu_net_user(f, &cmd, &in, &none, ionpu_input_check, NULL,
@@ -584,8 +594,8 @@ ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct ionpu_ubuf in = { .len = len }, none = { };
 	int ret;
 
-	if (!len || len % IONPU_SPIKE_ENTRY_SIZE ||
-	    len / IONPU_SPIKE_ENTRY_SIZE > IONPU_MAX_SPIKES)
+	if (!len || len % sizeof(struct ionpu_input) ||
+	    len / sizeof(struct ionpu_input) > IONPU_MAX_SPIKES)
 		return -EINVAL;
 	/* Queuing the events waits for the card's answer. */
 	if (iocb->ki_flags & IOCB_NOWAIT)

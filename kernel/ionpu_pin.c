@@ -24,8 +24,8 @@
  * The largest payload the driver sends (PROGRAM_CELLS) spans this many
  * pages at any alignment: a list of one entry per page always fits.
  */
-static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * IONPU_PROG_ENTRY_SIZE, PAGE_SIZE) + 1 <=
-	      IONPU_SGL_MAX_ENTRIES);
+static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * sizeof(struct ionpu_hw_prog_entry),
+			   PAGE_SIZE) + 1 <= IONPU_SGL_MAX_ENTRIES);
 
 /**
  * struct ionpu_pin - a pinned user range and the card's list of it
@@ -48,7 +48,7 @@ struct ionpu_pin {
 	bool card_writes;
 	struct sg_table sgt;
 	bool mapped;
-	void *sgl;
+	struct ionpu_hw_sgl_entry *sgl;
 	dma_addr_t sgl_dma;
 	size_t sgl_size;
 };
@@ -119,14 +119,12 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes)
 static void ionpu_pin_fill_sgl(struct ionpu_pin *pin)
 {
 	struct scatterlist *sg;
-	u8 *e = pin->sgl;
 	unsigned int i;
 
 	for_each_sgtable_dma_sg(&pin->sgt, sg, i) {
-		*(__le64 *)(e + IONPU_SGL_ADDR) = cpu_to_le64(sg_dma_address(sg));
-		*(__le32 *)(e + IONPU_SGL_LEN) = cpu_to_le32(sg_dma_len(sg));
-		*(__le32 *)(e + IONPU_SGL_RSVD) = 0;
-		e += IONPU_SGL_ENTRY_SIZE;
+		pin->sgl[i].addr = cpu_to_le64(sg_dma_address(sg));
+		pin->sgl[i].len = cpu_to_le32(sg_dma_len(sg));
+		pin->sgl[i].rsvd = 0;
 	}
 }
 
@@ -176,7 +174,7 @@ int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 		ret = -EINVAL;
 		goto unmap;
 	}
-	pin->sgl_size = array_size(pin->sgt.nents, IONPU_SGL_ENTRY_SIZE);
+	pin->sgl_size = array_size(pin->sgt.nents, sizeof(*pin->sgl));
 	/* Coherent memory is page aligned: IONPU_SGL_ALIGN holds. */
 	pin->sgl = dma_alloc_coherent(dev, pin->sgl_size, &pin->sgl_dma,
 				      GFP_KERNEL);

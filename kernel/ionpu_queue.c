@@ -29,22 +29,6 @@ module_param(cmd_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(cmd_timeout_ms,
 		 "A command the card has not completed after this long (ms) is failed with -ETIMEDOUT and the card is reset");
 
-/* Ring entries are naturally aligned: every field sits at a multiple of its size. */
-static void ionpu_put16(u8 *p, u16 v)
-{
-	*(__le16 *)p = cpu_to_le16(v);
-}
-
-static void ionpu_put32(u8 *p, u32 v)
-{
-	*(__le32 *)p = cpu_to_le32(v);
-}
-
-static void ionpu_put64(u8 *p, u64 v)
-{
-	*(__le64 *)p = cpu_to_le64(v);
-}
-
 int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 		    size_t len)
 {
@@ -85,8 +69,8 @@ static void ionpu_queue_program(struct ionpu_device *idev)
 {
 	struct ionpu_queues *q = &idev->q;
 
-	memset(q->sq, 0, IONPU_QUEUE_DEPTH * IONPU_SQE_SIZE);
-	memset(q->cq, 0, IONPU_QUEUE_DEPTH * IONPU_CQE_SIZE);
+	memset(q->sq, 0, IONPU_QUEUE_DEPTH * sizeof(*q->sq));
+	memset(q->cq, 0, IONPU_QUEUE_DEPTH * sizeof(*q->cq));
 	q->sq_tail = 0;
 	q->cq_head = 0;
 	q->cq_phase = true;
@@ -124,9 +108,9 @@ int ionpu_queue_init(struct ionpu_device *idev)
 	if (ionpu_stream_init(idev))
 		return -ENOMEM;
 
-	q->sq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * IONPU_SQE_SIZE,
+	q->sq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * sizeof(*q->sq),
 				    &q->sq_dma, GFP_KERNEL);
-	q->cq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * IONPU_CQE_SIZE,
+	q->cq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * sizeof(*q->cq),
 				    &q->cq_dma, GFP_KERNEL);
 	return q->sq && q->cq ? 0 : -ENOMEM;
 }
@@ -213,8 +197,8 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 
 	spin_lock(&q->lock);
 	for (;;) {
-		u8 *cqe = q->cq + q->cq_head * IONPU_CQE_SIZE;
-		u16 status = le16_to_cpu(READ_ONCE(*(__le16 *)(cqe + IONPU_CQE_STATUS)));
+		struct ionpu_hw_cqe *cqe = &q->cq[q->cq_head];
+		u16 status = le16_to_cpu(READ_ONCE(cqe->status));
 		struct ionpu_slot *s;
 		u16 cid;
 
@@ -222,7 +206,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 			break;
 		/* Read the entry only after seeing its phase flip. */
 		dma_rmb();
-		cid = le16_to_cpup((__le16 *)(cqe + IONPU_CQE_CID));
+		cid = le16_to_cpu(cqe->cid);
 		if (++q->cq_head == IONPU_QUEUE_DEPTH) {
 			q->cq_head = 0;
 			q->cq_phase = !q->cq_phase;
@@ -233,7 +217,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 		 */
 		if (cid == IONPU_CID_UNKNOWN &&
 		    IONPU_CQE_CODE(status) == IONPU_SC_DMA_ERROR) {
-			u16 head = le16_to_cpup((__le16 *)(cqe + IONPU_CQE_SQ_HEAD));
+			u16 head = le16_to_cpu(cqe->sq_head);
 
 			if (head < IONPU_QUEUE_DEPTH)
 				cid = q->sq_cid[(head + IONPU_QUEUE_DEPTH - 1) %
@@ -249,7 +233,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 			continue;
 		}
 		s->code = IONPU_CQE_CODE(status);
-		s->result = le64_to_cpup((__le64 *)(cqe + IONPU_CQE_RESULT));
+		s->result = le64_to_cpu(cqe->result);
 		s->completed = true;
 		if (s->abandoned)
 			reap = true;
@@ -314,23 +298,24 @@ out:
 	return done;
 }
 
-static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
+static void ionpu_sqe_fill(struct ionpu_hw_sqe *sqe,
+			   const struct ionpu_cmd *cmd, u16 cid,
 			   const struct ionpu_slot *s)
 {
 	unsigned int i;
 
-	memset(sqe, 0, IONPU_SQE_SIZE);
-	sqe[IONPU_SQE_OPCODE] = cmd->opcode;
-	sqe[IONPU_SQE_FLAGS] = (s->in.pin ? IONPU_SQE_FLAG_IN_SGL : 0) |
-			       (s->out.pin ? IONPU_SQE_FLAG_OUT_SGL : 0);
-	ionpu_put16(sqe + IONPU_SQE_CID, cid);
-	ionpu_put16(sqe + IONPU_SQE_TILE, cmd->tile);
-	ionpu_put64(sqe + IONPU_SQE_IN_ADDR, s->in.dma);
-	ionpu_put32(sqe + IONPU_SQE_IN_LEN, s->in.len);
-	ionpu_put32(sqe + IONPU_SQE_OUT_LEN, s->out.len);
-	ionpu_put64(sqe + IONPU_SQE_OUT_ADDR, s->out.dma);
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = cmd->opcode;
+	sqe->flags = (s->in.pin ? IONPU_SQE_FLAG_IN_SGL : 0) |
+		     (s->out.pin ? IONPU_SQE_FLAG_OUT_SGL : 0);
+	sqe->cid = cpu_to_le16(cid);
+	sqe->tile = cpu_to_le16(cmd->tile);
+	sqe->in_addr = cpu_to_le64(s->in.dma);
+	sqe->in_len = cpu_to_le32(s->in.len);
+	sqe->out_len = cpu_to_le32(s->out.len);
+	sqe->out_addr = cpu_to_le64(s->out.dma);
 	for (i = 0; i < IONPU_SQE_PARAMS; i++)
-		ionpu_put32(sqe + IONPU_SQE_PARAM(i), cmd->param[i]);
+		sqe->param[i] = cpu_to_le32(cmd->param[i]);
 }
 
 /**
@@ -403,7 +388,7 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
 			   (ib->pin ? ib->len : 0) + (ob->pin ? ob->len : 0));
 	}
-	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
+	ionpu_sqe_fill(&q->sq[q->sq_tail], cmd, cid, s);
 	q->sq_cid[q->sq_tail] = cid;
 	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
 	/* The entry must be in memory before the card sees the new tail. */
@@ -547,10 +532,10 @@ int ionpu_queue_probe(struct ionpu_device *idev)
 {
 	const struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_IDENTIFY,
-		.out_len = IONPU_IDENTIFY_SIZE,
+		.out_len = sizeof(struct ionpu_hw_identify),
 		.nowait = true,
 	};
-	u8 id[IONPU_IDENTIFY_SIZE];
+	struct ionpu_hw_identify id;
 
-	return ionpu_cmd_exec(idev, &cmd, NULL, id, NULL);
+	return ionpu_cmd_exec(idev, &cmd, NULL, &id, NULL);
 }

@@ -34,13 +34,6 @@
 /* Rows wiped by one PROGRAM_CELLS: 32768 entries, 512 KiB of payload. */
 #define IONPU_SCRUB_ROWS	64
 
-/* Byte offsets in a PROGRAM_CELLS entry (docs/hardware.md). */
-#define IONPU_PROG_ROW		0	/* u16 */
-#define IONPU_PROG_COLUMN	2	/* u16 */
-#define IONPU_PROG_DEVICE	4	/* u8 */
-#define IONPU_PROG_BUDGET	6	/* u16 */
-#define IONPU_PROG_TARGET	8	/* f32 */
-
 /**
  * struct ionpu_scrub - the payloads a scrub sends, allocated once
  * @silence: one route record per neuron, each with no target and no
@@ -58,17 +51,21 @@ struct ionpu_scrub {
 static int ionpu_scrub_alloc(struct ionpu_device *idev, struct ionpu_scrub *s)
 {
 	size_t entries = IONPU_SCRUB_ROWS * idev->tile_neurons * 2;
+	struct ionpu_hw_route_header *route;
 	u32 n;
 
 	if (ionpu_buf_alloc(idev, &s->silence,
-			    idev->tile_neurons * IONPU_ROUTE_HEADER_SIZE) ||
-	    ionpu_buf_alloc(idev, &s->cells, entries * IONPU_PROG_ENTRY_SIZE) ||
+			    idev->tile_neurons * sizeof(*route)) ||
+	    ionpu_buf_alloc(idev, &s->cells,
+			    entries * sizeof(struct ionpu_hw_prog_entry)) ||
 	    ionpu_buf_alloc(idev, &s->results,
-			    entries * IONPU_PROG_RESULT_SIZE))
+			    entries * sizeof(struct ionpu_hw_prog_result)))
 		return -ENOMEM;
+	route = s->silence.cpu;
 	for (n = 0; n < idev->tile_neurons; n++)
-		*(__le16 *)(s->silence.cpu + n * IONPU_ROUTE_HEADER_SIZE) =
-			cpu_to_le16(n);
+		route[n] = (struct ionpu_hw_route_header){
+			.neuron = cpu_to_le16(n),
+		};
 	return 0;
 }
 
@@ -127,6 +124,7 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 		.unkillable = true,
 	};
 	u32 per_row = idev->tile_neurons * 2;
+	struct ionpu_hw_prog_entry *cell = s->cells.cpu;
 	u64 missed = 0;
 	u32 first, i;
 	int ret = 0;
@@ -138,19 +136,14 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 
 	for (first = 0; !ret && first < idev->tile_rows;
 	     first += IONPU_SCRUB_ROWS) {
-		for (i = 0; i < IONPU_SCRUB_ROWS * per_row; i++) {
-			u8 *e = s->cells.cpu + i * IONPU_PROG_ENTRY_SIZE;
-
-			memset(e, 0, IONPU_PROG_ENTRY_SIZE);
-			*(__le16 *)(e + IONPU_PROG_ROW) =
-				cpu_to_le16(first + i / per_row);
-			*(__le16 *)(e + IONPU_PROG_COLUMN) =
-				cpu_to_le16(i % per_row / 2);
-			e[IONPU_PROG_DEVICE] = i & 1;
-			*(__le16 *)(e + IONPU_PROG_BUDGET) = cpu_to_le16(1);
-			*(__le32 *)(e + IONPU_PROG_TARGET) =
-				cpu_to_le32(IONPU_SCRUB_G_MIN);
-		}
+		for (i = 0; i < IONPU_SCRUB_ROWS * per_row; i++)
+			cell[i] = (struct ionpu_hw_prog_entry){
+				.row = cpu_to_le16(first + i / per_row),
+				.column = cpu_to_le16(i % per_row / 2),
+				.device = i & 1,
+				.budget = cpu_to_le16(1),
+				.target = cpu_to_le32(IONPU_SCRUB_G_MIN),
+			};
 		ret = ionpu_cmd_submit(idev, &prog, &s->cells, &s->results,
 				       &missed);
 		/* An off tile lands on every target: a miss is a failure. */

@@ -29,7 +29,7 @@ int ionpu_stream_init(struct ionpu_device *idev)
 	struct ionpu_events *ev = &idev->ev;
 
 	ev->ring = dmam_alloc_coherent(&idev->pdev->dev,
-				       IONPU_EQ_DEPTH * IONPU_EQE_SIZE,
+				       IONPU_EQ_DEPTH * sizeof(*ev->ring),
 				       &ev->ring_dma, GFP_KERNEL);
 	return ev->ring ? 0 : -ENOMEM;
 }
@@ -40,7 +40,7 @@ void ionpu_stream_program(struct ionpu_device *idev)
 	struct ionpu_events *ev = &idev->ev;
 
 	spin_lock(&ev->lock);
-	memset(ev->ring, 0, IONPU_EQ_DEPTH * IONPU_EQE_SIZE);
+	memset(ev->ring, 0, IONPU_EQ_DEPTH * sizeof(*ev->ring));
 	ev->head = 0;
 	ev->phase = true;
 	spin_unlock(&ev->lock);
@@ -112,8 +112,8 @@ void ionpu_stream_consume(struct ionpu_device *idev)
 	spin_lock(&ev->lock);
 	start = ev->head;
 	for (;;) {
-		u8 *eqe = ev->ring + ev->head * IONPU_EQE_SIZE;
-		u8 flags = READ_ONCE(eqe[IONPU_EQE_FLAGS]);
+		struct ionpu_hw_eqe *eqe = &ev->ring[ev->head];
+		u8 flags = READ_ONCE(eqe->flags);
 		struct ionpu_event e = { };
 		struct ionpu_file *f;
 
@@ -121,9 +121,9 @@ void ionpu_stream_consume(struct ionpu_device *idev)
 			break;
 		/* Read the entry only after seeing its phase flip. */
 		dma_rmb();
-		e.timestep = le32_to_cpup((__le32 *)(eqe + IONPU_EQE_TIMESTEP));
-		e.neuron = le16_to_cpup((__le16 *)(eqe + IONPU_EQE_NEURON));
-		e.tile = eqe[IONPU_EQE_TILE];
+		e.timestep = le32_to_cpu(eqe->timestep);
+		e.neuron = le16_to_cpu(eqe->neuron);
+		e.tile = eqe->tile;
 		if (++ev->head == IONPU_EQ_DEPTH) {
 			ev->head = 0;
 			ev->phase = !ev->phase;
