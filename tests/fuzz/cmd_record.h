@@ -12,9 +12,9 @@
 #ifndef IONPU_FUZZ_CMD_RECORD_H
 #define IONPU_FUZZ_CMD_RECORD_H
 
-#include <hw/ionpu_regs.h>
+#include <hw/ionpu_wire.h>
 
 #define CMD_RAW_ADDR	(1ULL << 63)
-#define CMD_RECORD_HDR	(IONPU_SQE_SIZE + 2)
+#define CMD_RECORD_HDR	(sizeof(struct ionpu_hw_sqe) + 2)
 
 #endif /* IONPU_FUZZ_CMD_RECORD_H */

@@ -32,13 +32,13 @@
 /* Work slices per command: a long RUN goes on while later commands come. */
 #define WORK_PER_COMMAND	64
 
-static void place(uint8_t *field, uint32_t window)
+static void place(__le64 *field, uint32_t window)
 {
-	uint64_t addr = ionpu_get_le64(field);
+	uint64_t addr = ionpu_le64_to_cpu(*field);
 
 	if (addr && !(addr & CMD_RAW_ADDR))
 		addr = BUS(window) + (addr - 1) % (MEM_SIZE - window);
-	ionpu_put_le64(field, addr);
+	*field = ionpu_cpu_to_le64(addr);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,10 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	host_queues(h, 16, 16, 64);
 	while (size >= CMD_RECORD_HDR) {
-		uint8_t *sqe = h->mem + SQ_OFF + h->sq_tail * IONPU_SQE_SIZE;
-		size_t len = ionpu_get_le16(data + IONPU_SQE_SIZE);
+		struct ionpu_hw_sqe *sqe = HOST_AT(h, SQ_OFF, struct ionpu_hw_sqe) +
+					   h->sq_tail;
+		size_t len = ionpu_get_le16(data + sizeof(*sqe));
 
-		memcpy(sqe, data, IONPU_SQE_SIZE);
+		memcpy(sqe, data, sizeof(*sqe));
 		data += CMD_RECORD_HDR;
 		size -= CMD_RECORD_HDR;
 		if (len > size)
@@ -63,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(h->mem + IN_OFF, data, len);
 		data += len;
 		size -= len;
-		place(sqe + IONPU_SQE_IN_ADDR, IN_OFF);
-		place(sqe + IONPU_SQE_OUT_ADDR, OUT_OFF);
+		place(&sqe->in_addr, IN_OFF);
+		place(&sqe->out_addr, OUT_OFF);
 
 		h->sq_tail = (h->sq_tail + 1) % h->sq_size;
 		wr(h, IONPU_REG_SQ_TAIL_DB, h->sq_tail);

@@ -238,6 +238,12 @@ static uint32_t f32_bits(float f)
 	return b;
 }
 
+/* Little-endian f32 fields: the bits of @f. */
+static __le32 le_f32(float f)
+{
+	return ionpu_cpu_to_le32(f32_bits(f));
+}
+
 /*
  * One record: @op on tile 0 with parameters @p, reading @in_len bytes of
  * @payload from the input window and writing up to @out_len bytes.
@@ -245,19 +251,22 @@ static uint32_t f32_bits(float f)
 static void cmd(FILE *f, uint8_t op, uint16_t cid, const uint32_t p[IONPU_SQE_PARAMS],
 		const void *payload, uint16_t in_len, uint32_t out_len)
 {
-	uint8_t sqe[CMD_RECORD_HDR] = { 0 };
+	struct ionpu_hw_sqe sqe = {
+		.opcode = op,
+		.cid = ionpu_cpu_to_le16(cid),
+		/* Buffers at the start of their windows (address 1, see cmd_record.h). */
+		.in_addr = ionpu_cpu_to_le64(in_len ? 1 : 0),
+		.out_addr = ionpu_cpu_to_le64(out_len ? 1 : 0),
+		.in_len = ionpu_cpu_to_le32(in_len),
+		.out_len = ionpu_cpu_to_le32(out_len),
+	};
+	uint8_t len[2];
 
-	sqe[IONPU_SQE_OPCODE] = op;
-	ionpu_put_le16(sqe + IONPU_SQE_CID, cid);
-	/* Buffers at the start of their windows (address 1, see cmd_record.h). */
-	sqe[IONPU_SQE_IN_ADDR] = in_len ? 1 : 0;
-	sqe[IONPU_SQE_OUT_ADDR] = out_len ? 1 : 0;
-	ionpu_put_le32(sqe + IONPU_SQE_IN_LEN, in_len);
-	ionpu_put_le32(sqe + IONPU_SQE_OUT_LEN, out_len);
 	for (unsigned int i = 0; p && i < IONPU_SQE_PARAMS; i++)
-		ionpu_put_le32(sqe + IONPU_SQE_PARAM(i), p[i]);
-	ionpu_put_le16(sqe + IONPU_SQE_SIZE, in_len);
-	fwrite(sqe, 1, sizeof(sqe), f);
+		sqe.param[i] = ionpu_cpu_to_le32(p[i]);
+	ionpu_put_le16(len, in_len);
+	fwrite(&sqe, 1, sizeof(sqe), f);
+	fwrite(len, 1, sizeof(len), f);
 	fwrite(payload, 1, in_len, f);
 }
 
@@ -268,21 +277,26 @@ static void spiker(FILE *f)
 		IONPU_FAB_IDEAL, IONPU_FAB_IF, f32_bits(1.0f), f32_bits(1.0f / IONPU_FAB_G_STEP),
 		0, 0x1,
 	};
-	const float params[7] = { 1e-3f, 1e-3f, 1, 0, 1, 0, 1 };
 	const uint32_t one_route[IONPU_SQE_PARAMS] = { 1 };
-	uint8_t buf[IONPU_ROUTE_HEADER_SIZE + IONPU_ROUTE_TARGET_SIZE] = { 0 };
-	uint8_t neuron[IONPU_NEURON_ENTRY_SIZE] = { 0 };
-	uint8_t cell[IONPU_PROG_ENTRY_SIZE] = { 0 };
+	const struct ionpu_hw_neuron neuron = {
+		.tau = le_f32(1e-3f), .tau_syn = le_f32(1e-3f), .r = le_f32(1),
+		.v_threshold = le_f32(1), .w_in = le_f32(1),
+	};
+	const struct ionpu_hw_prog_entry cell = {
+		.budget = ionpu_cpu_to_le16(1), .target = le_f32(IONPU_FAB_G_MAX),
+	};
+	/* To the host and back to its own row 0. */
+	const struct {
+		struct ionpu_hw_route_header h;
+		struct ionpu_hw_route_target t;
+	} route = {
+		.h = { .flags = IONPU_ROUTE_FLAG_TO_HOST, .targets = ionpu_cpu_to_le16(1) },
+	};
 
-	for (unsigned int i = 0; i < 7; i++)
-		ionpu_put_le32(neuron + 4 * i, f32_bits(params[i]));
-	cmd(f, IONPU_OP_CONFIGURE_NEURONS, 1, conf, neuron, sizeof(neuron), 0);
-	ionpu_put_le16(cell + 6, 1);
-	ionpu_put_le32(cell + 8, f32_bits(IONPU_FAB_G_MAX));
-	cmd(f, IONPU_OP_PROGRAM_CELLS, 2, NULL, cell, sizeof(cell), IONPU_PROG_RESULT_SIZE);
-	buf[2] = 0x1;
-	ionpu_put_le16(buf + 4, 1);
-	cmd(f, IONPU_OP_LOAD_ROUTES, 3, one_route, buf, sizeof(buf), 0);
+	cmd(f, IONPU_OP_CONFIGURE_NEURONS, 1, conf, &neuron, sizeof(neuron), 0);
+	cmd(f, IONPU_OP_PROGRAM_CELLS, 2, NULL, &cell, sizeof(cell),
+	    sizeof(struct ionpu_hw_prog_result));
+	cmd(f, IONPU_OP_LOAD_ROUTES, 3, one_route, &route, sizeof(route), 0);
 }
 
 static void cmd_seeds(const char *dir)
@@ -290,8 +304,11 @@ static void cmd_seeds(const char *dir)
 	const uint32_t run3[IONPU_SQE_PARAMS] = { 3 };
 	const uint32_t cells[IONPU_SQE_PARAMS] = { 0, 2, 0, 2 };
 	const uint32_t calib[IONPU_SQE_PARAMS] = { 64 };
-	uint8_t spike[IONPU_SPIKE_ENTRY_SIZE] = { 0 };
-	uint8_t pulses[2 * IONPU_PULSE_ENTRY_SIZE] = { 0 };
+	const struct ionpu_hw_spike_entry spike = { .value = le_f32(1.0f) };
+	/* A zero count: the second entry is refused. */
+	const struct ionpu_hw_pulse_entry pulses[2] = {
+		{ .column = ionpu_cpu_to_le16(1) },
+	};
 	uint8_t record[64] = { 0 };
 	FILE *f;
 
@@ -300,10 +317,9 @@ static void cmd_seeds(const char *dir)
 	cmd(f, IONPU_OP_READ_COUNTERS, 2, NULL, NULL, 0, 256);
 	finish(f);
 
-	ionpu_put_le32(spike + 4, f32_bits(1.0f));
 	f = create(dir, "spiker_run");
 	spiker(f);
-	cmd(f, IONPU_OP_INPUT_SPIKES, 4, NULL, spike, sizeof(spike), 0);
+	cmd(f, IONPU_OP_INPUT_SPIKES, 4, NULL, &spike, sizeof(spike), 0);
 	cmd(f, IONPU_OP_RUN, 5, run3, NULL, 0, 0);
 	cmd(f, IONPU_OP_READ_CELLS, 6, cells, NULL, 0, 4 * 8);
 	finish(f);
@@ -314,9 +330,9 @@ static void cmd_seeds(const char *dir)
 	cmd(f, IONPU_OP_RESET_STATE, 3, NULL, NULL, 0, 0);
 	finish(f);
 
-	ionpu_put_le16(pulses + 2, 1);
 	f = create(dir, "pulses_calib");
-	cmd(f, IONPU_OP_RAW_PULSES, 1, NULL, pulses, sizeof(pulses), 2 * IONPU_PULSE_RESULT_SIZE);
+	cmd(f, IONPU_OP_RAW_PULSES, 1, NULL, pulses, sizeof(pulses),
+	    2 * sizeof(struct ionpu_hw_pulse_result));
 	cmd(f, IONPU_OP_WRITE_CALIB, 2, calib, record, sizeof(record), 0);
 	cmd(f, IONPU_OP_READ_CALIB, 3, NULL, NULL, 0, 4096);
 	finish(f);

@@ -172,23 +172,28 @@ static inline void host_queues(struct fake_host *h, uint32_t sq, uint32_t cq,
 	h->cq_phase = h->eq_phase = 1;
 }
 
+/* The ring entries and payloads the tests place in host memory. */
+#define HOST_AT(h, off, type)	((type *)(void *)((h)->mem + (off)))
+
 /* Write @s at the SQ tail and ring the doorbell. */
 static inline void submit(struct fake_host *h, const struct sqe *s)
 {
-	uint8_t *e = h->mem + SQ_OFF + h->sq_tail * IONPU_SQE_SIZE;
+	struct ionpu_hw_sqe *e = HOST_AT(h, SQ_OFF, struct ionpu_hw_sqe) +
+				 h->sq_tail;
 
-	memset(e, 0, IONPU_SQE_SIZE);
-	e[IONPU_SQE_OPCODE] = s->op;
-	e[IONPU_SQE_FLAGS] = s->flags;
-	ionpu_put_le16(e + IONPU_SQE_CID, s->cid);
-	ionpu_put_le16(e + IONPU_SQE_TILE, s->tile);
-	ionpu_put_le16(e + IONPU_SQE_RSVD, s->rsvd);
-	ionpu_put_le64(e + IONPU_SQE_IN_ADDR, s->in_addr);
-	ionpu_put_le32(e + IONPU_SQE_IN_LEN, s->in_len);
-	ionpu_put_le32(e + IONPU_SQE_OUT_LEN, s->out_len);
-	ionpu_put_le64(e + IONPU_SQE_OUT_ADDR, s->out_addr);
+	*e = (struct ionpu_hw_sqe){
+		.opcode = s->op,
+		.flags = s->flags,
+		.cid = ionpu_cpu_to_le16(s->cid),
+		.tile = ionpu_cpu_to_le16(s->tile),
+		.rsvd = ionpu_cpu_to_le16(s->rsvd),
+		.in_addr = ionpu_cpu_to_le64(s->in_addr),
+		.in_len = ionpu_cpu_to_le32(s->in_len),
+		.out_len = ionpu_cpu_to_le32(s->out_len),
+		.out_addr = ionpu_cpu_to_le64(s->out_addr),
+	};
 	for (unsigned int i = 0; i < IONPU_SQE_PARAMS; i++)
-		ionpu_put_le32(e + IONPU_SQE_PARAM(i), s->p[i]);
+		e->param[i] = ionpu_cpu_to_le32(s->p[i]);
 	h->sq_tail = (h->sq_tail + 1) % h->sq_size;
 	wr(h, IONPU_REG_SQ_TAIL_DB, h->sq_tail);
 }
@@ -205,14 +210,15 @@ static inline void work(struct fake_host *h)
 /* Take the next completion, if the card wrote one: 1, else 0. */
 static inline int reap(struct fake_host *h, struct cqe *c)
 {
-	const uint8_t *e = h->mem + CQ_OFF + h->cq_head * IONPU_CQE_SIZE;
-	uint16_t status = ionpu_get_le16(e + IONPU_CQE_STATUS);
+	const struct ionpu_hw_cqe *e = HOST_AT(h, CQ_OFF, struct ionpu_hw_cqe) +
+				       h->cq_head;
+	uint16_t status = ionpu_le16_to_cpu(e->status);
 
 	if ((status & IONPU_CQE_PHASE) != h->cq_phase)
 		return 0;
-	c->result = ionpu_get_le64(e + IONPU_CQE_RESULT);
-	c->sq_head = ionpu_get_le16(e + IONPU_CQE_SQ_HEAD);
-	c->cid = ionpu_get_le16(e + IONPU_CQE_CID);
+	c->result = ionpu_le64_to_cpu(e->result);
+	c->sq_head = ionpu_le16_to_cpu(e->sq_head);
+	c->cid = ionpu_le16_to_cpu(e->cid);
 	c->code = IONPU_CQE_CODE(status);
 	c->phase = status & IONPU_CQE_PHASE;
 	h->cq_head = (h->cq_head + 1) % h->cq_size;
@@ -224,14 +230,15 @@ static inline int reap(struct fake_host *h, struct cqe *c)
 
 static inline int reap_event(struct fake_host *h, struct eqe *ev)
 {
-	const uint8_t *e = h->mem + EQ_OFF + h->eq_head * IONPU_EQE_SIZE;
+	const struct ionpu_hw_eqe *e = HOST_AT(h, EQ_OFF, struct ionpu_hw_eqe) +
+				       h->eq_head;
 
-	if ((e[IONPU_EQE_FLAGS] & IONPU_EQE_PHASE) != h->eq_phase)
+	if ((e->flags & IONPU_EQE_PHASE) != h->eq_phase)
 		return 0;
-	ev->timestep = ionpu_get_le32(e + IONPU_EQE_TIMESTEP);
-	ev->neuron = ionpu_get_le16(e + IONPU_EQE_NEURON);
-	ev->tile = e[IONPU_EQE_TILE];
-	ev->flags = e[IONPU_EQE_FLAGS];
+	ev->timestep = ionpu_le32_to_cpu(e->timestep);
+	ev->neuron = ionpu_le16_to_cpu(e->neuron);
+	ev->tile = e->tile;
+	ev->flags = e->flags;
 	h->eq_head = (h->eq_head + 1) % h->eq_size;
 	if (!h->eq_head)
 		h->eq_phase ^= 1;
@@ -259,20 +266,6 @@ static inline uint32_t f32_bits(float f)
 	return b;
 }
 
-static inline void put_f32(uint8_t *p, float f)
-{
-	ionpu_put_le32(p, f32_bits(f));
-}
-
-static inline float get_f32(const uint8_t *p)
-{
-	uint32_t b = ionpu_get_le32(p);
-	float f;
-
-	memcpy(&f, &b, sizeof(f));
-	return f;
-}
-
 /*
  * Make neuron @n of tile 0 an ideal IF neuron (dt 1, threshold 1) whose
  * spikes go to the host, and, with @self, back to its own row @n so that
@@ -281,42 +274,53 @@ static inline float get_f32(const uint8_t *p)
  */
 static inline void make_spiker(struct fake_host *h, unsigned int n, bool self)
 {
-	uint8_t *in = h->mem + IN_OFF;
+	struct ionpu_hw_route_header *route;
 	struct sqe s = {
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1,
-		.in_addr = BUS(IN_OFF), .in_len = IONPU_NEURON_ENTRY_SIZE,
+		.in_addr = BUS(IN_OFF), .in_len = sizeof(struct ionpu_hw_neuron),
 		.p = { IONPU_FAB_IDEAL, IONPU_FAB_IF, f32_bits(1.0f),
 		       f32_bits(1.0f / IONPU_FAB_G_STEP), n, 0x1 },
 	};
-	const float params[7] = { 1e-3f, 1e-3f, 1, 0, 1, 0, 1 };
 
-	for (unsigned int i = 0; i < 7; i++)
-		put_f32(in + 4 * i, params[i]);
-	ionpu_put_le32(in + 28, 0);
-	assert_int_equal(run_cmd(h, &s).code, IONPU_SC_SUCCESS);
-
-	memset(in, 0, 16);
-	ionpu_put_le16(in, (uint16_t)n);
-	ionpu_put_le16(in + 2, (uint16_t)n);
-	ionpu_put_le16(in + 6, 1);
-	put_f32(in + 8, IONPU_FAB_G_MAX);
-	s = (struct sqe){
-		.op = IONPU_OP_PROGRAM_CELLS, .cid = 2,
-		.in_addr = BUS(IN_OFF), .in_len = IONPU_PROG_ENTRY_SIZE,
-		.out_addr = BUS(OUT_OFF), .out_len = IONPU_PROG_RESULT_SIZE,
+	*HOST_AT(h, IN_OFF, struct ionpu_hw_neuron) = (struct ionpu_hw_neuron){
+		.tau = ionpu_f32_to_le32(1e-3f),
+		.tau_syn = ionpu_f32_to_le32(1e-3f),
+		.r = ionpu_f32_to_le32(1),
+		.v_threshold = ionpu_f32_to_le32(1),
+		.w_in = ionpu_f32_to_le32(1),
 	};
 	assert_int_equal(run_cmd(h, &s).code, IONPU_SC_SUCCESS);
 
-	memset(in, 0, 16);
-	ionpu_put_le16(in, (uint16_t)n);
-	in[2] = 0x1;
-	ionpu_put_le16(in + 4, self ? 1 : 0);
-	ionpu_put_le16(in + 8, 0);
-	ionpu_put_le16(in + 10, (uint16_t)n);
+	*HOST_AT(h, IN_OFF, struct ionpu_hw_prog_entry) =
+		(struct ionpu_hw_prog_entry){
+			.row = ionpu_cpu_to_le16((uint16_t)n),
+			.column = ionpu_cpu_to_le16((uint16_t)n),
+			.budget = ionpu_cpu_to_le16(1),
+			.target = ionpu_f32_to_le32(IONPU_FAB_G_MAX),
+		};
+	s = (struct sqe){
+		.op = IONPU_OP_PROGRAM_CELLS, .cid = 2,
+		.in_addr = BUS(IN_OFF),
+		.in_len = sizeof(struct ionpu_hw_prog_entry),
+		.out_addr = BUS(OUT_OFF),
+		.out_len = sizeof(struct ionpu_hw_prog_result),
+	};
+	assert_int_equal(run_cmd(h, &s).code, IONPU_SC_SUCCESS);
+
+	route = HOST_AT(h, IN_OFF, struct ionpu_hw_route_header);
+	*route = (struct ionpu_hw_route_header){
+		.neuron = ionpu_cpu_to_le16((uint16_t)n),
+		.flags = IONPU_ROUTE_FLAG_TO_HOST,
+		.targets = ionpu_cpu_to_le16(self ? 1 : 0),
+	};
+	*(struct ionpu_hw_route_target *)(void *)(route + 1) =
+		(struct ionpu_hw_route_target){
+			.row = ionpu_cpu_to_le16((uint16_t)n),
+		};
 	s = (struct sqe){
 		.op = IONPU_OP_LOAD_ROUTES, .cid = 3, .in_addr = BUS(IN_OFF),
-		.in_len = IONPU_ROUTE_HEADER_SIZE +
-			  (self ? IONPU_ROUTE_TARGET_SIZE : 0),
+		.in_len = sizeof(*route) +
+			  (self ? sizeof(struct ionpu_hw_route_target) : 0),
 		.p = { 1 },
 	};
 	assert_int_equal(run_cmd(h, &s).code, IONPU_SC_SUCCESS);
@@ -326,16 +330,17 @@ static inline void make_spiker(struct fake_host *h, unsigned int n, bool self)
 static inline void input_spike(struct fake_host *h, unsigned int row,
 			unsigned int delay)
 {
-	uint8_t *in = h->mem + IN_OFF;
 	const struct sqe s = {
 		.op = IONPU_OP_INPUT_SPIKES, .cid = 4, .in_addr = BUS(IN_OFF),
-		.in_len = IONPU_SPIKE_ENTRY_SIZE,
+		.in_len = sizeof(struct ionpu_hw_spike_entry),
 	};
 
-	ionpu_put_le16(in, (uint16_t)row);
-	in[2] = 0;
-	in[3] = (uint8_t)delay;
-	put_f32(in + 4, 1.0f);
+	*HOST_AT(h, IN_OFF, struct ionpu_hw_spike_entry) =
+		(struct ionpu_hw_spike_entry){
+			.row = ionpu_cpu_to_le16((uint16_t)row),
+			.delay = (uint8_t)delay,
+			.value = ionpu_f32_to_le32(1.0f),
+		};
 	assert_int_equal(run_cmd(h, &s).code, IONPU_SC_SUCCESS);
 }
 

@@ -119,9 +119,9 @@ static void test_wrap_and_phase(void **state)
 		assert_int_equal(rd(h, IONPU_REG_SQ_HEAD), (i + 1) % 4);
 		assert_int_equal(rd(h, IONPU_REG_CQ_TAIL), (i + 1) % 4);
 		/* The entry sits where the ring says, with the pass's phase. */
-		assert_int_equal(ionpu_get_le16(h->mem + CQ_OFF + slot * 16 +
-						IONPU_CQE_STATUS) & 1,
-				 (i / 4) % 2 ? 0 : 1);
+		assert_int_equal(ionpu_le16_to_cpu(HOST_AT(h, CQ_OFF,
+							   struct ionpu_hw_cqe)[slot].status) &
+				 IONPU_CQE_PHASE, (i / 4) % 2 ? 0 : 1);
 		assert_int_equal(reap(h, &c), 1);
 		assert_int_equal(c.cid, 100 + i);
 		assert_int_equal(c.code, IONPU_SC_SUCCESS);
@@ -276,7 +276,8 @@ static void test_event_overflow(void **state)
 	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 9, .p = { 10 } };
 	const struct sqe count = {
 		.op = IONPU_OP_READ_COUNTERS, .cid = 10,
-		.out_addr = BUS(OUT_OFF), .out_len = IONPU_COUNTERS_SIZE,
+		.out_addr = BUS(OUT_OFF),
+		.out_len = sizeof(struct ionpu_hw_counters),
 	};
 	struct cqe c;
 	struct eqe ev;
@@ -298,8 +299,10 @@ static void test_event_overflow(void **state)
 	assert_int_equal(reap_event(h, &ev), 0);
 	assert_int_equal(rd(h, IONPU_REG_EQ_DROPPED), 7);
 	assert_int_equal(run_cmd(h, &count).code, IONPU_SC_SUCCESS);
-	assert_int_equal(ionpu_get_le64(h->mem + OUT_OFF + 0x38), 7);
-	assert_int_equal(ionpu_get_le64(h->mem + OUT_OFF), 10);
+	assert_int_equal(ionpu_le64_to_cpu(HOST_AT(h, OUT_OFF,
+						   struct ionpu_hw_counters)->eq_dropped), 7);
+	assert_int_equal(ionpu_le64_to_cpu(HOST_AT(h, OUT_OFF,
+						   struct ionpu_hw_counters)->timesteps), 10);
 
 	/* Room again: timestep 10's event says events were lost before it. */
 	c = run_cmd(h, &(struct sqe){ .op = IONPU_OP_RUN, .cid = 11,
