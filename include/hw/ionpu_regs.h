@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * IONPU-1 register map: the one place where offsets and bit layouts live.
+ * IONPU-1 register map: the one place where register offsets and bits live.
  *
  * Shared by the card's model core (qemu/) and the driver (kernel/), so it
  * uses plain C constants rather than either side's bit helpers.  The prose
- * that gives every register its meaning is docs/hardware.md.
+ * that gives every register its meaning is docs/hardware.md; what the card
+ * and the host exchange in host memory is hw/ionpu_wire.h.
  */
 #ifndef IONPU_REGS_H
 #define IONPU_REGS_H
@@ -55,6 +56,12 @@
 #define IONPU_TILE_ROWS			256
 #define IONPU_TILE_NEURONS		256
 #define IONPU_MAX_TILES			64
+
+/* The most a command carries, as IDENTIFY reports them; payloads: hw/ionpu_wire.h. */
+#define IONPU_ROUTES_MAX_BYTES		0x00100000	/* LOAD_ROUTES payload */
+#define IONPU_MAX_CELLS			65536	/* PROGRAM_CELLS, RAW_PULSES entries */
+#define IONPU_MAX_SPIKES		65536	/* INPUT_SPIKES entries */
+#define IONPU_CALIB_SIZE		4096	/* the calibration record, bytes */
 
 /* Control and status. */
 #define IONPU_REG_CONTROL		0x040
@@ -137,106 +144,5 @@
 #define IONPU_REG_SQ_TAIL_DB		0x1000
 #define IONPU_REG_CQ_HEAD_DB		0x1004
 #define IONPU_REG_EQ_HEAD_DB		0x1008
-
-/*
- * Submission queue entry: 64 bytes, little endian.  Byte offsets of the
- * fields; reserved fields must be 0.
- */
-#define IONPU_SQE_SIZE			64
-#define IONPU_SQE_OPCODE		0x00	/* u8 */
-#define IONPU_SQE_FLAGS			0x01	/* u8, IONPU_SQE_FLAG_*; other bits 0 */
-#define IONPU_SQE_CID			0x02	/* u16, echoed in the completion */
-#define IONPU_SQE_TILE			0x04	/* u16 */
-#define IONPU_SQE_RSVD			0x06	/* u16 */
-#define IONPU_SQE_IN_ADDR		0x08	/* u64: payload the card reads */
-#define IONPU_SQE_IN_LEN		0x10	/* u32: bytes */
-#define IONPU_SQE_OUT_LEN		0x14	/* u32: bytes */
-#define IONPU_SQE_OUT_ADDR		0x18	/* u64: buffer the card writes */
-#define IONPU_SQE_PARAM(i)		(0x20 + 4 * (i))	/* u32, i = 0..7 */
-#define IONPU_SQE_PARAMS		8
-/* Rev 1.3: in_addr / out_addr point at a scatter-gather list, not the data. */
-#define IONPU_SQE_FLAG_IN_SGL		0x01
-#define IONPU_SQE_FLAG_OUT_SGL		0x02
-
-/*
- * Scatter-gather list (rev 1.3): contiguous 16-byte entries at an address
- * aligned to IONPU_SGL_ALIGN; the segments, in order, are the buffer, and
- * their lengths add up to exactly its length.
- */
-#define IONPU_SGL_ALIGN			16
-#define IONPU_SGL_ENTRY_SIZE		16
-#define IONPU_SGL_ADDR			0x00	/* u64: segment bus address */
-#define IONPU_SGL_LEN			0x08	/* u32: segment bytes, > 0 */
-#define IONPU_SGL_RSVD			0x0c	/* u32, 0 */
-#define IONPU_SGL_MAX_ENTRIES		4096
-
-/* Completion queue entry: 16 bytes. */
-#define IONPU_CQE_SIZE			16
-#define IONPU_CQE_RESULT		0x00	/* u64, per command */
-#define IONPU_CQE_SQ_HEAD		0x08	/* u16: SQ head after the fetch */
-#define IONPU_CQE_RSVD			0x0a	/* u16, 0 */
-#define IONPU_CQE_CID			0x0c	/* u16 */
-#define IONPU_CQE_STATUS		0x0e	/* u16: code << 1 | phase */
-#define IONPU_CQE_PHASE			0x0001
-#define IONPU_CQE_CODE(status)		(((status) >> 1) & 0x7fff)
-
-/* Completion status codes. */
-#define IONPU_SC_SUCCESS		0x00
-#define IONPU_SC_INVALID_OPCODE		0x01
-#define IONPU_SC_INVALID_FIELD		0x02	/* result: index of the bad entry */
-#define IONPU_SC_INVALID_TILE		0x03
-#define IONPU_SC_INVALID_LENGTH		0x04
-#define IONPU_SC_DMA_ERROR		0x05
-#define IONPU_SC_BUSY			0x06	/* not allowed while running */
-#define IONPU_SC_ABORTED		0x07	/* RUN ended by STOP */
-#define IONPU_SC_NVSTORE_ERROR		0x08	/* done, but not made durable */
-#define IONPU_SC_INTERNAL		0x09	/* the fabric refused the request */
-/* A malformed scatter-gather list; result: list (0 in, 1 out) << 32 | entry. */
-#define IONPU_SC_INVALID_SGL		0x0a
-/* A fetch that failed: the completion has this command id. */
-#define IONPU_CID_UNKNOWN		0xffff
-
-/* Opcodes; payload layouts are in docs/hardware.md "Commands". */
-#define IONPU_OP_IDENTIFY		0x01
-#define IONPU_OP_READ_COUNTERS		0x02
-#define IONPU_OP_RESET_STATE		0x03
-#define IONPU_OP_CONFIGURE_NEURONS	0x10
-#define IONPU_OP_LOAD_ROUTES		0x11
-#define IONPU_OP_PROGRAM_CELLS		0x20
-#define IONPU_OP_READ_CELLS		0x21
-#define IONPU_OP_RAW_PULSES		0x22
-#define IONPU_OP_READ_CALIB		0x28
-#define IONPU_OP_WRITE_CALIB		0x29
-#define IONPU_OP_INPUT_SPIKES		0x30
-#define IONPU_OP_RUN			0x31
-#define IONPU_OP_STOP			0x32
-
-/* Payload sizes, in bytes, and the most entries one command carries. */
-#define IONPU_IDENTIFY_SIZE		128
-#define IONPU_COUNTERS_SIZE		64
-#define IONPU_NEURON_ENTRY_SIZE		32
-#define IONPU_ROUTE_HEADER_SIZE		8
-#define IONPU_ROUTE_TARGET_SIZE		8
-#define IONPU_ROUTES_MAX_BYTES		0x00100000
-#define IONPU_PROG_ENTRY_SIZE		16
-#define IONPU_PROG_RESULT_SIZE		8
-#define IONPU_CELL_READ_SIZE		8
-#define IONPU_PULSE_ENTRY_SIZE		8
-#define IONPU_PULSE_RESULT_SIZE		4
-#define IONPU_SPIKE_ENTRY_SIZE		8
-#define IONPU_MAX_CELLS			65536
-#define IONPU_MAX_SPIKES		65536
-#define IONPU_CALIB_SIZE		4096
-/* IDENTIFY byte offset of the u32 most entries per SGL (rev 1.3). */
-#define IONPU_IDENTIFY_SGL_MAX_ENTRIES	0x64
-
-/* Output-spike event ring entry: 8 bytes. */
-#define IONPU_EQE_SIZE			8
-#define IONPU_EQE_TIMESTEP		0x00	/* u32 */
-#define IONPU_EQE_NEURON		0x04	/* u16 */
-#define IONPU_EQE_TILE			0x06	/* u8 */
-#define IONPU_EQE_FLAGS			0x07	/* u8 */
-#define IONPU_EQE_PHASE			0x01
-#define IONPU_EQE_LOST			0x02	/* events were dropped before this one */
 
 #endif /* IONPU_REGS_H */

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #endif
 
+#define IONPU_SQE_PARAMS	8
+
 /* Submission queue entry; reserved fields must be 0. */
 struct ionpu_hw_sqe {
 	__u8 opcode;		/* IONPU_OP_* */
@@ -35,13 +37,32 @@ struct ionpu_hw_sqe {
 	__le32 in_len;		/* bytes */
 	__le32 out_len;		/* bytes */
 	__le64 out_addr;	/* buffer the card writes, or its list */
-	__le32 param[8];
+	__le32 param[IONPU_SQE_PARAMS];
 };
+
+/* Rev 1.3: in_addr / out_addr point at a scatter-gather list, not the data. */
+#define IONPU_SQE_FLAG_IN_SGL	0x01
+#define IONPU_SQE_FLAG_OUT_SGL	0x02
 
 static_assert(sizeof(struct ionpu_hw_sqe) == 64, "SQE size");
 static_assert(offsetof(struct ionpu_hw_sqe, in_addr) == 0x08, "SQE in_addr");
 static_assert(offsetof(struct ionpu_hw_sqe, out_addr) == 0x18, "SQE out_addr");
 static_assert(offsetof(struct ionpu_hw_sqe, param) == 0x20, "SQE param");
+
+/* Opcodes; their payloads follow below. */
+#define IONPU_OP_IDENTIFY		0x01
+#define IONPU_OP_READ_COUNTERS		0x02
+#define IONPU_OP_RESET_STATE		0x03
+#define IONPU_OP_CONFIGURE_NEURONS	0x10
+#define IONPU_OP_LOAD_ROUTES		0x11
+#define IONPU_OP_PROGRAM_CELLS		0x20
+#define IONPU_OP_READ_CELLS		0x21
+#define IONPU_OP_RAW_PULSES		0x22
+#define IONPU_OP_READ_CALIB		0x28
+#define IONPU_OP_WRITE_CALIB		0x29
+#define IONPU_OP_INPUT_SPIKES		0x30
+#define IONPU_OP_RUN			0x31
+#define IONPU_OP_STOP			0x32
 
 /*
  * Scatter-gather list entry (rev 1.3).  A list is contiguous entries at an
@@ -53,6 +74,9 @@ struct ionpu_hw_sgl_entry {
 	__le32 len;		/* segment bytes, > 0 */
 	__le32 rsvd;
 };
+
+#define IONPU_SGL_ALIGN		16
+#define IONPU_SGL_MAX_ENTRIES	4096
 
 static_assert(sizeof(struct ionpu_hw_sgl_entry) == 16, "SGL entry size");
 static_assert(offsetof(struct ionpu_hw_sgl_entry, len) == 0x08, "SGL len");
@@ -66,10 +90,28 @@ struct ionpu_hw_cqe {
 	__le16 status;		/* code << 1 | phase */
 };
 
+#define IONPU_CQE_PHASE			0x0001
+#define IONPU_CQE_CODE(status)		(((status) >> 1) & 0x7fff)
+#define IONPU_CID_UNKNOWN		0xffff
+
 static_assert(sizeof(struct ionpu_hw_cqe) == 16, "CQE size");
 static_assert(offsetof(struct ionpu_hw_cqe, sq_head) == 0x08, "CQE sq_head");
 static_assert(offsetof(struct ionpu_hw_cqe, cid) == 0x0c, "CQE cid");
 static_assert(offsetof(struct ionpu_hw_cqe, status) == 0x0e, "CQE status");
+
+/* Completion status codes. */
+#define IONPU_SC_SUCCESS		0x00
+#define IONPU_SC_INVALID_OPCODE		0x01
+#define IONPU_SC_INVALID_FIELD		0x02	/* result: index of the bad entry */
+#define IONPU_SC_INVALID_TILE		0x03
+#define IONPU_SC_INVALID_LENGTH		0x04
+#define IONPU_SC_DMA_ERROR		0x05
+#define IONPU_SC_BUSY			0x06	/* not allowed while running */
+#define IONPU_SC_ABORTED		0x07	/* RUN ended by STOP */
+#define IONPU_SC_NVSTORE_ERROR		0x08	/* done, but not made durable */
+#define IONPU_SC_INTERNAL		0x09	/* the fabric refused the request */
+/* A malformed scatter-gather list; result: list (0 in, 1 out) << 32 | entry. */
+#define IONPU_SC_INVALID_SGL		0x0a
 
 /* Output-spike event ring entry. */
 struct ionpu_hw_eqe {
@@ -78,6 +120,9 @@ struct ionpu_hw_eqe {
 	__u8 tile;		/* the chain's head for a chained tile */
 	__u8 flags;		/* IONPU_EQE_* */
 };
+
+#define IONPU_EQE_PHASE		0x01
+#define IONPU_EQE_LOST		0x02	/* events were dropped before this one */
 
 static_assert(sizeof(struct ionpu_hw_eqe) == 8, "EQE size");
 static_assert(offsetof(struct ionpu_hw_eqe, tile) == 0x06, "EQE tile");
