@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <hw/ionpu_regs.h>
+#include <hw/ionpu_wire.h>
 #include <linux/ionpu.h>
 
 #include "ionpu_fabric.h"
@@ -22,8 +23,10 @@
 
 #define REC_MAGIC		"IONPUCAL"
 #define REC_VERSION		1
-#define REC_HEADER		64
-#define REC_SECTION		8
+/* The layouts are hw/ionpu_wire.h's; a section header is copied, never cast. */
+#define REC_HEADER		sizeof(struct ionpu_hw_calib_header)
+#define REC_SECTION		sizeof(struct ionpu_hw_calib_section)
+#define REC_CRC_AT		offsetof(struct ionpu_hw_calib_header, crc)
 #define SEC_FLAG_TRUNCATED	(1u << 0)
 /* A device's place in its tile: (row * 256 + column) * 2 + device. */
 #define TILE_DEVICES		(IONPU_FAB_ROWS * IONPU_FAB_NEURONS * 2)
@@ -47,7 +50,8 @@
 
 _Static_assert(KEY_TILE_SHIFT >= 17 && (1u << KEY_TILE_SHIFT) == TILE_DEVICES,
 	       "a key holds a tile's device index below the tile number");
-_Static_assert(IONPU_SERIAL_LEN == 16, "the record keeps a 16-byte serial");
+_Static_assert(IONPU_SERIAL_LEN == sizeof(((struct ionpu_hw_calib_header *)0)->serial),
+	       "the record keeps the serial as the library reports it");
 
 struct ionpu_calib_map {
 	struct ionpu_calib_info info;
@@ -73,12 +77,13 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 /* The CRC of bytes 0..len-1 with the CRC field itself read as zero. */
 static uint32_t record_crc(const uint8_t *rec, size_t len)
 {
-	static const uint8_t zero[4];
+	static const uint8_t zero[sizeof(((struct ionpu_hw_calib_header *)0)->crc)];
 	uint32_t crc = 0xffffffffu;
 
-	crc = crc32_update(crc, rec, 0x10);
+	crc = crc32_update(crc, rec, REC_CRC_AT);
 	crc = crc32_update(crc, zero, sizeof(zero));
-	crc = crc32_update(crc, rec + 0x14, len - 0x14);
+	crc = crc32_update(crc, rec + REC_CRC_AT + sizeof(zero),
+			   len - REC_CRC_AT - sizeof(zero));
 	return ~crc;
 }
 
@@ -165,29 +170,30 @@ static int parse_sections(const uint8_t *rec, size_t end, unsigned int sections,
 	bool cut = false;
 
 	for (unsigned int s = 0; s < sections; s++) {
-		const uint8_t *h = rec + pos;
+		struct ionpu_hw_calib_section h;
 		uint32_t entries, found, prev = UINT32_MAX;
 
 		if (end - pos < REC_SECTION)
 			return bad("a tile section runs past the end");
-		entries = ionpu_get_le16(h + 2);
-		found = ionpu_get_le32(h + 4);
-		if (h[0] >= IONPU_MAX_TILES)
+		memcpy(&h, rec + pos, sizeof(h));
+		entries = ionpu_le16_to_cpu(h.entries);
+		found = ionpu_le32_to_cpu(h.found);
+		if (h.tile >= IONPU_MAX_TILES)
 			return bad("a tile section names a tile past 63");
-		if ((int)h[0] <= last_tile)
+		if ((int)h.tile <= last_tile)
 			return bad("tile sections are not in ascending tile order (or repeat one)");
-		if (h[1] & ~SEC_FLAG_TRUNCATED)
+		if (h.flags & ~SEC_FLAG_TRUNCATED)
 			return bad("a tile section has unknown flags");
 		if (found < entries || found > TILE_DEVICES ||
-		    (found > entries) != !!(h[1] & SEC_FLAG_TRUNCATED))
+		    (found > entries) != !!(h.flags & SEC_FLAG_TRUNCATED))
 			return bad("a tile section's found count disagrees with its list");
-		last_tile = h[0];
+		last_tile = h.tile;
 		cut |= found > entries;
-		m->info.tiles_scanned |= 1ull << h[0];
+		m->info.tiles_scanned |= 1ull << h.tile;
 		if (found > entries)
-			m->info.tiles_truncated |= 1ull << h[0];
+			m->info.tiles_truncated |= 1ull << h.tile;
 		m->info.stuck_found += found;
-		m->found[h[0]] = found;
+		m->found[h.tile] = found;
 		pos += REC_SECTION;
 		for (uint32_t e = 0; e < entries; e++) {
 			uint32_t gap, idx;
@@ -201,7 +207,7 @@ static int parse_sections(const uint8_t *rec, size_t end, unsigned int sections,
 				return bad("an entry lies past the last device of its tile");
 			if (pos >= end)
 				return bad("an entry runs past the end");
-			m->key[m->n] = (uint32_t)h[0] << KEY_TILE_SHIFT | idx;
+			m->key[m->n] = (uint32_t)h.tile << KEY_TILE_SHIFT | idx;
 			m->gcode[m->n] = rec[pos++];
 			m->n++;
 			prev = idx;
@@ -218,31 +224,33 @@ static int parse_sections(const uint8_t *rec, size_t end, unsigned int sections,
 static int parse_header(const uint8_t *rec, size_t len, const char *serial,
 			uint64_t seed, struct ionpu_calib_map *m, uint32_t *end)
 {
+	struct ionpu_hw_calib_header h;
 	uint32_t version, length, flags;
 
 	if (len < REC_HEADER)
 		return bad("shorter than its header");
-	if (memcmp(rec, REC_MAGIC, 8))
+	memcpy(&h, rec, sizeof(h));
+	if (memcmp(h.magic, REC_MAGIC, sizeof(h.magic)))
 		return bad("no IONPUCAL magic (not written by libionpu?)");
-	version = ionpu_get_le32(rec + 0x08);
+	version = ionpu_le32_to_cpu(h.version);
 	if (version != REC_VERSION)
 		return ionpu_error(-EPROTO,
 				   "calibration record: version %u; this library reads version %d",
 				   version, REC_VERSION);
-	length = ionpu_get_le32(rec + 0x0c);
+	length = ionpu_le32_to_cpu(h.length);
 	if (length < REC_HEADER || length > IONPU_CALIB_LEN || length > len)
 		return bad("its length field is out of range");
-	if (ionpu_get_le32(rec + 0x10) != record_crc(rec, length))
+	if (ionpu_le32_to_cpu(h.crc) != record_crc(rec, length))
 		return bad("CRC mismatch: the record is damaged");
-	flags = ionpu_get_le32(rec + 0x14);
+	flags = ionpu_le32_to_cpu(h.flags);
 	if (flags & ~IONPU_CALIB_OVERFLOW)
 		return bad("unknown flags");
-	if (!serial_ok(rec + 0x20))
+	if (!serial_ok(h.serial))
 		return bad("the serial is not printable ASCII padded with NULs");
-	if (ionpu_get_le16(rec + 0x3e))
+	if (h.rsvd)
 		return bad("a reserved field is not zero");
-	memcpy(m->info.serial, rec + 0x20, IONPU_SERIAL_LEN);
-	m->info.seed = ionpu_get_le64(rec + 0x18);
+	memcpy(m->info.serial, h.serial, IONPU_SERIAL_LEN);
+	m->info.seed = ionpu_le64_to_cpu(h.seed);
 	if (strcmp(m->info.serial, serial) || m->info.seed != seed)
 		return ionpu_error(-EPROTO,
 				   "calibration record: made for card %s (seed %llu), not for this card %s (seed %llu)",
@@ -251,9 +259,9 @@ static int parse_header(const uint8_t *rec, size_t len, const char *serial,
 	m->info.calibrated = true;
 	m->info.version = version;
 	m->info.flags = flags;
-	m->info.created = (int64_t)ionpu_get_le64(rec + 0x30);
-	m->info.pulses = ionpu_get_le16(rec + 0x38);
-	m->info.threshold_us = ionpu_get_le16(rec + 0x3a) / 100.0f;
+	m->info.created = (int64_t)ionpu_le64_to_cpu(h.created);
+	m->info.pulses = ionpu_le16_to_cpu(h.pulses);
+	m->info.threshold_us = ionpu_le16_to_cpu(h.threshold) / 100.0f;
 	*end = length;
 	return 0;
 }
@@ -292,7 +300,9 @@ int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64
 	}
 	ret = parse_header(rec, len, serial, seed, m, &end);
 	if (!ret)
-		ret = parse_sections(rec, end, ionpu_get_le16(rec + 0x3c), m);
+		ret = parse_sections(rec, end,
+				     ionpu_get_le16(rec + offsetof(struct ionpu_hw_calib_header,
+								   sections)), m);
 	if (ret) {
 		ionpu_calib_free(m);
 		return ret;
@@ -410,10 +420,14 @@ static size_t put_sections(uint8_t *rec, const struct found *f, size_t n, uint64
 		if (pos > IONPU_CALIB_LEN)
 			return 0;
 		if (rec) {
-			rec[head] = (uint8_t)t;
-			rec[head + 1] = found > entries ? SEC_FLAG_TRUNCATED : 0;
-			ionpu_put_le16(rec + head + 2, (uint16_t)entries);
-			ionpu_put_le32(rec + head + 4, found);
+			const struct ionpu_hw_calib_section h = {
+				.tile = (uint8_t)t,
+				.flags = found > entries ? SEC_FLAG_TRUNCATED : 0,
+				.entries = ionpu_cpu_to_le16((uint16_t)entries),
+				.found = ionpu_cpu_to_le32(found),
+			};
+
+			memcpy(rec + head, &h, sizeof(h));
 		}
 	}
 	return pos;
@@ -425,6 +439,7 @@ int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unli
 {
 	struct found *f = NULL, **by_harm = NULL;
 	uint32_t lo = 0, hi, sections = 0, keep;
+	struct ionpu_hw_calib_header h;
 	uint8_t serial[IONPU_SERIAL_LEN];
 	uint32_t flags = 0;
 	size_t len;
@@ -484,17 +499,20 @@ int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unli
 	}
 	if (keep < n)
 		flags |= IONPU_CALIB_OVERFLOW;
-	memcpy(rec, REC_MAGIC, 8);
-	ionpu_put_le32(rec + 0x08, REC_VERSION);
-	ionpu_put_le32(rec + 0x0c, (uint32_t)len);
-	ionpu_put_le32(rec + 0x14, flags);
-	ionpu_put_le64(rec + 0x18, info->seed);
-	memcpy(rec + 0x20, serial, sizeof(serial));
-	ionpu_put_le64(rec + 0x30, (uint64_t)info->created);
-	ionpu_put_le16(rec + 0x38, (uint16_t)info->pulses);
-	ionpu_put_le16(rec + 0x3a, (uint16_t)lroundf(info->threshold_us * 100));
-	ionpu_put_le16(rec + 0x3c, (uint16_t)sections);
-	ionpu_put_le32(rec + 0x10, record_crc(rec, len));
+	h = (struct ionpu_hw_calib_header){
+		.version = ionpu_cpu_to_le32(REC_VERSION),
+		.length = ionpu_cpu_to_le32((uint32_t)len),
+		.flags = ionpu_cpu_to_le32(flags),
+		.seed = ionpu_cpu_to_le64(info->seed),
+		.created = ionpu_cpu_to_le64((uint64_t)info->created),
+		.pulses = ionpu_cpu_to_le16((uint16_t)info->pulses),
+		.threshold = ionpu_cpu_to_le16((uint16_t)lroundf(info->threshold_us * 100)),
+		.sections = ionpu_cpu_to_le16((uint16_t)sections),
+	};
+	memcpy(h.magic, REC_MAGIC, sizeof(h.magic));
+	memcpy(h.serial, serial, sizeof(h.serial));
+	memcpy(rec, &h, sizeof(h));
+	ionpu_put_le32(rec + REC_CRC_AT, record_crc(rec, len));
 	if (listed)
 		*listed = keep;
 out:

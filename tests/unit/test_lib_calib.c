@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <hw/ionpu_regs.h>
+#include <hw/ionpu_wire.h>
 #include <ionpu/ionpu.h>
 #include <linux/ionpu.h>
 
@@ -31,16 +32,12 @@
 #define TILE_DEVICES	(256 * 256 * 2)
 #define LEN		IONPU_CALIB_LEN
 
-/* Record offsets (docs/calibration.md). */
-#define OFF_VERSION	0x08
-#define OFF_LENGTH	0x0c
-#define OFF_CRC		0x10
-#define OFF_FLAGS	0x14
-#define OFF_SEED	0x18
-#define OFF_SERIAL	0x20
-#define OFF_RESERVED	0x3e
-#define OFF_SECTIONS	0x3c
-#define OFF_FIRST	0x40
+/* Where the record's fields lie (hw/ionpu_wire.h, docs/calibration.md). */
+#define OFF(field)	offsetof(struct ionpu_hw_calib_header, field)
+/* The first tile section: its header's fields, and its first entry. */
+#define OFF_FIRST	sizeof(struct ionpu_hw_calib_header)
+#define SEC(field)	(OFF_FIRST + offsetof(struct ionpu_hw_calib_section, field))
+#define FIRST_ENTRY	(OFF_FIRST + sizeof(struct ionpu_hw_calib_section))
 
 /* --- an independent CRC-32 (table driven) and field access ----------------- */
 
@@ -82,12 +79,12 @@ static void put16(uint8_t *p, uint16_t v)
 /* Make a mutated record's CRC right again, so only the mutation is wrong. */
 static void fix_crc(uint8_t *rec)
 {
-	uint32_t len = get32(rec + OFF_LENGTH);
+	uint32_t len = get32(rec + OFF(length));
 
-	if (len < OFF_CRC + 4 || len > LEN)
+	if (len < OFF(crc) + 4 || len > LEN)
 		return;
-	put32(rec + OFF_CRC, 0);
-	put32(rec + OFF_CRC, crc32_ref(rec, len));
+	put32(rec + OFF(crc), 0);
+	put32(rec + OFF(crc), crc32_ref(rec, len));
 }
 
 static struct ionpu_calib_info meta(uint64_t scanned)
@@ -168,11 +165,11 @@ static void test_round_trip(void **state)
 	(void)state;
 	encode_some(rec);
 	assert_memory_equal(rec, "IONPUCAL", 8);
-	crc = get32(rec + OFF_CRC);
+	crc = get32(rec + OFF(crc));
 	fix_crc(rec);
-	assert_int_equal(crc, get32(rec + OFF_CRC));
+	assert_int_equal(crc, get32(rec + OFF(crc)));
 	/* Header, four sections of 8 bytes, six entries of 2 to 4 bytes. */
-	assert_in_range(get32(rec + OFF_LENGTH), 64 + 32 + 12, 64 + 32 + 24);
+	assert_in_range(get32(rec + OFF(length)), 64 + 32 + 12, 64 + 32 + 24);
 	assert_int_equal(ionpu_calib_parse(rec, sizeof(rec), SERIAL, SEED, &m), 0);
 	for (size_t i = 0; i < N_SOME; i++) {
 		g = -1;
@@ -248,8 +245,8 @@ static void test_overflow_keeps_the_most_harmful(void **state)
 	}
 	assert_int_equal(ionpu_calib_encode(&info, unlisted, dev, n, rec, &listed), 0);
 	assert_true(listed > 1000 && listed < n);
-	assert_true(get32(rec + OFF_LENGTH) > LEN - 8);
-	assert_int_equal(get32(rec + OFF_FLAGS), IONPU_CALIB_OVERFLOW);
+	assert_true(get32(rec + OFF(length)) > LEN - 8);
+	assert_int_equal(get32(rec + OFF(flags)), IONPU_CALIB_OVERFLOW);
 	assert_int_equal(ionpu_calib_parse(rec, sizeof(rec), SERIAL, SEED, &m), 0);
 	assert_false(ionpu_calib_complete(m, 0));
 	for (size_t i = 0; i < n; i++) {
@@ -281,17 +278,17 @@ static void test_truncated(void **state)
 	assert_int_equal(parse(rec, 0), -EPROTO);
 	assert_int_equal(parse(rec, 63), -EPROTO);
 	/* Shorter than its length field says. */
-	assert_int_equal(parse(rec, get32(rec + OFF_LENGTH) - 1), -EPROTO);
-	assert_int_equal(parse(rec, get32(rec + OFF_LENGTH)), 0);
+	assert_int_equal(parse(rec, get32(rec + OFF(length)) - 1), -EPROTO);
+	assert_int_equal(parse(rec, get32(rec + OFF(length))), 0);
 	/* A length field past the record, or below the header. */
-	put32(rec + OFF_LENGTH, LEN + 1);
+	put32(rec + OFF(length), LEN + 1);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	put32(rec + OFF_LENGTH, 63);
+	put32(rec + OFF(length), 63);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	/* The length cuts the last entry: CRC right, the entry runs past the end. */
 	encode_some(rec);
-	put32(rec + OFF_LENGTH, get32(rec + OFF_LENGTH) - 1);
+	put32(rec + OFF(length), get32(rec + OFF(length)) - 1);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	assert_string_equal(ionpu_last_error(),
@@ -322,7 +319,7 @@ static void test_wrong_version_and_magic(void **state)
 
 	(void)state;
 	encode_some(rec);
-	put32(rec + OFF_VERSION, 2);
+	put32(rec + OFF(version), 2);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	assert_string_equal(ionpu_last_error(),
@@ -355,25 +352,25 @@ static void test_counts_past_the_end(void **state)
 	(void)state;
 	/* One section more than the record holds. */
 	encode_some(rec);
-	put16(rec + OFF_SECTIONS, 5);
+	put16(rec + OFF(sections), 5);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	/* The first section claims more entries than follow (found raised too). */
 	encode_some(rec);
-	put16(rec + OFF_FIRST + 2, 0xffff);
-	put32(rec + OFF_FIRST + 4, 0xffff);
+	put16(rec + SEC(entries), 0xffff);
+	put32(rec + SEC(found), 0xffff);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	/* A section fewer: bytes left over. */
 	encode_some(rec);
-	put16(rec + OFF_SECTIONS, 3);
+	put16(rec + OFF(sections), 3);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	assert_string_equal(ionpu_last_error(),
 			    "calibration record: bytes left over after the last tile section");
 	/* Found below the entries listed. */
 	encode_some(rec);
-	put32(rec + OFF_FIRST + 4, 1);
+	put32(rec + SEC(found), 1);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 }
@@ -386,10 +383,10 @@ static void one_entry(uint8_t *rec, const uint8_t *gap, size_t gap_len)
 	uint32_t unlisted[IONPU_MAX_TILES] = { 0 };
 
 	assert_int_equal(ionpu_calib_encode(&info, unlisted, &d, 1, rec, NULL), 0);
-	assert_int_equal(get32(rec + OFF_LENGTH), OFF_FIRST + 8 + 2);
-	rec[OFF_FIRST + 8 + gap_len] = rec[OFF_FIRST + 9];	/* the conductance */
-	memcpy(rec + OFF_FIRST + 8, gap, gap_len);
-	put32(rec + OFF_LENGTH, (uint32_t)(OFF_FIRST + 8 + gap_len + 1));
+	assert_int_equal(get32(rec + OFF(length)), FIRST_ENTRY + 2);
+	rec[FIRST_ENTRY + gap_len] = rec[FIRST_ENTRY + 1];	/* the conductance */
+	memcpy(rec + FIRST_ENTRY, gap, gap_len);
+	put32(rec + OFF(length), (uint32_t)(FIRST_ENTRY + gap_len + 1));
 	fix_crc(rec);
 }
 
@@ -429,45 +426,45 @@ static void test_out_of_range_header_and_sections(void **state)
 
 	(void)state;
 	encode_some(rec);
-	rec[OFF_FIRST] = 64;		/* tile 64 */
+	rec[SEC(tile)] = 64;		/* tile 64 */
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	rec[OFF_FIRST + 1] = 0x80;	/* unknown section flag */
+	rec[SEC(flags)] = 0x80;	/* unknown section flag */
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	rec[OFF_FIRST + 1] = 0x01;	/* truncated, but found == entries */
+	rec[SEC(flags)] = 0x01;	/* truncated, but found == entries */
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	put32(rec + OFF_FLAGS, IONPU_CALIB_OVERFLOW);	/* nothing was cut */
+	put32(rec + OFF(flags), IONPU_CALIB_OVERFLOW);	/* nothing was cut */
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	/* Cut, and more found than the tile has devices. */
 	encode_some(rec);
-	put32(rec + OFF_FLAGS, IONPU_CALIB_OVERFLOW);
-	rec[OFF_FIRST + 1] = 0x01;
-	put32(rec + OFF_FIRST + 4, TILE_DEVICES + 1);
+	put32(rec + OFF(flags), IONPU_CALIB_OVERFLOW);
+	rec[SEC(flags)] = 0x01;
+	put32(rec + SEC(found), TILE_DEVICES + 1);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
-	put32(rec + OFF_FIRST + 4, TILE_DEVICES);
+	put32(rec + SEC(found), TILE_DEVICES);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), 0);
 	encode_some(rec);
-	put32(rec + OFF_FLAGS, 0x100);
+	put32(rec + OFF(flags), 0x100);
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	rec[OFF_RESERVED] = 1;
+	rec[OFF(rsvd)] = 1;
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	rec[OFF_SERIAL + 3] = 0x07;	/* not printable */
+	rec[OFF(serial) + 3] = 0x07;	/* not printable */
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	encode_some(rec);
-	rec[OFF_SERIAL + 12] = 'Z';	/* text after the padding */
+	rec[OFF(serial) + 12] = 'Z';	/* text after the padding */
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 }
@@ -483,8 +480,8 @@ static void test_duplicate_sections(void **state)
 	 * is made to say tile 0.
 	 */
 	encode_some(rec);
-	assert_int_equal(rec[OFF_FIRST + 8 + 11], 2);
-	rec[OFF_FIRST + 8 + 11] = 0;
+	assert_int_equal(rec[FIRST_ENTRY + 11], 2);
+	rec[FIRST_ENTRY + 11] = 0;
 	fix_crc(rec);
 	assert_int_equal(parse(rec, sizeof(rec)), -EPROTO);
 	assert_string_equal(ionpu_last_error(),
@@ -498,11 +495,11 @@ static void test_fuzz_single_bytes(void **state)
 
 	(void)state;
 	encode_some(good);
-	for (uint32_t at = 0; at < get32(good + OFF_LENGTH); at++)
+	for (uint32_t at = 0; at < get32(good + OFF(length)); at++)
 		for (int bit = 0; bit < 8; bit++) {
 			memcpy(rec, good, sizeof(rec));
 			rec[at] ^= (uint8_t)(1 << bit);
-			if (at < OFF_CRC || at >= OFF_CRC + 4)
+			if (at < OFF(crc) || at >= OFF(crc) + 4)
 				fix_crc(rec);
 			(void)parse(rec, sizeof(rec));
 		}
