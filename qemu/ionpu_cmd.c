@@ -79,14 +79,6 @@ static void decode(const struct ionpu_hw_sqe *e, struct cmd *c)
 		c->sgl[i] = (struct sgl){ .seg = NULL };
 }
 
-static float f32_of(uint32_t bits)
-{
-	float f;
-
-	memcpy(&f, &bits, sizeof(f));
-	return f;
-}
-
 static void status(struct ionpu_cmd_outcome *out, uint16_t code,
 		   uint64_t result)
 {
@@ -344,8 +336,8 @@ static void op_configure_neurons(struct ionpu_cmd_card *card,
 	const struct ionpu_fab_tile_config tcfg = {
 		.mode = (enum ionpu_fab_mode)c->p[0],
 		.model = (enum ionpu_fab_model)c->p[1],
-		.dt = f32_of(c->p[2]),
-		.gain = f32_of(c->p[3]),
+		.dt = ionpu_bits_to_f32(c->p[2]),
+		.gain = ionpu_bits_to_f32(c->p[3]),
 	};
 	uint32_t first = c->p[4], flags = c->p[5], n = 0;
 	struct ionpu_hw_neuron *buf = NULL;

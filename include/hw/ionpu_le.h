@@ -107,22 +107,31 @@ static inline __le64 ionpu_cpu_to_le64(uint64_t v)
 	return r;
 }
 
-/* The f32 fields: IEEE 754 binary32 bit patterns. */
-static inline float ionpu_le32_to_f32(__le32 v)
+/* The f32 fields and parameters: IEEE 754 binary32 bit patterns. */
+static inline uint32_t ionpu_f32_to_bits(float f)
 {
-	uint32_t bits = ionpu_le32_to_cpu(v);
+	uint32_t bits;
+
+	memcpy(&bits, &f, sizeof(bits));
+	return bits;
+}
+
+static inline float ionpu_bits_to_f32(uint32_t bits)
+{
 	float f;
 
 	memcpy(&f, &bits, sizeof(f));
 	return f;
 }
 
+static inline float ionpu_le32_to_f32(__le32 v)
+{
+	return ionpu_bits_to_f32(ionpu_le32_to_cpu(v));
+}
+
 static inline __le32 ionpu_f32_to_le32(float f)
 {
-	uint32_t bits;
-
-	memcpy(&bits, &f, sizeof(bits));
-	return ionpu_cpu_to_le32(bits);
+	return ionpu_cpu_to_le32(ionpu_f32_to_bits(f));
 }
 
 #endif /* IONPU_LE_H */

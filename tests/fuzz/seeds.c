@@ -230,20 +230,6 @@ static void csv_seeds(const char *dir)
 
 /* --- commands --------------------------------------------------------------- */
 
-static uint32_t f32_bits(float f)
-{
-	uint32_t b;
-
-	memcpy(&b, &f, sizeof(b));
-	return b;
-}
-
-/* Little-endian f32 fields: the bits of @f. */
-static __le32 le_f32(float f)
-{
-	return ionpu_cpu_to_le32(f32_bits(f));
-}
-
 /*
  * One record: @op on tile 0 with parameters @p, reading @in_len bytes of
  * @payload from the input window and writing up to @out_len bytes.
@@ -274,16 +260,18 @@ static void cmd(FILE *f, uint8_t op, uint16_t cid, const uint32_t p[IONPU_SQE_PA
 static void spiker(FILE *f)
 {
 	const uint32_t conf[IONPU_SQE_PARAMS] = {
-		IONPU_FAB_IDEAL, IONPU_FAB_IF, f32_bits(1.0f), f32_bits(1.0f / IONPU_FAB_G_STEP),
+		IONPU_FAB_IDEAL, IONPU_FAB_IF, ionpu_f32_to_bits(1.0f),
+		ionpu_f32_to_bits(1.0f / IONPU_FAB_G_STEP),
 		0, 0x1,
 	};
 	const uint32_t one_route[IONPU_SQE_PARAMS] = { 1 };
 	const struct ionpu_hw_neuron neuron = {
-		.tau = le_f32(1e-3f), .tau_syn = le_f32(1e-3f), .r = le_f32(1),
-		.v_threshold = le_f32(1), .w_in = le_f32(1),
+		.tau = ionpu_f32_to_le32(1e-3f), .tau_syn = ionpu_f32_to_le32(1e-3f),
+		.r = ionpu_f32_to_le32(1), .v_threshold = ionpu_f32_to_le32(1),
+		.w_in = ionpu_f32_to_le32(1),
 	};
 	const struct ionpu_hw_prog_entry cell = {
-		.budget = ionpu_cpu_to_le16(1), .target = le_f32(IONPU_FAB_G_MAX),
+		.budget = ionpu_cpu_to_le16(1), .target = ionpu_f32_to_le32(IONPU_FAB_G_MAX),
 	};
 	/* To the host and back to its own row 0. */
 	const struct {
@@ -304,7 +292,7 @@ static void cmd_seeds(const char *dir)
 	const uint32_t run3[IONPU_SQE_PARAMS] = { 3 };
 	const uint32_t cells[IONPU_SQE_PARAMS] = { 0, 2, 0, 2 };
 	const uint32_t calib[IONPU_SQE_PARAMS] = { 64 };
-	const struct ionpu_hw_spike_entry spike = { .value = le_f32(1.0f) };
+	const struct ionpu_hw_spike_entry spike = { .value = ionpu_f32_to_le32(1.0f) };
 	/* A zero count: the second entry is refused. */
 	const struct ionpu_hw_pulse_entry pulses[2] = {
 		{ .column = ionpu_cpu_to_le16(1) },

@@ -258,14 +258,6 @@ static inline struct cqe run_cmd(struct fake_host *h, const struct sqe *s)
 	return c;
 }
 
-static inline uint32_t f32_bits(float f)
-{
-	uint32_t b;
-
-	memcpy(&b, &f, sizeof(b));
-	return b;
-}
-
 /*
  * Make neuron @n of tile 0 an ideal IF neuron (dt 1, threshold 1) whose
  * spikes go to the host, and, with @self, back to its own row @n so that
@@ -278,8 +270,8 @@ static inline void make_spiker(struct fake_host *h, unsigned int n, bool self)
 	struct sqe s = {
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1,
 		.in_addr = BUS(IN_OFF), .in_len = sizeof(struct ionpu_hw_neuron),
-		.p = { IONPU_FAB_IDEAL, IONPU_FAB_IF, f32_bits(1.0f),
-		       f32_bits(1.0f / IONPU_FAB_G_STEP), n, 0x1 },
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_IF, ionpu_f32_to_bits(1.0f),
+		       ionpu_f32_to_bits(1.0f / IONPU_FAB_G_STEP), n, 0x1 },
 	};
 
 	*HOST_AT(h, IN_OFF, struct ionpu_hw_neuron) = (struct ionpu_hw_neuron){

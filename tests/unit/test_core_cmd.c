@@ -428,10 +428,10 @@ static void test_configure_neurons(void **state)
 	s.p[0] = IONPU_FAB_IDEAL;
 	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
 	s.p[5] = 0x1;
-	s.p[2] = f32_bits(-1.0f);
-	s.p[3] = f32_bits(1.0f);
+	s.p[2] = ionpu_f32_to_bits(-1.0f);
+	s.p[3] = ionpu_f32_to_bits(1.0f);
 	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
-	s.p[2] = f32_bits(1e-3f);
+	s.p[2] = ionpu_f32_to_bits(1e-3f);
 	s.p[0] = 7;
 	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
 	s.p[0] = IONPU_FAB_IDEAL;
@@ -570,8 +570,8 @@ static void test_program_and_read_cells(void **state)
 	const float g2 = IONPU_FAB_G_MIN + 7 * IONPU_FAB_G_STEP;
 	struct sqe s = {
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1, .tile = 2,
-		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
-		       f32_bits(1.0f), 0, 0x1 },
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, ionpu_f32_to_bits(1e-3f),
+		       ionpu_f32_to_bits(1.0f), 0, 0x1 },
 	};
 	const struct ionpu_hw_prog_result *res =
 		HOST_AT(h, OUT_OFF, const struct ionpu_hw_prog_result);
@@ -664,8 +664,8 @@ static void test_program_checks(void **state)
 
 	expect(h, &(struct sqe){
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1,
-		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
-		       f32_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, ionpu_f32_to_bits(1e-3f),
+		       ionpu_f32_to_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
 	put_prog(&in[0], 1, 1, 0, 5, g, 0);
 	put_prog(&in[1], 256, 1, 0, 5, g, 0);
 	expect(h, &s, IONPU_SC_INVALID_FIELD, 1);
@@ -719,8 +719,8 @@ static void test_raw_pulses(void **state)
 		HOST_AT(h, OUT_OFF, const struct ionpu_hw_pulse_result);
 	struct sqe s = {
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1, .tile = 1,
-		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
-		       f32_bits(1.0f), 0, 0x1 },
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, ionpu_f32_to_bits(1e-3f),
+		       ionpu_f32_to_bits(1.0f), 0, 0x1 },
 	};
 	float gp, gm;
 
@@ -822,8 +822,8 @@ static void test_nvstore(void **state)
 	host_queues(h, 4, 4, 0);
 	expect(h, &(struct sqe){
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1, .tile = 1,
-		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, f32_bits(1e-3f),
-		       f32_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
+		.p = { IONPU_FAB_IDEAL, IONPU_FAB_LIF, ionpu_f32_to_bits(1e-3f),
+		       ionpu_f32_to_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
 	program_one(h, 1, 2, 3, 1, g);
 	assert_int_equal(access(path, F_OK), 0);
 	host_free(h);
@@ -940,8 +940,8 @@ static void set_mode(struct fake_host *h, unsigned int tile,
 	expect(h, &(struct sqe){
 		.op = IONPU_OP_CONFIGURE_NEURONS, .cid = 1,
 		.tile = (uint16_t)tile,
-		.p = { mode, IONPU_FAB_LIF, f32_bits(1e-3f),
-		       f32_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
+		.p = { mode, IONPU_FAB_LIF, ionpu_f32_to_bits(1e-3f),
+		       ionpu_f32_to_bits(1.0f), 0, 0x1 } }, IONPU_SC_SUCCESS, 0);
 }
 
 #define SGL_CELLS	40

@@ -106,6 +106,7 @@ static void test_enable_checks(void **state)
 static void test_wrap_and_phase(void **state)
 {
 	struct fake_host *h = host_new(1, false);
+	const struct ionpu_hw_cqe *cq = HOST_AT(h, CQ_OFF, const struct ionpu_hw_cqe);
 
 	(void)state;
 	host_queues(h, 4, 4, 0);
@@ -119,8 +120,7 @@ static void test_wrap_and_phase(void **state)
 		assert_int_equal(rd(h, IONPU_REG_SQ_HEAD), (i + 1) % 4);
 		assert_int_equal(rd(h, IONPU_REG_CQ_TAIL), (i + 1) % 4);
 		/* The entry sits where the ring says, with the pass's phase. */
-		assert_int_equal(ionpu_le16_to_cpu(HOST_AT(h, CQ_OFF,
-							   struct ionpu_hw_cqe)[slot].status) &
+		assert_int_equal(ionpu_le16_to_cpu(cq[slot].status) &
 				 IONPU_CQE_PHASE, (i / 4) % 2 ? 0 : 1);
 		assert_int_equal(reap(h, &c), 1);
 		assert_int_equal(c.cid, 100 + i);
@@ -279,6 +279,8 @@ static void test_event_overflow(void **state)
 		.out_addr = BUS(OUT_OFF),
 		.out_len = sizeof(struct ionpu_hw_counters),
 	};
+	const struct ionpu_hw_counters *k =
+		HOST_AT(h, OUT_OFF, const struct ionpu_hw_counters);
 	struct cqe c;
 	struct eqe ev;
 
@@ -299,10 +301,8 @@ static void test_event_overflow(void **state)
 	assert_int_equal(reap_event(h, &ev), 0);
 	assert_int_equal(rd(h, IONPU_REG_EQ_DROPPED), 7);
 	assert_int_equal(run_cmd(h, &count).code, IONPU_SC_SUCCESS);
-	assert_int_equal(ionpu_le64_to_cpu(HOST_AT(h, OUT_OFF,
-						   struct ionpu_hw_counters)->eq_dropped), 7);
-	assert_int_equal(ionpu_le64_to_cpu(HOST_AT(h, OUT_OFF,
-						   struct ionpu_hw_counters)->timesteps), 10);
+	assert_int_equal(ionpu_le64_to_cpu(k->eq_dropped), 7);
+	assert_int_equal(ionpu_le64_to_cpu(k->timesteps), 10);
 
 	/* Room again: timestep 10's event says events were lost before it. */
 	c = run_cmd(h, &(struct sqe){ .op = IONPU_OP_RUN, .cid = 11,
