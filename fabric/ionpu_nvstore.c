@@ -26,42 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hw/ionpu_le.h"
 #include "ionpu_fabric_impl.h"
 
 #define NV_MAGIC	"IONPUNV"	/* with its NUL: 8 bytes */
 #define NV_VERSION	1
 #define NV_HEADER	64
 #define NV_ARRAYS	3		/* G+, G-, programming time */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int k = 0; k < 4; k++)
-		p[k] = (uint8_t)(v >> (8 * k));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int k = 0; k < 8; k++)
-		p[k] = (uint8_t)(v >> (8 * k));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int k = 0; k < 4; k++)
-		v |= (uint32_t)p[k] << (8 * k);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int k = 0; k < 8; k++)
-		v |= (uint64_t)p[k] << (8 * k);
-	return v;
-}
 
 static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -108,7 +79,7 @@ static uint8_t *serialise(const struct ionpu_fabric *f, size_t *len)
 				uint32_t bits;
 
 				memcpy(&bits, &src[c], 4);
-				put32(p, bits);
+				ionpu_put_le32(p, bits);
 				p += 4;
 			}
 		}
@@ -116,16 +87,16 @@ static uint8_t *serialise(const struct ionpu_fabric *f, size_t *len)
 	memcpy(p, f->calib, IONPU_FAB_CALIB_SIZE);
 	memset(buf, 0, NV_HEADER);
 	memcpy(buf, NV_MAGIC, sizeof(NV_MAGIC));
-	put32(buf + 8, NV_VERSION);
-	put32(buf + 12, NV_HEADER);
-	put32(buf + 16, f->tiles);
-	put32(buf + 20, IONPU_FAB_ROWS);
-	put32(buf + 24, IONPU_FAB_NEURONS);
-	put32(buf + 28, IONPU_FAB_CALIB_SIZE);
-	put64(buf + 32, f->seed);
-	put64(buf + 40, f->device_time_ns);
-	put64(buf + 48, psize);
-	put64(buf + 56, checksum(buf, psize));
+	ionpu_put_le32(buf + 8, NV_VERSION);
+	ionpu_put_le32(buf + 12, NV_HEADER);
+	ionpu_put_le32(buf + 16, f->tiles);
+	ionpu_put_le32(buf + 20, IONPU_FAB_ROWS);
+	ionpu_put_le32(buf + 24, IONPU_FAB_NEURONS);
+	ionpu_put_le32(buf + 28, IONPU_FAB_CALIB_SIZE);
+	ionpu_put_le64(buf + 32, f->seed);
+	ionpu_put_le64(buf + 40, f->device_time_ns);
+	ionpu_put_le64(buf + 48, psize);
+	ionpu_put_le64(buf + 56, checksum(buf, psize));
 	*len = NV_HEADER + psize;
 	return buf;
 }
@@ -291,19 +262,20 @@ static const char *check_header(const struct ionpu_fabric *f,
 
 	if (memcmp(buf, NV_MAGIC, sizeof(NV_MAGIC)))
 		return "not an IONPU-1 store (bad magic)";
-	if (get32(buf + 8) != NV_VERSION)
+	if (ionpu_get_le32(buf + 8) != NV_VERSION)
 		return "store version not supported";
-	if (get32(buf + 12) != NV_HEADER || get32(buf + 20) != IONPU_FAB_ROWS ||
-	    get32(buf + 24) != IONPU_FAB_NEURONS ||
-	    get32(buf + 28) != IONPU_FAB_CALIB_SIZE)
+	if (ionpu_get_le32(buf + 12) != NV_HEADER ||
+	    ionpu_get_le32(buf + 20) != IONPU_FAB_ROWS ||
+	    ionpu_get_le32(buf + 24) != IONPU_FAB_NEURONS ||
+	    ionpu_get_le32(buf + 28) != IONPU_FAB_CALIB_SIZE)
 		return "store geometry does not match this card";
-	if (get32(buf + 16) != f->tiles)
+	if (ionpu_get_le32(buf + 16) != f->tiles)
 		return "store holds another number of tiles than this card";
-	if (get64(buf + 32) != f->seed)
+	if (ionpu_get_le64(buf + 32) != f->seed)
 		return "store belongs to a card with another seed";
-	if (get64(buf + 48) != psize || len != NV_HEADER + psize)
+	if (ionpu_get_le64(buf + 48) != psize || len != NV_HEADER + psize)
 		return "store is truncated or has trailing bytes";
-	if (get64(buf + 56) != checksum(buf, psize))
+	if (ionpu_get_le64(buf + 56) != checksum(buf, psize))
 		return "store checksum mismatch";
 	return NULL;
 }
@@ -341,7 +313,7 @@ int ionpu_fabric_load(struct ionpu_fabric *f, const char *path,
 	p = buf + NV_HEADER;
 	for (size_t k = 0; k < (size_t)f->tiles * NV_ARRAYS; k++) {
 		for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++) {
-			uint32_t bits = get32(p + 4 * ((size_t)k *
+			uint32_t bits = ionpu_get_le32(p + 4 * ((size_t)k *
 						      IONPU_FAB_CELLS + c));
 			float v;
 
@@ -358,7 +330,7 @@ int ionpu_fabric_load(struct ionpu_fabric *f, const char *path,
 			float *dst = tile_array(&f->tile[t].xb, a);
 
 			for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++) {
-				uint32_t bits = get32(p);
+				uint32_t bits = ionpu_get_le32(p);
 
 				memcpy(&dst[c], &bits, 4);
 				p += 4;
@@ -367,7 +339,7 @@ int ionpu_fabric_load(struct ionpu_fabric *f, const char *path,
 		ionpu_xbar_invalidate(f, t);
 	}
 	memcpy(f->calib, p, IONPU_FAB_CALIB_SIZE);
-	f->device_time_ns = get64(buf + 40);
+	f->device_time_ns = ionpu_get_le64(buf + 40);
 out:
 	free(buf);
 	if (why && msg)
