@@ -216,11 +216,11 @@ qemu:
 # their own flags, each once: $(BUILD)/<flavour>/libionpu.a (lib/),
 # libcard.a (qemu/'s plain-C card) and libfabric.a (fabric/).
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-TEST_CPPFLAGS := $(CARD_CPPFLAGS) -Ilib -Itests/unit
+TEST_CPPFLAGS := $(CARD_CPPFLAGS) -Ilib -Itests/unit -Itests/common
 UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) $(SAN) $(TEST_CPPFLAGS)
 # The same tests built plainly, for valgrind (which cannot run ASan builds).
 VG_CFLAGS := $(filter-out $(SAN),$(UNIT_CFLAGS))
-UNIT_HDRS := $(wildcard include/*/*.h fabric/*.h qemu/*.h lib/*.h tests/unit/*.h)
+UNIT_HDRS := $(wildcard include/*/*.h fabric/*.h qemu/*.h lib/*.h tests/unit/*.h tests/common/*.h)
 
 # $(call flavour,NAME,COMPILER AND FLAGS,HEADERS): NAME's objects and archives.
 define flavour
@@ -288,17 +288,20 @@ SELFTEST_LDLIBS_ionpu_ioctl_fuzz := -luring
 # libpci is $(LIBPCI_A), which every static link takes.
 LIB_STATIC_LDLIBS = $(filter-out -lpci,$(LIB_LDLIBS)) -lsz -laec -lz -ldl
 SELFTEST_LDLIBS_ionpu_lib_run_test = $(LIB_STATIC_LDLIBS)
+SELFTEST_LDLIBS_ionpu_conformance_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_lib_test := -lm
 SELFTEST_LDLIBS_ionpu_calib_test := -lm
 SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
 SELFTEST_LIB := tests/selftests/ionpu_cards.c
 
 # Static: the VM's initramfs has no libc.  Every selftest may use libionpu.
+# tests/common/ holds what a selftest shares with the unit tests.
 $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) $(wildcard tests/selftests/*.h) \
-		include/uapi/linux/ionpu.h $(LIB_A) $(LIBPCI_A)
+		$(wildcard tests/common/*.h) include/uapi/linux/ionpu.h $(LIB_A) $(LIBPCI_A)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -static -isystem $$(scripts/linux-source)/kselftest \
-		$(CPPFLAGS_IONPU) -o $@ $< $(SELFTEST_LIB) $(LIB_A) $(LIBPCI_A) $(SELFTEST_LDLIBS_$*)
+		$(CPPFLAGS_IONPU) -Itests/common -o $@ $< $(SELFTEST_LIB) $(LIB_A) $(LIBPCI_A) \
+		$(SELFTEST_LDLIBS_$*)
 
 selftests: $(SELFTEST_BINS)
 
