@@ -101,16 +101,19 @@ def accuracy(pred, y):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", default=os.path.join(dataset.HERE, "digits.nir"),
-                    help="the NIR graph to write (default: %(default)s)")
-    ap.add_argument("--report", default=os.path.join(dataset.HERE, "digits.json"),
-                    help="what the graph needs and what training measured (default: %(default)s)")
+    ap.add_argument("--dir", default=dataset.HERE,
+                    help="where to write digits.nir, digits.json (what the graph needs and "
+                    "what training measured) and test-split.txt (default: %(default)s)")
     args = ap.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    graph = os.path.join(args.dir, "digits.nir")
+    report_path = os.path.join(args.dir, "digits.json")
+    split = os.path.join(args.dir, os.path.basename(dataset.SPLIT_FILE))
 
     t0, cpu0 = time.monotonic(), time.process_time()
     images, labels = dataset.load()
-    dataset.write_split(dataset.make_split(labels))
-    train, test = dataset.read_split()
+    dataset.write_split(dataset.make_split(labels), split)
+    train, test = dataset.read_split(split)
     x = images / dataset.LEVELS
     w1, w2 = train_ann(x[train], labels[train], np.random.default_rng(SEED))
     layers = convert(w1, w2, x[train])
@@ -118,7 +121,7 @@ def main():
     test_in = dataset.encode(images[test], STEPS)
     hidden, out = snn.run(layers, test_in)
     report = {
-        "graph": os.path.basename(args.out),
+        "graph": os.path.basename(graph),
         "dt": nir_export.DT,
         "steps": STEPS,
         "encoding": "regular rate: intensity k/16 spikes per step (dataset.py)",
@@ -133,8 +136,8 @@ def main():
             snn.predict(snn.run(layers, dataset.encode(images[train], STEPS))[-1]),
             labels[train]),
     }
-    nir_export.write(args.out, layers)
-    with open(args.report, "w", encoding="ascii") as f:
+    nir_export.write(graph, layers)
+    with open(report_path, "w", encoding="ascii") as f:
         json.dump(report, f, indent=1)
         f.write("\n")
 
@@ -147,7 +150,7 @@ def main():
     print(f"spikes per test image: input {test_in.sum() / len(test):.0f}, "
           f"hidden {hidden.sum() / len(test):.0f}, output {out.sum() / len(test):.1f}")
     print(f"thresholds (weight levels): hidden {layers[0][1][0]}, output {layers[1][1][0]}")
-    print(f"wrote {args.out} and {args.report}: {time.monotonic() - t0:.1f} s, "
+    print(f"wrote {graph}, {report_path} and {split}: {time.monotonic() - t0:.1f} s, "
           f"{time.process_time() - cpu0:.1f} s of CPU")
     return 0
 
