@@ -20,19 +20,10 @@ import time
 import numpy as np
 
 import dataset
+import nir_export
 import snn
 
 REPO = os.path.dirname(os.path.dirname(dataset.HERE))
-
-
-def load_layers(path):
-    """[(weights, thresholds)] of the graph's Linear -> IF chain, read back with h5py."""
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        nodes = f["node/nodes"]
-        return [(nodes[f"fc{i}/weight"][()], nodes[f"{name}/v_threshold"][()])
-                for i, name in ((1, "hidden1"), (2, "output"))]
 
 
 def export(out_dir, rasters, labels):
@@ -86,7 +77,7 @@ def main():
         print(f"wrote {len(test)} rasters of {steps} x 64 and their labels to {args.export}")
         return 0
 
-    model_out = snn.run(load_layers(args.graph), rasters)[-1]
+    model_out = snn.run(nir_export.read(args.graph), rasters)[-1]
     t0 = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="ionpu-digits-") as tmp:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Write the converted network as a NIR graph (HDF5), as lib/ionpu_nir.c reads it.
+"""Write the converted network as a NIR graph (HDF5), as lib/ionpu_nir.c reads it; read it back.
 
 Layout of NIR 0.2 as NIR's own writer and libionpu's make it: /version, /node with type
 "NIRGraph", nodes/<name>/ holding a `type` string and one dataset per parameter, and
@@ -42,6 +42,11 @@ def _node(nodes, name, kind, **params):
         _put(g, key, params[key])
 
 
+def _layer_names(i, count):
+    """The Linear node and the IF node of layer i of count."""
+    return f"fc{i + 1}", "output" if i == count - 1 else f"hidden{i + 1}"
+
+
 def write(path, layers, dt=DT):
     """layers: [(weight, out x in), thresholds (out,)] from input to output; IF neurons."""
     names = ["input"]
@@ -55,8 +60,7 @@ def write(path, layers, dt=DT):
         nodes = _group(root, "nodes")
         _node(nodes, "input", "Input", shape=np.array([layers[0][0].shape[1]]))
         for i, (w, th) in enumerate(layers):
-            lin = f"fc{i + 1}"
-            neu = "output" if i == len(layers) - 1 else f"hidden{i + 1}"
+            lin, neu = _layer_names(i, len(layers))
             _node(nodes, lin, "Linear", weight=np.asarray(w, dtype=np.float64))
             n = len(th)
             _node(nodes, neu, "IF", r=np.full(n, 1.0 / dt),
@@ -66,3 +70,12 @@ def write(path, layers, dt=DT):
         names.append("out")
         edges = np.array([[a, b] for a, b in zip(names, names[1:])], dtype=object)
         root.create_dataset("edges", data=edges, dtype=_STR, track_times=False)
+
+
+def read(path):
+    """The layers write() wrote: [(weights, thresholds)], from the graph's own datasets."""
+    with h5py.File(path, "r") as f:
+        nodes = f["node/nodes"]
+        count = sum(1 for name in nodes if name.startswith("fc"))
+        return [(nodes[f"{lin}/weight"][()], nodes[f"{neu}/v_threshold"][()])
+                for lin, neu in (_layer_names(i, count) for i in range(count))]

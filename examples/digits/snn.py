@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The converted network as the card runs it in ideal mode, and how a prediction is read.
 
-Two layers of NIR IF neurons (dv/dt = r I, spike when v > v_threshold, then v = 0) with
+Layers of NIR IF neurons (dv/dt = r I, spike when v > v_threshold, then v = 0) with
 r = 1 / dt, so one step adds the step's input current to v.  Weights are integer
 conductance levels (-255..255) and thresholds lie halfway between integers, so v is an
 exact integer in float32 whatever order the card adds a step's inputs in: this model and
