@@ -9,7 +9,7 @@ images (data-based normalisation), weights become integer conductance levels.
 
 import os
 
-# One thread: the same arithmetic on every run, on one core as the task asks.
+# One BLAS thread: threads may split sums differently, and the same run must give the same bits.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
