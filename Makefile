@@ -361,6 +361,18 @@ bench-core: $(BUILD)/bench/bench_core
 	PYTHONWARNINGS=ignore::FutureWarning $(BENCH_PYTHON) bench/brian2_bench.py \
 		--fabric $(BUILD)/bench/bench_core --build $(BUILD)/bench
 
+# --- examples/digits ----------------------------------------------------------
+# digits: retrain the classifier into $(BUILD)/digits, check that it gives the
+# committed files byte for byte, and score the committed graph over the whole
+# test split on the host reference (examples/digits/README.md).
+DIGITS_PYTHON := /usr/bin/python3
+DIGITS_FILES := digits.nir digits.json test-split.txt
+digits: all
+	PYTHONDONTWRITEBYTECODE=1 $(DIGITS_PYTHON) examples/digits/train.py --dir $(BUILD)/digits
+	for f in $(DIGITS_FILES); do cmp examples/digits/$$f $(BUILD)/digits/$$f || exit 1; done
+	PYTHONDONTWRITEBYTECODE=1 $(DIGITS_PYTHON) examples/digits/evaluate.py \
+		--ionpu-run $(BUILD)/tools/ionpu-run --json $(BUILD)/digits/host.json
+
 deps:
 	scripts/install-deps
 
@@ -375,4 +387,4 @@ clean:
 
 .PHONY: all tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
-	bench-core deps check demo clean
+	bench-core digits deps check demo clean
