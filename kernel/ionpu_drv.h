@@ -355,6 +355,30 @@ struct ionpu_file {
 	struct ionpu_file_run run;
 };
 
+/**
+ * struct ionpu_ubuf - a user buffer of a command, taken before the card's lock
+ * @uptr: user address
+ * @len: bytes, 0 for none
+ * @card_writes: the card writes it (an answer), else it reads it (a payload)
+ * @kbuf: the kernel copy of a bounced buffer: the payload, or the answer
+ * @pin: the pinned pages of a buffer the card reaches in place, until
+ *	ionpu_ubuf_dma() hands them to the command
+ */
+struct ionpu_ubuf {
+	u64 uptr;
+	size_t len;
+	bool card_writes;
+	void *kbuf;
+	struct ionpu_pin *pin;
+};
+
+/*
+ * What a command checks under the card's lock and its file's use of
+ * @tiles, on the kernel's copy of its payload @in, right before it runs.
+ */
+typedef int ionpu_ubuf_check_fn(struct ionpu_device *idev, u64 tiles,
+				const struct ionpu_ubuf *in, const void *arg);
+
 static inline u32 ionpu_rd(struct ionpu_device *idev, u32 reg)
 {
 	return ioread32(idev->regs + reg);
@@ -427,6 +451,18 @@ ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
 void ionpu_lease_reset(struct ionpu_device *idev);
 __poll_t ionpu_lease_poll(struct ionpu_file *f);
 void ionpu_lease_info(struct ionpu_file *f, struct ionpu_info *info);
+int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile);
+int ionpu_use_begin(struct ionpu_file *f, u64 *tiles);
+void ionpu_use_end(struct ionpu_file *f);
+
+/* ionpu_ubuf.c */
+int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
+		   u64 uptr, size_t count, size_t size,
+		   bool card_writes, bool may_pin);
+int ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub, int ret);
+int ionpu_ubuf_submit(struct ionpu_file *f, const struct ionpu_cmd *cmd,
+		      struct ionpu_ubuf *in, struct ionpu_ubuf *out,
+		      ionpu_ubuf_check_fn *check, const void *arg, u64 *result);
 
 /* ionpu_net.c */
 int ionpu_ioctl_configure(struct ionpu_file *f, void *arg);
@@ -436,17 +472,21 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg);
+
+/* ionpu_run.c */
+bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
+void ionpu_run_put(struct ionpu_device *idev);
 int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);
+int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
+bool ionpu_file_running(struct ionpu_file *f);
+void ionpu_run_open(struct ionpu_file *f);
+void ionpu_run_close(struct ionpu_file *f);
 int ionpu_ioctl_run(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_wait(struct ionpu_file *f, void *arg);
-void ionpu_run_open(struct ionpu_file *f);
-void ionpu_run_close(struct ionpu_file *f);
-int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
 int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles, bool unkillable);
-int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
-bool ionpu_file_running(struct ionpu_file *f);
+int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
 
 /* ionpu_stream.c */
 int ionpu_stream_init(struct ionpu_device *idev);
@@ -463,8 +503,6 @@ __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
 /* ionpu_job.c */
 int ionpu_job_init(struct ionpu_device *idev);
 void ionpu_job_fini(struct ionpu_device *idev);
-bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
-void ionpu_run_put(struct ionpu_device *idev);
 struct ionpu_kjob;
 typedef void ionpu_job_done_fn(struct ionpu_kjob *job, void *data);
 struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,

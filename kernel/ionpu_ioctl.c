@@ -23,7 +23,7 @@ typedef int ionpu_ioctl_fn(struct ionpu_file *f, void *arg);
  * @fn: the handler
  * @unlocked: the handler runs without the card's lock: it waits for the
  *	job queue or a run's worker, which take it, or it touches user memory
- *	first and takes the lock itself (ionpu_net.c)
+ *	first and takes the lock itself (ionpu_ubuf.c)
  */
 struct ionpu_ioctl_desc {
 	unsigned int cmd;

@@ -3,11 +3,10 @@
  * ionpu: jobs, one inference done as one unit (IONPU_IOC_JOB and
  * IONPU_URING_CMD_JOB).
  *
- * The card has one clock: a RUN advances every tile.  So the driver owns
- * the clock (struct ionpu_runner): IONPU_IOC_RUN takes it or fails with
- * -EBUSY, and a per-card ordered workqueue runs the jobs of every file one
- * at a time, in submission order, each holding the clock from its state
- * reset to its last event.  A job is copied and checked when it is
+ * A job shares the card's one clock with IONPU_IOC_RUN (ionpu_run.c): a
+ * per-card ordered workqueue runs the jobs of every file one at a time, in
+ * submission order, each holding the clock from its state reset to its
+ * last event.  A job is copied and checked when it is
  * submitted, in the submitter's context; the worker then clears the state
  * of the file's tiles, feeds the inputs one input window at a time (an
  * INPUT_SPIKES delay is a u8), runs each window, and collects the output
@@ -105,27 +104,6 @@ void ionpu_job_fini(struct ionpu_device *idev)
 	if (idev->runner.wq)
 		destroy_workqueue(idev->runner.wq);
 	mutex_destroy(&idev->runner.stop_lock);
-}
-
-/*
- * Take the card's clock: true when nobody else runs it.  @owner is the file
- * whose STOP may end the run, NULL for a job, which no STOP ends.
- */
-bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner)
-{
-	if (test_and_set_bit_lock(0, &idev->runner.busy))
-		return false;
-	WRITE_ONCE(idev->runner.owner, owner);
-	return true;
-}
-
-void ionpu_run_put(struct ionpu_device *idev)
-{
-	mutex_lock(&idev->runner.stop_lock);
-	WRITE_ONCE(idev->runner.owner, NULL);
-	clear_bit_unlock(0, &idev->runner.busy);
-	mutex_unlock(&idev->runner.stop_lock);
-	wake_up(&idev->runner.wait);
 }
 
 static bool ionpu_f32_finite(u32 bits)

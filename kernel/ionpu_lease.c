@@ -14,6 +14,31 @@
 
 #include "ionpu_drv.h"
 
+/* 0 when @tiles holds @tile, -EINVAL for a tile the card lacks, else -EACCES. */
+int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile)
+{
+	if (tile >= idev->tiles)
+		return -EINVAL;
+	return tiles & BIT_ULL(tile) ? 0 : -EACCES;
+}
+
+/*
+ * Commands that name tiles hold @f->use for read from the lease check to
+ * the completion, with the file's tiles in *@tiles.
+ */
+int ionpu_use_begin(struct ionpu_file *f, u64 *tiles)
+{
+	if (down_read_killable(&f->use))
+		return -EINTR;
+	*tiles = READ_ONCE(f->tiles);
+	return 0;
+}
+
+void ionpu_use_end(struct ionpu_file *f)
+{
+	up_read(&f->use);
+}
+
 static u64 ionpu_all_tiles(struct ionpu_device *idev)
 {
 	return idev->tiles == 64 ? U64_MAX : BIT_ULL(idev->tiles) - 1;
