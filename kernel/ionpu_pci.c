@@ -5,12 +5,11 @@
  * Probe, remove, function reset and the module's entry points.  The card's
  * registers are specified in docs/hardware.md.
  */
-#include <linux/aer.h>
 #include <linux/debugfs.h>
 #include <linux/iopoll.h>
 #include <linux/module.h>
-#include <linux/version.h>
 
+#include "ionpu_compat.h"
 #include "ionpu_drv.h"
 
 #define IONPU_READY_TIMEOUT_US	100000
@@ -114,25 +113,6 @@ static void ionpu_put(void *data)
 	put_device(&idev->dev);
 }
 
-#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
-/* Later kernels enable error reporting of every device themselves. */
-static void ionpu_aer_off(void *data)
-{
-	pci_disable_pcie_error_reporting(data);
-}
-
-static int ionpu_aer_on(struct pci_dev *pdev)
-{
-	pci_enable_pcie_error_reporting(pdev);
-	return devm_add_action_or_reset(&pdev->dev, ionpu_aer_off, pdev);
-}
-#else
-static int ionpu_aer_on(struct pci_dev *pdev)
-{
-	return 0;
-}
-#endif
-
 static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct ionpu_device *idev;
@@ -149,7 +129,7 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
-	ret = ionpu_aer_on(pdev);
+	ret = ionpu_pcie_error_reporting(pdev);
 	if (ret)
 		return ret;
 
