@@ -459,7 +459,7 @@ void ionpu_use_end(struct ionpu_file *f);
 int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 		   u64 uptr, size_t count, size_t size,
 		   bool card_writes, bool may_pin);
-int ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub, int ret);
+void ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub);
 int ionpu_ubuf_submit(struct ionpu_file *f, const struct ionpu_cmd *cmd,
 		      struct ionpu_ubuf *in, struct ionpu_ubuf *out,
 		      ionpu_ubuf_check_fn *check, const void *arg, u64 *result);

@@ -144,6 +144,22 @@ static int ionpu_job_check_inputs(struct ionpu_device *idev,
 	return 0;
 }
 
+/* The job's inputs, from @uinputs, checked against the file's @tiles. */
+static int ionpu_job_copy_inputs(struct ionpu_kjob *job, u64 uinputs,
+				 u64 tiles)
+{
+	if (!job->in_count)
+		return 0;
+	job->inputs = kvmalloc_array(job->in_count, sizeof(*job->inputs),
+				     GFP_KERNEL_ACCOUNT);
+	if (!job->inputs)
+		return -ENOMEM;
+	if (copy_from_user(job->inputs, u64_to_user_ptr(uinputs),
+			   array_size(job->in_count, sizeof(*job->inputs))))
+		return -EFAULT;
+	return ionpu_job_check_inputs(job->f->idev, job, tiles);
+}
+
 static void ionpu_job_free(struct ionpu_kjob *job)
 {
 	struct ionpu_file *f = job->f;
@@ -230,38 +246,54 @@ static int ionpu_job_now(struct ionpu_device *idev, u64 *now)
 	return ret;
 }
 
-/* Under the card's lock, the clock and the file's use of @tiles. */
-static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
+/* Feed and run the job's timesteps, one input window at a time. */
+static int ionpu_job_windows(struct ionpu_kjob *job)
 {
 	struct ionpu_device *idev = job->f->idev;
-	struct ionpu_job_sink *sink = &job->sink;
 	u32 next = 0, done = 0;
-	u64 now = 0;
 	int ret;
 
-	ret = ionpu_job_now(idev, &now);
-	if (!ret && !(job->flags & IONPU_JOB_KEEP_STATE))
-		ret = ionpu_reset_tiles(idev, tiles, false);
-	if (ret)
-		return ret;
-
-	/* Events of runs before the job are the files'. */
-	ionpu_stream_consume(idev);
-	sink->tiles = tiles;
-	sink->t0 = lower_32_bits(now);
-	ionpu_stream_sink(idev, sink);
-	while (!ret && done < job->timesteps) {
+	while (done < job->timesteps) {
 		u32 steps = job->timesteps - done;
 
 		/* Once every input is fed, the rest runs in one go. */
 		if (next < job->in_count) {
 			steps = min_t(u32, steps, IONPU_INPUT_WINDOW);
 			ret = ionpu_job_feed(job, &next, done, done + steps);
+			if (ret)
+				return ret;
 		}
-		if (!ret)
-			ret = ionpu_job_steps(idev, steps);
+		ret = ionpu_job_steps(idev, steps);
+		if (ret)
+			return ret;
 		done += steps;
 	}
+	return 0;
+}
+
+/* Under the card's lock, the clock and the file's use of @tiles. */
+static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
+{
+	struct ionpu_device *idev = job->f->idev;
+	struct ionpu_job_sink *sink = &job->sink;
+	u64 now = 0;
+	int ret;
+
+	ret = ionpu_job_now(idev, &now);
+	if (ret)
+		return ret;
+	if (!(job->flags & IONPU_JOB_KEEP_STATE)) {
+		ret = ionpu_reset_tiles(idev, tiles, false);
+		if (ret)
+			return ret;
+	}
+
+	/* Events of runs before the job are the files'. */
+	ionpu_stream_consume(idev);
+	sink->tiles = tiles;
+	sink->t0 = lower_32_bits(now);
+	ionpu_stream_sink(idev, sink);
+	ret = ionpu_job_windows(job);
 	ionpu_stream_sink(idev, NULL);
 	return ret;
 }
@@ -388,19 +420,7 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 	job->done = done;
 	job->data = data;
 
-	if (job->in_count) {
-		job->inputs = kvmalloc_array(job->in_count, sizeof(*job->inputs),
-					     GFP_KERNEL_ACCOUNT);
-		if (!job->inputs)
-			ret = -ENOMEM;
-		else if (copy_from_user(job->inputs,
-					u64_to_user_ptr(arg->inputs),
-					array_size(job->in_count,
-						   sizeof(*job->inputs))))
-			ret = -EFAULT;
-		else
-			ret = ionpu_job_check_inputs(f->idev, job, tiles);
-	}
+	ret = ionpu_job_copy_inputs(job, arg->inputs, tiles);
 	if (ret) {
 		ionpu_job_free(job);
 		return ERR_PTR(ret);

@@ -94,18 +94,22 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 		want = idev->leased & arg->tiles ? 0 : arg->tiles;
 	else
 		want = ionpu_pick_free(idev, arg->count);
-	if (!want)
+	if (!want) {
 		ret = -EBUSY;
-	else if (want & idev->dirty)
-		ret = ionpu_scrub_tiles(idev, want & idev->dirty);
-	if (!ret) {
-		idev->dirty &= ~want;
-		idev->leased |= want;
-		WRITE_ONCE(f->tiles, f->tiles | want);
-		ionpu_set_owner(idev, want, f, pid);
-		ionpu_stream_own(idev, want, f);
-		arg->tiles = want;
+		goto unlock;
 	}
+	if (want & idev->dirty) {
+		ret = ionpu_scrub_tiles(idev, want & idev->dirty);
+		if (ret)
+			goto unlock;
+	}
+	idev->dirty &= ~want;
+	idev->leased |= want;
+	WRITE_ONCE(f->tiles, f->tiles | want);
+	ionpu_set_owner(idev, want, f, pid);
+	ionpu_stream_own(idev, want, f);
+	arg->tiles = want;
+unlock:
 	mutex_unlock(&idev->lease_lock);
 	return ret;
 }
@@ -113,7 +117,6 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
 {
 	struct ionpu_device *idev = f->idev;
-
 	int ret = 0;
 
 	if (!tiles)

@@ -39,9 +39,9 @@ static int ionpu_configure_tiles(struct ionpu_device *idev, u64 tiles,
 {
 	int ret = ionpu_tile_check(idev, tiles, c->tile);
 
-	if (!ret && (c->flags & IONPU_CONFIGURE_SET_CHAIN))
-		ret = ionpu_tile_check(idev, tiles, c->chain_head);
-	return ret;
+	if (ret || !(c->flags & IONPU_CONFIGURE_SET_CHAIN))
+		return ret;
+	return ionpu_tile_check(idev, tiles, c->chain_head);
 }
 
 /* Also records, before the card acts, what a chain lets the tile reach. */
@@ -51,11 +51,12 @@ static int ionpu_configure_check(struct ionpu_device *idev, u64 tiles,
 	const struct ionpu_configure *c = arg;
 	int ret = ionpu_configure_tiles(idev, tiles, c);
 
+	if (ret)
+		return ret;
 	/* Before the card acts: a failed command may have half acted. */
-	if (!ret && (c->flags & IONPU_CONFIGURE_SET_CHAIN) &&
-	    c->chain_head != c->tile)
+	if ((c->flags & IONPU_CONFIGURE_SET_CHAIN) && c->chain_head != c->tile)
 		idev->tile_feeds[c->tile] |= BIT_ULL(c->chain_head);
-	return ret;
+	return 0;
 }
 
 int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
@@ -138,12 +139,14 @@ static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
 	int ret;
 
 	ret = ionpu_tile_check(idev, tiles, r->tile);
-	if (!ret)
-		ret = ionpu_routes_walk(idev, tiles, in->kbuf, in->len,
-					r->records, &feeds);
-	if (!ret)
-		idev->tile_feeds[r->tile] |= feeds & ~BIT_ULL(r->tile);
-	return ret;
+	if (ret)
+		return ret;
+	ret = ionpu_routes_walk(idev, tiles, in->kbuf, in->len, r->records,
+				&feeds);
+	if (ret)
+		return ret;
+	idev->tile_feeds[r->tile] |= feeds & ~BIT_ULL(r->tile);
+	return 0;
 }
 
 int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
@@ -200,8 +203,10 @@ static int ionpu_net_cells(struct ionpu_file *f, struct ionpu_cmd *cmd,
 	if (ret)
 		return ret;
 	ret = ionpu_ubuf_get(idev, &out, uout, count, out_size, true, true);
-	if (ret)
-		return ionpu_ubuf_put(idev, &in, ret);
+	if (ret) {
+		ionpu_ubuf_put(idev, &in);
+		return ret;
+	}
 	return ionpu_ubuf_submit(f, cmd, &in, &out, ionpu_cells_check, cmd,
 				 result);
 }
@@ -291,9 +296,9 @@ int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg)
 	int ret;
 
 	ret = ionpu_calib_check(c);
-	if (!ret)
-		ret = ionpu_ubuf_get(f->idev, &out, c->data, c->length, 1, true,
-				     false);
+	if (ret)
+		return ret;
+	ret = ionpu_ubuf_get(f->idev, &out, c->data, c->length, 1, true, false);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &none, &out, NULL, NULL, NULL);
@@ -310,9 +315,9 @@ int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg)
 	int ret;
 
 	ret = ionpu_calib_check(c);
-	if (!ret)
-		ret = ionpu_ubuf_get(f->idev, &in, c->data, c->length, 1, false,
-				     false);
+	if (ret)
+		return ret;
+	ret = ionpu_ubuf_get(f->idev, &in, c->data, c->length, 1, false, false);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &in, &none, NULL, NULL, NULL);

@@ -363,15 +363,18 @@ static int __init ionpu_init(void)
 		return ret;
 	ret = ionpu_cdev_init();
 	if (ret)
-		goto uring;
+		goto err_uring;
 	ionpu_debugfs_init();
 
 	ret = pci_register_driver(&ionpu_pci_driver);
-	if (!ret)
-		return 0;
+	if (ret)
+		goto err_cdev;
+	return 0;
+
+err_cdev:
 	ionpu_debugfs_exit();
 	ionpu_cdev_exit();
-uring:
+err_uring:
 	ionpu_uring_exit();
 	return ret;
 }

@@ -86,7 +86,7 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes)
 {
 	unsigned long start = untagged_addr(uaddr);
 	struct ionpu_pin *pin;
-	int got;
+	int got, ret;
 
 	if (!ionpu_pin_fits(start, len))
 		return ERR_PTR(-EINVAL);
@@ -100,19 +100,24 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes)
 	pin->pages = kvmalloc_array(pin->npages, sizeof(*pin->pages),
 				    GFP_KERNEL);
 	if (!pin->pages) {
-		kfree(pin);
-		return ERR_PTR(-ENOMEM);
+		ret = -ENOMEM;
+		goto err_free_pin;
 	}
 	got = pin_user_pages_fast(start & PAGE_MASK, pin->npages,
 				  card_writes ? FOLL_WRITE : 0, pin->pages);
 	if (got != pin->npages) {
 		if (got > 0)
 			unpin_user_pages(pin->pages, got);
-		kvfree(pin->pages);
-		kfree(pin);
-		return ERR_PTR(got < 0 ? got : -EFAULT);
+		ret = got < 0 ? got : -EFAULT;
+		goto err_free_pages;
 	}
 	return pin;
+
+err_free_pages:
+	kvfree(pin->pages);
+err_free_pin:
+	kfree(pin);
+	return ERR_PTR(ret);
 }
 
 /* Write the card's list of the mapped segments. */

@@ -65,9 +65,10 @@ int ionpu_buf_from(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 {
 	int ret = ionpu_buf_alloc(idev, buf, len);
 
-	if (!ret && len)
-		memcpy(buf->cpu, data, len);
-	return ret;
+	if (ret || !len)
+		return ret;
+	memcpy(buf->cpu, data, len);
+	return 0;
 }
 
 /* Either kind; with the card's PCI function bound, see ionpu_pin_free(). */
@@ -498,8 +499,11 @@ int ionpu_cmd_finish(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 {
 	int ret = ionpu_cmd_submit(idev, cmd, ib, ob, result);
 
-	if (!ret && out && ob->cpu)
+	if (ret)
+		goto free;
+	if (out && ob->cpu)
 		memcpy(out, ob->cpu, ob->len);
+free:
 	ionpu_buf_free(idev, ob);
 	ionpu_buf_free(idev, ib);
 	return ret;

@@ -132,12 +132,13 @@ int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 
 	*ran = 0;
 	ret = ionpu_cmd_submit(idev, &cmd, &none, &none, ran);
+	if (ret && ret != -ECANCELED)
+		return ret;
 	/*
 	 * The card wrote the run's events before its completion, but the
 	 * output-spike handler may not have taken them yet: take them now.
 	 */
-	if (!ret || ret == -ECANCELED)
-		ionpu_stream_consume(idev);
+	ionpu_stream_consume(idev);
 	return ret;
 }
 

@@ -107,11 +107,13 @@ static int ionpu_scrub_cut(struct ionpu_device *idev, struct ionpu_scrub *s,
 		cfg.param[5] = IONPU_CONFIGURE_SET_CHAIN;
 	}
 	ret = ionpu_cmd_submit(idev, &cfg, &none, &none, NULL);
-	if (!ret)
-		ret = ionpu_cmd_submit(idev, &routes, &s->silence, &none, NULL);
-	if (!ret)
-		idev->tile_feeds[tile] = 0;
-	return ret;
+	if (ret)
+		return ret;
+	ret = ionpu_cmd_submit(idev, &routes, &s->silence, &none, NULL);
+	if (ret)
+		return ret;
+	idev->tile_feeds[tile] = 0;
+	return 0;
 }
 
 /*
@@ -129,15 +131,14 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 	u32 per_row = idev->tile_neurons * 2;
 	u64 missed = 0;
 	u32 first, i;
-	int ret = 0;
+	int ret;
 
 	/* The payload holds whole chunks of rows, within the card's limit. */
 	if (idev->tile_rows % IONPU_SCRUB_ROWS ||
 	    IONPU_SCRUB_ROWS * per_row > IONPU_MAX_CELLS)
 		return -EOPNOTSUPP;
 
-	for (first = 0; !ret && first < idev->tile_rows;
-	     first += IONPU_SCRUB_ROWS) {
+	for (first = 0; first < idev->tile_rows; first += IONPU_SCRUB_ROWS) {
 		for (i = 0; i < IONPU_SCRUB_ROWS * per_row; i++) {
 			u8 *e = s->cells.cpu + i * IONPU_PROG_ENTRY_SIZE;
 
@@ -153,11 +154,13 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 		}
 		ret = ionpu_cmd_submit(idev, &prog, &s->cells, &s->results,
 				       &missed);
+		if (ret)
+			return ret;
 		/* An off tile lands on every target: a miss is a failure. */
-		if (!ret && missed)
-			ret = -EIO;
+		if (missed)
+			return -EIO;
 	}
-	return ret;
+	return 0;
 }
 
 /**
@@ -181,18 +184,24 @@ int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles)
 	if (!(idev->caps & IONPU_CAP_QUEUES))
 		return 0;
 	ret = ionpu_scrub_alloc(idev, &s);
-	for (tile = 0; !ret && tile < idev->tiles; tile++) {
+	if (ret)
+		goto free;
+	for (tile = 0; tile < idev->tiles; tile++) {
 		if (tiles & BIT_ULL(tile)) {
 			ret = ionpu_scrub_cut(idev, &s, tile, true);
-			if (!ret)
-				ret = ionpu_scrub_wipe(idev, &s, tile);
+			if (ret)
+				goto free;
+			ret = ionpu_scrub_wipe(idev, &s, tile);
 		} else if (READ_ONCE(idev->tile_feeds[tile]) & tiles) {
 			ret = ionpu_scrub_cut(idev, &s, tile, false);
 			cut |= BIT_ULL(tile);
 		}
+		if (ret)
+			goto free;
 	}
-	if (!ret && (idev->caps & IONPU_CAP_TILE_RESET))
+	if (idev->caps & IONPU_CAP_TILE_RESET)
 		ret = ionpu_reset_tiles(idev, cut, true);
+free:
 	ionpu_scrub_free(idev, &s);
 	return ret;
 }

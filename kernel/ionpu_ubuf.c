@@ -85,19 +85,12 @@ int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 	return 0;
 }
 
-/*
- * After the card's lock: give a bounced answer of a command that succeeded
- * (@ret 0) to the user, and free @ub.  Returns @ret or -EFAULT.
- */
-int ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub, int ret)
+/* Free @ub, after the card's lock; its pages, if any, were never mapped. */
+void ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub)
 {
-	if (!ret && ub->card_writes && ub->kbuf &&
-	    copy_to_user(u64_to_user_ptr(ub->uptr), ub->kbuf, ub->len))
-		ret = -EFAULT;
 	kvfree(ub->kbuf);
-	/* Never mapped: a mapped range went to the command. */
+	/* A mapped range went to the command. */
 	ionpu_pin_free(idev, ub->pin);
-	return ret;
 }
 
 /*
@@ -144,6 +137,37 @@ static int ionpu_ubuf_exec(struct ionpu_device *idev,
 	return ionpu_cmd_finish(idev, cmd, &ib, &ob, out->kbuf, result);
 }
 
+/* Under the card's lock and the file's use of its tiles: check, then run. */
+static int ionpu_ubuf_locked(struct ionpu_file *f, const struct ionpu_cmd *cmd,
+			     struct ionpu_ubuf *in, struct ionpu_ubuf *out,
+			     ionpu_ubuf_check_fn *check, const void *arg,
+			     u64 *result)
+{
+	struct ionpu_device *idev = f->idev;
+	u64 tiles;
+	int ret;
+
+	down_read(&idev->lock);
+	if (idev->gone) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	ret = ionpu_use_begin(f, &tiles);
+	if (ret)
+		goto unlock;
+	if (check) {
+		ret = check(idev, tiles, in, arg);
+		if (ret)
+			goto end_use;
+	}
+	ret = ionpu_ubuf_exec(idev, cmd, in, out, result);
+end_use:
+	ionpu_use_end(f);
+unlock:
+	up_read(&idev->lock);
+	return ret;
+}
+
 /*
  * Run @cmd for @f with user buffers taken by ionpu_ubuf_get(), which it
  * frees.  The card's lock is taken only now, after every copy and pin, and
@@ -155,19 +179,17 @@ int ionpu_ubuf_submit(struct ionpu_file *f, const struct ionpu_cmd *cmd,
 		      struct ionpu_ubuf *in, struct ionpu_ubuf *out,
 		      ionpu_ubuf_check_fn *check, const void *arg, u64 *result)
 {
-	struct ionpu_device *idev = f->idev;
-	u64 tiles;
 	int ret;
 
-	down_read(&idev->lock);
-	ret = idev->gone ? -ENODEV : ionpu_use_begin(f, &tiles);
-	if (!ret) {
-		ret = check ? check(idev, tiles, in, arg) : 0;
-		if (!ret)
-			ret = ionpu_ubuf_exec(idev, cmd, in, out, result);
-		ionpu_use_end(f);
-	}
-	up_read(&idev->lock);
-	ret = ionpu_ubuf_put(idev, out, ret);
-	return ionpu_ubuf_put(idev, in, ret);
+	ret = ionpu_ubuf_locked(f, cmd, in, out, check, arg, result);
+	if (ret)
+		goto out;
+	/* A bounced answer; a pinned one is in place already. */
+	if (out->card_writes && out->kbuf &&
+	    copy_to_user(u64_to_user_ptr(out->uptr), out->kbuf, out->len))
+		ret = -EFAULT;
+out:
+	ionpu_ubuf_put(f->idev, out);
+	ionpu_ubuf_put(f->idev, in);
+	return ret;
 }
