@@ -113,9 +113,9 @@ static void ionpu_put(void *data)
 	put_device(&idev->dev);
 }
 
-static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+/* The PCI function's own resources, all device-managed. */
+static int ionpu_pci_enable(struct pci_dev *pdev)
 {
-	struct ionpu_device *idev;
 	int ret;
 
 	ret = pcim_enable_device(pdev);
@@ -129,7 +129,15 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
-	ret = ionpu_pcie_error_reporting(pdev);
+	return ionpu_pcie_error_reporting(pdev);
+}
+
+static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ionpu_device *idev;
+	int ret;
+
+	ret = ionpu_pci_enable(pdev);
 	if (ret)
 		return ret;
 

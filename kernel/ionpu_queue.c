@@ -334,6 +334,113 @@ static void ionpu_sqe_fill(u8 *sqe, const struct ionpu_cmd *cmd, u16 cid,
 		ionpu_put32(sqe + IONPU_SQE_PARAM(i), cmd->param[i]);
 }
 
+/*
+ * Wait for a free slot as @cmd says.  *@cid is IONPU_MAX_INFLIGHT, no slot,
+ * when the queues were killed; the kill's error is returned then.
+ */
+static int ionpu_slot_wait(struct ionpu_queues *q, const struct ionpu_cmd *cmd,
+			   unsigned int *cid)
+{
+	int ret;
+
+	if (cmd->nowait) {
+		if (!ionpu_slot_get(q, cid))
+			return -EBUSY;
+	} else if (cmd->unkillable) {
+		wait_event(q->slot_wait, ionpu_slot_get(q, cid));
+	} else {
+		ret = wait_event_killable(q->slot_wait,
+					  ionpu_slot_get(q, cid));
+		if (ret)
+			return ret;
+	}
+	return *cid == IONPU_MAX_INFLIGHT ? READ_ONCE(q->dead) : 0;
+}
+
+/*
+ * Give slot @cid the command's buffers and put the command in the SQ; its
+ * deadline is @timeout from now.  Frees the slot when the queues died
+ * since it was taken.
+ */
+static int ionpu_cmd_post(struct ionpu_device *idev,
+			  const struct ionpu_cmd *cmd, unsigned int cid,
+			  const struct ionpu_dma_buf *ib,
+			  const struct ionpu_dma_buf *ob, long timeout)
+{
+	struct ionpu_queues *q = &idev->q;
+	struct ionpu_slot *s = &q->slot[cid];
+	int ret;
+
+	spin_lock(&q->lock);
+	ret = q->dead;
+	if (ret) {
+		s->busy = false;
+		spin_unlock(&q->lock);
+		return ret;
+	}
+	s->in = *ib;
+	s->out = *ob;
+	s->timed = !cmd->untimed;
+	s->deadline = jiffies + timeout;
+	if (ib->pin || ob->pin) {
+		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
+		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
+			   (ib->pin ? ib->len : 0) + (ob->pin ? ob->len : 0));
+	}
+	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
+	q->sq_cid[q->sq_tail] = cid;
+	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
+	/* The entry must be in memory before the card sees the new tail. */
+	wmb();
+	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
+	spin_unlock(&q->lock);
+	ionpu_watchdog_kick(idev);
+	return 0;
+}
+
+/*
+ * Wait for the completion of the command in @s, for at most @timeout.  A
+ * submitter that stops waiting first leaves the buffers to the slot, as
+ * the card may still DMA, and empties @ib and @ob.
+ */
+static int ionpu_cmd_wait(struct ionpu_device *idev,
+			  const struct ionpu_cmd *cmd, struct ionpu_slot *s,
+			  struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+			  long timeout, u64 *result)
+{
+	struct ionpu_queues *q = &idev->q;
+	long left;
+	int ret;
+
+	if (cmd->unkillable)
+		left = wait_for_completion_timeout(&s->done, timeout);
+	else
+		left = wait_for_completion_killable_timeout(&s->done, timeout);
+
+	spin_lock(&q->lock);
+	if (!s->completed) {
+		s->abandoned = true;
+		ib->cpu = NULL;
+		ib->pin = NULL;
+		ob->cpu = NULL;
+		ob->pin = NULL;
+		spin_unlock(&q->lock);
+		if (left < 0)
+			return -EINTR;
+		if (left)
+			return q->dead;
+		ionpu_recover(idev);
+		return -ETIMEDOUT;
+	}
+	ret = ionpu_sc_to_errno(s->code);
+	if (result)
+		*result = s->result;
+	s->busy = false;
+	spin_unlock(&q->lock);
+	wake_up(&q->slot_wait);
+	return ret;
+}
+
 /**
  * ionpu_cmd_submit() - run one command with payload buffers the caller filled
  * @idev: the card, with @idev->lock held for read and not gone
@@ -359,9 +466,7 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	long timeout = cmd->untimed ? MAX_SCHEDULE_TIMEOUT :
 		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
 	struct ionpu_queues *q = &idev->q;
-	struct ionpu_slot *s;
 	unsigned int cid = 0;
-	long left;
 	int ret;
 
 	if (!(idev->caps & IONPU_CAP_QUEUES))
@@ -372,75 +477,15 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	if (WARN_ON_ONCE((ib->pin || ob->pin) && !(idev->caps & IONPU_CAP_SGL)))
 		return -EINVAL;
 
-	if (cmd->nowait) {
-		if (!ionpu_slot_get(q, &cid))
-			return -EBUSY;
-	} else if (cmd->unkillable) {
-		wait_event(q->slot_wait, ionpu_slot_get(q, &cid));
-	} else {
-		ret = wait_event_killable(q->slot_wait,
-					  ionpu_slot_get(q, &cid));
-		if (ret)
-			return ret;
-	}
-
-	ret = READ_ONCE(q->dead);
-	if (cid == IONPU_MAX_INFLIGHT)
+	ret = ionpu_slot_wait(q, cmd, &cid);
+	/* Without a slot, the queues were killed: ret is their error. */
+	if (ret || cid == IONPU_MAX_INFLIGHT)
 		return ret;
-	s = &q->slot[cid];
-	spin_lock(&q->lock);
-	ret = q->dead;
-	if (ret) {
-		s->busy = false;
-		spin_unlock(&q->lock);
+	ret = ionpu_cmd_post(idev, cmd, cid, ib, ob, timeout);
+	if (ret)
 		return ret;
-	}
-	s->in = *ib;
-	s->out = *ob;
-	s->timed = !cmd->untimed;
-	s->deadline = jiffies + timeout;
-	if (ib->pin || ob->pin) {
-		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
-		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
-			   (ib->pin ? ib->len : 0) + (ob->pin ? ob->len : 0));
-	}
-	ionpu_sqe_fill(q->sq + q->sq_tail * IONPU_SQE_SIZE, cmd, cid, s);
-	q->sq_cid[q->sq_tail] = cid;
-	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
-	/* The entry must be in memory before the card sees the new tail. */
-	wmb();
-	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
-	spin_unlock(&q->lock);
-	ionpu_watchdog_kick(idev);
-
-	if (cmd->unkillable)
-		left = wait_for_completion_timeout(&s->done, timeout);
-	else
-		left = wait_for_completion_killable_timeout(&s->done, timeout);
-
-	spin_lock(&q->lock);
-	if (!s->completed) {
-		/* The card may still DMA: the slot keeps the buffers. */
-		s->abandoned = true;
-		ib->cpu = NULL;
-		ib->pin = NULL;
-		ob->cpu = NULL;
-		ob->pin = NULL;
-		spin_unlock(&q->lock);
-		if (left < 0)
-			return -EINTR;
-		if (left)
-			return q->dead;
-		ionpu_recover(idev);
-		return -ETIMEDOUT;
-	}
-	ret = ionpu_sc_to_errno(s->code);
-	if (result)
-		*result = s->result;
-	s->busy = false;
-	spin_unlock(&q->lock);
-	wake_up(&q->slot_wait);
-	return ret;
+	return ionpu_cmd_wait(idev, cmd, &q->slot[cid], ib, ob, timeout,
+			      result);
 }
 
 /**
