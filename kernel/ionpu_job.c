@@ -283,7 +283,7 @@ static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
 	if (ret)
 		return ret;
 	if (!(job->flags & IONPU_JOB_KEEP_STATE)) {
-		ret = ionpu_reset_tiles(idev, tiles, false);
+		ret = ionpu_reset_tiles(idev, tiles, 0);
 		if (ret)
 			return ret;
 	}

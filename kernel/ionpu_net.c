@@ -89,7 +89,8 @@ int ionpu_ioctl_configure(struct ionpu_file *f, void *arg)
 	if (ret)
 		return ret;
 	ret = ionpu_ubuf_get(idev, &in, c->neurons, c->count,
-			     sizeof(struct ionpu_neuron), false, false);
+			     sizeof(struct ionpu_neuron), DMA_TO_DEVICE,
+			     IONPU_UBUF_BOUNCE);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &in, &none, ionpu_configure_check,
@@ -168,7 +169,8 @@ int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 	ret = ionpu_tile_check(idev, READ_ONCE(f->tiles), r->tile);
 	if (ret)
 		return ret;
-	ret = ionpu_ubuf_get(idev, &in, r->routes, r->size, 1, false, false);
+	ret = ionpu_ubuf_get(idev, &in, r->routes, r->size, 1, DMA_TO_DEVICE,
+			     IONPU_UBUF_BOUNCE);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &in, &none, ionpu_routes_check, r,
@@ -199,10 +201,12 @@ static int ionpu_net_cells(struct ionpu_file *f, struct ionpu_cmd *cmd,
 	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, cmd);
 	if (ret)
 		return ret;
-	ret = ionpu_ubuf_get(idev, &in, uin, count, in_size, false, true);
+	ret = ionpu_ubuf_get(idev, &in, uin, count, in_size, DMA_TO_DEVICE,
+			     IONPU_UBUF_MAY_PIN);
 	if (ret)
 		return ret;
-	ret = ionpu_ubuf_get(idev, &out, uout, count, out_size, true, true);
+	ret = ionpu_ubuf_get(idev, &out, uout, count, out_size, DMA_FROM_DEVICE,
+			     IONPU_UBUF_MAY_PIN);
 	if (ret) {
 		ionpu_ubuf_put(idev, &in);
 		return ret;
@@ -253,7 +257,8 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg)
 	if (ret)
 		return ret;
 	ret = ionpu_ubuf_get(idev, &out, r->cells, array_size(r->rows, r->columns),
-			     sizeof(struct ionpu_cell_read), true, true);
+			     sizeof(struct ionpu_cell_read), DMA_FROM_DEVICE,
+			     IONPU_UBUF_MAY_PIN);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &none, &out, ionpu_cells_check,
@@ -298,7 +303,8 @@ int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg)
 	ret = ionpu_calib_check(c);
 	if (ret)
 		return ret;
-	ret = ionpu_ubuf_get(f->idev, &out, c->data, c->length, 1, true, false);
+	ret = ionpu_ubuf_get(f->idev, &out, c->data, c->length, 1,
+			     DMA_FROM_DEVICE, IONPU_UBUF_BOUNCE);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &none, &out, NULL, NULL, NULL);
@@ -317,7 +323,8 @@ int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg)
 	ret = ionpu_calib_check(c);
 	if (ret)
 		return ret;
-	ret = ionpu_ubuf_get(f->idev, &in, c->data, c->length, 1, false, false);
+	ret = ionpu_ubuf_get(f->idev, &in, c->data, c->length, 1,
+			     DMA_TO_DEVICE, IONPU_UBUF_BOUNCE);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &in, &none, NULL, NULL, NULL);

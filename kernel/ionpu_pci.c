@@ -254,12 +254,12 @@ static void ionpu_reset_count(struct ionpu_device *idev)
 }
 
 /*
- * After any reset, whether the card came back or not: leases stay, but
- * their owners' configuration is gone, so they are told.
+ * After any reset, whether the card came back (@err 0) or not: leases
+ * stay, but their owners' configuration is gone, so they are told.
  */
-static void ionpu_reset_finish(struct ionpu_device *idev, bool up)
+static void ionpu_reset_finish(struct ionpu_device *idev, int err)
 {
-	if (up)
+	if (!err)
 		ionpu_mmap_restore(idev);
 	WRITE_ONCE(idev->resetting, false);
 	ionpu_lease_reset(idev);
@@ -286,7 +286,7 @@ static void ionpu_reset_done(struct pci_dev *pdev)
 
 	ionpu_reset_count(idev);
 	up_write(&idev->lock);
-	ionpu_reset_finish(idev, !ret);
+	ionpu_reset_finish(idev, ret);
 }
 
 /*
@@ -326,7 +326,7 @@ static pci_ers_result_t ionpu_slot_reset(struct pci_dev *pdev)
 	up_write(&idev->lock);
 	if (ret) {
 		/* No resume follows: the card stays quiet until removed. */
-		ionpu_reset_finish(idev, false);
+		ionpu_reset_finish(idev, ret);
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
 	return PCI_ERS_RESULT_RECOVERED;
@@ -336,7 +336,7 @@ static void ionpu_resume(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 
-	ionpu_reset_finish(idev, true);
+	ionpu_reset_finish(idev, 0);
 	dev_info(&pdev->dev, "recovered from the PCI error\n");
 }
 

@@ -170,8 +170,15 @@ void ionpu_queue_kill(struct ionpu_device *idev, int err)
 	wake_up_all(&q->slot_wait);
 }
 
+/* Which abandoned slots ionpu_queue_free_abandoned() frees. */
+enum ionpu_reap {
+	IONPU_REAP_COMPLETED,	/* those the card completed */
+	IONPU_REAP_ALL,		/* every one: the card was stopped */
+};
+
 /* Free the buffers of abandoned slots whose card can no longer touch them. */
-static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
+static void ionpu_queue_free_abandoned(struct ionpu_device *idev,
+				       enum ionpu_reap which)
 {
 	struct ionpu_queues *q = &idev->q;
 	unsigned int i;
@@ -181,7 +188,8 @@ static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
 		struct ionpu_dma_buf in, out;
 
 		spin_lock(&q->lock);
-		if (!s->busy || !s->abandoned || (!all && !s->completed)) {
+		if (!s->busy || !s->abandoned ||
+		    (which == IONPU_REAP_COMPLETED && !s->completed)) {
 			spin_unlock(&q->lock);
 			continue;
 		}
@@ -203,7 +211,7 @@ static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
  */
 void ionpu_queue_reclaim(struct ionpu_device *idev)
 {
-	ionpu_queue_free_abandoned(idev, true);
+	ionpu_queue_free_abandoned(idev, IONPU_REAP_ALL);
 }
 
 /* Called by the completion vector's handler. */
@@ -261,7 +269,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 	spin_unlock(&q->lock);
 
 	if (reap)
-		ionpu_queue_free_abandoned(idev, false);
+		ionpu_queue_free_abandoned(idev, IONPU_REAP_COMPLETED);
 }
 
 static int ionpu_sc_to_errno(u16 code)
@@ -343,10 +351,10 @@ static int ionpu_slot_wait(struct ionpu_queues *q, const struct ionpu_cmd *cmd,
 {
 	int ret;
 
-	if (cmd->nowait) {
+	if (cmd->flags & IONPU_CMD_NOWAIT) {
 		if (!ionpu_slot_get(q, cid))
 			return -EBUSY;
-	} else if (cmd->unkillable) {
+	} else if (cmd->flags & IONPU_CMD_UNKILLABLE) {
 		wait_event(q->slot_wait, ionpu_slot_get(q, cid));
 	} else {
 		ret = wait_event_killable(q->slot_wait,
@@ -380,7 +388,7 @@ static int ionpu_cmd_post(struct ionpu_device *idev,
 	}
 	s->in = *ib;
 	s->out = *ob;
-	s->timed = !cmd->untimed;
+	s->timed = !(cmd->flags & IONPU_CMD_UNTIMED);
 	s->deadline = jiffies + timeout;
 	if (ib->pin || ob->pin) {
 		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
@@ -412,7 +420,7 @@ static int ionpu_cmd_wait(struct ionpu_device *idev,
 	long left;
 	int ret;
 
-	if (cmd->unkillable)
+	if (cmd->flags & IONPU_CMD_UNKILLABLE)
 		left = wait_for_completion_timeout(&s->done, timeout);
 	else
 		left = wait_for_completion_killable_timeout(&s->done, timeout);
@@ -451,7 +459,7 @@ static int ionpu_cmd_wait(struct ionpu_device *idev,
  *
  * Lets a caller fill bounce buffers itself, or hand over pinned user
  * memory (@ib->pin, @ob->pin: only to a card with IONPU_CAP_SGL).  Waits
- * killably, for at most cmd_timeout_ms unless @cmd->untimed; a card that
+ * killably, for at most cmd_timeout_ms unless IONPU_CMD_UNTIMED; a card that
  * lets a command time out is taken as hung and reset (ionpu_recover()).
  * When the wait is abandoned the card may still use the buffers: the slot
  * takes them over and @ib and @ob are emptied, so ionpu_buf_free() on them
@@ -463,7 +471,7 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
 		     u64 *result)
 {
-	long timeout = cmd->untimed ? MAX_SCHEDULE_TIMEOUT :
+	long timeout = cmd->flags & IONPU_CMD_UNTIMED ? MAX_SCHEDULE_TIMEOUT :
 		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
 	struct ionpu_queues *q = &idev->q;
 	unsigned int cid = 0;
@@ -597,7 +605,7 @@ int ionpu_queue_probe(struct ionpu_device *idev)
 	const struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_IDENTIFY,
 		.out_len = IONPU_IDENTIFY_SIZE,
-		.nowait = true,
+		.flags = IONPU_CMD_NOWAIT,
 	};
 	u8 id[IONPU_IDENTIFY_SIZE];
 

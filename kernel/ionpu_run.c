@@ -75,7 +75,8 @@ int ionpu_ioctl_input(struct ionpu_file *f, void *arg)
 		return -EINVAL;
 
 	ret = ionpu_ubuf_get(f->idev, &in, s->events, s->count,
-			     IONPU_SPIKE_ENTRY_SIZE, false, false);
+			     IONPU_SPIKE_ENTRY_SIZE, DMA_TO_DEVICE,
+			     IONPU_UBUF_BOUNCE);
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &in, &none, ionpu_input_check,
@@ -88,7 +89,7 @@ ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
 	struct ionpu_file *f = iocb->ki_filp->private_data;
 	size_t len = iov_iter_count(from);
-	struct ionpu_ubuf in = { .len = len }, none = { };
+	struct ionpu_ubuf in = { .len = len, .dir = DMA_TO_DEVICE }, none = { };
 	int ret;
 
 	if (!len || len % IONPU_SPIKE_ENTRY_SIZE ||
@@ -125,7 +126,7 @@ int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_RUN,
 		.param = { timesteps },
-		.untimed = true,
+		.flags = IONPU_CMD_UNTIMED,
 	};
 	struct ionpu_dma_buf none = { };
 	int ret;
@@ -146,14 +147,16 @@ int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
  * Ask the card to end @f's run after the current timestep.  The card has
  * one run, but it is not every lessee's to end: while another file's run or
  * a job owns the clock nothing is sent, and *@stopped stays 0.  A STOP on
- * behalf of a killed or closing owner is @unkillable: with every command
- * slot taken it waits for one rather than leave the run going unowned.
+ * behalf of a killed or closing owner is IONPU_CMD_UNKILLABLE in
+ * @cmd_flags: with every command slot taken it waits for one rather than
+ * leave the run going unowned.
  */
-static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped, bool unkillable)
+static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped,
+			  unsigned int cmd_flags)
 {
 	const struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_STOP,
-		.unkillable = unkillable,
+		.flags = cmd_flags,
 	};
 	struct ionpu_device *idev = f->idev;
 	struct ionpu_dma_buf none = { };
@@ -240,7 +243,7 @@ void ionpu_run_close(struct ionpu_file *f)
 	while (!wait_event_timeout(run->ended, !ionpu_run_going(run), wait)) {
 		down_read(&idev->lock);
 		if (!idev->gone)
-			ionpu_run_stop(f, NULL, true);
+			ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);
 		up_read(&idev->lock);
 		wait = IONPU_RUN_STOP_RETRY;
 	}
@@ -291,7 +294,7 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	ret = ionpu_run_steps(idev, r->timesteps, &ran);
 	/* Killed while the card runs: nobody would learn the outcome. */
 	if (ret == -EINTR)
-		ionpu_run_stop(f, NULL, true);
+		ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);
 	ionpu_run_put(idev);
 	r->stopped = ret == -ECANCELED;
 	if (r->stopped)
@@ -312,7 +315,7 @@ int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 
 	if (s->flags)
 		return -EINVAL;
-	ret = ionpu_run_stop(f, &stopped, false);
+	ret = ionpu_run_stop(f, &stopped, 0);
 	s->stopped = !!stopped;
 	return ret;
 }
@@ -363,19 +366,21 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
  * ionpu_reset_tiles() - clear the state of some tiles
  * @idev: the card, with @idev->lock held for read and not gone
  * @tiles: the tiles, bit N = tile N; not 0, which would mean every tile
- * @unkillable: wait for the card even with a fatal signal pending
+ * @cmd_flags: IONPU_CMD_UNKILLABLE to wait for the card even with a fatal
+ *	signal pending, else 0
  *
  * Clears neuron state, pending inputs and spikes in flight aimed at @tiles.
  *
  * Return: 0, -EOPNOTSUPP for a card that can only clear every tile, or as
  * ionpu_cmd_submit().
  */
-int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles, bool unkillable)
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles,
+		      unsigned int cmd_flags)
 {
 	struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_RESET_STATE,
 		.param = { lower_32_bits(tiles), upper_32_bits(tiles) },
-		.unkillable = unkillable,
+		.flags = cmd_flags,
 	};
 	struct ionpu_dma_buf none = { };
 
@@ -397,7 +402,7 @@ int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg)
 	ret = ionpu_use_begin(f, &tiles);
 	if (ret)
 		return ret;
-	ret = tiles ? ionpu_reset_tiles(f->idev, tiles, false) : -EACCES;
+	ret = tiles ? ionpu_reset_tiles(f->idev, tiles, 0) : -EACCES;
 	ionpu_use_end(f);
 	return ret;
 }

@@ -34,8 +34,9 @@ MODULE_PARM_DESC(sgl_threshold,
 
 /*
  * Take @count entries of @size at @uptr for the card, before the card's
- * lock: copy them (a payload) or make room for them (an answer), or pin
- * them when @may_pin and the buffer is large.  Only a buffer whose content
+ * lock: copy them (a payload, @dir DMA_TO_DEVICE) or make room for them
+ * (an answer, DMA_FROM_DEVICE), or pin them when @how is
+ * IONPU_UBUF_MAY_PIN and the buffer is large.  Only a buffer whose content
  * the driver never looks at may be pinned: the user can change pinned
  * memory at any time, so a payload the driver checks (routes against the
  * file's lease, input spikes, neurons, calibration) is always the kernel's
@@ -43,22 +44,22 @@ MODULE_PARM_DESC(sgl_threshold,
  */
 int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 		   u64 uptr, size_t count, size_t size,
-		   bool card_writes, bool may_pin)
+		   enum dma_data_direction dir, enum ionpu_ubuf_how how)
 {
 	size_t len = array_size(count, size);
 	unsigned int threshold;
 
 	*ub = (struct ionpu_ubuf) {
-		.uptr = uptr, .len = len, .card_writes = card_writes,
+		.uptr = uptr, .len = len, .dir = dir,
 	};
 	if (len > U32_MAX)
 		return -EINVAL;
 	if (!len)
 		return 0;
 	threshold = READ_ONCE(sgl_threshold);
-	if (may_pin && threshold && len >= threshold &&
+	if (how == IONPU_UBUF_MAY_PIN && threshold && len >= threshold &&
 	    (idev->caps & IONPU_CAP_SGL) && ionpu_pin_fits(uptr, len)) {
-		struct ionpu_pin *pin = ionpu_pin_user(uptr, len, card_writes);
+		struct ionpu_pin *pin = ionpu_pin_user(uptr, len, dir);
 
 		if (!IS_ERR(pin)) {
 			ub->pin = pin;
@@ -70,14 +71,15 @@ int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 		 * pinned, so that one the card could not write fails before
 		 * the command has any effect.
 		 */
-		if (card_writes)
+		if (dir == DMA_FROM_DEVICE)
 			return PTR_ERR(pin);
 	}
 	/* An answer is filled from its whole (zeroed) bounce buffer. */
 	ub->kbuf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
 	if (!ub->kbuf)
 		return -ENOMEM;
-	if (!card_writes && copy_from_user(ub->kbuf, u64_to_user_ptr(uptr), len)) {
+	if (dir == DMA_TO_DEVICE &&
+	    copy_from_user(ub->kbuf, u64_to_user_ptr(uptr), len)) {
 		kvfree(ub->kbuf);
 		ub->kbuf = NULL;
 		return -EFAULT;
@@ -103,7 +105,8 @@ static int ionpu_ubuf_dma(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 	int ret;
 
 	if (!ub->pin)
-		return ub->card_writes ? ionpu_buf_alloc(idev, db, ub->len) :
+		return ub->dir == DMA_FROM_DEVICE ?
+			ionpu_buf_alloc(idev, db, ub->len) :
 					 ionpu_buf_from(idev, db, ub->kbuf, ub->len);
 	*db = (struct ionpu_dma_buf) { .len = ub->len };
 	ret = ionpu_pin_map(idev, ub->pin, &db->dma);
@@ -185,7 +188,7 @@ int ionpu_ubuf_submit(struct ionpu_file *f, const struct ionpu_cmd *cmd,
 	if (ret)
 		goto out;
 	/* A bounced answer; a pinned one is in place already. */
-	if (out->card_writes && out->kbuf &&
+	if (out->dir == DMA_FROM_DEVICE && out->kbuf &&
 	    copy_to_user(u64_to_user_ptr(out->uptr), out->kbuf, out->len))
 		ret = -EFAULT;
 out:
