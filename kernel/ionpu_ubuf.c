@@ -87,11 +87,13 @@ int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 	return 0;
 }
 
-/* Free @ub, after the card's lock; its pages, if any, were never mapped. */
+/*
+ * Free @ub, after the card's lock.  Pages still pinned here were never
+ * mapped: a mapped range went to the command.
+ */
 void ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub)
 {
 	kvfree(ub->kbuf);
-	/* A mapped range went to the command. */
 	ionpu_pin_free(idev, ub->pin);
 }
 
@@ -104,10 +106,10 @@ static int ionpu_ubuf_dma(struct ionpu_device *idev, struct ionpu_ubuf *ub,
 {
 	int ret;
 
+	if (!ub->pin && ub->dir == DMA_FROM_DEVICE)
+		return ionpu_buf_alloc(idev, db, ub->len);
 	if (!ub->pin)
-		return ub->dir == DMA_FROM_DEVICE ?
-			ionpu_buf_alloc(idev, db, ub->len) :
-					 ionpu_buf_from(idev, db, ub->kbuf, ub->len);
+		return ionpu_buf_from(idev, db, ub->kbuf, ub->len);
 	*db = (struct ionpu_dma_buf) { .len = ub->len };
 	ret = ionpu_pin_map(idev, ub->pin, &db->dma);
 	if (ret)
