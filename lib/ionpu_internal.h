@@ -212,59 +212,6 @@ int ionpu_image_physical(struct ionpu_image *img);
 float ionpu_image_level_us(uint32_t level);
 
 /*
- * Calibration record (lib/ionpu_calib.c; format in docs/calibration.md): the
- * stuck devices an administrator's scan found, kept on the card.  The map is
- * "_map" because struct ionpu_calib is the UAPI's READ/WRITE_CALIB argument.
- */
-struct ionpu_calib_map;
-
-/*
- * Read the card's record (IONPU_IOC_READ_CALIB, no privilege needed) into a
- * map.  A blank record (all 0x00 or all 0xff: never calibrated) gives an
- * empty map, not an error.  -EPROTO for a malformed record or one made for
- * another card (serial or seed), with a message; -ENOMEM; the ioctl's error.
- */
-int ionpu_calib_load(struct ionpu_dev *dev, struct ionpu_calib_map **out);
-
-/*
- * Whether device @device (0 G+, 1 G-) of cell (@row, @col) of @tile is
- * listed as stuck; if so and @g_us is not NULL, *@g_us is the conductance it
- * is stuck at, uS (kept to about 1.5 %).  O(log n).  Out-of-range arguments
- * are simply not listed.
- */
-bool ionpu_calib_stuck(const struct ionpu_calib_map *c, uint32_t tile, uint32_t row,
-		       uint32_t col, int device, float *g_us);
-
-/*
- * Whether the record lists every stuck device of @tile (the tile was
- * scanned and its list not cut for room), so a device it does not list is
- * good.  False for a blank record.
- */
-bool ionpu_calib_complete(const struct ionpu_calib_map *c, uint32_t tile);
-
-void ionpu_calib_free(struct ionpu_calib_map *c);
-
-/*
- * Parse the @len bytes of a record made for the card (@serial, @seed);
- * what ionpu_calib_load() does after reading it.  For the unit tests.
- */
-int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64_t seed,
-		      struct ionpu_calib_map **out);
-
-/*
- * Encode a record from @info's serial, seed, created, pulses, threshold_us
- * and tiles_scanned, and the @n stuck devices found on those tiles (any
- * order, no repeats).  @unlisted[t], t < 64: devices of tile t found but
- * not among them (an older record's cut list).  @rec gets all 4096 bytes.
- * What does not fit is cut, least harmful first; *@listed gets how many are
- * in.  -EINVAL, -ENOMEM.
- */
-int ionpu_calib_encode(const struct ionpu_calib_info *info,
-		       const uint32_t *unlisted,
-		       const struct ionpu_stuck_device *dev, size_t n, uint8_t *rec,
-		       uint32_t *listed);
-
-/*
  * Rasters as timed input events (lib/ionpu_raster.c), the same for the
  * host reference and the card.  Input value v of channel c in step t
  * becomes one event per target of c, at step t + delay; the events of a

@@ -21,6 +21,7 @@
 
 #include <linux/ionpu.h>
 
+#include "ionpu_calib.h"
 #include "ionpu_internal.h"
 
 _Static_assert(IONPU_MODEL_LIF == IONPU_FAB_LIF && IONPU_MODEL_IF == IONPU_FAB_IF &&
