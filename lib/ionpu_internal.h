@@ -243,7 +243,7 @@ void ionpu_feed_clear(struct ionpu_feed *feed);
 
 /*
  * A network loaded on a card (lib/ionpu_load.c), for the code that runs it
- * (lib/ionpu_run.c, lib/ionpu_queue.c).
+ * (lib/ionpu_run.c, lib/ionpu_uring.c).
  */
 struct ionpu_net {
 	int fd;			/* its own open file: the tiles are leased to it */
