@@ -245,7 +245,7 @@ void ionpu_feed_clear(struct ionpu_feed *feed);
  * A network loaded on a card (lib/ionpu_load.c), for the code that runs it
  * (lib/ionpu_run.c, lib/ionpu_uring.c).
  */
-struct ionpu_net {
+struct ionpu_loaded {
 	int fd;			/* its own open file: the tiles are leased to it */
 	struct ionpu_image *img;
 	uint32_t n_tiles;	/* leased: at least one, even for a plan of none */
@@ -257,7 +257,7 @@ struct ionpu_net {
 	struct ionpu_program_stats *tile_stats;		/* per plan tile */
 	struct ionpu_cell_note *notes;
 	size_t n_notes;
-	/* For ionpu_net_read_weights(): the plan's routes and segments. */
+	/* For ionpu_loaded_read_weights(): the plan's routes and segments. */
 	struct ionpu_plan_route *routes;
 	size_t n_routes;
 	struct ionpu_plan_segment **segments;		/* per plan tile */

@@ -103,7 +103,7 @@ bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us, float *partner
  * nothing in flight.  A released tile keeps its configuration, and a chain
  * into a tile the next tenant leases would add into its neurons.
  */
-static void quiesce(struct ionpu_net *n)
+static void quiesce(struct ionpu_loaded *n)
 {
 	struct ionpu_reset_state rs = { 0 };
 	struct ionpu_route none[IONPU_FAB_NEURONS];
@@ -127,7 +127,7 @@ static void quiesce(struct ionpu_net *n)
 	ionpu_ioctl(n->fd, IONPU_IOC_RESET_STATE, &rs);
 }
 
-IONPU_API void ionpu_unload(struct ionpu_net *n)
+IONPU_API void ionpu_unload(struct ionpu_loaded *n)
 {
 	if (!n)
 		return;
@@ -153,7 +153,7 @@ IONPU_API void ionpu_unload(struct ionpu_net *n)
 	free(n);
 }
 
-static int lease(struct ionpu_net *n)
+static int lease(struct ionpu_loaded *n)
 {
 	struct ionpu_lease l = { .count = n->n_tiles };
 	uint32_t k = 0;
@@ -190,7 +190,7 @@ static void to_uapi_neuron(const struct ionpu_fab_neuron *p, struct ionpu_neuron
 }
 
 /* Tile settings and neurons, every tile unchained; then the chains. */
-static int configure(struct ionpu_net *n, uint32_t mode)
+static int configure(struct ionpu_loaded *n, uint32_t mode)
 {
 	struct ionpu_neuron neurons[IONPU_FAB_NEURONS];
 	int err;
@@ -230,7 +230,7 @@ static int configure(struct ionpu_net *n, uint32_t mode)
 }
 
 /* One record per neuron of the tile: the image's routes, no route elsewhere. */
-static int load_routes(struct ionpu_net *n, uint32_t t)
+static int load_routes(struct ionpu_loaded *n, uint32_t t)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
 	size_t words = IONPU_FAB_NEURONS, k = 0, r = 0;
@@ -289,7 +289,7 @@ struct cell_state {
 };
 
 struct tile_job {
-	struct ionpu_net *n;
+	struct ionpu_loaded *n;
 	uint32_t t;
 	uint32_t rows;
 	uint32_t cols;
@@ -362,7 +362,7 @@ out:
 	return err;
 }
 
-static int add_note(struct ionpu_net *n, const struct ionpu_cell_note *note)
+static int add_note(struct ionpu_loaded *n, const struct ionpu_cell_note *note)
 {
 	struct ionpu_cell_note *p;
 
@@ -451,7 +451,7 @@ static int account(struct tile_job *J)
 	return err;
 }
 
-static int program_tile(struct ionpu_net *n, uint32_t t, uint32_t budget, bool physical,
+static int program_tile(struct ionpu_loaded *n, uint32_t t, uint32_t budget, bool physical,
 			const struct ionpu_calib_map *calib)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
@@ -514,8 +514,8 @@ static int program_tile(struct ionpu_net *n, uint32_t t, uint32_t budget, bool p
 	return err;
 }
 
-/* What ionpu_net_read_weights() needs of the plan: routes and segments. */
-static int keep_mapping(struct ionpu_net *n, const struct ionpu_plan *plan)
+/* What ionpu_loaded_read_weights() needs of the plan: routes and segments. */
+static int keep_mapping(struct ionpu_loaded *n, const struct ionpu_plan *plan)
 {
 	n->routes = malloc((plan->n_routes ? plan->n_routes : 1) * sizeof(*n->routes));
 	n->segments = calloc(n->n_tiles, sizeof(*n->segments));
@@ -538,7 +538,7 @@ static int keep_mapping(struct ionpu_net *n, const struct ionpu_plan *plan)
 	return 0;
 }
 
-static int load(struct ionpu_net *n, struct ionpu_dev *dev, const struct ionpu_plan *plan,
+static int load(struct ionpu_loaded *n, struct ionpu_dev *dev, const struct ionpu_plan *plan,
 		const struct ionpu_load_opts *opts)
 {
 	bool physical = opts && (opts->flags & IONPU_LOAD_PHYSICAL);
@@ -579,9 +579,9 @@ static int load(struct ionpu_net *n, struct ionpu_dev *dev, const struct ionpu_p
 
 IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 			 const struct ionpu_plan *plan, const struct ionpu_load_opts *opts,
-			 struct ionpu_net **out)
+			 struct ionpu_loaded **out)
 {
-	struct ionpu_net *n;
+	struct ionpu_loaded *n;
 	int err;
 
 	if (!dev || !net || !plan || !out)
@@ -608,33 +608,33 @@ IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 	return 0;
 }
 
-IONPU_API size_t ionpu_net_inputs(const struct ionpu_net *n)
+IONPU_API size_t ionpu_loaded_inputs(const struct ionpu_loaded *n)
 {
 	return n->img->n_in;
 }
 
-IONPU_API size_t ionpu_net_outputs(const struct ionpu_net *n)
+IONPU_API size_t ionpu_loaded_outputs(const struct ionpu_loaded *n)
 {
 	return n->img->n_out;
 }
 
-IONPU_API void ionpu_net_report(const struct ionpu_net *n, struct ionpu_program_stats *out)
+IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n, struct ionpu_program_stats *out)
 {
 	*out = n->total;
 }
 
-IONPU_API int ionpu_net_tile_report(const struct ionpu_net *n, uint32_t tile,
+IONPU_API int ionpu_loaded_tile_report(const struct ionpu_loaded *n, uint32_t tile,
 				    uint32_t *card_tile, struct ionpu_program_stats *out)
 {
 	if (!n || !out || tile >= n->img->n_tiles)
-		return ionpu_error(-EINVAL, "ionpu_net_tile_report: no tile %u", tile);
+		return ionpu_error(-EINVAL, "ionpu_loaded_tile_report: no tile %u", tile);
 	if (card_tile)
 		*card_tile = n->card_tile[tile];
 	*out = n->tile_stats[tile];
 	return 0;
 }
 
-IONPU_API const struct ionpu_cell_note *ionpu_net_cell_notes(const struct ionpu_net *n,
+IONPU_API const struct ionpu_cell_note *ionpu_loaded_cell_notes(const struct ionpu_loaded *n,
 							     size_t *count)
 {
 	*count = n->n_notes;
@@ -642,7 +642,7 @@ IONPU_API const struct ionpu_cell_note *ionpu_net_cell_notes(const struct ionpu_
 }
 
 /* The source of row @row of plan tile @t, or NULL. */
-static const struct ionpu_plan_route *row_source(const struct ionpu_net *n, uint32_t t,
+static const struct ionpu_plan_route *row_source(const struct ionpu_loaded *n, uint32_t t,
 						 uint32_t row)
 {
 	for (size_t r = 0; r < n->n_routes; r++)
@@ -652,7 +652,7 @@ static const struct ionpu_plan_route *row_source(const struct ionpu_net *n, uint
 }
 
 /* The population neuron on column @col of head tile @h, or NULL. */
-static const struct ionpu_plan_segment *column_owner(const struct ionpu_net *n, uint32_t h,
+static const struct ionpu_plan_segment *column_owner(const struct ionpu_loaded *n, uint32_t h,
 						     uint32_t col)
 {
 	for (size_t s = 0; s < n->n_segments[h]; s++) {
@@ -664,7 +664,7 @@ static const struct ionpu_plan_segment *column_owner(const struct ionpu_net *n, 
 	return NULL;
 }
 
-static int read_tile(struct ionpu_net *n, uint32_t t, struct ionpu_synapse_read *out,
+static int read_tile(struct ionpu_loaded *n, uint32_t t, struct ionpu_synapse_read *out,
 		     size_t *count)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
@@ -715,7 +715,7 @@ static int read_tile(struct ionpu_net *n, uint32_t t, struct ionpu_synapse_read 
 	return err;
 }
 
-IONPU_API int ionpu_net_read_weights(struct ionpu_net *n, struct ionpu_synapse_read **out,
+IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n, struct ionpu_synapse_read **out,
 				     size_t *count)
 {
 	struct ionpu_synapse_read *list;
@@ -723,7 +723,7 @@ IONPU_API int ionpu_net_read_weights(struct ionpu_net *n, struct ionpu_synapse_r
 	int err = 0;
 
 	if (!n || !out || !count)
-		return ionpu_error(-EINVAL, "ionpu_net_read_weights: NULL argument");
+		return ionpu_error(-EINVAL, "ionpu_loaded_read_weights: NULL argument");
 	for (uint32_t t = 0; t < n->img->n_tiles; t++)
 		total += n->img->tiles[t].n_cells;
 	list = malloc((total ? total : 1) * sizeof(*list));

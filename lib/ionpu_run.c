@@ -14,7 +14,7 @@
 
 #include "ionpu_job.h"
 
-int ionpu_net_events_to_raster(const struct ionpu_net *n, const struct ionpu_event *ev,
+int ionpu_loaded_events_to_raster(const struct ionpu_loaded *n, const struct ionpu_event *ev,
 			       size_t count, size_t steps, uint8_t *out)
 {
 	size_t n_out = n->img->n_out;
@@ -44,7 +44,7 @@ void ionpu_job_free(struct ionpu_job_buf *b)
 	b->outputs = NULL;
 }
 
-int ionpu_job_prepare(struct ionpu_net *n, const float *in, size_t steps, uint32_t flags,
+int ionpu_job_prepare(struct ionpu_loaded *n, const float *in, size_t steps, uint32_t flags,
 		      struct ionpu_job_buf *b)
 {
 	struct ionpu_timed_input *ev = NULL;
@@ -94,22 +94,22 @@ int ionpu_job_prepare(struct ionpu_net *n, const float *in, size_t steps, uint32
 	return 0;
 }
 
-int ionpu_job_finish(const struct ionpu_net *n, const struct ionpu_job_buf *b, uint8_t *out)
+int ionpu_job_finish(const struct ionpu_loaded *n, const struct ionpu_job_buf *b, uint8_t *out)
 {
 	if (b->job.produced > b->job.out_room)
 		return ionpu_error(-ENOBUFS, "run: %u output spikes; a job keeps %u: run it in pieces",
 				   b->job.produced, b->job.out_room);
-	return ionpu_net_events_to_raster(n, b->outputs, b->job.produced, b->steps, out);
+	return ionpu_loaded_events_to_raster(n, b->outputs, b->job.produced, b->steps, out);
 }
 
-IONPU_API int ionpu_net_run(struct ionpu_net *n, const float *in, size_t steps, uint32_t flags,
+IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in, size_t steps, uint32_t flags,
 			    uint8_t *out)
 {
 	struct ionpu_job_buf b;
 	int err;
 
 	if (!n || (!out && n->img->n_out))
-		return ionpu_error(-EINVAL, "ionpu_net_run: NULL argument");
+		return ionpu_error(-EINVAL, "ionpu_loaded_run: NULL argument");
 	err = ionpu_job_prepare(n, in, steps, flags, &b);
 	if (err)
 		return err;

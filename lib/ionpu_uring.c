@@ -36,7 +36,7 @@ struct slot {
 };
 
 struct ionpu_queue {
-	struct ionpu_net *net;
+	struct ionpu_loaded *loaded;
 	struct io_uring ring;
 	pthread_mutex_t lock;		/* slots, free list, submission ring */
 	pthread_mutex_t reap_lock;	/* completion ring */
@@ -47,7 +47,7 @@ struct ionpu_queue {
 	uint32_t unsubmitted;		/* SQEs not yet given to the kernel */
 };
 
-IONPU_API int ionpu_queue_new(struct ionpu_net *n, uint32_t depth, struct ionpu_queue **out)
+IONPU_API int ionpu_queue_new(struct ionpu_loaded *n, uint32_t depth, struct ionpu_queue **out)
 {
 	struct ionpu_queue *q;
 	int err;
@@ -71,7 +71,7 @@ IONPU_API int ionpu_queue_new(struct ionpu_net *n, uint32_t depth, struct ionpu_
 	}
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_mutex_init(&q->reap_lock, NULL);
-	q->net = n;
+	q->loaded = n;
 	q->depth = depth;
 	for (uint32_t i = 0; i < depth; i++)
 		q->slots[i].next_free = i + 1;
@@ -114,7 +114,7 @@ IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t 
 	uint32_t i;
 	int err;
 
-	if (!q || (!out && q->net->img->n_out))
+	if (!q || (!out && q->loaded->img->n_out))
 		return ionpu_error(-EINVAL, "ionpu_queue_submit: NULL argument");
 	pthread_mutex_lock(&q->lock);
 	if (q->free_head == q->depth) {
@@ -124,7 +124,7 @@ IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t 
 	i = q->free_head;
 	s = &q->slots[i];
 	/* Under the lock: the feed carries a streamed input into the next run. */
-	err = ionpu_job_prepare(q->net, in, steps, flags, &s->b);
+	err = ionpu_job_prepare(q->loaded, in, steps, flags, &s->b);
 	if (err) {
 		pthread_mutex_unlock(&q->lock);
 		return err;
@@ -148,7 +148,7 @@ IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t 
 	cmd.job = (uintptr_t)&s->b.job;
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = q->net->fd;
+	sqe->fd = q->loaded->fd;
 	sqe->cmd_op = IONPU_URING_CMD_JOB;
 	memcpy(sqe->cmd, &cmd, sizeof(cmd));
 	sqe->user_data = i;
@@ -179,7 +179,7 @@ static void complete(struct ionpu_queue *q, const struct io_uring_cqe *cqe,
 	if (cqe->res < 0)
 		c->status = ionpu_error_errno(cqe->res, "queue: job");
 	else
-		c->status = ionpu_job_finish(q->net, &s->b, s->out);
+		c->status = ionpu_job_finish(q->loaded, &s->b, s->out);
 	ionpu_job_free(&s->b);
 	pthread_mutex_lock(&q->lock);
 	s->next_free = q->free_head;

@@ -144,13 +144,13 @@ static int first_card(char *node, size_t size)
 	return i < n ? 0 : -1;
 }
 
-static void print_report(const struct ionpu_net *n, uint32_t tiles)
+static void print_report(const struct ionpu_loaded *n, uint32_t tiles)
 {
 	struct ionpu_program_stats s;
 	uint32_t card_tile;
 
 	for (uint32_t t = 0; t < tiles; t++) {
-		if (ionpu_net_tile_report(n, t, &card_tile, &s))
+		if (ionpu_loaded_tile_report(n, t, &card_tile, &s))
 			break;
 		fprintf(stderr, "tile %u (card tile %u): %llu cells, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
 			t, card_tile, (unsigned long long)s.cells, (unsigned long long)s.pulses,
@@ -158,7 +158,7 @@ static void print_report(const struct ionpu_net *n, uint32_t tiles)
 			(unsigned long long)s.stuck, (unsigned long long)s.remapped,
 			(unsigned long long)s.failed);
 	}
-	ionpu_net_report(n, &s);
+	ionpu_loaded_report(n, &s);
 	fprintf(stderr, "programmed: %llu cells on %u tiles, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
 		(unsigned long long)s.cells, tiles, (unsigned long long)s.pulses, s.mean_error_us,
 		s.max_error_us, s.mean_weight_error, s.max_weight_error,
@@ -175,7 +175,7 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 		    bool verbose, const char *in_path, const char *out_path)
 {
 	struct ionpu_plan_stats ps;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	float *in = NULL;
 	uint8_t *out = NULL;
 	size_t steps, cols, n_in = 0, n_out = 0;
@@ -192,8 +192,8 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 	ionpu_plan_stats(plan, &ps);
 	if (verbose)
 		print_report(n, ps.tiles);
-	n_in = ionpu_net_inputs(n);
-	n_out = ionpu_net_outputs(n);
+	n_in = ionpu_loaded_inputs(n);
+	n_out = ionpu_loaded_outputs(n);
 	if (cols != n_in) {
 		fprintf(stderr, "ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
 			in_path, cols, n_in);
@@ -205,7 +205,7 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 	for (size_t t = 0; !err && t < steps; t += STEPS_PER_RUN) {
 		size_t k = steps - t < STEPS_PER_RUN ? steps - t : STEPS_PER_RUN;
 
-		err = ionpu_net_run(n, in + t * n_in, k, t ? IONPU_RUN_KEEP_STATE : 0,
+		err = ionpu_loaded_run(n, in + t * n_in, k, t ? IONPU_RUN_KEEP_STATE : 0,
 				    out + t * n_out);
 		if (err)
 			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t, t + k - 1,
