@@ -280,14 +280,17 @@ int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64
 		return 0;
 	}
 	ret = parse_header(rec, len, serial, seed, m, &end);
-	if (!ret)
-		ret = parse_sections(rec, end, ionpu_get_le16(rec + 0x3c), m);
-	if (ret) {
-		ionpu_calib_free(m);
-		return ret;
-	}
+	if (ret)
+		goto err_free;
+	ret = parse_sections(rec, end, ionpu_get_le16(rec + 0x3c), m);
+	if (ret)
+		goto err_free;
 	*out = m;
 	return 0;
+
+err_free:
+	ionpu_calib_free(m);
+	return ret;
 }
 
 void ionpu_calib_free(struct ionpu_calib_map *c)

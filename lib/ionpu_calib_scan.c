@@ -147,13 +147,18 @@ static int add_stuck(struct scan *s, const struct ionpu_stuck_device *found)
  */
 static int probe_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 {
-	int ret = set_mode(dev, tile, IONPU_MODE_PHYSICAL);
+	int ret;
 
-	if (!ret)
-		ret = pulse_all(dev, tile, s, IONPU_PULSE_SET, s->g_set);
-	if (!ret)
-		ret = pulse_all(dev, tile, s, IONPU_PULSE_RESET, s->g_reset);
-	for (uint32_t i = 0; !ret && i < TILE_DEVICES; i++) {
+	ret = set_mode(dev, tile, IONPU_MODE_PHYSICAL);
+	if (ret)
+		return ret;
+	ret = pulse_all(dev, tile, s, IONPU_PULSE_SET, s->g_set);
+	if (ret)
+		return ret;
+	ret = pulse_all(dev, tile, s, IONPU_PULSE_RESET, s->g_reset);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < TILE_DEVICES; i++) {
 		struct ionpu_stuck_device d = {
 			.tile = tile,
 			.g_us = ionpu_f32_value(s->g_set[i]),
@@ -163,8 +168,10 @@ static int probe_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 			continue;
 		ionpu_calib_place(i, &d.row, &d.column, &d.device);
 		ret = add_stuck(s, &d);
+		if (ret)
+			return ret;
 	}
-	return ret;
+	return 0;
 }
 
 static float clamp_target(float g)
@@ -174,34 +181,42 @@ static float clamp_target(float g)
 	return g > IONPU_FAB_G_MAX ? IONPU_FAB_G_MAX : g;
 }
 
+/* Targets for devices @first.. : each one's conductance before the scan. */
+static void restore_targets(struct scan *s, uint32_t first)
+{
+	for (uint32_t k = 0; k < DEVICES_PER_CMD; k++) {
+		struct ionpu_cell_prog *e = &s->prog[k];
+		const struct ionpu_cell_read *was = &s->before[(first + k) / 2];
+		float g;
+
+		ionpu_calib_place(first + k, &e->row, &e->column, &e->device);
+		g = ionpu_f32_value(e->device ? was->g_minus : was->g_plus);
+		e->budget = RESTORE_BUDGET;
+		e->target = ionpu_f32_bits(clamp_target(g));
+		e->tolerance = ionpu_f32_bits(RESTORE_TOLERANCE_US);
+	}
+}
+
 /* Ideal mode writes each device on the level nearest its old conductance. */
 static int restore_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 {
-	int ret = set_mode(dev, tile, IONPU_MODE_IDEAL);
+	int ret;
 
-	for (uint32_t first = 0; !ret && first < TILE_DEVICES; first += DEVICES_PER_CMD) {
+	ret = set_mode(dev, tile, IONPU_MODE_IDEAL);
+	if (ret)
+		return ret;
+	for (uint32_t first = 0; first < TILE_DEVICES; first += DEVICES_PER_CMD) {
 		struct ionpu_program p = {
 			.tile = tile, .count = DEVICES_PER_CMD,
 			.cells = (uintptr_t)s->prog, .results = (uintptr_t)s->res,
 		};
 
-		for (uint32_t k = 0; k < DEVICES_PER_CMD; k++) {
-			struct ionpu_cell_prog *e = &s->prog[k];
-			const struct ionpu_cell_read *was = &s->before[(first + k) / 2];
-			float g;
-
-			ionpu_calib_place(first + k, &e->row, &e->column, &e->device);
-			g = ionpu_f32_value(e->device ? was->g_minus : was->g_plus);
-			e->budget = RESTORE_BUDGET;
-			e->target = ionpu_f32_bits(clamp_target(g));
-			e->tolerance = ionpu_f32_bits(RESTORE_TOLERANCE_US);
-		}
+		restore_targets(s, first);
 		ret = card_ioctl(dev, IONPU_IOC_PROGRAM, &p, "programming the cells back", tile);
-		if (!ret)
-			s->not_restored += p.failed;
+		if (ret)
+			return ret;
+		s->not_restored += p.failed;
 	}
-	if (ret)
-		return ret;
 	return set_mode(dev, tile, IONPU_MODE_OFF);
 }
 
@@ -216,13 +231,17 @@ static int scan_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 	int ret, undo;
 
 	ret = set_mode(dev, tile, IONPU_MODE_OFF);
-	if (!ret)
-		ret = card_ioctl(dev, IONPU_IOC_READ_CELLS, &r, "reading the cells", tile);
+	if (ret)
+		return ret;
+	ret = card_ioctl(dev, IONPU_IOC_READ_CELLS, &r, "reading the cells", tile);
 	if (ret)
 		return ret;
 	ret = probe_tile(dev, tile, s);
-	if (!ret)
-		return restore_tile(dev, tile, s);
+	if (ret)
+		goto err_restore;
+	return restore_tile(dev, tile, s);
+
+err_restore:
 	/* Put the weights back anyway, and report the first failure. */
 	snprintf(why, sizeof(why), "%s", ionpu_last_error());
 	undo = restore_tile(dev, tile, s);
@@ -230,10 +249,16 @@ static int scan_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 			   undo ? "; the tile's weights could not be restored" : "");
 }
 
-static int lease_tiles(struct ionpu_dev *dev, uint64_t tiles, bool lease)
+enum lease_op {
+	LEASE,
+	RELEASE,
+};
+
+static int lease_tiles(struct ionpu_dev *dev, uint64_t tiles, enum lease_op op)
 {
 	struct ionpu_lease l = { .flags = IONPU_LEASE_EXACT, .tiles = tiles };
 	struct ionpu_release r = { .tiles = tiles };
+	bool lease = op == LEASE;
 	int ret = lease ? ionpu_dev_ioctl(dev, IONPU_IOC_LEASE, &l) :
 			  ionpu_dev_ioctl(dev, IONPU_IOC_RELEASE, &r);
 
@@ -288,30 +313,78 @@ out_map:
 /* Lease, scan each tile, release; s->stuck gets what was found. */
 static int scan_tiles(struct ionpu_dev *dev, uint64_t tiles, struct scan *s)
 {
-	int ret = lease_tiles(dev, tiles, true);
+	char why[256];
+	int ret;
 
+	ret = lease_tiles(dev, tiles, LEASE);
 	if (ret)
 		return ret;
-	for (uint32_t t = 0; !ret && t < IONPU_MAX_TILES; t++)
-		if (tiles >> t & 1)
-			ret = scan_tile(dev, t, s);
-	if (ret) {
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", ionpu_last_error());
-		lease_tiles(dev, tiles, false);
-		return ionpu_error(ret, "%s", why);
+	for (uint32_t t = 0; t < IONPU_MAX_TILES; t++) {
+		if (!(tiles >> t & 1))
+			continue;
+		ret = scan_tile(dev, t, s);
+		if (ret)
+			goto err_release;
 	}
-	return lease_tiles(dev, tiles, false);
+	return lease_tiles(dev, tiles, RELEASE);
+
+err_release:
+	/* Release anyway, and report the first failure. */
+	snprintf(why, sizeof(why), "%s", ionpu_last_error());
+	lease_tiles(dev, tiles, RELEASE);
+	return ionpu_error(ret, "%s", why);
+}
+
+/* The card's tiles @tiles asks for, all of them for 0; or why not. */
+static int tiles_to_scan(const struct ionpu_dev_info *info, uint64_t *tiles)
+{
+	if (!info->tiles || info->tiles > IONPU_MAX_TILES || info->tile_rows != IONPU_FAB_ROWS ||
+	    info->tile_neurons != IONPU_FAB_NEURONS)
+		return ionpu_error(-EOPNOTSUPP, "calibration: the card's geometry is not IONPU-1's");
+	if (!*tiles)
+		*tiles = info->tiles == 64 ? ~0ull : (1ull << info->tiles) - 1;
+	if (info->tiles < 64 && *tiles >> info->tiles)
+		return ionpu_error(-EINVAL, "calibration: the card has %u tiles", info->tiles);
+	return 0;
+}
+
+/*
+ * The new record in @rec: what the scan found on @tiles and what the old
+ * record @rec held about the others.  @rep->record gets the record as a
+ * reader will see it.
+ */
+static int make_record(const struct ionpu_dev_info *info, uint64_t tiles, struct scan *s,
+		       uint8_t *rec, struct ionpu_calib_report *rep)
+{
+	uint32_t unlisted[IONPU_MAX_TILES] = { 0 };
+	struct ionpu_calib_map *made;
+	int ret;
+
+	memcpy(rep->record.serial, info->serial, sizeof(rep->record.serial));
+	rep->record.seed = info->seed;
+	rep->record.created = (int64_t)time(NULL);
+	rep->record.pulses = SCAN_PULSES;
+	rep->record.threshold_us = SCAN_THRESHOLD_US;
+	rep->record.tiles_scanned = tiles;
+	ret = keep_old(rec, info, tiles, &rep->record, unlisted, s);
+	if (ret)
+		return ret;
+	ret = ionpu_calib_encode(&rep->record, unlisted, s->stuck, s->n_stuck, rec, NULL);
+	if (ret)
+		return ret;
+	ret = ionpu_calib_parse(rec, IONPU_CALIB_LEN, info->serial, info->seed, &made);
+	if (ret)
+		return ret;
+	rep->record = *ionpu_calib_info_of(made);
+	ionpu_calib_free(made);
+	return 0;
 }
 
 IONPU_API int ionpu_calibrate(struct ionpu_dev *dev, uint64_t tiles, uint32_t flags,
 			      struct ionpu_calib_report *report,
 			      struct ionpu_stuck_device **stuck, size_t *count)
 {
-	uint32_t unlisted[IONPU_MAX_TILES] = { 0 };
 	uint8_t rec[IONPU_CALIB_LEN];
-	struct ionpu_calib_map *made;
 	struct ionpu_calib_report rep = { 0 };
 	struct ionpu_dev_info info;
 	struct scan s = { 0 };
@@ -325,49 +398,34 @@ IONPU_API int ionpu_calibrate(struct ionpu_dev *dev, uint64_t tiles, uint32_t fl
 	ret = ionpu_info(dev, &info);
 	if (ret)
 		return ret;
-	if (!info.tiles || info.tiles > IONPU_MAX_TILES || info.tile_rows != IONPU_FAB_ROWS ||
-	    info.tile_neurons != IONPU_FAB_NEURONS)
-		return ionpu_error(-EOPNOTSUPP, "calibration: the card's geometry is not IONPU-1's");
-	if (!tiles)
-		tiles = info.tiles == 64 ? ~0ull : (1ull << info.tiles) - 1;
-	if (info.tiles < 64 && tiles >> info.tiles)
-		return ionpu_error(-EINVAL, "calibration: the card has %u tiles", info.tiles);
-
+	ret = tiles_to_scan(&info, &tiles);
+	if (ret)
+		return ret;
 	/* Writing the record back as it is shows the privilege, harmlessly. */
 	ret = ionpu_calib_record_io(dev, rec, IONPU_CALIB_READ);
-	if (!ret)
-		ret = ionpu_calib_record_io(dev, rec, IONPU_CALIB_WRITE);
-	if (!ret)
-		ret = scan_alloc(&s);
-	if (!ret)
-		ret = scan_tiles(dev, tiles, &s);
+	if (ret)
+		return ret;
+	ret = ionpu_calib_record_io(dev, rec, IONPU_CALIB_WRITE);
+	if (ret)
+		return ret;
+	ret = scan_alloc(&s);
+	if (ret)
+		goto out;
+	ret = scan_tiles(dev, tiles, &s);
 	if (ret)
 		goto out;
 	n_new = s.n_stuck;
 	rep.tiles = tiles;
 	rep.stuck = (uint32_t)n_new;
 	rep.not_restored = s.not_restored;
-
-	memcpy(rep.record.serial, info.serial, sizeof(rep.record.serial));
-	rep.record.seed = info.seed;
-	rep.record.created = (int64_t)time(NULL);
-	rep.record.pulses = SCAN_PULSES;
-	rep.record.threshold_us = SCAN_THRESHOLD_US;
-	rep.record.tiles_scanned = tiles;
-	ret = keep_old(rec, &info, tiles, &rep.record, unlisted, &s);
-	if (!ret)
-		ret = ionpu_calib_encode(&rep.record, unlisted, s.stuck, s.n_stuck, rec, NULL);
-	/* The report shows the record as a reader will see it. */
-	if (!ret)
-		ret = ionpu_calib_parse(rec, sizeof(rec), info.serial, info.seed, &made);
+	ret = make_record(&info, tiles, &s, rec, &rep);
 	if (ret)
 		goto out;
-	rep.record = *ionpu_calib_info_of(made);
-	ionpu_calib_free(made);
-	if (!(flags & IONPU_CALIBRATE_DRY_RUN))
+	if (!(flags & IONPU_CALIBRATE_DRY_RUN)) {
 		ret = ionpu_calib_record_io(dev, rec, IONPU_CALIB_WRITE);
-	if (ret)
-		goto out;
+		if (ret)
+			goto out;
+	}
 	*report = rep;
 	if (stuck) {
 		/* Found tile by tile, device by device: in order already. */
