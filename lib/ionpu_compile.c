@@ -521,11 +521,73 @@ static void set_conductances(const struct ionpu_card_desc *card, struct ionpu_pl
 	}
 }
 
+/* Every group's cells and segments, then one route per row of each tile. */
+static int lay_out(struct compiler *C, struct ionpu_plan *P)
+{
+	int err;
+
+	for (size_t k = 0; k < C->n_groups; k++) {
+		err = lay_out_group(C, P, &C->groups[k]);
+		if (err)
+			return err;
+	}
+	/* Shared tiles: each row of the union is one route. */
+	for (uint32_t t = 0; t < C->n_tiles; t++) {
+		if (C->tiles[t].chained)
+			continue;
+		P->tiles[t].rows_used = (uint32_t)C->tiles[t].n_rows;
+		for (size_t r = 0; r < C->tiles[t].n_rows; r++) {
+			err = add_route(P, &C->tiles[t].rows[r], t, (uint32_t)r);
+			if (err)
+				return err;
+		}
+	}
+	if (P->n_routes)
+		qsort(P->routes, P->n_routes, sizeof(*P->routes), route_cmp);
+	return 0;
+}
+
+/* The output neurons, in node order; P->n_outputs holds how many. */
+static int list_outputs(struct compiler *C, struct ionpu_plan *P)
+{
+	struct ionpu_node_info n;
+
+	P->outputs = calloc(P->n_outputs ? P->n_outputs : 1, sizeof(*P->outputs));
+	if (!P->outputs)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	P->n_outputs = 0;
+	for (size_t k = 0; k < C->n_groups; k++) {
+		const struct group *g = &C->groups[k];
+
+		ionpu_network_node(C->net, g->pop, &n);
+		for (uint32_t i = 0; n.output && i < g->count; i++)
+			P->outputs[P->n_outputs++] = (struct ionpu_plan_output){
+				.node = g->pop, .neuron = g->first + i, .tile = g->tile,
+				.column = g->col0 + i,
+			};
+	}
+	return 0;
+}
+
+static void count_stats(const struct compiler *C, struct ionpu_plan *P)
+{
+	P->stats.tiles = P->n_tiles;
+	P->stats.routes = P->n_routes;
+	P->stats.outputs = P->n_outputs;
+	for (uint32_t t = 0; t < P->n_tiles; t++) {
+		P->stats.rows += P->tiles[t].rows_used;
+		P->stats.neurons += P->tiles[t].neurons_used;
+		P->stats.cells += P->tiles[t].n_cells;
+	}
+	for (size_t k = 0; k < C->n_groups; k++)
+		P->stats.chain_groups += C->groups[k].chain > 1;
+}
+
 static int build_plan(struct compiler *C, struct ionpu_plan *P)
 {
 	size_t n_nodes = ionpu_network_node_count(C->net);
 	struct ionpu_node_info n;
-	int err = 0;
+	int err;
 
 	P->card = *C->card;
 	P->n_tiles = C->n_tiles;
@@ -542,47 +604,14 @@ static int build_plan(struct compiler *C, struct ionpu_plan *P)
 		if (n.output)
 			P->n_outputs += n.size;
 	}
-	for (size_t k = 0; k < C->n_groups && !err; k++)
-		err = lay_out_group(C, P, &C->groups[k]);
-	/* Shared tiles: each row of the union is one route. */
-	for (uint32_t t = 0; t < C->n_tiles && !err; t++) {
-		if (C->tiles[t].chained)
-			continue;
-		P->tiles[t].rows_used = (uint32_t)C->tiles[t].n_rows;
-		for (size_t r = 0; r < C->tiles[t].n_rows && !err; r++)
-			err = add_route(P, &C->tiles[t].rows[r], t, (uint32_t)r);
-	}
+	err = lay_out(C, P);
 	if (err)
 		return err;
-	if (P->n_routes)
-		qsort(P->routes, P->n_routes, sizeof(*P->routes), route_cmp);
-
-	P->outputs = calloc(P->n_outputs ? P->n_outputs : 1, sizeof(*P->outputs));
-	if (!P->outputs)
-		return ionpu_error(-ENOMEM, "compile: out of memory");
-	P->n_outputs = 0;
-	for (size_t k = 0; k < C->n_groups; k++) {
-		const struct group *g = &C->groups[k];
-
-		ionpu_network_node(C->net, g->pop, &n);
-		for (uint32_t i = 0; n.output && i < g->count; i++)
-			P->outputs[P->n_outputs++] = (struct ionpu_plan_output){
-				.node = g->pop, .neuron = g->first + i, .tile = g->tile,
-				.column = g->col0 + i,
-			};
-	}
+	err = list_outputs(C, P);
+	if (err)
+		return err;
 	set_conductances(C->card, P);
-
-	P->stats.tiles = P->n_tiles;
-	P->stats.routes = P->n_routes;
-	P->stats.outputs = P->n_outputs;
-	for (uint32_t t = 0; t < P->n_tiles; t++) {
-		P->stats.rows += P->tiles[t].rows_used;
-		P->stats.neurons += P->tiles[t].neurons_used;
-		P->stats.cells += P->tiles[t].n_cells;
-	}
-	for (size_t k = 0; k < C->n_groups; k++)
-		P->stats.chain_groups += C->groups[k].chain > 1;
+	count_stats(C, P);
 	return 0;
 }
 
@@ -626,25 +655,42 @@ IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_
 	if (!net || !card || !out)
 		return ionpu_error(-EINVAL, "ionpu_compile: NULL argument");
 	err = check_card(card);
-	if (!err)
-		err = make_groups(&C);
-	for (size_t k = 0; k < C.n_groups && !err; k++)
-		err = collect_group(&C, &C.groups[k]);
-	for (size_t k = 0; k < C.n_groups && !err; k++)
-		err = place_group(&C, &C.groups[k]);
-	if (!err && C.n_tiles > card->tiles)
-		err = too_big(&C);
-	if (!err) {
-		plan = calloc(1, sizeof(*plan));
-		err = plan ? build_plan(&C, plan) : ionpu_error(-ENOMEM, "compile: out of memory");
-	}
-	free_compiler(&C);
-	if (err) {
-		ionpu_plan_free(plan);
+	if (err)
 		return err;
+	err = make_groups(&C);
+	if (err)
+		goto err_compiler;
+	for (size_t k = 0; k < C.n_groups; k++) {
+		err = collect_group(&C, &C.groups[k]);
+		if (err)
+			goto err_compiler;
 	}
+	for (size_t k = 0; k < C.n_groups; k++) {
+		err = place_group(&C, &C.groups[k]);
+		if (err)
+			goto err_compiler;
+	}
+	if (C.n_tiles > card->tiles) {
+		err = too_big(&C);
+		goto err_compiler;
+	}
+	plan = calloc(1, sizeof(*plan));
+	if (!plan) {
+		err = ionpu_error(-ENOMEM, "compile: out of memory");
+		goto err_compiler;
+	}
+	err = build_plan(&C, plan);
+	if (err)
+		goto err_plan;
+	free_compiler(&C);
 	*out = plan;
 	return 0;
+
+err_plan:
+	ionpu_plan_free(plan);
+err_compiler:
+	free_compiler(&C);
+	return err;
 }
 
 IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan, struct ionpu_plan_stats *out)
