@@ -414,8 +414,9 @@ static int scan_class(const char *root, struct card_list *list)
 		if (index < 0)
 			continue;
 		ret = make_path(class_dir, "%s/%s", path, entry->d_name);
-		if (!ret)
-			ret = add_class_device(class_dir, index, list);
+		if (ret)
+			break;
+		ret = add_class_device(class_dir, index, list);
 		if (ret)
 			break;
 	}
@@ -519,9 +520,10 @@ static int add_pci_function(struct pci_dev *d, const char *bus_dir,
 			return ret;
 	}
 	ret = make_path(pci_dir, "%s/devices/%s", bus_dir, address);
-	if (!ret)
-		read_driver_name(pci_dir, card->driver, sizeof(card->driver));
-	return ret;
+	if (ret)
+		return ret;
+	read_driver_name(pci_dir, card->driver, sizeof(card->driver));
+	return 0;
 }
 
 /*
@@ -532,15 +534,17 @@ static int add_pci_function(struct pci_dev *d, const char *bus_dir,
 static int add_pci_functions(struct pci_access *pa, const char *bus_dir,
 			     struct card_list *list, volatile bool *param_set)
 {
-	int ret = 0;
-
 	pci_set_param(pa, "sysfs.path", (char *)bus_dir);
 	*param_set = true;
 	pci_init(pa);
 	pci_scan_bus(pa);
-	for (struct pci_dev *d = pa->devices; d && !ret; d = d->next)
-		ret = add_pci_function(d, bus_dir, list);
-	return ret;
+	for (struct pci_dev *d = pa->devices; d; d = d->next) {
+		int ret = add_pci_function(d, bus_dir, list);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* The PCI bus part, with libpci's sysfs method on @root's bus/pci. */
@@ -554,8 +558,10 @@ static int scan_pci_bus(const char *root, struct card_list *list)
 	jmp_buf escape;
 
 	ret = make_path(bus_dir, "%s/bus/pci", root);
-	if (!ret)
-		ret = check_pci_devices(bus_dir);
+	if (ret)
+		return ret;
+	/* No bus to scan (> 0) is no card on it. */
+	ret = check_pci_devices(bus_dir);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	pa = pci_alloc();
@@ -603,17 +609,20 @@ IONPU_API int ionpu_list(const char *sysfs_root, struct ionpu_card **cards,
 
 	/* The class first: the bus scan then knows which functions it serves. */
 	ret = scan_class(root, &list);
-	if (!ret)
-		ret = scan_pci_bus(root, &list);
-	if (ret) {
-		free(list.cards);
-		return ret;
-	}
+	if (ret)
+		goto err_free;
+	ret = scan_pci_bus(root, &list);
+	if (ret)
+		goto err_free;
 	if (list.count)
 		qsort(list.cards, list.count, sizeof(*list.cards), compare_cards);
 	*cards = list.cards;
 	*count = list.count;
 	return 0;
+
+err_free:
+	free(list.cards);
+	return ret;
 }
 
 IONPU_API void ionpu_list_free(struct ionpu_card *cards)
