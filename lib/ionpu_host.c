@@ -39,56 +39,73 @@ IONPU_API void ionpu_host_free(struct ionpu_host *h)
 	free(h);
 }
 
+/* Each device of @it's cells on its level, in one pulse (ideal mode). */
+static int program_cells(struct ionpu_host *h, uint32_t t, const struct ionpu_image_tile *it)
+{
+	struct ionpu_fab_prog_result res;
+	int err;
+
+	for (size_t k = 0; k < it->n_cells; k++) {
+		const struct ionpu_image_cell *cell = &it->cells[k];
+
+		for (int d = IONPU_FAB_GPLUS; d <= IONPU_FAB_GMINUS; d++) {
+			err = ionpu_fabric_program(h->fab, t, cell->row, cell->column, d,
+						   ionpu_image_level_us(cell->level[d]),
+						   IONPU_FAB_G_STEP / 4, 1, &res);
+			if (!err && res.status != IONPU_FAB_PROG_OK)
+				err = -EIO;
+			if (err)
+				return ionpu_error(err, "host: tile %u: cannot program cell (%u, %u)",
+						   t, cell->row, cell->column);
+		}
+	}
+	return 0;
+}
+
+static int apply_tile(struct ionpu_host *h, uint32_t t, const struct ionpu_image_tile *it)
+{
+	int err;
+
+	if (it->head != t) {
+		err = ionpu_fabric_chain(h->fab, t, it->head);
+		if (err)
+			return ionpu_error(err, "host: cannot chain tile %u into %u", t, it->head);
+	}
+	err = ionpu_fabric_set_tile(h->fab, t, &it->cfg);
+	if (err)
+		return ionpu_error(err, "host: tile %u: the card rejects its configuration", t);
+	for (uint32_t col = 0; col < IONPU_FAB_NEURONS; col++) {
+		err = ionpu_fabric_set_neuron(h->fab, t, col, &it->neurons[col]);
+		if (err)
+			return ionpu_error(err, "host: tile %u, neuron %u: the card rejects its parameters",
+					   t, col);
+	}
+	err = program_cells(h, t, it);
+	if (err)
+		return err;
+	for (size_t k = 0; k < it->n_routes; k++) {
+		const struct ionpu_image_route *r = &it->routes[k];
+
+		err = ionpu_fabric_set_route(h->fab, t, r->neuron, r->to_host, r->targets,
+					     r->n_targets);
+		if (err)
+			return ionpu_error(err, "host: tile %u, neuron %u: the router rejects its route",
+					   t, r->neuron);
+	}
+	return 0;
+}
+
 /*
  * The image on a fresh fabric, whose devices all sit at level 0: the plan's
  * cells need programming, no others (the card path clears the rest).
  */
 static int apply(struct ionpu_host *h)
 {
-	const struct ionpu_image *img = h->img;
-	struct ionpu_fab_prog_result res;
-	int err;
+	for (uint32_t t = 0; t < h->img->n_tiles; t++) {
+		int err = apply_tile(h, t, &h->img->tiles[t]);
 
-	for (uint32_t t = 0; t < img->n_tiles; t++) {
-		const struct ionpu_image_tile *it = &img->tiles[t];
-
-		if (it->head != t) {
-			err = ionpu_fabric_chain(h->fab, t, it->head);
-			if (err)
-				return ionpu_error(err, "host: cannot chain tile %u into %u", t, it->head);
-		}
-		err = ionpu_fabric_set_tile(h->fab, t, &it->cfg);
 		if (err)
-			return ionpu_error(err, "host: tile %u: the card rejects its configuration", t);
-		for (uint32_t col = 0; col < IONPU_FAB_NEURONS; col++) {
-			err = ionpu_fabric_set_neuron(h->fab, t, col, &it->neurons[col]);
-			if (err)
-				return ionpu_error(err, "host: tile %u, neuron %u: the card rejects its parameters",
-						   t, col);
-		}
-		for (size_t k = 0; k < it->n_cells; k++) {
-			const struct ionpu_image_cell *cell = &it->cells[k];
-
-			for (int d = IONPU_FAB_GPLUS; d <= IONPU_FAB_GMINUS; d++) {
-				err = ionpu_fabric_program(h->fab, t, cell->row, cell->column, d,
-							   ionpu_image_level_us(cell->level[d]),
-							   IONPU_FAB_G_STEP / 4, 1, &res);
-				if (!err && res.status != IONPU_FAB_PROG_OK)
-					err = -EIO;
-				if (err)
-					return ionpu_error(err, "host: tile %u: cannot program cell (%u, %u)",
-							   t, cell->row, cell->column);
-			}
-		}
-		for (size_t k = 0; k < it->n_routes; k++) {
-			const struct ionpu_image_route *r = &it->routes[k];
-
-			err = ionpu_fabric_set_route(h->fab, t, r->neuron, r->to_host, r->targets,
-						     r->n_targets);
-			if (err)
-				return ionpu_error(err, "host: tile %u, neuron %u: the router rejects its route",
-						   t, r->neuron);
-		}
+			return err;
 	}
 	return 0;
 }
@@ -106,20 +123,23 @@ IONPU_API int ionpu_host_new(const struct ionpu_network *net, const struct ionpu
 	if (!h)
 		return ionpu_error(-ENOMEM, "host: out of memory");
 	err = ionpu_image_build(net, plan, &h->img);
-	if (!err) {
-		fc.tiles = h->img->n_tiles ? h->img->n_tiles : 1;
-		err = ionpu_fabric_new(&fc, &h->fab);
-		if (err)
-			err = ionpu_error(err, "host: cannot make a fabric of %u tiles", fc.tiles);
-	}
-	if (!err)
-		err = apply(h);
+	if (err)
+		goto err_free;
+	fc.tiles = h->img->n_tiles ? h->img->n_tiles : 1;
+	err = ionpu_fabric_new(&fc, &h->fab);
 	if (err) {
-		ionpu_host_free(h);
-		return err;
+		err = ionpu_error(err, "host: cannot make a fabric of %u tiles", fc.tiles);
+		goto err_free;
 	}
+	err = apply(h);
+	if (err)
+		goto err_free;
 	*out = h;
 	return 0;
+
+err_free:
+	ionpu_host_free(h);
+	return err;
 }
 
 IONPU_API size_t ionpu_host_inputs(const struct ionpu_host *h)
@@ -145,6 +165,21 @@ static int on_spike(void *opaque, uint64_t timestep, unsigned int tile, unsigned
 
 	if (j >= 0)
 		ctx->out[(timestep - ctx->first_step) * img->n_out + (size_t)j] = 1;
+	return 0;
+}
+
+/* The events ev[*@k..] of the window that starts at step @t, from the run's first. */
+static int queue_window(struct ionpu_host *h, const struct ionpu_timed_input *ev, size_t n_ev,
+			size_t *k, size_t t)
+{
+	for (; *k < n_ev && ev[*k].step - t < IONPU_FAB_INPUT_WINDOW; (*k)++) {
+		int err = ionpu_fabric_input_at(h->fab,
+						ionpu_fabric_now(h->fab) + ev[*k].step - t,
+						ev[*k].tile, ev[*k].row, ev[*k].value);
+
+		if (err)
+			return ionpu_error(err, "host: step %zu: cannot queue an input", t);
+	}
 	return 0;
 }
 
@@ -174,22 +209,22 @@ IONPU_API int ionpu_host_run(struct ionpu_host *h, const float *in, size_t steps
 	if (n_out && steps)
 		memset(out, 0, steps * n_out);
 	ctx.first_step = ionpu_fabric_now(h->fab);
-	for (size_t t = 0; t < steps && !err; t++) {
+	for (size_t t = 0; t < steps; t++) {
 		for (size_t s = 0; s < h->img->n_stateless; s++)
 			ionpu_fabric_set_state(h->fab, h->img->stateless[s].tile,
 					       h->img->stateless[s].column, 0, 0);
-		for (; t % IONPU_FAB_INPUT_WINDOW == 0 && k < n_ev &&
-		       ev[k].step - t < IONPU_FAB_INPUT_WINDOW && !err; k++)
-			err = ionpu_fabric_input_at(h->fab, ionpu_fabric_now(h->fab) + ev[k].step - t,
-						    ev[k].tile, ev[k].row, ev[k].value);
-		if (err) {
-			err = ionpu_error(err, "host: step %zu: cannot queue an input", t);
-			break;
+		if (t % IONPU_FAB_INPUT_WINDOW == 0) {
+			err = queue_window(h, ev, n_ev, &k, t);
+			if (err)
+				goto out;
 		}
 		err = ionpu_fabric_run(h->fab, 1, n_out ? on_spike : NULL, &ctx, NULL);
-		if (err)
+		if (err) {
 			err = ionpu_error(err, "host: step %zu: spikes lost", t);
+			goto out;
+		}
 	}
+out:
 	free(ev);
 	return err;
 }
