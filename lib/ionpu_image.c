@@ -140,59 +140,86 @@ static int to_float(double v, float *out)
 	return 0;
 }
 
-/* The card's parameters for neuron @i of a population. */
-static int neuron_params(const struct ionpu_node_info *n, uint32_t i, float dt,
-			 enum ionpu_fab_model *model, struct ionpu_fab_neuron *p)
+/*
+ * The entries of neuron @i that depend on its model; *@leak and *@r get
+ * the resting potential and resistance the card's entries take.
+ */
+static int model_params(const struct ionpu_node_info *n, uint32_t i, float dt,
+			enum ionpu_fab_model *model, struct ionpu_fab_neuron *p, double *leak,
+			double *r)
 {
 	const struct ionpu_neuron_params *np = &n->params;
-	double bias = np->bias ? np->bias[i] : 0, leak = 0, r = np->r ? np->r[i] : 1;
-	int err = 0;
+	double bias = np->bias ? np->bias[i] : 0;
+	int err;
 
 	switch (n->model) {
 	case IONPU_NEURON_LIF:
 	case IONPU_NEURON_LI:
 		*model = n->model == IONPU_NEURON_LIF ? IONPU_FAB_LIF : IONPU_FAB_LI;
 		ionpu_fab_neuron_defaults(*model, p);
-		err = to_float(np->tau[i], &p->tau);
-		leak = np->v_leak[i] + r * bias;
-		break;
+		*leak = np->v_leak[i] + *r * bias;
+		return to_float(np->tau[i], &p->tau);
 	case IONPU_NEURON_CUBA_LIF:
 		*model = IONPU_FAB_CUBA_LIF;
 		ionpu_fab_neuron_defaults(*model, p);
+		*leak = np->v_leak[i] + *r * bias;
 		err = to_float(np->tau_mem[i], &p->tau);
-		if (!err)
-			err = to_float(np->tau_syn[i], &p->tau_syn);
-		if (!err)
-			err = to_float(np->w_in[i], &p->w_in);
-		leak = np->v_leak[i] + r * bias;
-		break;
+		if (err)
+			return err;
+		err = to_float(np->tau_syn[i], &p->tau_syn);
+		if (err)
+			return err;
+		return to_float(np->w_in[i], &p->w_in);
 	case IONPU_NEURON_IF:
-		if (bias)
-			return ionpu_error(-EOPNOTSUPP, "image: population '%s': an IF neuron with a bias has no form on the card",
-					   n->name);
 		*model = IONPU_FAB_IF;
 		ionpu_fab_neuron_defaults(*model, p);
-		break;
+		return 0;
 	case IONPU_NEURON_THRESHOLD:
 		*model = IONPU_FAB_LIF;
 		ionpu_fab_neuron_defaults(*model, p);
 		p->tau = dt;
-		r = 1;
-		leak = bias;
-		break;
+		*r = 1;
+		*leak = bias;
+		return 0;
 	}
-	if (!err)
-		err = to_float(r, &p->r);
-	if (!err)
-		err = to_float(leak, &p->v_leak);
-	if (!err && np->v_threshold)
-		err = to_float(np->v_threshold[i], &p->v_threshold);
-	if (!err && np->v_reset)
-		err = to_float(np->v_reset[i], &p->v_reset);
-	if (err)
-		return ionpu_error(err, "image: population '%s', neuron %u: a parameter is out of the card's range",
-				   n->name, i);
 	return 0;
+}
+
+/* The card's parameters for neuron @i of a population. */
+static int neuron_params(const struct ionpu_node_info *n, uint32_t i, float dt,
+			 enum ionpu_fab_model *model, struct ionpu_fab_neuron *p)
+{
+	const struct ionpu_neuron_params *np = &n->params;
+	double leak = 0, r = np->r ? np->r[i] : 1;
+	int err;
+
+	if (n->model == IONPU_NEURON_IF && np->bias && np->bias[i])
+		return ionpu_error(-EOPNOTSUPP, "image: population '%s': an IF neuron with a bias has no form on the card",
+				   n->name);
+	err = model_params(n, i, dt, model, p, &leak, &r);
+	if (err)
+		goto err_range;
+	err = to_float(r, &p->r);
+	if (err)
+		goto err_range;
+	err = to_float(leak, &p->v_leak);
+	if (err)
+		goto err_range;
+	if (np->v_threshold) {
+		err = to_float(np->v_threshold[i], &p->v_threshold);
+		if (err)
+			goto err_range;
+	}
+	if (np->v_reset) {
+		err = to_float(np->v_reset[i], &p->v_reset);
+		if (err)
+			goto err_range;
+	}
+	return 0;
+
+err_range:
+	return ionpu_error(err, "image: population '%s', neuron %u: a parameter is out of the card's range",
+			   n->name, i);
 }
 
 static int add_site(struct ionpu_image_site **list, size_t *n, uint32_t tile, uint32_t column)
@@ -443,26 +470,31 @@ static int build(struct ionpu_image *img, const struct ionpu_network *net,
 	}
 	for (size_t k = 0; k < sites; k++)
 		img->out_index[k] = -1;
-	for (uint32_t i = 0; i < plan->n_nodes && !err; i++) {
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
 		ionpu_network_node(net, i, &n);
 		place[i] = malloc(n.size * sizeof(**place));
-		if (!place[i])
+		if (!place[i]) {
 			err = ionpu_error(-ENOMEM, "image: out of memory");
-		for (uint32_t k = 0; place[i] && k < n.size; k++)
+			goto out;
+		}
+		for (uint32_t k = 0; k < n.size; k++)
 			place[i][k] = (struct ionpu_image_site){ UINT32_MAX, UINT32_MAX };
 	}
-	if (!err)
-		err = build_tiles(img, plan);
-	if (!err)
-		err = build_neurons(img, net, plan, place);
-	if (!err)
-		err = build_routes(img, plan, net, place);
-	for (uint32_t t = 0; !err && t < img->n_tiles; t++)
+	err = build_tiles(img, plan);
+	if (err)
+		goto out;
+	err = build_neurons(img, net, plan, place);
+	if (err)
+		goto out;
+	err = build_routes(img, plan, net, place);
+	if (err)
+		goto out;
+	for (uint32_t t = 0; t < img->n_tiles; t++)
 		if (img->tiles[t].n_routes)
 			qsort(img->tiles[t].routes, img->tiles[t].n_routes,
 			      sizeof(*img->tiles[t].routes), route_cmp);
-	if (!err)
-		err = build_inputs(img, plan, net);
+	err = build_inputs(img, plan, net);
+out:
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		free(place[i]);
 	free(place);
@@ -553,8 +585,9 @@ int ionpu_image_build(const struct ionpu_network *net, const struct ionpu_plan *
 	if (!net || !plan || !out)
 		return ionpu_error(-EINVAL, "image: NULL argument");
 	err = check_card(plan);
-	if (!err)
-		err = check_network(net, plan);
+	if (err)
+		return err;
+	err = check_network(net, plan);
 	if (err)
 		return err;
 	img = calloc(1, sizeof(*img));
