@@ -288,77 +288,100 @@ struct cell_state {
 	bool remapped;		/* one device stuck, its partner aimed to make up */
 };
 
+enum load_mode {
+	LOAD_IDEAL,
+	LOAD_PHYSICAL,
+};
+
+/* How a load programs the cells, from struct ionpu_load_opts. */
+struct load_how {
+	enum load_mode mode;
+	uint32_t budget;			/* pulses per device */
+	const struct ionpu_calib_map *calib;	/* NULL: none */
+};
+
 struct tile_job {
 	struct ionpu_loaded *n;
 	uint32_t t;
 	uint32_t rows;
 	uint32_t cols;
 	struct cell_state *cs;	/* rows x cols */
-	uint32_t budget;
-	bool physical;
+	const struct load_how *how;
 };
+
+/* One batch of device writes: the request, the answers, each one's device. */
+struct batch {
+	struct ionpu_cell_prog *prog;
+	struct ionpu_cell_result *res;
+	uint32_t *where;	/* cell index * 2 + device */
+	size_t n;
+};
+
+/* Write the batch and keep what the card answers about each device. */
+static int send_batch(struct tile_job *J, struct batch *b)
+{
+	struct ionpu_program req = {
+		.tile = J->n->card_tile[J->t], .count = (uint32_t)b->n,
+		.cells = (uintptr_t)b->prog, .results = (uintptr_t)b->res,
+	};
+	int err;
+
+	err = ionpu_ioctl(J->n->fd, IONPU_IOC_PROGRAM, &req);
+	if (err)
+		return ionpu_error_errno(err, "load: tile %u (card tile %u): program", J->t,
+					 J->n->card_tile[J->t]);
+	for (size_t i = 0; i < b->n; i++) {
+		struct cell_state *c = &J->cs[b->where[i] / 2];
+		int d = (int)(b->where[i] % 2);
+
+		c->achieved[d] = ionpu_f32_value(b->res[i].conductance);
+		c->pulses[d] = b->res[i].pulses;
+		c->status[d] = b->res[i].status;
+		c->program[d] = false;
+	}
+	b->n = 0;
+	return 0;
+}
 
 /* Write every device marked to program, in batches the driver takes. */
 static int program_marked(struct tile_job *J)
 {
-	size_t total = (size_t)J->rows * J->cols, n = 0;
-	struct ionpu_cell_prog *prog;
-	struct ionpu_cell_result *res;
-	uint32_t *where;
+	size_t total = (size_t)J->rows * J->cols;
+	struct batch b = { 0 };
 	int err = 0;
 
-	prog = malloc(PROGRAM_MAX * sizeof(*prog));
-	res = malloc(PROGRAM_MAX * sizeof(*res));
-	where = malloc(PROGRAM_MAX * sizeof(*where));
-	if (!prog || !res || !where) {
+	b.prog = malloc(PROGRAM_MAX * sizeof(*b.prog));
+	b.res = malloc(PROGRAM_MAX * sizeof(*b.res));
+	b.where = malloc(PROGRAM_MAX * sizeof(*b.where));
+	if (!b.prog || !b.res || !b.where) {
 		err = ionpu_error(-ENOMEM, "load: out of memory");
 		goto out;
 	}
-	for (size_t k = 0; k <= total * 2 && !err; k++) {
-		if (k < total * 2) {
-			struct cell_state *c = &J->cs[k / 2];
-			int d = (int)(k % 2);
+	for (size_t k = 0; k < total * 2; k++) {
+		struct cell_state *c = &J->cs[k / 2];
+		int d = (int)(k % 2);
 
-			if (!c->program[d])
-				continue;
-			prog[n] = (struct ionpu_cell_prog){
-				.row = (uint16_t)(k / 2 / J->cols), .column = (uint16_t)(k / 2 % J->cols),
-				.device = (uint8_t)d, .budget = (uint16_t)J->budget,
-				.target = ionpu_f32_bits(c->target[d]),
-				.tolerance = ionpu_f32_bits(IONPU_FAB_G_STEP / 4),
-			};
-			where[n++] = (uint32_t)k;
-			if (n < PROGRAM_MAX)
-				continue;
-		}
-		if (n) {
-			struct ionpu_program req = {
-				.tile = J->n->card_tile[J->t], .count = (uint32_t)n,
-				.cells = (uintptr_t)prog, .results = (uintptr_t)res,
-			};
-
-			err = ionpu_ioctl(J->n->fd, IONPU_IOC_PROGRAM, &req);
-			if (err) {
-				err = ionpu_error_errno(err, "load: tile %u (card tile %u): program",
-							J->t, J->n->card_tile[J->t]);
-				break;
-			}
-			for (size_t i = 0; i < n; i++) {
-				struct cell_state *c = &J->cs[where[i] / 2];
-				int d = (int)(where[i] % 2);
-
-				c->achieved[d] = ionpu_f32_value(res[i].conductance);
-				c->pulses[d] = res[i].pulses;
-				c->status[d] = res[i].status;
-				c->program[d] = false;
-			}
-			n = 0;
-		}
+		if (!c->program[d])
+			continue;
+		b.prog[b.n] = (struct ionpu_cell_prog){
+			.row = (uint16_t)(k / 2 / J->cols), .column = (uint16_t)(k / 2 % J->cols),
+			.device = (uint8_t)d, .budget = (uint16_t)J->how->budget,
+			.target = ionpu_f32_bits(c->target[d]),
+			.tolerance = ionpu_f32_bits(IONPU_FAB_G_STEP / 4),
+		};
+		b.where[b.n++] = (uint32_t)k;
+		if (b.n < PROGRAM_MAX)
+			continue;
+		err = send_batch(J, &b);
+		if (err)
+			goto out;
 	}
+	if (b.n)
+		err = send_batch(J, &b);
 out:
-	free(prog);
-	free(res);
-	free(where);
+	free(b.prog);
+	free(b.res);
+	free(b.where);
 	return err;
 }
 
@@ -409,7 +432,7 @@ static int account(struct tile_job *J)
 	struct ionpu_program_stats *s = &J->n->tile_stats[J->t];
 	int err = 0;
 
-	for (size_t k = 0; k < (size_t)J->rows * J->cols && !err; k++) {
+	for (size_t k = 0; k < (size_t)J->rows * J->cols; k++) {
 		const struct cell_state *c = &J->cs[k];
 		double want = c->diff;
 		double got = (double)c->achieved[0] - c->achieved[1];
@@ -446,18 +469,50 @@ static int account(struct tile_job *J)
 		else
 			s->failed++;
 		err = add_note(J->n, &note);
+		if (err)
+			break;
 	}
 	ionpu_stats_finish(s);
 	return err;
 }
 
-static int program_tile(struct ionpu_loaded *n, uint32_t t, uint32_t budget, bool physical,
-			const struct ionpu_calib_map *calib)
+/*
+ * Each device's target: its level, lifted in physical mode; a device the
+ * calibration record lists as stuck is not written but taken as it is.
+ */
+static void set_targets(struct tile_job *J, uint16_t (*level)[2])
+{
+	const struct ionpu_calib_map *calib = J->how->calib;
+	uint32_t card_tile = J->n->card_tile[J->t];
+
+	for (size_t k = 0; k < (size_t)J->rows * J->cols; k++) {
+		struct cell_state *c = &J->cs[k];
+		uint32_t top = level[k][0] > level[k][1] ? level[k][0] : level[k][1];
+		uint32_t lift = J->how->mode == LOAD_PHYSICAL ? IONPU_FAB_G_LEVELS - 1 - top : 0;
+
+		if (lift > PHYSICAL_LIFT)
+			lift = PHYSICAL_LIFT;
+		for (int d = 0; d < 2; d++) {
+			float g;
+
+			c->target[d] = ionpu_image_level_us(level[k][d] + lift);
+			c->program[d] = true;
+			if (calib && ionpu_calib_stuck(calib, card_tile, (uint32_t)(k / J->cols),
+						       (uint32_t)(k % J->cols), d, &g)) {
+				c->status[d] = IONPU_CELL_STUCK;
+				c->achieved[d] = g;
+				c->program[d] = false;
+			}
+		}
+		c->diff = c->target[0] - c->target[1];
+	}
+}
+
+static int program_tile(struct ionpu_loaded *n, uint32_t t, const struct load_how *how)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
 	struct tile_job J = {
-		.n = n, .t = t, .rows = it->rows_used, .cols = it->columns_used, .budget = budget,
-		.physical = physical,
+		.n = n, .t = t, .rows = it->rows_used, .cols = it->columns_used, .how = how,
 	};
 	size_t total = (size_t)J.rows * J.cols;
 	uint16_t (*level)[2];
@@ -470,9 +525,8 @@ static int program_tile(struct ionpu_loaded *n, uint32_t t, uint32_t budget, boo
 	J.cs = calloc(total, sizeof(*J.cs));
 	level = calloc(total, sizeof(*level));
 	if (!J.cs || !level) {
-		free(J.cs);
-		free(level);
-		return ionpu_error(-ENOMEM, "load: out of memory");
+		err = ionpu_error(-ENOMEM, "load: out of memory");
+		goto out;
 	}
 	for (size_t k = 0; k < it->n_cells; k++) {
 		const struct ionpu_image_cell *c = &it->cells[k];
@@ -481,34 +535,19 @@ static int program_tile(struct ionpu_loaded *n, uint32_t t, uint32_t budget, boo
 			memcpy(level[(size_t)c->row * J.cols + c->column], c->level,
 			       sizeof(c->level));
 	}
-	for (size_t k = 0; k < total; k++) {
-		struct cell_state *c = &J.cs[k];
-		uint32_t top = level[k][0] > level[k][1] ? level[k][0] : level[k][1];
-		uint32_t lift = J.physical ? IONPU_FAB_G_LEVELS - 1 - top : 0;
-
-		if (lift > PHYSICAL_LIFT)
-			lift = PHYSICAL_LIFT;
-		for (int d = 0; d < 2; d++) {
-			float g;
-
-			c->target[d] = ionpu_image_level_us(level[k][d] + lift);
-			c->program[d] = true;
-			if (calib && ionpu_calib_stuck(calib, n->card_tile[t], (uint32_t)(k / J.cols),
-						       (uint32_t)(k % J.cols), d, &g)) {
-				c->status[d] = IONPU_CELL_STUCK;
-				c->achieved[d] = g;
-				c->program[d] = false;
-			}
-		}
-		c->diff = c->target[0] - c->target[1];
-	}
+	set_targets(&J, level);
 	/* Partners of listed stuck devices get their remapped target at once. */
 	remap_stuck(&J);
 	err = program_marked(&J);
-	if (!err && remap_stuck(&J))
+	if (err)
+		goto out;
+	if (remap_stuck(&J)) {
 		err = program_marked(&J);
-	if (!err)
-		err = account(&J);
+		if (err)
+			goto out;
+	}
+	err = account(&J);
+out:
 	free(J.cs);
 	free(level);
 	return err;
@@ -541,8 +580,10 @@ static int keep_mapping(struct ionpu_loaded *n, const struct ionpu_plan *plan)
 static int load(struct ionpu_loaded *n, struct ionpu_dev *dev, const struct ionpu_plan *plan,
 		const struct ionpu_load_opts *opts)
 {
-	bool physical = opts && (opts->flags & IONPU_LOAD_PHYSICAL);
-	uint32_t budget = opts && opts->pulse_budget ? opts->pulse_budget : DEFAULT_BUDGET;
+	struct load_how how = {
+		.mode = opts && (opts->flags & IONPU_LOAD_PHYSICAL) ? LOAD_PHYSICAL : LOAD_IDEAL,
+		.budget = opts && opts->pulse_budget ? opts->pulse_budget : DEFAULT_BUDGET,
+	};
 	struct ionpu_calib_map *calib = NULL;
 	int err;
 
@@ -559,19 +600,33 @@ static int load(struct ionpu_loaded *n, struct ionpu_dev *dev, const struct ionp
 	if (n->fd < 0)
 		return n->fd;
 	err = lease(n);
-	if (!err && physical)
+	if (err)
+		return err;
+	if (how.mode == LOAD_PHYSICAL) {
 		err = ionpu_image_physical(n->img);
-	if (!err)
-		err = configure(n, physical ? IONPU_MODE_PHYSICAL : IONPU_MODE_IDEAL);
-	for (uint32_t t = 0; !err && t < n->img->n_tiles; t++)
+		if (err)
+			return err;
+	}
+	err = configure(n, how.mode == LOAD_PHYSICAL ? IONPU_MODE_PHYSICAL : IONPU_MODE_IDEAL);
+	if (err)
+		return err;
+	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
 		err = load_routes(n, t);
+		if (err)
+			return err;
+	}
 	/* An ideal tile has no stuck devices: the record is for physical mode. */
-	if (!err && physical && !(opts->flags & IONPU_LOAD_NO_CALIB))
+	if (how.mode == LOAD_PHYSICAL && !(opts->flags & IONPU_LOAD_NO_CALIB)) {
 		err = ionpu_calib_load(dev, &calib);
-	for (uint32_t t = 0; !err && t < n->img->n_tiles; t++) {
-		err = program_tile(n, t, budget, physical, calib);
-		if (!err)
-			ionpu_stats_merge(&n->total, &n->tile_stats[t]);
+		if (err)
+			return err;
+		how.calib = calib;
+	}
+	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
+		err = program_tile(n, t, &how);
+		if (err)
+			break;
+		ionpu_stats_merge(&n->total, &n->tile_stats[t]);
 	}
 	ionpu_calib_free(calib);
 	return err;
@@ -596,16 +651,21 @@ IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 		return ionpu_error(-ENOMEM, "load: out of memory");
 	n->fd = -1;
 	err = ionpu_image_build(net, plan, &n->img);
-	if (!err && n->img->n_tiles > IONPU_FAB_MAX_TILES)
+	if (err)
+		goto err_unload;
+	if (n->img->n_tiles > IONPU_FAB_MAX_TILES) {
 		err = ionpu_error(-EOPNOTSUPP, "load: %u tiles", n->img->n_tiles);
-	if (!err)
-		err = load(n, dev, plan, opts);
-	if (err) {
-		ionpu_unload(n);
-		return err;
+		goto err_unload;
 	}
+	err = load(n, dev, plan, opts);
+	if (err)
+		goto err_unload;
 	*out = n;
 	return 0;
+
+err_unload:
+	ionpu_unload(n);
+	return err;
 }
 
 IONPU_API size_t ionpu_loaded_inputs(const struct ionpu_loaded *n)
@@ -678,21 +738,22 @@ static int read_tile(struct ionpu_loaded *n, uint32_t t, struct ionpu_synapse_re
 	cells = malloc((size_t)it->rows_used * it->columns_used * sizeof(*cells));
 	src = calloc(it->rows_used, sizeof(*src));
 	if (!cells || !src) {
-		free(cells);
-		free(src);
-		return ionpu_error(-ENOMEM, "read weights: out of memory");
+		err = ionpu_error(-ENOMEM, "read weights: out of memory");
+		goto out;
 	}
 	req = (struct ionpu_read_cells){
 		.tile = n->card_tile[t], .rows = it->rows_used, .columns = it->columns_used,
 		.cells = (uintptr_t)cells,
 	};
 	err = ionpu_ioctl(n->fd, IONPU_IOC_READ_CELLS, &req);
-	if (err)
+	if (err) {
 		err = ionpu_error_errno(err, "read weights: tile %u (card tile %u)", t,
 					n->card_tile[t]);
-	for (uint32_t r = 0; !err && r < it->rows_used; r++)
+		goto out;
+	}
+	for (uint32_t r = 0; r < it->rows_used; r++)
 		src[r] = row_source(n, t, r);
-	for (size_t k = 0; !err && k < it->n_cells; k++) {
+	for (size_t k = 0; k < it->n_cells; k++) {
 		const struct ionpu_image_cell *c = &it->cells[k];
 		const struct ionpu_cell_read *cr = &cells[(size_t)c->row * it->columns_used +
 							   c->column];
@@ -710,6 +771,7 @@ static int read_tile(struct ionpu_loaded *n, uint32_t t, struct ionpu_synapse_re
 				 ionpu_f32_value(cr->g_minus)) * it->weight_per_us,
 		};
 	}
+out:
 	free(cells);
 	free(src);
 	return err;
@@ -720,7 +782,7 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n, struct ionpu_syn
 {
 	struct ionpu_synapse_read *list;
 	size_t total = 0, k = 0;
-	int err = 0;
+	int err;
 
 	if (!n || !out || !count)
 		return ionpu_error(-EINVAL, "ionpu_loaded_read_weights: NULL argument");
@@ -729,11 +791,12 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n, struct ionpu_syn
 	list = malloc((total ? total : 1) * sizeof(*list));
 	if (!list)
 		return ionpu_error(-ENOMEM, "read weights: out of memory");
-	for (uint32_t t = 0; t < n->img->n_tiles && !err; t++)
+	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
 		err = read_tile(n, t, list, &k);
-	if (err) {
-		free(list);
-		return err;
+		if (err) {
+			free(list);
+			return err;
+		}
 	}
 	*out = list;
 	*count = k;
