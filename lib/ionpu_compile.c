@@ -240,7 +240,12 @@ static size_t merge_rows(const struct row_key *a, size_t na, const struct row_ke
 	return n;
 }
 
-static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner, bool chained)
+enum tile_use {
+	TILE_SHARED,	/* populations of one model may share its columns */
+	TILE_CHAINED,	/* one of a chain whose rows add into one population */
+};
+
+static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner, enum tile_use use)
 {
 	struct tile_fill *t = realloc(C->tiles, (C->n_tiles + count) * sizeof(*t));
 
@@ -248,7 +253,7 @@ static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner, bool ch
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	C->tiles = t;
 	for (uint32_t i = 0; i < count; i++)
-		t[C->n_tiles + i] = (struct tile_fill){ .chained = chained, .owner = owner };
+		t[C->n_tiles + i] = (struct tile_fill){ .chained = use == TILE_CHAINED, .owner = owner };
 	C->n_tiles += count;
 	return 0;
 }
@@ -272,7 +277,7 @@ static int place_group(struct compiler *C, struct group *g)
 		g->chain = (uint32_t)((g->n_rows + R - 1) / R);
 		g->tile = C->n_tiles;
 		g->col0 = 0;
-		return new_tiles(C, g->chain, g->pop, true);
+		return new_tiles(C, g->chain, g->pop, TILE_CHAINED);
 	}
 	g->chain = 1;
 	/* A tile runs one neuron model: only populations of one model share. */
@@ -284,7 +289,7 @@ static int place_group(struct compiler *C, struct group *g)
 			break;
 	}
 	if (g->tile == C->n_tiles) {
-		err = new_tiles(C, 1, g->pop, false);
+		err = new_tiles(C, 1, g->pop, TILE_SHARED);
 		if (err)
 			return err;
 	}

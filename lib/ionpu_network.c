@@ -387,10 +387,12 @@ IONPU_API int ionpu_network_add_dense(struct ionpu_network *net, uint32_t src, u
 {
 	struct net_proj proj = { .info = { .kind = IONPU_PROJ_DENSE, .src = src, .dst = dst } };
 	uint32_t ns, nd;
-	int err = check_ends(net, src, dst, delay, &ns, &nd);
+	int err;
 
-	if (!err)
-		err = check_weights(net, src, dst, weight, (size_t)ns * nd);
+	err = check_ends(net, src, dst, delay, &ns, &nd);
+	if (err)
+		return err;
+	err = check_weights(net, src, dst, weight, (size_t)ns * nd);
 	if (err)
 		return err;
 	proj.weight = copy_doubles(weight, (size_t)ns * nd);
@@ -414,10 +416,12 @@ IONPU_API int ionpu_network_add_sparse(struct ionpu_network *net, uint32_t src, 
 					   .nnz = nnz } };
 	uint64_t *pairs;
 	uint32_t ns, nd;
-	int err = check_ends(net, src, dst, delay, &ns, &nd);
+	int err;
 
-	if (!err)
-		err = check_weights(net, src, dst, weight, nnz);
+	err = check_ends(net, src, dst, delay, &ns, &nd);
+	if (err)
+		return err;
+	err = check_weights(net, src, dst, weight, nnz);
 	if (err)
 		return err;
 	if (!nnz || !pre || !post)

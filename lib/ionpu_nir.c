@@ -790,15 +790,20 @@ static int read_graph(struct nir_loader *L, hid_t grp, const char *gname, const 
 		err = ionpu_nir_fail(L->path, -ENOMEM, gname, "out of memory");
 		goto out_names;
 	}
-	for (size_t i = 0; i < n_locals && !err; i++)
+	for (size_t i = 0; i < n_locals; i++) {
 		err = read_member(L, nodes, names[i], prefix, depth, &locals[i], &ends);
-	if (!err)
-		err = read_edges(L, grp, gname, locals, n_locals);
+		if (err)
+			goto out_locals;
+	}
+	err = read_edges(L, grp, gname, locals, n_locals);
+	if (err)
+		goto out_locals;
 	/* A nested graph is entered and left through exactly one Input and Output. */
 	if (ends.inputs == 1)
 		*entry = ends.entry;
 	if (ends.outputs == 1)
 		*exit = ends.exit;
+out_locals:
 	free(locals);
 out_names:
 	ionpu_nir_strings_free(&(struct nir_strings){ .s = names });
@@ -894,6 +899,77 @@ static int apply_chain(struct nir_loader *L, const struct nir_node *src, int *ch
 }
 
 /*
+ * The chain's matrix @m (@dst's size x @src's) and its response to silence
+ * @b0 (its bias; the rest is linear), found by probing each input alone.
+ */
+static int probe_chain(struct nir_loader *L, const struct nir_node *src,
+		       const struct nir_node *dst, int *chain, size_t len, double *m, double *b0,
+		       size_t *nnz)
+{
+	size_t ns = shape_size(src), nd = shape_size(dst);
+	double *e = calloc(ns, sizeof(*e));
+	double *col = malloc(nd * sizeof(*col));
+	int err;
+
+	*nnz = 0;
+	if (!e || !col) {
+		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		goto out;
+	}
+	err = apply_chain(L, src, chain, len, e, b0);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < ns; i++) {
+		e[i] = 1;
+		err = apply_chain(L, src, chain, len, e, col);
+		e[i] = 0;
+		if (err)
+			goto out;
+		for (size_t o = 0; o < nd; o++) {
+			m[o * ns + i] = col[o] - b0[o];
+			*nnz += m[o * ns + i] != 0;
+		}
+	}
+out:
+	free(e);
+	free(col);
+	return err;
+}
+
+/* The @nnz non-zero entries of @m (@dst's size x @src's) as a sparse projection. */
+static int add_sparse(struct nir_loader *L, struct ionpu_network *net, const struct nir_node *src,
+		      const struct nir_node *dst, const double *m, size_t nnz,
+		      const double *delay)
+{
+	size_t ns = shape_size(src), nd = shape_size(dst), k = 0;
+	uint32_t *pre = malloc(nnz * sizeof(*pre));
+	uint32_t *post = malloc(nnz * sizeof(*post));
+	double *w = malloc(nnz * sizeof(*w));
+	int err;
+
+	if (!pre || !post || !w) {
+		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		goto out;
+	}
+	for (size_t o = 0; o < nd; o++) {
+		for (size_t i = 0; i < ns; i++) {
+			if (m[o * ns + i] != 0) {
+				pre[k] = (uint32_t)i;
+				post[k] = (uint32_t)o;
+				w[k++] = m[o * ns + i];
+			}
+		}
+	}
+	err = ionpu_network_add_sparse(net, src->net_id, dst->net_id, nnz, pre, post, w, delay,
+				       NULL);
+out:
+	free(pre);
+	free(post);
+	free(w);
+	return err;
+}
+
+/*
  * A chain that is not one Affine, Linear or convolution: multiplied out
  * column by column, stored sparse when at most a quarter of it is used.
  */
@@ -901,131 +977,159 @@ static int compose_chain(struct nir_loader *L, const struct nir_node *src,
 			 const struct nir_node *dst, int *chain, size_t len, const double *delay,
 			 double *bias, struct ionpu_network *net)
 {
-	size_t ns = shape_size(src), nd = shape_size(dst), nnz = 0;
-	double *m = NULL, *e = NULL, *col = NULL, *b0 = NULL;
-	uint32_t *pre = NULL, *post = NULL;
-	double *w = NULL;
+	size_t ns = shape_size(src), nd = shape_size(dst), nnz;
+	double *m, *b0;
 	int err;
 
 	if ((uint64_t)ns * nd > NIR_MAX_COMPOSED)
-		return ionpu_nir_fail(L->path, -EOPNOTSUPP, dst->name, "the chain from '%s' is too large (%zux%zu) to multiply out",
-				src->name, nd, ns);
+		return ionpu_nir_fail(L->path, -EOPNOTSUPP, dst->name,
+				      "the chain from '%s' is too large (%zux%zu) to multiply out",
+				      src->name, nd, ns);
 	m = calloc(ns * nd, sizeof(*m));
-	e = calloc(ns, sizeof(*e));
-	col = malloc(nd * sizeof(*col));
 	b0 = malloc(nd * sizeof(*b0));
-	if (!m || !e || !col || !b0) {
+	if (!m || !b0) {
 		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
 		goto out;
 	}
-	/* The chain's response to silence is its bias; the rest is linear. */
-	err = apply_chain(L, src, chain, len, e, b0);
-	for (size_t i = 0; i < ns && !err; i++) {
-		e[i] = 1;
-		err = apply_chain(L, src, chain, len, e, col);
-		e[i] = 0;
-		for (size_t o = 0; o < nd && !err; o++) {
-			m[o * ns + i] = col[o] - b0[o];
-			nnz += m[o * ns + i] != 0;
-		}
-	}
+	err = probe_chain(L, src, dst, chain, len, m, b0, &nnz);
 	if (err)
 		goto out;
 	for (size_t o = 0; o < nd; o++)
 		bias[o] += b0[o];
-	if (nnz && nnz * 4 <= ns * nd) {
-		size_t k = 0;
-
-		pre = malloc(nnz * sizeof(*pre));
-		post = malloc(nnz * sizeof(*post));
-		w = malloc(nnz * sizeof(*w));
-		if (!pre || !post || !w) {
-			err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
-			goto out;
-		}
-		for (size_t o = 0; o < nd; o++) {
-			for (size_t i = 0; i < ns; i++) {
-				if (m[o * ns + i] != 0) {
-					pre[k] = (uint32_t)i;
-					post[k] = (uint32_t)o;
-					w[k++] = m[o * ns + i];
-				}
-			}
-		}
-		err = ionpu_network_add_sparse(net, src->net_id, dst->net_id, nnz, pre, post, w,
-					       delay, NULL);
-	} else if (nnz) {
+	if (nnz && nnz * 4 <= ns * nd)
+		err = add_sparse(L, net, src, dst, m, nnz, delay);
+	else if (nnz)
 		err = ionpu_network_add_dense(net, src->net_id, dst->net_id, m, delay, NULL);
-	}
 out:
 	free(m);
-	free(e);
-	free(col);
 	free(b0);
-	free(pre);
-	free(post);
-	free(w);
 	return err;
+}
+
+/*
+ * A Delay node's delays into @delay (per source neuron): before any weight
+ * its elements are the source neurons; after one, only a uniform delay
+ * has a source-neuron form.
+ */
+static int add_delay(struct nir_loader *L, const struct nir_node *n, size_t weighted, size_t ns,
+		     double *delay)
+{
+	bool uniform = true;
+
+	for (size_t i = 1; i < n->weight.n; i++)
+		uniform &= n->weight.v[i] == n->weight.v[0];
+	if (!weighted) {
+		for (size_t i = 0; i < ns; i++)
+			delay[i] += n->weight.v[i];
+		return 0;
+	}
+	if (!uniform)
+		return ionpu_nir_fail(L->path, -EOPNOTSUPP, n->name,
+				      "different delays after a weighted node: the router delays each source neuron's spikes");
+	for (size_t i = 0; i < ns; i++)
+		delay[i] += n->weight.v[0];
+	return 0;
+}
+
+/* One weighted node's projection, its bias added into @bias. */
+static int add_single(struct ionpu_network *net, const struct nir_node *src,
+		      const struct nir_node *dst, const struct nir_node *single,
+		      const double *delay, double *bias)
+{
+	size_t nd = shape_size(dst);
+	size_t plane = (size_t)single->conv.out_height * single->conv.out_width;
+	int err;
+
+	if (single->kind == K_CONV) {
+		err = ionpu_network_add_conv(net, src->net_id, dst->net_id, &single->conv, delay,
+					     NULL);
+		if (err)
+			return err;
+		for (size_t o = 0; single->bias.v && o < nd; o++)
+			bias[o] += single->bias.v[o / plane];
+		return 0;
+	}
+	err = ionpu_network_add_dense(net, src->net_id, dst->net_id, single->weight.v, delay,
+				      NULL);
+	if (err)
+		return err;
+	for (size_t o = 0; single->kind == K_AFFINE && o < nd; o++)
+		bias[o] += single->bias.v[o];
+	return 0;
 }
 
 /* Turns the chain from @src to @dst (nodes in signal order) into a projection. */
 static int add_chain(struct nir_loader *L, struct ionpu_network *net, const struct nir_node *src,
 		     const struct nir_node *dst, int *chain, size_t len)
 {
-	size_t ns = shape_size(src), nd = shape_size(dst), weighted = 0;
+	size_t ns = shape_size(src), weighted = 0;
 	const struct nir_node *single = NULL;
 	double *bias = ionpu_network_bias(net, dst->net_id);
 	double *delay = calloc(ns, sizeof(*delay));
 	bool delayed = false;
-	int err = 0;
+	int err;
 
 	if (!delay)
 		return ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
-	for (size_t k = 0; k < len && !err; k++) {
+	for (size_t k = 0; k < len; k++) {
 		const struct nir_node *n = &L->nodes[chain[k]];
 
 		if (is_weighted(n)) {
 			weighted++;
 			single = n;
 		} else if (n->kind == K_DELAY) {
-			bool uniform = true;
-
-			for (size_t i = 1; i < n->weight.n; i++)
-				uniform &= n->weight.v[i] == n->weight.v[0];
-			/* Before any weight a Delay's elements are the source neurons. */
-			if (!weighted)
-				for (size_t i = 0; i < ns; i++)
-					delay[i] += n->weight.v[i];
-			else if (uniform)
-				for (size_t i = 0; i < ns; i++)
-					delay[i] += n->weight.v[0];
-			else
-				err = ionpu_nir_fail(L->path, -EOPNOTSUPP, n->name,
-					       "different delays after a weighted node: the router delays each source neuron's spikes");
+			err = add_delay(L, n, weighted, ns, delay);
+			if (err)
+				goto out;
 			delayed = true;
 		}
 	}
-	if (err)
-		goto out;
-
-	if (weighted == 1 && (single->kind == K_AFFINE || single->kind == K_LINEAR)) {
-		err = ionpu_network_add_dense(net, src->net_id, dst->net_id, single->weight.v,
-					      delayed ? delay : NULL, NULL);
-		for (size_t o = 0; !err && single->kind == K_AFFINE && o < nd; o++)
-			bias[o] += single->bias.v[o];
-	} else if (weighted == 1 && single->kind == K_CONV) {
-		size_t plane = (size_t)single->conv.out_height * single->conv.out_width;
-
-		err = ionpu_network_add_conv(net, src->net_id, dst->net_id, &single->conv,
-					     delayed ? delay : NULL, NULL);
-		for (size_t o = 0; !err && single->bias.v && o < nd; o++)
-			bias[o] += single->bias.v[o / plane];
-	} else {
+	if (weighted == 1 && single->kind != K_SCALE)
+		err = add_single(net, src, dst, single, delayed ? delay : NULL, bias);
+	else
 		err = compose_chain(L, src, dst, chain, len, delayed ? delay : NULL, bias, net);
-	}
 out:
 	free(delay);
 	return err;
+}
+
+/*
+ * The chain of linear nodes from @dst's input @first back to the source
+ * it starts at (*@src): chain[0 .. *@len) in signal order.
+ */
+static int input_chain(struct nir_loader *L, const struct nir_node *dst, int first, int *chain,
+		       size_t *len, int *src)
+{
+	const struct nir_node *last;
+	int cur = first;
+	size_t n = 0;
+
+	*len = 0;
+	*src = first;
+	/* Pass 2 gave every non-source node exactly one input, and no cycles. */
+	while (!is_source(&L->nodes[cur]) && L->nodes[cur].kind != K_OUTPUT) {
+		chain[n++] = cur;
+		cur = L->nodes[cur].preds[0];
+	}
+	if (L->nodes[cur].kind == K_OUTPUT)
+		return ionpu_nir_fail(L->path, -EPROTO, L->nodes[cur].name,
+				      "an Output feeds '%s'", dst->name);
+	/* chain[0] is still the node next to dst. */
+	last = &L->nodes[n ? chain[0] : cur];
+	if (shape_size(last) != shape_size(dst))
+		return ionpu_nir_fail(L->path, -EPROTO, dst->name,
+				      "has %llu neurons but '%s' gives %llu values",
+				      (unsigned long long)shape_size(dst), last->name,
+				      (unsigned long long)shape_size(last));
+	for (size_t i = 0; i < n / 2; i++) {
+		int t = chain[i];
+
+		chain[i] = chain[n - 1 - i];
+		chain[n - 1 - i] = t;
+	}
+	*len = n;
+	*src = cur;
+	return 0;
 }
 
 static int add_inputs_of(struct nir_loader *L, struct ionpu_network *net, int idx)
@@ -1036,35 +1140,16 @@ static int add_inputs_of(struct nir_loader *L, struct ionpu_network *net, int id
 
 	if (!chain)
 		return ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
-	for (size_t p = 0; p < dst->n_preds && !err; p++) {
-		const struct nir_node *last;
-		int cur = dst->preds[p];
-		size_t len = 0;
+	for (size_t p = 0; p < dst->n_preds; p++) {
+		size_t len;
+		int src;
 
-		/* Pass 2 gave every non-source node exactly one input, and no cycles. */
-		while (!is_source(&L->nodes[cur]) && L->nodes[cur].kind != K_OUTPUT) {
-			chain[len++] = cur;
-			cur = L->nodes[cur].preds[0];
-		}
-		if (L->nodes[cur].kind == K_OUTPUT) {
-			err = ionpu_nir_fail(L->path, -EPROTO, L->nodes[cur].name, "an Output feeds '%s'",
-				       dst->name);
+		err = input_chain(L, dst, dst->preds[p], chain, &len, &src);
+		if (err)
 			break;
-		}
-		/* chain[0] is still the node next to dst. */
-		last = &L->nodes[len ? chain[0] : cur];
-		if (shape_size(last) != shape_size(dst))
-			err = ionpu_nir_fail(L->path, -EPROTO, dst->name, "has %llu neurons but '%s' gives %llu values",
-				       (unsigned long long)shape_size(dst), last->name,
-				       (unsigned long long)shape_size(last));
-		for (size_t i = 0; i < len / 2; i++) {
-			int t = chain[i];
-
-			chain[i] = chain[len - 1 - i];
-			chain[len - 1 - i] = t;
-		}
-		if (!err)
-			err = add_chain(L, net, &L->nodes[cur], dst, chain, len);
+		err = add_chain(L, net, &L->nodes[src], dst, chain, len);
+		if (err)
+			break;
 	}
 	free(chain);
 	return err;
@@ -1114,31 +1199,50 @@ static int mark_output(struct nir_loader *L, struct ionpu_network *net, const st
 	}
 }
 
+/* A network input or population for each source node. */
+static int add_source(struct nir_loader *L, struct ionpu_network *net, struct nir_node *n)
+{
+	int err;
+
+	if (n->kind == K_NEURON)
+		return add_population(L, net, n);
+	if (n->kind != K_INPUT)
+		return 0;
+	err = ionpu_network_add_input(net, n->name, (uint32_t)shape_size(n), &n->net_id);
+	if (err)
+		return ionpu_nir_fail(L->path, err, n->name, "%s", ionpu_last_error());
+	return 0;
+}
+
 static int build(struct nir_loader *L, struct ionpu_network *net)
 {
-	int err = 0;
+	int err;
 
-	for (size_t i = 0; i < L->n_nodes && !err; i++)
+	for (size_t i = 0; i < L->n_nodes; i++) {
 		err = node_shape(L, (int)i);
-	for (size_t i = 0; i < L->n_nodes && !err; i++) {
-		struct nir_node *n = &L->nodes[i];
-
-		if (n->kind == K_INPUT) {
-			err = ionpu_network_add_input(net, n->name, (uint32_t)shape_size(n),
-						      &n->net_id);
-			if (err)
-				err = ionpu_nir_fail(L->path, err, n->name, "%s", ionpu_last_error());
-		} else if (n->kind == K_NEURON) {
-			err = add_population(L, net, n);
-		}
+		if (err)
+			return err;
 	}
-	for (size_t i = 0; i < L->n_nodes && !err; i++)
-		if (L->nodes[i].kind == K_NEURON)
-			err = add_inputs_of(L, net, (int)i);
-	for (size_t i = 0; i < L->n_nodes && !err; i++)
-		if (L->nodes[i].kind == K_OUTPUT)
-			err = mark_output(L, net, &L->nodes[i]);
-	return err;
+	for (size_t i = 0; i < L->n_nodes; i++) {
+		err = add_source(L, net, &L->nodes[i]);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < L->n_nodes; i++) {
+		if (L->nodes[i].kind != K_NEURON)
+			continue;
+		err = add_inputs_of(L, net, (int)i);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < L->n_nodes; i++) {
+		if (L->nodes[i].kind != K_OUTPUT)
+			continue;
+		err = mark_output(L, net, &L->nodes[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int load_file(struct nir_loader *L, struct ionpu_network *net)

@@ -186,8 +186,10 @@ static int load_collection(struct vlen_file *vf, struct gcol *g,
 		return -ENOMEM;
 	}
 	err = read_at(vf, pos, c, size, why);
-	if (!err)
-		err = walk_collection(vf, c, size, g, why);
+	if (err)
+		goto out;
+	err = walk_collection(vf, c, size, g, why);
+out:
 	free(c);
 	return err;
 }
@@ -234,6 +236,27 @@ static int check_object(const struct gcol *g, uint32_t index, uint32_t len,
 }
 
 /*
+ * The collections at @addrs (sorted), each once, into @gcols; *@n gets
+ * how many hold something to free, the one that failed included.
+ */
+static int load_collections(struct vlen_file *vf, const uint64_t *addrs, size_t n_addrs,
+			    struct gcol *gcols, size_t *n, const char **why)
+{
+	*n = 0;
+	for (size_t i = 0; i < n_addrs; i++) {
+		int err;
+
+		if (*n && gcols[*n - 1].addr == addrs[i])
+			continue;
+		gcols[*n].addr = addrs[i];
+		err = load_collection(vf, &gcols[(*n)++], why);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
  * The slots of @count strings at file offset @pos: every collection they
  * name is decoded once, then every slot is checked against its own.
  */
@@ -243,7 +266,7 @@ static int check_slots(struct vlen_file *vf, uint64_t pos, uint64_t count,
 	const size_t slot = 4 + vf->sa + 4;
 	struct gcol *gcols = NULL;
 	uint64_t *addrs = NULL;
-	size_t ngcols = 0;
+	size_t n_addrs = 0, ngcols = 0;
 	uint8_t *raw;
 	int err;
 
@@ -266,34 +289,28 @@ static int check_slots(struct vlen_file *vf, uint64_t pos, uint64_t count,
 		uint64_t a = get_le(raw + i * slot + 4, vf->sa);
 
 		if (a)
-			addrs[ngcols++] = a;
+			addrs[n_addrs++] = a;
 	}
-	qsort(addrs, ngcols, sizeof(*addrs), compare_u64);
-	gcols = calloc(ngcols ? ngcols : 1, sizeof(*gcols));
+	qsort(addrs, n_addrs, sizeof(*addrs), compare_u64);
+	gcols = calloc(n_addrs ? n_addrs : 1, sizeof(*gcols));
 	if (!gcols) {
 		*why = "out of memory";
 		err = -ENOMEM;
 		goto out;
 	}
-	{
-		size_t n = 0;
-
-		for (size_t i = 0; i < ngcols && !err; i++) {
-			if (n && gcols[n - 1].addr == addrs[i])
-				continue;
-			gcols[n].addr = addrs[i];
-			err = load_collection(vf, &gcols[n++], why);
-		}
-		ngcols = n;
-	}
-	for (uint64_t i = 0; i < count && !err; i++) {
+	err = load_collections(vf, addrs, n_addrs, gcols, &ngcols, why);
+	if (err)
+		goto out;
+	for (uint64_t i = 0; i < count; i++) {
 		const uint8_t *s = raw + i * slot;
 		uint64_t a = get_le(s + 4, vf->sa);
 
-		if (a)
-			err = check_object(find_collection(gcols, ngcols, a),
-					   (uint32_t)get_le(s + 4 + vf->sa, 4),
-					   (uint32_t)get_le(s, 4), why);
+		if (!a)
+			continue;
+		err = check_object(find_collection(gcols, ngcols, a),
+				   (uint32_t)get_le(s + 4 + vf->sa, 4), (uint32_t)get_le(s, 4), why);
+		if (err)
+			goto out;
 	}
 out:
 	for (size_t i = 0; gcols && i < ngcols; i++)

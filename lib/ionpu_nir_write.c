@@ -235,7 +235,12 @@ static long bias_carrier(struct nir_writer *W, uint32_t pop, const struct ionpu_
 	return -1;
 }
 
-static void write_projection(struct nir_writer *W, uint32_t k, bool carries_bias)
+enum bias_carrier {
+	BIAS_ELSEWHERE,		/* the target's bias goes with another projection */
+	BIAS_CARRIED,		/* this projection's node carries the target's bias */
+};
+
+static void write_projection(struct nir_writer *W, uint32_t k, enum bias_carrier carry)
 {
 	struct ionpu_projection_info p;
 	struct ionpu_node_info src, dst;
@@ -282,7 +287,7 @@ static void write_projection(struct nir_writer *W, uint32_t k, bool carries_bias
 			write_fail(W, -ENOMEM, "out of memory");
 			return;
 		}
-		for (uint32_t o = 0; carries_bias && o < c->out_channels; o++)
+		for (uint32_t o = 0; carry == BIAS_CARRIED && o < c->out_channels; o++)
 			bias[o] = dst.params.bias[(size_t)o * c->out_height * c->out_width];
 		write_doubles(W, g, "weight", c->weight, 4, wd);
 		write_doubles(W, g, "bias", bias, 1, &nb);
@@ -296,7 +301,7 @@ static void write_projection(struct nir_writer *W, uint32_t k, bool carries_bias
 		hsize_t wd[2] = { dst.size, src.size };
 		double *m = malloc((size_t)dst.size * src.size * sizeof(*m));
 
-		g = m ? node_group(W, name, carries_bias ? "Affine" : "Linear") : -1;
+		g = m ? node_group(W, name, carry == BIAS_CARRIED ? "Affine" : "Linear") : -1;
 		if (g < 0) {
 			free(m);
 			write_fail(W, -ENOMEM, "out of memory");
@@ -304,7 +309,7 @@ static void write_projection(struct nir_writer *W, uint32_t k, bool carries_bias
 		}
 		ionpu_network_projection_matrix(W->net, k, m);
 		write_doubles(W, g, "weight", m, 2, wd);
-		if (carries_bias)
+		if (carry == BIAS_CARRIED)
 			write_doubles(W, g, "bias", dst.params.bias, 1, &wd[0]);
 		free(m);
 	}
@@ -338,7 +343,7 @@ static void write_graph(struct nir_writer *W)
 		struct ionpu_projection_info p;
 
 		ionpu_network_projection(W->net, k, &p);
-		write_projection(W, k, carrier[p.dst] == (long)k);
+		write_projection(W, k, carrier[p.dst] == (long)k ? BIAS_CARRIED : BIAS_ELSEWHERE);
 	}
 	for (uint32_t i = 0; i < n_nodes && !W->err; i++) {
 		char base[256];
@@ -402,11 +407,13 @@ IONPU_API int ionpu_nir_save(const struct ionpu_network *net, const char *path)
 	file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	if (file < 0) {
 		err = ionpu_error(-EIO, "%s: cannot create the file", path);
-	} else {
-		err = save_file(&W, file);
-		if (H5Fclose(file) < 0 && !err)
-			err = ionpu_error(-EIO, "%s: cannot finish writing", path);
+		goto out;
 	}
+	err = save_file(&W, file);
+	/* Closing writes what is buffered: it can fail where the writes did not. */
+	if (H5Fclose(file) < 0 && !err)
+		err = ionpu_error(-EIO, "%s: cannot finish writing", path);
+out:
 	H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
 	for (size_t i = 0; i < W.n_names; i++)
 		free(W.names[i]);

@@ -249,16 +249,13 @@ static int read_exact(FILE *fp, void *buf, size_t len, const char *path, const c
 	return ionpu_error(-EPROTO, "%s: truncated %s", path, what);
 }
 
-static int read_npy(FILE *fp, const char *path, float **data, size_t *rows, size_t *cols)
+/* The magic, version and header of a .npy file, up to its data. */
+static int read_npy_header(FILE *fp, const char *path, struct npy_header *nh)
 {
-	unsigned char pre[NPY_MAGIC_LEN + 2], len_bytes[4], *raw = NULL;
-	struct npy_header nh = { 0 };
+	unsigned char pre[NPY_MAGIC_LEN + 2], len_bytes[4];
 	uint32_t hlen = 0;
-	size_t n, lenlen, esz;
+	size_t lenlen;
 	char *text;
-	float *v;
-	struct stat st;
-	off_t body;
 	int err;
 
 	err = read_exact(fp, pre, sizeof(pre), path, "magic");
@@ -281,52 +278,85 @@ static int read_npy(FILE *fp, const char *path, float **data, size_t *rows, size
 	if (!text)
 		return ionpu_error(-ENOMEM, "%s: out of memory", path);
 	err = read_exact(fp, text, hlen, path, "header");
-	if (!err)
-		err = parse_header(text, hlen, path, &nh);
-	free(text);
 	if (err)
-		return err;
+		goto out;
+	err = parse_header(text, hlen, path, nh);
+out:
+	free(text);
+	return err;
+}
 
-	esz = elems[nh.elem].size;
-	if (!nh.dims[0] || !nh.dims[1])
+/* The shape's element count, if it has some and the file holds exactly them. */
+static int check_npy_size(FILE *fp, const char *path, const struct npy_header *nh,
+			  size_t *count)
+{
+	size_t esz = elems[nh->elem].size, n;
+	struct stat st;
+	off_t body;
+
+	*count = 0;
+	if (!nh->dims[0] || !nh->dims[1])
 		return ionpu_error(-EOPNOTSUPP, "%s: shape (%llu, %llu) has no elements", path,
-				   (unsigned long long)nh.dims[0], (unsigned long long)nh.dims[1]);
-	if (nh.dims[0] > SIZE_MAX || nh.dims[1] > SIZE_MAX / nh.dims[0] ||
-	    nh.dims[0] * nh.dims[1] > SIZE_MAX / (esz > sizeof(float) ? esz : sizeof(float)))
+				   (unsigned long long)nh->dims[0], (unsigned long long)nh->dims[1]);
+	if (nh->dims[0] > SIZE_MAX || nh->dims[1] > SIZE_MAX / nh->dims[0] ||
+	    nh->dims[0] * nh->dims[1] > SIZE_MAX / (esz > sizeof(float) ? esz : sizeof(float)))
 		return ionpu_error(-EOVERFLOW, "%s: shape (%llu, %llu) overflows", path,
-				   (unsigned long long)nh.dims[0], (unsigned long long)nh.dims[1]);
-	n = (size_t)(nh.dims[0] * nh.dims[1]);
+				   (unsigned long long)nh->dims[0], (unsigned long long)nh->dims[1]);
+	n = (size_t)(nh->dims[0] * nh->dims[1]);
 	body = ftello(fp);
 	if (fstat(fileno(fp), &st) || body < 0)
 		return ionpu_error_errno(-errno, "%s", path);
 	if (S_ISREG(st.st_mode) && (uint64_t)(st.st_size - body) != (uint64_t)n * esz)
 		return ionpu_error(-EPROTO, "%s: %s data: shape (%zu, %zu) needs %llu bytes, the file has %llu",
 				   path, (uint64_t)(st.st_size - body) < (uint64_t)n * esz ?
-				   "truncated" : "trailing", (size_t)nh.dims[0], (size_t)nh.dims[1],
+				   "truncated" : "trailing", (size_t)nh->dims[0], (size_t)nh->dims[1],
 				   (unsigned long long)n * esz,
 				   (unsigned long long)(st.st_size - body));
+	*count = n;
+	return 0;
+}
+
+static int read_npy(FILE *fp, const char *path, float **data, size_t *rows, size_t *cols)
+{
+	struct npy_header nh = { 0 };
+	unsigned char *raw;
+	size_t n, esz;
+	float *v;
+	int err;
+
+	err = read_npy_header(fp, path, &nh);
+	if (err)
+		return err;
+	err = check_npy_size(fp, path, &nh, &n);
+	if (err)
+		return err;
+	esz = elems[nh.elem].size;
 	raw = malloc(n * esz);
 	v = malloc(n * sizeof(*v));
 	if (!raw || !v) {
-		free(raw);
-		free(v);
-		return ionpu_error(-ENOMEM, "%s: out of memory", path);
+		err = ionpu_error(-ENOMEM, "%s: out of memory", path);
+		goto err_free;
 	}
 	err = read_exact(fp, raw, n * esz, path, "data");
-	for (size_t k = 0; !err && k < n; k++) {
+	if (err)
+		goto err_free;
+	for (size_t k = 0; k < n; k++) {
 		v[k] = elem_value(nh.elem, raw + k * esz);
-		if (!isfinite(v[k]))
+		if (!isfinite(v[k])) {
 			err = ionpu_error(-EPROTO, "%s: element %zu is not a finite float", path, k);
+			goto err_free;
+		}
 	}
 	free(raw);
-	if (err) {
-		free(v);
-		return err;
-	}
 	*data = v;
 	*rows = (size_t)nh.dims[0];
 	*cols = (size_t)nh.dims[1];
 	return 0;
+
+err_free:
+	free(raw);
+	free(v);
+	return err;
 }
 
 IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows, size_t *cols)
@@ -434,13 +464,13 @@ static int read_csv(FILE *fp, const char *path, float **data, size_t *rows, size
 	size_t linecap = 0, n = 0, cap = 0, lineno = 0, nrows = 0, fields, want = 0;
 	float *v = NULL;
 	ssize_t len;
-	int err = 0;
+	int err;
 
-	while (!err && (len = getline(&line, &linecap, fp)) >= 0) {
+	while ((len = getline(&line, &linecap, fp)) >= 0) {
 		lineno++;
 		if (memchr(line, '\0', (size_t)len)) {
 			err = ionpu_error(-EPROTO, "%s: line %zu has a NUL byte", path, lineno);
-			break;
+			goto err_free;
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
@@ -448,25 +478,34 @@ static int read_csv(FILE *fp, const char *path, float **data, size_t *rows, size
 		if (!len)
 			continue;
 		err = csv_line(line, lineno, path, &v, &n, &cap, &fields);
-		if (!err && nrows && fields != want)
+		if (err)
+			goto err_free;
+		if (nrows && fields != want) {
 			err = ionpu_error(-EPROTO, "%s: line %zu has %zu fields, the first %zu",
 					  path, lineno, fields, want);
+			goto err_free;
+		}
 		want = fields;
 		nrows++;
 	}
-	free(line);
-	if (!err && ferror(fp))
+	if (ferror(fp)) {
 		err = ionpu_error(-EIO, "%s: read error", path);
-	if (!err && !nrows)
-		err = ionpu_error(-EPROTO, "%s: no numbers", path);
-	if (err) {
-		free(v);
-		return err;
+		goto err_free;
 	}
+	if (!nrows) {
+		err = ionpu_error(-EPROTO, "%s: no numbers", path);
+		goto err_free;
+	}
+	free(line);
 	*data = v;
 	*rows = nrows;
 	*cols = want;
 	return 0;
+
+err_free:
+	free(line);
+	free(v);
+	return err;
 }
 
 IONPU_API int ionpu_csv_read(const char *path, float **data, size_t *rows, size_t *cols)
