@@ -411,28 +411,58 @@ static size_t put_sections(uint8_t *rec, const struct found *f, size_t n, uint64
 	return pos;
 }
 
-int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unlisted,
-		       const struct ionpu_stuck_device *dev, size_t n,
-		       uint8_t *rec, uint32_t *listed)
+/*
+ * Every device on a scanned tile, the serial one the card can hold;
+ * @serial gets it padded as the record keeps it.
+ */
+static int check_encode_args(const struct ionpu_calib_info *info,
+			     const struct ionpu_stuck_device *dev, size_t n, uint8_t *serial)
 {
-	struct found *f = NULL, **by_harm = NULL;
-	uint32_t lo = 0, hi, sections = 0, keep;
-	uint8_t serial[IONPU_SERIAL_LEN];
-	uint32_t flags = 0;
-	size_t len;
-	int ret = 0;
-
 	for (size_t i = 0; i < n; i++)
 		if (dev[i].tile >= IONPU_MAX_TILES || !(info->tiles_scanned >> dev[i].tile & 1) ||
 		    dev[i].row >= IONPU_FAB_ROWS || dev[i].column >= IONPU_FAB_NEURONS ||
 		    dev[i].device > 1)
 			return ionpu_error(-EINVAL, "calibration record: a stuck device outside the scanned tiles");
-	memset(serial, 0, sizeof(serial));
-	memcpy(serial, info->serial, strnlen(info->serial, sizeof(serial)));
+	memset(serial, 0, IONPU_SERIAL_LEN);
+	memcpy(serial, info->serial, strnlen(info->serial, IONPU_SERIAL_LEN));
 	if (!serial_ok(serial) || strnlen(info->serial, sizeof(info->serial)) > IONPU_SERIAL_LEN)
 		return ionpu_error(-EINVAL, "calibration record: bad serial \"%s\"", info->serial);
 	if (n > UINT32_MAX - 1)
 		return ionpu_error(-EOVERFLOW, "calibration record: too many stuck devices");
+	return 0;
+}
+
+/* How many of the most harmful devices fit: adding one never shrinks the record. */
+static uint32_t how_many_fit(const struct found *f, size_t n, uint64_t scanned,
+			     const uint32_t *unlisted)
+{
+	uint32_t lo = 0, hi = (uint32_t)n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (put_sections(NULL, f, n, scanned, unlisted, mid))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unlisted,
+		       const struct ionpu_stuck_device *dev, size_t n,
+		       uint8_t *rec, uint32_t *listed)
+{
+	struct found *f = NULL, **by_harm = NULL;
+	uint32_t sections = 0, keep;
+	uint8_t serial[IONPU_SERIAL_LEN];
+	uint32_t flags = 0;
+	size_t len;
+	int ret;
+
+	ret = check_encode_args(info, dev, n, serial);
+	if (ret)
+		return ret;
 	f = calloc(n ? n : 1, sizeof(*f));
 	by_harm = calloc(n ? n : 1, sizeof(*by_harm));
 	if (!f || !by_harm) {
@@ -454,17 +484,7 @@ int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unli
 			ret = ionpu_error(-EINVAL, "calibration record: a stuck device listed twice");
 			goto out;
 		}
-	/* Adding a device never shrinks the record: bisect how many fit. */
-	hi = (uint32_t)n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo + 1) / 2;
-
-		if (put_sections(NULL, f, n, info->tiles_scanned, unlisted, mid))
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	keep = lo;
+	keep = how_many_fit(f, n, info->tiles_scanned, unlisted);
 	memset(rec, 0, IONPU_CALIB_LEN);
 	len = put_sections(rec, f, n, info->tiles_scanned, unlisted, keep);
 	for (unsigned int t = 0; t < IONPU_MAX_TILES; t++) {

@@ -333,11 +333,53 @@ static int build_neurons(struct ionpu_image *img, const struct ionpu_network *ne
 }
 
 /* Routes of population neurons, in tile and neuron order; output columns. */
+/*
+ * The targets of neuron @i of @node, from plan route *@r on (the routes
+ * are sorted by node and neuron), into the image's pool at *@used.
+ */
+static int collect_targets(struct ionpu_image *img, const struct ionpu_plan *plan,
+			   uint32_t node, uint32_t i, const char *name, size_t *r, size_t *used,
+			   uint32_t *cnt)
+{
+	const struct ionpu_plan_route *routes = plan->routes;
+
+	while (*r < plan->n_routes &&
+	       (routes[*r].node < node || (routes[*r].node == node && routes[*r].neuron < i)))
+		(*r)++;
+	for (*cnt = 0; *r < plan->n_routes && routes[*r].node == node && routes[*r].neuron == i;
+	     (*r)++, (*cnt)++) {
+		if (*cnt == IONPU_FAB_MAX_FANOUT)
+			return ionpu_error(-EOPNOTSUPP, "image: neuron %u of '%s' feeds more than %u rows; the router takes %u",
+					   i, name, IONPU_FAB_MAX_FANOUT, IONPU_FAB_MAX_FANOUT);
+		img->target_pool[(*used)++] = (struct ionpu_fab_target){
+			.tile = (uint16_t)routes[*r].tile,
+			.row = (uint16_t)routes[*r].row,
+			.delay = (uint16_t)routes[*r].delay_steps,
+		};
+	}
+	return 0;
+}
+
+static int append_route(struct ionpu_image_tile *it, const struct ionpu_image_route *route)
+{
+	if ((it->n_routes & (it->n_routes - 1)) == 0) {
+		struct ionpu_image_route *rt = realloc(it->routes, (it->n_routes ? it->n_routes * 2 : 1) *
+								   sizeof(*rt));
+
+		if (!rt)
+			return ionpu_error(-ENOMEM, "image: out of memory");
+		it->routes = rt;
+	}
+	it->routes[it->n_routes++] = *route;
+	return 0;
+}
+
 static int build_routes(struct ionpu_image *img, const struct ionpu_plan *plan,
 			const struct ionpu_network *net, struct ionpu_image_site **place)
 {
 	struct ionpu_node_info n;
 	size_t r = 0, used = 0;
+	int err;
 
 	img->target_pool = malloc((plan->n_routes ? plan->n_routes : 1) *
 				  sizeof(*img->target_pool));
@@ -355,50 +397,26 @@ static int build_routes(struct ionpu_image *img, const struct ionpu_plan *plan,
 			continue;
 		for (uint32_t i = 0; i < n.size; i++) {
 			struct ionpu_image_site at = place[node][i];
-			struct ionpu_fab_target *first = img->target_pool + used;
-			struct ionpu_image_tile *it;
-			struct ionpu_image_route *rt;
-			uint32_t cnt = 0;
-			bool to_host;
+			struct ionpu_image_route route = {
+				.neuron = (uint16_t)at.column, .targets = img->target_pool + used,
+			};
 
-			/* The routes are sorted by node and neuron. */
-			while (r < plan->n_routes && (plan->routes[r].node < node ||
-						      (plan->routes[r].node == node &&
-						       plan->routes[r].neuron < i)))
-				r++;
-			for (; r < plan->n_routes && plan->routes[r].node == node &&
-			       plan->routes[r].neuron == i; r++, cnt++) {
-				if (cnt == IONPU_FAB_MAX_FANOUT)
-					return ionpu_error(-EOPNOTSUPP, "image: neuron %u of '%s' feeds more than %u rows; the router takes %u",
-							   i, n.name, IONPU_FAB_MAX_FANOUT,
-							   IONPU_FAB_MAX_FANOUT);
-				img->target_pool[used++] = (struct ionpu_fab_target){
-					.tile = (uint16_t)plan->routes[r].tile,
-					.row = (uint16_t)plan->routes[r].row,
-					.delay = (uint16_t)plan->routes[r].delay_steps,
-				};
-			}
+			err = collect_targets(img, plan, node, i, n.name, &r, &used, &route.n_targets);
+			if (err)
+				return err;
 			if (at.tile == UINT32_MAX) {
-				if (cnt)
+				if (route.n_targets)
 					return ionpu_error(-EINVAL, "image: neuron %u of '%s' has routes but no place",
 							   i, n.name);
 				continue;
 			}
-			to_host = img->out_index[(size_t)at.tile * IONPU_FAB_NEURONS + at.column] >= 0;
-			if (!cnt && !to_host)
+			route.to_host = img->out_index[(size_t)at.tile * IONPU_FAB_NEURONS +
+						       at.column] >= 0;
+			if (!route.n_targets && !route.to_host)
 				continue;
-			it = &img->tiles[at.tile];
-			if ((it->n_routes & (it->n_routes - 1)) == 0) {
-				rt = realloc(it->routes, (it->n_routes ? it->n_routes * 2 : 1) *
-						 sizeof(*rt));
-				if (!rt)
-					return ionpu_error(-ENOMEM, "image: out of memory");
-				it->routes = rt;
-			}
-			it->routes[it->n_routes++] = (struct ionpu_image_route){
-				.neuron = (uint16_t)at.column, .to_host = to_host, .n_targets = cnt,
-				.targets = first,
-			};
+			err = append_route(&img->tiles[at.tile], &route);
+			if (err)
+				return err;
 		}
 	}
 	return 0;

@@ -231,6 +231,32 @@ static int check_param(const char *name, enum param_index i, const double *v, ui
 	return 0;
 }
 
+/* Each parameter @model uses given (or defaulted) with @size values, no other. */
+static int check_params(const char *name, enum ionpu_neuron_model model, uint32_t used,
+			struct ionpu_neuron_params *given, uint32_t size)
+{
+	for (int i = 0; i < P_COUNT; i++) {
+		const double *v = *params_slot(given, i);
+		int err;
+
+		if (!(used & BIT(i))) {
+			if (v)
+				return ionpu_error(-EINVAL, "population '%s': %s has no %s", name,
+						   ionpu_neuron_model_name(model), param_names[i]);
+			continue;
+		}
+		if (!v && !(DEFAULTED & BIT(i)))
+			return ionpu_error(-EINVAL, "population '%s': %s needs %s", name,
+					   ionpu_neuron_model_name(model), param_names[i]);
+		if (v) {
+			err = check_param(name, i, v, size);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 IONPU_API int ionpu_network_add_population(struct ionpu_network *net, const char *name,
 					   enum ionpu_neuron_model model, uint32_t size,
 					   const struct ionpu_neuron_params *params,
@@ -250,26 +276,9 @@ IONPU_API int ionpu_network_add_population(struct ionpu_network *net, const char
 		return ionpu_error(-EINVAL, "population '%s': unknown neuron model %d", name, model);
 	if (!size)
 		return ionpu_error(-EINVAL, "population '%s': size 0", name);
-
-	for (int i = 0; i < P_COUNT; i++) {
-		const double *v = *params_slot(&given, i);
-
-		if (!(used & BIT(i))) {
-			if (v)
-				return ionpu_error(-EINVAL, "population '%s': %s has no %s", name,
-						   ionpu_neuron_model_name(model), param_names[i]);
-			continue;
-		}
-		if (!v && !(DEFAULTED & BIT(i)))
-			return ionpu_error(-EINVAL, "population '%s': %s needs %s", name,
-					   ionpu_neuron_model_name(model), param_names[i]);
-		if (v) {
-			err = check_param(name, i, v, size);
-			if (err)
-				return err;
-		}
-	}
-
+	err = check_params(name, model, used, &given, size);
+	if (err)
+		return err;
 	node.name = strdup(name);
 	if (!node.name)
 		goto nomem;

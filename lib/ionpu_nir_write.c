@@ -240,6 +240,64 @@ enum bias_carrier {
 	BIAS_CARRIED,		/* this projection's node carries the target's bias */
 };
 
+/* Convolution @c as Conv2d node @name; -1 with W->err set on failure. */
+static int write_conv(struct nir_writer *W, const char *name, const struct ionpu_conv *c,
+		      const struct ionpu_node_info *dst, enum bias_carrier carry)
+{
+	hsize_t wd[4] = { c->out_channels, c->in_channels / c->groups, c->kernel_h,
+			  c->kernel_w };
+	hsize_t nb = c->out_channels;
+	int64_t stride[2] = { c->stride_h, c->stride_w };
+	int64_t pad[2] = { c->pad_h, c->pad_w };
+	int64_t dil[2] = { c->dilation_h, c->dilation_w };
+	int64_t groups = c->groups, in_shape[2] = { c->in_height, c->in_width };
+	double *bias = calloc(c->out_channels, sizeof(*bias));
+	hid_t g;
+
+	g = bias ? node_group(W, name, "Conv2d") : -1;
+	if (g < 0) {
+		free(bias);
+		write_fail(W, -ENOMEM, "out of memory");
+		return -1;
+	}
+	for (uint32_t o = 0; carry == BIAS_CARRIED && o < c->out_channels; o++)
+		bias[o] = dst->params.bias[(size_t)o * c->out_height * c->out_width];
+	write_doubles(W, g, "weight", c->weight, 4, wd);
+	write_doubles(W, g, "bias", bias, 1, &nb);
+	write_ints(W, g, "stride", stride, 2);
+	write_ints(W, g, "padding", pad, 2);
+	write_ints(W, g, "dilation", dil, 2);
+	write_ints(W, g, "groups", &groups, 0);
+	write_ints(W, g, "input_shape", in_shape, 2);
+	free(bias);
+	H5Gclose(g);
+	return 0;
+}
+
+/* Projection @k as an Affine or Linear node @name; -1 with W->err set on failure. */
+static int write_matrix(struct nir_writer *W, const char *name, uint32_t k,
+			const struct ionpu_node_info *src, const struct ionpu_node_info *dst,
+			enum bias_carrier carry)
+{
+	hsize_t wd[2] = { dst->size, src->size };
+	double *m = malloc((size_t)dst->size * src->size * sizeof(*m));
+	hid_t g;
+
+	g = m ? node_group(W, name, carry == BIAS_CARRIED ? "Affine" : "Linear") : -1;
+	if (g < 0) {
+		free(m);
+		write_fail(W, -ENOMEM, "out of memory");
+		return -1;
+	}
+	ionpu_network_projection_matrix(W->net, k, m);
+	write_doubles(W, g, "weight", m, 2, wd);
+	if (carry == BIAS_CARRIED)
+		write_doubles(W, g, "bias", dst->params.bias, 1, &wd[0]);
+	free(m);
+	H5Gclose(g);
+	return 0;
+}
+
 static void write_projection(struct nir_writer *W, uint32_t k, enum bias_carrier carry)
 {
 	struct ionpu_projection_info p;
@@ -247,6 +305,7 @@ static void write_projection(struct nir_writer *W, uint32_t k, enum bias_carrier
 	const char *name, *from;
 	char base[256];
 	hid_t g;
+	int err;
 
 	ionpu_network_projection(W->net, k, &p);
 	ionpu_network_node(W->net, p.src, &src);
@@ -270,50 +329,12 @@ static void write_projection(struct nir_writer *W, uint32_t k, enum bias_carrier
 	name = make_name(W, base);
 	if (!name)
 		return;
-	if (p.kind == IONPU_PROJ_CONV) {
-		const struct ionpu_conv *c = &p.conv;
-		hsize_t wd[4] = { c->out_channels, c->in_channels / c->groups, c->kernel_h,
-				  c->kernel_w };
-		hsize_t nb = c->out_channels;
-		int64_t stride[2] = { c->stride_h, c->stride_w };
-		int64_t pad[2] = { c->pad_h, c->pad_w };
-		int64_t dil[2] = { c->dilation_h, c->dilation_w };
-		int64_t groups = c->groups, in_shape[2] = { c->in_height, c->in_width };
-		double *bias = calloc(c->out_channels, sizeof(*bias));
-
-		g = bias ? node_group(W, name, "Conv2d") : -1;
-		if (g < 0) {
-			free(bias);
-			write_fail(W, -ENOMEM, "out of memory");
-			return;
-		}
-		for (uint32_t o = 0; carry == BIAS_CARRIED && o < c->out_channels; o++)
-			bias[o] = dst.params.bias[(size_t)o * c->out_height * c->out_width];
-		write_doubles(W, g, "weight", c->weight, 4, wd);
-		write_doubles(W, g, "bias", bias, 1, &nb);
-		write_ints(W, g, "stride", stride, 2);
-		write_ints(W, g, "padding", pad, 2);
-		write_ints(W, g, "dilation", dil, 2);
-		write_ints(W, g, "groups", &groups, 0);
-		write_ints(W, g, "input_shape", in_shape, 2);
-		free(bias);
-	} else {
-		hsize_t wd[2] = { dst.size, src.size };
-		double *m = malloc((size_t)dst.size * src.size * sizeof(*m));
-
-		g = m ? node_group(W, name, carry == BIAS_CARRIED ? "Affine" : "Linear") : -1;
-		if (g < 0) {
-			free(m);
-			write_fail(W, -ENOMEM, "out of memory");
-			return;
-		}
-		ionpu_network_projection_matrix(W->net, k, m);
-		write_doubles(W, g, "weight", m, 2, wd);
-		if (carry == BIAS_CARRIED)
-			write_doubles(W, g, "bias", dst.params.bias, 1, &wd[0]);
-		free(m);
-	}
-	H5Gclose(g);
+	if (p.kind == IONPU_PROJ_CONV)
+		err = write_conv(W, name, &p.conv, &dst, carry);
+	else
+		err = write_matrix(W, name, k, &src, &dst, carry);
+	if (err)
+		return;
 	add_edge(W, from, name);
 	add_edge(W, name, dst.name);
 }

@@ -44,11 +44,30 @@ static size_t gather(const struct ionpu_image *img, const struct ionpu_feed *fee
 	return n;
 }
 
+/* A stable counting sort of @all by step, which keeps the arising order within a step. */
+static int sort_by_step(const struct ionpu_timed_input *all, size_t total, size_t buckets,
+			struct ionpu_timed_input *sorted)
+{
+	size_t *start = calloc(buckets + 1, sizeof(*start));
+
+	if (!start)
+		return ionpu_error(-ENOMEM, "run: out of memory for %zu input events", total);
+	for (size_t k = 0; k < total; k++)
+		start[all[k].step + 1]++;
+	for (size_t k = 0; k < buckets; k++)
+		start[k + 1] += start[k];
+	for (size_t k = 0; k < total; k++)
+		sorted[start[all[k].step]++] = all[k];
+	free(start);
+	return 0;
+}
+
 int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, const float *in,
 		      size_t steps, struct ionpu_timed_input **events, size_t *n)
 {
-	size_t total = feed->n_pending, buckets, *start, now = 0, later = 0, k;
+	size_t total = feed->n_pending, now = 0, later = 0, k;
 	struct ionpu_timed_input *all, *sorted, *rest = NULL;
+	int err;
 
 	if (img->n_in && steps > SIZE_MAX / img->n_in)
 		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow", steps);
@@ -64,25 +83,16 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, co
 	}
 	if (steps > UINT32_MAX - IONPU_FAB_INPUT_WINDOW)
 		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow", steps);
-	buckets = steps + IONPU_FAB_INPUT_WINDOW;
 	all = malloc((total ? total : 1) * sizeof(*all));
 	sorted = malloc((total ? total : 1) * sizeof(*sorted));
-	start = calloc(buckets + 1, sizeof(*start));
-	if (!all || !sorted || !start) {
-		free(all);
-		free(sorted);
-		free(start);
-		return ionpu_error(-ENOMEM, "run: out of memory for %zu input events", total);
+	if (!all || !sorted) {
+		err = ionpu_error(-ENOMEM, "run: out of memory for %zu input events", total);
+		goto err_free;
 	}
 	gather(img, feed, in, steps, all);
-	/* A stable counting sort by step keeps the arising order within a step. */
-	for (k = 0; k < total; k++)
-		start[all[k].step + 1]++;
-	for (k = 0; k < buckets; k++)
-		start[k + 1] += start[k];
-	for (k = 0; k < total; k++)
-		sorted[start[all[k].step]++] = all[k];
-	free(start);
+	err = sort_by_step(all, total, steps + IONPU_FAB_INPUT_WINDOW, sorted);
+	if (err)
+		goto err_free;
 	free(all);
 	for (k = 0; k < total; k++) {
 		if (sorted[k].step < steps)
@@ -111,4 +121,9 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, co
 	*events = sorted;
 	*n = now;
 	return 0;
+
+err_free:
+	free(all);
+	free(sorted);
+	return err;
 }
