@@ -182,15 +182,12 @@ static bool print_driver_view(const struct ionpu_card *card)
 	int ret;
 
 	ret = ionpu_open(card->node, &dev);
-	if (!ret) {
-		ret = ionpu_info(dev, &info);
-		ionpu_close(dev);
-	}
-	if (ret) {
-		printf("    %-20s: unavailable: %s\n", "Driver info",
-		       ionpu_last_error());
-		return false;
-	}
+	if (ret)
+		goto err_unavailable;
+	ret = ionpu_info(dev, &info);
+	ionpu_close(dev);
+	if (ret)
+		goto err_unavailable;
 	printf("    %-20s: %" PRIu32 "\n", "API version", info.api_version);
 	printf("    %-20s: %" PRIu32 " x %" PRIu32 " (rows x neurons)\n",
 	       "Tile crossbar", info.tile_rows, info.tile_neurons);
@@ -200,6 +197,10 @@ static bool print_driver_view(const struct ionpu_card *card)
 	       (uint64_t)info.tiles * info.tile_rows * info.tile_neurons);
 	print_caps(info.caps);
 	return true;
+
+err_unavailable:
+	printf("    %-20s: unavailable: %s\n", "Driver info", ionpu_last_error());
+	return false;
 }
 
 static bool print_query(const struct ionpu_card *cards, size_t count,
@@ -291,9 +292,67 @@ static int misplaced(const char *opt, enum command want)
 	return -1;
 }
 
+enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR };
+
+/* Option @opt of getopt_long() into @opts: 0, or -1 with a message. */
+static int take_option(int opt, struct options *opts)
+{
+	char *end;
+
+	switch (opt) {
+	case 'q':
+		if (opts->cmd != CMD_LIST)
+			return misplaced("--query", CMD_LIST);
+		opts->query = true;
+		return 0;
+	case 'i':
+		opts->id = optarg;
+		return 0;
+	case OPT_SYSFS:
+		opts->sysfs_root = optarg;
+		return 0;
+	case 'n':
+		if (opts->cmd == CMD_LIST)
+			return misplaced("--entries", CMD_CALIB);
+		opts->entries = strtoul(optarg, &end, 10);
+		if (end == optarg || *end || optarg[0] == '-') {
+			fprintf(stderr, "ionpu-smi: --entries wants a number, not '%s'\n", optarg);
+			return -1;
+		}
+		return 0;
+	case OPT_CLEAR:
+		if (opts->cmd != CMD_CALIB)
+			return misplaced("--clear", CMD_CALIB);
+		opts->clear = true;
+		return 0;
+	case OPT_TILES:
+		if (opts->cmd != CMD_CALIBRATE)
+			return misplaced("--tiles", CMD_CALIBRATE);
+		if (parse_tiles(optarg, &opts->tiles)) {
+			fprintf(stderr, "ionpu-smi: --tiles wants tiles 0..63 such as 0,3,8-11 or all, not '%s'\n",
+				optarg);
+			return -1;
+		}
+		return 0;
+	case OPT_DRY_RUN:
+		if (opts->cmd != CMD_CALIBRATE)
+			return misplaced("--dry-run", CMD_CALIBRATE);
+		opts->dry_run = true;
+		return 0;
+	case 'V':
+		printf("ionpu-smi, libionpu %s\n", ionpu_version());
+		exit(EXIT_OK);
+	case 'h':
+		usage(stdout);
+		exit(EXIT_OK);
+	default:
+		usage(stderr);
+		return -1;
+	}
+}
+
 static int parse_options(int argc, char **argv, struct options *opts)
 {
-	enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR };
 	static const struct option longopts[] = {
 		{ "query", no_argument, NULL, 'q' },
 		{ "id", required_argument, NULL, 'i' },
@@ -306,7 +365,6 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int opt;
 
 	opts->entries = 10;
@@ -323,59 +381,9 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		argc--;
 		argv++;
 	}
-	while ((opt = getopt_long(argc, argv, "qi:n:Vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'q':
-			if (opts->cmd != CMD_LIST)
-				return misplaced("--query", CMD_LIST);
-			opts->query = true;
-			break;
-		case 'i':
-			opts->id = optarg;
-			break;
-		case OPT_SYSFS:
-			opts->sysfs_root = optarg;
-			break;
-		case 'n':
-			if (opts->cmd == CMD_LIST)
-				return misplaced("--entries", CMD_CALIB);
-			opts->entries = strtoul(optarg, &end, 10);
-			if (end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "ionpu-smi: --entries wants a number, not '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case OPT_CLEAR:
-			if (opts->cmd != CMD_CALIB)
-				return misplaced("--clear", CMD_CALIB);
-			opts->clear = true;
-			break;
-		case OPT_TILES:
-			if (opts->cmd != CMD_CALIBRATE)
-				return misplaced("--tiles", CMD_CALIBRATE);
-			if (parse_tiles(optarg, &opts->tiles)) {
-				fprintf(stderr, "ionpu-smi: --tiles wants tiles 0..63 such as 0,3,8-11 or all, not '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case OPT_DRY_RUN:
-			if (opts->cmd != CMD_CALIBRATE)
-				return misplaced("--dry-run", CMD_CALIBRATE);
-			opts->dry_run = true;
-			break;
-		case 'V':
-			printf("ionpu-smi, libionpu %s\n", ionpu_version());
-			exit(EXIT_OK);
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		default:
-			usage(stderr);
+	while ((opt = getopt_long(argc, argv, "qi:n:Vh", longopts, NULL)) != -1)
+		if (take_option(opt, opts))
 			return -1;
-		}
-	}
 	if (optind < argc) {
 		fprintf(stderr, "ionpu-smi: unexpected argument '%s'\n",
 			argv[optind]);
@@ -485,18 +493,23 @@ static int show_calib(const struct ionpu_card *card, const struct options *opts)
 		return report_failure(card, ret);
 	if (opts->clear) {
 		ret = ionpu_calib_clear(dev);
-		if (!ret)
-			printf("Card %s: calibration record cleared\n", card->pci_address);
+		if (ret)
+			goto err_close;
+		printf("Card %s: calibration record cleared\n", card->pci_address);
 	} else {
 		ret = ionpu_calib_read(dev, &info, &stuck, &count);
-		if (!ret) {
-			printf("Card %s\n", card->pci_address);
-			print_record(&info, stuck, count, opts->entries);
-		}
+		if (ret)
+			goto err_close;
+		printf("Card %s\n", card->pci_address);
+		print_record(&info, stuck, count, opts->entries);
 	}
 	ionpu_close(dev);
 	free(stuck);
-	return ret ? report_failure(card, ret) : EXIT_OK;
+	return EXIT_OK;
+
+err_close:
+	ionpu_close(dev);
+	return report_failure(card, ret);
 }
 
 static int calibrate(const struct ionpu_card *card, const struct options *opts)
