@@ -23,10 +23,11 @@
 struct ionpu_calib_map;
 
 /* A device's index in its tile: (row * 256 + column) * 2 + device. */
-#define IONPU_CALIB_TILE_DEVICES	(IONPU_FAB_ROWS * IONPU_FAB_NEURONS * 2)
+#define IONPU_CALIB_TILE_DEVICES (IONPU_FAB_ROWS * IONPU_FAB_NEURONS * 2)
 
 /* The row, column and device (0 G+, 1 G-) of device index @i. */
-void ionpu_calib_place(uint32_t i, uint16_t *row, uint16_t *col, uint8_t *device);
+void ionpu_calib_place(uint32_t i, uint16_t *row, uint16_t *col,
+		       uint8_t *device);
 
 enum ionpu_calib_io {
 	IONPU_CALIB_READ,
@@ -37,7 +38,8 @@ enum ionpu_calib_io {
  * Read or write the card's whole record (IONPU_IOC_READ/WRITE_CALIB);
  * writing needs CAP_SYS_ADMIN.  0, or the ioctl's error with a message.
  */
-int ionpu_calib_record_io(struct ionpu_dev *dev, uint8_t *rec, enum ionpu_calib_io dir);
+int ionpu_calib_record_io(struct ionpu_dev *dev, uint8_t *rec,
+			  enum ionpu_calib_io dir);
 
 /*
  * Read the card's record (IONPU_IOC_READ_CALIB, no privilege needed) into a
@@ -53,8 +55,8 @@ int ionpu_calib_load(struct ionpu_dev *dev, struct ionpu_calib_map **out);
  * is stuck at, uS (kept to about 1.5 %).  O(log n).  Out-of-range arguments
  * are simply not listed.
  */
-bool ionpu_calib_stuck(const struct ionpu_calib_map *c, uint32_t tile, uint32_t row,
-		       uint32_t col, int device, float *g_us);
+bool ionpu_calib_stuck(const struct ionpu_calib_map *c, uint32_t tile,
+		       uint32_t row, uint32_t col, int device, float *g_us);
 
 /*
  * Whether the record lists every stuck device of @tile (the tile was
@@ -66,7 +68,8 @@ bool ionpu_calib_complete(const struct ionpu_calib_map *c, uint32_t tile);
 void ionpu_calib_free(struct ionpu_calib_map *c);
 
 /* The record's header fields and counts, as ionpu_calib_read() gives them. */
-const struct ionpu_calib_info *ionpu_calib_info_of(const struct ionpu_calib_map *m);
+const struct ionpu_calib_info *
+ionpu_calib_info_of(const struct ionpu_calib_map *m);
 
 /* Stuck devices found on @tile, listed or not (0 for a tile not scanned). */
 uint32_t ionpu_calib_found(const struct ionpu_calib_map *m, uint32_t tile);
@@ -75,15 +78,15 @@ uint32_t ionpu_calib_found(const struct ionpu_calib_map *m, uint32_t tile);
  * The devices @m lists, in record order (tile, then device index), as a
  * malloc'ed array of *@count; -ENOMEM.
  */
-int ionpu_calib_list(const struct ionpu_calib_map *m, struct ionpu_stuck_device **out,
-		     size_t *count);
+int ionpu_calib_list(const struct ionpu_calib_map *m,
+		     struct ionpu_stuck_device **out, size_t *count);
 
 /*
  * Parse the @len bytes of a record made for the card (@serial, @seed);
  * what ionpu_calib_load() does after reading it.  For the unit tests.
  */
-int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64_t seed,
-		      struct ionpu_calib_map **out);
+int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial,
+		      uint64_t seed, struct ionpu_calib_map **out);
 
 /*
  * Encode a record from @info's serial, seed, created, pulses, threshold_us
@@ -95,7 +98,7 @@ int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64
  */
 int ionpu_calib_encode(const struct ionpu_calib_info *info,
 		       const uint32_t *unlisted,
-		       const struct ionpu_stuck_device *dev, size_t n, uint8_t *rec,
-		       uint32_t *listed);
+		       const struct ionpu_stuck_device *dev, size_t n,
+		       uint8_t *rec, uint32_t *listed);
 
 #endif /* IONPU_CALIB_H */

@@ -20,19 +20,19 @@
 #include "ionpu_calib.h"
 #include "ionpu_internal.h"
 
-#define REC_MAGIC		"IONPUCAL"
-#define REC_VERSION		1
-#define REC_HEADER		64
-#define REC_SECTION		8
-#define SEC_FLAG_TRUNCATED	(1u << 0)
-#define TILE_DEVICES		IONPU_CALIB_TILE_DEVICES
-#define KEY_TILE_SHIFT		17
+#define REC_MAGIC "IONPUCAL"
+#define REC_VERSION 1
+#define REC_HEADER 64
+#define REC_SECTION 8
+#define SEC_FLAG_TRUNCATED (1u << 0)
+#define TILE_DEVICES IONPU_CALIB_TILE_DEVICES
+#define KEY_TILE_SHIFT 17
 /* The smallest entry: a one-byte gap and the conductance code. */
-#define ENTRY_MIN		2
-#define MAX_ENTRIES		((IONPU_CALIB_LEN - REC_HEADER) / ENTRY_MIN)
+#define ENTRY_MIN 2
+#define MAX_ENTRIES ((IONPU_CALIB_LEN - REC_HEADER) / ENTRY_MIN)
 /* Conductance codes: G = G_CODE_BASE * 2^(code / G_CODE_PER_OCTAVE), uS. */
-#define G_CODE_BASE		0.1
-#define G_CODE_PER_OCTAVE	24.0
+#define G_CODE_BASE 0.1
+#define G_CODE_PER_OCTAVE 24.0
 
 _Static_assert(KEY_TILE_SHIFT >= 17 && (1u << KEY_TILE_SHIFT) == TILE_DEVICES,
 	       "a key holds a tile's device index below the tile number");
@@ -40,9 +40,9 @@ _Static_assert(IONPU_SERIAL_LEN == 16, "the record keeps a 16-byte serial");
 
 struct ionpu_calib_map {
 	struct ionpu_calib_info info;
-	uint32_t found[IONPU_MAX_TILES];	/* per tile, listed or not */
+	uint32_t found[IONPU_MAX_TILES]; /* per tile, listed or not */
 	size_t n;
-	uint32_t *key;		/* tile << 17 | device index, ascending */
+	uint32_t *key; /* tile << 17 | device index, ascending */
 	uint8_t *gcode;
 };
 
@@ -92,14 +92,15 @@ static uint32_t device_index(uint32_t row, uint32_t col, int device)
 }
 
 /* The inverse of device_index(). */
-void ionpu_calib_place(uint32_t i, uint16_t *row, uint16_t *col, uint8_t *device)
+void ionpu_calib_place(uint32_t i, uint16_t *row, uint16_t *col,
+		       uint8_t *device)
 {
 	*row = (uint16_t)(i / 2 / IONPU_FAB_NEURONS);
 	*col = (uint16_t)(i / 2 % IONPU_FAB_NEURONS);
 	*device = (uint8_t)(i & 1);
 }
 
-/* --- parsing ----------------------------------------------------------------- */
+/* --- parsing -------------------------------------------------------------- */
 
 static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
 {
@@ -164,12 +165,14 @@ static int parse_sections(const uint8_t *rec, size_t end, unsigned int sections,
 		if (h[0] >= IONPU_MAX_TILES)
 			return bad("a tile section names a tile past 63");
 		if ((int)h[0] <= last_tile)
-			return bad("tile sections are not in ascending tile order (or repeat one)");
+			return bad(
+				"tile sections are not in ascending tile order (or repeat one)");
 		if (h[1] & ~SEC_FLAG_TRUNCATED)
 			return bad("a tile section has unknown flags");
 		if (found < entries || found > TILE_DEVICES ||
 		    (found > entries) != !!(h[1] & SEC_FLAG_TRUNCATED))
-			return bad("a tile section's found count disagrees with its list");
+			return bad(
+				"a tile section's found count disagrees with its list");
 		last_tile = h[0];
 		cut |= found > entries;
 		m->info.tiles_scanned |= 1ull << h[0];
@@ -182,12 +185,15 @@ static int parse_sections(const uint8_t *rec, size_t end, unsigned int sections,
 			uint32_t gap, idx;
 
 			if (m->n >= MAX_ENTRIES)
-				return bad("more entries than the record can hold");
+				return bad(
+					"more entries than the record can hold");
 			if (get_gap(rec, end, &pos, &gap))
-				return bad("an entry runs past the end or is malformed");
-			idx = prev + 1 + gap;	/* prev starts at -1 */
+				return bad(
+					"an entry runs past the end or is malformed");
+			idx = prev + 1 + gap; /* prev starts at -1 */
 			if (gap >= TILE_DEVICES || idx >= TILE_DEVICES)
-				return bad("an entry lies past the last device of its tile");
+				return bad(
+					"an entry lies past the last device of its tile");
 			if (pos >= end)
 				return bad("an entry runs past the end");
 			m->key[m->n] = (uint32_t)h[0] << KEY_TILE_SHIFT | idx;
@@ -199,7 +205,8 @@ static int parse_sections(const uint8_t *rec, size_t end, unsigned int sections,
 	if (pos != end)
 		return bad("bytes left over after the last tile section");
 	if (cut != !!(m->info.flags & IONPU_CALIB_OVERFLOW))
-		return bad("the overflow flag disagrees with the tile sections");
+		return bad(
+			"the overflow flag disagrees with the tile sections");
 	m->info.stuck_listed = (uint32_t)m->n;
 	return 0;
 }
@@ -227,7 +234,8 @@ static int parse_header(const uint8_t *rec, size_t len, const char *serial,
 	if (flags & ~IONPU_CALIB_OVERFLOW)
 		return bad("unknown flags");
 	if (!serial_ok(rec + 0x20))
-		return bad("the serial is not printable ASCII padded with NULs");
+		return bad(
+			"the serial is not printable ASCII padded with NULs");
 	if (ionpu_get_le16(rec + 0x3e))
 		return bad("a reserved field is not zero");
 	memcpy(m->info.serial, rec + 0x20, IONPU_SERIAL_LEN);
@@ -235,7 +243,8 @@ static int parse_header(const uint8_t *rec, size_t len, const char *serial,
 	if (strcmp(m->info.serial, serial) || m->info.seed != seed)
 		return ionpu_error(-EPROTO,
 				   "calibration record: made for card %s (seed %llu), not for this card %s (seed %llu)",
-				   m->info.serial, (unsigned long long)m->info.seed, serial,
+				   m->info.serial,
+				   (unsigned long long)m->info.seed, serial,
 				   (unsigned long long)seed);
 	m->info.calibrated = true;
 	m->info.version = version;
@@ -262,8 +271,8 @@ static struct ionpu_calib_map *map_alloc(void)
 	return m;
 }
 
-int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64_t seed,
-		      struct ionpu_calib_map **out)
+int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial,
+		      uint64_t seed, struct ionpu_calib_map **out)
 {
 	struct ionpu_calib_map *m;
 	uint32_t end = 0;
@@ -273,10 +282,11 @@ int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64
 		return ionpu_error(-EINVAL, "ionpu_calib_parse: NULL argument");
 	m = map_alloc();
 	if (!m)
-		return ionpu_error(-ENOMEM, "calibration record: out of memory");
+		return ionpu_error(-ENOMEM,
+				   "calibration record: out of memory");
 	if (len == IONPU_CALIB_LEN &&
 	    (all_bytes(rec, len, 0) || all_bytes(rec, len, 0xff))) {
-		*out = m;	/* blank: never calibrated */
+		*out = m; /* blank: never calibrated */
 		return 0;
 	}
 	ret = parse_header(rec, len, serial, seed, m, &end);
@@ -309,8 +319,8 @@ static int key_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-bool ionpu_calib_stuck(const struct ionpu_calib_map *c, uint32_t tile, uint32_t row,
-		       uint32_t col, int device, float *g_us)
+bool ionpu_calib_stuck(const struct ionpu_calib_map *c, uint32_t tile,
+		       uint32_t row, uint32_t col, int device, float *g_us)
 {
 	const uint32_t *hit;
 	uint32_t key;
@@ -333,7 +343,7 @@ bool ionpu_calib_complete(const struct ionpu_calib_map *c, uint32_t tile)
 	       ((c->info.tiles_scanned & ~c->info.tiles_truncated) >> tile & 1);
 }
 
-/* --- encoding ------------------------------------------------------------------ */
+/* --- encoding ------------------------------------------------------------- */
 
 /* A stuck device in the order the record lists them, and its harm rank. */
 struct found {
@@ -344,10 +354,13 @@ struct found {
 
 static int found_by_key(const void *a, const void *b)
 {
-	return key_cmp(&((const struct found *)a)->key, &((const struct found *)b)->key);
+	return key_cmp(&((const struct found *)a)->key,
+		       &((const struct found *)b)->key);
 }
 
-/* Most harmful first: the highest conductance (a shorted device), then order. */
+/*
+ * Most harmful first: the highest conductance (a shorted device), then order.
+ */
 static int found_by_harm(const void *a, const void *b)
 {
 	const struct found *x = *(const struct found *const *)a;
@@ -367,8 +380,9 @@ static size_t gap_bytes(uint32_t gap)
  * Write the sections keeping the @keep most harmful devices; returns the
  * record's length, or 0 when it would not fit.  @rec NULL: only measure.
  */
-static size_t put_sections(uint8_t *rec, const struct found *f, size_t n, uint64_t scanned,
-			   const uint32_t *unlisted, uint32_t keep)
+static size_t put_sections(uint8_t *rec, const struct found *f, size_t n,
+			   uint64_t scanned, const uint32_t *unlisted,
+			   uint32_t keep)
 {
 	size_t pos = REC_HEADER, i = 0;
 
@@ -390,7 +404,9 @@ static size_t put_sections(uint8_t *rec, const struct found *f, size_t n, uint64
 				return 0;
 			for (size_t b = gap_bytes(gap); b; b--, gap >>= 7)
 				if (rec)
-					rec[pos++] = (uint8_t)((gap & 0x7f) | (b > 1 ? 0x80 : 0));
+					rec[pos++] =
+						(uint8_t)((gap & 0x7f) |
+							  (b > 1 ? 0x80 : 0));
 				else
 					pos++;
 			if (rec)
@@ -403,7 +419,8 @@ static size_t put_sections(uint8_t *rec, const struct found *f, size_t n, uint64
 			return 0;
 		if (rec) {
 			rec[head] = (uint8_t)t;
-			rec[head + 1] = found > entries ? SEC_FLAG_TRUNCATED : 0;
+			rec[head + 1] = found > entries ? SEC_FLAG_TRUNCATED :
+							  0;
 			ionpu_put_le16(rec + head + 2, (uint16_t)entries);
 			ionpu_put_le32(rec + head + 4, found);
 		}
@@ -416,23 +433,33 @@ static size_t put_sections(uint8_t *rec, const struct found *f, size_t n, uint64
  * @serial gets it padded as the record keeps it.
  */
 static int check_encode_args(const struct ionpu_calib_info *info,
-			     const struct ionpu_stuck_device *dev, size_t n, uint8_t *serial)
+			     const struct ionpu_stuck_device *dev, size_t n,
+			     uint8_t *serial)
 {
 	for (size_t i = 0; i < n; i++)
-		if (dev[i].tile >= IONPU_MAX_TILES || !(info->tiles_scanned >> dev[i].tile & 1) ||
-		    dev[i].row >= IONPU_FAB_ROWS || dev[i].column >= IONPU_FAB_NEURONS ||
-		    dev[i].device > 1)
-			return ionpu_error(-EINVAL, "calibration record: a stuck device outside the scanned tiles");
+		if (dev[i].tile >= IONPU_MAX_TILES ||
+		    !(info->tiles_scanned >> dev[i].tile & 1) ||
+		    dev[i].row >= IONPU_FAB_ROWS ||
+		    dev[i].column >= IONPU_FAB_NEURONS || dev[i].device > 1)
+			return ionpu_error(-EINVAL,
+					   "calibration record: a stuck device outside the scanned tiles");
 	memset(serial, 0, IONPU_SERIAL_LEN);
 	memcpy(serial, info->serial, strnlen(info->serial, IONPU_SERIAL_LEN));
-	if (!serial_ok(serial) || strnlen(info->serial, sizeof(info->serial)) > IONPU_SERIAL_LEN)
-		return ionpu_error(-EINVAL, "calibration record: bad serial \"%s\"", info->serial);
+	if (!serial_ok(serial) ||
+	    strnlen(info->serial, sizeof(info->serial)) > IONPU_SERIAL_LEN)
+		return ionpu_error(-EINVAL,
+				   "calibration record: bad serial \"%s\"",
+				   info->serial);
 	if (n > UINT32_MAX - 1)
-		return ionpu_error(-EOVERFLOW, "calibration record: too many stuck devices");
+		return ionpu_error(-EOVERFLOW,
+				   "calibration record: too many stuck devices");
 	return 0;
 }
 
-/* How many of the most harmful devices fit: adding one never shrinks the record. */
+/*
+ * How many of the most harmful devices fit: adding one never shrinks the
+ * record.
+ */
 static uint32_t how_many_fit(const struct found *f, size_t n, uint64_t scanned,
 			     const uint32_t *unlisted)
 {
@@ -449,7 +476,8 @@ static uint32_t how_many_fit(const struct found *f, size_t n, uint64_t scanned,
 	return lo;
 }
 
-int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unlisted,
+int ionpu_calib_encode(const struct ionpu_calib_info *info,
+		       const uint32_t *unlisted,
 		       const struct ionpu_stuck_device *dev, size_t n,
 		       uint8_t *rec, uint32_t *listed)
 {
@@ -470,8 +498,9 @@ int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unli
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		f[i].key = dev[i].tile << KEY_TILE_SHIFT |
-			   device_index(dev[i].row, dev[i].column, dev[i].device);
+		f[i].key =
+			dev[i].tile << KEY_TILE_SHIFT |
+			device_index(dev[i].row, dev[i].column, dev[i].device);
 		f[i].gcode = g_to_code(dev[i].g_us);
 		by_harm[i] = &f[i];
 	}
@@ -481,7 +510,8 @@ int ionpu_calib_encode(const struct ionpu_calib_info *info, const uint32_t *unli
 	qsort(f, n, sizeof(*f), found_by_key);
 	for (size_t i = 1; i < n; i++)
 		if (f[i].key == f[i - 1].key) {
-			ret = ionpu_error(-EINVAL, "calibration record: a stuck device listed twice");
+			ret = ionpu_error(-EINVAL,
+					  "calibration record: a stuck device listed twice");
 			goto out;
 		}
 	keep = how_many_fit(f, n, info->tiles_scanned, unlisted);
@@ -515,17 +545,22 @@ out:
 	return ret;
 }
 
-/* --- the card ------------------------------------------------------------------ */
+/* --- the card ------------------------------------------------------------- */
 
-int ionpu_calib_record_io(struct ionpu_dev *dev, uint8_t *rec, enum ionpu_calib_io dir)
+int ionpu_calib_record_io(struct ionpu_dev *dev, uint8_t *rec,
+			  enum ionpu_calib_io dir)
 {
 	bool write = dir == IONPU_CALIB_WRITE;
-	struct ionpu_calib c = { .length = IONPU_CALIB_LEN, .data = (uintptr_t)rec };
-	int ret = ionpu_dev_ioctl(dev, write ? IONPU_IOC_WRITE_CALIB : IONPU_IOC_READ_CALIB,
+	struct ionpu_calib c = { .length = IONPU_CALIB_LEN,
+				 .data = (uintptr_t)rec };
+	int ret = ionpu_dev_ioctl(dev,
+				  write ? IONPU_IOC_WRITE_CALIB :
+					  IONPU_IOC_READ_CALIB,
 				  &c);
 
 	if (ret == -EPERM)
-		return ionpu_error(-EPERM, "writing the calibration record needs CAP_SYS_ADMIN");
+		return ionpu_error(-EPERM,
+				   "writing the calibration record needs CAP_SYS_ADMIN");
 	if (ret)
 		return ionpu_error_errno(ret, "%s the calibration record",
 					 write ? "writing" : "reading");
@@ -549,7 +584,8 @@ int ionpu_calib_load(struct ionpu_dev *dev, struct ionpu_calib_map **out)
 	return ionpu_calib_parse(rec, sizeof(rec), info.serial, info.seed, out);
 }
 
-const struct ionpu_calib_info *ionpu_calib_info_of(const struct ionpu_calib_map *m)
+const struct ionpu_calib_info *
+ionpu_calib_info_of(const struct ionpu_calib_map *m)
 {
 	return &m->info;
 }
@@ -559,13 +595,15 @@ uint32_t ionpu_calib_found(const struct ionpu_calib_map *m, uint32_t tile)
 	return tile < IONPU_MAX_TILES ? m->found[tile] : 0;
 }
 
-int ionpu_calib_list(const struct ionpu_calib_map *m, struct ionpu_stuck_device **out,
-		     size_t *count)
+int ionpu_calib_list(const struct ionpu_calib_map *m,
+		     struct ionpu_stuck_device **out, size_t *count)
 {
-	struct ionpu_stuck_device *list = calloc(m->n ? m->n : 1, sizeof(*list));
+	struct ionpu_stuck_device *list =
+		calloc(m->n ? m->n : 1, sizeof(*list));
 
 	if (!list)
-		return ionpu_error(-ENOMEM, "calibration record: out of memory");
+		return ionpu_error(-ENOMEM,
+				   "calibration record: out of memory");
 	for (size_t i = 0; i < m->n; i++) {
 		list[i].tile = m->key[i] >> KEY_TILE_SHIFT;
 		ionpu_calib_place(m->key[i] & (TILE_DEVICES - 1), &list[i].row,
@@ -577,7 +615,8 @@ int ionpu_calib_list(const struct ionpu_calib_map *m, struct ionpu_stuck_device 
 	return 0;
 }
 
-IONPU_API int ionpu_calib_read(struct ionpu_dev *dev, struct ionpu_calib_info *info,
+IONPU_API int ionpu_calib_read(struct ionpu_dev *dev,
+			       struct ionpu_calib_info *info,
 			       struct ionpu_stuck_device **stuck, size_t *count)
 {
 	struct ionpu_calib_map *m;

@@ -20,17 +20,17 @@
 #include "ionpu_calib.h"
 #include "ionpu_internal.h"
 
-#define TILE_DEVICES		IONPU_CALIB_TILE_DEVICES
+#define TILE_DEVICES IONPU_CALIB_TILE_DEVICES
 /*
  * PULSES full pulses each way move the slowest good device by about 1 uS
  * (docs/calibration.md); a stuck one does not move at all in the card's
  * noise-free "conductance after".
  */
-#define SCAN_PULSES		16
-#define SCAN_THRESHOLD_US	0.1f
+#define SCAN_PULSES 16
+#define SCAN_THRESHOLD_US 0.1f
 /* Restoring in ideal mode lands on the nearest level: half a step away. */
-#define RESTORE_TOLERANCE_US	(IONPU_FAB_G_STEP / 2 + 0.01f)
-#define RESTORE_BUDGET		16
+#define RESTORE_TOLERANCE_US (IONPU_FAB_G_STEP / 2 + 0.01f)
+#define RESTORE_BUDGET 16
 
 static int card_ioctl(struct ionpu_dev *dev, unsigned long request, void *arg,
 		      const char *what, uint32_t tile)
@@ -38,7 +38,8 @@ static int card_ioctl(struct ionpu_dev *dev, unsigned long request, void *arg,
 	int ret = ionpu_dev_ioctl(dev, request, arg);
 
 	if (ret == -EPERM)
-		return ionpu_error(-EPERM, "%s (tile %u): needs CAP_SYS_ADMIN", what, tile);
+		return ionpu_error(-EPERM, "%s (tile %u): needs CAP_SYS_ADMIN",
+				   what, tile);
 	if (ret)
 		return ionpu_error_errno(ret, "%s (tile %u)", what, tile);
 	return 0;
@@ -46,12 +47,12 @@ static int card_ioctl(struct ionpu_dev *dev, unsigned long request, void *arg,
 
 /* Buffers for one tile: its cells before, and each device's two answers. */
 struct scan {
-	struct ionpu_cell_read *before;		/* row-major, 256 x 256 */
-	struct ionpu_pulse *pulses;		/* IONPU_MAX_CELLS */
-	uint32_t *g_set;			/* TILE_DEVICES */
-	uint32_t *g_reset;			/* TILE_DEVICES */
-	struct ionpu_cell_prog *prog;		/* IONPU_MAX_CELLS */
-	struct ionpu_cell_result *res;		/* IONPU_MAX_CELLS */
+	struct ionpu_cell_read *before; /* row-major, 256 x 256 */
+	struct ionpu_pulse *pulses;	/* IONPU_MAX_CELLS */
+	uint32_t *g_set;		/* TILE_DEVICES */
+	uint32_t *g_reset;		/* TILE_DEVICES */
+	struct ionpu_cell_prog *prog;	/* IONPU_MAX_CELLS */
+	struct ionpu_cell_result *res;	/* IONPU_MAX_CELLS */
 	/* Every stuck device found, growing. */
 	struct ionpu_stuck_device *stuck;
 	size_t n_stuck;
@@ -59,7 +60,7 @@ struct scan {
 	uint32_t not_restored;
 };
 
-#define DEVICES_PER_CMD		IONPU_MAX_CELLS
+#define DEVICES_PER_CMD IONPU_MAX_CELLS
 _Static_assert(TILE_DEVICES % DEVICES_PER_CMD == 0, "whole commands per tile");
 
 static void scan_free(struct scan *s)
@@ -75,13 +76,15 @@ static void scan_free(struct scan *s)
 
 static int scan_alloc(struct scan *s)
 {
-	s->before = calloc(IONPU_FAB_ROWS * IONPU_FAB_NEURONS, sizeof(*s->before));
+	s->before =
+		calloc(IONPU_FAB_ROWS * IONPU_FAB_NEURONS, sizeof(*s->before));
 	s->pulses = calloc(DEVICES_PER_CMD, sizeof(*s->pulses));
 	s->g_set = calloc(TILE_DEVICES, sizeof(*s->g_set));
 	s->g_reset = calloc(TILE_DEVICES, sizeof(*s->g_reset));
 	s->prog = calloc(DEVICES_PER_CMD, sizeof(*s->prog));
 	s->res = calloc(DEVICES_PER_CMD, sizeof(*s->res));
-	if (!s->before || !s->pulses || !s->g_set || !s->g_reset || !s->prog || !s->res)
+	if (!s->before || !s->pulses || !s->g_set || !s->g_reset || !s->prog ||
+	    !s->res)
 		return ionpu_error(-ENOMEM, "calibration: out of memory");
 	return 0;
 }
@@ -97,28 +100,34 @@ static int set_mode(struct ionpu_dev *dev, uint32_t tile, uint32_t mode)
 		.input_gain = ionpu_f32_bits(1.0f / IONPU_FAB_G_STEP),
 	};
 
-	return card_ioctl(dev, IONPU_IOC_CONFIGURE, &c, "setting the tile's mode", tile);
+	return card_ioctl(dev, IONPU_IOC_CONFIGURE, &c,
+			  "setting the tile's mode", tile);
 }
 
 /* @count pulses of @kind on every device of @tile; @after gets each result. */
-static int pulse_all(struct ionpu_dev *dev, uint32_t tile, struct scan *s, uint8_t kind,
-		     uint32_t *after)
+static int pulse_all(struct ionpu_dev *dev, uint32_t tile, struct scan *s,
+		     uint8_t kind, uint32_t *after)
 {
-	for (uint32_t first = 0; first < TILE_DEVICES; first += DEVICES_PER_CMD) {
+	for (uint32_t first = 0; first < TILE_DEVICES;
+	     first += DEVICES_PER_CMD) {
 		struct ionpu_pulses p = {
-			.tile = tile, .count = DEVICES_PER_CMD,
-			.pulses = (uintptr_t)s->pulses, .results = (uintptr_t)(after + first),
+			.tile = tile,
+			.count = DEVICES_PER_CMD,
+			.pulses = (uintptr_t)s->pulses,
+			.results = (uintptr_t)(after + first),
 		};
 		int ret;
 
 		for (uint32_t k = 0; k < DEVICES_PER_CMD; k++) {
 			struct ionpu_pulse *e = &s->pulses[k];
 
-			ionpu_calib_place(first + k, &e->row, &e->column, &e->device);
+			ionpu_calib_place(first + k, &e->row, &e->column,
+					  &e->device);
 			e->kind = kind;
 			e->count = SCAN_PULSES;
 		}
-		ret = card_ioctl(dev, IONPU_IOC_RAW_PULSES, &p, "raw pulses", tile);
+		ret = card_ioctl(dev, IONPU_IOC_RAW_PULSES, &p, "raw pulses",
+				 tile);
 		if (ret)
 			return ret;
 	}
@@ -132,7 +141,8 @@ static int add_stuck(struct scan *s, const struct ionpu_stuck_device *found)
 		void *p = realloc(s->stuck, cap * sizeof(*s->stuck));
 
 		if (!p)
-			return ionpu_error(-ENOMEM, "calibration: out of memory");
+			return ionpu_error(-ENOMEM,
+					   "calibration: out of memory");
 		s->stuck = p;
 		s->cap_stuck = cap;
 	}
@@ -164,7 +174,8 @@ static int probe_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 			.g_us = ionpu_f32_value(s->g_set[i]),
 		};
 
-		if (fabsf(d.g_us - ionpu_f32_value(s->g_reset[i])) >= SCAN_THRESHOLD_US)
+		if (fabsf(d.g_us - ionpu_f32_value(s->g_reset[i])) >=
+		    SCAN_THRESHOLD_US)
 			continue;
 		ionpu_calib_place(i, &d.row, &d.column, &d.device);
 		ret = add_stuck(s, &d);
@@ -176,7 +187,7 @@ static int probe_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 
 static float clamp_target(float g)
 {
-	if (!(g >= IONPU_FAB_G_MIN))	/* NaN too */
+	if (!(g >= IONPU_FAB_G_MIN)) /* NaN too */
 		return IONPU_FAB_G_MIN;
 	return g > IONPU_FAB_G_MAX ? IONPU_FAB_G_MAX : g;
 }
@@ -205,14 +216,18 @@ static int restore_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 	ret = set_mode(dev, tile, IONPU_MODE_IDEAL);
 	if (ret)
 		return ret;
-	for (uint32_t first = 0; first < TILE_DEVICES; first += DEVICES_PER_CMD) {
+	for (uint32_t first = 0; first < TILE_DEVICES;
+	     first += DEVICES_PER_CMD) {
 		struct ionpu_program p = {
-			.tile = tile, .count = DEVICES_PER_CMD,
-			.cells = (uintptr_t)s->prog, .results = (uintptr_t)s->res,
+			.tile = tile,
+			.count = DEVICES_PER_CMD,
+			.cells = (uintptr_t)s->prog,
+			.results = (uintptr_t)s->res,
 		};
 
 		restore_targets(s, first);
-		ret = card_ioctl(dev, IONPU_IOC_PROGRAM, &p, "programming the cells back", tile);
+		ret = card_ioctl(dev, IONPU_IOC_PROGRAM, &p,
+				 "programming the cells back", tile);
 		if (ret)
 			return ret;
 		s->not_restored += p.failed;
@@ -224,7 +239,9 @@ static int restore_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 static int scan_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 {
 	struct ionpu_read_cells r = {
-		.tile = tile, .rows = IONPU_FAB_ROWS, .columns = IONPU_FAB_NEURONS,
+		.tile = tile,
+		.rows = IONPU_FAB_ROWS,
+		.columns = IONPU_FAB_NEURONS,
 		.cells = (uintptr_t)s->before,
 	};
 	char why[256];
@@ -233,7 +250,8 @@ static int scan_tile(struct ionpu_dev *dev, uint32_t tile, struct scan *s)
 	ret = set_mode(dev, tile, IONPU_MODE_OFF);
 	if (ret)
 		return ret;
-	ret = card_ioctl(dev, IONPU_IOC_READ_CELLS, &r, "reading the cells", tile);
+	ret = card_ioctl(dev, IONPU_IOC_READ_CELLS, &r, "reading the cells",
+			 tile);
 	if (ret)
 		return ret;
 	ret = probe_tile(dev, tile, s);
@@ -246,7 +264,8 @@ err_restore:
 	snprintf(why, sizeof(why), "%s", ionpu_last_error());
 	undo = restore_tile(dev, tile, s);
 	return ionpu_error(ret, "%s%s", why,
-			   undo ? "; the tile's weights could not be restored" : "");
+			   undo ? "; the tile's weights could not be restored" :
+				  "");
 }
 
 enum lease_op {
@@ -275,8 +294,9 @@ static int lease_tiles(struct ionpu_dev *dev, uint64_t tiles, enum lease_op op)
  * What an earlier record of this card says about tiles not scanned now
  * joins the new list; a blank or unreadable one has nothing to add.
  */
-static int keep_old(const uint8_t *rec, const struct ionpu_dev_info *info, uint64_t tiles,
-		    struct ionpu_calib_info *rinfo, uint32_t *unlisted, struct scan *s)
+static int keep_old(const uint8_t *rec, const struct ionpu_dev_info *info,
+		    uint64_t tiles, struct ionpu_calib_info *rinfo,
+		    uint32_t *unlisted, struct scan *s)
 {
 	const struct ionpu_calib_info *was;
 	struct ionpu_stuck_device *listed;
@@ -284,7 +304,8 @@ static int keep_old(const uint8_t *rec, const struct ionpu_dev_info *info, uint6
 	size_t n;
 	int ret;
 
-	if (ionpu_calib_parse(rec, IONPU_CALIB_LEN, info->serial, info->seed, &old))
+	if (ionpu_calib_parse(rec, IONPU_CALIB_LEN, info->serial, info->seed,
+			      &old))
 		return 0;
 	ret = ionpu_calib_list(old, &listed, &n);
 	if (ret)
@@ -338,13 +359,17 @@ err_release:
 /* The card's tiles @tiles asks for, all of them for 0; or why not. */
 static int tiles_to_scan(const struct ionpu_dev_info *info, uint64_t *tiles)
 {
-	if (!info->tiles || info->tiles > IONPU_MAX_TILES || info->tile_rows != IONPU_FAB_ROWS ||
+	if (!info->tiles || info->tiles > IONPU_MAX_TILES ||
+	    info->tile_rows != IONPU_FAB_ROWS ||
 	    info->tile_neurons != IONPU_FAB_NEURONS)
-		return ionpu_error(-EOPNOTSUPP, "calibration: the card's geometry is not IONPU-1's");
+		return ionpu_error(-EOPNOTSUPP,
+				   "calibration: the card's geometry is not IONPU-1's");
 	if (!*tiles)
 		*tiles = info->tiles == 64 ? ~0ull : (1ull << info->tiles) - 1;
 	if (info->tiles < 64 && *tiles >> info->tiles)
-		return ionpu_error(-EINVAL, "calibration: the card has %u tiles", info->tiles);
+		return ionpu_error(-EINVAL,
+				   "calibration: the card has %u tiles",
+				   info->tiles);
 	return 0;
 }
 
@@ -353,8 +378,9 @@ static int tiles_to_scan(const struct ionpu_dev_info *info, uint64_t *tiles)
  * record @rec held about the others.  @rep->record gets the record as a
  * reader will see it.
  */
-static int make_record(const struct ionpu_dev_info *info, uint64_t tiles, struct scan *s,
-		       uint8_t *rec, struct ionpu_calib_report *rep)
+static int make_record(const struct ionpu_dev_info *info, uint64_t tiles,
+		       struct scan *s, uint8_t *rec,
+		       struct ionpu_calib_report *rep)
 {
 	uint32_t unlisted[IONPU_MAX_TILES] = { 0 };
 	struct ionpu_calib_map *made;
@@ -369,10 +395,12 @@ static int make_record(const struct ionpu_dev_info *info, uint64_t tiles, struct
 	ret = keep_old(rec, info, tiles, &rep->record, unlisted, s);
 	if (ret)
 		return ret;
-	ret = ionpu_calib_encode(&rep->record, unlisted, s->stuck, s->n_stuck, rec, NULL);
+	ret = ionpu_calib_encode(&rep->record, unlisted, s->stuck, s->n_stuck,
+				 rec, NULL);
 	if (ret)
 		return ret;
-	ret = ionpu_calib_parse(rec, IONPU_CALIB_LEN, info->serial, info->seed, &made);
+	ret = ionpu_calib_parse(rec, IONPU_CALIB_LEN, info->serial, info->seed,
+				&made);
 	if (ret)
 		return ret;
 	rep->record = *ionpu_calib_info_of(made);
@@ -380,8 +408,8 @@ static int make_record(const struct ionpu_dev_info *info, uint64_t tiles, struct
 	return 0;
 }
 
-IONPU_API int ionpu_calibrate(struct ionpu_dev *dev, uint64_t tiles, uint32_t flags,
-			      struct ionpu_calib_report *report,
+IONPU_API int ionpu_calibrate(struct ionpu_dev *dev, uint64_t tiles,
+			      uint32_t flags, struct ionpu_calib_report *report,
 			      struct ionpu_stuck_device **stuck, size_t *count)
 {
 	uint8_t rec[IONPU_CALIB_LEN];
@@ -394,7 +422,9 @@ IONPU_API int ionpu_calibrate(struct ionpu_dev *dev, uint64_t tiles, uint32_t fl
 	if (!dev || !report || (stuck && !count))
 		return ionpu_error(-EINVAL, "ionpu_calibrate: NULL argument");
 	if (flags & ~IONPU_CALIBRATE_DRY_RUN)
-		return ionpu_error(-EINVAL, "ionpu_calibrate: unknown flags 0x%x", flags);
+		return ionpu_error(-EINVAL,
+				   "ionpu_calibrate: unknown flags 0x%x",
+				   flags);
 	ret = ionpu_info(dev, &info);
 	if (ret)
 		return ret;

@@ -27,25 +27,32 @@
 #include "ionpu_nir_h5.h"
 
 /* Deeper nesting than this is taken as a loop of HDF5 links. */
-#define NIR_MAX_DEPTH		16
+#define NIR_MAX_DEPTH 16
 /* Largest matrix a chain of several linear nodes is multiplied out into. */
-#define NIR_MAX_COMPOSED	(1u << 24)
+#define NIR_MAX_COMPOSED (1u << 24)
 
 enum nir_kind {
-	K_INPUT,	/* Input of the root graph: a network input */
-	K_OUTPUT,	/* Output of the root graph */
-	K_PASS,		/* Input or Output of a nested graph: passes values on */
+	K_INPUT,  /* Input of the root graph: a network input */
+	K_OUTPUT, /* Output of the root graph */
+	K_PASS,	  /* a nested graph's Input or Output: passes on */
 	K_FLATTEN,
 	K_NEURON,
 	K_AFFINE,
 	K_LINEAR,
 	K_SCALE,
-	K_CONV,		/* Conv1d, Conv2d, SumPool2d and AvgPool2d */
+	K_CONV, /* Conv1d, Conv2d, SumPool2d and AvgPool2d */
 	K_DELAY,
 };
 
 enum nir_param {
-	NP_TAU, NP_TAU_SYN, NP_TAU_MEM, NP_R, NP_V_LEAK, NP_V_THRESHOLD, NP_V_RESET, NP_W_IN,
+	NP_TAU,
+	NP_TAU_SYN,
+	NP_TAU_MEM,
+	NP_R,
+	NP_V_LEAK,
+	NP_V_THRESHOLD,
+	NP_V_RESET,
+	NP_W_IN,
 	NP_COUNT
 };
 
@@ -57,16 +64,17 @@ enum nir_pool {
 struct nir_type;
 
 struct nir_node {
-	char *name;		/* with the names of the graphs around it: "g.lif" */
+	char *name; /* with the names of the graphs around it: "g.lif" */
 	const struct nir_type *t;
 	enum nir_kind kind;
-	struct nir_array weight;	/* weight, scale or delay */
+	struct nir_array weight; /* weight, scale or delay */
 	struct nir_array bias;
-	struct nir_array shape;		/* Input and Output: the declared shape */
+	struct nir_array shape; /* Input and Output: the declared shape */
 	struct nir_array param[NP_COUNT];
-	struct ionpu_conv conv;		/* geometry, output size and weight set in pass 2 */
-	double *conv_weight;		/* pools: the constant kernel */
-	uint32_t conv_hw[2];		/* input_shape, 0 if not given */
+	struct ionpu_conv
+		conv; /* geometry, output size and weight set in pass 2 */
+	double *conv_weight; /* pools: the constant kernel */
+	uint32_t conv_hw[2]; /* input_shape, 0 if not given */
 	int *preds;
 	size_t n_preds;
 	/* Pass 2: the shape this node emits, row-major. */
@@ -87,7 +95,7 @@ struct nir_loader {
 struct nir_neuron {
 	enum ionpu_neuron_model model;
 	const char *names[NP_COUNT];
-	uint32_t optional;	/* bits of parameters with a default */
+	uint32_t optional; /* bits of parameters with a default */
 };
 
 /*
@@ -99,20 +107,23 @@ struct nir_neuron {
 struct nir_type {
 	const char *name;
 	enum nir_kind kind;
-	int (*read)(struct nir_loader *L, const struct nir_place *at, struct nir_node *n);
-	int (*shape)(struct nir_loader *L, struct nir_node *n, const struct nir_node *in);
-	void (*apply)(const struct nir_node *n, size_t in_size, const double *in, double *out);
-	const char *values;		/* Scale, Delay: the dataset of their values */
-	int conv_dims;			/* Conv1d 1, Conv2d 2 */
-	enum nir_pool pool;		/* SumPool2d, AvgPool2d */
+	int (*read)(struct nir_loader *L, const struct nir_place *at,
+		    struct nir_node *n);
+	int (*shape)(struct nir_loader *L, struct nir_node *n,
+		     const struct nir_node *in);
+	void (*apply)(const struct nir_node *n, size_t in_size,
+		      const double *in, double *out);
+	const char *values; /* Scale, Delay: the dataset of their values */
+	int conv_dims;	    /* Conv1d 1, Conv2d 2 */
+	enum nir_pool pool; /* SumPool2d, AvgPool2d */
 	struct nir_neuron neuron;
 };
 
 /* One node as the edges of its own graph name it. */
 struct nir_local {
 	char *name;
-	int entry;	/* where edges into it go */
-	int exit;	/* where edges out of it come from */
+	int entry; /* where edges into it go */
+	int exit;  /* where edges out of it come from */
 };
 
 static void free_loader(struct nir_loader *L)
@@ -155,7 +166,8 @@ static uint64_t shape_size(const struct nir_node *n)
 
 /* --- node types: reading ------------------------------------------------ */
 
-static int read_neuron(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_neuron(struct nir_loader *L, const struct nir_place *at,
+		       struct nir_node *n)
 {
 	const struct nir_neuron *t = &n->t->neuron;
 	const struct nir_array *first = NULL;
@@ -164,7 +176,8 @@ static int read_neuron(struct nir_loader *L, const struct nir_place *at, struct 
 
 	for (int p = 0; p < NP_COUNT; p++) {
 		struct nir_array *a = &n->param[p];
-		enum nir_presence presence = t->optional & (1u << p) ? NIR_OPTIONAL : NIR_REQUIRED;
+		enum nir_presence presence =
+			t->optional & (1u << p) ? NIR_OPTIONAL : NIR_REQUIRED;
 
 		if (!t->names[p])
 			continue;
@@ -178,12 +191,14 @@ static int read_neuron(struct nir_loader *L, const struct nir_place *at, struct 
 			first_name = t->names[p];
 			if (a->n == 0 || a->ndims > 3)
 				return ionpu_nir_fail(L->path, -EPROTO, n->name,
-						"'%s' has %zu values in %d dimensions",
-						first_name, a->n, a->ndims);
+						      "'%s' has %zu values in %d dimensions",
+						      first_name, a->n,
+						      a->ndims);
 		} else if (a->n != first->n) {
 			return ionpu_nir_fail(L->path, -EPROTO, n->name,
-					"'%s' has %zu values but '%s' has %zu",
-					t->names[p], a->n, first_name, first->n);
+					      "'%s' has %zu values but '%s' has %zu",
+					      t->names[p], a->n, first_name,
+					      first->n);
 		}
 	}
 	/* Every neuron type has a required parameter, so first is set. */
@@ -194,26 +209,31 @@ static int read_neuron(struct nir_loader *L, const struct nir_place *at, struct 
 }
 
 /* Input and Output: the root graph's Input must declare its shape. */
-static int read_io(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_io(struct nir_loader *L, const struct nir_place *at,
+		   struct nir_node *n)
 {
-	enum nir_presence presence = n->kind == K_INPUT ? NIR_REQUIRED : NIR_OPTIONAL;
+	enum nir_presence presence = n->kind == K_INPUT ? NIR_REQUIRED :
+							  NIR_OPTIONAL;
 	int err;
 
 	err = ionpu_nir_h5_array(at, "shape", presence, &n->shape);
 	if (err)
 		return err;
-	if (n->shape.v && (n->shape.ndims > 1 || n->shape.n == 0 || n->shape.n > 3))
-		return ionpu_nir_fail(L->path, -EOPNOTSUPP, n->name, "shape of %zu dimensions",
-				n->shape.n);
+	if (n->shape.v &&
+	    (n->shape.ndims > 1 || n->shape.n == 0 || n->shape.n > 3))
+		return ionpu_nir_fail(L->path, -EOPNOTSUPP, n->name,
+				      "shape of %zu dimensions", n->shape.n);
 	for (size_t d = 0; n->shape.v && d < n->shape.n; d++)
 		if (!(n->shape.v[d] >= 1 && n->shape.v[d] <= NIR_MAX_VALUES))
-			return ionpu_nir_fail(L->path, -EPROTO, n->name, "shape[%zu] = %g", d,
-					n->shape.v[d]);
+			return ionpu_nir_fail(L->path, -EPROTO, n->name,
+					      "shape[%zu] = %g", d,
+					      n->shape.v[d]);
 	return 0;
 }
 
 /* Affine and Linear. */
-static int read_matrix(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_matrix(struct nir_loader *L, const struct nir_place *at,
+		       struct nir_node *n)
 {
 	int err;
 
@@ -221,21 +241,25 @@ static int read_matrix(struct nir_loader *L, const struct nir_place *at, struct 
 	if (err)
 		return err;
 	if (n->weight.ndims != 2 || !n->weight.n)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "weight has %d dimensions, not 2",
-				n->weight.ndims);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "weight has %d dimensions, not 2",
+				      n->weight.ndims);
 	if (n->kind != K_AFFINE)
 		return 0;
 	err = ionpu_nir_h5_array(at, "bias", NIR_REQUIRED, &n->bias);
 	if (err)
 		return err;
 	if (n->bias.n != n->weight.dims[0])
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "bias has %zu values for %llu rows",
-				n->bias.n, (unsigned long long)n->weight.dims[0]);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "bias has %zu values for %llu rows",
+				      n->bias.n,
+				      (unsigned long long)n->weight.dims[0]);
 	return 0;
 }
 
 /* Scale and Delay: one value per element. */
-static int read_values(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_values(struct nir_loader *L, const struct nir_place *at,
+		       struct nir_node *n)
 {
 	const char *what = n->t->values;
 	int err;
@@ -244,11 +268,13 @@ static int read_values(struct nir_loader *L, const struct nir_place *at, struct 
 	if (err)
 		return err;
 	if (!n->weight.n)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "'%s' is empty", what);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "'%s' is empty", what);
 	return 0;
 }
 
-static int read_nothing(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_nothing(struct nir_loader *L, const struct nir_place *at,
+			struct nir_node *n)
 {
 	(void)L;
 	(void)at;
@@ -257,7 +283,8 @@ static int read_nothing(struct nir_loader *L, const struct nir_place *at, struct
 }
 
 /* Stride, padding and dilation; 1-d convolutions have a height of 1. */
-static int read_conv_steps(const struct nir_place *at, struct nir_node *n, int dims)
+static int read_conv_steps(const struct nir_place *at, struct nir_node *n,
+			   int dims)
 {
 	bool one_d = dims == 1;
 	uint32_t v[2];
@@ -281,7 +308,8 @@ static int read_conv_steps(const struct nir_place *at, struct nir_node *n, int d
 	return 0;
 }
 
-static int read_conv(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_conv(struct nir_loader *L, const struct nir_place *at,
+		     struct nir_node *n)
 {
 	int dims = n->t->conv_dims, wdims = dims + 2, err;
 	bool one_d = dims == 1;
@@ -291,8 +319,9 @@ static int read_conv(struct nir_loader *L, const struct nir_place *at, struct ni
 	if (err)
 		return err;
 	if (n->weight.ndims != wdims)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "weight has %d dimensions, not %d",
-				n->weight.ndims, wdims);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "weight has %d dimensions, not %d",
+				      n->weight.ndims, wdims);
 	n->conv.out_channels = (uint32_t)n->weight.dims[0];
 	n->conv.kernel_h = one_d ? 1 : (uint32_t)n->weight.dims[2];
 	n->conv.kernel_w = (uint32_t)n->weight.dims[wdims - 1];
@@ -317,12 +346,14 @@ static int read_conv(struct nir_loader *L, const struct nir_place *at, struct ni
 	if (err)
 		return err;
 	if (n->bias.v && n->bias.n != n->conv.out_channels)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "bias has %zu values for %u channels",
-				n->bias.n, n->conv.out_channels);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "bias has %zu values for %u channels",
+				      n->bias.n, n->conv.out_channels);
 	return 0;
 }
 
-static int read_pool(struct nir_loader *L, const struct nir_place *at, struct nir_node *n)
+static int read_pool(struct nir_loader *L, const struct nir_place *at,
+		     struct nir_node *n)
 {
 	uint32_t k[2], s[2], p[2];
 	int err;
@@ -331,7 +362,8 @@ static int read_pool(struct nir_loader *L, const struct nir_place *at, struct ni
 	if (err)
 		return err;
 	if (!k[0] || !k[1])
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "no kernel_size");
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "no kernel_size");
 	err = ionpu_nir_h5_ints(at, "stride", 2, 0, s);
 	if (err)
 		return err;
@@ -339,16 +371,24 @@ static int read_pool(struct nir_loader *L, const struct nir_place *at, struct ni
 	if (err)
 		return err;
 	n->conv = (struct ionpu_conv){
-		.kernel_h = k[0], .kernel_w = k[1],
+		.kernel_h = k[0],
+		.kernel_w = k[1],
 		/* PyTorch's pools default the stride to the kernel. */
-		.stride_h = s[0] ? s[0] : k[0], .stride_w = s[1] ? s[1] : k[1],
-		.pad_h = p[0], .pad_w = p[1], .dilation_h = 1, .dilation_w = 1,
+		.stride_h = s[0] ? s[0] : k[0],
+		.stride_w = s[1] ? s[1] : k[1],
+		.pad_h = p[0],
+		.pad_w = p[1],
+		.dilation_h = 1,
+		.dilation_w = 1,
 	};
 	/* The kernel is filled once the channel count is known, in pass 2. */
 	n->weight.v = malloc(sizeof(double));
 	if (!n->weight.v)
-		return ionpu_nir_fail(L->path, -ENOMEM, n->name, "out of memory");
-	n->weight.v[0] = n->t->pool == NIR_POOL_AVERAGE ? 1.0 / ((double)k[0] * k[1]) : 1.0;
+		return ionpu_nir_fail(L->path, -ENOMEM, n->name,
+				      "out of memory");
+	n->weight.v[0] = n->t->pool == NIR_POOL_AVERAGE ?
+				 1.0 / ((double)k[0] * k[1]) :
+				 1.0;
 	n->weight.n = 0;
 	return 0;
 }
@@ -377,51 +417,60 @@ static void same_shape(struct nir_node *n, const struct nir_node *in)
 }
 
 /* Input and Output of a nested graph, and the root's Output. */
-static int shape_io(struct nir_loader *L, struct nir_node *n, const struct nir_node *in)
+static int shape_io(struct nir_loader *L, struct nir_node *n,
+		    const struct nir_node *in)
 {
 	uint64_t size = shape_size(in);
 
 	if (n->shape.v && declared_size(&n->shape) != size)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "shape holds %llu values, its input %llu",
-				(unsigned long long)declared_size(&n->shape),
-				(unsigned long long)size);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "shape holds %llu values, its input %llu",
+				      (unsigned long long)declared_size(
+					      &n->shape),
+				      (unsigned long long)size);
 	same_shape(n, in);
 	return 0;
 }
 
-static int shape_flatten(struct nir_loader *L, struct nir_node *n, const struct nir_node *in)
+static int shape_flatten(struct nir_loader *L, struct nir_node *n,
+			 const struct nir_node *in)
 {
 	(void)L;
 	set_flat(n, shape_size(in));
 	return 0;
 }
 
-static int shape_matrix(struct nir_loader *L, struct nir_node *n, const struct nir_node *in)
+static int shape_matrix(struct nir_loader *L, struct nir_node *n,
+			const struct nir_node *in)
 {
 	uint64_t size = shape_size(in);
 
 	if (n->weight.dims[1] != size)
 		return ionpu_nir_fail(L->path, -EPROTO, n->name,
-				"weight is %llux%llu but its input has %llu values",
-				(unsigned long long)n->weight.dims[0],
-				(unsigned long long)n->weight.dims[1],
-				(unsigned long long)size);
+				      "weight is %llux%llu but its input has %llu values",
+				      (unsigned long long)n->weight.dims[0],
+				      (unsigned long long)n->weight.dims[1],
+				      (unsigned long long)size);
 	set_flat(n, n->weight.dims[0]);
 	return 0;
 }
 
-static int shape_values(struct nir_loader *L, struct nir_node *n, const struct nir_node *in)
+static int shape_values(struct nir_loader *L, struct nir_node *n,
+			const struct nir_node *in)
 {
 	uint64_t size = shape_size(in);
 
 	if (n->weight.n != size)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "%s has %zu values but its input %llu",
-				n->t->values, n->weight.n, (unsigned long long)size);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "%s has %zu values but its input %llu",
+				      n->t->values, n->weight.n,
+				      (unsigned long long)size);
 	same_shape(n, in);
 	return 0;
 }
 
-static int conv_shape(struct nir_loader *L, struct nir_node *n, const struct nir_node *in)
+static int conv_shape(struct nir_loader *L, struct nir_node *n,
+		      const struct nir_node *in)
 {
 	struct ionpu_conv *c = &n->conv;
 	uint64_t size = shape_size(in);
@@ -442,31 +491,41 @@ static int conv_shape(struct nir_loader *L, struct nir_node *n, const struct nir
 		c->in_height = n->conv_hw[0];
 		c->in_width = n->conv_hw[1];
 		if (!c->in_channels)
-			c->in_channels = (uint32_t)(size / ((uint64_t)c->in_height * c->in_width));
+			c->in_channels =
+				(uint32_t)(size / ((uint64_t)c->in_height *
+						   c->in_width));
 	} else if (n->t->conv_dims == 1 && c->in_channels) {
 		c->in_height = 1;
 		c->in_width = (uint32_t)(size / c->in_channels);
 	} else {
 		return ionpu_nir_fail(L->path, -EPROTO, n->name,
-				"the shape of its input (%llu values) is unknown: give input_shape",
-				(unsigned long long)size);
+				      "the shape of its input (%llu values) is unknown: give input_shape",
+				      (unsigned long long)size);
 	}
 	if (!c->groups) {
-		/* A pool: one channel per group, the constant kernel per channel. */
+		/*
+		 * A pool: one channel per group, the constant kernel per
+		 * channel.
+		 */
 		double v = n->weight.v[0];
-		double *w = malloc((size_t)c->in_channels * c->kernel_h * c->kernel_w * sizeof(*w));
+		double *w = malloc((size_t)c->in_channels * c->kernel_h *
+				   c->kernel_w * sizeof(*w));
 
 		if (!w)
-			return ionpu_nir_fail(L->path, -ENOMEM, n->name, "out of memory");
+			return ionpu_nir_fail(L->path, -ENOMEM, n->name,
+					      "out of memory");
 		c->groups = c->out_channels = c->in_channels;
-		for (size_t i = 0; i < (size_t)c->in_channels * c->kernel_h * c->kernel_w; i++)
+		for (size_t i = 0;
+		     i < (size_t)c->in_channels * c->kernel_h * c->kernel_w;
+		     i++)
 			w[i] = v;
 		n->conv_weight = w;
 	}
 	if ((uint64_t)c->in_channels * c->in_height * c->in_width != size)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "expects %ux%ux%u inputs but gets %llu values",
-				c->in_channels, c->in_height, c->in_width,
-				(unsigned long long)size);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "expects %ux%ux%u inputs but gets %llu values",
+				      c->in_channels, c->in_height, c->in_width,
+				      (unsigned long long)size);
 	err = ionpu_conv_geometry(c, what);
 	if (err)
 		return err;
@@ -481,8 +540,8 @@ static int conv_shape(struct nir_loader *L, struct nir_node *n, const struct nir
 /* --- node types: what they do to values (pass 3) ---------------------- */
 
 /* Affine and Linear: out = W in (+ b). */
-static void apply_matrix(const struct nir_node *n, size_t in_size, const double *in,
-			 double *out)
+static void apply_matrix(const struct nir_node *n, size_t in_size,
+			 const double *in, double *out)
 {
 	size_t out_size = shape_size(n);
 
@@ -495,8 +554,8 @@ static void apply_matrix(const struct nir_node *n, size_t in_size, const double 
 	}
 }
 
-static void apply_scale(const struct nir_node *n, size_t in_size, const double *in,
-			double *out)
+static void apply_scale(const struct nir_node *n, size_t in_size,
+			const double *in, double *out)
 {
 	for (size_t i = 0; i < in_size; i++)
 		out[i] = n->weight.v[i] * in[i];
@@ -515,8 +574,8 @@ static void apply_synapse(void *ctx, uint32_t pre, uint32_t post, double w)
 }
 
 /* Convolutions and pools, biases included. */
-static void apply_conv(const struct nir_node *n, size_t in_size, const double *in,
-		       double *out)
+static void apply_conv(const struct nir_node *n, size_t in_size,
+		       const double *in, double *out)
 {
 	struct apply_ctx a = { .in = in, .out = out };
 	size_t plane = (size_t)n->conv.out_height * n->conv.out_width;
@@ -530,45 +589,87 @@ static void apply_conv(const struct nir_node *n, size_t in_size, const double *i
 
 /* --- the node types ------------------------------------------------------ */
 
-#define NIR_NEURON(nm, mdl, opt, ...) {						\
-	.name = nm, .kind = K_NEURON, .read = read_neuron,			\
-	.neuron = { .model = mdl, .optional = opt, .names = { __VA_ARGS__ } },	\
-}
+#define NIR_NEURON(nm, mdl, opt, ...)                              \
+	{                                                          \
+		.name = nm, .kind = K_NEURON, .read = read_neuron, \
+		.neuron = { .model = mdl,                          \
+			    .optional = opt,                       \
+			    .names = { __VA_ARGS__ } },            \
+	}
 
 static const struct nir_type nir_types[] = {
 	{ .name = "Input", .kind = K_INPUT, .read = read_io, .shape = shape_io },
-	{ .name = "Output", .kind = K_OUTPUT, .read = read_io, .shape = shape_io },
-	{ .name = "Flatten", .kind = K_FLATTEN, .read = read_nothing, .shape = shape_flatten },
-	{ .name = "Affine", .kind = K_AFFINE, .read = read_matrix, .shape = shape_matrix,
+	{ .name = "Output",
+	  .kind = K_OUTPUT,
+	  .read = read_io,
+	  .shape = shape_io },
+	{ .name = "Flatten",
+	  .kind = K_FLATTEN,
+	  .read = read_nothing,
+	  .shape = shape_flatten },
+	{ .name = "Affine",
+	  .kind = K_AFFINE,
+	  .read = read_matrix,
+	  .shape = shape_matrix,
 	  .apply = apply_matrix },
-	{ .name = "Linear", .kind = K_LINEAR, .read = read_matrix, .shape = shape_matrix,
+	{ .name = "Linear",
+	  .kind = K_LINEAR,
+	  .read = read_matrix,
+	  .shape = shape_matrix,
 	  .apply = apply_matrix },
-	{ .name = "Scale", .kind = K_SCALE, .read = read_values, .shape = shape_values,
-	  .apply = apply_scale, .values = "scale" },
-	{ .name = "Delay", .kind = K_DELAY, .read = read_values, .shape = shape_values,
+	{ .name = "Scale",
+	  .kind = K_SCALE,
+	  .read = read_values,
+	  .shape = shape_values,
+	  .apply = apply_scale,
+	  .values = "scale" },
+	{ .name = "Delay",
+	  .kind = K_DELAY,
+	  .read = read_values,
+	  .shape = shape_values,
 	  .values = "delay" },
-	{ .name = "Conv1d", .kind = K_CONV, .read = read_conv, .shape = conv_shape,
-	  .apply = apply_conv, .conv_dims = 1 },
-	{ .name = "Conv2d", .kind = K_CONV, .read = read_conv, .shape = conv_shape,
-	  .apply = apply_conv, .conv_dims = 2 },
-	{ .name = "SumPool2d", .kind = K_CONV, .read = read_pool, .shape = conv_shape,
-	  .apply = apply_conv, .pool = NIR_POOL_SUM },
-	{ .name = "AvgPool2d", .kind = K_CONV, .read = read_pool, .shape = conv_shape,
-	  .apply = apply_conv, .pool = NIR_POOL_AVERAGE },
-	NIR_NEURON("LIF", IONPU_NEURON_LIF, 1u << NP_V_RESET,
-		   [NP_TAU] = "tau", [NP_R] = "r", [NP_V_LEAK] = "v_leak",
+	{ .name = "Conv1d",
+	  .kind = K_CONV,
+	  .read = read_conv,
+	  .shape = conv_shape,
+	  .apply = apply_conv,
+	  .conv_dims = 1 },
+	{ .name = "Conv2d",
+	  .kind = K_CONV,
+	  .read = read_conv,
+	  .shape = conv_shape,
+	  .apply = apply_conv,
+	  .conv_dims = 2 },
+	{ .name = "SumPool2d",
+	  .kind = K_CONV,
+	  .read = read_pool,
+	  .shape = conv_shape,
+	  .apply = apply_conv,
+	  .pool = NIR_POOL_SUM },
+	{ .name = "AvgPool2d",
+	  .kind = K_CONV,
+	  .read = read_pool,
+	  .shape = conv_shape,
+	  .apply = apply_conv,
+	  .pool = NIR_POOL_AVERAGE },
+	NIR_NEURON("LIF", IONPU_NEURON_LIF, 1u << NP_V_RESET, [NP_TAU] = "tau",
+		   [NP_R] = "r", [NP_V_LEAK] = "v_leak",
 		   [NP_V_THRESHOLD] = "v_threshold", [NP_V_RESET] = "v_reset"),
-	NIR_NEURON("IF", IONPU_NEURON_IF, 1u << NP_V_RESET,
-		   [NP_R] = "r", [NP_V_THRESHOLD] = "v_threshold", [NP_V_RESET] = "v_reset"),
-	NIR_NEURON("LI", IONPU_NEURON_LI, 0,
-		   [NP_TAU] = "tau", [NP_R] = "r", [NP_V_LEAK] = "v_leak"),
-	NIR_NEURON("CubaLIF", IONPU_NEURON_CUBA_LIF, 1u << NP_V_RESET | 1u << NP_W_IN,
-		   [NP_TAU_SYN] = "tau_syn", [NP_TAU_MEM] = "tau_mem", [NP_R] = "r",
+	NIR_NEURON("IF", IONPU_NEURON_IF, 1u << NP_V_RESET, [NP_R] = "r",
+		   [NP_V_THRESHOLD] = "v_threshold", [NP_V_RESET] = "v_reset"),
+	NIR_NEURON("LI", IONPU_NEURON_LI,
+		   0, [NP_TAU] = "tau", [NP_R] = "r", [NP_V_LEAK] = "v_leak"),
+	NIR_NEURON("CubaLIF", IONPU_NEURON_CUBA_LIF,
+		   1u << NP_V_RESET | 1u << NP_W_IN, [NP_TAU_SYN] = "tau_syn",
+		   [NP_TAU_MEM] = "tau_mem", [NP_R] = "r",
 		   [NP_V_LEAK] = "v_leak", [NP_V_THRESHOLD] = "v_threshold",
 		   [NP_V_RESET] = "v_reset", [NP_W_IN] = "w_in"),
-	/* An Integrator is an IF that never fires: its threshold is set later. */
+	/*
+	 * An Integrator is an IF that never fires: its threshold is set later.
+	 */
 	NIR_NEURON("Integrator", IONPU_NEURON_IF, 0, [NP_R] = "r"),
-	NIR_NEURON("Threshold", IONPU_NEURON_THRESHOLD, 0, [NP_V_THRESHOLD] = "threshold"),
+	NIR_NEURON("Threshold", IONPU_NEURON_THRESHOLD,
+		   0, [NP_V_THRESHOLD] = "threshold"),
 };
 
 static const struct nir_type *find_type(const char *name)
@@ -581,8 +682,12 @@ static const struct nir_type *find_type(const char *name)
 
 /* --- pass 1: nodes and edges ------------------------------------------ */
 
-/* A node of type @t at nesting @depth: a nested graph's Input and Output pass values on. */
-static int new_node(struct nir_loader *L, const char *name, const struct nir_type *t, int depth)
+/*
+ * A node of type @t at nesting @depth: a nested graph's Input and Output pass
+ * values on.
+ */
+static int new_node(struct nir_loader *L, const char *name,
+		    const struct nir_type *t, int depth)
 {
 	bool io = t->kind == K_INPUT || t->kind == K_OUTPUT;
 	struct nir_node *n;
@@ -592,12 +697,14 @@ static int new_node(struct nir_loader *L, const char *name, const struct nir_typ
 		void *p = realloc(L->nodes, cap * sizeof(*L->nodes));
 
 		if (!p)
-			return ionpu_nir_fail(L->path, -ENOMEM, name, "out of memory");
+			return ionpu_nir_fail(L->path, -ENOMEM, name,
+					      "out of memory");
 		L->nodes = p;
 		L->cap_nodes = cap;
 	}
 	n = &L->nodes[L->n_nodes];
-	*n = (struct nir_node){ .t = t, .kind = io && depth > 0 ? K_PASS : t->kind };
+	*n = (struct nir_node){ .t = t,
+				.kind = io && depth > 0 ? K_PASS : t->kind };
 	n->name = strdup(name);
 	if (!n->name)
 		return ionpu_nir_fail(L->path, -ENOMEM, name, "out of memory");
@@ -610,7 +717,8 @@ static int add_pred(struct nir_loader *L, int dst, int src)
 	int *p = realloc(n->preds, (n->n_preds + 1) * sizeof(*p));
 
 	if (!p)
-		return ionpu_nir_fail(L->path, -ENOMEM, n->name, "out of memory");
+		return ionpu_nir_fail(L->path, -ENOMEM, n->name,
+				      "out of memory");
 	p[n->n_preds++] = src;
 	n->preds = p;
 	return 0;
@@ -639,20 +747,24 @@ static const struct nir_local *resolve(const struct nir_local *locals, size_t n,
 	return found;
 }
 
-static int add_edge(struct nir_loader *L, const char *gname, const struct nir_local *locals,
-		    size_t n_locals, size_t e, char *const *ends)
+static int add_edge(struct nir_loader *L, const char *gname,
+		    const struct nir_local *locals, size_t n_locals, size_t e,
+		    char *const *ends)
 {
 	const struct nir_local *a = resolve(locals, n_locals, ends[0]);
 	const struct nir_local *b = resolve(locals, n_locals, ends[1]);
 
 	if (!a || !b)
 		return ionpu_nir_fail(L->path, -EPROTO, gname,
-				"edge %zu ('%s' -> '%s') names no node '%s'", e, ends[0],
-				ends[1], !a ? ends[0] : ends[1]);
+				      "edge %zu ('%s' -> '%s') names no node '%s'",
+				      e, ends[0], ends[1],
+				      !a ? ends[0] : ends[1]);
 	if (a->exit < 0 || b->entry < 0)
-		return ionpu_nir_fail(L->path, -EPROTO, gname, "edge %zu ('%s' -> '%s') %s", e,
-				ends[0], ends[1],
-				a->exit < 0 ? "leaves a graph with no Output" :
+		return ionpu_nir_fail(L->path, -EPROTO, gname,
+				      "edge %zu ('%s' -> '%s') %s", e, ends[0],
+				      ends[1],
+				      a->exit < 0 ?
+					      "leaves a graph with no Output" :
 					      "enters a graph with no Input");
 	return add_pred(L, b->entry, a->exit);
 }
@@ -660,7 +772,9 @@ static int add_edge(struct nir_loader *L, const char *gname, const struct nir_lo
 static int read_edges(struct nir_loader *L, hid_t grp, const char *gname,
 		      const struct nir_local *locals, size_t n_locals)
 {
-	const struct nir_place at = { .path = L->path, .grp = grp, .node = gname };
+	const struct nir_place at = { .path = L->path,
+				      .grp = grp,
+				      .node = gname };
 	struct nir_strings edges;
 	int err;
 
@@ -670,7 +784,8 @@ static int read_edges(struct nir_loader *L, hid_t grp, const char *gname,
 	if (err)
 		return err;
 	if (edges.n && (edges.ndims != 2 || edges.dims[1] != 2)) {
-		err = ionpu_nir_fail(L->path, -EPROTO, gname, "edges is not an E x 2 array");
+		err = ionpu_nir_fail(L->path, -EPROTO, gname,
+				     "edges is not an E x 2 array");
 		goto out;
 	}
 	for (size_t e = 0; e < edges.n / 2; e++) {
@@ -691,12 +806,13 @@ struct nir_ends {
 	int outputs;
 };
 
-static int read_graph(struct nir_loader *L, hid_t grp, const char *gname, const char *prefix,
-		      int depth, int *entry, int *exit);
+static int read_graph(struct nir_loader *L, hid_t grp, const char *gname,
+		      const char *prefix, int depth, int *entry, int *exit);
 
 /* Reads node @name of graph @nodes (a leaf or a nested graph) into @local. */
-static int read_member(struct nir_loader *L, hid_t nodes, const char *name, const char *prefix,
-		       int depth, struct nir_local *local, struct nir_ends *ends)
+static int read_member(struct nir_loader *L, hid_t nodes, const char *name,
+		       const char *prefix, int depth, struct nir_local *local,
+		       struct nir_ends *ends)
 {
 	char *full = join_name(prefix, name), *type = NULL;
 	const struct nir_type *t;
@@ -706,7 +822,8 @@ static int read_member(struct nir_loader *L, hid_t nodes, const char *name, cons
 	local->name = (char *)name;
 	local->entry = local->exit = -1;
 	if (!full)
-		return ionpu_nir_fail(L->path, -ENOMEM, prefix, "out of memory");
+		return ionpu_nir_fail(L->path, -ENOMEM, prefix,
+				      "out of memory");
 	at.grp = ionpu_nir_h5_group(nodes, name);
 	if (at.grp < 0) {
 		err = ionpu_nir_fail(L->path, -EPROTO, full, "not a group");
@@ -718,16 +835,17 @@ static int read_member(struct nir_loader *L, hid_t nodes, const char *name, cons
 	if (!strcmp(type, "NIRGraph")) {
 		char *sub = join_name(full, ".");
 
-		err = sub ? read_graph(L, at.grp, full, sub, depth + 1, &local->entry,
-				       &local->exit) :
-			    ionpu_nir_fail(L->path, -ENOMEM, full, "out of memory");
+		err = sub ? read_graph(L, at.grp, full, sub, depth + 1,
+				       &local->entry, &local->exit) :
+			    ionpu_nir_fail(L->path, -ENOMEM, full,
+					   "out of memory");
 		free(sub);
 		goto out_type;
 	}
 	t = find_type(type);
 	if (!t) {
-		err = ionpu_nir_fail(L->path, -EOPNOTSUPP, full, "node type '%s' is not supported",
-			       type);
+		err = ionpu_nir_fail(L->path, -EOPNOTSUPP, full,
+				     "node type '%s' is not supported", type);
 		goto out_type;
 	}
 	idx = new_node(L, full, t, depth);
@@ -760,10 +878,12 @@ out_name:
  * edges into and out of it attach to: its Input and Output, -1 if it has
  * none or several.
  */
-static int read_graph(struct nir_loader *L, hid_t grp, const char *gname, const char *prefix,
-		      int depth, int *entry, int *exit)
+static int read_graph(struct nir_loader *L, hid_t grp, const char *gname,
+		      const char *prefix, int depth, int *entry, int *exit)
 {
-	const struct nir_place at = { .path = L->path, .grp = grp, .node = gname };
+	const struct nir_place at = { .path = L->path,
+				      .grp = grp,
+				      .node = gname };
 	struct nir_ends ends = { .entry = -1, .exit = -1 };
 	struct nir_local *locals;
 	size_t n_locals = 0;
@@ -773,13 +893,16 @@ static int read_graph(struct nir_loader *L, hid_t grp, const char *gname, const 
 
 	*entry = *exit = -1;
 	if (depth > NIR_MAX_DEPTH)
-		return ionpu_nir_fail(L->path, -EPROTO, gname, "graphs nested more than %d deep",
-				NIR_MAX_DEPTH);
+		return ionpu_nir_fail(L->path, -EPROTO, gname,
+				      "graphs nested more than %d deep",
+				      NIR_MAX_DEPTH);
 	if (!ionpu_nir_h5_has(grp, "nodes"))
-		return ionpu_nir_fail(L->path, -EPROTO, gname, "graph has no 'nodes' group");
+		return ionpu_nir_fail(L->path, -EPROTO, gname,
+				      "graph has no 'nodes' group");
 	nodes = ionpu_nir_h5_group(grp, "nodes");
 	if (nodes < 0)
-		return ionpu_nir_fail(L->path, -EPROTO, gname, "cannot list the graph's nodes");
+		return ionpu_nir_fail(L->path, -EPROTO, gname,
+				      "cannot list the graph's nodes");
 	err = ionpu_nir_h5_names(&at, nodes, &names);
 	if (err)
 		goto out_nodes;
@@ -791,14 +914,18 @@ static int read_graph(struct nir_loader *L, hid_t grp, const char *gname, const 
 		goto out_names;
 	}
 	for (size_t i = 0; i < n_locals; i++) {
-		err = read_member(L, nodes, names[i], prefix, depth, &locals[i], &ends);
+		err = read_member(L, nodes, names[i], prefix, depth, &locals[i],
+				  &ends);
 		if (err)
 			goto out_locals;
 	}
 	err = read_edges(L, grp, gname, locals, n_locals);
 	if (err)
 		goto out_locals;
-	/* A nested graph is entered and left through exactly one Input and Output. */
+	/*
+	 * A nested graph is entered and left through exactly one Input and
+	 * Output.
+	 */
 	if (ends.inputs == 1)
 		*entry = ends.entry;
 	if (ends.outputs == 1)
@@ -830,18 +957,21 @@ static int node_shape(struct nir_loader *L, int idx)
 		for (size_t d = 0; d < n->shape.n; d++)
 			n->out[d] = (uint32_t)n->shape.v[d];
 		if (shape_size(n) > NIR_MAX_VALUES)
-			return ionpu_nir_fail(L->path, -EPROTO, n->name, "shape too large");
+			return ionpu_nir_fail(L->path, -EPROTO, n->name,
+					      "shape too large");
 		n->state = 2;
 		return 0;
 	}
 	if (n->state == 1)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "on a cycle with no neuron node in it");
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "on a cycle with no neuron node in it");
 	if (!n->n_preds)
-		return ionpu_nir_fail(L->path, -EPROTO, n->name, "%s node with no input", n->t->name);
+		return ionpu_nir_fail(L->path, -EPROTO, n->name,
+				      "%s node with no input", n->t->name);
 	if (n->n_preds > 1)
 		return ionpu_nir_fail(L->path, -EOPNOTSUPP, n->name,
-				"%s node with %zu inputs: only neuron nodes sum inputs",
-				n->t->name, n->n_preds);
+				      "%s node with %zu inputs: only neuron nodes sum inputs",
+				      n->t->name, n->n_preds);
 	n->state = 1;
 	err = node_shape(L, n->preds[0]);
 	if (err)
@@ -862,19 +992,23 @@ static bool is_source(const struct nir_node *n)
 
 static bool is_weighted(const struct nir_node *n)
 {
-	return n->kind == K_AFFINE || n->kind == K_LINEAR || n->kind == K_SCALE ||
-	       n->kind == K_CONV;
+	return n->kind == K_AFFINE || n->kind == K_LINEAR ||
+	       n->kind == K_SCALE || n->kind == K_CONV;
 }
 
-/* Pushes @in (src_size values) through the chain into @out (its last node's size). */
-static int apply_chain(struct nir_loader *L, const struct nir_node *src, int *chain, size_t len,
-		       const double *in, double *out)
+/*
+ * Pushes @in (src_size values) through the chain into @out (its last node's
+ * size).
+ */
+static int apply_chain(struct nir_loader *L, const struct nir_node *src,
+		       int *chain, size_t len, const double *in, double *out)
 {
 	size_t size = shape_size(src);
 	double *cur = malloc(size * sizeof(*cur));
 
 	if (!cur)
-		return ionpu_nir_fail(L->path, -ENOMEM, src->name, "out of memory");
+		return ionpu_nir_fail(L->path, -ENOMEM, src->name,
+				      "out of memory");
 	memcpy(cur, in, size * sizeof(*cur));
 	for (size_t k = 0; k < len; k++) {
 		const struct nir_node *n = &L->nodes[chain[k]];
@@ -883,7 +1017,8 @@ static int apply_chain(struct nir_loader *L, const struct nir_node *src, int *ch
 
 		if (!next) {
 			free(cur);
-			return ionpu_nir_fail(L->path, -ENOMEM, n->name, "out of memory");
+			return ionpu_nir_fail(L->path, -ENOMEM, n->name,
+					      "out of memory");
 		}
 		if (n->t->apply)
 			n->t->apply(n, size, cur, next);
@@ -903,8 +1038,8 @@ static int apply_chain(struct nir_loader *L, const struct nir_node *src, int *ch
  * @b0 (its bias; the rest is linear), found by probing each input alone.
  */
 static int probe_chain(struct nir_loader *L, const struct nir_node *src,
-		       const struct nir_node *dst, int *chain, size_t len, double *m, double *b0,
-		       size_t *nnz)
+		       const struct nir_node *dst, int *chain, size_t len,
+		       double *m, double *b0, size_t *nnz)
 {
 	size_t ns = shape_size(src), nd = shape_size(dst);
 	double *e = calloc(ns, sizeof(*e));
@@ -913,7 +1048,8 @@ static int probe_chain(struct nir_loader *L, const struct nir_node *src,
 
 	*nnz = 0;
 	if (!e || !col) {
-		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name,
+				     "out of memory");
 		goto out;
 	}
 	err = apply_chain(L, src, chain, len, e, b0);
@@ -936,10 +1072,13 @@ out:
 	return err;
 }
 
-/* The @nnz non-zero entries of @m (@dst's size x @src's) as a sparse projection. */
-static int add_sparse(struct nir_loader *L, struct ionpu_network *net, const struct nir_node *src,
-		      const struct nir_node *dst, const double *m, size_t nnz,
-		      const double *delay)
+/*
+ * The @nnz non-zero entries of @m (@dst's size x @src's) as a sparse
+ * projection.
+ */
+static int add_sparse(struct nir_loader *L, struct ionpu_network *net,
+		      const struct nir_node *src, const struct nir_node *dst,
+		      const double *m, size_t nnz, const double *delay)
 {
 	size_t ns = shape_size(src), nd = shape_size(dst), k = 0;
 	uint32_t *pre = malloc(nnz * sizeof(*pre));
@@ -948,7 +1087,8 @@ static int add_sparse(struct nir_loader *L, struct ionpu_network *net, const str
 	int err;
 
 	if (!pre || !post || !w) {
-		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name,
+				     "out of memory");
 		goto out;
 	}
 	for (size_t o = 0; o < nd; o++) {
@@ -960,8 +1100,8 @@ static int add_sparse(struct nir_loader *L, struct ionpu_network *net, const str
 			}
 		}
 	}
-	err = ionpu_network_add_sparse(net, src->net_id, dst->net_id, nnz, pre, post, w, delay,
-				       NULL);
+	err = ionpu_network_add_sparse(net, src->net_id, dst->net_id, nnz, pre,
+				       post, w, delay, NULL);
 out:
 	free(pre);
 	free(post);
@@ -974,8 +1114,9 @@ out:
  * column by column, stored sparse when at most a quarter of it is used.
  */
 static int compose_chain(struct nir_loader *L, const struct nir_node *src,
-			 const struct nir_node *dst, int *chain, size_t len, const double *delay,
-			 double *bias, struct ionpu_network *net)
+			 const struct nir_node *dst, int *chain, size_t len,
+			 const double *delay, double *bias,
+			 struct ionpu_network *net)
 {
 	size_t ns = shape_size(src), nd = shape_size(dst), nnz;
 	double *m, *b0;
@@ -988,7 +1129,8 @@ static int compose_chain(struct nir_loader *L, const struct nir_node *src,
 	m = calloc(ns * nd, sizeof(*m));
 	b0 = malloc(nd * sizeof(*b0));
 	if (!m || !b0) {
-		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		err = ionpu_nir_fail(L->path, -ENOMEM, dst->name,
+				     "out of memory");
 		goto out;
 	}
 	err = probe_chain(L, src, dst, chain, len, m, b0, &nnz);
@@ -999,7 +1141,8 @@ static int compose_chain(struct nir_loader *L, const struct nir_node *src,
 	if (nnz && nnz * 4 <= ns * nd)
 		err = add_sparse(L, net, src, dst, m, nnz, delay);
 	else if (nnz)
-		err = ionpu_network_add_dense(net, src->net_id, dst->net_id, m, delay, NULL);
+		err = ionpu_network_add_dense(net, src->net_id, dst->net_id, m,
+					      delay, NULL);
 out:
 	free(m);
 	free(b0);
@@ -1011,8 +1154,8 @@ out:
  * its elements are the source neurons; after one, only a uniform delay
  * has a source-neuron form.
  */
-static int add_delay(struct nir_loader *L, const struct nir_node *n, size_t weighted, size_t ns,
-		     double *delay)
+static int add_delay(struct nir_loader *L, const struct nir_node *n,
+		     size_t weighted, size_t ns, double *delay)
 {
 	bool uniform = true;
 
@@ -1041,16 +1184,16 @@ static int add_single(struct ionpu_network *net, const struct nir_node *src,
 	int err;
 
 	if (single->kind == K_CONV) {
-		err = ionpu_network_add_conv(net, src->net_id, dst->net_id, &single->conv, delay,
-					     NULL);
+		err = ionpu_network_add_conv(net, src->net_id, dst->net_id,
+					     &single->conv, delay, NULL);
 		if (err)
 			return err;
 		for (size_t o = 0; single->bias.v && o < nd; o++)
 			bias[o] += single->bias.v[o / plane];
 		return 0;
 	}
-	err = ionpu_network_add_dense(net, src->net_id, dst->net_id, single->weight.v, delay,
-				      NULL);
+	err = ionpu_network_add_dense(net, src->net_id, dst->net_id,
+				      single->weight.v, delay, NULL);
 	if (err)
 		return err;
 	for (size_t o = 0; single->kind == K_AFFINE && o < nd; o++)
@@ -1058,9 +1201,12 @@ static int add_single(struct ionpu_network *net, const struct nir_node *src,
 	return 0;
 }
 
-/* Turns the chain from @src to @dst (nodes in signal order) into a projection. */
-static int add_chain(struct nir_loader *L, struct ionpu_network *net, const struct nir_node *src,
-		     const struct nir_node *dst, int *chain, size_t len)
+/*
+ * Turns the chain from @src to @dst (nodes in signal order) into a projection.
+ */
+static int add_chain(struct nir_loader *L, struct ionpu_network *net,
+		     const struct nir_node *src, const struct nir_node *dst,
+		     int *chain, size_t len)
 {
 	size_t ns = shape_size(src), weighted = 0;
 	const struct nir_node *single = NULL;
@@ -1070,7 +1216,8 @@ static int add_chain(struct nir_loader *L, struct ionpu_network *net, const stru
 	int err;
 
 	if (!delay)
-		return ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		return ionpu_nir_fail(L->path, -ENOMEM, dst->name,
+				      "out of memory");
 	for (size_t k = 0; k < len; k++) {
 		const struct nir_node *n = &L->nodes[chain[k]];
 
@@ -1085,9 +1232,11 @@ static int add_chain(struct nir_loader *L, struct ionpu_network *net, const stru
 		}
 	}
 	if (weighted == 1 && single->kind != K_SCALE)
-		err = add_single(net, src, dst, single, delayed ? delay : NULL, bias);
+		err = add_single(net, src, dst, single, delayed ? delay : NULL,
+				 bias);
 	else
-		err = compose_chain(L, src, dst, chain, len, delayed ? delay : NULL, bias, net);
+		err = compose_chain(L, src, dst, chain, len,
+				    delayed ? delay : NULL, bias, net);
 out:
 	free(delay);
 	return err;
@@ -1097,8 +1246,8 @@ out:
  * The chain of linear nodes from @dst's input @first back to the source
  * it starts at (*@src): chain[0 .. *@len) in signal order.
  */
-static int input_chain(struct nir_loader *L, const struct nir_node *dst, int first, int *chain,
-		       size_t *len, int *src)
+static int input_chain(struct nir_loader *L, const struct nir_node *dst,
+		       int first, int *chain, size_t *len, int *src)
 {
 	const struct nir_node *last;
 	int cur = first;
@@ -1106,7 +1255,9 @@ static int input_chain(struct nir_loader *L, const struct nir_node *dst, int fir
 
 	*len = 0;
 	*src = first;
-	/* Pass 2 gave every non-source node exactly one input, and no cycles. */
+	/*
+	 * Pass 2 gave every non-source node exactly one input, and no cycles.
+	 */
 	while (!is_source(&L->nodes[cur]) && L->nodes[cur].kind != K_OUTPUT) {
 		chain[n++] = cur;
 		cur = L->nodes[cur].preds[0];
@@ -1119,7 +1270,8 @@ static int input_chain(struct nir_loader *L, const struct nir_node *dst, int fir
 	if (shape_size(last) != shape_size(dst))
 		return ionpu_nir_fail(L->path, -EPROTO, dst->name,
 				      "has %llu neurons but '%s' gives %llu values",
-				      (unsigned long long)shape_size(dst), last->name,
+				      (unsigned long long)shape_size(dst),
+				      last->name,
 				      (unsigned long long)shape_size(last));
 	for (size_t i = 0; i < n / 2; i++) {
 		int t = chain[i];
@@ -1132,14 +1284,16 @@ static int input_chain(struct nir_loader *L, const struct nir_node *dst, int fir
 	return 0;
 }
 
-static int add_inputs_of(struct nir_loader *L, struct ionpu_network *net, int idx)
+static int add_inputs_of(struct nir_loader *L, struct ionpu_network *net,
+			 int idx)
 {
 	const struct nir_node *dst = &L->nodes[idx];
 	int *chain = malloc(L->n_nodes * sizeof(*chain));
 	int err = 0;
 
 	if (!chain)
-		return ionpu_nir_fail(L->path, -ENOMEM, dst->name, "out of memory");
+		return ionpu_nir_fail(L->path, -ENOMEM, dst->name,
+				      "out of memory");
 	for (size_t p = 0; p < dst->n_preds; p++) {
 		size_t len;
 		int src;
@@ -1155,13 +1309,18 @@ static int add_inputs_of(struct nir_loader *L, struct ionpu_network *net, int id
 	return err;
 }
 
-static int add_population(struct nir_loader *L, struct ionpu_network *net, struct nir_node *n)
+static int add_population(struct nir_loader *L, struct ionpu_network *net,
+			  struct nir_node *n)
 {
 	struct ionpu_neuron_params p = {
-		.tau = n->param[NP_TAU].v, .tau_syn = n->param[NP_TAU_SYN].v,
-		.tau_mem = n->param[NP_TAU_MEM].v, .r = n->param[NP_R].v,
-		.v_leak = n->param[NP_V_LEAK].v, .v_threshold = n->param[NP_V_THRESHOLD].v,
-		.v_reset = n->param[NP_V_RESET].v, .w_in = n->param[NP_W_IN].v,
+		.tau = n->param[NP_TAU].v,
+		.tau_syn = n->param[NP_TAU_SYN].v,
+		.tau_mem = n->param[NP_TAU_MEM].v,
+		.r = n->param[NP_R].v,
+		.v_leak = n->param[NP_V_LEAK].v,
+		.v_threshold = n->param[NP_V_THRESHOLD].v,
+		.v_reset = n->param[NP_V_RESET].v,
+		.w_in = n->param[NP_W_IN].v,
 	};
 	uint32_t size = (uint32_t)shape_size(n);
 	double *never = NULL;
@@ -1170,37 +1329,44 @@ static int add_population(struct nir_loader *L, struct ionpu_network *net, struc
 	if (!strcmp(n->t->name, "Integrator")) {
 		never = malloc(size * sizeof(*never));
 		if (!never)
-			return ionpu_nir_fail(L->path, -ENOMEM, n->name, "out of memory");
+			return ionpu_nir_fail(L->path, -ENOMEM, n->name,
+					      "out of memory");
 		for (uint32_t i = 0; i < size; i++)
 			never[i] = INFINITY;
 		p.v_threshold = never;
 	}
-	err = ionpu_network_add_population(net, n->name, n->t->neuron.model, size, &p, &n->net_id);
+	err = ionpu_network_add_population(net, n->name, n->t->neuron.model,
+					   size, &p, &n->net_id);
 	free(never);
 	if (err)
-		return ionpu_nir_fail(L->path, err, n->name, "%s", ionpu_last_error());
+		return ionpu_nir_fail(L->path, err, n->name, "%s",
+				      ionpu_last_error());
 	return 0;
 }
 
-static int mark_output(struct nir_loader *L, struct ionpu_network *net, const struct nir_node *out)
+static int mark_output(struct nir_loader *L, struct ionpu_network *net,
+		       const struct nir_node *out)
 {
 	const struct nir_node *n = out;
 
 	for (;;) {
 		if (n->n_preds != 1)
-			return ionpu_nir_fail(L->path, -EPROTO, out->name, "Output with %zu inputs", n->n_preds);
+			return ionpu_nir_fail(L->path, -EPROTO, out->name,
+					      "Output with %zu inputs",
+					      n->n_preds);
 		n = &L->nodes[n->preds[0]];
 		if (n->kind == K_NEURON)
 			return ionpu_network_mark_output(net, n->net_id);
 		if (n->kind != K_PASS && n->kind != K_FLATTEN)
 			return ionpu_nir_fail(L->path, -EOPNOTSUPP, out->name,
-					"fed by '%s' (%s), not by neurons: the card sends spikes only",
-					n->name, n->t->name);
+					      "fed by '%s' (%s), not by neurons: the card sends spikes only",
+					      n->name, n->t->name);
 	}
 }
 
 /* A network input or population for each source node. */
-static int add_source(struct nir_loader *L, struct ionpu_network *net, struct nir_node *n)
+static int add_source(struct nir_loader *L, struct ionpu_network *net,
+		      struct nir_node *n)
 {
 	int err;
 
@@ -1208,9 +1374,11 @@ static int add_source(struct nir_loader *L, struct ionpu_network *net, struct ni
 		return add_population(L, net, n);
 	if (n->kind != K_INPUT)
 		return 0;
-	err = ionpu_network_add_input(net, n->name, (uint32_t)shape_size(n), &n->net_id);
+	err = ionpu_network_add_input(net, n->name, (uint32_t)shape_size(n),
+				      &n->net_id);
 	if (err)
-		return ionpu_nir_fail(L->path, err, n->name, "%s", ionpu_last_error());
+		return ionpu_nir_fail(L->path, err, n->name, "%s",
+				      ionpu_last_error());
 	return 0;
 }
 
@@ -1256,20 +1424,23 @@ static int load_file(struct nir_loader *L, struct ionpu_network *net)
 	if (err)
 		return err;
 	if (!ionpu_nir_h5_has(file.id, "node")) {
-		err = ionpu_nir_fail(L->path, -EPROTO, NULL, "no '/node' group: not a NIR file");
+		err = ionpu_nir_fail(L->path, -EPROTO, NULL,
+				     "no '/node' group: not a NIR file");
 		goto out_file;
 	}
 	root.grp = ionpu_nir_h5_group(file.id, "node");
 	if (root.grp < 0) {
-		err = ionpu_nir_fail(L->path, -EPROTO, NULL, "'/node' is not a group");
+		err = ionpu_nir_fail(L->path, -EPROTO, NULL,
+				     "'/node' is not a group");
 		goto out_file;
 	}
 	err = ionpu_nir_h5_string(&root, "type", &type);
 	if (err)
 		goto out_root;
 	if (strcmp(type, "NIRGraph")) {
-		err = ionpu_nir_fail(L->path, -EOPNOTSUPP, NULL, "the root node is a %s, not a NIRGraph",
-			       type);
+		err = ionpu_nir_fail(L->path, -EOPNOTSUPP, NULL,
+				     "the root node is a %s, not a NIRGraph",
+				     type);
 		goto out_type;
 	}
 	err = read_graph(L, root.grp, "node", "", 0, &entry, &exit);

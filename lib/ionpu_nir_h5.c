@@ -20,7 +20,8 @@
 #include "ionpu_nir_h5.h"
 #include "ionpu_nir_vlen.h"
 
-int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt, ...)
+int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt,
+		   ...)
 {
 	char reason[384];
 	va_list ap;
@@ -29,7 +30,8 @@ int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt,
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	if (node)
-		return ionpu_error(err, "%s: node '%s': %s", path, node, reason);
+		return ionpu_error(err, "%s: node '%s': %s", path, node,
+				   reason);
 	return ionpu_error(err, "%s: %s", path, reason);
 }
 
@@ -69,17 +71,20 @@ static void dataset_close(struct dataset *d)
 		H5Dclose(d->ds);
 }
 
-static int dataset_open(const struct nir_place *at, const char *dset, struct dataset *d)
+static int dataset_open(const struct nir_place *at, const char *dset,
+			struct dataset *d)
 {
 	d->type = d->space = -1;
 	d->ds = H5Dopen2(at->grp, dset, H5P_DEFAULT);
 	if (d->ds < 0)
-		return ionpu_nir_fail(at->path, -EPROTO, at->node, "cannot open dataset '%s'", dset);
+		return ionpu_nir_fail(at->path, -EPROTO, at->node,
+				      "cannot open dataset '%s'", dset);
 	d->type = H5Dget_type(d->ds);
 	d->space = H5Dget_space(d->ds);
 	if (d->type < 0 || d->space < 0) {
 		dataset_close(d);
-		return ionpu_nir_fail(at->path, -EPROTO, at->node, "cannot read dataset '%s'", dset);
+		return ionpu_nir_fail(at->path, -EPROTO, at->node,
+				      "cannot read dataset '%s'", dset);
 	}
 	return 0;
 }
@@ -95,19 +100,22 @@ static int read_vlen_strings(const struct nir_place *at, const char *dset,
 
 	err = ionpu_nir_vlen_check(d->ds, (uint64_t)out->n, &why);
 	if (err)
-		return ionpu_nir_fail(at->path, err, at->node, "'%s' is damaged: %s", dset, why);
+		return ionpu_nir_fail(at->path, err, at->node,
+				      "'%s' is damaged: %s", dset, why);
 	raw = calloc(out->n + 1, sizeof(*raw));
 	mtype = H5Tcopy(H5T_C_S1);
 	if (!raw || mtype < 0 || H5Tset_size(mtype, H5T_VARIABLE) < 0 ||
 	    H5Tset_cset(mtype, H5Tget_cset(d->type)) < 0 ||
 	    H5Dread(d->ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "cannot read strings of '%s'", dset);
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "cannot read strings of '%s'", dset);
 		goto out;
 	}
 	for (size_t i = 0; i < out->n; i++) {
 		out->s[i] = strdup(raw[i] ? raw[i] : "");
 		if (!out->s[i]) {
-			err = ionpu_nir_fail(at->path, -ENOMEM, at->node, "out of memory");
+			err = ionpu_nir_fail(at->path, -ENOMEM, at->node,
+					     "out of memory");
 			break;
 		}
 	}
@@ -128,8 +136,10 @@ static int read_fixed_strings(const struct nir_place *at, const char *dset,
 	hid_t mtype = H5Tcopy(d->type);
 	int err = 0;
 
-	if (!raw || mtype < 0 || H5Dread(d->ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "cannot read strings of '%s'", dset);
+	if (!raw || mtype < 0 ||
+	    H5Dread(d->ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0) {
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "cannot read strings of '%s'", dset);
 		goto out;
 	}
 	for (size_t i = 0; i < out->n; i++) {
@@ -140,7 +150,8 @@ static int read_fixed_strings(const struct nir_place *at, const char *dset,
 			len--;
 		out->s[i] = strndup(s, len);
 		if (!out->s[i]) {
-			err = ionpu_nir_fail(at->path, -ENOMEM, at->node, "out of memory");
+			err = ionpu_nir_fail(at->path, -ENOMEM, at->node,
+					     "out of memory");
 			break;
 		}
 	}
@@ -151,7 +162,8 @@ out:
 	return err;
 }
 
-int ionpu_nir_h5_strings(const struct nir_place *at, const char *dset, struct nir_strings *out)
+int ionpu_nir_h5_strings(const struct nir_place *at, const char *dset,
+			 struct nir_strings *out)
 {
 	struct nir_strings strs = { 0 };
 	struct dataset d;
@@ -162,20 +174,24 @@ int ionpu_nir_h5_strings(const struct nir_place *at, const char *dset, struct ni
 	if (err)
 		return err;
 	if (H5Tget_class(d.type) != H5T_STRING) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' is not a string", dset);
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "'%s' is not a string", dset);
 		goto err_close;
 	}
 	strs.ndims = H5Sget_simple_extent_ndims(d.space);
 	n = H5Sget_simple_extent_npoints(d.space);
-	if (strs.ndims < 0 || strs.ndims > NIR_MAX_DIMS || n < 0 || n > NIR_MAX_VALUES) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' has an unreadable shape", dset);
+	if (strs.ndims < 0 || strs.ndims > NIR_MAX_DIMS || n < 0 ||
+	    n > NIR_MAX_VALUES) {
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "'%s' has an unreadable shape", dset);
 		goto err_close;
 	}
 	H5Sget_simple_extent_dims(d.space, strs.dims, NULL);
 	strs.n = (size_t)n;
 	strs.s = calloc(strs.n + 1, sizeof(*strs.s));
 	if (!strs.s) {
-		err = ionpu_nir_fail(at->path, -ENOMEM, at->node, "out of memory");
+		err = ionpu_nir_fail(at->path, -ENOMEM, at->node,
+				     "out of memory");
 		goto err_close;
 	}
 	if (H5Tis_variable_str(d.type) > 0)
@@ -195,28 +211,31 @@ err_close:
 	return err;
 }
 
-int ionpu_nir_h5_string(const struct nir_place *at, const char *dset, char **out)
+int ionpu_nir_h5_string(const struct nir_place *at, const char *dset,
+			char **out)
 {
 	struct nir_strings strs;
 	int err;
 
 	if (!ionpu_nir_h5_has(at->grp, dset))
-		return ionpu_nir_fail(at->path, -EPROTO, at->node, "no '%s' dataset", dset);
+		return ionpu_nir_fail(at->path, -EPROTO, at->node,
+				      "no '%s' dataset", dset);
 	err = ionpu_nir_h5_strings(at, dset, &strs);
 	if (err)
 		return err;
 	if (strs.n != 1) {
 		ionpu_nir_strings_free(&strs);
-		return ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' holds %zu strings, not one",
-				dset, strs.n);
+		return ionpu_nir_fail(at->path, -EPROTO, at->node,
+				      "'%s' holds %zu strings, not one", dset,
+				      strs.n);
 	}
 	*out = strs.s[0];
 	free(strs.s);
 	return 0;
 }
 
-int ionpu_nir_h5_array(const struct nir_place *at, const char *dset, enum nir_presence presence,
-		 struct nir_array *a)
+int ionpu_nir_h5_array(const struct nir_place *at, const char *dset,
+		       enum nir_presence presence, struct nir_array *a)
 {
 	struct dataset d;
 	H5T_class_t cls;
@@ -226,20 +245,24 @@ int ionpu_nir_h5_array(const struct nir_place *at, const char *dset, enum nir_pr
 	if (!ionpu_nir_h5_has(at->grp, dset)) {
 		if (presence == NIR_OPTIONAL)
 			return 0;
-		return ionpu_nir_fail(at->path, -EPROTO, at->node, "no '%s' dataset", dset);
+		return ionpu_nir_fail(at->path, -EPROTO, at->node,
+				      "no '%s' dataset", dset);
 	}
 	err = dataset_open(at, dset, &d);
 	if (err)
 		return err;
 	cls = H5Tget_class(d.type);
 	if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' is not a number array", dset);
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "'%s' is not a number array", dset);
 		goto out;
 	}
 	a->ndims = H5Sget_simple_extent_ndims(d.space);
 	n = H5Sget_simple_extent_npoints(d.space);
-	if (a->ndims < 0 || a->ndims > NIR_MAX_DIMS || n < 0 || n > NIR_MAX_VALUES) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' has an unsupported shape", dset);
+	if (a->ndims < 0 || a->ndims > NIR_MAX_DIMS || n < 0 ||
+	    n > NIR_MAX_VALUES) {
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "'%s' has an unsupported shape", dset);
 		goto out;
 	}
 	/*
@@ -247,19 +270,23 @@ int ionpu_nir_h5_array(const struct nir_place *at, const char *dset, enum nir_pr
 	 * crashes libhdf5 1.10 on a damaged file: a graph has its values.
 	 */
 	if (n && !H5Dget_storage_size(d.ds)) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' holds no values", dset);
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "'%s' holds no values", dset);
 		goto out;
 	}
 	H5Sget_simple_extent_dims(d.space, a->dims, NULL);
 	a->n = (size_t)n;
 	a->v = malloc((a->n ? a->n : 1) * sizeof(double));
 	if (!a->v) {
-		err = ionpu_nir_fail(at->path, -ENOMEM, at->node, "out of memory");
+		err = ionpu_nir_fail(at->path, -ENOMEM, at->node,
+				     "out of memory");
 		goto out;
 	}
-	if (a->n && H5Dread(d.ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a->v) < 0) {
+	if (a->n && H5Dread(d.ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+			    H5P_DEFAULT, a->v) < 0) {
 		ionpu_nir_array_free(a);
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "cannot read the values of '%s'", dset);
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "cannot read the values of '%s'", dset);
 	}
 out:
 	dataset_close(&d);
@@ -282,7 +309,8 @@ static bool is_string_dataset(hid_t grp, const char *dset)
 }
 
 /* Padding given as a string: only "valid" (none) is known. */
-static int read_valid(const struct nir_place *at, const char *dset, int count, uint32_t *out)
+static int read_valid(const struct nir_place *at, const char *dset, int count,
+		      uint32_t *out)
 {
 	char *s;
 	int err;
@@ -291,8 +319,8 @@ static int read_valid(const struct nir_place *at, const char *dset, int count, u
 	if (err)
 		return err;
 	if (strcmp(s, "valid")) {
-		err = ionpu_nir_fail(at->path, -EOPNOTSUPP, at->node, "%s '%s' is not supported", dset,
-			       s);
+		err = ionpu_nir_fail(at->path, -EOPNOTSUPP, at->node,
+				     "%s '%s' is not supported", dset, s);
 		free(s);
 		return err;
 	}
@@ -302,8 +330,8 @@ static int read_valid(const struct nir_place *at, const char *dset, int count, u
 	return 0;
 }
 
-int ionpu_nir_h5_ints(const struct nir_place *at, const char *dset, int count, uint32_t def,
-		uint32_t *out)
+int ionpu_nir_h5_ints(const struct nir_place *at, const char *dset, int count,
+		      uint32_t def, uint32_t *out)
 {
 	struct nir_array a = { 0 };
 	int err;
@@ -318,16 +346,18 @@ int ionpu_nir_h5_ints(const struct nir_place *at, const char *dset, int count, u
 	if (err)
 		return err;
 	if (a.ndims > 1 || (a.n != 1 && a.n != (size_t)count)) {
-		err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' has %zu values, not 1 or %d",
-			       dset, a.n, count);
+		err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+				     "'%s' has %zu values, not 1 or %d", dset,
+				     a.n, count);
 		goto out;
 	}
 	for (int i = 0; i < count; i++) {
 		double v = a.v[a.n == 1 ? 0 : i];
 
 		if (!(v >= 0 && v <= UINT32_MAX) || v != floor(v)) {
-			err = ionpu_nir_fail(at->path, -EPROTO, at->node, "'%s' holds %g, not a count",
-				       dset, v);
+			err = ionpu_nir_fail(at->path, -EPROTO, at->node,
+					     "'%s' holds %g, not a count", dset,
+					     v);
 			goto out;
 		}
 		out[i] = (uint32_t)v;
@@ -337,7 +367,8 @@ out:
 	return err;
 }
 
-static herr_t collect_name(hid_t grp, const char *name, const H5L_info_t *info, void *data)
+static herr_t collect_name(hid_t grp, const char *name, const H5L_info_t *info,
+			   void *data)
 {
 	char ***names = data;
 	size_t n = 0;
@@ -361,10 +392,13 @@ int ionpu_nir_h5_names(const struct nir_place *at, hid_t grp, char ***names)
 	struct nir_strings list = { .s = calloc(1, sizeof(char *)) };
 
 	if (!list.s)
-		return ionpu_nir_fail(at->path, -ENOMEM, at->node, "out of memory");
-	if (H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_name, &list.s) < 0) {
+		return ionpu_nir_fail(at->path, -ENOMEM, at->node,
+				      "out of memory");
+	if (H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_name,
+		       &list.s) < 0) {
 		ionpu_nir_strings_free(&list);
-		return ionpu_nir_fail(at->path, -EPROTO, at->node, "cannot list the graph's nodes");
+		return ionpu_nir_fail(at->path, -EPROTO, at->node,
+				      "cannot list the graph's nodes");
 	}
 	*names = list.s;
 	return 0;
@@ -385,7 +419,8 @@ int ionpu_nir_h5_open(const char *path, struct nir_file *f)
 	f->id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (f->id < 0) {
 		H5Eset_auto2(H5E_DEFAULT, f->saved_fn, f->saved_data);
-		return ionpu_nir_fail(path, -EPROTO, NULL, "cannot open as HDF5 (truncated or damaged?)");
+		return ionpu_nir_fail(path, -EPROTO, NULL,
+				      "cannot open as HDF5 (truncated or damaged?)");
 	}
 	return 0;
 }

@@ -28,12 +28,12 @@
 #include "ionpu_internal.h"
 #include "ionpu_nir_vlen.h"
 
-#define GCOL_SIGNATURE		"GCOL"
-#define GCOL_VERSION		1
+#define GCOL_SIGNATURE "GCOL"
+#define GCOL_VERSION 1
 /* Largest collection read; real ones hold 4 KiB or a few times that. */
-#define GCOL_MAX_SIZE		(64u << 20)
+#define GCOL_MAX_SIZE (64u << 20)
 
-#define ALIGN8(x)		(((x) + 7) & ~(uint64_t)7)
+#define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
 
 /* An object of a collection: its index and the bytes it holds. */
 struct gobj {
@@ -50,11 +50,11 @@ struct gcol {
 
 struct vlen_file {
 	int fd;
-	uint64_t size;		/* bytes in the file */
-	uint64_t base;		/* where HDF5 address 0 lies: after the userblock */
-	size_t sa;		/* bytes of an address */
-	size_t ss;		/* bytes of a length */
-	uint64_t decoded;	/* bytes of collections read so far */
+	uint64_t size;	  /* bytes in the file */
+	uint64_t base;	  /* HDF5 address 0: after the userblock */
+	size_t sa;	  /* bytes of an address */
+	size_t ss;	  /* bytes of a length */
+	uint64_t decoded; /* bytes of collections read so far */
 };
 
 /* HDF5's little-endian integers come in the file's own widths, 1..8. */
@@ -174,7 +174,9 @@ static int load_collection(struct vlen_file *vf, struct gcol *g,
 		*why = "a heap collection has an impossible size";
 		return -EPROTO;
 	}
-	/* Collections of a sound file do not overlap: reading more is a loop. */
+	/*
+	 * Collections of a sound file do not overlap: reading more is a loop.
+	 */
 	if (size > vf->size - vf->decoded) {
 		*why = "its heap collections overlap";
 		return -EPROTO;
@@ -223,7 +225,8 @@ static int check_object(const struct gcol *g, uint32_t index, uint32_t len,
 	const struct gobj *o = NULL;
 
 	if (index && index <= UINT16_MAX)
-		o = bsearch(&key, g->obj, g->nobj, sizeof(*g->obj), compare_gobj);
+		o = bsearch(&key, g->obj, g->nobj, sizeof(*g->obj),
+			    compare_gobj);
 	if (!o) {
 		*why = "a string names a heap object that does not exist";
 		return -EPROTO;
@@ -239,8 +242,9 @@ static int check_object(const struct gcol *g, uint32_t index, uint32_t len,
  * The collections at @addrs (sorted), each once, into @gcols; *@n gets
  * how many hold something to free, the one that failed included.
  */
-static int load_collections(struct vlen_file *vf, const uint64_t *addrs, size_t n_addrs,
-			    struct gcol *gcols, size_t *n, const char **why)
+static int load_collections(struct vlen_file *vf, const uint64_t *addrs,
+			    size_t n_addrs, struct gcol *gcols, size_t *n,
+			    const char **why)
 {
 	*n = 0;
 	for (size_t i = 0; i < n_addrs; i++) {
@@ -308,7 +312,8 @@ static int check_slots(struct vlen_file *vf, uint64_t pos, uint64_t count,
 		if (!a)
 			continue;
 		err = check_object(find_collection(gcols, ngcols, a),
-				   (uint32_t)get_le(s + 4 + vf->sa, 4), (uint32_t)get_le(s, 4), why);
+				   (uint32_t)get_le(s + 4 + vf->sa, 4),
+				   (uint32_t)get_le(s, 4), why);
 		if (err)
 			goto out;
 	}
@@ -364,7 +369,9 @@ int ionpu_nir_vlen_check(hid_t ds, uint64_t count, const char **why)
 	vf.fd = *fdp;
 	vf.size = (uint64_t)st.st_size;
 	vf.base = userblock;
-	/* H5Dget_offset() counts from the file's start, heap addresses do not. */
+	/*
+	 * H5Dget_offset() counts from the file's start, heap addresses do not.
+	 */
 	err = check_slots(&vf, pos, count, why);
 out:
 	if (fcpl >= 0)

@@ -55,12 +55,14 @@ static void usage(FILE *out)
 }
 
 /* Runs of this many steps: whole input windows (see ionpu_host_run()). */
-#define STEPS_PER_RUN	1024
+#define STEPS_PER_RUN 1024
 
-static int read_raster(const char *path, float **in, size_t *steps, size_t *cols)
+static int read_raster(const char *path, float **in, size_t *steps,
+		       size_t *cols)
 {
-	int err = ends_with(path, ".csv") ? ionpu_csv_read(path, in, steps, cols) :
-					    ionpu_npy_read(path, in, steps, cols);
+	int err = ends_with(path, ".csv") ?
+			  ionpu_csv_read(path, in, steps, cols) :
+			  ionpu_npy_read(path, in, steps, cols);
 
 	if (err)
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
@@ -68,8 +70,8 @@ static int read_raster(const char *path, float **in, size_t *steps, size_t *cols
 }
 
 /* The output raster to @path and the summary line. */
-static int write_raster(const char *what, const char *path, const uint8_t *out, size_t steps,
-			size_t n_in, size_t n_out)
+static int write_raster(const char *what, const char *path, const uint8_t *out,
+			size_t steps, size_t n_in, size_t n_out)
 {
 	size_t spikes = 0;
 
@@ -79,8 +81,8 @@ static int write_raster(const char *what, const char *path, const uint8_t *out, 
 	}
 	for (size_t k = 0; k < steps * n_out; k++)
 		spikes += out[k];
-	printf("%s: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n", what, steps,
-	       n_in, n_out, spikes, path);
+	printf("%s: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
+	       what, steps, n_in, n_out, spikes, path);
 	return EXIT_OK;
 }
 
@@ -95,14 +97,18 @@ static int check_columns(const char *in_path, size_t cols, size_t n_in)
 {
 	if (cols == n_in)
 		return 0;
-	fprintf(stderr, "ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
+	fprintf(stderr,
+		"ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
 		in_path, cols, n_in);
 	return -EINVAL;
 }
 
-/* Run @plan of @net on the host reference: raster from @in_path to @out_path. */
-static int run_host(const struct ionpu_network *net, const struct ionpu_plan *plan,
-		    const char *in_path, const char *out_path)
+/*
+ * Run @plan of @net on the host reference: raster from @in_path to @out_path.
+ */
+static int run_host(const struct ionpu_network *net,
+		    const struct ionpu_plan *plan, const char *in_path,
+		    const char *out_path)
 {
 	struct ionpu_host *host = NULL;
 	float *in = NULL;
@@ -131,7 +137,8 @@ static int run_host(const struct ionpu_network *net, const struct ionpu_plan *pl
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		goto out;
 	}
-	err = write_raster("host", out_path, out, steps, cols, ionpu_host_outputs(host));
+	err = write_raster("host", out_path, out, steps, cols,
+			   ionpu_host_outputs(host));
 out:
 	ionpu_host_free(host);
 	free(in);
@@ -154,7 +161,8 @@ static int first_card(char *node, size_t size)
 	if (i < n)
 		snprintf(node, size, "%s", cards[i].node);
 	else
-		fprintf(stderr, "ionpu-run: no card is served by the ionpu driver\n");
+		fprintf(stderr,
+			"ionpu-run: no card is served by the ionpu driver\n");
 	ionpu_list_free(cards);
 	return i < n ? 0 : -1;
 }
@@ -167,24 +175,29 @@ static void print_report(const struct ionpu_loaded *n, uint32_t tiles)
 	for (uint32_t t = 0; t < tiles; t++) {
 		if (ionpu_loaded_tile_report(n, t, &card_tile, &s))
 			break;
-		fprintf(stderr, "tile %u (card tile %u): %llu cells, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
-			t, card_tile, (unsigned long long)s.cells, (unsigned long long)s.pulses,
-			s.mean_error_us, s.max_error_us, s.mean_weight_error, s.max_weight_error,
-			(unsigned long long)s.stuck, (unsigned long long)s.remapped,
+		fprintf(stderr,
+			"tile %u (card tile %u): %llu cells, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
+			t, card_tile, (unsigned long long)s.cells,
+			(unsigned long long)s.pulses, s.mean_error_us,
+			s.max_error_us, s.mean_weight_error, s.max_weight_error,
+			(unsigned long long)s.stuck,
+			(unsigned long long)s.remapped,
 			(unsigned long long)s.failed);
 	}
 	ionpu_loaded_report(n, &s);
-	fprintf(stderr, "programmed: %llu cells on %u tiles, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
-		(unsigned long long)s.cells, tiles, (unsigned long long)s.pulses, s.mean_error_us,
-		s.max_error_us, s.mean_weight_error, s.max_weight_error,
+	fprintf(stderr,
+		"programmed: %llu cells on %u tiles, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
+		(unsigned long long)s.cells, tiles,
+		(unsigned long long)s.pulses, s.mean_error_us, s.max_error_us,
+		s.mean_weight_error, s.max_weight_error,
 		(unsigned long long)s.stuck, (unsigned long long)s.remapped,
 		(unsigned long long)s.failed);
 }
 
 enum run_target {
 	RUN_CARD,
-	RUN_HOST,	/* --host */
-	RUN_PLAN,	/* --plan: only map the graph */
+	RUN_HOST, /* --host */
+	RUN_PLAN, /* --plan: only map the graph */
 };
 
 struct run_options {
@@ -194,24 +207,27 @@ struct run_options {
 	const char *in_path;
 	const char *out_path;
 	bool verbose;
-	uint32_t tiles;		/* --plan and --host */
+	uint32_t tiles; /* --plan and --host */
 	double dt;
 	struct ionpu_load_opts load;
 };
 
 /* The runs of whole input windows, the state kept from one to the next. */
-static int run_windows(struct ionpu_loaded *n, const float *in, size_t steps, uint8_t *out)
+static int run_windows(struct ionpu_loaded *n, const float *in, size_t steps,
+		       uint8_t *out)
 {
 	size_t n_in = ionpu_loaded_inputs(n), n_out = ionpu_loaded_outputs(n);
 
 	for (size_t t = 0; t < steps; t += STEPS_PER_RUN) {
-		size_t k = steps - t < STEPS_PER_RUN ? steps - t : STEPS_PER_RUN;
-		int err = ionpu_loaded_run(n, in + t * n_in, k, t ? IONPU_RUN_KEEP_STATE : 0,
+		size_t k = steps - t < STEPS_PER_RUN ? steps - t :
+						       STEPS_PER_RUN;
+		int err = ionpu_loaded_run(n, in + t * n_in, k,
+					   t ? IONPU_RUN_KEEP_STATE : 0,
 					   out + t * n_out);
 
 		if (err) {
-			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t, t + k - 1,
-				ionpu_last_error());
+			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t,
+				t + k - 1, ionpu_last_error());
 			return err;
 		}
 	}
@@ -254,7 +270,8 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 	err = run_windows(n, in, steps, out);
 	if (err)
 		goto out;
-	err = write_raster("card", o->out_path, out, steps, cols, ionpu_loaded_outputs(n));
+	err = write_raster("card", o->out_path, out, steps, cols,
+			   ionpu_loaded_outputs(n));
 out:
 	ionpu_unload(n);
 	free(in);
@@ -327,12 +344,16 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 	case 't':
 		if (parse_uint(optarg, 1u << 16, &o->tiles))
 			return -1;
-		fprintf(stderr, "ionpu-run: --tiles: '%s' is not a tile count\n", optarg);
+		fprintf(stderr,
+			"ionpu-run: --tiles: '%s' is not a tile count\n",
+			optarg);
 		return EXIT_ERROR;
 	case 'T':
 		if (parse_time(optarg, &o->dt))
 			return -1;
-		fprintf(stderr, "ionpu-run: --dt: '%s' is not a positive time\n", optarg);
+		fprintf(stderr,
+			"ionpu-run: --dt: '%s' is not a positive time\n",
+			optarg);
 		return EXIT_ERROR;
 	case 'V':
 		printf("ionpu-run (libionpu %s)\n", ionpu_version());
@@ -346,7 +367,10 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 	}
 }
 
-/* -1: go on with @o; otherwise the exit status (after --help, --version or an error). */
+/*
+ * -1: go on with @o; otherwise the exit status (after --help, --version or an
+ * error).
+ */
 static int parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
@@ -366,7 +390,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	unsigned int want = 0;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:Vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:Vh", longopts,
+				  NULL)) != -1) {
 		status = take_option(opt, o, &want);
 		if (status >= 0)
 			return status;
@@ -377,7 +402,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		return EXIT_ERROR;
 	}
 	o->graph = argv[optind];
-	o->target = want & WANT_PLAN ? RUN_PLAN : want & WANT_HOST ? RUN_HOST : RUN_CARD;
+	o->target = want & WANT_PLAN ? RUN_PLAN :
+		    want & WANT_HOST ? RUN_HOST :
+				       RUN_CARD;
 	return -1;
 }
 
@@ -437,8 +464,10 @@ int main(int argc, char **argv)
 	card.dt = o.dt;
 	err = ionpu_compile(net, &card, &plan);
 	if (err) {
-		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph, ionpu_last_error());
-		status = err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT : EXIT_ERROR;
+		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph,
+			ionpu_last_error());
+		status = err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT :
+							    EXIT_ERROR;
 		goto out_dev;
 	}
 	switch (o.target) {
