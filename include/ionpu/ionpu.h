@@ -932,7 +932,8 @@ IONPU_API size_t ionpu_loaded_outputs(const struct ionpu_loaded *n);
  * @n: the loaded network.
  * @out: out: the totals.
  */
-IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n, struct ionpu_program_stats *out);
+IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n,
+				   struct ionpu_program_stats *out);
 
 /**
  * ionpu_loaded_tile_report() - what programming one tile achieved
@@ -944,7 +945,7 @@ IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n, struct ionpu_pr
  * Return: 0; -EINVAL for a tile the plan does not have.
  */
 IONPU_API int ionpu_loaded_tile_report(const struct ionpu_loaded *n, uint32_t tile,
-				    uint32_t *card_tile, struct ionpu_program_stats *out);
+				       uint32_t *card_tile, struct ionpu_program_stats *out);
 
 /**
  * ionpu_loaded_cell_notes() - the cells that were remapped or failed
@@ -954,7 +955,7 @@ IONPU_API int ionpu_loaded_tile_report(const struct ionpu_loaded *n, uint32_t ti
  * Return: @count notes, owned by @n; NULL when there are none.
  */
 IONPU_API const struct ionpu_cell_note *ionpu_loaded_cell_notes(const struct ionpu_loaded *n,
-							     size_t *count);
+								size_t *count);
 
 /**
  * struct ionpu_synapse_read - one synapse as the card holds it
@@ -986,8 +987,8 @@ struct ionpu_synapse_read {
  *
  * Return: 0; -ENOMEM; what the driver returns.
  */
-IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n, struct ionpu_synapse_read **out,
-				     size_t *count);
+IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
+					struct ionpu_synapse_read **out, size_t *count);
 
 /* Flags of ionpu_loaded_run() and ionpu_queue_submit(). */
 #define IONPU_RUN_KEEP_STATE	(1u << 0)	/* go on from the last run */
@@ -1010,8 +1011,8 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n, struct ionpu_syn
  * 2^20 output spikes in one run or when the card lost some (run it in
  * pieces); -ENOMEM; what the driver returns.
  */
-IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in, size_t steps, uint32_t flags,
-			    uint8_t *out);
+IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in, size_t steps,
+			       uint32_t flags, uint8_t *out);
 
 /*
  * The asynchronous queue of a loaded network, on io_uring: runs are

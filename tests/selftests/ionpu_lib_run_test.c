@@ -441,8 +441,9 @@ TEST_F(run, streamed_in_pieces)
 	/* The host runs on in the same pieces (see ionpu_host_run()). */
 	for (int p = 0; p < 3; p++) {
 		ASSERT_EQ(0, ionpu_host_run(host, in + at * 8, piece[p], want + at * 32));
-		ASSERT_EQ(0, ionpu_loaded_run(n, in + at * 8, piece[p], p ? IONPU_RUN_KEEP_STATE : 0,
-					   got + at * 32)) TH_LOG("%s", ionpu_last_error());
+		ASSERT_EQ(0, ionpu_loaded_run(n, in + at * 8, piece[p],
+					      p ? IONPU_RUN_KEEP_STATE : 0, got + at * 32))
+			TH_LOG("%s", ionpu_last_error());
 		at += piece[p];
 	}
 	EXPECT_EQ(0, memcmp(want, got, sizeof(want)));

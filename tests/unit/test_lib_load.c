@@ -398,8 +398,8 @@ static void test_ideal_equals_host(void **state)
 		size_t a = cut[p], len = cut[p + 1] - cut[p];
 
 		assert_int_equal(ionpu_host_run(host, in + a * 300, len, want + a * 20), 0);
-		assert_int_equal(ionpu_loaded_run(n, in + a * 300, len, p ? IONPU_RUN_KEEP_STATE : 0,
-					       got + a * 20), 0);
+		assert_int_equal(ionpu_loaded_run(n, in + a * 300, len,
+						  p ? IONPU_RUN_KEEP_STATE : 0, got + a * 20), 0);
 	}
 	assert_memory_equal(want, got, STEPS * 20);
 	assert_int_equal(ionpu_loaded_run(n, in, 0, 0, got), -EINVAL);
