@@ -16,10 +16,10 @@
 
 #include <ionpu/ionpu.h>
 
-#define N_IN	32
-#define N_HID	64
-#define N_OUT	10
-#define DT	1e-3
+#define N_IN 32
+#define N_HID 64
+#define N_OUT 10
+#define DT 1e-3
 
 static double uniform(unsigned long long *s, double lo, double hi)
 {
@@ -27,12 +27,15 @@ static double uniform(unsigned long long *s, double lo, double hi)
 	return lo + (hi - lo) * (double)(*s >> 11) / 9007199254740992.0;
 }
 
-static int add_lif(struct ionpu_network *net, const char *name, uint32_t size, double tau,
-		   uint32_t *id)
+static int add_lif(struct ionpu_network *net, const char *name, uint32_t size,
+		   double tau, uint32_t *id)
 {
 	double p[4][N_HID];
 	struct ionpu_neuron_params lif = {
-		.tau = p[0], .r = p[1], .v_leak = p[2], .v_threshold = p[3],
+		.tau = p[0],
+		.r = p[1],
+		.v_leak = p[2],
+		.v_threshold = p[3],
 	};
 
 	for (uint32_t i = 0; i < size; i++) {
@@ -41,7 +44,8 @@ static int add_lif(struct ionpu_network *net, const char *name, uint32_t size, d
 		p[2][i] = 0;
 		p[3][i] = 1;
 	}
-	return ionpu_network_add_population(net, name, IONPU_NEURON_LIF, size, &lif, id);
+	return ionpu_network_add_population(net, name, IONPU_NEURON_LIF, size,
+					    &lif, id);
 }
 
 /* The weights and recurrent delays, drawn from the fixed seed. */
@@ -81,7 +85,8 @@ static int build(struct ionpu_network *net, const struct demo_weights *w)
 	err = ionpu_network_add_dense(net, in, hid, w->in, NULL, NULL);
 	if (err)
 		return err;
-	err = ionpu_network_add_dense(net, hid, hid, w->rec, w->rec_delay, NULL);
+	err = ionpu_network_add_dense(net, hid, hid, w->rec, w->rec_delay,
+				      NULL);
 	if (err)
 		return err;
 	err = ionpu_network_add_dense(net, hid, out, w->out, NULL, NULL);
@@ -100,7 +105,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || argc > 4 || !steps) {
-		fprintf(stderr, "usage: %s GRAPH.nir INPUT.npy [STEPS]\n", argv[0]);
+		fprintf(stderr, "usage: %s GRAPH.nir INPUT.npy [STEPS]\n",
+			argv[0]);
 		return 2;
 	}
 	draw_weights(&seed, &w);
