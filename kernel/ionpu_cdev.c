@@ -26,16 +26,14 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	struct ionpu_device *idev =
 		container_of(inode->i_cdev, struct ionpu_device, cdev);
 	struct ionpu_file *f;
-	int ret = 0;
+	int ret;
 
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
 	ret = ionpu_stream_open(f);
-	if (ret) {
-		kfree(f);
-		return ret;
-	}
+	if (ret)
+		goto err_free;
 
 	down_read(&idev->lock);
 	if (idev->gone)
@@ -43,11 +41,8 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	else
 		get_device(&idev->dev);
 	up_read(&idev->lock);
-	if (ret) {
-		ionpu_stream_close(f);
-		kfree(f);
-		return ret;
-	}
+	if (ret)
+		goto err_stream;
 
 	f->idev = idev;
 	f->file = file;
@@ -58,6 +53,12 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	/* read() never sleeps when asked not to: io_uring need not park a worker. */
 	file->f_mode |= FMODE_NOWAIT;
 	return nonseekable_open(inode, file);
+
+err_stream:
+	ionpu_stream_close(f);
+err_free:
+	kfree(f);
+	return ret;
 }
 
 static int ionpu_release(struct inode *inode, struct file *file)

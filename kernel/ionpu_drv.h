@@ -6,8 +6,10 @@
 #define IONPU_DRV_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/dma-direction.h>
 #include <linux/kfifo.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -176,6 +178,17 @@ struct ionpu_runner {
 	struct mutex stop_lock;	/* orders a STOP and ionpu_run_put() */
 };
 
+/*
+ * How the submitter of a command waits (struct ionpu_cmd's @flags).
+ * UNTIMED: as long as the card takes (RUN: as long as the run), not
+ * cmd_timeout_ms.  NOWAIT: fail with -EBUSY rather than wait for a free
+ * command slot.  UNKILLABLE: even with a fatal signal pending (a scrub at
+ * close must finish; still bounded by cmd_timeout_ms and the queues dying).
+ */
+#define IONPU_CMD_UNTIMED	BIT(0)
+#define IONPU_CMD_NOWAIT	BIT(1)
+#define IONPU_CMD_UNKILLABLE	BIT(2)
+
 /**
  * struct ionpu_cmd - a command for ionpu_cmd_exec()
  * @opcode: IONPU_OP_*
@@ -183,10 +196,7 @@ struct ionpu_runner {
  * @param: inline parameters
  * @in_len: bytes of payload the card reads, 0 for none
  * @out_len: bytes the card may write, 0 for none
- * @untimed: wait as long as the card takes (RUN: as long as the run)
- * @nowait: fail with -EBUSY rather than wait for a free command slot
- * @unkillable: wait even with a fatal signal pending (a scrub at close
- *	must finish; still bounded by cmd_timeout_ms and the queues dying)
+ * @flags: IONPU_CMD_* flags
  */
 struct ionpu_cmd {
 	u8 opcode;
@@ -194,9 +204,7 @@ struct ionpu_cmd {
 	u32 param[IONPU_SQE_PARAMS];
 	size_t in_len;
 	size_t out_len;
-	bool untimed;
-	bool nowait;
-	bool unkillable;
+	unsigned int flags;
 };
 
 /**
@@ -356,6 +364,40 @@ struct ionpu_file {
 	struct ionpu_file_run run;
 };
 
+/*
+ * How ionpu_ubuf_get() takes a buffer: always through a kernel copy, or in
+ * place when it is large and the driver never looks at its content.
+ */
+enum ionpu_ubuf_how {
+	IONPU_UBUF_BOUNCE,
+	IONPU_UBUF_MAY_PIN,
+};
+
+/**
+ * struct ionpu_ubuf - a user buffer of a command, taken before the card's lock
+ * @uptr: user address
+ * @len: bytes, 0 for none
+ * @dir: DMA_FROM_DEVICE for an answer the card writes, DMA_TO_DEVICE for a
+ *	payload it reads
+ * @kbuf: the kernel copy of a bounced buffer: the payload, or the answer
+ * @pin: the pinned pages of a buffer the card reaches in place, until
+ *	ionpu_ubuf_dma() hands them to the command
+ */
+struct ionpu_ubuf {
+	u64 uptr;
+	size_t len;
+	enum dma_data_direction dir;
+	void *kbuf;
+	struct ionpu_pin *pin;
+};
+
+/*
+ * What a command checks under the card's lock and its file's use of
+ * @tiles, on the kernel's copy of its payload @in, right before it runs.
+ */
+typedef int ionpu_ubuf_check_fn(struct ionpu_device *idev, u64 tiles,
+				const struct ionpu_ubuf *in, const void *arg);
+
 static inline u32 ionpu_rd(struct ionpu_device *idev, u32 reg)
 {
 	return ioread32(idev->regs + reg);
@@ -412,7 +454,8 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 
 /* ionpu_pin.c */
 bool ionpu_pin_fits(u64 uaddr, size_t len);
-struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes);
+struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len,
+				 enum dma_data_direction dir);
 int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 		  dma_addr_t *sgl);
 void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin);
@@ -428,6 +471,18 @@ ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
 void ionpu_lease_reset(struct ionpu_device *idev);
 __poll_t ionpu_lease_poll(struct ionpu_file *f);
 void ionpu_lease_info(struct ionpu_file *f, struct ionpu_info *info);
+int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile);
+int ionpu_use_begin(struct ionpu_file *f, u64 *tiles);
+void ionpu_use_end(struct ionpu_file *f);
+
+/* ionpu_ubuf.c */
+int ionpu_ubuf_get(struct ionpu_device *idev, struct ionpu_ubuf *ub,
+		   u64 uptr, size_t count, size_t size,
+		   enum dma_data_direction dir, enum ionpu_ubuf_how how);
+void ionpu_ubuf_put(struct ionpu_device *idev, struct ionpu_ubuf *ub);
+int ionpu_ubuf_submit(struct ionpu_file *f, const struct ionpu_cmd *cmd,
+		      struct ionpu_ubuf *in, struct ionpu_ubuf *out,
+		      ionpu_ubuf_check_fn *check, const void *arg, u64 *result);
 
 /* ionpu_net.c */
 int ionpu_ioctl_configure(struct ionpu_file *f, void *arg);
@@ -437,17 +492,22 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg);
+
+/* ionpu_run.c */
+bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
+void ionpu_run_put(struct ionpu_device *idev);
 int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);
+int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
+bool ionpu_file_running(struct ionpu_file *f);
+void ionpu_run_open(struct ionpu_file *f);
+void ionpu_run_close(struct ionpu_file *f);
 int ionpu_ioctl_run(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_wait(struct ionpu_file *f, void *arg);
-void ionpu_run_open(struct ionpu_file *f);
-void ionpu_run_close(struct ionpu_file *f);
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles,
+		      unsigned int cmd_flags);
 int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
-int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles, bool unkillable);
-int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
-bool ionpu_file_running(struct ionpu_file *f);
 
 /* ionpu_stream.c */
 int ionpu_stream_init(struct ionpu_device *idev);
@@ -464,8 +524,6 @@ __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
 /* ionpu_job.c */
 int ionpu_job_init(struct ionpu_device *idev);
 void ionpu_job_fini(struct ionpu_device *idev);
-bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
-void ionpu_run_put(struct ionpu_device *idev);
 struct ionpu_kjob;
 typedef void ionpu_job_done_fn(struct ionpu_kjob *job, void *data);
 struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,

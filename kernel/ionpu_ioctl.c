@@ -6,7 +6,10 @@
  * only see a kernel copy of the argument that is already size-checked,
  * zero-extended and free of unknown trailing bytes.
  */
+#include <linux/bits.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/nospec.h>
 #include <linux/uaccess.h>
 
 #include "ionpu_drv.h"
@@ -16,21 +19,43 @@
 
 typedef int ionpu_ioctl_fn(struct ionpu_file *f, void *arg);
 
+/*
+ * Flags of a table entry.  UNLOCKED: the handler runs without the card's
+ * lock: it waits for the job queue or a run's worker, which take it, or it
+ * touches user memory first and takes the lock itself (ionpu_ubuf.c).
+ * ADMIN: the command reaches past the file's tiles (raw pulses, the card's
+ * calibration), so only CAP_SYS_ADMIN may send it, else -EPERM.
+ */
+#define IONPU_IOCTL_UNLOCKED	BIT(0)
+#define IONPU_IOCTL_ADMIN	BIT(1)
+
 /**
  * struct ionpu_ioctl_desc - one command of the table
  * @cmd: the command as this driver's UAPI header defines it
  * @min_size: the size of the command's first version
  * @fn: the handler
- * @unlocked: the handler runs without the card's lock: it waits for the
- *	job queue or a run's worker, which take it, or it touches user memory
- *	first and takes the lock itself (ionpu_net.c)
+ * @flags: IONPU_IOCTL_* flags
  */
 struct ionpu_ioctl_desc {
 	unsigned int cmd;
 	unsigned int min_size;
 	ionpu_ioctl_fn *fn;
-	bool unlocked;
+	unsigned int flags;
 };
+
+/*
+ * The entry of IONPU_IOC_@_name.  A command whose argument grew since its
+ * first version, of @_min_size bytes, still takes that version.
+ */
+#define IONPU_IOCTL_DEF_GROWN(_name, _fn, _flags, _min_size)		\
+	[_IOC_NR(IONPU_IOC_##_name)] = {				\
+		.cmd = IONPU_IOC_##_name,				\
+		.min_size = _min_size,					\
+		.fn = _fn,						\
+		.flags = _flags,					\
+	}
+#define IONPU_IOCTL_DEF(_name, _fn, _flags)				\
+	IONPU_IOCTL_DEF_GROWN(_name, _fn, _flags, _IOC_SIZE(IONPU_IOC_##_name))
 
 static int ionpu_ioctl_info(struct ionpu_file *f, void *arg)
 {
@@ -95,101 +120,26 @@ static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)
 
 /* Indexed by command number; a hole is an unknown command. */
 static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
-	[_IOC_NR(IONPU_IOC_INFO)] = {
-		.cmd = IONPU_IOC_INFO,
-		.min_size = offsetofend(struct ionpu_info, serial),
-		.fn = ionpu_ioctl_info,
-	},
-	[_IOC_NR(IONPU_IOC_LEASE)] = {
-		.cmd = IONPU_IOC_LEASE,
-		.min_size = sizeof(struct ionpu_lease),
-		.fn = ionpu_ioctl_lease,
-	},
-	[_IOC_NR(IONPU_IOC_RELEASE)] = {
-		.cmd = IONPU_IOC_RELEASE,
-		.min_size = sizeof(struct ionpu_release),
-		.fn = ionpu_ioctl_release,
-	},
-	[_IOC_NR(IONPU_IOC_COUNTERS)] = {
-		.cmd = IONPU_IOC_COUNTERS,
-		.min_size = sizeof(struct ionpu_counters),
-		.fn = ionpu_ioctl_counters,
-	},
-	[_IOC_NR(IONPU_IOC_CONFIGURE)] = {
-		.cmd = IONPU_IOC_CONFIGURE,
-		.min_size = sizeof(struct ionpu_configure),
-		.fn = ionpu_ioctl_configure,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_ROUTES)] = {
-		.cmd = IONPU_IOC_ROUTES,
-		.min_size = sizeof(struct ionpu_routes),
-		.fn = ionpu_ioctl_routes,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_PROGRAM)] = {
-		.cmd = IONPU_IOC_PROGRAM,
-		.min_size = sizeof(struct ionpu_program),
-		.fn = ionpu_ioctl_program,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_READ_CELLS)] = {
-		.cmd = IONPU_IOC_READ_CELLS,
-		.min_size = sizeof(struct ionpu_read_cells),
-		.fn = ionpu_ioctl_read_cells,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_RAW_PULSES)] = {
-		.cmd = IONPU_IOC_RAW_PULSES,
-		.min_size = sizeof(struct ionpu_pulses),
-		.fn = ionpu_ioctl_raw_pulses,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_READ_CALIB)] = {
-		.cmd = IONPU_IOC_READ_CALIB,
-		.min_size = sizeof(struct ionpu_calib),
-		.fn = ionpu_ioctl_read_calib,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_WRITE_CALIB)] = {
-		.cmd = IONPU_IOC_WRITE_CALIB,
-		.min_size = sizeof(struct ionpu_calib),
-		.fn = ionpu_ioctl_write_calib,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_INPUT)] = {
-		.cmd = IONPU_IOC_INPUT,
-		.min_size = sizeof(struct ionpu_spikes),
-		.fn = ionpu_ioctl_input,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_RUN)] = {
-		.cmd = IONPU_IOC_RUN,
-		.min_size = sizeof(struct ionpu_run),
-		.fn = ionpu_ioctl_run,
-	},
-	[_IOC_NR(IONPU_IOC_STOP)] = {
-		.cmd = IONPU_IOC_STOP,
-		.min_size = sizeof(struct ionpu_stop),
-		.fn = ionpu_ioctl_stop,
-	},
-	[_IOC_NR(IONPU_IOC_RESET_STATE)] = {
-		.cmd = IONPU_IOC_RESET_STATE,
-		.min_size = sizeof(struct ionpu_reset_state),
-		.fn = ionpu_ioctl_reset_state,
-	},
-	[_IOC_NR(IONPU_IOC_JOB)] = {
-		.cmd = IONPU_IOC_JOB,
-		.min_size = sizeof(struct ionpu_job),
-		.fn = ionpu_ioctl_job,
-		.unlocked = true,
-	},
-	[_IOC_NR(IONPU_IOC_WAIT)] = {
-		.cmd = IONPU_IOC_WAIT,
-		.min_size = sizeof(struct ionpu_wait),
-		.fn = ionpu_ioctl_wait,
-		.unlocked = true,
-	},
+	IONPU_IOCTL_DEF_GROWN(INFO, ionpu_ioctl_info, 0,
+			      offsetofend(struct ionpu_info, serial)),
+	IONPU_IOCTL_DEF(LEASE, ionpu_ioctl_lease, 0),
+	IONPU_IOCTL_DEF(RELEASE, ionpu_ioctl_release, 0),
+	IONPU_IOCTL_DEF(COUNTERS, ionpu_ioctl_counters, 0),
+	IONPU_IOCTL_DEF(CONFIGURE, ionpu_ioctl_configure, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(ROUTES, ionpu_ioctl_routes, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(PROGRAM, ionpu_ioctl_program, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(READ_CELLS, ionpu_ioctl_read_cells, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(RAW_PULSES, ionpu_ioctl_raw_pulses,
+			IONPU_IOCTL_UNLOCKED | IONPU_IOCTL_ADMIN),
+	IONPU_IOCTL_DEF(READ_CALIB, ionpu_ioctl_read_calib, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(WRITE_CALIB, ionpu_ioctl_write_calib,
+			IONPU_IOCTL_UNLOCKED | IONPU_IOCTL_ADMIN),
+	IONPU_IOCTL_DEF(INPUT, ionpu_ioctl_input, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(RUN, ionpu_ioctl_run, 0),
+	IONPU_IOCTL_DEF(STOP, ionpu_ioctl_stop, 0),
+	IONPU_IOCTL_DEF(RESET_STATE, ionpu_ioctl_reset_state, 0),
+	IONPU_IOCTL_DEF(JOB, ionpu_ioctl_job, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(WAIT, ionpu_ioctl_wait, IONPU_IOCTL_UNLOCKED),
 };
 
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -206,7 +156,7 @@ long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (_IOC_TYPE(cmd) != IONPU_IOCTL_BASE || nr >= ARRAY_SIZE(ionpu_ioctls))
 		return -ENOTTY;
-	desc = &ionpu_ioctls[nr];
+	desc = &ionpu_ioctls[array_index_nospec(nr, ARRAY_SIZE(ionpu_ioctls))];
 	if (!desc->fn || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
 		return -ENOTTY;
 
@@ -222,7 +172,10 @@ long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return ret;
 	}
 
-	if (desc->unlocked) {
+	if ((desc->flags & IONPU_IOCTL_ADMIN) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	if (desc->flags & IONPU_IOCTL_UNLOCKED) {
 		ret = desc->fn(f, karg);
 	} else {
 		down_read(&idev->lock);

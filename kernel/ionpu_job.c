@@ -3,11 +3,10 @@
  * ionpu: jobs, one inference done as one unit (IONPU_IOC_JOB and
  * IONPU_URING_CMD_JOB).
  *
- * The card has one clock: a RUN advances every tile.  So the driver owns
- * the clock (struct ionpu_runner): IONPU_IOC_RUN takes it or fails with
- * -EBUSY, and a per-card ordered workqueue runs the jobs of every file one
- * at a time, in submission order, each holding the clock from its state
- * reset to its last event.  A job is copied and checked when it is
+ * A job shares the card's one clock with IONPU_IOC_RUN (ionpu_run.c): a
+ * per-card ordered workqueue runs the jobs of every file one at a time, in
+ * submission order, each holding the clock from its state reset to its
+ * last event.  A job is copied and checked when it is
  * submitted, in the submitter's context; the worker then clears the state
  * of the file's tiles, feeds the inputs one input window at a time (an
  * INPUT_SPIKES delay is a u8), runs each window, and collects the output
@@ -97,27 +96,6 @@ void ionpu_job_fini(struct ionpu_device *idev)
 	mutex_destroy(&idev->runner.stop_lock);
 }
 
-/*
- * Take the card's clock: true when nobody else runs it.  @owner is the file
- * whose STOP may end the run, NULL for a job, which no STOP ends.
- */
-bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner)
-{
-	if (test_and_set_bit_lock(0, &idev->runner.busy))
-		return false;
-	WRITE_ONCE(idev->runner.owner, owner);
-	return true;
-}
-
-void ionpu_run_put(struct ionpu_device *idev)
-{
-	mutex_lock(&idev->runner.stop_lock);
-	WRITE_ONCE(idev->runner.owner, NULL);
-	clear_bit_unlock(0, &idev->runner.busy);
-	mutex_unlock(&idev->runner.stop_lock);
-	wake_up(&idev->runner.wait);
-}
-
 static bool ionpu_f32_finite(u32 bits)
 {
 	return (bits & 0x7f800000) != 0x7f800000;
@@ -154,6 +132,22 @@ static int ionpu_job_check_inputs(struct ionpu_device *idev,
 		last = in->timestep;
 	}
 	return 0;
+}
+
+/* The job's inputs, from @uinputs, checked against the file's @tiles. */
+static int ionpu_job_copy_inputs(struct ionpu_kjob *job, u64 uinputs,
+				 u64 tiles)
+{
+	if (!job->in_count)
+		return 0;
+	job->inputs = kvmalloc_array(job->in_count, sizeof(*job->inputs),
+				     GFP_KERNEL_ACCOUNT);
+	if (!job->inputs)
+		return -ENOMEM;
+	if (copy_from_user(job->inputs, u64_to_user_ptr(uinputs),
+			   array_size(job->in_count, sizeof(*job->inputs))))
+		return -EFAULT;
+	return ionpu_job_check_inputs(job->f->idev, job, tiles);
 }
 
 static void ionpu_job_free(struct ionpu_kjob *job)
@@ -242,38 +236,54 @@ static int ionpu_job_now(struct ionpu_device *idev, u64 *now)
 	return ret;
 }
 
-/* Under the card's lock, the clock and the file's use of @tiles. */
-static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
+/* Feed and run the job's timesteps, one input window at a time. */
+static int ionpu_job_windows(struct ionpu_kjob *job)
 {
 	struct ionpu_device *idev = job->f->idev;
-	struct ionpu_job_sink *sink = &job->sink;
 	u32 next = 0, done = 0;
-	u64 now = 0;
 	int ret;
 
-	ret = ionpu_job_now(idev, &now);
-	if (!ret && !(job->flags & IONPU_JOB_KEEP_STATE))
-		ret = ionpu_reset_tiles(idev, tiles, false);
-	if (ret)
-		return ret;
-
-	/* Events of runs before the job are the files'. */
-	ionpu_stream_consume(idev);
-	sink->tiles = tiles;
-	sink->t0 = lower_32_bits(now);
-	ionpu_stream_sink(idev, sink);
-	while (!ret && done < job->timesteps) {
+	while (done < job->timesteps) {
 		u32 steps = job->timesteps - done;
 
 		/* Once every input is fed, the rest runs in one go. */
 		if (next < job->in_count) {
 			steps = min_t(u32, steps, IONPU_INPUT_WINDOW);
 			ret = ionpu_job_feed(job, &next, done, done + steps);
+			if (ret)
+				return ret;
 		}
-		if (!ret)
-			ret = ionpu_job_steps(idev, steps);
+		ret = ionpu_job_steps(idev, steps);
+		if (ret)
+			return ret;
 		done += steps;
 	}
+	return 0;
+}
+
+/* Under the card's lock, the clock and the file's use of @tiles. */
+static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
+{
+	struct ionpu_device *idev = job->f->idev;
+	struct ionpu_job_sink *sink = &job->sink;
+	u64 now = 0;
+	int ret;
+
+	ret = ionpu_job_now(idev, &now);
+	if (ret)
+		return ret;
+	if (!(job->flags & IONPU_JOB_KEEP_STATE)) {
+		ret = ionpu_reset_tiles(idev, tiles, 0);
+		if (ret)
+			return ret;
+	}
+
+	/* Events of runs before the job are the files'. */
+	ionpu_stream_consume(idev);
+	sink->tiles = tiles;
+	sink->t0 = lower_32_bits(now);
+	ionpu_stream_sink(idev, sink);
+	ret = ionpu_job_windows(job);
 	ionpu_stream_sink(idev, NULL);
 	return ret;
 }
@@ -400,19 +410,7 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 	job->done = done;
 	job->data = data;
 
-	if (job->in_count) {
-		job->inputs = kvmalloc_array(job->in_count, sizeof(*job->inputs),
-					     GFP_KERNEL_ACCOUNT);
-		if (!job->inputs)
-			ret = -ENOMEM;
-		else if (copy_from_user(job->inputs,
-					u64_to_user_ptr(arg->inputs),
-					array_size(job->in_count,
-						   sizeof(*job->inputs))))
-			ret = -EFAULT;
-		else
-			ret = ionpu_job_check_inputs(f->idev, job, tiles);
-	}
+	ret = ionpu_job_copy_inputs(job, arg->inputs, tiles);
 	if (ret) {
 		ionpu_job_free(job);
 		return ERR_PTR(ret);

@@ -14,6 +14,31 @@
 
 #include "ionpu_drv.h"
 
+/* 0 when @tiles holds @tile, -EINVAL for a tile the card lacks, else -EACCES. */
+int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile)
+{
+	if (tile >= idev->tiles)
+		return -EINVAL;
+	return tiles & BIT_ULL(tile) ? 0 : -EACCES;
+}
+
+/*
+ * Commands that name tiles hold @f->use for read from the lease check to
+ * the completion, with the file's tiles in *@tiles.
+ */
+int ionpu_use_begin(struct ionpu_file *f, u64 *tiles)
+{
+	if (down_read_killable(&f->use))
+		return -EINTR;
+	*tiles = READ_ONCE(f->tiles);
+	return 0;
+}
+
+void ionpu_use_end(struct ionpu_file *f)
+{
+	up_read(&f->use);
+}
+
 static u64 ionpu_all_tiles(struct ionpu_device *idev)
 {
 	return idev->tiles == 64 ? U64_MAX : BIT_ULL(idev->tiles) - 1;
@@ -69,18 +94,22 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 		want = idev->leased & arg->tiles ? 0 : arg->tiles;
 	else
 		want = ionpu_pick_free(idev, arg->count);
-	if (!want)
+	if (!want) {
 		ret = -EBUSY;
-	else if (want & idev->dirty)
-		ret = ionpu_scrub_tiles(idev, want & idev->dirty);
-	if (!ret) {
-		idev->dirty &= ~want;
-		idev->leased |= want;
-		WRITE_ONCE(f->tiles, f->tiles | want);
-		ionpu_set_owner(idev, want, f, pid);
-		ionpu_stream_own(idev, want, f);
-		arg->tiles = want;
+		goto unlock;
 	}
+	if (want & idev->dirty) {
+		ret = ionpu_scrub_tiles(idev, want & idev->dirty);
+		if (ret)
+			goto unlock;
+	}
+	idev->dirty &= ~want;
+	idev->leased |= want;
+	WRITE_ONCE(f->tiles, f->tiles | want);
+	ionpu_set_owner(idev, want, f, pid);
+	ionpu_stream_own(idev, want, f);
+	arg->tiles = want;
+unlock:
 	mutex_unlock(&idev->lease_lock);
 	return ret;
 }
@@ -88,7 +117,6 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
 {
 	struct ionpu_device *idev = f->idev;
-
 	int ret = 0;
 
 	if (!tiles)

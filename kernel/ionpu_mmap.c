@@ -16,8 +16,8 @@
  * a reset stays dead: its owner learns of the reset and maps again.
  */
 #include <linux/mm.h>
-#include <linux/version.h>
 
+#include "ionpu_compat.h"
 #include "ionpu_drv.h"
 
 /*
@@ -112,13 +112,8 @@ out:
 		return ret;
 
 	/* Never writable, not even by a later mprotect(). */
-#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
-	vm_flags_mod(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP,
-		     VM_MAYWRITE);
-#else
-	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
-	vma->vm_flags &= ~VM_MAYWRITE;
-#endif
+	ionpu_vm_flags_mod(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP,
+			   VM_MAYWRITE);
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_ops = &ionpu_mmap_ops;
 	return 0;

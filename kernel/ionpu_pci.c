@@ -5,12 +5,11 @@
  * Probe, remove, function reset and the module's entry points.  The card's
  * registers are specified in docs/hardware.md.
  */
-#include <linux/aer.h>
 #include <linux/debugfs.h>
 #include <linux/iopoll.h>
 #include <linux/module.h>
-#include <linux/version.h>
 
+#include "ionpu_compat.h"
 #include "ionpu_drv.h"
 
 #define IONPU_READY_TIMEOUT_US	100000
@@ -114,28 +113,9 @@ static void ionpu_put(void *data)
 	put_device(&idev->dev);
 }
 
-#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
-/* Later kernels enable error reporting of every device themselves. */
-static void ionpu_aer_off(void *data)
+/* The PCI function's own resources, all device-managed. */
+static int ionpu_pci_enable(struct pci_dev *pdev)
 {
-	pci_disable_pcie_error_reporting(data);
-}
-
-static int ionpu_aer_on(struct pci_dev *pdev)
-{
-	pci_enable_pcie_error_reporting(pdev);
-	return devm_add_action_or_reset(&pdev->dev, ionpu_aer_off, pdev);
-}
-#else
-static int ionpu_aer_on(struct pci_dev *pdev)
-{
-	return 0;
-}
-#endif
-
-static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
-{
-	struct ionpu_device *idev;
 	int ret;
 
 	ret = pcim_enable_device(pdev);
@@ -149,7 +129,15 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
-	ret = ionpu_aer_on(pdev);
+	return ionpu_pcie_error_reporting(pdev);
+}
+
+static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ionpu_device *idev;
+	int ret;
+
+	ret = ionpu_pci_enable(pdev);
 	if (ret)
 		return ret;
 
@@ -266,12 +254,12 @@ static void ionpu_reset_count(struct ionpu_device *idev)
 }
 
 /*
- * After any reset, whether the card came back or not: leases stay, but
- * their owners' configuration is gone, so they are told.
+ * After any reset, whether the card came back (@err 0) or not: leases
+ * stay, but their owners' configuration is gone, so they are told.
  */
-static void ionpu_reset_finish(struct ionpu_device *idev, bool up)
+static void ionpu_reset_finish(struct ionpu_device *idev, int err)
 {
-	if (up)
+	if (!err)
 		ionpu_mmap_restore(idev);
 	WRITE_ONCE(idev->resetting, false);
 	ionpu_lease_reset(idev);
@@ -298,7 +286,7 @@ static void ionpu_reset_done(struct pci_dev *pdev)
 
 	ionpu_reset_count(idev);
 	up_write(&idev->lock);
-	ionpu_reset_finish(idev, !ret);
+	ionpu_reset_finish(idev, ret);
 }
 
 /*
@@ -338,7 +326,7 @@ static pci_ers_result_t ionpu_slot_reset(struct pci_dev *pdev)
 	up_write(&idev->lock);
 	if (ret) {
 		/* No resume follows: the card stays quiet until removed. */
-		ionpu_reset_finish(idev, false);
+		ionpu_reset_finish(idev, ret);
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
 	return PCI_ERS_RESULT_RECOVERED;
@@ -348,7 +336,7 @@ static void ionpu_resume(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 
-	ionpu_reset_finish(idev, true);
+	ionpu_reset_finish(idev, 0);
 	dev_info(&pdev->dev, "recovered from the PCI error\n");
 }
 
@@ -383,15 +371,18 @@ static int __init ionpu_init(void)
 		return ret;
 	ret = ionpu_cdev_init();
 	if (ret)
-		goto uring;
+		goto err_uring;
 	ionpu_debugfs_init();
 
 	ret = pci_register_driver(&ionpu_pci_driver);
-	if (!ret)
-		return 0;
+	if (ret)
+		goto err_cdev;
+	return 0;
+
+err_cdev:
 	ionpu_debugfs_exit();
 	ionpu_cdev_exit();
-uring:
+err_uring:
 	ionpu_uring_exit();
 	return ret;
 }

@@ -33,7 +33,8 @@ static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * sizeof(struct ionpu_hw_prog_entry),
  * @npages: entries of @pages
  * @offset: where the range starts in its first page
  * @len: bytes of the range
- * @card_writes: the card writes the range: its pages are dirtied on unpin
+ * @dir: DMA_FROM_DEVICE when the card writes the range: its pages are
+ *	dirtied on unpin; else DMA_TO_DEVICE
  * @sgt: the pages as an sg_table, once mapped
  * @mapped: @sgt is allocated and mapped for DMA
  * @sgl: the card's scatter-gather list, coherent memory, once mapped
@@ -45,7 +46,7 @@ struct ionpu_pin {
 	unsigned int npages;
 	unsigned int offset;
 	size_t len;
-	bool card_writes;
+	enum dma_data_direction dir;
 	struct sg_table sgt;
 	bool mapped;
 	struct ionpu_hw_sgl_entry *sgl;
@@ -77,16 +78,18 @@ bool ionpu_pin_fits(u64 uaddr, size_t len)
  * ionpu_pin_user() - pin a user range for the card; before the card's lock
  * @uaddr: user address
  * @len: bytes, as ionpu_pin_fits() accepts
- * @card_writes: the card writes the range (the pages must be writable)
+ * @dir: DMA_FROM_DEVICE when the card writes the range (its pages must be
+ *	writable), DMA_TO_DEVICE when it reads it
  *
  * Return: the pinned range, or an ERR_PTR: -EFAULT when part of the range
- * is not mapped (or not writable for @card_writes), -EINVAL, -ENOMEM.
+ * is not mapped (or not writable for DMA_FROM_DEVICE), -EINVAL, -ENOMEM.
  */
-struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes)
+struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len,
+				 enum dma_data_direction dir)
 {
 	unsigned long start = untagged_addr(uaddr);
 	struct ionpu_pin *pin;
-	int got;
+	int got, ret;
 
 	if (!ionpu_pin_fits(start, len))
 		return ERR_PTR(-EINVAL);
@@ -96,23 +99,29 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len, bool card_writes)
 	pin->npages = ionpu_pin_pages(start, len);
 	pin->offset = offset_in_page(start);
 	pin->len = len;
-	pin->card_writes = card_writes;
+	pin->dir = dir;
 	pin->pages = kvmalloc_array(pin->npages, sizeof(*pin->pages),
 				    GFP_KERNEL);
 	if (!pin->pages) {
-		kfree(pin);
-		return ERR_PTR(-ENOMEM);
+		ret = -ENOMEM;
+		goto err_free_pin;
 	}
 	got = pin_user_pages_fast(start & PAGE_MASK, pin->npages,
-				  card_writes ? FOLL_WRITE : 0, pin->pages);
+				  dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0,
+				  pin->pages);
 	if (got != pin->npages) {
 		if (got > 0)
 			unpin_user_pages(pin->pages, got);
-		kvfree(pin->pages);
-		kfree(pin);
-		return ERR_PTR(got < 0 ? got : -EFAULT);
+		ret = got < 0 ? got : -EFAULT;
+		goto err_free_pages;
 	}
 	return pin;
+
+err_free_pages:
+	kvfree(pin->pages);
+err_free_pin:
+	kfree(pin);
+	return ERR_PTR(ret);
 }
 
 /* Write the card's list of the mapped segments. */
@@ -128,14 +137,9 @@ static void ionpu_pin_fill_sgl(struct ionpu_pin *pin)
 	}
 }
 
-static enum dma_data_direction ionpu_pin_dir(const struct ionpu_pin *pin)
-{
-	return pin->card_writes ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
-}
-
 static void ionpu_pin_unmap(struct device *dev, struct ionpu_pin *pin)
 {
-	dma_unmap_sgtable(dev, &pin->sgt, ionpu_pin_dir(pin), 0);
+	dma_unmap_sgtable(dev, &pin->sgt, pin->dir, 0);
 	sg_free_table(&pin->sgt);
 }
 
@@ -164,7 +168,7 @@ int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 						pin->len, seg, GFP_KERNEL);
 	if (ret)
 		return ret;
-	ret = dma_map_sgtable(dev, &pin->sgt, ionpu_pin_dir(pin), 0);
+	ret = dma_map_sgtable(dev, &pin->sgt, pin->dir, 0);
 	if (ret) {
 		sg_free_table(&pin->sgt);
 		return ret == -ENOMEM ? ret : -EIO;
@@ -203,7 +207,7 @@ unmap:
  */
 void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
 {
-	bool written = pin && pin->card_writes && pin->sgl;
+	bool written = pin && pin->dir == DMA_FROM_DEVICE && pin->sgl;
 
 	if (!pin)
 		return;

@@ -49,9 +49,10 @@ int ionpu_buf_from(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 {
 	int ret = ionpu_buf_alloc(idev, buf, len);
 
-	if (!ret && len)
-		memcpy(buf->cpu, data, len);
-	return ret;
+	if (ret || !len)
+		return ret;
+	memcpy(buf->cpu, data, len);
+	return 0;
 }
 
 /* Either kind; with the card's PCI function bound, see ionpu_pin_free(). */
@@ -153,8 +154,15 @@ void ionpu_queue_kill(struct ionpu_device *idev, int err)
 	wake_up_all(&q->slot_wait);
 }
 
+/* Which abandoned slots ionpu_queue_free_abandoned() frees. */
+enum ionpu_reap {
+	IONPU_REAP_COMPLETED,	/* those the card completed */
+	IONPU_REAP_ALL,		/* every one: the card was stopped */
+};
+
 /* Free the buffers of abandoned slots whose card can no longer touch them. */
-static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
+static void ionpu_queue_free_abandoned(struct ionpu_device *idev,
+				       enum ionpu_reap which)
 {
 	struct ionpu_queues *q = &idev->q;
 	unsigned int i;
@@ -164,7 +172,8 @@ static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
 		struct ionpu_dma_buf in, out;
 
 		spin_lock(&q->lock);
-		if (!s->busy || !s->abandoned || (!all && !s->completed)) {
+		if (!s->busy || !s->abandoned ||
+		    (which == IONPU_REAP_COMPLETED && !s->completed)) {
 			spin_unlock(&q->lock);
 			continue;
 		}
@@ -186,7 +195,7 @@ static void ionpu_queue_free_abandoned(struct ionpu_device *idev, bool all)
  */
 void ionpu_queue_reclaim(struct ionpu_device *idev)
 {
-	ionpu_queue_free_abandoned(idev, true);
+	ionpu_queue_free_abandoned(idev, IONPU_REAP_ALL);
 }
 
 /* Called by the completion vector's handler. */
@@ -244,7 +253,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 	spin_unlock(&q->lock);
 
 	if (reap)
-		ionpu_queue_free_abandoned(idev, false);
+		ionpu_queue_free_abandoned(idev, IONPU_REAP_COMPLETED);
 }
 
 static int ionpu_sc_to_errno(u16 code)
@@ -318,60 +327,43 @@ static void ionpu_sqe_fill(struct ionpu_hw_sqe *sqe,
 		sqe->param[i] = cpu_to_le32(cmd->param[i]);
 }
 
-/**
- * ionpu_cmd_submit() - run one command with payload buffers the caller filled
- * @idev: the card, with @idev->lock held for read and not gone
- * @cmd: the command; its lengths are ignored, the buffers' are used
- * @ib: payload for the card (@ib->len 0: none)
- * @ob: buffer the card writes (@ob->len 0: none)
- * @result: out: the completion's result (may be NULL)
- *
- * Lets a caller fill bounce buffers itself, or hand over pinned user
- * memory (@ib->pin, @ob->pin: only to a card with IONPU_CAP_SGL).  Waits
- * killably, for at most cmd_timeout_ms unless @cmd->untimed; a card that
- * lets a command time out is taken as hung and reset (ionpu_recover()).
- * When the wait is abandoned the card may still use the buffers: the slot
- * takes them over and @ib and @ob are emptied, so ionpu_buf_free() on them
- * is always right.
- *
- * Return: as ionpu_cmd_exec().
+/*
+ * Wait for a free slot as @cmd says.  *@cid is IONPU_MAX_INFLIGHT, no slot,
+ * when the queues were killed; the kill's error is returned then.
  */
-int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
-		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
-		     u64 *result)
+static int ionpu_slot_wait(struct ionpu_queues *q, const struct ionpu_cmd *cmd,
+			   unsigned int *cid)
 {
-	long timeout = cmd->untimed ? MAX_SCHEDULE_TIMEOUT :
-		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
-	struct ionpu_queues *q = &idev->q;
-	struct ionpu_slot *s;
-	unsigned int cid = 0;
-	long left;
 	int ret;
 
-	if (!(idev->caps & IONPU_CAP_QUEUES))
-		return -EOPNOTSUPP;
-	if (ib->len > U32_MAX || ob->len > U32_MAX)
-		return -EINVAL;
-	/* A list of pinned pages only goes to a card that reads lists. */
-	if (WARN_ON_ONCE((ib->pin || ob->pin) && !(idev->caps & IONPU_CAP_SGL)))
-		return -EINVAL;
-
-	if (cmd->nowait) {
-		if (!ionpu_slot_get(q, &cid))
+	if (cmd->flags & IONPU_CMD_NOWAIT) {
+		if (!ionpu_slot_get(q, cid))
 			return -EBUSY;
-	} else if (cmd->unkillable) {
-		wait_event(q->slot_wait, ionpu_slot_get(q, &cid));
+	} else if (cmd->flags & IONPU_CMD_UNKILLABLE) {
+		wait_event(q->slot_wait, ionpu_slot_get(q, cid));
 	} else {
 		ret = wait_event_killable(q->slot_wait,
-					  ionpu_slot_get(q, &cid));
+					  ionpu_slot_get(q, cid));
 		if (ret)
 			return ret;
 	}
+	return *cid == IONPU_MAX_INFLIGHT ? READ_ONCE(q->dead) : 0;
+}
 
-	ret = READ_ONCE(q->dead);
-	if (cid == IONPU_MAX_INFLIGHT)
-		return ret;
-	s = &q->slot[cid];
+/*
+ * Give slot @cid the command's buffers and put the command in the SQ; its
+ * deadline is @timeout from now.  Frees the slot when the queues died
+ * since it was taken.
+ */
+static int ionpu_cmd_post(struct ionpu_device *idev,
+			  const struct ionpu_cmd *cmd, unsigned int cid,
+			  const struct ionpu_dma_buf *ib,
+			  const struct ionpu_dma_buf *ob, long timeout)
+{
+	struct ionpu_queues *q = &idev->q;
+	struct ionpu_slot *s = &q->slot[cid];
+	int ret;
+
 	spin_lock(&q->lock);
 	ret = q->dead;
 	if (ret) {
@@ -381,7 +373,7 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	}
 	s->in = *ib;
 	s->out = *ob;
-	s->timed = !cmd->untimed;
+	s->timed = !(cmd->flags & IONPU_CMD_UNTIMED);
 	s->deadline = jiffies + timeout;
 	if (ib->pin || ob->pin) {
 		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
@@ -396,15 +388,30 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	ionpu_wr(idev, IONPU_REG_SQ_TAIL_DB, q->sq_tail);
 	spin_unlock(&q->lock);
 	ionpu_watchdog_kick(idev);
+	return 0;
+}
 
-	if (cmd->unkillable)
+/*
+ * Wait for the completion of the command in @s, for at most @timeout.  A
+ * submitter that stops waiting first leaves the buffers to the slot, as
+ * the card may still DMA, and empties @ib and @ob.
+ */
+static int ionpu_cmd_wait(struct ionpu_device *idev,
+			  const struct ionpu_cmd *cmd, struct ionpu_slot *s,
+			  struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+			  long timeout, u64 *result)
+{
+	struct ionpu_queues *q = &idev->q;
+	long left;
+	int ret;
+
+	if (cmd->flags & IONPU_CMD_UNKILLABLE)
 		left = wait_for_completion_timeout(&s->done, timeout);
 	else
 		left = wait_for_completion_killable_timeout(&s->done, timeout);
 
 	spin_lock(&q->lock);
 	if (!s->completed) {
-		/* The card may still DMA: the slot keeps the buffers. */
 		s->abandoned = true;
 		ib->cpu = NULL;
 		ib->pin = NULL;
@@ -425,6 +432,53 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	spin_unlock(&q->lock);
 	wake_up(&q->slot_wait);
 	return ret;
+}
+
+/**
+ * ionpu_cmd_submit() - run one command with payload buffers the caller filled
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @cmd: the command; its lengths are ignored, the buffers' are used
+ * @ib: payload for the card (@ib->len 0: none)
+ * @ob: buffer the card writes (@ob->len 0: none)
+ * @result: out: the completion's result (may be NULL)
+ *
+ * Lets a caller fill bounce buffers itself, or hand over pinned user
+ * memory (@ib->pin, @ob->pin: only to a card with IONPU_CAP_SGL).  Waits
+ * killably, for at most cmd_timeout_ms unless IONPU_CMD_UNTIMED; a card that
+ * lets a command time out is taken as hung and reset (ionpu_recover()).
+ * When the wait is abandoned the card may still use the buffers: the slot
+ * takes them over and @ib and @ob are emptied, so ionpu_buf_free() on them
+ * is always right.
+ *
+ * Return: as ionpu_cmd_exec().
+ */
+int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
+		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		     u64 *result)
+{
+	long timeout = cmd->flags & IONPU_CMD_UNTIMED ? MAX_SCHEDULE_TIMEOUT :
+		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
+	struct ionpu_queues *q = &idev->q;
+	unsigned int cid = 0;
+	int ret;
+
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return -EOPNOTSUPP;
+	if (ib->len > U32_MAX || ob->len > U32_MAX)
+		return -EINVAL;
+	/* A list of pinned pages only goes to a card that reads lists. */
+	if (WARN_ON_ONCE((ib->pin || ob->pin) && !(idev->caps & IONPU_CAP_SGL)))
+		return -EINVAL;
+
+	ret = ionpu_slot_wait(q, cmd, &cid);
+	/* Without a slot, the queues were killed: ret is their error. */
+	if (ret || cid == IONPU_MAX_INFLIGHT)
+		return ret;
+	ret = ionpu_cmd_post(idev, cmd, cid, ib, ob, timeout);
+	if (ret)
+		return ret;
+	return ionpu_cmd_wait(idev, cmd, &q->slot[cid], ib, ob, timeout,
+			      result);
 }
 
 /**
@@ -483,8 +537,11 @@ int ionpu_cmd_finish(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 {
 	int ret = ionpu_cmd_submit(idev, cmd, ib, ob, result);
 
-	if (!ret && out && ob->cpu)
+	if (ret)
+		goto free;
+	if (out && ob->cpu)
 		memcpy(out, ob->cpu, ob->len);
+free:
 	ionpu_buf_free(idev, ob);
 	ionpu_buf_free(idev, ib);
 	return ret;
@@ -533,7 +590,7 @@ int ionpu_queue_probe(struct ionpu_device *idev)
 	const struct ionpu_cmd cmd = {
 		.opcode = IONPU_OP_IDENTIFY,
 		.out_len = sizeof(struct ionpu_hw_identify),
-		.nowait = true,
+		.flags = IONPU_CMD_NOWAIT,
 	};
 	struct ionpu_hw_identify id;
 

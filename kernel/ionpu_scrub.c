@@ -76,9 +76,15 @@ static void ionpu_scrub_free(struct ionpu_device *idev, struct ionpu_scrub *s)
 	ionpu_buf_free(idev, &s->silence);
 }
 
-/* Unchained and every neuron's route silenced; @off: switched off too. */
+/* What ionpu_scrub_cut() does to a tile besides cutting it off. */
+enum ionpu_cut {
+	IONPU_CUT_KEEP_SETTINGS,	/* a tile its tenant keeps */
+	IONPU_CUT_SWITCH_OFF,		/* a tile given back */
+};
+
+/* Unchained and every neuron's route silenced, and maybe switched off. */
 static int ionpu_scrub_cut(struct ionpu_device *idev, struct ionpu_scrub *s,
-			   u32 tile, bool off)
+			   u32 tile, enum ionpu_cut how)
 {
 	struct ionpu_cmd cfg = {
 		.opcode = IONPU_OP_CONFIGURE_NEURONS,
@@ -86,29 +92,31 @@ static int ionpu_scrub_cut(struct ionpu_device *idev, struct ionpu_scrub *s,
 		.param = { IONPU_MODE_OFF, 0, IONPU_SCRUB_TIMESTEP, 0, 0,
 			   IONPU_CONFIGURE_SET_TILE | IONPU_CONFIGURE_SET_CHAIN,
 			   tile },
-		.unkillable = true,
+		.flags = IONPU_CMD_UNKILLABLE,
 	};
 	struct ionpu_cmd routes = {
 		.opcode = IONPU_OP_LOAD_ROUTES,
 		.tile = tile,
 		.param = { idev->tile_neurons },
-		.unkillable = true,
+		.flags = IONPU_CMD_UNKILLABLE,
 	};
 	struct ionpu_dma_buf none = { };
 	int ret;
 
-	if (!off) {
-		/* Keep the tile's settings; only undo its chain. */
+	if (how == IONPU_CUT_KEEP_SETTINGS) {
+		/* Only undo its chain. */
 		cfg.param[0] = 0;
 		cfg.param[2] = 0;
 		cfg.param[5] = IONPU_CONFIGURE_SET_CHAIN;
 	}
 	ret = ionpu_cmd_submit(idev, &cfg, &none, &none, NULL);
-	if (!ret)
-		ret = ionpu_cmd_submit(idev, &routes, &s->silence, &none, NULL);
-	if (!ret)
-		idev->tile_feeds[tile] = 0;
-	return ret;
+	if (ret)
+		return ret;
+	ret = ionpu_cmd_submit(idev, &routes, &s->silence, &none, NULL);
+	if (ret)
+		return ret;
+	idev->tile_feeds[tile] = 0;
+	return 0;
 }
 
 /*
@@ -121,21 +129,20 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 	struct ionpu_cmd prog = {
 		.opcode = IONPU_OP_PROGRAM_CELLS,
 		.tile = tile,
-		.unkillable = true,
+		.flags = IONPU_CMD_UNKILLABLE,
 	};
 	u32 per_row = idev->tile_neurons * 2;
 	struct ionpu_hw_prog_entry *cell = s->cells.cpu;
 	u64 missed = 0;
 	u32 first, i;
-	int ret = 0;
+	int ret;
 
 	/* The payload holds whole chunks of rows, within the card's limit. */
 	if (idev->tile_rows % IONPU_SCRUB_ROWS ||
 	    IONPU_SCRUB_ROWS * per_row > IONPU_MAX_CELLS)
 		return -EOPNOTSUPP;
 
-	for (first = 0; !ret && first < idev->tile_rows;
-	     first += IONPU_SCRUB_ROWS) {
+	for (first = 0; first < idev->tile_rows; first += IONPU_SCRUB_ROWS) {
 		for (i = 0; i < IONPU_SCRUB_ROWS * per_row; i++)
 			cell[i] = (struct ionpu_hw_prog_entry){
 				.row = cpu_to_le16(first + i / per_row),
@@ -146,11 +153,13 @@ static int ionpu_scrub_wipe(struct ionpu_device *idev, struct ionpu_scrub *s,
 			};
 		ret = ionpu_cmd_submit(idev, &prog, &s->cells, &s->results,
 				       &missed);
+		if (ret)
+			return ret;
 		/* An off tile lands on every target: a miss is a failure. */
-		if (!ret && missed)
-			ret = -EIO;
+		if (missed)
+			return -EIO;
 	}
-	return ret;
+	return 0;
 }
 
 /**
@@ -174,18 +183,26 @@ int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles)
 	if (!(idev->caps & IONPU_CAP_QUEUES))
 		return 0;
 	ret = ionpu_scrub_alloc(idev, &s);
-	for (tile = 0; !ret && tile < idev->tiles; tile++) {
+	if (ret)
+		goto free;
+	for (tile = 0; tile < idev->tiles; tile++) {
 		if (tiles & BIT_ULL(tile)) {
-			ret = ionpu_scrub_cut(idev, &s, tile, true);
-			if (!ret)
-				ret = ionpu_scrub_wipe(idev, &s, tile);
+			ret = ionpu_scrub_cut(idev, &s, tile,
+					      IONPU_CUT_SWITCH_OFF);
+			if (ret)
+				goto free;
+			ret = ionpu_scrub_wipe(idev, &s, tile);
 		} else if (READ_ONCE(idev->tile_feeds[tile]) & tiles) {
-			ret = ionpu_scrub_cut(idev, &s, tile, false);
+			ret = ionpu_scrub_cut(idev, &s, tile,
+					      IONPU_CUT_KEEP_SETTINGS);
 			cut |= BIT_ULL(tile);
 		}
+		if (ret)
+			goto free;
 	}
-	if (!ret && (idev->caps & IONPU_CAP_TILE_RESET))
-		ret = ionpu_reset_tiles(idev, cut, true);
+	if (idev->caps & IONPU_CAP_TILE_RESET)
+		ret = ionpu_reset_tiles(idev, cut, IONPU_CMD_UNKILLABLE);
+free:
 	ionpu_scrub_free(idev, &s);
 	return ret;
 }

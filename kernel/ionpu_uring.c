@@ -20,20 +20,8 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
-/*
- * 6.7 moved the command API to a header of its own, and brought cancelable
- * commands and the SQE in place of the bare command area.
- */
-#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
-#include <linux/io_uring/cmd.h>
-#define IONPU_URING_CANCELABLE	1
-#else
-#include <linux/io_uring.h>
-#define IONPU_URING_CANCELABLE	0
-#endif
-
+#include "ionpu_compat.h"
 #include "ionpu_drv.h"
 
 /**
@@ -52,16 +40,6 @@ static struct ionpu_uring_pdu *ionpu_uring_pdu(struct io_uring_cmd *ioucmd)
 {
 	BUILD_BUG_ON(sizeof(struct ionpu_uring_pdu) > sizeof(ioucmd->pdu));
 	return (struct ionpu_uring_pdu *)ioucmd->pdu;
-}
-
-/* The SQE's 16-byte command area. */
-static const void *ionpu_uring_cmd_area(struct io_uring_cmd *ioucmd)
-{
-#if IONPU_URING_CANCELABLE
-	return io_uring_sqe_cmd(ioucmd->sqe);
-#else
-	return ioucmd->cmd;
-#endif
 }
 
 /* Copy the results out, in the submitter's memory. */
@@ -168,7 +146,6 @@ static void ionpu_uring_job_done(struct ionpu_kjob *job, void *data)
 	io_uring_cmd_complete_in_task(data, ionpu_uring_complete);
 }
 
-#if IONPU_URING_CANCELABLE
 /* The ring goes away: a job that has not started is dropped. */
 static void ionpu_uring_cancel(struct io_uring_cmd *ioucmd,
 			       unsigned int issue_flags)
@@ -181,7 +158,6 @@ static void ionpu_uring_cancel(struct io_uring_cmd *ioucmd,
 	ionpu_job_put(pdu->job);
 	io_uring_cmd_done(ioucmd, -ECANCELED, 0, issue_flags);
 }
-#endif
 
 int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
@@ -191,12 +167,10 @@ int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct ionpu_kjob *job;
 	struct ionpu_job arg;
 
-#if IONPU_URING_CANCELABLE
-	if (issue_flags & IO_URING_F_CANCEL) {
+	if (ionpu_uring_cancelling(issue_flags)) {
 		ionpu_uring_cancel(ioucmd, issue_flags);
 		return 0;
 	}
-#endif
 	if (ioucmd->cmd_op != IONPU_URING_CMD_JOB)
 		return -ENOTTY;
 	/* The SQE is shared with the user: work on one copy of it. */
@@ -216,9 +190,7 @@ int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	pdu->ujob = cmd.job;
 	pdu->mm = current->mm;
 	mmgrab(pdu->mm);
-#if IONPU_URING_CANCELABLE
-	io_uring_cmd_mark_cancelable(ioucmd, issue_flags);
-#endif
+	ionpu_uring_mark_cancelable(ioucmd, issue_flags);
 	ionpu_job_queue(job);
 	return -EIOCBQUEUED;
 }

@@ -33,7 +33,7 @@ struct row_key {
 
 struct syn {
 	struct row_key key;
-	uint32_t col;		/* neuron within the group */
+	uint32_t col; /* neuron within the group */
 	double w;
 };
 
@@ -41,21 +41,21 @@ struct group {
 	uint32_t pop;
 	uint32_t first;
 	uint32_t count;
-	struct syn *syns;	/* sorted by key then col, one per (key, col) */
+	struct syn *syns; /* sorted by key then col, one per (key, col) */
 	size_t n_syns;
-	struct row_key *rows;	/* distinct keys, sorted */
+	struct row_key *rows; /* distinct keys, sorted */
 	size_t n_rows;
-	uint32_t tile;		/* its tile, or the first of its chain */
-	uint32_t chain;		/* tiles in its chain; 1 if it shares a tile */
-	uint32_t col0;		/* its first column */
+	uint32_t tile;	/* its tile, or the first of its chain */
+	uint32_t chain; /* tiles in its chain; 1 if it shares a tile */
+	uint32_t col0;	/* its first column */
 };
 
 struct tile_fill {
-	struct row_key *rows;	/* shared tiles: the union, sorted */
+	struct row_key *rows; /* shared tiles: the union, sorted */
 	size_t n_rows;
 	uint32_t neurons;
 	bool chained;
-	uint32_t owner;		/* population that opened it, for the report */
+	uint32_t owner; /* population that opened it, for the report */
 };
 
 struct compiler {
@@ -76,32 +76,41 @@ struct compiler {
  * IONPU-1's synapses and router, from the card's model (qemu/ionpu_fabric.h),
  * which the library links: the card has no register for them.
  */
-IONPU_API void ionpu_card_desc_default(uint32_t tiles, struct ionpu_card_desc *out)
+IONPU_API void ionpu_card_desc_default(uint32_t tiles,
+				       struct ionpu_card_desc *out)
 {
 	*out = (struct ionpu_card_desc){
-		.tiles = tiles, .tile_rows = IONPU_FAB_ROWS, .tile_neurons = IONPU_FAB_NEURONS,
-		.g_min_us = IONPU_FAB_G_MIN, .g_max_us = IONPU_FAB_G_MAX,
-		.g_levels = IONPU_FAB_G_LEVELS, .max_delay_steps = IONPU_FAB_MAX_DELAY,
+		.tiles = tiles,
+		.tile_rows = IONPU_FAB_ROWS,
+		.tile_neurons = IONPU_FAB_NEURONS,
+		.g_min_us = IONPU_FAB_G_MIN,
+		.g_max_us = IONPU_FAB_G_MAX,
+		.g_levels = IONPU_FAB_G_LEVELS,
+		.max_delay_steps = IONPU_FAB_MAX_DELAY,
 		.dt = 1e-3,
 	};
 }
 
-IONPU_API int ionpu_card_desc_of(struct ionpu_dev *dev, struct ionpu_card_desc *out)
+IONPU_API int ionpu_card_desc_of(struct ionpu_dev *dev,
+				 struct ionpu_card_desc *out)
 {
 	struct ionpu_dev_info info;
 	int ret;
 
 	if (!dev || !out)
-		return ionpu_error(-EINVAL, "ionpu_card_desc_of: NULL argument");
+		return ionpu_error(-EINVAL,
+				   "ionpu_card_desc_of: NULL argument");
 	ret = ionpu_info(dev, &info);
 	if (ret)
 		return ret;
 	if (info.hw_version_major != IONPU_VERSION_MAJOR(IONPU_HW_VERSION))
-		return ionpu_error(-EOPNOTSUPP, "card version %u.%u; this library knows %u.x",
+		return ionpu_error(-EOPNOTSUPP,
+				   "card version %u.%u; this library knows %u.x",
 				   info.hw_version_major, info.hw_version_minor,
 				   IONPU_VERSION_MAJOR(IONPU_HW_VERSION));
 	if (!(info.caps & IONPU_DEV_CAP_QUEUES))
-		return ionpu_error(-EOPNOTSUPP, "the card has no command queues: it runs no networks");
+		return ionpu_error(-EOPNOTSUPP,
+				   "the card has no command queues: it runs no networks");
 	ionpu_card_desc_default(info.tiles, out);
 	out->tile_rows = info.tile_rows;
 	out->tile_neurons = info.tile_neurons;
@@ -138,7 +147,8 @@ static void collect_syn(void *ctx, uint32_t pre, uint32_t post, double w)
 	if (C->err || post < g->first || post >= g->first + g->count)
 		return;
 	if ((g->n_syns & (g->n_syns - 1)) == 0) {
-		p = realloc(g->syns, (g->n_syns ? g->n_syns * 2 : 1) * sizeof(*p));
+		p = realloc(g->syns,
+			    (g->n_syns ? g->n_syns * 2 : 1) * sizeof(*p));
 		if (!p) {
 			C->err = ionpu_error(-ENOMEM, "compile: out of memory");
 			return;
@@ -146,11 +156,14 @@ static void collect_syn(void *ctx, uint32_t pre, uint32_t post, double w)
 		g->syns = p;
 	}
 	g->syns[g->n_syns++] = (struct syn){
-		.key = { C->proj->src, pre, C->delay_steps[pre] }, .col = post - g->first, .w = w,
+		.key = { C->proj->src, pre, C->delay_steps[pre] },
+		.col = post - g->first,
+		.w = w,
 	};
 }
 
-static int delays_in_steps(struct compiler *C, const struct ionpu_projection_info *p,
+static int delays_in_steps(struct compiler *C,
+			   const struct ionpu_projection_info *p,
 			   uint32_t src_size)
 {
 	struct ionpu_node_info s, d;
@@ -166,16 +179,22 @@ static int delays_in_steps(struct compiler *C, const struct ionpu_projection_inf
 		ionpu_network_node(C->net, p->src, &s);
 		ionpu_network_node(C->net, p->dst, &d);
 		if (whole > C->card->max_delay_steps)
-			return ionpu_error(-ERANGE, "projection '%s' -> '%s': delay of neuron %u is %.0f steps of %g s; the router delays at most %u",
-					   s.name, d.name, i, whole, C->card->dt,
+			return ionpu_error(-ERANGE,
+					   "projection '%s' -> '%s': delay of neuron %u is %.0f steps of %g s; the router delays at most %u",
+					   s.name, d.name, i, whole,
+					   C->card->dt,
 					   C->card->max_delay_steps);
-		return ionpu_error(-ERANGE, "projection '%s' -> '%s': delay of neuron %u (%g s) is not a whole number of %g s steps",
+		return ionpu_error(-ERANGE,
+				   "projection '%s' -> '%s': delay of neuron %u (%g s) is not a whole number of %g s steps",
 				   s.name, d.name, i, p->delay[i], C->card->dt);
 	}
 	return 0;
 }
 
-/* Gathers a group's synapses, adds up those sharing a row and column, and lists its rows. */
+/*
+ * Gathers a group's synapses, adds up those sharing a row and column, and lists
+ * its rows.
+ */
 static int collect_group(struct compiler *C, struct group *g)
 {
 	size_t n_projs = ionpu_network_projection_count(C->net), k = 0;
@@ -198,7 +217,8 @@ static int collect_group(struct compiler *C, struct group *g)
 		if (err)
 			return err;
 		C->proj = &p;
-		ionpu_projection_for_each(&p, src.size, dst.size, collect_syn, C);
+		ionpu_projection_for_each(&p, src.size, dst.size, collect_syn,
+					  C);
 	}
 	if (C->err)
 		return C->err;
@@ -216,13 +236,15 @@ static int collect_group(struct compiler *C, struct group *g)
 	if (!g->rows)
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	for (size_t i = 0; i < k; i++)
-		if (!g->n_rows || key_cmp(&g->rows[g->n_rows - 1], &g->syns[i].key))
+		if (!g->n_rows ||
+		    key_cmp(&g->rows[g->n_rows - 1], &g->syns[i].key))
 			g->rows[g->n_rows++] = g->syns[i].key;
 	return 0;
 }
 
 /* Size of the union of two sorted key lists; merged into @out if not NULL. */
-static size_t merge_rows(const struct row_key *a, size_t na, const struct row_key *b, size_t nb,
+static size_t merge_rows(const struct row_key *a, size_t na,
+			 const struct row_key *b, size_t nb,
 			 struct row_key *out)
 {
 	size_t i = 0, j = 0, n = 0;
@@ -240,15 +262,24 @@ static size_t merge_rows(const struct row_key *a, size_t na, const struct row_ke
 	return n;
 }
 
-static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner, bool chained)
+enum tile_use {
+	TILE_SHARED,  /* populations of one model may share its columns */
+	TILE_CHAINED, /* one of a chain whose rows add into one population */
+};
+
+static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner,
+		     enum tile_use use)
 {
-	struct tile_fill *t = realloc(C->tiles, (C->n_tiles + count) * sizeof(*t));
+	struct tile_fill *t =
+		realloc(C->tiles, (C->n_tiles + count) * sizeof(*t));
 
 	if (!t)
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	C->tiles = t;
 	for (uint32_t i = 0; i < count; i++)
-		t[C->n_tiles + i] = (struct tile_fill){ .chained = chained, .owner = owner };
+		t[C->n_tiles + i] =
+			(struct tile_fill){ .chained = use == TILE_CHAINED,
+					    .owner = owner };
 	C->n_tiles += count;
 	return 0;
 }
@@ -272,7 +303,7 @@ static int place_group(struct compiler *C, struct group *g)
 		g->chain = (uint32_t)((g->n_rows + R - 1) / R);
 		g->tile = C->n_tiles;
 		g->col0 = 0;
-		return new_tiles(C, g->chain, g->pop, true);
+		return new_tiles(C, g->chain, g->pop, TILE_CHAINED);
 	}
 	g->chain = 1;
 	/* A tile runs one neuron model: only populations of one model share. */
@@ -280,11 +311,12 @@ static int place_group(struct compiler *C, struct group *g)
 		t = &C->tiles[g->tile];
 		if (!t->chained && t->neurons + g->count <= N &&
 		    pop_model(C, t->owner) == pop_model(C, g->pop) &&
-		    merge_rows(t->rows, t->n_rows, g->rows, g->n_rows, NULL) <= R)
+		    merge_rows(t->rows, t->n_rows, g->rows, g->n_rows, NULL) <=
+			    R)
 			break;
 	}
 	if (g->tile == C->n_tiles) {
-		err = new_tiles(C, 1, g->pop, false);
+		err = new_tiles(C, 1, g->pop, TILE_SHARED);
 		if (err)
 			return err;
 	}
@@ -312,7 +344,8 @@ static int too_big(struct compiler *C)
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	for (uint32_t t = 0; t < C->n_tiles; t++)
 		used[C->tiles[t].owner]++;
-	len = snprintf(msg, sizeof(msg), "network needs %u tiles, card has %u:", C->n_tiles,
+	len = snprintf(msg, sizeof(msg),
+		       "network needs %u tiles, card has %u:", C->n_tiles,
 		       C->card->tiles);
 	for (int rank = 0; rank < 3; rank++) {
 		uint32_t best = 0, groups = 0, chain = 0;
@@ -328,18 +361,24 @@ static int too_big(struct compiler *C)
 			if (C->groups[k].pop != best)
 				continue;
 			groups++;
-			rows = C->groups[k].n_rows > rows ? C->groups[k].n_rows : rows;
-			chain = C->groups[k].chain > chain ? C->groups[k].chain : chain;
+			rows = C->groups[k].n_rows > rows ?
+				       C->groups[k].n_rows :
+				       rows;
+			chain = C->groups[k].chain > chain ?
+					C->groups[k].chain :
+					chain;
 		}
 		ionpu_network_node(C->net, best, &n);
 		chains[0] = '\0';
 		if (chain > 1)
-			snprintf(chains, sizeof(chains), ": chains of %u tiles", chain);
+			snprintf(chains, sizeof(chains), ": chains of %u tiles",
+				 chain);
 		if (len > 0 && (size_t)len < sizeof(msg))
 			len += snprintf(msg + len, sizeof(msg) - len,
 					"%s population '%s' takes %u (%u neurons in %u groups of up to %u, up to %zu rows each%s)",
-					rank ? ";" : "", n.name, used[best], n.size, groups,
-					C->card->tile_neurons, rows, chains);
+					rank ? ";" : "", n.name, used[best],
+					n.size, groups, C->card->tile_neurons,
+					rows, chains);
 		used[best] = 0;
 	}
 	free(used);
@@ -349,11 +388,14 @@ static int too_big(struct compiler *C)
 static int check_card(const struct ionpu_card_desc *c)
 {
 	if (!c->tiles || !c->tile_rows || !c->tile_neurons)
-		return ionpu_error(-EINVAL, "compile: card with %u tiles of %u rows x %u neurons",
+		return ionpu_error(-EINVAL,
+				   "compile: card with %u tiles of %u rows x %u neurons",
 				   c->tiles, c->tile_rows, c->tile_neurons);
-	if (!(c->g_min_us >= 0 && c->g_max_us > c->g_min_us && isfinite(c->g_max_us)) ||
+	if (!(c->g_min_us >= 0 && c->g_max_us > c->g_min_us &&
+	      isfinite(c->g_max_us)) ||
 	    c->g_levels < 2)
-		return ionpu_error(-EINVAL, "compile: conductance range %g..%g uS in %u levels",
+		return ionpu_error(-EINVAL,
+				   "compile: conductance range %g..%g uS in %u levels",
 				   c->g_min_us, c->g_max_us, c->g_levels);
 	if (!(c->dt > 0 && isfinite(c->dt)))
 		return ionpu_error(-EINVAL, "compile: time step %g s", c->dt);
@@ -377,7 +419,8 @@ static int make_groups(struct compiler *C)
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	for (uint32_t i = 0; i < n_nodes; i++) {
 		ionpu_network_node(C->net, i, &n);
-		for (uint32_t first = 0; n.kind == IONPU_NODE_POPULATION && first < n.size;
+		for (uint32_t first = 0;
+		     n.kind == IONPU_NODE_POPULATION && first < n.size;
 		     first += N) {
 			struct group *g = &C->groups[C->n_groups++];
 
@@ -391,7 +434,8 @@ static int make_groups(struct compiler *C)
 
 /* --- the plan ---------------------------------------------------------- */
 
-static size_t find_row(const struct row_key *rows, size_t n, const struct row_key *key)
+static size_t find_row(const struct row_key *rows, size_t n,
+		       const struct row_key *key)
 {
 	size_t lo = 0, hi = n;
 
@@ -419,38 +463,49 @@ static int route_cmp(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-static int add_cell(struct ionpu_plan_tile *t, uint32_t row, uint32_t col, double w)
+static int add_cell(struct ionpu_plan_tile *t, uint32_t row, uint32_t col,
+		    double w)
 {
 	struct ionpu_plan_cell *c;
 
 	if ((t->n_cells & (t->n_cells - 1)) == 0) {
-		c = realloc(t->cells, (t->n_cells ? t->n_cells * 2 : 1) * sizeof(*c));
+		c = realloc(t->cells,
+			    (t->n_cells ? t->n_cells * 2 : 1) * sizeof(*c));
 		if (!c)
 			return ionpu_error(-ENOMEM, "compile: out of memory");
 		t->cells = c;
 	}
-	t->cells[t->n_cells++] = (struct ionpu_plan_cell){ .row = row, .column = col, .weight = w };
+	t->cells[t->n_cells++] = (struct ionpu_plan_cell){ .row = row,
+							   .column = col,
+							   .weight = w };
 	return 0;
 }
 
-static int add_route(struct ionpu_plan *P, const struct row_key *k, uint32_t tile, uint32_t row)
+static int add_route(struct ionpu_plan *P, const struct row_key *k,
+		     uint32_t tile, uint32_t row)
 {
 	struct ionpu_plan_route *r;
 
 	if ((P->n_routes & (P->n_routes - 1)) == 0) {
-		r = realloc(P->routes, (P->n_routes ? P->n_routes * 2 : 1) * sizeof(*r));
+		r = realloc(P->routes,
+			    (P->n_routes ? P->n_routes * 2 : 1) * sizeof(*r));
 		if (!r)
 			return ionpu_error(-ENOMEM, "compile: out of memory");
 		P->routes = r;
 	}
 	P->routes[P->n_routes++] = (struct ionpu_plan_route){
-		.node = k->node, .neuron = k->neuron, .tile = tile, .row = row, .delay_steps = k->delay,
+		.node = k->node,
+		.neuron = k->neuron,
+		.tile = tile,
+		.row = row,
+		.delay_steps = k->delay,
 	};
 	return 0;
 }
 
 /* Cells, columns and rows of one group on its tile or chain. */
-static int lay_out_group(struct compiler *C, struct ionpu_plan *P, const struct group *g)
+static int lay_out_group(struct compiler *C, struct ionpu_plan *P,
+			 const struct group *g)
 {
 	uint32_t R = C->card->tile_rows;
 	struct ionpu_plan_tile *head = &P->tiles[g->tile];
@@ -464,7 +519,10 @@ static int lay_out_group(struct compiler *C, struct ionpu_plan *P, const struct 
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	head->segments = s;
 	s[head->n_segments++] = (struct ionpu_plan_segment){
-		.node = g->pop, .first = g->first, .count = g->count, .first_column = g->col0,
+		.node = g->pop,
+		.first = g->first,
+		.count = g->count,
+		.first_column = g->col0,
 	};
 	head->neurons_used += g->count;
 
@@ -472,7 +530,8 @@ static int lay_out_group(struct compiler *C, struct ionpu_plan *P, const struct 
 		uint32_t tile, row;
 
 		if (g->chain > 1) {
-			size_t r = find_row(g->rows, g->n_rows, &g->syns[i].key);
+			size_t r =
+				find_row(g->rows, g->n_rows, &g->syns[i].key);
 
 			tile = g->tile + (uint32_t)(r / R);
 			row = (uint32_t)(r % R);
@@ -480,14 +539,17 @@ static int lay_out_group(struct compiler *C, struct ionpu_plan *P, const struct 
 			const struct tile_fill *t = &C->tiles[g->tile];
 
 			tile = g->tile;
-			row = (uint32_t)find_row(t->rows, t->n_rows, &g->syns[i].key);
+			row = (uint32_t)find_row(t->rows, t->n_rows,
+						 &g->syns[i].key);
 		}
-		err = add_cell(&P->tiles[tile], row, g->col0 + g->syns[i].col, g->syns[i].w);
+		err = add_cell(&P->tiles[tile], row, g->col0 + g->syns[i].col,
+			       g->syns[i].w);
 		if (err)
 			return err;
 	}
 	for (size_t r = 0; g->chain > 1 && r < g->n_rows; r++) {
-		err = add_route(P, &g->rows[r], g->tile + (uint32_t)(r / R), (uint32_t)(r % R));
+		err = add_route(P, &g->rows[r], g->tile + (uint32_t)(r / R),
+				(uint32_t)(r % R));
 		if (err)
 			return err;
 		P->tiles[g->tile + r / R].rows_used++;
@@ -496,36 +558,110 @@ static int lay_out_group(struct compiler *C, struct ionpu_plan *P, const struct 
 }
 
 /* One scale per chain (its columns add up), quantized levels per cell. */
-static void set_conductances(const struct ionpu_card_desc *card, struct ionpu_plan *P)
+static void set_conductances(const struct ionpu_card_desc *card,
+			     struct ionpu_plan *P)
 {
 	for (uint32_t h = 0; h < P->n_tiles; h++) {
 		double max = 0, scale;
 
 		if (P->tiles[h].head != h)
 			continue;
-		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h; t++)
+		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h;
+		     t++)
 			for (size_t c = 0; c < P->tiles[t].n_cells; c++)
-				max = fmax(max, fabs(P->tiles[t].cells[c].weight));
+				max = fmax(max,
+					   fabs(P->tiles[t].cells[c].weight));
 		scale = max > 0 ? (card->g_max_us - card->g_min_us) / max : 0;
-		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h; t++) {
+		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h;
+		     t++) {
 			P->tiles[t].scale_us_per_unit = scale;
 			for (size_t c = 0; c < P->tiles[t].n_cells; c++) {
-				struct ionpu_plan_cell *cell = &P->tiles[t].cells[c];
-				uint32_t level = (uint32_t)lround(fabs(cell->weight) / max *
-								  (card->g_levels - 1));
+				struct ionpu_plan_cell *cell =
+					&P->tiles[t].cells[c];
+				uint32_t level = (uint32_t)lround(
+					fabs(cell->weight) / max *
+					(card->g_levels - 1));
 
-				cell->g_pos_level = cell->weight > 0 ? level : 0;
-				cell->g_neg_level = cell->weight < 0 ? level : 0;
+				cell->g_pos_level = cell->weight > 0 ? level :
+								       0;
+				cell->g_neg_level = cell->weight < 0 ? level :
+								       0;
 			}
 		}
 	}
+}
+
+/* Every group's cells and segments, then one route per row of each tile. */
+static int lay_out(struct compiler *C, struct ionpu_plan *P)
+{
+	int err;
+
+	for (size_t k = 0; k < C->n_groups; k++) {
+		err = lay_out_group(C, P, &C->groups[k]);
+		if (err)
+			return err;
+	}
+	/* Shared tiles: each row of the union is one route. */
+	for (uint32_t t = 0; t < C->n_tiles; t++) {
+		if (C->tiles[t].chained)
+			continue;
+		P->tiles[t].rows_used = (uint32_t)C->tiles[t].n_rows;
+		for (size_t r = 0; r < C->tiles[t].n_rows; r++) {
+			err = add_route(P, &C->tiles[t].rows[r], t,
+					(uint32_t)r);
+			if (err)
+				return err;
+		}
+	}
+	if (P->n_routes)
+		qsort(P->routes, P->n_routes, sizeof(*P->routes), route_cmp);
+	return 0;
+}
+
+/* The output neurons, in node order; P->n_outputs holds how many. */
+static int list_outputs(struct compiler *C, struct ionpu_plan *P)
+{
+	struct ionpu_node_info n;
+
+	P->outputs =
+		calloc(P->n_outputs ? P->n_outputs : 1, sizeof(*P->outputs));
+	if (!P->outputs)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	P->n_outputs = 0;
+	for (size_t k = 0; k < C->n_groups; k++) {
+		const struct group *g = &C->groups[k];
+
+		ionpu_network_node(C->net, g->pop, &n);
+		for (uint32_t i = 0; n.output && i < g->count; i++)
+			P->outputs[P->n_outputs++] = (struct ionpu_plan_output){
+				.node = g->pop,
+				.neuron = g->first + i,
+				.tile = g->tile,
+				.column = g->col0 + i,
+			};
+	}
+	return 0;
+}
+
+static void count_stats(const struct compiler *C, struct ionpu_plan *P)
+{
+	P->stats.tiles = P->n_tiles;
+	P->stats.routes = P->n_routes;
+	P->stats.outputs = P->n_outputs;
+	for (uint32_t t = 0; t < P->n_tiles; t++) {
+		P->stats.rows += P->tiles[t].rows_used;
+		P->stats.neurons += P->tiles[t].neurons_used;
+		P->stats.cells += P->tiles[t].n_cells;
+	}
+	for (size_t k = 0; k < C->n_groups; k++)
+		P->stats.chain_groups += C->groups[k].chain > 1;
 }
 
 static int build_plan(struct compiler *C, struct ionpu_plan *P)
 {
 	size_t n_nodes = ionpu_network_node_count(C->net);
 	struct ionpu_node_info n;
-	int err = 0;
+	int err;
 
 	P->card = *C->card;
 	P->n_tiles = C->n_tiles;
@@ -542,47 +678,14 @@ static int build_plan(struct compiler *C, struct ionpu_plan *P)
 		if (n.output)
 			P->n_outputs += n.size;
 	}
-	for (size_t k = 0; k < C->n_groups && !err; k++)
-		err = lay_out_group(C, P, &C->groups[k]);
-	/* Shared tiles: each row of the union is one route. */
-	for (uint32_t t = 0; t < C->n_tiles && !err; t++) {
-		if (C->tiles[t].chained)
-			continue;
-		P->tiles[t].rows_used = (uint32_t)C->tiles[t].n_rows;
-		for (size_t r = 0; r < C->tiles[t].n_rows && !err; r++)
-			err = add_route(P, &C->tiles[t].rows[r], t, (uint32_t)r);
-	}
+	err = lay_out(C, P);
 	if (err)
 		return err;
-	if (P->n_routes)
-		qsort(P->routes, P->n_routes, sizeof(*P->routes), route_cmp);
-
-	P->outputs = calloc(P->n_outputs ? P->n_outputs : 1, sizeof(*P->outputs));
-	if (!P->outputs)
-		return ionpu_error(-ENOMEM, "compile: out of memory");
-	P->n_outputs = 0;
-	for (size_t k = 0; k < C->n_groups; k++) {
-		const struct group *g = &C->groups[k];
-
-		ionpu_network_node(C->net, g->pop, &n);
-		for (uint32_t i = 0; n.output && i < g->count; i++)
-			P->outputs[P->n_outputs++] = (struct ionpu_plan_output){
-				.node = g->pop, .neuron = g->first + i, .tile = g->tile,
-				.column = g->col0 + i,
-			};
-	}
+	err = list_outputs(C, P);
+	if (err)
+		return err;
 	set_conductances(C->card, P);
-
-	P->stats.tiles = P->n_tiles;
-	P->stats.routes = P->n_routes;
-	P->stats.outputs = P->n_outputs;
-	for (uint32_t t = 0; t < P->n_tiles; t++) {
-		P->stats.rows += P->tiles[t].rows_used;
-		P->stats.neurons += P->tiles[t].neurons_used;
-		P->stats.cells += P->tiles[t].n_cells;
-	}
-	for (size_t k = 0; k < C->n_groups; k++)
-		P->stats.chain_groups += C->groups[k].chain > 1;
+	count_stats(C, P);
 	return 0;
 }
 
@@ -616,7 +719,8 @@ IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
 	free(plan);
 }
 
-IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_card_desc *card,
+IONPU_API int ionpu_compile(const struct ionpu_network *net,
+			    const struct ionpu_card_desc *card,
 			    struct ionpu_plan **out)
 {
 	struct compiler C = { .net = net, .card = card };
@@ -626,28 +730,46 @@ IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_
 	if (!net || !card || !out)
 		return ionpu_error(-EINVAL, "ionpu_compile: NULL argument");
 	err = check_card(card);
-	if (!err)
-		err = make_groups(&C);
-	for (size_t k = 0; k < C.n_groups && !err; k++)
-		err = collect_group(&C, &C.groups[k]);
-	for (size_t k = 0; k < C.n_groups && !err; k++)
-		err = place_group(&C, &C.groups[k]);
-	if (!err && C.n_tiles > card->tiles)
-		err = too_big(&C);
-	if (!err) {
-		plan = calloc(1, sizeof(*plan));
-		err = plan ? build_plan(&C, plan) : ionpu_error(-ENOMEM, "compile: out of memory");
-	}
-	free_compiler(&C);
-	if (err) {
-		ionpu_plan_free(plan);
+	if (err)
 		return err;
+	err = make_groups(&C);
+	if (err)
+		goto err_compiler;
+	for (size_t k = 0; k < C.n_groups; k++) {
+		err = collect_group(&C, &C.groups[k]);
+		if (err)
+			goto err_compiler;
 	}
+	for (size_t k = 0; k < C.n_groups; k++) {
+		err = place_group(&C, &C.groups[k]);
+		if (err)
+			goto err_compiler;
+	}
+	if (C.n_tiles > card->tiles) {
+		err = too_big(&C);
+		goto err_compiler;
+	}
+	plan = calloc(1, sizeof(*plan));
+	if (!plan) {
+		err = ionpu_error(-ENOMEM, "compile: out of memory");
+		goto err_compiler;
+	}
+	err = build_plan(&C, plan);
+	if (err)
+		goto err_plan;
+	free_compiler(&C);
 	*out = plan;
 	return 0;
+
+err_plan:
+	ionpu_plan_free(plan);
+err_compiler:
+	free_compiler(&C);
+	return err;
 }
 
-IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan, struct ionpu_plan_stats *out)
+IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan,
+				struct ionpu_plan_stats *out)
 {
 	*out = plan->stats;
 }
@@ -657,27 +779,34 @@ IONPU_API int ionpu_plan_dump(const struct ionpu_plan *plan, FILE *out)
 	const struct ionpu_card_desc *c = &plan->card;
 	const struct ionpu_plan_stats *s = &plan->stats;
 
-	fprintf(out, "plan: %u of %u tiles, %" PRIu64 " rows, %" PRIu64 " neurons, %" PRIu64
-		" cells, %u chain groups, %" PRIu64 " routes, %" PRIu64 " outputs\n",
-		s->tiles, c->tiles, s->rows, s->neurons, s->cells, s->chain_groups, s->routes,
-		s->outputs);
-	fprintf(out, "card: %u rows x %u neurons per tile, %g..%g uS in %u levels, delays up to %u steps of %g s\n",
-		c->tile_rows, c->tile_neurons, c->g_min_us, c->g_max_us, c->g_levels,
-		c->max_delay_steps, c->dt);
+	fprintf(out,
+		"plan: %u of %u tiles, %" PRIu64 " rows, %" PRIu64
+		" neurons, %" PRIu64 " cells, %u chain groups, %" PRIu64
+		" routes, %" PRIu64 " outputs\n",
+		s->tiles, c->tiles, s->rows, s->neurons, s->cells,
+		s->chain_groups, s->routes, s->outputs);
+	fprintf(out,
+		"card: %u rows x %u neurons per tile, %g..%g uS in %u levels, delays up to %u steps of %g s\n",
+		c->tile_rows, c->tile_neurons, c->g_min_us, c->g_max_us,
+		c->g_levels, c->max_delay_steps, c->dt);
 	for (uint32_t t = 0; t < plan->n_tiles; t++) {
 		const struct ionpu_plan_tile *tile = &plan->tiles[t];
 
-		fprintf(out, "tile %u: %u/%u rows, %zu cells, %.6g uS per unit", t, tile->rows_used,
-			c->tile_rows, tile->n_cells, tile->scale_us_per_unit);
+		fprintf(out, "tile %u: %u/%u rows, %zu cells, %.6g uS per unit",
+			t, tile->rows_used, c->tile_rows, tile->n_cells,
+			tile->scale_us_per_unit);
 		if (tile->head != t) {
-			fprintf(out, ", columns summed into tile %u\n", tile->head);
+			fprintf(out, ", columns summed into tile %u\n",
+				tile->head);
 			continue;
 		}
-		fprintf(out, ", %u/%u neurons:", tile->neurons_used, c->tile_neurons);
+		fprintf(out, ", %u/%u neurons:", tile->neurons_used,
+			c->tile_neurons);
 		for (size_t i = 0; i < tile->n_segments; i++) {
 			const struct ionpu_plan_segment *g = &tile->segments[i];
 
-			fprintf(out, " %s[%u..%u]@%u", plan->node_names[g->node], g->first,
+			fprintf(out, " %s[%u..%u]@%u",
+				plan->node_names[g->node], g->first,
 				g->first + g->count - 1, g->first_column);
 		}
 		fputc('\n', out);

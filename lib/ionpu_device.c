@@ -21,11 +21,12 @@
 #include "ionpu_internal.h"
 
 _Static_assert(sizeof(((struct ionpu_dev_info *)0)->serial) ==
-	       IONPU_SERIAL_LEN + 1, "serial of struct ionpu_dev_info must hold the kernel's");
+		       IONPU_SERIAL_LEN + 1,
+	       "serial of struct ionpu_dev_info must hold the kernel's");
 
 struct ionpu_dev {
 	int fd;
-	char path[];	/* the node, for messages */
+	char path[]; /* the node, for messages */
 };
 
 static int query_info(struct ionpu_dev *dev, struct ionpu_info *info)
@@ -39,7 +40,8 @@ static int query_info(struct ionpu_dev *dev, struct ionpu_info *info)
 		if (errno == ENODEV)
 			return ionpu_error(-ENODEV, "%s: the card is gone",
 					   dev->path);
-		return ionpu_error_errno(-errno, "%s: IONPU_IOC_INFO", dev->path);
+		return ionpu_error_errno(-errno, "%s: IONPU_IOC_INFO",
+					 dev->path);
 	}
 	return 0;
 }
@@ -125,12 +127,15 @@ static int node_of_pci_address(const char *sysfs_root, const char *dev_root,
 	for (i = 0; i < count && strcmp(cards[i].pci_address, address); i++)
 		;
 	if (i == count)
-		ret = ionpu_error(-ENODEV, "%s: no IONPU card at this PCI address",
+		ret = ionpu_error(-ENODEV,
+				  "%s: no IONPU card at this PCI address",
 				  address);
 	else if (!cards[i].driver_bound)
-		ret = ionpu_error(-ENODEV, "%s: the ionpu driver does not serve this card (bound driver: %s)",
+		ret = ionpu_error(-ENODEV,
+				  "%s: the ionpu driver does not serve this card (bound driver: %s)",
 				  address,
-				  cards[i].driver[0] ? cards[i].driver : "none");
+				  cards[i].driver[0] ? cards[i].driver :
+						       "none");
 	else if (snprintf(node, PATH_MAX, "%s/%s%d", dev_root, IONPU_NAME,
 			  cards[i].index) >= PATH_MAX)
 		ret = ionpu_error(-ENAMETOOLONG, "%s: device path too long",
@@ -153,11 +158,13 @@ int ionpu_open_at(const char *sysfs_root, const char *dev_root,
 
 	if (what[0] && strspn(what, "0123456789") == strlen(what)) {
 		if (!ionpu_parse_decimal(what, INT_MAX, &index))
-			return ionpu_error(-EINVAL, "\"%s\": card index out of range",
+			return ionpu_error(-EINVAL,
+					   "\"%s\": card index out of range",
 					   what);
-		if (snprintf(node, sizeof(node), "%s/%s%d", dev_root, IONPU_NAME,
-			     (int)index) >= (int)sizeof(node))
-			return ionpu_error(-ENAMETOOLONG, "%s: device path too long",
+		if (snprintf(node, sizeof(node), "%s/%s%d", dev_root,
+			     IONPU_NAME, (int)index) >= (int)sizeof(node))
+			return ionpu_error(-ENAMETOOLONG,
+					   "%s: device path too long",
 					   dev_root);
 		return open_node(node, out);
 	}

@@ -42,15 +42,15 @@
 #include "ionpu_internal.h"
 
 /* Every attribute we read is one short line; a longer one is not ours. */
-#define ATTR_SIZE	64
+#define ATTR_SIZE 64
 
 /*
  * libpci's sysfs method builds paths in 1024-byte buffers and fails through
  * the error callback on a longer one; the longest it builds is the bus
  * directory plus "/devices/DDDDDDDD:BB:DD.F/" and an attribute name.
  */
-#define LIBPCI_PATH_MAX		1024
-#define LIBPCI_PATH_SLACK	64
+#define LIBPCI_PATH_MAX 1024
+#define LIBPCI_PATH_SLACK 64
 
 /*
  * Where libpci's error callback returns to: the calling thread's
@@ -190,8 +190,9 @@ static int read_attr(const char *dir, const char *name, char buf[ATTR_SIZE])
 static int malformed(const char *dir, const char *name, const char *value,
 		     const char *expected)
 {
-	return ionpu_error(-EPROTO, "%s/%s: malformed value \"%s\" (expected %s)",
-			   dir, name, value, expected);
+	return ionpu_error(-EPROTO,
+			   "%s/%s: malformed value \"%s\" (expected %s)", dir,
+			   name, value, expected);
 }
 
 static int read_decimal_attr(const char *dir, const char *name, uint64_t max,
@@ -221,7 +222,7 @@ static void read_driver_name(const char *pci_dir, char *name, size_t size)
 	ssize_t len;
 
 	if (name[0] || snprintf(path, sizeof(path), "%s/driver", pci_dir) >=
-		       (int)sizeof(path))
+			       (int)sizeof(path))
 		return;
 	len = readlink(path, target, sizeof(target) - 1);
 	if (len < 0)
@@ -242,7 +243,8 @@ static int add_card(struct card_list *list, const char *pci_address,
 
 		cards = realloc(list->cards, capacity * sizeof(*cards));
 		if (!cards)
-			return ionpu_error(-ENOMEM, "out of memory listing cards");
+			return ionpu_error(-ENOMEM,
+					   "out of memory listing cards");
 		list->cards = cards;
 		list->capacity = capacity;
 	}
@@ -352,7 +354,8 @@ static int class_pci_address(const char *class_dir, char *address, size_t size)
 	len = readlink(path, target, sizeof(target) - 1);
 	if (len < 0) {
 		ret = -errno;
-		if (ret == -ENOENT && access(class_dir, F_OK) && errno == ENOENT)
+		if (ret == -ENOENT && access(class_dir, F_OK) &&
+		    errno == ENOENT)
 			return 1;
 		return ionpu_error_errno(ret, "%s", path);
 	}
@@ -377,7 +380,8 @@ static int add_class_device(const char *class_dir, int index,
 		return ret < 0 ? ret : 0;
 	card = find_card(list, address);
 	if (card && card->driver_bound)
-		return ionpu_error(-EPROTO, "%s and %s both claim PCI device %s",
+		return ionpu_error(-EPROTO,
+				   "%s and %s both claim PCI device %s",
 				   card->node, class_dir, address);
 	if (!card) {
 		ret = add_card(list, address, &card);
@@ -414,8 +418,9 @@ static int scan_class(const char *root, struct card_list *list)
 		if (index < 0)
 			continue;
 		ret = make_path(class_dir, "%s/%s", path, entry->d_name);
-		if (!ret)
-			ret = add_class_device(class_dir, index, list);
+		if (ret)
+			break;
+		ret = add_class_device(class_dir, index, list);
 		if (ret)
 			break;
 	}
@@ -468,7 +473,8 @@ static int check_pci_devices(const char *bus_dir)
 		return ionpu_error(-ENAMETOOLONG,
 				   "path too long for libpci (%zu bytes, at most %d): %s",
 				   strlen(bus_dir),
-				   LIBPCI_PATH_MAX - LIBPCI_PATH_SLACK, bus_dir);
+				   LIBPCI_PATH_MAX - LIBPCI_PATH_SLACK,
+				   bus_dir);
 	ret = make_path(path, "%s/devices", bus_dir);
 	if (ret)
 		return ret;
@@ -480,7 +486,8 @@ static int check_pci_devices(const char *bus_dir)
 		int function;
 
 		if (sscanf(entry->d_name, "%x:%x:%x.%d", &domain, &bus, &slot,
-			   &function) < 4 || domain > 0x7fffffff) {
+			   &function) < 4 ||
+		    domain > 0x7fffffff) {
 			ret = ionpu_error(-EPROTO, "%s/%s: not a PCI address",
 					  path, entry->d_name);
 			break;
@@ -519,9 +526,10 @@ static int add_pci_function(struct pci_dev *d, const char *bus_dir,
 			return ret;
 	}
 	ret = make_path(pci_dir, "%s/devices/%s", bus_dir, address);
-	if (!ret)
-		read_driver_name(pci_dir, card->driver, sizeof(card->driver));
-	return ret;
+	if (ret)
+		return ret;
+	read_driver_name(pci_dir, card->driver, sizeof(card->driver));
+	return 0;
 }
 
 /*
@@ -532,15 +540,17 @@ static int add_pci_function(struct pci_dev *d, const char *bus_dir,
 static int add_pci_functions(struct pci_access *pa, const char *bus_dir,
 			     struct card_list *list, volatile bool *param_set)
 {
-	int ret = 0;
-
 	pci_set_param(pa, "sysfs.path", (char *)bus_dir);
 	*param_set = true;
 	pci_init(pa);
 	pci_scan_bus(pa);
-	for (struct pci_dev *d = pa->devices; d && !ret; d = d->next)
-		ret = add_pci_function(d, bus_dir, list);
-	return ret;
+	for (struct pci_dev *d = pa->devices; d; d = d->next) {
+		int ret = add_pci_function(d, bus_dir, list);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* The PCI bus part, with libpci's sysfs method on @root's bus/pci. */
@@ -554,8 +564,10 @@ static int scan_pci_bus(const char *root, struct card_list *list)
 	jmp_buf escape;
 
 	ret = make_path(bus_dir, "%s/bus/pci", root);
-	if (!ret)
-		ret = check_pci_devices(bus_dir);
+	if (ret)
+		return ret;
+	/* No bus to scan (> 0) is no card on it. */
+	ret = check_pci_devices(bus_dir);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	pa = pci_alloc();
@@ -601,19 +613,25 @@ IONPU_API int ionpu_list(const char *sysfs_root, struct ionpu_card **cards,
 		return ionpu_error(-ENOTDIR, "sysfs root %s: not a directory",
 				   root);
 
-	/* The class first: the bus scan then knows which functions it serves. */
+	/*
+	 * The class first: the bus scan then knows which functions it serves.
+	 */
 	ret = scan_class(root, &list);
-	if (!ret)
-		ret = scan_pci_bus(root, &list);
-	if (ret) {
-		free(list.cards);
-		return ret;
-	}
+	if (ret)
+		goto err_free;
+	ret = scan_pci_bus(root, &list);
+	if (ret)
+		goto err_free;
 	if (list.count)
-		qsort(list.cards, list.count, sizeof(*list.cards), compare_cards);
+		qsort(list.cards, list.count, sizeof(*list.cards),
+		      compare_cards);
 	*cards = list.cards;
 	*count = list.count;
 	return 0;
+
+err_free:
+	free(list.cards);
+	return ret;
 }
 
 IONPU_API void ionpu_list_free(struct ionpu_card *cards)

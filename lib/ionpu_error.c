@@ -12,7 +12,7 @@
 
 #include "ionpu_internal.h"
 
-#define IONPU_ERROR_SIZE	512
+#define IONPU_ERROR_SIZE 512
 
 static _Thread_local char last_error[IONPU_ERROR_SIZE];
 
@@ -53,7 +53,10 @@ int ionpu_error_errno(int err, const char *fmt, ...)
 	len = format_message(fmt, ap);
 	va_end(ap);
 
-	/* strerror() may share a buffer between threads; the XSI variant does not. */
+	/*
+	 * strerror() may share a buffer between threads; the XSI variant does
+	 * not.
+	 */
 	if (strerror_r(-err, reason, sizeof(reason)) != 0)
 		snprintf(reason, sizeof(reason), "error %d", -err);
 	snprintf(last_error + len, sizeof(last_error) - len, ": %s", reason);

@@ -56,16 +56,22 @@ static int check_card(const struct ionpu_plan *plan)
 	const struct ionpu_card_desc *c = &plan->card;
 
 	if (plan->n_tiles > IONPU_FAB_MAX_TILES)
-		return ionpu_error(-EOPNOTSUPP, "image: the plan uses %u tiles; the card has at most %u",
+		return ionpu_error(-EOPNOTSUPP,
+				   "image: the plan uses %u tiles; the card has at most %u",
 				   plan->n_tiles, IONPU_FAB_MAX_TILES);
-	if (c->tile_rows != IONPU_FAB_ROWS || c->tile_neurons != IONPU_FAB_NEURONS)
-		return ionpu_error(-EOPNOTSUPP, "image: the plan is for tiles of %u rows x %u neurons; the card's are %u x %u",
-				   c->tile_rows, c->tile_neurons, IONPU_FAB_ROWS, IONPU_FAB_NEURONS);
+	if (c->tile_rows != IONPU_FAB_ROWS ||
+	    c->tile_neurons != IONPU_FAB_NEURONS)
+		return ionpu_error(-EOPNOTSUPP,
+				   "image: the plan is for tiles of %u rows x %u neurons; the card's are %u x %u",
+				   c->tile_rows, c->tile_neurons,
+				   IONPU_FAB_ROWS, IONPU_FAB_NEURONS);
 	if (c->g_levels > IONPU_FAB_G_LEVELS)
-		return ionpu_error(-EOPNOTSUPP, "image: the plan uses %u conductance levels; the card has %u",
+		return ionpu_error(-EOPNOTSUPP,
+				   "image: the plan uses %u conductance levels; the card has %u",
 				   c->g_levels, IONPU_FAB_G_LEVELS);
 	if (c->max_delay_steps > IONPU_FAB_MAX_DELAY)
-		return ionpu_error(-EOPNOTSUPP, "image: the plan allows delays of %u steps; the router %u",
+		return ionpu_error(-EOPNOTSUPP,
+				   "image: the plan allows delays of %u steps; the router %u",
 				   c->max_delay_steps, IONPU_FAB_MAX_DELAY);
 	if (!((float)c->dt > 0) || !isfinite((float)c->dt))
 		return ionpu_error(-EINVAL, "image: time step %g s", c->dt);
@@ -76,33 +82,43 @@ static int check_card(const struct ionpu_plan *plan)
  * The plan must have been compiled from @net: same nodes, same names, and
  * every neuron it places, routes or sends to the host within its node.
  */
-static int check_network(const struct ionpu_network *net, const struct ionpu_plan *plan)
+static int check_network(const struct ionpu_network *net,
+			 const struct ionpu_plan *plan)
 {
 	struct ionpu_node_info n;
 
 	if (ionpu_network_node_count(net) != plan->n_nodes)
-		return ionpu_error(-EINVAL, "image: the plan has %zu nodes, the network %zu",
-				   plan->n_nodes, ionpu_network_node_count(net));
+		return ionpu_error(-EINVAL,
+				   "image: the plan has %zu nodes, the network %zu",
+				   plan->n_nodes,
+				   ionpu_network_node_count(net));
 	for (uint32_t i = 0; i < plan->n_nodes; i++) {
 		ionpu_network_node(net, i, &n);
 		if (strcmp(n.name, plan->node_names[i]))
-			return ionpu_error(-EINVAL, "image: node %u is '%s' in the plan, '%s' in the network",
+			return ionpu_error(-EINVAL,
+					   "image: node %u is '%s' in the plan, '%s' in the network",
 					   i, plan->node_names[i], n.name);
 	}
 	for (uint32_t t = 0; t < plan->n_tiles; t++) {
 		const struct ionpu_plan_tile *pt = &plan->tiles[t];
 
-		if (pt->head >= plan->n_tiles || pt->rows_used > IONPU_FAB_ROWS ||
+		if (pt->head >= plan->n_tiles ||
+		    pt->rows_used > IONPU_FAB_ROWS ||
 		    pt->neurons_used > IONPU_FAB_NEURONS)
-			return ionpu_error(-EINVAL, "image: tile %u: bad chain head or row count", t);
+			return ionpu_error(-EINVAL,
+					   "image: tile %u: bad chain head or row count",
+					   t);
 		for (size_t k = 0; k < pt->n_segments; k++) {
 			const struct ionpu_plan_segment *g = &pt->segments[k];
 
-			if (g->node >= plan->n_nodes || ionpu_network_node(net, g->node, &n) ||
-			    n.kind != IONPU_NODE_POPULATION || g->first > n.size ||
-			    g->count > n.size - g->first ||
-			    g->first_column + (uint64_t)g->count > IONPU_FAB_NEURONS)
-				return ionpu_error(-EINVAL, "image: tile %u places neurons the network does not have",
+			if (g->node >= plan->n_nodes ||
+			    ionpu_network_node(net, g->node, &n) ||
+			    n.kind != IONPU_NODE_POPULATION ||
+			    g->first > n.size || g->count > n.size - g->first ||
+			    g->first_column + (uint64_t)g->count >
+				    IONPU_FAB_NEURONS)
+				return ionpu_error(-EINVAL,
+						   "image: tile %u places neurons the network does not have",
 						   t);
 		}
 		for (size_t k = 0; k < pt->n_cells; k++)
@@ -110,21 +126,28 @@ static int check_network(const struct ionpu_network *net, const struct ionpu_pla
 			    pt->cells[k].column >= IONPU_FAB_NEURONS ||
 			    pt->cells[k].g_pos_level >= IONPU_FAB_G_LEVELS ||
 			    pt->cells[k].g_neg_level >= IONPU_FAB_G_LEVELS)
-				return ionpu_error(-EINVAL, "image: tile %u: cell %zu lies outside the card",
+				return ionpu_error(-EINVAL,
+						   "image: tile %u: cell %zu lies outside the card",
 						   t, k);
 	}
 	for (size_t r = 0; r < plan->n_routes; r++) {
 		const struct ionpu_plan_route *rt = &plan->routes[r];
 
-		if (rt->node >= plan->n_nodes || ionpu_network_node(net, rt->node, &n) ||
+		if (rt->node >= plan->n_nodes ||
+		    ionpu_network_node(net, rt->node, &n) ||
 		    rt->neuron >= n.size || rt->tile >= plan->n_tiles ||
-		    rt->row >= IONPU_FAB_ROWS || rt->delay_steps > IONPU_FAB_MAX_DELAY)
-			return ionpu_error(-EINVAL, "image: route %zu lies outside the plan", r);
+		    rt->row >= IONPU_FAB_ROWS ||
+		    rt->delay_steps > IONPU_FAB_MAX_DELAY)
+			return ionpu_error(-EINVAL,
+					   "image: route %zu lies outside the plan",
+					   r);
 	}
 	for (size_t j = 0; j < plan->n_outputs; j++)
 		if (plan->outputs[j].tile >= plan->n_tiles ||
 		    plan->outputs[j].column >= IONPU_FAB_NEURONS)
-			return ionpu_error(-EINVAL, "image: output %zu lies outside the plan's tiles", j);
+			return ionpu_error(-EINVAL,
+					   "image: output %zu lies outside the plan's tiles",
+					   j);
 	return 0;
 }
 
@@ -140,62 +163,94 @@ static int to_float(double v, float *out)
 	return 0;
 }
 
-/* The card's parameters for neuron @i of a population. */
-static int neuron_params(const struct ionpu_node_info *n, uint32_t i, float dt,
-			 enum ionpu_fab_model *model, struct ionpu_fab_neuron *p)
+/*
+ * The entries of neuron @i that depend on its model; *@leak and *@r get
+ * the resting potential and resistance the card's entries take.
+ */
+static int model_params(const struct ionpu_node_info *n, uint32_t i, float dt,
+			enum ionpu_fab_model *model, struct ionpu_fab_neuron *p,
+			double *leak, double *r)
 {
 	const struct ionpu_neuron_params *np = &n->params;
-	double bias = np->bias ? np->bias[i] : 0, leak = 0, r = np->r ? np->r[i] : 1;
-	int err = 0;
+	double bias = np->bias ? np->bias[i] : 0;
+	int err;
 
 	switch (n->model) {
 	case IONPU_NEURON_LIF:
 	case IONPU_NEURON_LI:
-		*model = n->model == IONPU_NEURON_LIF ? IONPU_FAB_LIF : IONPU_FAB_LI;
+		*model = n->model == IONPU_NEURON_LIF ? IONPU_FAB_LIF :
+							IONPU_FAB_LI;
 		ionpu_fab_neuron_defaults(*model, p);
-		err = to_float(np->tau[i], &p->tau);
-		leak = np->v_leak[i] + r * bias;
-		break;
+		*leak = np->v_leak[i] + *r * bias;
+		return to_float(np->tau[i], &p->tau);
 	case IONPU_NEURON_CUBA_LIF:
 		*model = IONPU_FAB_CUBA_LIF;
 		ionpu_fab_neuron_defaults(*model, p);
+		*leak = np->v_leak[i] + *r * bias;
 		err = to_float(np->tau_mem[i], &p->tau);
-		if (!err)
-			err = to_float(np->tau_syn[i], &p->tau_syn);
-		if (!err)
-			err = to_float(np->w_in[i], &p->w_in);
-		leak = np->v_leak[i] + r * bias;
-		break;
+		if (err)
+			return err;
+		err = to_float(np->tau_syn[i], &p->tau_syn);
+		if (err)
+			return err;
+		return to_float(np->w_in[i], &p->w_in);
 	case IONPU_NEURON_IF:
-		if (bias)
-			return ionpu_error(-EOPNOTSUPP, "image: population '%s': an IF neuron with a bias has no form on the card",
-					   n->name);
 		*model = IONPU_FAB_IF;
 		ionpu_fab_neuron_defaults(*model, p);
-		break;
+		return 0;
 	case IONPU_NEURON_THRESHOLD:
 		*model = IONPU_FAB_LIF;
 		ionpu_fab_neuron_defaults(*model, p);
 		p->tau = dt;
-		r = 1;
-		leak = bias;
-		break;
+		*r = 1;
+		*leak = bias;
+		return 0;
 	}
-	if (!err)
-		err = to_float(r, &p->r);
-	if (!err)
-		err = to_float(leak, &p->v_leak);
-	if (!err && np->v_threshold)
-		err = to_float(np->v_threshold[i], &p->v_threshold);
-	if (!err && np->v_reset)
-		err = to_float(np->v_reset[i], &p->v_reset);
-	if (err)
-		return ionpu_error(err, "image: population '%s', neuron %u: a parameter is out of the card's range",
-				   n->name, i);
 	return 0;
 }
 
-static int add_site(struct ionpu_image_site **list, size_t *n, uint32_t tile, uint32_t column)
+/* The card's parameters for neuron @i of a population. */
+static int neuron_params(const struct ionpu_node_info *n, uint32_t i, float dt,
+			 enum ionpu_fab_model *model,
+			 struct ionpu_fab_neuron *p)
+{
+	const struct ionpu_neuron_params *np = &n->params;
+	double leak = 0, r = np->r ? np->r[i] : 1;
+	int err;
+
+	if (n->model == IONPU_NEURON_IF && np->bias && np->bias[i])
+		return ionpu_error(-EOPNOTSUPP,
+				   "image: population '%s': an IF neuron with a bias has no form on the card",
+				   n->name);
+	err = model_params(n, i, dt, model, p, &leak, &r);
+	if (err)
+		goto err_range;
+	err = to_float(r, &p->r);
+	if (err)
+		goto err_range;
+	err = to_float(leak, &p->v_leak);
+	if (err)
+		goto err_range;
+	if (np->v_threshold) {
+		err = to_float(np->v_threshold[i], &p->v_threshold);
+		if (err)
+			goto err_range;
+	}
+	if (np->v_reset) {
+		err = to_float(np->v_reset[i], &p->v_reset);
+		if (err)
+			goto err_range;
+	}
+	return 0;
+
+err_range:
+	return ionpu_error(err,
+			   "image: population '%s', neuron %u: a parameter is out of the card's range",
+			   n->name, i);
+}
+
+static int add_site(struct ionpu_image_site **list, size_t *n, uint32_t tile,
+		    uint32_t column)
 {
 	struct ionpu_image_site *s;
 
@@ -209,7 +264,10 @@ static int add_site(struct ionpu_image_site **list, size_t *n, uint32_t tile, ui
 	return 0;
 }
 
-/* Tile configs and cells: plan levels on card levels, each tile's gain giving the plan's weights. */
+/*
+ * Tile configs and cells: plan levels on card levels, each tile's gain giving
+ * the plan's weights.
+ */
 static int build_tiles(struct ionpu_image *img, const struct ionpu_plan *plan)
 {
 	const struct ionpu_card_desc *c = &plan->card;
@@ -217,27 +275,35 @@ static int build_tiles(struct ionpu_image *img, const struct ionpu_plan *plan)
 
 	for (uint32_t t = 0; t < plan->n_tiles; t++)
 		n_cells += plan->tiles[t].n_cells;
-	img->cell_pool = malloc((n_cells ? n_cells : 1) * sizeof(*img->cell_pool));
+	img->cell_pool =
+		malloc((n_cells ? n_cells : 1) * sizeof(*img->cell_pool));
 	if (!img->cell_pool)
 		return ionpu_error(-ENOMEM, "image: out of memory");
 	for (uint32_t t = 0; t < plan->n_tiles; t++) {
 		const struct ionpu_plan_tile *pt = &plan->tiles[t];
 		struct ionpu_image_tile *it = &img->tiles[t];
 		double per_level = pt->scale_us_per_unit > 0 ?
-			(c->g_max_us - c->g_min_us) / (c->g_levels - 1) / pt->scale_us_per_unit : 1;
+					   (c->g_max_us - c->g_min_us) /
+						   (c->g_levels - 1) /
+						   pt->scale_us_per_unit :
+					   1;
 
 		it->head = pt->head;
 		it->cfg = (struct ionpu_fab_tile_config){
-			.mode = IONPU_FAB_IDEAL, .model = IONPU_FAB_LIF, .dt = (float)c->dt,
+			.mode = IONPU_FAB_IDEAL,
+			.model = IONPU_FAB_LIF,
+			.dt = (float)c->dt,
 			.gain = (float)(per_level / IONPU_FAB_G_STEP),
 		};
 		if (!isfinite(it->cfg.gain))
-			return ionpu_error(-ERANGE, "image: tile %u: gain %g", t, per_level / IONPU_FAB_G_STEP);
+			return ionpu_error(-ERANGE, "image: tile %u: gain %g",
+					   t, per_level / IONPU_FAB_G_STEP);
 		it->weight_per_us = it->cfg.gain;
 		it->rows_used = pt->rows_used;
 		it->columns_used = plan->tiles[pt->head].neurons_used;
 		for (uint32_t col = 0; col < IONPU_FAB_NEURONS; col++)
-			ionpu_fab_neuron_defaults(IONPU_FAB_LIF, &it->neurons[col]);
+			ionpu_fab_neuron_defaults(IONPU_FAB_LIF,
+						  &it->neurons[col]);
 		it->cells = img->cell_pool + k;
 		for (size_t i = 0; i < pt->n_cells; i++) {
 			const struct ionpu_plan_cell *pc = &pt->cells[i];
@@ -245,8 +311,10 @@ static int build_tiles(struct ionpu_image *img, const struct ionpu_plan *plan)
 			if (pc->row >= it->rows_used)
 				it->rows_used = pc->row + 1;
 			img->cell_pool[k++] = (struct ionpu_image_cell){
-				.row = (uint16_t)pc->row, .column = (uint16_t)pc->column,
-				.level = { (uint16_t)pc->g_pos_level, (uint16_t)pc->g_neg_level },
+				.row = (uint16_t)pc->row,
+				.column = (uint16_t)pc->column,
+				.level = { (uint16_t)pc->g_pos_level,
+					   (uint16_t)pc->g_neg_level },
 			};
 		}
 		it->n_cells = (size_t)(img->cell_pool + k - it->cells);
@@ -255,8 +323,10 @@ static int build_tiles(struct ionpu_image *img, const struct ionpu_plan *plan)
 }
 
 /* Neurons of every segment; @place gets each population neuron's site. */
-static int build_neurons(struct ionpu_image *img, const struct ionpu_network *net,
-			 const struct ionpu_plan *plan, struct ionpu_image_site **place)
+static int build_neurons(struct ionpu_image *img,
+			 const struct ionpu_network *net,
+			 const struct ionpu_plan *plan,
+			 struct ionpu_image_site **place)
 {
 	enum ionpu_fab_model model = IONPU_FAB_LIF;
 	struct ionpu_node_info n;
@@ -273,19 +343,27 @@ static int build_neurons(struct ionpu_image *img, const struct ionpu_network *ne
 			for (uint32_t k = 0; k < seg->count; k++) {
 				uint32_t col = seg->first_column + k;
 
-				err = neuron_params(&n, seg->first + k, (float)plan->card.dt, &model,
-						    &it->neurons[col]);
+				err = neuron_params(&n, seg->first + k,
+						    (float)plan->card.dt,
+						    &model, &it->neurons[col]);
 				if (err)
 					return err;
-				/* A tile runs one model, set by its first neuron. */
+				/*
+				 * A tile runs one model, set by its first
+				 * neuron.
+				 */
 				if (s == 0 && k == 0)
 					it->cfg.model = model;
 				else if (it->cfg.model != model)
-					return ionpu_error(-EOPNOTSUPP, "image: tile %u holds neurons of two models",
+					return ionpu_error(-EOPNOTSUPP,
+							   "image: tile %u holds neurons of two models",
 							   t);
-				place[seg->node][seg->first + k] = (struct ionpu_image_site){ t, col };
+				place[seg->node][seg->first + k] =
+					(struct ionpu_image_site){ t, col };
 				if (n.model == IONPU_NEURON_THRESHOLD) {
-					err = add_site(&img->stateless, &img->n_stateless, t, col);
+					err = add_site(&img->stateless,
+						       &img->n_stateless, t,
+						       col);
 					if (err)
 						return err;
 				}
@@ -297,20 +375,90 @@ static int build_neurons(struct ionpu_image *img, const struct ionpu_network *ne
 
 			for (size_t s = 0; s < pt->n_segments && !used; s++)
 				used = col >= pt->segments[s].first_column &&
-				       col - pt->segments[s].first_column < pt->segments[s].count;
+				       col - pt->segments[s].first_column <
+					       pt->segments[s].count;
 			if (!used)
-				ionpu_fab_neuron_defaults(it->cfg.model, &it->neurons[col]);
+				ionpu_fab_neuron_defaults(it->cfg.model,
+							  &it->neurons[col]);
 		}
 	}
 	return 0;
 }
 
 /* Routes of population neurons, in tile and neuron order; output columns. */
+/*
+ * The plan's routes of neuron @i of @node (routes are sorted by node and
+ * neuron): from *@first, as many as it returns; *@r moves past them.
+ */
+static size_t next_routes(const struct ionpu_plan *plan, uint32_t node,
+			  uint32_t i, size_t *r, size_t *first)
+{
+	const struct ionpu_plan_route *routes = plan->routes;
+
+	while (*r < plan->n_routes &&
+	       (routes[*r].node < node ||
+		(routes[*r].node == node && routes[*r].neuron < i)))
+		(*r)++;
+	*first = *r;
+	while (*r < plan->n_routes && routes[*r].node == node &&
+	       routes[*r].neuron == i)
+		(*r)++;
+	return *r - *first;
+}
+
+static struct ionpu_fab_target fab_target(const struct ionpu_plan_route *r)
+{
+	return (struct ionpu_fab_target){
+		.tile = (uint16_t)r->tile,
+		.row = (uint16_t)r->row,
+		.delay = (uint16_t)r->delay_steps,
+	};
+}
+
+/* The targets of neuron @i of @node into the image's pool at *@used. */
+static int collect_targets(struct ionpu_image *img,
+			   const struct ionpu_plan *plan, uint32_t node,
+			   uint32_t i, const char *name, size_t *r,
+			   size_t *used, uint32_t *cnt)
+{
+	size_t first, n = next_routes(plan, node, i, r, &first);
+
+	if (n > IONPU_FAB_MAX_FANOUT)
+		return ionpu_error(-EOPNOTSUPP,
+				   "image: neuron %u of '%s' feeds more than %u rows; the router takes %u",
+				   i, name, IONPU_FAB_MAX_FANOUT,
+				   IONPU_FAB_MAX_FANOUT);
+	for (size_t j = 0; j < n; j++)
+		img->target_pool[(*used)++] =
+			fab_target(&plan->routes[first + j]);
+	*cnt = (uint32_t)n;
+	return 0;
+}
+
+static int append_route(struct ionpu_image_tile *it,
+			const struct ionpu_image_route *route)
+{
+	if ((it->n_routes & (it->n_routes - 1)) == 0) {
+		struct ionpu_image_route *rt =
+			realloc(it->routes,
+				(it->n_routes ? it->n_routes * 2 : 1) *
+					sizeof(*rt));
+
+		if (!rt)
+			return ionpu_error(-ENOMEM, "image: out of memory");
+		it->routes = rt;
+	}
+	it->routes[it->n_routes++] = *route;
+	return 0;
+}
+
 static int build_routes(struct ionpu_image *img, const struct ionpu_plan *plan,
-			const struct ionpu_network *net, struct ionpu_image_site **place)
+			const struct ionpu_network *net,
+			struct ionpu_image_site **place)
 {
 	struct ionpu_node_info n;
 	size_t r = 0, used = 0;
+	int err;
 
 	img->target_pool = malloc((plan->n_routes ? plan->n_routes : 1) *
 				  sizeof(*img->target_pool));
@@ -318,9 +466,11 @@ static int build_routes(struct ionpu_image *img, const struct ionpu_plan *plan,
 		return ionpu_error(-ENOMEM, "image: out of memory");
 	for (size_t j = 0; j < plan->n_outputs; j++) {
 		const struct ionpu_plan_output *o = &plan->outputs[j];
+		size_t site = (size_t)o->tile * IONPU_FAB_NEURONS + o->column;
 
-		img->outputs[j] = (struct ionpu_image_site){ o->tile, o->column };
-		img->out_index[(size_t)o->tile * IONPU_FAB_NEURONS + o->column] = (int32_t)j;
+		img->outputs[j] =
+			(struct ionpu_image_site){ o->tile, o->column };
+		img->out_index[site] = (int32_t)j;
 	}
 	for (uint32_t node = 0; node < plan->n_nodes; node++) {
 		ionpu_network_node(net, node, &n);
@@ -328,50 +478,31 @@ static int build_routes(struct ionpu_image *img, const struct ionpu_plan *plan,
 			continue;
 		for (uint32_t i = 0; i < n.size; i++) {
 			struct ionpu_image_site at = place[node][i];
-			struct ionpu_fab_target *first = img->target_pool + used;
-			struct ionpu_image_tile *it;
-			struct ionpu_image_route *rt;
-			uint32_t cnt = 0;
-			bool to_host;
+			struct ionpu_image_route route = {
+				.neuron = (uint16_t)at.column,
+				.targets = img->target_pool + used,
+			};
 
-			/* The routes are sorted by node and neuron. */
-			while (r < plan->n_routes && (plan->routes[r].node < node ||
-						      (plan->routes[r].node == node &&
-						       plan->routes[r].neuron < i)))
-				r++;
-			for (; r < plan->n_routes && plan->routes[r].node == node &&
-			       plan->routes[r].neuron == i; r++, cnt++) {
-				if (cnt == IONPU_FAB_MAX_FANOUT)
-					return ionpu_error(-EOPNOTSUPP, "image: neuron %u of '%s' feeds more than %u rows; the router takes %u",
-							   i, n.name, IONPU_FAB_MAX_FANOUT,
-							   IONPU_FAB_MAX_FANOUT);
-				img->target_pool[used++] = (struct ionpu_fab_target){
-					.tile = (uint16_t)plan->routes[r].tile,
-					.row = (uint16_t)plan->routes[r].row,
-					.delay = (uint16_t)plan->routes[r].delay_steps,
-				};
-			}
+			err = collect_targets(img, plan, node, i, n.name, &r,
+					      &used, &route.n_targets);
+			if (err)
+				return err;
 			if (at.tile == UINT32_MAX) {
-				if (cnt)
-					return ionpu_error(-EINVAL, "image: neuron %u of '%s' has routes but no place",
+				if (route.n_targets)
+					return ionpu_error(-EINVAL,
+							   "image: neuron %u of '%s' has routes but no place",
 							   i, n.name);
 				continue;
 			}
-			to_host = img->out_index[(size_t)at.tile * IONPU_FAB_NEURONS + at.column] >= 0;
-			if (!cnt && !to_host)
+			route.to_host =
+				img->out_index[(size_t)at.tile *
+						       IONPU_FAB_NEURONS +
+					       at.column] >= 0;
+			if (!route.n_targets && !route.to_host)
 				continue;
-			it = &img->tiles[at.tile];
-			if ((it->n_routes & (it->n_routes - 1)) == 0) {
-				rt = realloc(it->routes, (it->n_routes ? it->n_routes * 2 : 1) *
-						 sizeof(*rt));
-				if (!rt)
-					return ionpu_error(-ENOMEM, "image: out of memory");
-				it->routes = rt;
-			}
-			it->routes[it->n_routes++] = (struct ionpu_image_route){
-				.neuron = (uint16_t)at.column, .to_host = to_host, .n_targets = cnt,
-				.targets = first,
-			};
+			err = append_route(&img->tiles[at.tile], &route);
+			if (err)
+				return err;
 		}
 	}
 	return 0;
@@ -397,7 +528,8 @@ static int build_inputs(struct ionpu_image *img, const struct ionpu_plan *plan,
 			img->n_in += n.size;
 	}
 	img->in_first = calloc(img->n_in + 1, sizeof(*img->in_first));
-	img->in_targets = malloc((plan->n_routes ? plan->n_routes : 1) * sizeof(*img->in_targets));
+	img->in_targets = malloc((plan->n_routes ? plan->n_routes : 1) *
+				 sizeof(*img->in_targets));
 	if (!img->in_first || !img->in_targets)
 		return ionpu_error(-ENOMEM, "image: out of memory");
 	for (uint32_t node = 0; node < plan->n_nodes; node++) {
@@ -405,18 +537,13 @@ static int build_inputs(struct ionpu_image *img, const struct ionpu_plan *plan,
 		if (n.kind != IONPU_NODE_INPUT)
 			continue;
 		for (uint32_t i = 0; i < n.size; i++, c++) {
+			size_t first,
+				cnt = next_routes(plan, node, i, &r, &first);
+
 			img->in_first[c] = k;
-			while (r < plan->n_routes && (plan->routes[r].node < node ||
-						      (plan->routes[r].node == node &&
-						       plan->routes[r].neuron < i)))
-				r++;
-			for (; r < plan->n_routes && plan->routes[r].node == node &&
-			       plan->routes[r].neuron == i; r++)
-				img->in_targets[k++] = (struct ionpu_fab_target){
-					.tile = (uint16_t)plan->routes[r].tile,
-					.row = (uint16_t)plan->routes[r].row,
-					.delay = (uint16_t)plan->routes[r].delay_steps,
-				};
+			for (size_t j = 0; j < cnt; j++)
+				img->in_targets[k++] =
+					fab_target(&plan->routes[first + j]);
 		}
 	}
 	img->in_first[c] = k;
@@ -433,8 +560,10 @@ static int build(struct ionpu_image *img, const struct ionpu_network *net,
 
 	img->n_tiles = plan->n_tiles;
 	img->n_out = plan->n_outputs;
-	img->tiles = calloc(plan->n_tiles ? plan->n_tiles : 1, sizeof(*img->tiles));
-	img->outputs = malloc((img->n_out ? img->n_out : 1) * sizeof(*img->outputs));
+	img->tiles =
+		calloc(plan->n_tiles ? plan->n_tiles : 1, sizeof(*img->tiles));
+	img->outputs =
+		malloc((img->n_out ? img->n_out : 1) * sizeof(*img->outputs));
 	img->out_index = malloc((sites ? sites : 1) * sizeof(*img->out_index));
 	place = calloc(plan->n_nodes ? plan->n_nodes : 1, sizeof(*place));
 	if (!img->tiles || !img->outputs || !img->out_index || !place) {
@@ -443,26 +572,32 @@ static int build(struct ionpu_image *img, const struct ionpu_network *net,
 	}
 	for (size_t k = 0; k < sites; k++)
 		img->out_index[k] = -1;
-	for (uint32_t i = 0; i < plan->n_nodes && !err; i++) {
+	for (uint32_t i = 0; i < plan->n_nodes; i++) {
 		ionpu_network_node(net, i, &n);
 		place[i] = malloc(n.size * sizeof(**place));
-		if (!place[i])
+		if (!place[i]) {
 			err = ionpu_error(-ENOMEM, "image: out of memory");
-		for (uint32_t k = 0; place[i] && k < n.size; k++)
-			place[i][k] = (struct ionpu_image_site){ UINT32_MAX, UINT32_MAX };
+			goto out;
+		}
+		for (uint32_t k = 0; k < n.size; k++)
+			place[i][k] = (struct ionpu_image_site){ UINT32_MAX,
+								 UINT32_MAX };
 	}
-	if (!err)
-		err = build_tiles(img, plan);
-	if (!err)
-		err = build_neurons(img, net, plan, place);
-	if (!err)
-		err = build_routes(img, plan, net, place);
-	for (uint32_t t = 0; !err && t < img->n_tiles; t++)
+	err = build_tiles(img, plan);
+	if (err)
+		goto out;
+	err = build_neurons(img, net, plan, place);
+	if (err)
+		goto out;
+	err = build_routes(img, plan, net, place);
+	if (err)
+		goto out;
+	for (uint32_t t = 0; t < img->n_tiles; t++)
 		if (img->tiles[t].n_routes)
 			qsort(img->tiles[t].routes, img->tiles[t].n_routes,
 			      sizeof(*img->tiles[t].routes), route_cmp);
-	if (!err)
-		err = build_inputs(img, plan, net);
+	err = build_inputs(img, plan, net);
+out:
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		free(place[i]);
 	free(place);
@@ -509,12 +644,12 @@ static int build(struct ionpu_image *img, const struct ionpu_network *net,
  * with |v|, so a membrane driven far below 0 fires too.  LI must never
  * fire, so its device gets the largest threshold.
  */
-#define PHYS_DT		0.05f		/* s of device time per timestep */
-#define PHYS_TRIM	0.7f		/* device threshold / (v_threshold - v_leak) */
-#define PHYS_IF_LEAK	(1.0f / 1024)	/* membrane leak per step for IF */
-#define PHYS_A_MIN	1e-6f		/* keeps tau finite */
-#define PHYS_A_MAX	0.95f		/* Euler's a >= 1 has no RC equivalent */
-#define PHYS_VTH_MIN	1e-3f		/* the card's own floor */
+#define PHYS_DT 0.05f  /* s of device time per timestep */
+#define PHYS_TRIM 0.7f /* device threshold / (v_threshold - v_leak) */
+#define PHYS_IF_LEAK (1.0f / 1024) /* membrane leak per step for IF */
+#define PHYS_A_MIN 1e-6f	   /* keeps tau finite */
+#define PHYS_A_MAX 0.95f	   /* Euler's a >= 1 has no RC equivalent */
+#define PHYS_VTH_MIN 1e-3f	   /* the card's own floor */
 
 int ionpu_image_physical(struct ionpu_image *img)
 {
@@ -524,18 +659,24 @@ int ionpu_image_physical(struct ionpu_image *img)
 
 		for (uint32_t k = 0; k < IONPU_FAB_NEURONS; k++) {
 			struct ionpu_fab_neuron *p = &it->neurons[k];
-			double a = model == IONPU_FAB_IF ? PHYS_IF_LEAK : it->cfg.dt / p->tau;
-			double r = p->r, vth = (double)p->v_threshold - p->v_leak;
+			double a = model == IONPU_FAB_IF ? PHYS_IF_LEAK :
+							   it->cfg.dt / p->tau;
+			double r = p->r,
+			       vth = (double)p->v_threshold - p->v_leak;
 
 			if (model == IONPU_FAB_IF)
 				r *= it->cfg.dt / PHYS_IF_LEAK;
 			else if (model == IONPU_FAB_CUBA_LIF)
 				r *= p->w_in;
 			a = fmin(fmax(a, PHYS_A_MIN), PHYS_A_MAX);
-			vth = model == IONPU_FAB_LI ? FLT_MAX : fmax(PHYS_TRIM * vth, PHYS_VTH_MIN);
+			vth = model == IONPU_FAB_LI ?
+				      FLT_MAX :
+				      fmax(PHYS_TRIM * vth, PHYS_VTH_MIN);
 			p->tau = (float)(-PHYS_DT / log1p(-a));
-			if (to_float(r, &p->r) || to_float(vth, &p->v_threshold))
-				return ionpu_error(-ERANGE, "image: tile %u, neuron %u: no physical form in float",
+			if (to_float(r, &p->r) ||
+			    to_float(vth, &p->v_threshold))
+				return ionpu_error(-ERANGE,
+						   "image: tile %u, neuron %u: no physical form in float",
 						   t, k);
 		}
 		it->cfg.mode = IONPU_FAB_PHYSICAL;
@@ -544,8 +685,8 @@ int ionpu_image_physical(struct ionpu_image *img)
 	return 0;
 }
 
-int ionpu_image_build(const struct ionpu_network *net, const struct ionpu_plan *plan,
-		      struct ionpu_image **out)
+int ionpu_image_build(const struct ionpu_network *net,
+		      const struct ionpu_plan *plan, struct ionpu_image **out)
 {
 	struct ionpu_image *img;
 	int err;
@@ -553,8 +694,9 @@ int ionpu_image_build(const struct ionpu_network *net, const struct ionpu_plan *
 	if (!net || !plan || !out)
 		return ionpu_error(-EINVAL, "image: NULL argument");
 	err = check_card(plan);
-	if (!err)
-		err = check_network(net, plan);
+	if (err)
+		return err;
+	err = check_network(net, plan);
 	if (err)
 		return err;
 	img = calloc(1, sizeof(*img));

@@ -14,10 +14,10 @@
 
 #include "ionpu_fabric.h"
 
-#define IONPU_SYSFS_ROOT	"/sys"
-#define IONPU_DEV_ROOT		"/dev"
+#define IONPU_SYSFS_ROOT "/sys"
+#define IONPU_DEV_ROOT "/dev"
 /* Name of the driver's class, its devices and its nodes. */
-#define IONPU_NAME		"ionpu"
+#define IONPU_NAME "ionpu"
 
 /*
  * Record a failure for ionpu_last_error() and hand @err (a negative errno)
@@ -63,14 +63,17 @@ int ionpu_conv_geometry(struct ionpu_conv *conv, const char *what);
 size_t ionpu_conv_weight_count(const struct ionpu_conv *conv);
 
 /* Called once per non-zero synapse: source neuron, target neuron, weight. */
-typedef void (*ionpu_synapse_fn)(void *ctx, uint32_t pre, uint32_t post, double w);
+typedef void (*ionpu_synapse_fn)(void *ctx, uint32_t pre, uint32_t post,
+				 double w);
 
 /* Every non-zero synapse of an unrolled convolution. */
-void ionpu_conv_for_each(const struct ionpu_conv *conv, ionpu_synapse_fn fn, void *ctx);
+void ionpu_conv_for_each(const struct ionpu_conv *conv, ionpu_synapse_fn fn,
+			 void *ctx);
 
 /* Every non-zero synapse of a projection between nodes of the given sizes. */
-void ionpu_projection_for_each(const struct ionpu_projection_info *proj, uint32_t src_size,
-			       uint32_t dst_size, ionpu_synapse_fn fn, void *ctx);
+void ionpu_projection_for_each(const struct ionpu_projection_info *proj,
+			       uint32_t src_size, uint32_t dst_size,
+			       ionpu_synapse_fn fn, void *ctx);
 
 /*
  * A compiled plan, for the code that programs the card and runs it.
@@ -80,7 +83,7 @@ void ionpu_projection_for_each(const struct ionpu_projection_info *proj, uint32_
 struct ionpu_plan_cell {
 	uint32_t row;
 	uint32_t column;
-	double weight;		/* the weight asked for */
+	double weight; /* the weight asked for */
 	uint32_t g_pos_level;
 	uint32_t g_neg_level;
 };
@@ -94,7 +97,9 @@ struct ionpu_plan_segment {
 };
 
 struct ionpu_plan_tile {
-	/* The tile whose neurons this one's columns add into; itself if none. */
+	/*
+	 * The tile whose neurons this one's columns add into; itself if none.
+	 */
 	uint32_t head;
 	uint32_t rows_used;
 	uint32_t neurons_used;
@@ -128,9 +133,9 @@ struct ionpu_plan {
 	size_t n_nodes;
 	struct ionpu_plan_tile *tiles;
 	uint32_t n_tiles;
-	struct ionpu_plan_route *routes;	/* sorted by node, neuron */
+	struct ionpu_plan_route *routes; /* sorted by node, neuron */
 	size_t n_routes;
-	struct ionpu_plan_output *outputs;	/* in node order */
+	struct ionpu_plan_output *outputs; /* in node order */
 	size_t n_outputs;
 	struct ionpu_plan_stats stats;
 };
@@ -141,11 +146,14 @@ struct ionpu_plan {
  * apply the same thing.  Tile numbers are the plan's (virtual) ones.
  */
 
-/* A crossbar cell and the levels of its two devices (level k: G_MIN + k G_STEP). */
+/*
+ * A crossbar cell and the levels of its two devices (level k: G_MIN + k
+ * G_STEP).
+ */
 struct ionpu_image_cell {
 	uint16_t row;
 	uint16_t column;
-	uint16_t level[2];	/* [IONPU_FAB_GPLUS], [IONPU_FAB_GMINUS] */
+	uint16_t level[2]; /* [IONPU_FAB_GPLUS], [IONPU_FAB_GMINUS] */
 };
 
 /* The route of one neuron: targets[0 .. n_targets) of the image's pool. */
@@ -163,15 +171,17 @@ struct ionpu_image_site {
 };
 
 struct ionpu_image_tile {
-	uint32_t head;				/* chain head; itself if none */
-	struct ionpu_fab_tile_config cfg;	/* IDEAL; ionpu_image_physical() */
-	struct ionpu_fab_neuron neurons[IONPU_FAB_NEURONS];	/* unused: defaults */
-	uint32_t rows_used;			/* rows 0 .. rows_used - 1 get input */
-	uint32_t columns_used;			/* its head's neurons 0 .. columns_used - 1 */
-	const struct ionpu_image_cell *cells;	/* the plan's (some may be 0) */
+	uint32_t head;			  /* chain head; itself if none */
+	struct ionpu_fab_tile_config cfg; /* IDEAL; ionpu_image_physical() */
+	/* Every column's neuron; the unused ones keep the defaults. */
+	struct ionpu_fab_neuron neurons[IONPU_FAB_NEURONS];
+	uint32_t rows_used;    /* rows 0 .. rows_used - 1 get input */
+	uint32_t columns_used; /* its head's neurons 0 .. columns_used - 1 */
+	const struct ionpu_image_cell *cells; /* the plan's (some may be 0) */
 	size_t n_cells;
-	double weight_per_us;			/* network weight per uS of G+ - G- */
-	struct ionpu_image_route *routes;	/* neurons with targets or to the host */
+	double weight_per_us; /* network weight per uS of G+ - G- */
+	struct ionpu_image_route
+		*routes; /* neurons with targets or to the host */
 	size_t n_routes;
 };
 
@@ -182,10 +192,13 @@ struct ionpu_image {
 	size_t n_in;
 	size_t *in_first;
 	struct ionpu_fab_target *in_targets;
-	/* Output j is neuron outputs[j]; out_index is its inverse, -1 elsewhere. */
+	/*
+	 * Output j is neuron outputs[j]; out_index is its inverse, -1
+	 * elsewhere.
+	 */
 	size_t n_out;
 	struct ionpu_image_site *outputs;
-	int32_t *out_index;			/* n_tiles x IONPU_FAB_NEURONS */
+	int32_t *out_index; /* n_tiles x IONPU_FAB_NEURONS */
 	/* Threshold neurons: v is zeroed before every step (host only). */
 	struct ionpu_image_site *stateless;
 	size_t n_stateless;
@@ -199,8 +212,8 @@ struct ionpu_image {
  * of @net, -EOPNOTSUPP for one the card cannot run, -ERANGE for a parameter
  * outside float, -ENOMEM; the message says which.
  */
-int ionpu_image_build(const struct ionpu_network *net, const struct ionpu_plan *plan,
-		      struct ionpu_image **out);
+int ionpu_image_build(const struct ionpu_network *net,
+		      const struct ionpu_plan *plan, struct ionpu_image **out);
 void ionpu_image_free(struct ionpu_image *img);
 /*
  * Turn @img's ideal tiles and neurons into physical ones that fire at about
@@ -212,59 +225,6 @@ int ionpu_image_physical(struct ionpu_image *img);
 float ionpu_image_level_us(uint32_t level);
 
 /*
- * Calibration record (lib/ionpu_calib.c; format in docs/calibration.md): the
- * stuck devices an administrator's scan found, kept on the card.  The map is
- * "_map" because struct ionpu_calib is the UAPI's READ/WRITE_CALIB argument.
- */
-struct ionpu_calib_map;
-
-/*
- * Read the card's record (IONPU_IOC_READ_CALIB, no privilege needed) into a
- * map.  A blank record (all 0x00 or all 0xff: never calibrated) gives an
- * empty map, not an error.  -EPROTO for a malformed record or one made for
- * another card (serial or seed), with a message; -ENOMEM; the ioctl's error.
- */
-int ionpu_calib_load(struct ionpu_dev *dev, struct ionpu_calib_map **out);
-
-/*
- * Whether device @device (0 G+, 1 G-) of cell (@row, @col) of @tile is
- * listed as stuck; if so and @g_us is not NULL, *@g_us is the conductance it
- * is stuck at, uS (kept to about 1.5 %).  O(log n).  Out-of-range arguments
- * are simply not listed.
- */
-bool ionpu_calib_stuck(const struct ionpu_calib_map *c, uint32_t tile, uint32_t row,
-		       uint32_t col, int device, float *g_us);
-
-/*
- * Whether the record lists every stuck device of @tile (the tile was
- * scanned and its list not cut for room), so a device it does not list is
- * good.  False for a blank record.
- */
-bool ionpu_calib_complete(const struct ionpu_calib_map *c, uint32_t tile);
-
-void ionpu_calib_free(struct ionpu_calib_map *c);
-
-/*
- * Parse the @len bytes of a record made for the card (@serial, @seed);
- * what ionpu_calib_load() does after reading it.  For the unit tests.
- */
-int ionpu_calib_parse(const uint8_t *rec, size_t len, const char *serial, uint64_t seed,
-		      struct ionpu_calib_map **out);
-
-/*
- * Encode a record from @info's serial, seed, created, pulses, threshold_us
- * and tiles_scanned, and the @n stuck devices found on those tiles (any
- * order, no repeats).  @unlisted[t], t < 64: devices of tile t found but
- * not among them (an older record's cut list).  @rec gets all 4096 bytes.
- * What does not fit is cut, least harmful first; *@listed gets how many are
- * in.  -EINVAL, -ENOMEM.
- */
-int ionpu_calib_encode(const struct ionpu_calib_info *info,
-		       const uint32_t *unlisted,
-		       const struct ionpu_stuck_device *dev, size_t n, uint8_t *rec,
-		       uint32_t *listed);
-
-/*
  * Rasters as timed input events (lib/ionpu_raster.c), the same for the
  * host reference and the card.  Input value v of channel c in step t
  * becomes one event per target of c, at step t + delay; the events of a
@@ -273,14 +233,14 @@ int ionpu_calib_encode(const struct ionpu_calib_info *info,
  * run's last step stay in the feed for the next run (state kept).
  */
 struct ionpu_timed_input {
-	uint32_t step;		/* from the run's first step */
+	uint32_t step; /* from the run's first step */
 	float value;
-	uint16_t tile;		/* the plan's tile */
+	uint16_t tile; /* the plan's tile */
 	uint16_t row;
 };
 
 struct ionpu_feed {
-	struct ionpu_timed_input *pending;	/* steps from the next run's first */
+	struct ionpu_timed_input *pending; /* steps from the next run's first */
 	size_t n_pending;
 };
 
@@ -289,31 +249,32 @@ struct ionpu_feed {
  * *@events (malloc'ed, *@n of them; NULL when none).  -EINVAL for a value
  * that is not finite, -EOVERFLOW, -ENOMEM; the feed is unchanged then.
  */
-int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, const float *in,
-		      size_t steps, struct ionpu_timed_input **events, size_t *n);
+int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed,
+		      const float *in, size_t steps,
+		      struct ionpu_timed_input **events, size_t *n);
 /* Drop the pending events: the next run starts afresh. */
 void ionpu_feed_clear(struct ionpu_feed *feed);
 
 /*
  * A network loaded on a card (lib/ionpu_load.c), for the code that runs it
- * (lib/ionpu_run.c, lib/ionpu_queue.c).
+ * (lib/ionpu_run.c, lib/ionpu_uring.c).
  */
-struct ionpu_net {
-	int fd;			/* its own open file: the tiles are leased to it */
+struct ionpu_loaded {
+	int fd; /* its own open file: the tiles are leased to it */
 	struct ionpu_image *img;
-	uint32_t n_tiles;	/* leased: at least one, even for a plan of none */
-	uint32_t card_tile[IONPU_FAB_MAX_TILES];	/* plan tile -> card tile */
-	int32_t plan_tile[IONPU_FAB_MAX_TILES];		/* card tile -> plan tile, -1 */
-	uint64_t leased;	/* card tiles, bit mask */
+	uint32_t n_tiles; /* leased: at least one, even for a plan of none */
+	uint32_t card_tile[IONPU_FAB_MAX_TILES]; /* plan tile -> card tile */
+	int32_t plan_tile[IONPU_FAB_MAX_TILES]; /* card tile -> plan tile, -1 */
+	uint64_t leased;			/* card tiles, bit mask */
 	struct ionpu_feed feed;
 	struct ionpu_program_stats total;
-	struct ionpu_program_stats *tile_stats;		/* per plan tile */
+	struct ionpu_program_stats *tile_stats; /* per plan tile */
 	struct ionpu_cell_note *notes;
 	size_t n_notes;
-	/* For ionpu_net_read_weights(): the plan's routes and segments. */
+	/* For ionpu_loaded_read_weights(): the plan's routes and segments. */
 	struct ionpu_plan_route *routes;
 	size_t n_routes;
-	struct ionpu_plan_segment **segments;		/* per plan tile */
+	struct ionpu_plan_segment **segments; /* per plan tile */
 	size_t *n_segments;
 };
 
@@ -332,17 +293,20 @@ float ionpu_f32_value(uint32_t bits);
  * device's |achieved - target| or one cell's weight error, then finish the
  * means.
  */
-void ionpu_stats_device(struct ionpu_program_stats *s, double error_us, uint32_t pulses);
+void ionpu_stats_device(struct ionpu_program_stats *s, double error_us,
+			uint32_t pulses);
 void ionpu_stats_cell(struct ionpu_program_stats *s, double weight_error);
 void ionpu_stats_finish(struct ionpu_program_stats *s);
 /* Add @b's counts into @a, means weighted by them (both finished). */
-void ionpu_stats_merge(struct ionpu_program_stats *a, const struct ionpu_program_stats *b);
+void ionpu_stats_merge(struct ionpu_program_stats *a,
+		       const struct ionpu_program_stats *b);
 
 /*
  * When device @stuck (IONPU_FAB_GPLUS/GMINUS) of a pair sits at @g_stuck
  * uS, the target of its partner that keeps G+ - G- = @diff_us; false when
  * that lies outside the card's conductance range.
  */
-bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us, float *partner_us);
+bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us,
+			 float *partner_us);
 
 #endif /* IONPU_INTERNAL_H */

@@ -19,15 +19,16 @@ struct ionpu_job_buf {
 };
 
 /*
- * The job of a run of @steps steps of raster @in with ionpu_net_run()'s
+ * The job of a run of @steps steps of raster @in with ionpu_loaded_run()'s
  * @flags: the input events through the network's input map onto its card
  * tiles, room for every spike it can make (up to the job's limit).  It
  * takes the feed's pending events (and leaves the ones past its end).
  */
-int ionpu_job_prepare(struct ionpu_net *n, const float *in, size_t steps, uint32_t flags,
-		      struct ionpu_job_buf *b);
+int ionpu_job_prepare(struct ionpu_loaded *n, const float *in, size_t steps,
+		      uint32_t flags, struct ionpu_job_buf *b);
 /* The finished job's output events as an output raster. */
-int ionpu_job_finish(const struct ionpu_net *n, const struct ionpu_job_buf *b, uint8_t *out);
+int ionpu_job_finish(const struct ionpu_loaded *n,
+		     const struct ionpu_job_buf *b, uint8_t *out);
 void ionpu_job_free(struct ionpu_job_buf *b);
 
 /*
@@ -35,7 +36,8 @@ void ionpu_job_free(struct ionpu_job_buf *b);
  * -EPROTO for an event that is not the network's or out of the steps,
  * -ENOBUFS for a lost one.
  */
-int ionpu_net_events_to_raster(const struct ionpu_net *n, const struct ionpu_event *ev,
-			       size_t count, size_t steps, uint8_t *out);
+int ionpu_loaded_events_to_raster(const struct ionpu_loaded *n,
+				  const struct ionpu_event *ev, size_t count,
+				  size_t steps, uint8_t *out);
 
 #endif /* IONPU_JOB_H */

@@ -21,27 +21,34 @@
 
 #include <linux/ionpu.h>
 
+#include "ionpu_calib.h"
 #include "ionpu_internal.h"
 
-_Static_assert(IONPU_MODEL_LIF == IONPU_FAB_LIF && IONPU_MODEL_IF == IONPU_FAB_IF &&
-	       IONPU_MODEL_LI == IONPU_FAB_LI && IONPU_MODEL_CUBALIF == IONPU_FAB_CUBA_LIF,
+_Static_assert(IONPU_MODEL_LIF == IONPU_FAB_LIF &&
+		       IONPU_MODEL_IF == IONPU_FAB_IF &&
+		       IONPU_MODEL_LI == IONPU_FAB_LI &&
+		       IONPU_MODEL_CUBALIF == IONPU_FAB_CUBA_LIF,
 	       "the UAPI's neuron models are the card's");
-_Static_assert(IONPU_DEVICE_GPLUS == IONPU_FAB_GPLUS && IONPU_DEVICE_GMINUS == IONPU_FAB_GMINUS,
+_Static_assert(IONPU_DEVICE_GPLUS == IONPU_FAB_GPLUS &&
+		       IONPU_DEVICE_GMINUS == IONPU_FAB_GMINUS,
 	       "the UAPI's devices are the card's");
-_Static_assert(IONPU_CELL_OK == IONPU_FAB_PROG_OK && IONPU_CELL_BUDGET == IONPU_FAB_PROG_BUDGET &&
-	       IONPU_CELL_STUCK == IONPU_FAB_PROG_STUCK, "the UAPI's cell outcomes are the card's");
+_Static_assert(IONPU_CELL_OK == IONPU_FAB_PROG_OK &&
+		       IONPU_CELL_BUDGET == IONPU_FAB_PROG_BUDGET &&
+		       IONPU_CELL_STUCK == IONPU_FAB_PROG_STUCK,
+	       "the UAPI's cell outcomes are the card's");
 
-#define DEFAULT_BUDGET		100
+#define DEFAULT_BUDGET 100
 /*
  * Physical mode lifts both devices of a pair by up to this many levels
  * (G+ - G- stays): a real device's lower bound spreads 10 % around G_MIN
  * (docs/physics.md), so level 0 is out of reach for many.
  */
-#define PHYSICAL_LIFT		4
+#define PHYSICAL_LIFT 4
 /* Entries of one IONPU_IOC_PROGRAM. */
-#define PROGRAM_MAX		65536
+#define PROGRAM_MAX 65536
 
-void ionpu_stats_device(struct ionpu_program_stats *s, double error_us, uint32_t pulses)
+void ionpu_stats_device(struct ionpu_program_stats *s, double error_us,
+			uint32_t pulses)
 {
 	s->devices++;
 	s->pulses += pulses;
@@ -67,16 +74,20 @@ void ionpu_stats_finish(struct ionpu_program_stats *s)
 		s->mean_weight_error /= (double)s->cells;
 }
 
-void ionpu_stats_merge(struct ionpu_program_stats *a, const struct ionpu_program_stats *b)
+void ionpu_stats_merge(struct ionpu_program_stats *a,
+		       const struct ionpu_program_stats *b)
 {
 	uint64_t devices = a->devices + b->devices, cells = a->cells + b->cells;
 
 	if (devices)
 		a->mean_error_us = (a->mean_error_us * (double)a->devices +
-				    b->mean_error_us * (double)b->devices) / (double)devices;
+				    b->mean_error_us * (double)b->devices) /
+				   (double)devices;
 	if (cells)
-		a->mean_weight_error = (a->mean_weight_error * (double)a->cells +
-					b->mean_weight_error * (double)b->cells) / (double)cells;
+		a->mean_weight_error =
+			(a->mean_weight_error * (double)a->cells +
+			 b->mean_weight_error * (double)b->cells) /
+			(double)cells;
 	a->devices = devices;
 	a->cells = cells;
 	a->pulses += b->pulses;
@@ -87,9 +98,11 @@ void ionpu_stats_merge(struct ionpu_program_stats *a, const struct ionpu_program
 	a->failed += b->failed;
 }
 
-bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us, float *partner_us)
+bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us,
+			 float *partner_us)
 {
-	float g = stuck == IONPU_FAB_GPLUS ? g_stuck - diff_us : g_stuck + diff_us;
+	float g = stuck == IONPU_FAB_GPLUS ? g_stuck - diff_us :
+					     g_stuck + diff_us;
 
 	if (!(g >= IONPU_FAB_G_MIN && g <= IONPU_FAB_G_MAX))
 		return false;
@@ -102,7 +115,7 @@ bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us, float *partner
  * nothing in flight.  A released tile keeps its configuration, and a chain
  * into a tile the next tenant leases would add into its neurons.
  */
-static void quiesce(struct ionpu_net *n)
+static void quiesce(struct ionpu_loaded *n)
 {
 	struct ionpu_reset_state rs = { 0 };
 	struct ionpu_route none[IONPU_FAB_NEURONS];
@@ -111,13 +124,18 @@ static void quiesce(struct ionpu_net *n)
 		none[k] = (struct ionpu_route){ .neuron = (uint16_t)k };
 	for (uint32_t t = 0; t < n->n_tiles; t++) {
 		struct ionpu_configure c = {
-			.flags = IONPU_CONFIGURE_SET_TILE | IONPU_CONFIGURE_SET_CHAIN,
-			.tile = n->card_tile[t], .mode = IONPU_MODE_OFF,
-			.timestep = ionpu_f32_bits(1e-3f), .chain_head = n->card_tile[t],
+			.flags = IONPU_CONFIGURE_SET_TILE |
+				 IONPU_CONFIGURE_SET_CHAIN,
+			.tile = n->card_tile[t],
+			.mode = IONPU_MODE_OFF,
+			.timestep = ionpu_f32_bits(1e-3f),
+			.chain_head = n->card_tile[t],
 		};
 		struct ionpu_routes r = {
-			.tile = n->card_tile[t], .records = IONPU_FAB_NEURONS,
-			.size = sizeof(none), .routes = (uintptr_t)none,
+			.tile = n->card_tile[t],
+			.records = IONPU_FAB_NEURONS,
+			.size = sizeof(none),
+			.routes = (uintptr_t)none,
 		};
 
 		ionpu_ioctl(n->fd, IONPU_IOC_CONFIGURE, &c);
@@ -126,12 +144,14 @@ static void quiesce(struct ionpu_net *n)
 	ionpu_ioctl(n->fd, IONPU_IOC_RESET_STATE, &rs);
 }
 
-IONPU_API void ionpu_unload(struct ionpu_net *n)
+IONPU_API void ionpu_unload(struct ionpu_loaded *n)
 {
 	if (!n)
 		return;
 	if (n->fd >= 0) {
-		/* Closing the file releases its tiles too; this says so first. */
+		/*
+		 * Closing the file releases its tiles too; this says so first.
+		 */
 		struct ionpu_release rel = { .tiles = n->leased };
 
 		if (n->leased) {
@@ -152,7 +172,7 @@ IONPU_API void ionpu_unload(struct ionpu_net *n)
 	free(n);
 }
 
-static int lease(struct ionpu_net *n)
+static int lease(struct ionpu_loaded *n)
 {
 	struct ionpu_lease l = { .count = n->n_tiles };
 	uint32_t k = 0;
@@ -160,9 +180,11 @@ static int lease(struct ionpu_net *n)
 
 	err = ionpu_ioctl(n->fd, IONPU_IOC_LEASE, &l);
 	if (err == -EBUSY)
-		return ionpu_error(err, "load: the card has not %u free tiles", n->n_tiles);
+		return ionpu_error(err, "load: the card has not %u free tiles",
+				   n->n_tiles);
 	if (err)
-		return ionpu_error_errno(err, "load: cannot lease %u tiles", n->n_tiles);
+		return ionpu_error_errno(err, "load: cannot lease %u tiles",
+					 n->n_tiles);
 	n->leased = l.tiles;
 	for (uint32_t t = 0; t < IONPU_FAB_MAX_TILES; t++)
 		n->plan_tile[t] = -1;
@@ -173,23 +195,29 @@ static int lease(struct ionpu_net *n)
 		n->plan_tile[t] = (int32_t)k++;
 	}
 	if (k != n->n_tiles)
-		return ionpu_error(-EPROTO, "load: the driver leased %u tiles for %u", k, n->n_tiles);
+		return ionpu_error(-EPROTO,
+				   "load: the driver leased %u tiles for %u", k,
+				   n->n_tiles);
 	return 0;
 }
 
-static void to_uapi_neuron(const struct ionpu_fab_neuron *p, struct ionpu_neuron *q)
+static void to_uapi_neuron(const struct ionpu_fab_neuron *p,
+			   struct ionpu_neuron *q)
 {
 	*q = (struct ionpu_neuron){
-		.tau = ionpu_f32_bits(p->tau), .tau_syn = ionpu_f32_bits(p->tau_syn),
-		.r = ionpu_f32_bits(p->r), .v_leak = ionpu_f32_bits(p->v_leak),
+		.tau = ionpu_f32_bits(p->tau),
+		.tau_syn = ionpu_f32_bits(p->tau_syn),
+		.r = ionpu_f32_bits(p->r),
+		.v_leak = ionpu_f32_bits(p->v_leak),
 		.v_threshold = ionpu_f32_bits(p->v_threshold),
-		.v_reset = ionpu_f32_bits(p->v_reset), .w_in = ionpu_f32_bits(p->w_in),
+		.v_reset = ionpu_f32_bits(p->v_reset),
+		.w_in = ionpu_f32_bits(p->w_in),
 		.refractory = p->refractory,
 	};
 }
 
 /* Tile settings and neurons, every tile unchained; then the chains. */
-static int configure(struct ionpu_net *n, uint32_t mode)
+static int configure(struct ionpu_loaded *n, uint32_t mode)
 {
 	struct ionpu_neuron neurons[IONPU_FAB_NEURONS];
 	int err;
@@ -197,11 +225,15 @@ static int configure(struct ionpu_net *n, uint32_t mode)
 	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
 		const struct ionpu_image_tile *it = &n->img->tiles[t];
 		struct ionpu_configure c = {
-			.flags = IONPU_CONFIGURE_SET_TILE | IONPU_CONFIGURE_SET_CHAIN,
-			.tile = n->card_tile[t], .mode = mode, .model = it->cfg.model,
+			.flags = IONPU_CONFIGURE_SET_TILE |
+				 IONPU_CONFIGURE_SET_CHAIN,
+			.tile = n->card_tile[t],
+			.mode = mode,
+			.model = it->cfg.model,
 			.timestep = ionpu_f32_bits(it->cfg.dt),
 			.input_gain = ionpu_f32_bits(it->cfg.gain),
-			.chain_head = n->card_tile[t], .count = IONPU_FAB_NEURONS,
+			.chain_head = n->card_tile[t],
+			.count = IONPU_FAB_NEURONS,
 			.neurons = (uintptr_t)neurons,
 		};
 
@@ -209,13 +241,15 @@ static int configure(struct ionpu_net *n, uint32_t mode)
 			to_uapi_neuron(&it->neurons[k], &neurons[k]);
 		err = ionpu_ioctl(n->fd, IONPU_IOC_CONFIGURE, &c);
 		if (err)
-			return ionpu_error_errno(err, "load: tile %u (card tile %u): configure", t,
-						 n->card_tile[t]);
+			return ionpu_error_errno(err,
+						 "load: tile %u (card tile %u): configure",
+						 t, n->card_tile[t]);
 	}
 	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
 		const struct ionpu_image_tile *it = &n->img->tiles[t];
 		struct ionpu_configure c = {
-			.flags = IONPU_CONFIGURE_SET_CHAIN, .tile = n->card_tile[t],
+			.flags = IONPU_CONFIGURE_SET_CHAIN,
+			.tile = n->card_tile[t],
 			.chain_head = n->card_tile[it->head],
 		};
 
@@ -223,13 +257,15 @@ static int configure(struct ionpu_net *n, uint32_t mode)
 			continue;
 		err = ionpu_ioctl(n->fd, IONPU_IOC_CONFIGURE, &c);
 		if (err)
-			return ionpu_error_errno(err, "load: cannot chain tile %u into %u", t, it->head);
+			return ionpu_error_errno(err,
+						 "load: cannot chain tile %u into %u",
+						 t, it->head);
 	}
 	return 0;
 }
 
 /* One record per neuron of the tile: the image's routes, no route elsewhere. */
-static int load_routes(struct ionpu_net *n, uint32_t t)
+static int load_routes(struct ionpu_loaded *n, uint32_t t)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
 	size_t words = IONPU_FAB_NEURONS, k = 0, r = 0;
@@ -244,8 +280,10 @@ static int load_routes(struct ionpu_net *n, uint32_t t)
 		return ionpu_error(-ENOMEM, "load: out of memory");
 	p = buf;
 	for (uint32_t neuron = 0; neuron < IONPU_FAB_NEURONS; neuron++) {
-		const struct ionpu_image_route *ir = r < it->n_routes &&
-			it->routes[r].neuron == neuron ? &it->routes[r++] : NULL;
+		const struct ionpu_image_route *ir =
+			r < it->n_routes && it->routes[r].neuron == neuron ?
+				&it->routes[r++] :
+				NULL;
 		struct ionpu_route h = {
 			.neuron = (uint16_t)neuron,
 			.flags = ir && ir->to_host ? IONPU_ROUTE_TO_HOST : 0,
@@ -255,9 +293,11 @@ static int load_routes(struct ionpu_net *n, uint32_t t)
 		memcpy(p, &h, sizeof(h));
 		p += sizeof(h);
 		for (uint32_t j = 0; ir && j < ir->n_targets; j++, k++) {
+			const struct ionpu_fab_target *to = &ir->targets[j];
 			struct ionpu_route_target tg = {
-				.tile = (uint16_t)n->card_tile[ir->targets[j].tile],
-				.row = ir->targets[j].row, .delay = ir->targets[j].delay,
+				.tile = (uint16_t)n->card_tile[to->tile],
+				.row = to->row,
+				.delay = to->delay,
 			};
 
 			memcpy(p, &tg, sizeof(tg));
@@ -265,14 +305,17 @@ static int load_routes(struct ionpu_net *n, uint32_t t)
 		}
 	}
 	req = (struct ionpu_routes){
-		.tile = n->card_tile[t], .records = IONPU_FAB_NEURONS,
-		.size = (uint32_t)(p - buf), .routes = (uintptr_t)buf,
+		.tile = n->card_tile[t],
+		.records = IONPU_FAB_NEURONS,
+		.size = (uint32_t)(p - buf),
+		.routes = (uintptr_t)buf,
 	};
 	err = ionpu_ioctl(n->fd, IONPU_IOC_ROUTES, &req);
 	free(buf);
 	if (err)
-		return ionpu_error_errno(err, "load: tile %u (card tile %u): routes", t,
-					 n->card_tile[t]);
+		return ionpu_error_errno(err,
+					 "load: tile %u (card tile %u): routes",
+					 t, n->card_tile[t]);
 	return 0;
 }
 
@@ -282,91 +325,120 @@ struct cell_state {
 	float achieved[2];
 	uint16_t pulses[2];
 	uint8_t status[2];
-	float diff;		/* G+ - G- the weight needs */
-	bool program[2];	/* (still) to be written */
-	bool remapped;		/* one device stuck, its partner aimed to make up */
+	float diff;	 /* G+ - G- the weight needs */
+	bool program[2]; /* (still) to be written */
+	bool remapped;	 /* one stuck, its partner aimed to make up */
+};
+
+enum load_mode {
+	LOAD_IDEAL,
+	LOAD_PHYSICAL,
+};
+
+/* How a load programs the cells, from struct ionpu_load_opts. */
+struct load_how {
+	enum load_mode mode;
+	uint32_t budget;		     /* pulses per device */
+	const struct ionpu_calib_map *calib; /* NULL: none */
 };
 
 struct tile_job {
-	struct ionpu_net *n;
+	struct ionpu_loaded *n;
 	uint32_t t;
 	uint32_t rows;
 	uint32_t cols;
-	struct cell_state *cs;	/* rows x cols */
-	uint32_t budget;
-	bool physical;
+	struct cell_state *cs; /* rows x cols */
+	const struct load_how *how;
 };
+
+/* One batch of device writes: the request, the answers, each one's device. */
+struct batch {
+	struct ionpu_cell_prog *prog;
+	struct ionpu_cell_result *res;
+	uint32_t *where; /* cell index * 2 + device */
+	size_t n;
+};
+
+/* Write the batch and keep what the card answers about each device. */
+static int send_batch(struct tile_job *J, struct batch *b)
+{
+	struct ionpu_program req = {
+		.tile = J->n->card_tile[J->t],
+		.count = (uint32_t)b->n,
+		.cells = (uintptr_t)b->prog,
+		.results = (uintptr_t)b->res,
+	};
+	int err;
+
+	err = ionpu_ioctl(J->n->fd, IONPU_IOC_PROGRAM, &req);
+	if (err)
+		return ionpu_error_errno(err,
+					 "load: tile %u (card tile %u): program",
+					 J->t, J->n->card_tile[J->t]);
+	for (size_t i = 0; i < b->n; i++) {
+		struct cell_state *c = &J->cs[b->where[i] / 2];
+		int d = (int)(b->where[i] % 2);
+
+		c->achieved[d] = ionpu_f32_value(b->res[i].conductance);
+		c->pulses[d] = b->res[i].pulses;
+		c->status[d] = b->res[i].status;
+		c->program[d] = false;
+	}
+	b->n = 0;
+	return 0;
+}
 
 /* Write every device marked to program, in batches the driver takes. */
 static int program_marked(struct tile_job *J)
 {
-	size_t total = (size_t)J->rows * J->cols, n = 0;
-	struct ionpu_cell_prog *prog;
-	struct ionpu_cell_result *res;
-	uint32_t *where;
+	size_t total = (size_t)J->rows * J->cols;
+	struct batch b = { 0 };
 	int err = 0;
 
-	prog = malloc(PROGRAM_MAX * sizeof(*prog));
-	res = malloc(PROGRAM_MAX * sizeof(*res));
-	where = malloc(PROGRAM_MAX * sizeof(*where));
-	if (!prog || !res || !where) {
+	b.prog = malloc(PROGRAM_MAX * sizeof(*b.prog));
+	b.res = malloc(PROGRAM_MAX * sizeof(*b.res));
+	b.where = malloc(PROGRAM_MAX * sizeof(*b.where));
+	if (!b.prog || !b.res || !b.where) {
 		err = ionpu_error(-ENOMEM, "load: out of memory");
 		goto out;
 	}
-	for (size_t k = 0; k <= total * 2 && !err; k++) {
-		if (k < total * 2) {
-			struct cell_state *c = &J->cs[k / 2];
-			int d = (int)(k % 2);
+	for (size_t k = 0; k < total * 2; k++) {
+		struct cell_state *c = &J->cs[k / 2];
+		int d = (int)(k % 2);
 
-			if (!c->program[d])
-				continue;
-			prog[n] = (struct ionpu_cell_prog){
-				.row = (uint16_t)(k / 2 / J->cols), .column = (uint16_t)(k / 2 % J->cols),
-				.device = (uint8_t)d, .budget = (uint16_t)J->budget,
-				.target = ionpu_f32_bits(c->target[d]),
-				.tolerance = ionpu_f32_bits(IONPU_FAB_G_STEP / 4),
-			};
-			where[n++] = (uint32_t)k;
-			if (n < PROGRAM_MAX)
-				continue;
-		}
-		if (n) {
-			struct ionpu_program req = {
-				.tile = J->n->card_tile[J->t], .count = (uint32_t)n,
-				.cells = (uintptr_t)prog, .results = (uintptr_t)res,
-			};
-
-			err = ionpu_ioctl(J->n->fd, IONPU_IOC_PROGRAM, &req);
-			if (err) {
-				err = ionpu_error_errno(err, "load: tile %u (card tile %u): program",
-							J->t, J->n->card_tile[J->t]);
-				break;
-			}
-			for (size_t i = 0; i < n; i++) {
-				struct cell_state *c = &J->cs[where[i] / 2];
-				int d = (int)(where[i] % 2);
-
-				c->achieved[d] = ionpu_f32_value(res[i].conductance);
-				c->pulses[d] = res[i].pulses;
-				c->status[d] = res[i].status;
-				c->program[d] = false;
-			}
-			n = 0;
-		}
+		if (!c->program[d])
+			continue;
+		b.prog[b.n] = (struct ionpu_cell_prog){
+			.row = (uint16_t)(k / 2 / J->cols),
+			.column = (uint16_t)(k / 2 % J->cols),
+			.device = (uint8_t)d,
+			.budget = (uint16_t)J->how->budget,
+			.target = ionpu_f32_bits(c->target[d]),
+			.tolerance = ionpu_f32_bits(IONPU_FAB_G_STEP / 4),
+		};
+		b.where[b.n++] = (uint32_t)k;
+		if (b.n < PROGRAM_MAX)
+			continue;
+		err = send_batch(J, &b);
+		if (err)
+			goto out;
 	}
+	if (b.n)
+		err = send_batch(J, &b);
 out:
-	free(prog);
-	free(res);
-	free(where);
+	free(b.prog);
+	free(b.res);
+	free(b.where);
 	return err;
 }
 
-static int add_note(struct ionpu_net *n, const struct ionpu_cell_note *note)
+static int add_note(struct ionpu_loaded *n, const struct ionpu_cell_note *note)
 {
 	struct ionpu_cell_note *p;
 
 	if ((n->n_notes & (n->n_notes - 1)) == 0) {
-		p = realloc(n->notes, (n->n_notes ? n->n_notes * 2 : 1) * sizeof(*p));
+		p = realloc(n->notes,
+			    (n->n_notes ? n->n_notes * 2 : 1) * sizeof(*p));
 		if (!p)
 			return ionpu_error(-ENOMEM, "load: out of memory");
 		n->notes = p;
@@ -385,13 +457,15 @@ static size_t remap_stuck(struct tile_job *J)
 
 	for (size_t k = 0; k < (size_t)J->rows * J->cols; k++) {
 		struct cell_state *c = &J->cs[k];
-		bool stuck[2] = { c->status[0] == IONPU_CELL_STUCK, c->status[1] == IONPU_CELL_STUCK };
+		bool stuck[2] = { c->status[0] == IONPU_CELL_STUCK,
+				  c->status[1] == IONPU_CELL_STUCK };
 		int d = stuck[0] ? 0 : 1;
 		float g;
 
 		if (stuck[0] == stuck[1])
 			continue;
-		c->remapped = ionpu_remap_partner(d, c->achieved[d], c->diff, &g);
+		c->remapped =
+			ionpu_remap_partner(d, c->achieved[d], c->diff, &g);
 		if (c->remapped && g != c->target[!d]) {
 			c->target[!d] = g;
 			c->program[!d] = true;
@@ -408,14 +482,17 @@ static int account(struct tile_job *J)
 	struct ionpu_program_stats *s = &J->n->tile_stats[J->t];
 	int err = 0;
 
-	for (size_t k = 0; k < (size_t)J->rows * J->cols && !err; k++) {
+	for (size_t k = 0; k < (size_t)J->rows * J->cols; k++) {
 		const struct cell_state *c = &J->cs[k];
 		double want = c->diff;
 		double got = (double)c->achieved[0] - c->achieved[1];
 		struct ionpu_cell_note note = {
-			.tile = J->t, .card_tile = J->n->card_tile[J->t],
-			.row = (uint32_t)(k / J->cols), .column = (uint32_t)(k % J->cols),
-			.weight = want * it->weight_per_us, .achieved = got * it->weight_per_us,
+			.tile = J->t,
+			.card_tile = J->n->card_tile[J->t],
+			.row = (uint32_t)(k / J->cols),
+			.column = (uint32_t)(k % J->cols),
+			.weight = want * it->weight_per_us,
+			.achieved = got * it->weight_per_us,
 		};
 		unsigned int stuck = 0;
 		bool budget = false;
@@ -427,11 +504,16 @@ static int account(struct tile_job *J)
 				continue;
 			}
 			budget |= c->status[d] == IONPU_CELL_BUDGET;
-			ionpu_stats_device(s, fabs((double)c->achieved[d] - c->target[d]),
+			ionpu_stats_device(s,
+					   fabs((double)c->achieved[d] -
+						c->target[d]),
 					   c->pulses[d]);
 		}
 		ionpu_stats_cell(s, fabs(got - want) * it->weight_per_us);
-		/* The partner's write came after the remap, so its status is the last word. */
+		/*
+		 * The partner's write came after the remap, so its status is
+		 * the last word.
+		 */
 		if (stuck == 1 && !budget && c->remapped)
 			note.outcome = IONPU_CELL_REMAPPED;
 		else if (stuck)
@@ -445,21 +527,63 @@ static int account(struct tile_job *J)
 		else
 			s->failed++;
 		err = add_note(J->n, &note);
+		if (err)
+			break;
 	}
 	ionpu_stats_finish(s);
 	return err;
 }
 
-static int program_tile(struct ionpu_net *n, uint32_t t, uint32_t budget, bool physical,
-			const struct ionpu_calib_map *calib)
+/*
+ * Each device's target: its level, lifted in physical mode; a device the
+ * calibration record lists as stuck is not written but taken as it is.
+ */
+static void set_targets(struct tile_job *J, uint16_t (*level)[2])
+{
+	const struct ionpu_calib_map *calib = J->how->calib;
+	uint32_t card_tile = J->n->card_tile[J->t];
+
+	for (size_t k = 0; k < (size_t)J->rows * J->cols; k++) {
+		struct cell_state *c = &J->cs[k];
+		uint32_t top = level[k][0] > level[k][1] ? level[k][0] :
+							   level[k][1];
+		uint32_t lift = J->how->mode == LOAD_PHYSICAL ?
+					IONPU_FAB_G_LEVELS - 1 - top :
+					0;
+
+		if (lift > PHYSICAL_LIFT)
+			lift = PHYSICAL_LIFT;
+		for (int d = 0; d < 2; d++) {
+			float g;
+
+			c->target[d] = ionpu_image_level_us(level[k][d] + lift);
+			c->program[d] = true;
+			if (calib &&
+			    ionpu_calib_stuck(calib, card_tile,
+					      (uint32_t)(k / J->cols),
+					      (uint32_t)(k % J->cols), d, &g)) {
+				c->status[d] = IONPU_CELL_STUCK;
+				c->achieved[d] = g;
+				c->program[d] = false;
+			}
+		}
+		c->diff = c->target[0] - c->target[1];
+	}
+}
+
+static int program_tile(struct ionpu_loaded *n, uint32_t t,
+			const struct load_how *how)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
 	struct tile_job J = {
-		.n = n, .t = t, .rows = it->rows_used, .cols = it->columns_used, .budget = budget,
-		.physical = physical,
+		.n = n,
+		.t = t,
+		.rows = it->rows_used,
+		.cols = it->columns_used,
+		.how = how,
 	};
 	size_t total = (size_t)J.rows * J.cols;
-	uint16_t (*level)[2];
+	uint16_t(*level)[2];
 	int err;
 
 	if (!total) {
@@ -469,60 +593,48 @@ static int program_tile(struct ionpu_net *n, uint32_t t, uint32_t budget, bool p
 	J.cs = calloc(total, sizeof(*J.cs));
 	level = calloc(total, sizeof(*level));
 	if (!J.cs || !level) {
-		free(J.cs);
-		free(level);
-		return ionpu_error(-ENOMEM, "load: out of memory");
+		err = ionpu_error(-ENOMEM, "load: out of memory");
+		goto out;
 	}
 	for (size_t k = 0; k < it->n_cells; k++) {
 		const struct ionpu_image_cell *c = &it->cells[k];
 
 		if (c->row < J.rows && c->column < J.cols)
-			memcpy(level[(size_t)c->row * J.cols + c->column], c->level,
-			       sizeof(c->level));
+			memcpy(level[(size_t)c->row * J.cols + c->column],
+			       c->level, sizeof(c->level));
 	}
-	for (size_t k = 0; k < total; k++) {
-		struct cell_state *c = &J.cs[k];
-		uint32_t top = level[k][0] > level[k][1] ? level[k][0] : level[k][1];
-		uint32_t lift = J.physical ? IONPU_FAB_G_LEVELS - 1 - top : 0;
-
-		if (lift > PHYSICAL_LIFT)
-			lift = PHYSICAL_LIFT;
-		for (int d = 0; d < 2; d++) {
-			float g;
-
-			c->target[d] = ionpu_image_level_us(level[k][d] + lift);
-			c->program[d] = true;
-			if (calib && ionpu_calib_stuck(calib, n->card_tile[t], (uint32_t)(k / J.cols),
-						       (uint32_t)(k % J.cols), d, &g)) {
-				c->status[d] = IONPU_CELL_STUCK;
-				c->achieved[d] = g;
-				c->program[d] = false;
-			}
-		}
-		c->diff = c->target[0] - c->target[1];
-	}
-	/* Partners of listed stuck devices get their remapped target at once. */
+	set_targets(&J, level);
+	/*
+	 * Partners of listed stuck devices get their remapped target at once.
+	 */
 	remap_stuck(&J);
 	err = program_marked(&J);
-	if (!err && remap_stuck(&J))
+	if (err)
+		goto out;
+	if (remap_stuck(&J)) {
 		err = program_marked(&J);
-	if (!err)
-		err = account(&J);
+		if (err)
+			goto out;
+	}
+	err = account(&J);
+out:
 	free(J.cs);
 	free(level);
 	return err;
 }
 
-/* What ionpu_net_read_weights() needs of the plan: routes and segments. */
-static int keep_mapping(struct ionpu_net *n, const struct ionpu_plan *plan)
+/* What ionpu_loaded_read_weights() needs of the plan: routes and segments. */
+static int keep_mapping(struct ionpu_loaded *n, const struct ionpu_plan *plan)
 {
-	n->routes = malloc((plan->n_routes ? plan->n_routes : 1) * sizeof(*n->routes));
+	n->routes = malloc((plan->n_routes ? plan->n_routes : 1) *
+			   sizeof(*n->routes));
 	n->segments = calloc(n->n_tiles, sizeof(*n->segments));
 	n->n_segments = calloc(n->n_tiles, sizeof(*n->n_segments));
 	if (!n->routes || !n->segments || !n->n_segments)
 		return ionpu_error(-ENOMEM, "load: out of memory");
 	if (plan->n_routes)
-		memcpy(n->routes, plan->routes, plan->n_routes * sizeof(*n->routes));
+		memcpy(n->routes, plan->routes,
+		       plan->n_routes * sizeof(*n->routes));
 	n->n_routes = plan->n_routes;
 	for (uint32_t t = 0; t < plan->n_tiles; t++) {
 		size_t k = plan->tiles[t].n_segments;
@@ -531,22 +643,30 @@ static int keep_mapping(struct ionpu_net *n, const struct ionpu_plan *plan)
 		if (!n->segments[t])
 			return ionpu_error(-ENOMEM, "load: out of memory");
 		if (k)
-			memcpy(n->segments[t], plan->tiles[t].segments, k * sizeof(**n->segments));
+			memcpy(n->segments[t], plan->tiles[t].segments,
+			       k * sizeof(**n->segments));
 		n->n_segments[t] = k;
 	}
 	return 0;
 }
 
-static int load(struct ionpu_net *n, struct ionpu_dev *dev, const struct ionpu_plan *plan,
+static int load(struct ionpu_loaded *n, struct ionpu_dev *dev,
+		const struct ionpu_plan *plan,
 		const struct ionpu_load_opts *opts)
 {
-	bool physical = opts && (opts->flags & IONPU_LOAD_PHYSICAL);
-	uint32_t budget = opts && opts->pulse_budget ? opts->pulse_budget : DEFAULT_BUDGET;
+	struct load_how how = {
+		.mode = opts && (opts->flags & IONPU_LOAD_PHYSICAL) ?
+				LOAD_PHYSICAL :
+				LOAD_IDEAL,
+		.budget = opts && opts->pulse_budget ? opts->pulse_budget :
+						       DEFAULT_BUDGET,
+	};
 	struct ionpu_calib_map *calib = NULL;
 	int err;
 
 	if (n->img->n_stateless)
-		return ionpu_error(-EOPNOTSUPP, "load: Threshold neurons need their state cleared every step, which only the host reference does");
+		return ionpu_error(-EOPNOTSUPP,
+				   "load: Threshold neurons need their state cleared every step, which only the host reference does");
 	n->n_tiles = n->img->n_tiles ? n->img->n_tiles : 1;
 	n->tile_stats = calloc(n->n_tiles, sizeof(*n->tile_stats));
 	if (!n->tile_stats)
@@ -558,91 +678,122 @@ static int load(struct ionpu_net *n, struct ionpu_dev *dev, const struct ionpu_p
 	if (n->fd < 0)
 		return n->fd;
 	err = lease(n);
-	if (!err && physical)
+	if (err)
+		return err;
+	if (how.mode == LOAD_PHYSICAL) {
 		err = ionpu_image_physical(n->img);
-	if (!err)
-		err = configure(n, physical ? IONPU_MODE_PHYSICAL : IONPU_MODE_IDEAL);
-	for (uint32_t t = 0; !err && t < n->img->n_tiles; t++)
+		if (err)
+			return err;
+	}
+	err = configure(n, how.mode == LOAD_PHYSICAL ? IONPU_MODE_PHYSICAL :
+						       IONPU_MODE_IDEAL);
+	if (err)
+		return err;
+	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
 		err = load_routes(n, t);
-	/* An ideal tile has no stuck devices: the record is for physical mode. */
-	if (!err && physical && !(opts->flags & IONPU_LOAD_NO_CALIB))
+		if (err)
+			return err;
+	}
+	/*
+	 * An ideal tile has no stuck devices: the record is for physical mode.
+	 */
+	if (how.mode == LOAD_PHYSICAL && !(opts->flags & IONPU_LOAD_NO_CALIB)) {
 		err = ionpu_calib_load(dev, &calib);
-	for (uint32_t t = 0; !err && t < n->img->n_tiles; t++) {
-		err = program_tile(n, t, budget, physical, calib);
-		if (!err)
-			ionpu_stats_merge(&n->total, &n->tile_stats[t]);
+		if (err)
+			return err;
+		how.calib = calib;
+	}
+	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
+		err = program_tile(n, t, &how);
+		if (err)
+			break;
+		ionpu_stats_merge(&n->total, &n->tile_stats[t]);
 	}
 	ionpu_calib_free(calib);
 	return err;
 }
 
 IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
-			 const struct ionpu_plan *plan, const struct ionpu_load_opts *opts,
-			 struct ionpu_net **out)
+			 const struct ionpu_plan *plan,
+			 const struct ionpu_load_opts *opts,
+			 struct ionpu_loaded **out)
 {
-	struct ionpu_net *n;
+	struct ionpu_loaded *n;
 	int err;
 
 	if (!dev || !net || !plan || !out)
 		return ionpu_error(-EINVAL, "ionpu_load: NULL argument");
-	if (opts && (opts->flags & ~(IONPU_LOAD_PHYSICAL | IONPU_LOAD_NO_CALIB)))
-		return ionpu_error(-EINVAL, "ionpu_load: unknown flags 0x%x", opts->flags);
+	if (opts &&
+	    (opts->flags & ~(IONPU_LOAD_PHYSICAL | IONPU_LOAD_NO_CALIB)))
+		return ionpu_error(-EINVAL, "ionpu_load: unknown flags 0x%x",
+				   opts->flags);
 	if (opts && opts->pulse_budget > UINT16_MAX)
-		return ionpu_error(-EINVAL, "ionpu_load: a budget of %u pulses; the card takes %u",
+		return ionpu_error(-EINVAL,
+				   "ionpu_load: a budget of %u pulses; the card takes %u",
 				   opts->pulse_budget, UINT16_MAX);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return ionpu_error(-ENOMEM, "load: out of memory");
 	n->fd = -1;
 	err = ionpu_image_build(net, plan, &n->img);
-	if (!err && n->img->n_tiles > IONPU_FAB_MAX_TILES)
-		err = ionpu_error(-EOPNOTSUPP, "load: %u tiles", n->img->n_tiles);
-	if (!err)
-		err = load(n, dev, plan, opts);
-	if (err) {
-		ionpu_unload(n);
-		return err;
+	if (err)
+		goto err_unload;
+	if (n->img->n_tiles > IONPU_FAB_MAX_TILES) {
+		err = ionpu_error(-EOPNOTSUPP, "load: %u tiles",
+				  n->img->n_tiles);
+		goto err_unload;
 	}
+	err = load(n, dev, plan, opts);
+	if (err)
+		goto err_unload;
 	*out = n;
 	return 0;
+
+err_unload:
+	ionpu_unload(n);
+	return err;
 }
 
-IONPU_API size_t ionpu_net_inputs(const struct ionpu_net *n)
+IONPU_API size_t ionpu_loaded_inputs(const struct ionpu_loaded *n)
 {
 	return n->img->n_in;
 }
 
-IONPU_API size_t ionpu_net_outputs(const struct ionpu_net *n)
+IONPU_API size_t ionpu_loaded_outputs(const struct ionpu_loaded *n)
 {
 	return n->img->n_out;
 }
 
-IONPU_API void ionpu_net_report(const struct ionpu_net *n, struct ionpu_program_stats *out)
+IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n,
+				   struct ionpu_program_stats *out)
 {
 	*out = n->total;
 }
 
-IONPU_API int ionpu_net_tile_report(const struct ionpu_net *n, uint32_t tile,
-				    uint32_t *card_tile, struct ionpu_program_stats *out)
+IONPU_API int ionpu_loaded_tile_report(const struct ionpu_loaded *n,
+				       uint32_t tile, uint32_t *card_tile,
+				       struct ionpu_program_stats *out)
 {
 	if (!n || !out || tile >= n->img->n_tiles)
-		return ionpu_error(-EINVAL, "ionpu_net_tile_report: no tile %u", tile);
+		return ionpu_error(-EINVAL,
+				   "ionpu_loaded_tile_report: no tile %u",
+				   tile);
 	if (card_tile)
 		*card_tile = n->card_tile[tile];
 	*out = n->tile_stats[tile];
 	return 0;
 }
 
-IONPU_API const struct ionpu_cell_note *ionpu_net_cell_notes(const struct ionpu_net *n,
-							     size_t *count)
+IONPU_API const struct ionpu_cell_note *
+ionpu_loaded_cell_notes(const struct ionpu_loaded *n, size_t *count)
 {
 	*count = n->n_notes;
 	return n->n_notes ? n->notes : NULL;
 }
 
 /* The source of row @row of plan tile @t, or NULL. */
-static const struct ionpu_plan_route *row_source(const struct ionpu_net *n, uint32_t t,
-						 uint32_t row)
+static const struct ionpu_plan_route *row_source(const struct ionpu_loaded *n,
+						 uint32_t t, uint32_t row)
 {
 	for (size_t r = 0; r < n->n_routes; r++)
 		if (n->routes[r].tile == t && n->routes[r].row == row)
@@ -651,8 +802,8 @@ static const struct ionpu_plan_route *row_source(const struct ionpu_net *n, uint
 }
 
 /* The population neuron on column @col of head tile @h, or NULL. */
-static const struct ionpu_plan_segment *column_owner(const struct ionpu_net *n, uint32_t h,
-						     uint32_t col)
+static const struct ionpu_plan_segment *
+column_owner(const struct ionpu_loaded *n, uint32_t h, uint32_t col)
 {
 	for (size_t s = 0; s < n->n_segments[h]; s++) {
 		const struct ionpu_plan_segment *g = &n->segments[h][s];
@@ -663,8 +814,8 @@ static const struct ionpu_plan_segment *column_owner(const struct ionpu_net *n, 
 	return NULL;
 }
 
-static int read_tile(struct ionpu_net *n, uint32_t t, struct ionpu_synapse_read *out,
-		     size_t *count)
+static int read_tile(struct ionpu_loaded *n, uint32_t t,
+		     struct ionpu_synapse_read *out, size_t *count)
 {
 	const struct ionpu_image_tile *it = &n->img->tiles[t];
 	struct ionpu_cell_read *cells;
@@ -674,65 +825,79 @@ static int read_tile(struct ionpu_net *n, uint32_t t, struct ionpu_synapse_read 
 
 	if (!it->n_cells)
 		return 0;
-	cells = malloc((size_t)it->rows_used * it->columns_used * sizeof(*cells));
+	cells = malloc((size_t)it->rows_used * it->columns_used *
+		       sizeof(*cells));
 	src = calloc(it->rows_used, sizeof(*src));
 	if (!cells || !src) {
-		free(cells);
-		free(src);
-		return ionpu_error(-ENOMEM, "read weights: out of memory");
+		err = ionpu_error(-ENOMEM, "read weights: out of memory");
+		goto out;
 	}
 	req = (struct ionpu_read_cells){
-		.tile = n->card_tile[t], .rows = it->rows_used, .columns = it->columns_used,
+		.tile = n->card_tile[t],
+		.rows = it->rows_used,
+		.columns = it->columns_used,
 		.cells = (uintptr_t)cells,
 	};
 	err = ionpu_ioctl(n->fd, IONPU_IOC_READ_CELLS, &req);
-	if (err)
-		err = ionpu_error_errno(err, "read weights: tile %u (card tile %u)", t,
-					n->card_tile[t]);
-	for (uint32_t r = 0; !err && r < it->rows_used; r++)
+	if (err) {
+		err = ionpu_error_errno(err,
+					"read weights: tile %u (card tile %u)",
+					t, n->card_tile[t]);
+		goto out;
+	}
+	for (uint32_t r = 0; r < it->rows_used; r++)
 		src[r] = row_source(n, t, r);
-	for (size_t k = 0; !err && k < it->n_cells; k++) {
+	for (size_t k = 0; k < it->n_cells; k++) {
 		const struct ionpu_image_cell *c = &it->cells[k];
-		const struct ionpu_cell_read *cr = &cells[(size_t)c->row * it->columns_used +
-							   c->column];
-		const struct ionpu_plan_segment *g = column_owner(n, it->head, c->column);
+		const struct ionpu_cell_read *cr =
+			&cells[(size_t)c->row * it->columns_used + c->column];
+		const struct ionpu_plan_segment *g =
+			column_owner(n, it->head, c->column);
 
 		if (!src[c->row] || !g || c->column >= it->columns_used)
 			continue;
 		out[(*count)++] = (struct ionpu_synapse_read){
-			.src = src[c->row]->node, .src_neuron = src[c->row]->neuron,
-			.dst = g->node, .dst_neuron = g->first + c->column - g->first_column,
+			.src = src[c->row]->node,
+			.src_neuron = src[c->row]->neuron,
+			.dst = g->node,
+			.dst_neuron = g->first + c->column - g->first_column,
 			.delay_steps = src[c->row]->delay_steps,
 			.weight = ((double)ionpu_image_level_us(c->level[0]) -
-				   ionpu_image_level_us(c->level[1])) * it->weight_per_us,
+				   ionpu_image_level_us(c->level[1])) *
+				  it->weight_per_us,
 			.read = ((double)ionpu_f32_value(cr->g_plus) -
-				 ionpu_f32_value(cr->g_minus)) * it->weight_per_us,
+				 ionpu_f32_value(cr->g_minus)) *
+				it->weight_per_us,
 		};
 	}
+out:
 	free(cells);
 	free(src);
 	return err;
 }
 
-IONPU_API int ionpu_net_read_weights(struct ionpu_net *n, struct ionpu_synapse_read **out,
-				     size_t *count)
+IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
+					struct ionpu_synapse_read **out,
+					size_t *count)
 {
 	struct ionpu_synapse_read *list;
 	size_t total = 0, k = 0;
-	int err = 0;
+	int err;
 
 	if (!n || !out || !count)
-		return ionpu_error(-EINVAL, "ionpu_net_read_weights: NULL argument");
+		return ionpu_error(-EINVAL,
+				   "ionpu_loaded_read_weights: NULL argument");
 	for (uint32_t t = 0; t < n->img->n_tiles; t++)
 		total += n->img->tiles[t].n_cells;
 	list = malloc((total ? total : 1) * sizeof(*list));
 	if (!list)
 		return ionpu_error(-ENOMEM, "read weights: out of memory");
-	for (uint32_t t = 0; t < n->img->n_tiles && !err; t++)
+	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
 		err = read_tile(n, t, list, &k);
-	if (err) {
-		free(list);
-		return err;
+		if (err) {
+			free(list);
+			return err;
+		}
 	}
 	*out = list;
 	*count = k;

@@ -28,12 +28,12 @@
 #include "ionpu_internal.h"
 #include "ionpu_nir_vlen.h"
 
-#define GCOL_SIGNATURE		"GCOL"
-#define GCOL_VERSION		1
+#define GCOL_SIGNATURE "GCOL"
+#define GCOL_VERSION 1
 /* Largest collection read; real ones hold 4 KiB or a few times that. */
-#define GCOL_MAX_SIZE		(64u << 20)
+#define GCOL_MAX_SIZE (64u << 20)
 
-#define ALIGN8(x)		(((x) + 7) & ~(uint64_t)7)
+#define ALIGN8(x) (((x) + 7) & ~(uint64_t)7)
 
 /* An object of a collection: its index and the bytes it holds. */
 struct gobj {
@@ -50,11 +50,11 @@ struct gcol {
 
 struct vlen_file {
 	int fd;
-	uint64_t size;		/* bytes in the file */
-	uint64_t base;		/* where HDF5 address 0 lies: after the userblock */
-	size_t sa;		/* bytes of an address */
-	size_t ss;		/* bytes of a length */
-	uint64_t decoded;	/* bytes of collections read so far */
+	uint64_t size;	  /* bytes in the file */
+	uint64_t base;	  /* HDF5 address 0: after the userblock */
+	size_t sa;	  /* bytes of an address */
+	size_t ss;	  /* bytes of a length */
+	uint64_t decoded; /* bytes of collections read so far */
 };
 
 /* HDF5's little-endian integers come in the file's own widths, 1..8. */
@@ -174,7 +174,9 @@ static int load_collection(struct vlen_file *vf, struct gcol *g,
 		*why = "a heap collection has an impossible size";
 		return -EPROTO;
 	}
-	/* Collections of a sound file do not overlap: reading more is a loop. */
+	/*
+	 * Collections of a sound file do not overlap: reading more is a loop.
+	 */
 	if (size > vf->size - vf->decoded) {
 		*why = "its heap collections overlap";
 		return -EPROTO;
@@ -186,8 +188,10 @@ static int load_collection(struct vlen_file *vf, struct gcol *g,
 		return -ENOMEM;
 	}
 	err = read_at(vf, pos, c, size, why);
-	if (!err)
-		err = walk_collection(vf, c, size, g, why);
+	if (err)
+		goto out;
+	err = walk_collection(vf, c, size, g, why);
+out:
 	free(c);
 	return err;
 }
@@ -221,7 +225,8 @@ static int check_object(const struct gcol *g, uint32_t index, uint32_t len,
 	const struct gobj *o = NULL;
 
 	if (index && index <= UINT16_MAX)
-		o = bsearch(&key, g->obj, g->nobj, sizeof(*g->obj), compare_gobj);
+		o = bsearch(&key, g->obj, g->nobj, sizeof(*g->obj),
+			    compare_gobj);
 	if (!o) {
 		*why = "a string names a heap object that does not exist";
 		return -EPROTO;
@@ -229,6 +234,28 @@ static int check_object(const struct gcol *g, uint32_t index, uint32_t len,
 	if (o->size != len) {
 		*why = "a string's length is not its heap object's";
 		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * The collections at @addrs (sorted), each once, into @gcols; *@n gets
+ * how many hold something to free, the one that failed included.
+ */
+static int load_collections(struct vlen_file *vf, const uint64_t *addrs,
+			    size_t n_addrs, struct gcol *gcols, size_t *n,
+			    const char **why)
+{
+	*n = 0;
+	for (size_t i = 0; i < n_addrs; i++) {
+		int err;
+
+		if (*n && gcols[*n - 1].addr == addrs[i])
+			continue;
+		gcols[*n].addr = addrs[i];
+		err = load_collection(vf, &gcols[(*n)++], why);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -243,7 +270,7 @@ static int check_slots(struct vlen_file *vf, uint64_t pos, uint64_t count,
 	const size_t slot = 4 + vf->sa + 4;
 	struct gcol *gcols = NULL;
 	uint64_t *addrs = NULL;
-	size_t ngcols = 0;
+	size_t n_addrs = 0, ngcols = 0;
 	uint8_t *raw;
 	int err;
 
@@ -266,34 +293,29 @@ static int check_slots(struct vlen_file *vf, uint64_t pos, uint64_t count,
 		uint64_t a = get_le(raw + i * slot + 4, vf->sa);
 
 		if (a)
-			addrs[ngcols++] = a;
+			addrs[n_addrs++] = a;
 	}
-	qsort(addrs, ngcols, sizeof(*addrs), compare_u64);
-	gcols = calloc(ngcols ? ngcols : 1, sizeof(*gcols));
+	qsort(addrs, n_addrs, sizeof(*addrs), compare_u64);
+	gcols = calloc(n_addrs ? n_addrs : 1, sizeof(*gcols));
 	if (!gcols) {
 		*why = "out of memory";
 		err = -ENOMEM;
 		goto out;
 	}
-	{
-		size_t n = 0;
-
-		for (size_t i = 0; i < ngcols && !err; i++) {
-			if (n && gcols[n - 1].addr == addrs[i])
-				continue;
-			gcols[n].addr = addrs[i];
-			err = load_collection(vf, &gcols[n++], why);
-		}
-		ngcols = n;
-	}
-	for (uint64_t i = 0; i < count && !err; i++) {
+	err = load_collections(vf, addrs, n_addrs, gcols, &ngcols, why);
+	if (err)
+		goto out;
+	for (uint64_t i = 0; i < count; i++) {
 		const uint8_t *s = raw + i * slot;
 		uint64_t a = get_le(s + 4, vf->sa);
 
-		if (a)
-			err = check_object(find_collection(gcols, ngcols, a),
-					   (uint32_t)get_le(s + 4 + vf->sa, 4),
-					   (uint32_t)get_le(s, 4), why);
+		if (!a)
+			continue;
+		err = check_object(find_collection(gcols, ngcols, a),
+				   (uint32_t)get_le(s + 4 + vf->sa, 4),
+				   (uint32_t)get_le(s, 4), why);
+		if (err)
+			goto out;
 	}
 out:
 	for (size_t i = 0; gcols && i < ngcols; i++)
@@ -347,7 +369,9 @@ int ionpu_nir_vlen_check(hid_t ds, uint64_t count, const char **why)
 	vf.fd = *fdp;
 	vf.size = (uint64_t)st.st_size;
 	vf.base = userblock;
-	/* H5Dget_offset() counts from the file's start, heap addresses do not. */
+	/*
+	 * H5Dget_offset() counts from the file's start, heap addresses do not.
+	 */
 	err = check_slots(&vf, pos, count, why);
 out:
 	if (fcpl >= 0)

@@ -21,13 +21,18 @@
 
 #include "ionpu_internal.h"
 
-#define NPY_MAGIC	"\x93NUMPY"
-#define NPY_MAGIC_LEN	6
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC_LEN 6
 /* Larger headers than this are not NumPy's (it writes a few hundred bytes). */
-#define NPY_HEADER_MAX	(1u << 20)
+#define NPY_HEADER_MAX (1u << 20)
 
 enum elem {
-	E_F4, E_F8, E_I8, E_I4, E_U1, E_B1,
+	E_F4,
+	E_F8,
+	E_I8,
+	E_I4,
+	E_U1,
+	E_B1,
 };
 
 static const struct {
@@ -56,7 +61,8 @@ struct hdr {
 
 static void skip_blanks(struct hdr *h)
 {
-	while (h->p < h->end && (*h->p == ' ' || *h->p == '\t' || *h->p == '\n'))
+	while (h->p < h->end &&
+	       (*h->p == ' ' || *h->p == '\t' || *h->p == '\n'))
 		h->p++;
 }
 
@@ -136,7 +142,9 @@ static int header_value(struct hdr *h, const char *key, struct npy_header *nh)
 {
 	if (!strcmp(key, "descr")) {
 		if (!quoted(h, nh->descr, sizeof(nh->descr)))
-			return ionpu_error(-EPROTO, "%s: 'descr' is not a short string", h->path);
+			return ionpu_error(-EPROTO,
+					   "%s: 'descr' is not a short string",
+					   h->path);
 		nh->have_descr = true;
 		return 0;
 	}
@@ -144,7 +152,8 @@ static int header_value(struct hdr *h, const char *key, struct npy_header *nh)
 		if (word(h, "True"))
 			nh->fortran = true;
 		else if (!word(h, "False"))
-			return ionpu_error(-EPROTO, "%s: 'fortran_order' is neither True nor False",
+			return ionpu_error(-EPROTO,
+					   "%s: 'fortran_order' is neither True nor False",
 					   h->path);
 		nh->have_order = true;
 		return 0;
@@ -153,15 +162,19 @@ static int header_value(struct hdr *h, const char *key, struct npy_header *nh)
 		int err = shape(h, nh);
 
 		if (err)
-			return ionpu_error(err, "%s: 'shape' is not a tuple of sizes", h->path);
+			return ionpu_error(err,
+					   "%s: 'shape' is not a tuple of sizes",
+					   h->path);
 		nh->have_shape = true;
 		return 0;
 	}
-	return ionpu_error(-EPROTO, "%s: unknown header key '%s'", h->path, key);
+	return ionpu_error(-EPROTO, "%s: unknown header key '%s'", h->path,
+			   key);
 }
 
 /* The header dict: exactly the keys descr, fortran_order and shape. */
-static int parse_header(const char *text, size_t len, const char *path, struct npy_header *nh)
+static int parse_header(const char *text, size_t len, const char *path,
+			struct npy_header *nh)
 {
 	struct hdr h = { text, text + len, path };
 	char key[16];
@@ -170,41 +183,55 @@ static int parse_header(const char *text, size_t len, const char *path, struct n
 	if (memchr(text, '\0', len))
 		return ionpu_error(-EPROTO, "%s: NUL byte in the header", path);
 	if (!eat(&h, '{'))
-		return ionpu_error(-EPROTO, "%s: the header is not a dict", path);
+		return ionpu_error(-EPROTO, "%s: the header is not a dict",
+				   path);
 	while (!eat(&h, '}')) {
 		if (!quoted(&h, key, sizeof(key)) || !eat(&h, ':'))
-			return ionpu_error(-EPROTO, "%s: bad header dict", path);
+			return ionpu_error(-EPROTO, "%s: bad header dict",
+					   path);
 		err = header_value(&h, key, nh);
 		if (err)
 			return err;
 		if (!eat(&h, ',') && !(h.p < h.end && *h.p == '}'))
-			return ionpu_error(-EPROTO, "%s: bad header dict", path);
+			return ionpu_error(-EPROTO, "%s: bad header dict",
+					   path);
 	}
 	skip_blanks(&h);
 	if (h.p != h.end)
-		return ionpu_error(-EPROTO, "%s: text after the header dict", path);
+		return ionpu_error(-EPROTO, "%s: text after the header dict",
+				   path);
 	if (!nh->have_descr || !nh->have_order || !nh->have_shape)
 		return ionpu_error(-EPROTO, "%s: the header lacks %s", path,
 				   !nh->have_descr ? "'descr'" :
-				   !nh->have_order ? "'fortran_order'" : "'shape'");
+				   !nh->have_order ? "'fortran_order'" :
+						     "'shape'");
 	for (size_t k = 0; k < sizeof(elems) / sizeof(elems[0]); k++) {
-		/* One-byte types carry no byte order: '|', '<' and '=' are alike. */
+		/*
+		 * One-byte types carry no byte order: '|', '<' and '=' are
+		 * alike.
+		 */
 		const char *d = nh->descr;
 		bool one = elems[k].size == 1 && (d[0] == '<' || d[0] == '=');
 
-		if (!strcmp(d, elems[k].descr) || (one && !strcmp(d + 1, elems[k].descr + 1))) {
+		if (!strcmp(d, elems[k].descr) ||
+		    (one && !strcmp(d + 1, elems[k].descr + 1))) {
 			nh->elem = (enum elem)k;
 			break;
 		}
 		if (k + 1 == sizeof(elems) / sizeof(elems[0]))
-			return ionpu_error(-EOPNOTSUPP, "%s: element type '%s': this reader takes little-endian float32, float64, int64, int32, uint8 and bool",
+			return ionpu_error(-EOPNOTSUPP,
+					   "%s: element type '%s': this reader takes little-endian float32, float64, int64, int32, uint8 and bool",
 					   path, d);
 	}
 	if (nh->fortran && nh->ndim > 1)
-		return ionpu_error(-EOPNOTSUPP, "%s: Fortran order; save with C order", path);
+		return ionpu_error(-EOPNOTSUPP,
+				   "%s: Fortran order; save with C order",
+				   path);
 	if (nh->ndim != 2)
-		return ionpu_error(-EOPNOTSUPP, "%s: %s%d dimensions; a raster has 2 (steps x channels)",
-				   path, nh->ndim > 2 ? "at least " : "", nh->ndim);
+		return ionpu_error(-EOPNOTSUPP,
+				   "%s: %s%d dimensions; a raster has 2 (steps x channels)",
+				   path, nh->ndim > 2 ? "at least " : "",
+				   nh->ndim);
 	return 0;
 }
 
@@ -240,7 +267,8 @@ static float elem_value(enum elem e, const unsigned char *b)
 }
 
 /* Exactly @len bytes or an error naming what was short. */
-static int read_exact(FILE *fp, void *buf, size_t len, const char *path, const char *what)
+static int read_exact(FILE *fp, void *buf, size_t len, const char *path,
+		      const char *what)
 {
 	if (fread(buf, 1, len, fp) == len)
 		return 0;
@@ -249,25 +277,24 @@ static int read_exact(FILE *fp, void *buf, size_t len, const char *path, const c
 	return ionpu_error(-EPROTO, "%s: truncated %s", path, what);
 }
 
-static int read_npy(FILE *fp, const char *path, float **data, size_t *rows, size_t *cols)
+/* The magic, version and header of a .npy file, up to its data. */
+static int read_npy_header(FILE *fp, const char *path, struct npy_header *nh)
 {
-	unsigned char pre[NPY_MAGIC_LEN + 2], len_bytes[4], *raw = NULL;
-	struct npy_header nh = { 0 };
+	unsigned char pre[NPY_MAGIC_LEN + 2], len_bytes[4];
 	uint32_t hlen = 0;
-	size_t n, lenlen, esz;
+	size_t lenlen;
 	char *text;
-	float *v;
-	struct stat st;
-	off_t body;
 	int err;
 
 	err = read_exact(fp, pre, sizeof(pre), path, "magic");
 	if (err)
 		return err;
 	if (memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN))
-		return ionpu_error(-EPROTO, "%s: not a .npy file (bad magic)", path);
+		return ionpu_error(-EPROTO, "%s: not a .npy file (bad magic)",
+				   path);
 	if ((pre[6] != 1 && pre[6] != 2) || pre[7] != 0)
-		return ionpu_error(-EOPNOTSUPP, "%s: .npy format %u.%u; this reader takes 1.0 and 2.0",
+		return ionpu_error(-EOPNOTSUPP,
+				   "%s: .npy format %u.%u; this reader takes 1.0 and 2.0",
 				   path, pre[6], pre[7]);
 	lenlen = pre[6] == 1 ? 2 : 4;
 	err = read_exact(fp, len_bytes, lenlen, path, "header length");
@@ -276,60 +303,109 @@ static int read_npy(FILE *fp, const char *path, float **data, size_t *rows, size
 	for (size_t k = 0; k < lenlen; k++)
 		hlen |= (uint32_t)len_bytes[k] << (8 * k);
 	if (hlen > NPY_HEADER_MAX)
-		return ionpu_error(-EPROTO, "%s: header of %u bytes", path, hlen);
+		return ionpu_error(-EPROTO, "%s: header of %u bytes", path,
+				   hlen);
 	text = malloc(hlen + 1);
 	if (!text)
 		return ionpu_error(-ENOMEM, "%s: out of memory", path);
 	err = read_exact(fp, text, hlen, path, "header");
-	if (!err)
-		err = parse_header(text, hlen, path, &nh);
-	free(text);
 	if (err)
-		return err;
+		goto out;
+	err = parse_header(text, hlen, path, nh);
+out:
+	free(text);
+	return err;
+}
 
-	esz = elems[nh.elem].size;
-	if (!nh.dims[0] || !nh.dims[1])
-		return ionpu_error(-EOPNOTSUPP, "%s: shape (%llu, %llu) has no elements", path,
-				   (unsigned long long)nh.dims[0], (unsigned long long)nh.dims[1]);
-	if (nh.dims[0] > SIZE_MAX || nh.dims[1] > SIZE_MAX / nh.dims[0] ||
-	    nh.dims[0] * nh.dims[1] > SIZE_MAX / (esz > sizeof(float) ? esz : sizeof(float)))
-		return ionpu_error(-EOVERFLOW, "%s: shape (%llu, %llu) overflows", path,
-				   (unsigned long long)nh.dims[0], (unsigned long long)nh.dims[1]);
-	n = (size_t)(nh.dims[0] * nh.dims[1]);
+/* The shape's element count, if it has some and the file holds exactly them. */
+static int check_npy_size(FILE *fp, const char *path,
+			  const struct npy_header *nh, size_t *count)
+{
+	size_t esz = elems[nh->elem].size, n;
+	struct stat st;
+	off_t body;
+
+	*count = 0;
+	if (!nh->dims[0] || !nh->dims[1])
+		return ionpu_error(-EOPNOTSUPP,
+				   "%s: shape (%llu, %llu) has no elements",
+				   path, (unsigned long long)nh->dims[0],
+				   (unsigned long long)nh->dims[1]);
+	if (nh->dims[0] > SIZE_MAX || nh->dims[1] > SIZE_MAX / nh->dims[0] ||
+	    nh->dims[0] * nh->dims[1] >
+		    SIZE_MAX / (esz > sizeof(float) ? esz : sizeof(float)))
+		return ionpu_error(-EOVERFLOW,
+				   "%s: shape (%llu, %llu) overflows", path,
+				   (unsigned long long)nh->dims[0],
+				   (unsigned long long)nh->dims[1]);
+	n = (size_t)(nh->dims[0] * nh->dims[1]);
 	body = ftello(fp);
 	if (fstat(fileno(fp), &st) || body < 0)
 		return ionpu_error_errno(-errno, "%s", path);
-	if (S_ISREG(st.st_mode) && (uint64_t)(st.st_size - body) != (uint64_t)n * esz)
-		return ionpu_error(-EPROTO, "%s: %s data: shape (%zu, %zu) needs %llu bytes, the file has %llu",
-				   path, (uint64_t)(st.st_size - body) < (uint64_t)n * esz ?
-				   "truncated" : "trailing", (size_t)nh.dims[0], (size_t)nh.dims[1],
+	if (S_ISREG(st.st_mode) &&
+	    (uint64_t)(st.st_size - body) != (uint64_t)n * esz)
+		return ionpu_error(-EPROTO,
+				   "%s: %s data: shape (%zu, %zu) needs %llu bytes, the file has %llu",
+				   path,
+				   (uint64_t)(st.st_size - body) <
+						   (uint64_t)n * esz ?
+					   "truncated" :
+					   "trailing",
+				   (size_t)nh->dims[0], (size_t)nh->dims[1],
 				   (unsigned long long)n * esz,
 				   (unsigned long long)(st.st_size - body));
+	*count = n;
+	return 0;
+}
+
+static int read_npy(FILE *fp, const char *path, float **data, size_t *rows,
+		    size_t *cols)
+{
+	struct npy_header nh = { 0 };
+	unsigned char *raw;
+	size_t n, esz;
+	float *v;
+	int err;
+
+	err = read_npy_header(fp, path, &nh);
+	if (err)
+		return err;
+	err = check_npy_size(fp, path, &nh, &n);
+	if (err)
+		return err;
+	esz = elems[nh.elem].size;
 	raw = malloc(n * esz);
 	v = malloc(n * sizeof(*v));
 	if (!raw || !v) {
-		free(raw);
-		free(v);
-		return ionpu_error(-ENOMEM, "%s: out of memory", path);
+		err = ionpu_error(-ENOMEM, "%s: out of memory", path);
+		goto err_free;
 	}
 	err = read_exact(fp, raw, n * esz, path, "data");
-	for (size_t k = 0; !err && k < n; k++) {
+	if (err)
+		goto err_free;
+	for (size_t k = 0; k < n; k++) {
 		v[k] = elem_value(nh.elem, raw + k * esz);
-		if (!isfinite(v[k]))
-			err = ionpu_error(-EPROTO, "%s: element %zu is not a finite float", path, k);
+		if (!isfinite(v[k])) {
+			err = ionpu_error(-EPROTO,
+					  "%s: element %zu is not a finite float",
+					  path, k);
+			goto err_free;
+		}
 	}
 	free(raw);
-	if (err) {
-		free(v);
-		return err;
-	}
 	*data = v;
 	*rows = (size_t)nh.dims[0];
 	*cols = (size_t)nh.dims[1];
 	return 0;
+
+err_free:
+	free(raw);
+	free(v);
+	return err;
 }
 
-IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows, size_t *cols)
+IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows,
+			     size_t *cols)
 {
 	FILE *fp;
 	int err;
@@ -344,8 +420,8 @@ IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows, size_
 	return err;
 }
 
-IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type, const void *data,
-			      size_t rows, size_t cols)
+IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type,
+			      const void *data, size_t rows, size_t cols)
 {
 	/* The preamble and header together are a multiple of 64 bytes. */
 	char header[128];
@@ -355,22 +431,27 @@ IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type, const 
 	FILE *fp;
 	bool ok;
 
-	if (!path || (!data && rows && cols) || (type != IONPU_NPY_F32 && type != IONPU_NPY_U8))
+	if (!path || (!data && rows && cols) ||
+	    (type != IONPU_NPY_F32 && type != IONPU_NPY_U8))
 		return ionpu_error(-EINVAL, "ionpu_npy_write: bad argument");
 	if (cols && rows > SIZE_MAX / cols / esz)
-		return ionpu_error(-EOVERFLOW, "%s: %zu x %zu elements overflow", path, rows, cols);
+		return ionpu_error(-EOVERFLOW,
+				   "%s: %zu x %zu elements overflow", path,
+				   rows, cols);
 	n = rows * cols;
 	len = snprintf(header, sizeof(header),
-		       "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }", descr,
-		       rows, cols);
+		       "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }",
+		       descr, rows, cols);
 	pad = 64 - (NPY_MAGIC_LEN + 4 + len + 1) % 64;
 	if (pad == 64)
 		pad = 0;
 	fp = fopen(path, "wb");
 	if (!fp)
 		return ionpu_error_errno(-errno, "%s", path);
-	ok = fwrite(NPY_MAGIC "\x01\x00", 1, NPY_MAGIC_LEN + 2, fp) == NPY_MAGIC_LEN + 2 &&
-	     fputc((len + pad + 1) & 0xff, fp) != EOF && fputc((len + pad + 1) >> 8, fp) != EOF &&
+	ok = fwrite(NPY_MAGIC "\x01\x00", 1, NPY_MAGIC_LEN + 2, fp) ==
+		     NPY_MAGIC_LEN + 2 &&
+	     fputc((len + pad + 1) & 0xff, fp) != EOF &&
+	     fputc((len + pad + 1) >> 8, fp) != EOF &&
 	     fprintf(fp, "%s%*s\n", header, pad, "") == len + pad + 1;
 	if (type == IONPU_NPY_U8) {
 		ok = ok && fwrite(data, 1, n, fp) == n;
@@ -391,8 +472,8 @@ IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type, const 
 }
 
 /* One CSV line: its fields appended to *@v (grown as needed). */
-static int csv_line(char *line, size_t lineno, const char *path, float **v, size_t *n,
-		    size_t *cap, size_t *fields)
+static int csv_line(char *line, size_t lineno, const char *path, float **v,
+		    size_t *n, size_t *cap, size_t *fields)
 {
 	char *p = line, *end;
 
@@ -403,20 +484,24 @@ static int csv_line(char *line, size_t lineno, const char *path, float **v, size
 		errno = 0;
 		x = strtof(p, &end);
 		if (end == p || errno == ERANGE || !isfinite(x))
-			return ionpu_error(-EPROTO, "%s: line %zu, field %zu is not a finite number",
+			return ionpu_error(-EPROTO,
+					   "%s: line %zu, field %zu is not a finite number",
 					   path, lineno, *fields + 1);
 		while (*end == ' ' || *end == '\t')
 			end++;
 		if (*end && *end != ',')
-			return ionpu_error(-EPROTO, "%s: line %zu, field %zu is not a finite number",
+			return ionpu_error(-EPROTO,
+					   "%s: line %zu, field %zu is not a finite number",
 					   path, lineno, *fields + 1);
 		if (*n == *cap) {
 			size_t c = *cap ? *cap * 2 : 64;
-			float *g = c < *cap || c > SIZE_MAX / sizeof(*g) ? NULL :
-				   realloc(*v, c * sizeof(*g));
+			float *g = c < *cap || c > SIZE_MAX / sizeof(*g) ?
+					   NULL :
+					   realloc(*v, c * sizeof(*g));
 
 			if (!g)
-				return ionpu_error(-ENOMEM, "%s: out of memory", path);
+				return ionpu_error(-ENOMEM, "%s: out of memory",
+						   path);
 			*v = g;
 			*cap = c;
 		}
@@ -428,48 +513,65 @@ static int csv_line(char *line, size_t lineno, const char *path, float **v, size
 	}
 }
 
-static int read_csv(FILE *fp, const char *path, float **data, size_t *rows, size_t *cols)
+static int read_csv(FILE *fp, const char *path, float **data, size_t *rows,
+		    size_t *cols)
 {
 	char *line = NULL;
-	size_t linecap = 0, n = 0, cap = 0, lineno = 0, nrows = 0, fields, want = 0;
+	size_t linecap = 0, n = 0, cap = 0, lineno = 0, nrows = 0, fields,
+	       want = 0;
 	float *v = NULL;
 	ssize_t len;
-	int err = 0;
+	int err;
 
-	while (!err && (len = getline(&line, &linecap, fp)) >= 0) {
+	while ((len = getline(&line, &linecap, fp)) >= 0) {
 		lineno++;
 		if (memchr(line, '\0', (size_t)len)) {
-			err = ionpu_error(-EPROTO, "%s: line %zu has a NUL byte", path, lineno);
-			break;
+			err = ionpu_error(-EPROTO,
+					  "%s: line %zu has a NUL byte", path,
+					  lineno);
+			goto err_free;
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		/* Empty lines, e.g. a blank one at the end, hold no time step. */
+		/*
+		 * Empty lines, e.g. a blank one at the end, hold no time step.
+		 */
 		if (!len)
 			continue;
 		err = csv_line(line, lineno, path, &v, &n, &cap, &fields);
-		if (!err && nrows && fields != want)
-			err = ionpu_error(-EPROTO, "%s: line %zu has %zu fields, the first %zu",
+		if (err)
+			goto err_free;
+		if (nrows && fields != want) {
+			err = ionpu_error(-EPROTO,
+					  "%s: line %zu has %zu fields, the first %zu",
 					  path, lineno, fields, want);
+			goto err_free;
+		}
 		want = fields;
 		nrows++;
 	}
-	free(line);
-	if (!err && ferror(fp))
+	if (ferror(fp)) {
 		err = ionpu_error(-EIO, "%s: read error", path);
-	if (!err && !nrows)
-		err = ionpu_error(-EPROTO, "%s: no numbers", path);
-	if (err) {
-		free(v);
-		return err;
+		goto err_free;
 	}
+	if (!nrows) {
+		err = ionpu_error(-EPROTO, "%s: no numbers", path);
+		goto err_free;
+	}
+	free(line);
 	*data = v;
 	*rows = nrows;
 	*cols = want;
 	return 0;
+
+err_free:
+	free(line);
+	free(v);
+	return err;
 }
 
-IONPU_API int ionpu_csv_read(const char *path, float **data, size_t *rows, size_t *cols)
+IONPU_API int ionpu_csv_read(const char *path, float **data, size_t *rows,
+			     size_t *cols)
 {
 	FILE *fp;
 	int err;

@@ -22,8 +22,9 @@ void ionpu_feed_clear(struct ionpu_feed *feed)
 }
 
 /* Every event in arising order: the pending ones, then the raster's. */
-static size_t gather(const struct ionpu_image *img, const struct ionpu_feed *feed,
-		     const float *in, size_t steps, struct ionpu_timed_input *all)
+static size_t gather(const struct ionpu_image *img,
+		     const struct ionpu_feed *feed, const float *in,
+		     size_t steps, struct ionpu_timed_input *all)
 {
 	size_t n = feed->n_pending;
 
@@ -33,10 +34,14 @@ static size_t gather(const struct ionpu_image *img, const struct ionpu_feed *fee
 		for (size_t c = 0; c < img->n_in; c++) {
 			float v = in[t * img->n_in + c];
 
-			for (size_t r = img->in_first[c]; v != 0 && r < img->in_first[c + 1]; r++)
+			for (size_t r = img->in_first[c];
+			     v != 0 && r < img->in_first[c + 1]; r++)
 				all[n++] = (struct ionpu_timed_input){
-					.step = (uint32_t)(t + img->in_targets[r].delay),
-					.value = v, .tile = img->in_targets[r].tile,
+					.step = (uint32_t)(t +
+							   img->in_targets[r]
+								   .delay),
+					.value = v,
+					.tile = img->in_targets[r].tile,
 					.row = img->in_targets[r].row,
 				};
 		}
@@ -44,17 +49,44 @@ static size_t gather(const struct ionpu_image *img, const struct ionpu_feed *fee
 	return n;
 }
 
-int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, const float *in,
-		      size_t steps, struct ionpu_timed_input **events, size_t *n)
+/*
+ * A stable counting sort of @all by step, which keeps the arising order within
+ * a step.
+ */
+static int sort_by_step(const struct ionpu_timed_input *all, size_t total,
+			size_t buckets, struct ionpu_timed_input *sorted)
 {
-	size_t total = feed->n_pending, buckets, *start, now = 0, later = 0, k;
+	size_t *start = calloc(buckets + 1, sizeof(*start));
+
+	if (!start)
+		return ionpu_error(-ENOMEM,
+				   "run: out of memory for %zu input events",
+				   total);
+	for (size_t k = 0; k < total; k++)
+		start[all[k].step + 1]++;
+	for (size_t k = 0; k < buckets; k++)
+		start[k + 1] += start[k];
+	for (size_t k = 0; k < total; k++)
+		sorted[start[all[k].step]++] = all[k];
+	free(start);
+	return 0;
+}
+
+int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed,
+		      const float *in, size_t steps,
+		      struct ionpu_timed_input **events, size_t *n)
+{
+	size_t total = feed->n_pending, now = 0, later = 0, k;
 	struct ionpu_timed_input *all, *sorted, *rest = NULL;
+	int err;
 
 	if (img->n_in && steps > SIZE_MAX / img->n_in)
-		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow", steps);
+		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow",
+				   steps);
 	for (size_t i = 0; i < steps * img->n_in; i++) {
 		if (!isfinite(in[i]))
-			return ionpu_error(-EINVAL, "run: input %zu of step %zu is not finite",
+			return ionpu_error(-EINVAL,
+					   "run: input %zu of step %zu is not finite",
 					   i % img->n_in, i / img->n_in);
 		if (in[i] != 0) {
 			size_t c = i % img->n_in;
@@ -63,26 +95,20 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, co
 		}
 	}
 	if (steps > UINT32_MAX - IONPU_FAB_INPUT_WINDOW)
-		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow", steps);
-	buckets = steps + IONPU_FAB_INPUT_WINDOW;
+		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow",
+				   steps);
 	all = malloc((total ? total : 1) * sizeof(*all));
 	sorted = malloc((total ? total : 1) * sizeof(*sorted));
-	start = calloc(buckets + 1, sizeof(*start));
-	if (!all || !sorted || !start) {
-		free(all);
-		free(sorted);
-		free(start);
-		return ionpu_error(-ENOMEM, "run: out of memory for %zu input events", total);
+	if (!all || !sorted) {
+		err = ionpu_error(-ENOMEM,
+				  "run: out of memory for %zu input events",
+				  total);
+		goto err_free;
 	}
 	gather(img, feed, in, steps, all);
-	/* A stable counting sort by step keeps the arising order within a step. */
-	for (k = 0; k < total; k++)
-		start[all[k].step + 1]++;
-	for (k = 0; k < buckets; k++)
-		start[k + 1] += start[k];
-	for (k = 0; k < total; k++)
-		sorted[start[all[k].step]++] = all[k];
-	free(start);
+	err = sort_by_step(all, total, steps + IONPU_FAB_INPUT_WINDOW, sorted);
+	if (err)
+		goto err_free;
 	free(all);
 	for (k = 0; k < total; k++) {
 		if (sorted[k].step < steps)
@@ -94,7 +120,9 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, co
 		rest = malloc(later * sizeof(*rest));
 		if (!rest) {
 			free(sorted);
-			return ionpu_error(-ENOMEM, "run: out of memory for %zu input events", later);
+			return ionpu_error(-ENOMEM,
+					   "run: out of memory for %zu input events",
+					   later);
 		}
 		for (k = 0; k < later; k++) {
 			rest[k] = sorted[now + k];
@@ -111,4 +139,9 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed, co
 	*events = sorted;
 	*n = now;
 	return 0;
+
+err_free:
+	free(all);
+	free(sorted);
+	return err;
 }

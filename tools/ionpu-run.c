@@ -55,12 +55,14 @@ static void usage(FILE *out)
 }
 
 /* Runs of this many steps: whole input windows (see ionpu_host_run()). */
-#define STEPS_PER_RUN	1024
+#define STEPS_PER_RUN 1024
 
-static int read_raster(const char *path, float **in, size_t *steps, size_t *cols)
+static int read_raster(const char *path, float **in, size_t *steps,
+		       size_t *cols)
 {
-	int err = ends_with(path, ".csv") ? ionpu_csv_read(path, in, steps, cols) :
-					    ionpu_npy_read(path, in, steps, cols);
+	int err = ends_with(path, ".csv") ?
+			  ionpu_csv_read(path, in, steps, cols) :
+			  ionpu_npy_read(path, in, steps, cols);
 
 	if (err)
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
@@ -68,8 +70,8 @@ static int read_raster(const char *path, float **in, size_t *steps, size_t *cols
 }
 
 /* The output raster to @path and the summary line. */
-static int write_raster(const char *what, const char *path, const uint8_t *out, size_t steps,
-			size_t n_in, size_t n_out)
+static int write_raster(const char *what, const char *path, const uint8_t *out,
+			size_t steps, size_t n_in, size_t n_out)
 {
 	size_t spikes = 0;
 
@@ -79,8 +81,8 @@ static int write_raster(const char *what, const char *path, const uint8_t *out, 
 	}
 	for (size_t k = 0; k < steps * n_out; k++)
 		spikes += out[k];
-	printf("%s: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n", what, steps,
-	       n_in, n_out, spikes, path);
+	printf("%s: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
+	       what, steps, n_in, n_out, spikes, path);
 	return EXIT_OK;
 }
 
@@ -91,9 +93,22 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-/* Run @plan of @net on the host reference: raster from @in_path to @out_path. */
-static int run_host(const struct ionpu_network *net, const struct ionpu_plan *plan,
-		    const char *in_path, const char *out_path)
+static int check_columns(const char *in_path, size_t cols, size_t n_in)
+{
+	if (cols == n_in)
+		return 0;
+	fprintf(stderr,
+		"ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
+		in_path, cols, n_in);
+	return -EINVAL;
+}
+
+/*
+ * Run @plan of @net on the host reference: raster from @in_path to @out_path.
+ */
+static int run_host(const struct ionpu_network *net,
+		    const struct ionpu_plan *plan, const char *in_path,
+		    const char *out_path)
 {
 	struct ionpu_host *host = NULL;
 	float *in = NULL;
@@ -106,18 +121,25 @@ static int run_host(const struct ionpu_network *net, const struct ionpu_plan *pl
 	err = ionpu_host_new(net, plan, &host);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-	} else if (cols != ionpu_host_inputs(host)) {
-		fprintf(stderr, "ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
-			in_path, cols, ionpu_host_inputs(host));
-		err = -EINVAL;
-	} else if (!(out = calloc(steps * ionpu_host_outputs(host) + 1, 1))) {
+		goto out;
+	}
+	err = check_columns(in_path, cols, ionpu_host_inputs(host));
+	if (err)
+		goto out;
+	out = calloc(steps * ionpu_host_outputs(host) + 1, 1);
+	if (!out) {
 		fprintf(stderr, "ionpu-run: out of memory\n");
 		err = -ENOMEM;
-	} else if ((err = ionpu_host_run(host, in, steps, out))) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-	} else {
-		err = write_raster("host", out_path, out, steps, cols, ionpu_host_outputs(host));
+		goto out;
 	}
+	err = ionpu_host_run(host, in, steps, out);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		goto out;
+	}
+	err = write_raster("host", out_path, out, steps, cols,
+			   ionpu_host_outputs(host));
+out:
 	ionpu_host_free(host);
 	free(in);
 	free(out);
@@ -139,31 +161,77 @@ static int first_card(char *node, size_t size)
 	if (i < n)
 		snprintf(node, size, "%s", cards[i].node);
 	else
-		fprintf(stderr, "ionpu-run: no card is served by the ionpu driver\n");
+		fprintf(stderr,
+			"ionpu-run: no card is served by the ionpu driver\n");
 	ionpu_list_free(cards);
 	return i < n ? 0 : -1;
 }
 
-static void print_report(const struct ionpu_net *n, uint32_t tiles)
+static void print_report(const struct ionpu_loaded *n, uint32_t tiles)
 {
 	struct ionpu_program_stats s;
 	uint32_t card_tile;
 
 	for (uint32_t t = 0; t < tiles; t++) {
-		if (ionpu_net_tile_report(n, t, &card_tile, &s))
+		if (ionpu_loaded_tile_report(n, t, &card_tile, &s))
 			break;
-		fprintf(stderr, "tile %u (card tile %u): %llu cells, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
-			t, card_tile, (unsigned long long)s.cells, (unsigned long long)s.pulses,
-			s.mean_error_us, s.max_error_us, s.mean_weight_error, s.max_weight_error,
-			(unsigned long long)s.stuck, (unsigned long long)s.remapped,
+		fprintf(stderr,
+			"tile %u (card tile %u): %llu cells, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
+			t, card_tile, (unsigned long long)s.cells,
+			(unsigned long long)s.pulses, s.mean_error_us,
+			s.max_error_us, s.mean_weight_error, s.max_weight_error,
+			(unsigned long long)s.stuck,
+			(unsigned long long)s.remapped,
 			(unsigned long long)s.failed);
 	}
-	ionpu_net_report(n, &s);
-	fprintf(stderr, "programmed: %llu cells on %u tiles, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
-		(unsigned long long)s.cells, tiles, (unsigned long long)s.pulses, s.mean_error_us,
-		s.max_error_us, s.mean_weight_error, s.max_weight_error,
+	ionpu_loaded_report(n, &s);
+	fprintf(stderr,
+		"programmed: %llu cells on %u tiles, %llu pulses, error %.4f uS mean, %.4f max, weight error %.4g mean, %.4g max, %llu stuck, %llu remapped, %llu failed\n",
+		(unsigned long long)s.cells, tiles,
+		(unsigned long long)s.pulses, s.mean_error_us, s.max_error_us,
+		s.mean_weight_error, s.max_weight_error,
 		(unsigned long long)s.stuck, (unsigned long long)s.remapped,
 		(unsigned long long)s.failed);
+}
+
+enum run_target {
+	RUN_CARD,
+	RUN_HOST, /* --host */
+	RUN_PLAN, /* --plan: only map the graph */
+};
+
+struct run_options {
+	enum run_target target;
+	const char *graph;
+	const char *device;
+	const char *in_path;
+	const char *out_path;
+	bool verbose;
+	uint32_t tiles; /* --plan and --host */
+	double dt;
+	struct ionpu_load_opts load;
+};
+
+/* The runs of whole input windows, the state kept from one to the next. */
+static int run_windows(struct ionpu_loaded *n, const float *in, size_t steps,
+		       uint8_t *out)
+{
+	size_t n_in = ionpu_loaded_inputs(n), n_out = ionpu_loaded_outputs(n);
+
+	for (size_t t = 0; t < steps; t += STEPS_PER_RUN) {
+		size_t k = steps - t < STEPS_PER_RUN ? steps - t :
+						       STEPS_PER_RUN;
+		int err = ionpu_loaded_run(n, in + t * n_in, k,
+					   t ? IONPU_RUN_KEEP_STATE : 0,
+					   out + t * n_out);
+
+		if (err) {
+			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t,
+				t + k - 1, ionpu_last_error());
+			return err;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -171,48 +239,40 @@ static void print_report(const struct ionpu_net *n, uint32_t tiles)
  * the state kept, so it gives what the host reference gives in one go.
  */
 static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
-		    const struct ionpu_plan *plan, const struct ionpu_load_opts *opts,
-		    bool verbose, const char *in_path, const char *out_path)
+		    const struct ionpu_plan *plan, const struct run_options *o)
 {
 	struct ionpu_plan_stats ps;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	float *in = NULL;
 	uint8_t *out = NULL;
-	size_t steps, cols, n_in = 0, n_out = 0;
+	size_t steps, cols;
 	int err;
 
-	if (read_raster(in_path, &in, &steps, &cols))
+	if (read_raster(o->in_path, &in, &steps, &cols))
 		return EXIT_ERROR;
-	err = ionpu_load(dev, net, plan, opts, &n);
+	err = ionpu_load(dev, net, plan, &o->load, &n);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		free(in);
-		return EXIT_ERROR;
+		goto out;
 	}
 	ionpu_plan_stats(plan, &ps);
-	if (verbose)
+	if (o->verbose)
 		print_report(n, ps.tiles);
-	n_in = ionpu_net_inputs(n);
-	n_out = ionpu_net_outputs(n);
-	if (cols != n_in) {
-		fprintf(stderr, "ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
-			in_path, cols, n_in);
-		err = -EINVAL;
-	} else if (!(out = calloc(steps * n_out + 1, 1))) {
+	err = check_columns(o->in_path, cols, ionpu_loaded_inputs(n));
+	if (err)
+		goto out;
+	out = calloc(steps * ionpu_loaded_outputs(n) + 1, 1);
+	if (!out) {
 		fprintf(stderr, "ionpu-run: out of memory\n");
 		err = -ENOMEM;
+		goto out;
 	}
-	for (size_t t = 0; !err && t < steps; t += STEPS_PER_RUN) {
-		size_t k = steps - t < STEPS_PER_RUN ? steps - t : STEPS_PER_RUN;
-
-		err = ionpu_net_run(n, in + t * n_in, k, t ? IONPU_RUN_KEEP_STATE : 0,
-				    out + t * n_out);
-		if (err)
-			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t, t + k - 1,
-				ionpu_last_error());
-	}
-	if (!err)
-		err = write_raster("card", out_path, out, steps, n_in, n_out);
+	err = run_windows(n, in, steps, out);
+	if (err)
+		goto out;
+	err = write_raster("card", o->out_path, out, steps, cols,
+			   ionpu_loaded_outputs(n));
+out:
 	ionpu_unload(n);
 	free(in);
 	free(out);
@@ -234,7 +294,84 @@ static bool parse_uint(const char *s, unsigned long max, uint32_t *out)
 	return true;
 }
 
-int main(int argc, char **argv)
+static bool parse_time(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v > 0) || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Which of --plan and --host were given. */
+enum run_mode_flags {
+	WANT_PLAN = 1 << 0,
+	WANT_HOST = 1 << 1,
+};
+
+/*
+ * Option @opt of getopt_long() into @o and @want: -1 to go on, otherwise
+ * the exit status (after --help, --version or an error).
+ */
+static int take_option(int opt, struct run_options *o, unsigned int *want)
+{
+	switch (opt) {
+	case 'p':
+		*want |= WANT_PLAN;
+		return -1;
+	case 'H':
+		*want |= WANT_HOST;
+		return -1;
+	case 'd':
+		o->device = optarg;
+		return -1;
+	case 'P':
+		o->load.flags |= IONPU_LOAD_PHYSICAL;
+		return -1;
+	case 'v':
+		o->verbose = true;
+		return -1;
+	case 'i':
+		o->in_path = optarg;
+		return -1;
+	case 'o':
+		o->out_path = optarg;
+		return -1;
+	case 't':
+		if (parse_uint(optarg, 1u << 16, &o->tiles))
+			return -1;
+		fprintf(stderr,
+			"ionpu-run: --tiles: '%s' is not a tile count\n",
+			optarg);
+		return EXIT_ERROR;
+	case 'T':
+		if (parse_time(optarg, &o->dt))
+			return -1;
+		fprintf(stderr,
+			"ionpu-run: --dt: '%s' is not a positive time\n",
+			optarg);
+		return EXIT_ERROR;
+	case 'V':
+		printf("ionpu-run (libionpu %s)\n", ionpu_version());
+		return EXIT_OK;
+	case 'h':
+		usage(stdout);
+		return EXIT_OK;
+	default:
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+}
+
+/*
+ * -1: go on with @o; otherwise the exit status (after --help, --version or an
+ * error).
+ */
+static int parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
 		{ "plan", no_argument, NULL, 'p' },
@@ -250,116 +387,104 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ionpu_load_opts opts = { 0 };
-	struct ionpu_card_desc card;
-	struct ionpu_network *net;
-	struct ionpu_plan *plan;
-	struct ionpu_dev *dev = NULL;
-	const char *in_path = NULL, *out_path = NULL, *device = NULL;
-	bool want_plan = false, want_host = false, verbose = false;
-	char node[IONPU_NODE_SIZE];
-	uint32_t tiles = 16;
-	double dt = 1e-3;
-	char *end;
-	int opt, err;
+	unsigned int want = 0;
+	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:Vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			want_plan = true;
-			break;
-		case 'H':
-			want_host = true;
-			break;
-		case 'd':
-			device = optarg;
-			break;
-		case 'P':
-			opts.flags |= IONPU_LOAD_PHYSICAL;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'i':
-			in_path = optarg;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		case 't':
-			if (!parse_uint(optarg, 1u << 16, &tiles)) {
-				fprintf(stderr, "ionpu-run: --tiles: '%s' is not a tile count\n",
-					optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'T':
-			errno = 0;
-			dt = strtod(optarg, &end);
-			if (errno || *end || !(dt > 0) || !isfinite(dt)) {
-				fprintf(stderr, "ionpu-run: --dt: '%s' is not a positive time\n",
-					optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case 'V':
-			printf("ionpu-run (libionpu %s)\n", ionpu_version());
-			return EXIT_OK;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_ERROR;
-		}
+	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:Vh", longopts,
+				  NULL)) != -1) {
+		status = take_option(opt, o, &want);
+		if (status >= 0)
+			return status;
 	}
-	if (optind != argc - 1 || (want_plan && want_host) ||
-	    (!want_plan != (in_path && out_path))) {
+	if (optind != argc - 1 || want == (WANT_PLAN | WANT_HOST) ||
+	    (!(want & WANT_PLAN) != (o->in_path && o->out_path))) {
 		usage(stderr);
 		return EXIT_ERROR;
 	}
+	o->graph = argv[optind];
+	o->target = want & WANT_PLAN ? RUN_PLAN :
+		    want & WANT_HOST ? RUN_HOST :
+				       RUN_CARD;
+	return -1;
+}
 
-	err = ionpu_nir_load(argv[optind], &net);
-	if (err) {
+/* On a card, the card says what it has; otherwise a card of --tiles tiles. */
+static int card_of(const struct run_options *o, struct ionpu_dev **dev,
+		   struct ionpu_card_desc *card)
+{
+	char node[IONPU_NODE_SIZE];
+	const char *device = o->device;
+
+	if (o->target != RUN_CARD) {
+		ionpu_card_desc_default(o->tiles, card);
+		return 0;
+	}
+	if (!device && first_card(node, sizeof(node)) == 0)
+		device = node;
+	if (!device)
+		return -ENODEV;
+	if (ionpu_open(device, dev) || ionpu_card_desc_of(*dev, card)) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
+		ionpu_close(*dev);
+		*dev = NULL;
+		return -ENODEV;
 	}
-	/* On a card, the card says what it has. */
-	if (!want_plan && !want_host) {
-		if (!device && first_card(node, sizeof(node)) == 0)
-			device = node;
-		if (!device || ionpu_open(device, &dev) || ionpu_card_desc_of(dev, &card)) {
-			if (device)
-				fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-			ionpu_close(dev);
-			ionpu_network_free(net);
-			return EXIT_ERROR;
-		}
-	} else {
-		ionpu_card_desc_default(tiles, &card);
-	}
-	card.dt = dt;
-	err = ionpu_compile(net, &card, &plan);
-	if (err) {
-		fprintf(stderr, "ionpu-run: %s: %s\n", argv[optind], ionpu_last_error());
-		ionpu_close(dev);
-		ionpu_network_free(net);
-		return err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT : EXIT_ERROR;
-	}
-	if (!want_plan) {
-		err = want_host ? run_host(net, plan, in_path, out_path) :
-				  run_card(dev, net, plan, &opts, verbose, in_path, out_path);
-		ionpu_close(dev);
-		ionpu_plan_free(plan);
-		ionpu_network_free(net);
-		return err;
-	}
-	ionpu_network_free(net);
-	err = ionpu_plan_dump(plan, stdout);
-	ionpu_plan_free(plan);
-	if (err || fflush(stdout)) {
+	return 0;
+}
+
+static int print_plan(const struct ionpu_plan *plan)
+{
+	if (ionpu_plan_dump(plan, stdout) || fflush(stdout)) {
 		fprintf(stderr, "ionpu-run: cannot write the plan\n");
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_options o = { .tiles = 16, .dt = 1e-3 };
+	struct ionpu_card_desc card;
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_dev *dev = NULL;
+	int status, err;
+
+	status = parse_options(argc, argv, &o);
+	if (status >= 0)
+		return status;
+	err = ionpu_nir_load(o.graph, &net);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return EXIT_ERROR;
+	}
+	status = EXIT_ERROR;
+	if (card_of(&o, &dev, &card))
+		goto out_net;
+	card.dt = o.dt;
+	err = ionpu_compile(net, &card, &plan);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph,
+			ionpu_last_error());
+		status = err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT :
+							    EXIT_ERROR;
+		goto out_dev;
+	}
+	switch (o.target) {
+	case RUN_PLAN:
+		status = print_plan(plan);
+		break;
+	case RUN_HOST:
+		status = run_host(net, plan, o.in_path, o.out_path);
+		break;
+	case RUN_CARD:
+		status = run_card(dev, net, plan, &o);
+		break;
+	}
+	ionpu_plan_free(plan);
+out_dev:
+	ionpu_close(dev);
+out_net:
+	ionpu_network_free(net);
+	return status;
 }

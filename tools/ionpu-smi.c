@@ -33,8 +33,8 @@ enum exit_status {
 
 enum command {
 	CMD_LIST,
-	CMD_CALIB,	/* show the calibration record */
-	CMD_CALIBRATE,	/* scan tiles and write it */
+	CMD_CALIB,     /* show the calibration record */
+	CMD_CALIBRATE, /* scan tiles and write it */
 };
 
 struct options {
@@ -43,7 +43,7 @@ struct options {
 	const char *id;
 	const char *sysfs_root;
 	/* calib and calibrate */
-	uint64_t tiles;		/* 0: all */
+	uint64_t tiles; /* 0: all */
 	bool dry_run;
 	bool clear;
 	unsigned long entries;
@@ -88,7 +88,8 @@ static bool card_matches(const struct ionpu_card *card, const char *id)
 	char index[16];
 	/* A short address "bb:ss.f" names domain 0000. */
 	const char *short_address = strncmp(card->pci_address, "0000:", 5) ?
-				    NULL : card->pci_address + 5;
+					    NULL :
+					    card->pci_address + 5;
 
 	snprintf(index, sizeof(index), "%d", card->index);
 	return (card->index >= 0 && !strcmp(id, index)) ||
@@ -137,8 +138,8 @@ static void print_table(const struct ionpu_card *cards, size_t count,
 		} else {
 			if (!c->driver[0])
 				driverless++;
-			printf("%-4s %-13s %-12s %-16s %5s %-5s no (%s)\n", index,
-			       c->pci_address, "-", "-", tiles, hw,
+			printf("%-4s %-13s %-12s %-16s %5s %-5s no (%s)\n",
+			       index, c->pci_address, "-", "-", tiles, hw,
 			       c->driver[0] ? c->driver : "no driver");
 		}
 	}
@@ -182,15 +183,12 @@ static bool print_driver_view(const struct ionpu_card *card)
 	int ret;
 
 	ret = ionpu_open(card->node, &dev);
-	if (!ret) {
-		ret = ionpu_info(dev, &info);
-		ionpu_close(dev);
-	}
-	if (ret) {
-		printf("    %-20s: unavailable: %s\n", "Driver info",
-		       ionpu_last_error());
-		return false;
-	}
+	if (ret)
+		goto err_unavailable;
+	ret = ionpu_info(dev, &info);
+	ionpu_close(dev);
+	if (ret)
+		goto err_unavailable;
 	printf("    %-20s: %" PRIu32 "\n", "API version", info.api_version);
 	printf("    %-20s: %" PRIu32 " x %" PRIu32 " (rows x neurons)\n",
 	       "Tile crossbar", info.tile_rows, info.tile_neurons);
@@ -200,6 +198,11 @@ static bool print_driver_view(const struct ionpu_card *card)
 	       (uint64_t)info.tiles * info.tile_rows * info.tile_neurons);
 	print_caps(info.caps);
 	return true;
+
+err_unavailable:
+	printf("    %-20s: unavailable: %s\n", "Driver info",
+	       ionpu_last_error());
+	return false;
 }
 
 static bool print_query(const struct ionpu_card *cards, size_t count,
@@ -291,9 +294,70 @@ static int misplaced(const char *opt, enum command want)
 	return -1;
 }
 
+enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR };
+
+/* Option @opt of getopt_long() into @opts: 0, or -1 with a message. */
+static int take_option(int opt, struct options *opts)
+{
+	char *end;
+
+	switch (opt) {
+	case 'q':
+		if (opts->cmd != CMD_LIST)
+			return misplaced("--query", CMD_LIST);
+		opts->query = true;
+		return 0;
+	case 'i':
+		opts->id = optarg;
+		return 0;
+	case OPT_SYSFS:
+		opts->sysfs_root = optarg;
+		return 0;
+	case 'n':
+		if (opts->cmd == CMD_LIST)
+			return misplaced("--entries", CMD_CALIB);
+		opts->entries = strtoul(optarg, &end, 10);
+		if (end == optarg || *end || optarg[0] == '-') {
+			fprintf(stderr,
+				"ionpu-smi: --entries wants a number, not '%s'\n",
+				optarg);
+			return -1;
+		}
+		return 0;
+	case OPT_CLEAR:
+		if (opts->cmd != CMD_CALIB)
+			return misplaced("--clear", CMD_CALIB);
+		opts->clear = true;
+		return 0;
+	case OPT_TILES:
+		if (opts->cmd != CMD_CALIBRATE)
+			return misplaced("--tiles", CMD_CALIBRATE);
+		if (parse_tiles(optarg, &opts->tiles)) {
+			fprintf(stderr,
+				"ionpu-smi: --tiles wants tiles 0..63 such as 0,3,8-11 or all, not '%s'\n",
+				optarg);
+			return -1;
+		}
+		return 0;
+	case OPT_DRY_RUN:
+		if (opts->cmd != CMD_CALIBRATE)
+			return misplaced("--dry-run", CMD_CALIBRATE);
+		opts->dry_run = true;
+		return 0;
+	case 'V':
+		printf("ionpu-smi, libionpu %s\n", ionpu_version());
+		exit(EXIT_OK);
+	case 'h':
+		usage(stdout);
+		exit(EXIT_OK);
+	default:
+		usage(stderr);
+		return -1;
+	}
+}
+
 static int parse_options(int argc, char **argv, struct options *opts)
 {
-	enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR };
 	static const struct option longopts[] = {
 		{ "query", no_argument, NULL, 'q' },
 		{ "id", required_argument, NULL, 'i' },
@@ -306,76 +370,27 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int opt;
 
 	opts->entries = 10;
 	/* A command comes first, as with nvidia-smi's. */
 	if (argc > 1 && argv[1][0] != '-') {
-		for (size_t c = 1; c < sizeof(command_names) / sizeof(command_names[0]); c++)
+		for (size_t c = 1;
+		     c < sizeof(command_names) / sizeof(command_names[0]); c++)
 			if (!strcmp(argv[1], command_names[c]))
 				opts->cmd = (enum command)c;
 		if (opts->cmd == CMD_LIST) {
-			fprintf(stderr, "ionpu-smi: unknown command '%s'\n", argv[1]);
+			fprintf(stderr, "ionpu-smi: unknown command '%s'\n",
+				argv[1]);
 			usage(stderr);
 			return -1;
 		}
 		argc--;
 		argv++;
 	}
-	while ((opt = getopt_long(argc, argv, "qi:n:Vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'q':
-			if (opts->cmd != CMD_LIST)
-				return misplaced("--query", CMD_LIST);
-			opts->query = true;
-			break;
-		case 'i':
-			opts->id = optarg;
-			break;
-		case OPT_SYSFS:
-			opts->sysfs_root = optarg;
-			break;
-		case 'n':
-			if (opts->cmd == CMD_LIST)
-				return misplaced("--entries", CMD_CALIB);
-			opts->entries = strtoul(optarg, &end, 10);
-			if (end == optarg || *end || optarg[0] == '-') {
-				fprintf(stderr, "ionpu-smi: --entries wants a number, not '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case OPT_CLEAR:
-			if (opts->cmd != CMD_CALIB)
-				return misplaced("--clear", CMD_CALIB);
-			opts->clear = true;
-			break;
-		case OPT_TILES:
-			if (opts->cmd != CMD_CALIBRATE)
-				return misplaced("--tiles", CMD_CALIBRATE);
-			if (parse_tiles(optarg, &opts->tiles)) {
-				fprintf(stderr, "ionpu-smi: --tiles wants tiles 0..63 such as 0,3,8-11 or all, not '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case OPT_DRY_RUN:
-			if (opts->cmd != CMD_CALIBRATE)
-				return misplaced("--dry-run", CMD_CALIBRATE);
-			opts->dry_run = true;
-			break;
-		case 'V':
-			printf("ionpu-smi, libionpu %s\n", ionpu_version());
-			exit(EXIT_OK);
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		default:
-			usage(stderr);
+	while ((opt = getopt_long(argc, argv, "qi:n:Vh", longopts, NULL)) != -1)
+		if (take_option(opt, opts))
 			return -1;
-		}
-	}
 	if (optind < argc) {
 		fprintf(stderr, "ionpu-smi: unexpected argument '%s'\n",
 			argv[optind]);
@@ -403,13 +418,17 @@ static int exit_status_of(int err)
 /* The library's message, and what to do about the usual failures. */
 static int report_failure(const struct ionpu_card *card, int err)
 {
-	fprintf(stderr, "ionpu-smi: %s: %s\n", card->pci_address, ionpu_last_error());
+	fprintf(stderr, "ionpu-smi: %s: %s\n", card->pci_address,
+		ionpu_last_error());
 	if (err == -EPERM)
-		fprintf(stderr, "ionpu-smi: this needs CAP_SYS_ADMIN: run it as root\n");
+		fprintf(stderr,
+			"ionpu-smi: this needs CAP_SYS_ADMIN: run it as root\n");
 	else if (err == -EACCES)
-		fprintf(stderr, "ionpu-smi: no access to the card's node: run it as root or as a member of the node's group\n");
+		fprintf(stderr,
+			"ionpu-smi: no access to the card's node: run it as root or as a member of the node's group\n");
 	else if (err == -EBUSY)
-		fprintf(stderr, "ionpu-smi: a tile to scan is leased by a running program: stop it, or choose other tiles with --tiles\n");
+		fprintf(stderr,
+			"ionpu-smi: a tile to scan is leased by a running program: stop it, or choose other tiles with --tiles\n");
 	return exit_status_of(err);
 }
 
@@ -452,22 +471,26 @@ static void print_record(const struct ionpu_calib_info *info,
 	}
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	printf("    %-20s: version %" PRIu32 ", written %s\n", "Calibration record",
-	       info->version, when);
-	printf("    %-20s: %s (seed %" PRIu64 ")\n", "Made for", info->serial, info->seed);
-	printf("    %-20s: %" PRIu32 " SET then %" PRIu32 " RESET pulses, stuck below %.2f uS\n",
+	printf("    %-20s: version %" PRIu32 ", written %s\n",
+	       "Calibration record", info->version, when);
+	printf("    %-20s: %s (seed %" PRIu64 ")\n", "Made for", info->serial,
+	       info->seed);
+	printf("    %-20s: %" PRIu32 " SET then %" PRIu32
+	       " RESET pulses, stuck below %.2f uS\n",
 	       "Scan", info->pulses, info->pulses, info->threshold_us);
 	print_tiles("Tiles scanned", info->tiles_scanned);
-	printf("    %-20s: %" PRIu32 " found, %" PRIu32 " listed\n", "Stuck devices",
-	       info->stuck_found, info->stuck_listed);
+	printf("    %-20s: %" PRIu32 " found, %" PRIu32 " listed\n",
+	       "Stuck devices", info->stuck_found, info->stuck_listed);
 	if (info->flags & IONPU_CALIB_OVERFLOW)
 		print_tiles("Lists cut for room", info->tiles_truncated);
 	if (!count || !entries)
 		return;
-	printf("    %4s %4s %6s %3s %9s\n", "TILE", "ROW", "COLUMN", "DEV", "G (uS)");
+	printf("    %4s %4s %6s %3s %9s\n", "TILE", "ROW", "COLUMN", "DEV",
+	       "G (uS)");
 	for (size_t i = 0; i < count && i < entries; i++)
-		printf("    %4" PRIu32 " %4u %6u %3s %9.2f\n", stuck[i].tile, stuck[i].row,
-		       stuck[i].column, stuck[i].device ? "G-" : "G+", stuck[i].g_us);
+		printf("    %4" PRIu32 " %4u %6u %3s %9.2f\n", stuck[i].tile,
+		       stuck[i].row, stuck[i].column,
+		       stuck[i].device ? "G-" : "G+", stuck[i].g_us);
 	if (count > entries)
 		printf("    ... %zu more (-n to show them)\n", count - entries);
 }
@@ -485,18 +508,24 @@ static int show_calib(const struct ionpu_card *card, const struct options *opts)
 		return report_failure(card, ret);
 	if (opts->clear) {
 		ret = ionpu_calib_clear(dev);
-		if (!ret)
-			printf("Card %s: calibration record cleared\n", card->pci_address);
+		if (ret)
+			goto err_close;
+		printf("Card %s: calibration record cleared\n",
+		       card->pci_address);
 	} else {
 		ret = ionpu_calib_read(dev, &info, &stuck, &count);
-		if (!ret) {
-			printf("Card %s\n", card->pci_address);
-			print_record(&info, stuck, count, opts->entries);
-		}
+		if (ret)
+			goto err_close;
+		printf("Card %s\n", card->pci_address);
+		print_record(&info, stuck, count, opts->entries);
 	}
 	ionpu_close(dev);
 	free(stuck);
-	return ret ? report_failure(card, ret) : EXIT_OK;
+	return EXIT_OK;
+
+err_close:
+	ionpu_close(dev);
+	return report_failure(card, ret);
 }
 
 static int calibrate(const struct ionpu_card *card, const struct options *opts)
@@ -510,34 +539,40 @@ static int calibrate(const struct ionpu_card *card, const struct options *opts)
 	ret = ionpu_open(card->node, &dev);
 	if (ret)
 		return report_failure(card, ret);
-	ret = ionpu_calibrate(dev, opts->tiles, opts->dry_run ? IONPU_CALIBRATE_DRY_RUN : 0,
-			      &rep, &stuck, &count);
+	ret = ionpu_calibrate(dev, opts->tiles,
+			      opts->dry_run ? IONPU_CALIBRATE_DRY_RUN : 0, &rep,
+			      &stuck, &count);
 	ionpu_close(dev);
 	if (ret)
 		return report_failure(card, ret);
 	for (size_t i = 0; i < count; i++)
 		on_gplus += !stuck[i].device;
 	printf("Card %s: %s\n", card->pci_address,
-	       opts->dry_run ? "dry run, the record is unchanged" : "calibration record written");
+	       opts->dry_run ? "dry run, the record is unchanged" :
+			       "calibration record written");
 	print_tiles("Tiles scanned now", rep.tiles);
-	printf("    %-20s: %" PRIu32 " (G+ %zu, G- %zu)\n", "Stuck devices found",
-	       rep.stuck, on_gplus, count - on_gplus);
-	printf("    %-20s: %" PRIu32 "%s\n", "Devices not restored", rep.not_restored,
-	       rep.not_restored ? " (their weights must be programmed again)" : "");
+	printf("    %-20s: %" PRIu32 " (G+ %zu, G- %zu)\n",
+	       "Stuck devices found", rep.stuck, on_gplus, count - on_gplus);
+	printf("    %-20s: %" PRIu32 "%s\n", "Devices not restored",
+	       rep.not_restored,
+	       rep.not_restored ? " (their weights must be programmed again)" :
+				  "");
 	print_record(&rep.record, stuck, count, opts->entries);
 	free(stuck);
 	return EXIT_OK;
 }
 
 /* calib and calibrate: each matching card, and calibrate only one. */
-static int run_calib(const struct ionpu_card *cards, size_t count, const struct options *opts)
+static int run_calib(const struct ionpu_card *cards, size_t count,
+		     const struct options *opts)
 {
 	const struct ionpu_card *pick = NULL;
 	int status = EXIT_OK;
 	size_t n = 0;
 
 	for (size_t i = 0; i < count; i++) {
-		if ((opts->id && !card_matches(&cards[i], opts->id)) || !cards[i].driver_bound)
+		if ((opts->id && !card_matches(&cards[i], opts->id)) ||
+		    !cards[i].driver_bound)
 			continue;
 		n++;
 		pick = &cards[i];
@@ -549,14 +584,16 @@ static int run_calib(const struct ionpu_card *cards, size_t count, const struct 
 		}
 	}
 	if (!n) {
-		fprintf(stderr, "ionpu-smi: no card served by the ionpu driver%s%s\n",
+		fprintf(stderr,
+			"ionpu-smi: no card served by the ionpu driver%s%s\n",
 			opts->id ? " matches " : "", opts->id ? opts->id : "");
 		return EXIT_NO_CARD;
 	}
 	if (opts->cmd == CMD_CALIB)
 		return status;
 	if (n > 1) {
-		fprintf(stderr, "ionpu-smi: calibrate works on one card: choose it with -i\n");
+		fprintf(stderr,
+			"ionpu-smi: calibrate works on one card: choose it with -i\n");
 		return EXIT_ERROR;
 	}
 	return calibrate(pick, opts);
@@ -585,9 +622,11 @@ int main(int argc, char **argv)
 			printf("No IONPU cards found.\n");
 		status = EXIT_NO_CARD;
 	} else if (opts.query) {
-		status = print_query(cards, count, opts.id) ? EXIT_OK : EXIT_ERROR;
+		status = print_query(cards, count, opts.id) ? EXIT_OK :
+							      EXIT_ERROR;
 	} else {
-		print_table(cards, count, opts.id, module_loaded(opts.sysfs_root));
+		print_table(cards, count, opts.id,
+			    module_loaded(opts.sysfs_root));
 		status = EXIT_OK;
 	}
 	ionpu_list_free(cards);

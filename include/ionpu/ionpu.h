@@ -790,7 +790,7 @@ IONPU_API void ionpu_host_reset(struct ionpu_host *h);
  */
 
 /* A plan loaded onto a card; only the library sees inside. */
-struct ionpu_net;
+struct ionpu_loaded;
 
 /* Flags of &struct ionpu_load_opts. */
 #define IONPU_LOAD_PHYSICAL	(1u << 0)	/* physical mode, else ideal */
@@ -894,7 +894,7 @@ struct ionpu_cell_note {
  * mode a stuck device (the write-verify says so, or the card's calibration
  * record lists it) makes its partner take a target that keeps G+ - G- at
  * the weight when the conductance range allows (remapped), else the cell
- * failed; ionpu_net_report() tells.  A failed cell does not fail the load.
+ * failed; ionpu_loaded_report() tells.  A failed cell does not fail the load.
  *
  * Return: 0; -EINVAL for a bad argument or a plan not of @net; -EOPNOTSUPP
  * for a plan the card cannot run (as ionpu_host_new(), and Threshold
@@ -903,39 +903,40 @@ struct ionpu_cell_note {
  */
 IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 			 const struct ionpu_plan *plan, const struct ionpu_load_opts *opts,
-			 struct ionpu_net **out);
+			 struct ionpu_loaded **out);
 
 /**
  * ionpu_unload() - release a loaded network's tiles and free it
  * @n: the network, or NULL.
  */
-IONPU_API void ionpu_unload(struct ionpu_net *n);
+IONPU_API void ionpu_unload(struct ionpu_loaded *n);
 
 /**
- * ionpu_net_inputs() - input channels: the columns of an input raster
+ * ionpu_loaded_inputs() - input channels: the columns of an input raster
  * @n: the loaded network.
  *
  * Return: as ionpu_host_inputs().
  */
-IONPU_API size_t ionpu_net_inputs(const struct ionpu_net *n);
+IONPU_API size_t ionpu_loaded_inputs(const struct ionpu_loaded *n);
 
 /**
- * ionpu_net_outputs() - output neurons: the columns of an output raster
+ * ionpu_loaded_outputs() - output neurons: the columns of an output raster
  * @n: the loaded network.
  *
  * Return: as ionpu_host_outputs().
  */
-IONPU_API size_t ionpu_net_outputs(const struct ionpu_net *n);
+IONPU_API size_t ionpu_loaded_outputs(const struct ionpu_loaded *n);
 
 /**
- * ionpu_net_report() - what programming the weights achieved, in total
+ * ionpu_loaded_report() - what programming the weights achieved, in total
  * @n: the loaded network.
  * @out: out: the totals.
  */
-IONPU_API void ionpu_net_report(const struct ionpu_net *n, struct ionpu_program_stats *out);
+IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n,
+				   struct ionpu_program_stats *out);
 
 /**
- * ionpu_net_tile_report() - what programming one tile achieved
+ * ionpu_loaded_tile_report() - what programming one tile achieved
  * @n: the loaded network.
  * @tile: the plan's tile.
  * @card_tile: out, may be NULL: the card's tile it is on.
@@ -943,18 +944,18 @@ IONPU_API void ionpu_net_report(const struct ionpu_net *n, struct ionpu_program_
  *
  * Return: 0; -EINVAL for a tile the plan does not have.
  */
-IONPU_API int ionpu_net_tile_report(const struct ionpu_net *n, uint32_t tile,
-				    uint32_t *card_tile, struct ionpu_program_stats *out);
+IONPU_API int ionpu_loaded_tile_report(const struct ionpu_loaded *n, uint32_t tile,
+				       uint32_t *card_tile, struct ionpu_program_stats *out);
 
 /**
- * ionpu_net_cell_notes() - the cells that were remapped or failed
+ * ionpu_loaded_cell_notes() - the cells that were remapped or failed
  * @n: the loaded network.
  * @count: out: how many.
  *
  * Return: @count notes, owned by @n; NULL when there are none.
  */
-IONPU_API const struct ionpu_cell_note *ionpu_net_cell_notes(const struct ionpu_net *n,
-							     size_t *count);
+IONPU_API const struct ionpu_cell_note *ionpu_loaded_cell_notes(const struct ionpu_loaded *n,
+								size_t *count);
 
 /**
  * struct ionpu_synapse_read - one synapse as the card holds it
@@ -979,29 +980,29 @@ struct ionpu_synapse_read {
 };
 
 /**
- * ionpu_net_read_weights() - read the loaded weights back from the card
+ * ionpu_loaded_read_weights() - read the loaded weights back from the card
  * @n: the loaded network.
  * @out: out: one entry per non-zero synapse of the plan; free() it.
  * @count: out: how many.
  *
  * Return: 0; -ENOMEM; what the driver returns.
  */
-IONPU_API int ionpu_net_read_weights(struct ionpu_net *n, struct ionpu_synapse_read **out,
-				     size_t *count);
+IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
+					struct ionpu_synapse_read **out, size_t *count);
 
-/* Flags of ionpu_net_run() and ionpu_queue_submit(). */
+/* Flags of ionpu_loaded_run() and ionpu_queue_submit(). */
 #define IONPU_RUN_KEEP_STATE	(1u << 0)	/* go on from the last run */
 
 /**
- * ionpu_net_run() - run time steps on the card and wait for them
+ * ionpu_loaded_run() - run time steps on the card and wait for them
  * @n: the loaded network.
- * @in: @steps x ionpu_net_inputs() values, as for ionpu_host_run().
+ * @in: @steps x ionpu_loaded_inputs() values, as for ionpu_host_run().
  * @steps: time steps, 1 to 2^24.
  * @flags: 0 to start from rest (as after ionpu_host_reset()), or
  *         %IONPU_RUN_KEEP_STATE to go on where the last run of @n stopped,
  *         so a long input can be streamed in pieces: neuron state, spikes
  *         in flight and inputs delayed past the last run's end carry over.
- * @out: out: @steps x ionpu_net_outputs() bytes, as for ionpu_host_run().
+ * @out: out: @steps x ionpu_loaded_outputs() bytes, as for ionpu_host_run().
  *
  * One job on the card (IONPU_IOC_JOB).  Calls on one @n must not overlap.
  *
@@ -1010,8 +1011,8 @@ IONPU_API int ionpu_net_read_weights(struct ionpu_net *n, struct ionpu_synapse_r
  * 2^20 output spikes in one run or when the card lost some (run it in
  * pieces); -ENOMEM; what the driver returns.
  */
-IONPU_API int ionpu_net_run(struct ionpu_net *n, const float *in, size_t steps, uint32_t flags,
-			    uint8_t *out);
+IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in, size_t steps,
+			       uint32_t flags, uint8_t *out);
 
 /*
  * The asynchronous queue of a loaded network, on io_uring: runs are
@@ -1032,7 +1033,7 @@ struct ionpu_queue;
 /**
  * struct ionpu_completion - one finished run
  * @user_data: what was given to ionpu_queue_submit().
- * @status: 0, or a negative errno as ionpu_net_run() returns.
+ * @status: 0, or a negative errno as ionpu_loaded_run() returns.
  * @out: the output raster given to ionpu_queue_submit(), now written (when
  *       @status is 0).
  * @steps: its time steps.
@@ -1053,7 +1054,7 @@ struct ionpu_completion {
  * Return: 0; -EINVAL; -ENOMEM; what io_uring_queue_init() returns (e.g.
  * -ENOSYS on a kernel without io_uring).
  */
-IONPU_API int ionpu_queue_new(struct ionpu_net *n, uint32_t depth, struct ionpu_queue **out);
+IONPU_API int ionpu_queue_new(struct ionpu_loaded *n, uint32_t depth, struct ionpu_queue **out);
 
 /**
  * ionpu_queue_free() - wait for the runs in flight and free the queue
@@ -1064,12 +1065,12 @@ IONPU_API void ionpu_queue_free(struct ionpu_queue *q);
 /**
  * ionpu_queue_submit() - queue a run
  * @q: the queue.
- * @in: @steps x ionpu_net_inputs() values, as for ionpu_net_run(); copied:
+ * @in: @steps x ionpu_loaded_inputs() values, as for ionpu_loaded_run(); copied:
  *      it may be reused at once.
  * @steps: time steps.
- * @flags: as for ionpu_net_run(); %IONPU_RUN_KEEP_STATE goes on from the
+ * @flags: as for ionpu_loaded_run(); %IONPU_RUN_KEEP_STATE goes on from the
  *         run submitted before this one.
- * @out: @steps x ionpu_net_outputs() bytes the output raster goes to; it
+ * @out: @steps x ionpu_loaded_outputs() bytes the output raster goes to; it
  *       must stay valid until the run's completion is reaped.
  * @user_data: handed back in the completion.
  *
@@ -1077,7 +1078,7 @@ IONPU_API void ionpu_queue_free(struct ionpu_queue *q);
  * or ionpu_queue_reap(), from the thread that calls it.
  *
  * Return: 0; -EBUSY when @depth runs are in flight (reap some); -EINVAL,
- * -E2BIG, -ENOMEM as ionpu_net_run().
+ * -E2BIG, -ENOMEM as ionpu_loaded_run().
  */
 IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t steps,
 				 uint32_t flags, uint8_t *out, uint64_t user_data);

@@ -181,7 +181,7 @@ static long card_equals_host(struct __test_metadata *_metadata, struct ionpu_dev
 	struct ionpu_plan_stats ps;
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_host *host = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	uint8_t *want = NULL, *got = NULL;
 	size_t n_syn = 0, n_out;
 	long ret = 0;
@@ -195,29 +195,29 @@ static long card_equals_host(struct __test_metadata *_metadata, struct ionpu_dev
 	}
 	ionpu_plan_stats(plan, &ps);
 	oc->tiles = ps.tiles;
-	ionpu_net_report(n, &oc->report);
+	ionpu_loaded_report(n, &oc->report);
 	EXPECT_EQ(0, oc->report.failed);
 	EXPECT_EQ(0, oc->report.remapped);
 	EXPECT_EQ(0, oc->report.stuck);
 	EXPECT_EQ(0.0, oc->report.max_error_us);
 	EXPECT_EQ(2 * oc->report.cells, oc->report.devices);
-	EXPECT_EQ(0, ionpu_net_read_weights(n, &syn, &n_syn));
+	EXPECT_EQ(0, ionpu_loaded_read_weights(n, &syn, &n_syn));
 	EXPECT_EQ(ps.cells, n_syn);
 	for (size_t k = 0; k < n_syn; k++)
 		EXPECT_EQ(syn[k].weight, syn[k].read);
 	free(syn);
-	EXPECT_EQ(ionpu_host_inputs(host), ionpu_net_inputs(n));
-	EXPECT_EQ(ionpu_host_outputs(host), ionpu_net_outputs(n));
+	EXPECT_EQ(ionpu_host_inputs(host), ionpu_loaded_inputs(n));
+	EXPECT_EQ(ionpu_host_outputs(host), ionpu_loaded_outputs(n));
 	if (!run)
 		goto out;
-	n_out = ionpu_net_outputs(n);
+	n_out = ionpu_loaded_outputs(n);
 	want = calloc(steps * n_out + 1, 1);
 	got = calloc(steps * n_out + 1, 1);
 	if (!want || !got) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (ionpu_host_run(host, in, steps, want) || ionpu_net_run(n, in, steps, 0, got)) {
+	if (ionpu_host_run(host, in, steps, want) || ionpu_loaded_run(n, in, steps, 0, got)) {
 		TH_LOG("%s", ionpu_last_error());
 		ret = -EIO;
 		goto out;
@@ -419,7 +419,7 @@ TEST_F(run, streamed_in_pieces)
 	struct ionpu_network *net = NULL;
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_host *host = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	unsigned int d[8];
 	float *in = raster(60, 8, 3, &seed);
 	uint8_t want[60 * 32], got[60 * 32];
@@ -441,13 +441,14 @@ TEST_F(run, streamed_in_pieces)
 	/* The host runs on in the same pieces (see ionpu_host_run()). */
 	for (int p = 0; p < 3; p++) {
 		ASSERT_EQ(0, ionpu_host_run(host, in + at * 8, piece[p], want + at * 32));
-		ASSERT_EQ(0, ionpu_net_run(n, in + at * 8, piece[p], p ? IONPU_RUN_KEEP_STATE : 0,
-					   got + at * 32)) TH_LOG("%s", ionpu_last_error());
+		ASSERT_EQ(0, ionpu_loaded_run(n, in + at * 8, piece[p],
+					      p ? IONPU_RUN_KEEP_STATE : 0, got + at * 32))
+			TH_LOG("%s", ionpu_last_error());
 		at += piece[p];
 	}
 	EXPECT_EQ(0, memcmp(want, got, sizeof(want)));
 	/* Without KEEP_STATE a run starts from rest: the first piece again. */
-	ASSERT_EQ(0, ionpu_net_run(n, in, piece[0], 0, got));
+	ASSERT_EQ(0, ionpu_loaded_run(n, in, piece[0], 0, got));
 	EXPECT_EQ(0, memcmp(want, got, piece[0] * 32));
 	ionpu_unload(n);
 	ionpu_host_free(host);
@@ -471,7 +472,7 @@ TEST_F(run, async_queue_hundreds_in_flight)
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_host *host = NULL;
 	struct ionpu_queue *q = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	const size_t per_run = ASYNC_STEPS * 100;
 	uint8_t *want = malloc(ASYNC_RUNS * per_run), *got = calloc(ASYNC_RUNS, per_run);
 	unsigned int seen[ASYNC_RUNS] = { 0 };
@@ -564,7 +565,7 @@ TEST_F(run, async_queue_shared_by_threads)
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_host *host = NULL;
 	struct ionpu_queue *q = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	struct submitter sub[4];
 	pthread_t th[4];
 	float *in[4];
@@ -630,7 +631,7 @@ static int child_runs(const char *node, uint64_t seed)
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_host *host = NULL;
 	struct ionpu_dev *dev = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	uint8_t want[40 * 100], got[40 * 100];
 	int bad = 0;
 
@@ -644,7 +645,7 @@ static int child_runs(const char *node, uint64_t seed)
 		float *in = raster(40, 64, 3, &seed);
 
 		ionpu_host_reset(host);
-		if (!in || ionpu_host_run(host, in, 40, want) || ionpu_net_run(n, in, 40, 0, got))
+		if (!in || ionpu_host_run(host, in, 40, want) || ionpu_loaded_run(n, in, 40, 0, got))
 			bad = 3;
 		else if (memcmp(want, got, sizeof(want)))
 			bad = 1;
@@ -686,7 +687,7 @@ TEST_F(run, physical_mode_reports)
 	struct ionpu_network *net = dense_lif(&seed);
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_host *host = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	float *in = raster(30, 64, 4, &seed);
 	uint8_t out[30 * 100], want[30 * 100];
 	size_t notes, spikes = 0, ideal = 0;
@@ -694,7 +695,7 @@ TEST_F(run, physical_mode_reports)
 	ASSERT_NE(NULL, net);
 	ASSERT_EQ(0, ionpu_compile(net, &self->card, &plan));
 	ASSERT_EQ(0, ionpu_load(self->dev, net, plan, &opts, &n)) TH_LOG("%s", ionpu_last_error());
-	ionpu_net_report(n, &st);
+	ionpu_loaded_report(n, &st);
 	TH_LOG("physical: %llu cells, %llu devices, %llu pulses, error mean %.4f max %.4f uS, weight error mean %.4g max %.4g, %llu stuck, %llu remapped, %llu failed",
 	       (unsigned long long)st.cells, (unsigned long long)st.devices,
 	       (unsigned long long)st.pulses, st.mean_error_us, st.max_error_us,
@@ -704,10 +705,10 @@ TEST_F(run, physical_mode_reports)
 	EXPECT_EQ(2 * st.cells, st.devices + st.stuck);
 	EXPECT_LE(st.devices, st.pulses);
 	EXPECT_TRUE(isfinite(st.mean_error_us) && st.mean_error_us <= st.max_error_us);
-	EXPECT_EQ(0, ionpu_net_tile_report(n, 0, NULL, &tile));
+	EXPECT_EQ(0, ionpu_loaded_tile_report(n, 0, NULL, &tile));
 	EXPECT_EQ(st.cells, tile.cells);
-	EXPECT_EQ(-EINVAL, ionpu_net_tile_report(n, 1, NULL, &tile));
-	ionpu_net_cell_notes(n, &notes);
+	EXPECT_EQ(-EINVAL, ionpu_loaded_tile_report(n, 1, NULL, &tile));
+	ionpu_loaded_cell_notes(n, &notes);
 	EXPECT_EQ(st.remapped + st.failed, notes);
 	/*
 	 * Physical neurons are mapped to fire at about the ideal rate
@@ -715,7 +716,7 @@ TEST_F(run, physical_mode_reports)
 	 * spike count (the model core measured 0.7x on this network).
 	 */
 	if (self->has_job) {
-		ASSERT_EQ(0, ionpu_net_run(n, in, 30, 0, out)) TH_LOG("%s", ionpu_last_error());
+		ASSERT_EQ(0, ionpu_loaded_run(n, in, 30, 0, out)) TH_LOG("%s", ionpu_last_error());
 		ASSERT_EQ(0, ionpu_host_new(net, plan, &host)) TH_LOG("%s", ionpu_last_error());
 		ASSERT_EQ(0, ionpu_host_run(host, in, 30, want)) TH_LOG("%s", ionpu_last_error());
 		ionpu_host_free(host);
@@ -749,7 +750,7 @@ TEST_F(run, physical_mode_uses_the_calibration_record)
 	uint64_t seed = 10;
 	struct ionpu_network *net = dense_lif(&seed);
 	struct ionpu_plan *plan = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	size_t n_stuck = 0, n_notes, in_use = 0;
 	uint32_t card_tile;
 	int err;
@@ -758,7 +759,7 @@ TEST_F(run, physical_mode_uses_the_calibration_record)
 	ASSERT_EQ(0, ionpu_compile(net, &self->card, &plan));
 	/* Where the network will land: the lowest free tile. */
 	ASSERT_EQ(0, ionpu_load(self->dev, net, plan, NULL, &n)) TH_LOG("%s", ionpu_last_error());
-	ASSERT_EQ(0, ionpu_net_tile_report(n, 0, &card_tile, &st));
+	ASSERT_EQ(0, ionpu_loaded_tile_report(n, 0, &card_tile, &st));
 	ionpu_unload(n);
 	n = NULL;
 	err = ionpu_calibrate(self->dev, 1ULL << card_tile, 0, &rep, &stuck, &n_stuck);
@@ -766,8 +767,8 @@ TEST_F(run, physical_mode_uses_the_calibration_record)
 		SKIP(goto out, "calibrating needs CAP_SYS_ADMIN");
 	ASSERT_EQ(0, err) TH_LOG("%s", ionpu_last_error());
 	ASSERT_EQ(0, ionpu_load(self->dev, net, plan, &opts, &n)) TH_LOG("%s", ionpu_last_error());
-	ASSERT_EQ(0, ionpu_net_tile_report(n, 0, &card_tile, &st));
-	notes = ionpu_net_cell_notes(n, &n_notes);
+	ASSERT_EQ(0, ionpu_loaded_tile_report(n, 0, &card_tile, &st));
+	notes = ionpu_loaded_cell_notes(n, &n_notes);
 	for (size_t k = 0; k < n_stuck; k++) {
 		bool noted = false;
 

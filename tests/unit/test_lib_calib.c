@@ -24,6 +24,7 @@
 #include <ionpu/ionpu.h>
 #include <linux/ionpu.h>
 
+#include "ionpu_calib.h"
 #include "ionpu_internal.h"
 
 #define SERIAL		"UNIT-CAL"

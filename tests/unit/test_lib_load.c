@@ -338,7 +338,7 @@ static float *raster(void)
 }
 
 static void load(struct ionpu_network *net, const struct ionpu_load_opts *opts,
-		 struct ionpu_plan **plan, struct ionpu_net **n)
+		 struct ionpu_plan **plan, struct ionpu_loaded **n)
 {
 	struct ionpu_card_desc desc;
 	struct ionpu_dev *dev;
@@ -360,7 +360,7 @@ static void test_ideal_equals_host(void **state)
 	struct ionpu_synapse_read *syn;
 	struct ionpu_plan *plan;
 	struct ionpu_host *host;
-	struct ionpu_net *n;
+	struct ionpu_loaded *n;
 	float *in = raster();
 	uint8_t *want = malloc(STEPS * 20), *got = malloc(STEPS * 20);
 	size_t n_syn, spikes = 0, cut[] = { 0, 100, 356, 357, STEPS };
@@ -371,15 +371,15 @@ static void test_ideal_equals_host(void **state)
 	load(net, NULL, &plan, &n);
 	/* Tile 0 is taken: the plan's tiles 0 and 1 are the card's 1 and 2. */
 	assert_int_equal(plan->n_tiles, 2);
-	assert_int_equal(ionpu_net_tile_report(n, 1, &card_tile, &st), 0);
+	assert_int_equal(ionpu_loaded_tile_report(n, 1, &card_tile, &st), 0);
 	assert_int_equal(card_tile, 2);
 	assert_int_equal(ionpu_fabric_chain_head(card.fab, 2), 1);
-	ionpu_net_report(n, &st);
+	ionpu_loaded_report(n, &st);
 	assert_int_equal(st.cells, (300 + 20) * 20);	/* every used row and column */
 	assert_int_equal(st.devices, 2 * st.cells);
 	assert_int_equal(st.failed + st.remapped + st.stuck, 0);
 	assert_true(st.max_error_us == 0 && st.max_weight_error == 0);
-	assert_int_equal(ionpu_net_read_weights(n, &syn, &n_syn), 0);
+	assert_int_equal(ionpu_loaded_read_weights(n, &syn, &n_syn), 0);
 	assert_int_equal(n_syn, plan->stats.cells);
 	for (size_t k = 0; k < n_syn; k++)
 		assert_true(syn[k].read == syn[k].weight);
@@ -387,7 +387,7 @@ static void test_ideal_equals_host(void **state)
 
 	assert_int_equal(ionpu_host_new(net, plan, &host), 0);
 	assert_int_equal(ionpu_host_run(host, in, STEPS, want), 0);
-	assert_int_equal(ionpu_net_run(n, in, STEPS, 0, got), 0);
+	assert_int_equal(ionpu_loaded_run(n, in, STEPS, 0, got), 0);
 	for (size_t k = 0; k < STEPS * 20; k++)
 		spikes += want[k];
 	assert_true(spikes > 200);
@@ -398,11 +398,11 @@ static void test_ideal_equals_host(void **state)
 		size_t a = cut[p], len = cut[p + 1] - cut[p];
 
 		assert_int_equal(ionpu_host_run(host, in + a * 300, len, want + a * 20), 0);
-		assert_int_equal(ionpu_net_run(n, in + a * 300, len, p ? IONPU_RUN_KEEP_STATE : 0,
-					       got + a * 20), 0);
+		assert_int_equal(ionpu_loaded_run(n, in + a * 300, len,
+						  p ? IONPU_RUN_KEEP_STATE : 0, got + a * 20), 0);
 	}
 	assert_memory_equal(want, got, STEPS * 20);
-	assert_int_equal(ionpu_net_run(n, in, 0, 0, got), -EINVAL);
+	assert_int_equal(ionpu_loaded_run(n, in, 0, 0, got), -EINVAL);
 
 	ionpu_unload(n);
 	/* Released, and left as nobody's network. */
@@ -430,7 +430,7 @@ static void test_physical_report(void **state)
 	struct ionpu_program_stats st, t0, t1;
 	const struct ionpu_cell_note *notes;
 	struct ionpu_plan *plan;
-	struct ionpu_net *n;
+	struct ionpu_loaded *n;
 	float *in = raster();
 	uint8_t *out = malloc(STEPS * 20);
 	size_t n_notes;
@@ -438,17 +438,17 @@ static void test_physical_report(void **state)
 	(void)state;
 	assert_non_null(out);
 	load(net, &opts, &plan, &n);
-	ionpu_net_report(n, &st);
-	assert_int_equal(ionpu_net_tile_report(n, 0, NULL, &t0), 0);
-	assert_int_equal(ionpu_net_tile_report(n, 1, NULL, &t1), 0);
-	assert_int_equal(ionpu_net_tile_report(n, 2, NULL, &t1), -EINVAL);
-	assert_int_equal(ionpu_net_tile_report(n, 1, NULL, &t1), 0);
+	ionpu_loaded_report(n, &st);
+	assert_int_equal(ionpu_loaded_tile_report(n, 0, NULL, &t0), 0);
+	assert_int_equal(ionpu_loaded_tile_report(n, 1, NULL, &t1), 0);
+	assert_int_equal(ionpu_loaded_tile_report(n, 2, NULL, &t1), -EINVAL);
+	assert_int_equal(ionpu_loaded_tile_report(n, 1, NULL, &t1), 0);
 	assert_int_equal(st.cells, t0.cells + t1.cells);
 	assert_int_equal(st.devices + st.stuck, 2 * st.cells);
 	assert_int_equal(st.stuck, t0.stuck + t1.stuck);
 	assert_true(st.max_error_us >= st.mean_error_us && st.mean_error_us > 0);
 	assert_true(st.max_error_us == fmax(t0.max_error_us, t1.max_error_us));
-	notes = ionpu_net_cell_notes(n, &n_notes);
+	notes = ionpu_loaded_cell_notes(n, &n_notes);
 	assert_int_equal(n_notes, st.remapped + st.failed);
 	for (size_t k = 0; k < n_notes; k++) {
 		assert_true(notes[k].tile < 2 && notes[k].row < 256 && notes[k].column < 20);
@@ -456,7 +456,7 @@ static void test_physical_report(void **state)
 			assert_true(fabs(notes[k].achieved - notes[k].weight) <
 				    0.5 * fabs(notes[k].weight) + 0.05);
 	}
-	assert_int_equal(ionpu_net_run(n, in, 100, 0, out), 0);
+	assert_int_equal(ionpu_loaded_run(n, in, 100, 0, out), 0);
 	ionpu_unload(n);
 	ionpu_plan_free(plan);
 	ionpu_network_free(net);
@@ -471,7 +471,7 @@ static void test_busy(void **state)
 	struct ionpu_card_desc desc;
 	struct ionpu_plan *plan;
 	struct ionpu_dev *dev;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 
 	(void)state;
 	card.others = 0xfd;	/* tile 1 is free, the plan needs two */

@@ -129,7 +129,7 @@ static void test_events_to_raster(void **state)
 	struct ionpu_image_site outputs[3] = { { 0, 3 }, { 1, 0 }, { 0, 7 } };
 	int32_t *out_index = malloc(2 * IONPU_FAB_NEURONS * sizeof(*out_index));
 	struct ionpu_image img = { .n_tiles = 2, .n_out = 3, .outputs = outputs };
-	struct ionpu_net n = { .img = &img };
+	struct ionpu_loaded n = { .img = &img };
 	struct ionpu_event ev[4] = {
 		{ .timestep = 0, .neuron = 3, .tile = 5 },
 		{ .timestep = 2, .neuron = 0, .tile = 9 },
@@ -153,19 +153,19 @@ static void test_events_to_raster(void **state)
 	n.plan_tile[5] = 0;
 	n.plan_tile[9] = 1;
 	memset(out, 0xaa, sizeof(out));
-	assert_int_equal(ionpu_net_events_to_raster(&n, ev, 4, 3, out), 0);
+	assert_int_equal(ionpu_loaded_events_to_raster(&n, ev, 4, 3, out), 0);
 	assert_memory_equal(out, want, sizeof(want));
 	/* A spike past the steps, of a tile or neuron not the network's. */
 	ev[0].timestep = 3;
-	assert_int_equal(ionpu_net_events_to_raster(&n, ev, 4, 3, out), -EPROTO);
+	assert_int_equal(ionpu_loaded_events_to_raster(&n, ev, 4, 3, out), -EPROTO);
 	ev[0] = (struct ionpu_event){ .timestep = 0, .neuron = 3, .tile = 6 };
-	assert_int_equal(ionpu_net_events_to_raster(&n, ev, 4, 3, out), -EPROTO);
+	assert_int_equal(ionpu_loaded_events_to_raster(&n, ev, 4, 3, out), -EPROTO);
 	ev[0] = (struct ionpu_event){ .timestep = 0, .neuron = 4, .tile = 5 };
-	assert_int_equal(ionpu_net_events_to_raster(&n, ev, 4, 3, out), -EPROTO);
+	assert_int_equal(ionpu_loaded_events_to_raster(&n, ev, 4, 3, out), -EPROTO);
 	/* Lost events are not a raster. */
 	ev[0] = (struct ionpu_event){ .timestep = 0, .neuron = 3, .tile = 5,
 				      .flags = IONPU_EVENT_LOST };
-	assert_int_equal(ionpu_net_events_to_raster(&n, ev, 4, 3, out), -ENOBUFS);
+	assert_int_equal(ionpu_loaded_events_to_raster(&n, ev, 4, 3, out), -ENOBUFS);
 	free(out_index);
 }
 

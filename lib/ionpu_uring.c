@@ -24,9 +24,10 @@
 
 #include "ionpu_job.h"
 
-_Static_assert(sizeof(struct ionpu_uring_job) == 16, "the SQE's command area is 16 bytes");
+_Static_assert(sizeof(struct ionpu_uring_job) == 16,
+	       "the SQE's command area is 16 bytes");
 
-#define QUEUE_MAX_DEPTH	4096
+#define QUEUE_MAX_DEPTH 4096
 
 struct slot {
 	struct ionpu_job_buf b;
@@ -36,24 +37,26 @@ struct slot {
 };
 
 struct ionpu_queue {
-	struct ionpu_net *net;
+	struct ionpu_loaded *loaded;
 	struct io_uring ring;
-	pthread_mutex_t lock;		/* slots, free list, submission ring */
-	pthread_mutex_t reap_lock;	/* completion ring */
+	pthread_mutex_t lock;	   /* slots, free list, submission ring */
+	pthread_mutex_t reap_lock; /* completion ring */
 	struct slot *slots;
 	uint32_t depth;
-	uint32_t free_head;		/* depth: none free */
-	uint32_t in_flight;		/* slots in use */
-	uint32_t unsubmitted;		/* SQEs not yet given to the kernel */
+	uint32_t free_head;   /* depth: none free */
+	uint32_t in_flight;   /* slots in use */
+	uint32_t unsubmitted; /* SQEs not yet given to the kernel */
 };
 
-IONPU_API int ionpu_queue_new(struct ionpu_net *n, uint32_t depth, struct ionpu_queue **out)
+IONPU_API int ionpu_queue_new(struct ionpu_loaded *n, uint32_t depth,
+			      struct ionpu_queue **out)
 {
 	struct ionpu_queue *q;
 	int err;
 
 	if (!n || !out || !depth || depth > QUEUE_MAX_DEPTH)
-		return ionpu_error(-EINVAL, "ionpu_queue_new: depth %u; 1 to %u", depth,
+		return ionpu_error(-EINVAL,
+				   "ionpu_queue_new: depth %u; 1 to %u", depth,
 				   QUEUE_MAX_DEPTH);
 	q = calloc(1, sizeof(*q));
 	if (!q)
@@ -67,11 +70,12 @@ IONPU_API int ionpu_queue_new(struct ionpu_net *n, uint32_t depth, struct ionpu_
 	if (err) {
 		free(q->slots);
 		free(q);
-		return ionpu_error_errno(err, "queue: io_uring_queue_init(%u)", depth);
+		return ionpu_error_errno(err, "queue: io_uring_queue_init(%u)",
+					 depth);
 	}
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_mutex_init(&q->reap_lock, NULL);
-	q->net = n;
+	q->loaded = n;
 	q->depth = depth;
 	for (uint32_t i = 0; i < depth; i++)
 		q->slots[i].next_free = i + 1;
@@ -91,7 +95,8 @@ static int flush_locked(struct ionpu_queue *q)
 	while (ret == -EINTR);
 	if (ret < 0)
 		return ionpu_error_errno(ret, "queue: io_uring_submit");
-	q->unsubmitted -= (uint32_t)ret < q->unsubmitted ? (uint32_t)ret : q->unsubmitted;
+	q->unsubmitted -= (uint32_t)ret < q->unsubmitted ? (uint32_t)ret :
+							   q->unsubmitted;
 	return 0;
 }
 
@@ -105,8 +110,9 @@ IONPU_API int ionpu_queue_flush(struct ionpu_queue *q)
 	return err;
 }
 
-IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t steps,
-				 uint32_t flags, uint8_t *out, uint64_t user_data)
+IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in,
+				 size_t steps, uint32_t flags, uint8_t *out,
+				 uint64_t user_data)
 {
 	struct ionpu_uring_job cmd = { 0 };
 	struct io_uring_sqe *sqe;
@@ -114,17 +120,22 @@ IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t 
 	uint32_t i;
 	int err;
 
-	if (!q || (!out && q->net->img->n_out))
-		return ionpu_error(-EINVAL, "ionpu_queue_submit: NULL argument");
+	if (!q || (!out && q->loaded->img->n_out))
+		return ionpu_error(-EINVAL,
+				   "ionpu_queue_submit: NULL argument");
 	pthread_mutex_lock(&q->lock);
 	if (q->free_head == q->depth) {
 		pthread_mutex_unlock(&q->lock);
-		return ionpu_error(-EBUSY, "queue: %u runs in flight already; reap some", q->depth);
+		return ionpu_error(-EBUSY,
+				   "queue: %u runs in flight already; reap some",
+				   q->depth);
 	}
 	i = q->free_head;
 	s = &q->slots[i];
-	/* Under the lock: the feed carries a streamed input into the next run. */
-	err = ionpu_job_prepare(q->net, in, steps, flags, &s->b);
+	/*
+	 * Under the lock: the feed carries a streamed input into the next run.
+	 */
+	err = ionpu_job_prepare(q->loaded, in, steps, flags, &s->b);
 	if (err) {
 		pthread_mutex_unlock(&q->lock);
 		return err;
@@ -148,7 +159,7 @@ IONPU_API int ionpu_queue_submit(struct ionpu_queue *q, const float *in, size_t 
 	cmd.job = (uintptr_t)&s->b.job;
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = q->net->fd;
+	sqe->fd = q->loaded->fd;
 	sqe->cmd_op = IONPU_URING_CMD_JOB;
 	memcpy(sqe->cmd, &cmd, sizeof(cmd));
 	sqe->user_data = i;
@@ -179,7 +190,7 @@ static void complete(struct ionpu_queue *q, const struct io_uring_cqe *cqe,
 	if (cqe->res < 0)
 		c->status = ionpu_error_errno(cqe->res, "queue: job");
 	else
-		c->status = ionpu_job_finish(q->net, &s->b, s->out);
+		c->status = ionpu_job_finish(q->loaded, &s->b, s->out);
 	ionpu_job_free(&s->b);
 	pthread_mutex_lock(&q->lock);
 	s->next_free = q->free_head;
@@ -188,7 +199,8 @@ static void complete(struct ionpu_queue *q, const struct io_uring_cqe *cqe,
 	pthread_mutex_unlock(&q->lock);
 }
 
-IONPU_API int ionpu_queue_reap(struct ionpu_queue *q, struct ionpu_completion *c, size_t max,
+IONPU_API int ionpu_queue_reap(struct ionpu_queue *q,
+			       struct ionpu_completion *c, size_t max,
 			       size_t wait_for)
 {
 	struct io_uring_cqe *cqe;
@@ -214,7 +226,8 @@ IONPU_API int ionpu_queue_reap(struct ionpu_queue *q, struct ionpu_completion *c
 				continue;
 		}
 		if (err) {
-			err = ionpu_error_errno(err, "queue: waiting for completions");
+			err = ionpu_error_errno(err,
+						"queue: waiting for completions");
 			break;
 		}
 		complete(q, cqe, &c[got++]);

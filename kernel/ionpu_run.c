@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu: run control (docs/hardware.md, "Commands"): input spikes, run,
+ * stop, wait for a run, reset state, and who owns the card's clock.
+ *
+ * The card has one clock: a RUN advances every tile.  So the driver owns
+ * the clock (struct ionpu_runner): IONPU_IOC_RUN takes it or fails with
+ * -EBUSY, a job (ionpu_job.c) holds it from its state reset to its last
+ * event, and a STOP ends only the run of the file that owns it.  A run
+ * started with IONPU_RUN_NOWAIT goes on in a worker of its file, which
+ * IONPU_IOC_WAIT waits for and closing the file stops.
+ *
+ * Input spikes name tiles: like the network commands (ionpu_net.c), they
+ * are checked against the file's lease on the kernel's copy, the one sent.
+ */
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "ionpu_drv.h"
+
+/* The UAPI input is the card's INPUT_SPIKES entry, copied unchanged. */
+static_assert(sizeof(struct ionpu_input) == sizeof(struct ionpu_hw_spike_entry));
+static_assert(offsetof(struct ionpu_input, tile) ==
+	      offsetof(struct ionpu_hw_spike_entry, tile));
+
+/*
+ * Take the card's clock: true when nobody else runs it.  @owner is the file
+ * whose STOP may end the run, NULL for a job, which no STOP ends.
+ */
+bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner)
+{
+	if (test_and_set_bit_lock(0, &idev->runner.busy))
+		return false;
+	WRITE_ONCE(idev->runner.owner, owner);
+	return true;
+}
+
+void ionpu_run_put(struct ionpu_device *idev)
+{
+	mutex_lock(&idev->runner.stop_lock);
+	WRITE_ONCE(idev->runner.owner, NULL);
+	clear_bit_unlock(0, &idev->runner.busy);
+	mutex_unlock(&idev->runner.stop_lock);
+	wake_up(&idev->runner.wait);
+}
+
+/* Every event of the payload on a tile in @tiles. */
+static int ionpu_input_check(struct ionpu_device *idev, u64 tiles,
+			     const struct ionpu_ubuf *in, const void *arg)
+{
+	const struct ionpu_hw_spike_entry *e = in->kbuf;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < in->len / sizeof(*e); i++) {
+		ret = ionpu_tile_check(idev, tiles, e[i].tile);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ionpu_ioctl_input(struct ionpu_file *f, void *arg)
+{
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
+	struct ionpu_spikes *s = arg;
+	struct ionpu_ubuf in, none = { };
+	int ret;
+
+	if (s->flags || !s->count || s->count > IONPU_MAX_SPIKES)
+		return -EINVAL;
+
+	ret = ionpu_ubuf_get(f->idev, &in, s->events, s->count,
+			     sizeof(struct ionpu_input), DMA_TO_DEVICE,
+			     IONPU_UBUF_BOUNCE);
+	if (ret)
+		return ret;
+	return ionpu_ubuf_submit(f, &cmd, &in, &none, ionpu_input_check,
+				 NULL, NULL);
+}
+
+/* write(): the same as IONPU_IOC_INPUT, with the events as the data. */
+ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
+	struct ionpu_file *f = iocb->ki_filp->private_data;
+	size_t len = iov_iter_count(from);
+	struct ionpu_ubuf in = { .len = len, .dir = DMA_TO_DEVICE }, none = { };
+	int ret;
+
+	if (!len || len % sizeof(struct ionpu_input) ||
+	    len / sizeof(struct ionpu_input) > IONPU_MAX_SPIKES)
+		return -EINVAL;
+	/* Queuing the events waits for the card's answer. */
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		return -EAGAIN;
+
+	in.kbuf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!in.kbuf)
+		return -ENOMEM;
+	if (copy_from_iter(in.kbuf, len, from) != len) {
+		kvfree(in.kbuf);
+		return -EFAULT;
+	}
+	ret = ionpu_ubuf_submit(f, &cmd, &in, &none, ionpu_input_check, NULL,
+				NULL);
+	return ret ? ret : len;
+}
+
+/**
+ * ionpu_run_steps() - run timesteps and wait for them
+ * @idev: the card, with @idev->lock held for read and its clock owned
+ *	(ionpu_run_get())
+ * @timesteps: timesteps to run, 0 until a STOP
+ * @ran: out: timesteps run
+ *
+ * Return: 0, -ECANCELED when a STOP ended the run, or as ionpu_cmd_submit().
+ * Every output event of the run has been dispatched when it returns.
+ */
+int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
+{
+	struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_RUN,
+		.param = { timesteps },
+		.flags = IONPU_CMD_UNTIMED,
+	};
+	struct ionpu_dma_buf none = { };
+	int ret;
+
+	*ran = 0;
+	ret = ionpu_cmd_submit(idev, &cmd, &none, &none, ran);
+	if (ret && ret != -ECANCELED)
+		return ret;
+	/*
+	 * The card wrote the run's events before its completion, but the
+	 * output-spike handler may not have taken them yet: take them now.
+	 */
+	ionpu_stream_consume(idev);
+	return ret;
+}
+
+/*
+ * Ask the card to end @f's run after the current timestep.  The card has
+ * one run, but it is not every lessee's to end: while another file's run or
+ * a job owns the clock nothing is sent, and *@stopped stays 0.  A STOP on
+ * behalf of a killed or closing owner is IONPU_CMD_UNKILLABLE in
+ * @cmd_flags: with every command slot taken it waits for one rather than
+ * leave the run going unowned.
+ */
+static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped,
+			  unsigned int cmd_flags)
+{
+	const struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_STOP,
+		.flags = cmd_flags,
+	};
+	struct ionpu_device *idev = f->idev;
+	struct ionpu_dma_buf none = { };
+	int ret = 0;
+
+	mutex_lock(&idev->runner.stop_lock);
+	if (READ_ONCE(idev->runner.owner) == f)
+		ret = ionpu_cmd_submit(idev, &cmd, &none, &none, stopped);
+	mutex_unlock(&idev->runner.stop_lock);
+	return ret;
+}
+
+/* States of a file's IONPU_RUN_NOWAIT run. */
+enum {
+	IONPU_RUN_NONE,		/* none, or its outcome was collected */
+	IONPU_RUN_GOING,
+	IONPU_RUN_ENDED,	/* its outcome waits for an IONPU_IOC_WAIT */
+};
+
+/* How often a closing file repeats its STOP, see ionpu_run_close(). */
+#define IONPU_RUN_STOP_RETRY	(HZ / 10)
+
+static bool ionpu_run_going(struct ionpu_file_run *run)
+{
+	return READ_ONCE(run->state) == IONPU_RUN_GOING;
+}
+
+/*
+ * The run of a NOWAIT RUN, in a worker: its completion is recorded whether
+ * or not anybody waits.  The open file outlives it: ionpu_run_close().
+ */
+static void ionpu_run_work(struct work_struct *work)
+{
+	struct ionpu_file_run *run = container_of(work, struct ionpu_file_run,
+						  work);
+	struct ionpu_file *f = container_of(run, struct ionpu_file, run);
+	struct ionpu_device *idev = f->idev;
+	u64 ran = 0;
+	int ret;
+
+	down_read(&idev->lock);
+	if (idev->gone)
+		ret = -ENODEV;
+	else if (atomic_read(&idev->resets) != run->resets)
+		/* The reset cleared the network the run was asked for. */
+		ret = -EIO;
+	else
+		ret = ionpu_run_steps(idev, run->timesteps, &ran);
+	up_read(&idev->lock);
+	ionpu_run_put(idev);
+
+	spin_lock(&run->lock);
+	run->ret = ret;
+	run->ran = ran;
+	WRITE_ONCE(run->state, IONPU_RUN_ENDED);
+	spin_unlock(&run->lock);
+	wake_up_all(&run->ended);
+}
+
+/* Whether the file's own NOWAIT run holds the card's clock. */
+bool ionpu_file_running(struct ionpu_file *f)
+{
+	return ionpu_run_going(&f->run);
+}
+
+void ionpu_run_open(struct ionpu_file *f)
+{
+	INIT_WORK(&f->run.work, ionpu_run_work);
+	spin_lock_init(&f->run.lock);
+	init_waitqueue_head(&f->run.ended);
+}
+
+/*
+ * A run never outlives its file: stop it and wait for its worker.  A STOP
+ * that reached the card before the worker's RUN ended nothing, so it is
+ * sent again until the run ends; a card reset or removal ends it as well.
+ */
+void ionpu_run_close(struct ionpu_file *f)
+{
+	struct ionpu_file_run *run = &f->run;
+	struct ionpu_device *idev = f->idev;
+	long wait = 0;
+
+	while (!wait_event_timeout(run->ended, !ionpu_run_going(run), wait)) {
+		down_read(&idev->lock);
+		if (!idev->gone)
+			ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);
+		up_read(&idev->lock);
+		wait = IONPU_RUN_STOP_RETRY;
+	}
+	flush_work(&run->work);
+}
+
+/* Take the clock for the file's run and hand it to the run's worker. */
+static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
+{
+	struct ionpu_file_run *run = &f->run;
+	struct ionpu_device *idev = f->idev;
+
+	spin_lock(&run->lock);
+	if (run->state == IONPU_RUN_GOING || !ionpu_run_get(idev, f)) {
+		spin_unlock(&run->lock);
+		return -EBUSY;
+	}
+	run->timesteps = timesteps;
+	run->resets = atomic_read(&idev->resets);
+	WRITE_ONCE(run->state, IONPU_RUN_GOING);
+	spin_unlock(&run->lock);
+	queue_work(system_unbound_wq, &run->work);
+	return 0;
+}
+
+/*
+ * A RUN does not wait for jobs or another RUN (-EBUSY).  When its caller is
+ * killed the run is stopped, and the clock is given back once the card has
+ * answered the STOP, which it does after ending the run.
+ */
+int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_device *idev = f->idev;
+	struct ionpu_run *r = arg;
+	u64 ran = 0;
+	int ret;
+
+	if (r->flags & ~IONPU_RUN_NOWAIT || r->reserved)
+		return -EINVAL;
+	if (!READ_ONCE(f->tiles))
+		return -EACCES;
+	r->stopped = 0;
+	r->ran = 0;
+	if (r->flags & IONPU_RUN_NOWAIT)
+		return ionpu_run_start(f, r->timesteps);
+	if (!ionpu_run_get(idev, f))
+		return -EBUSY;
+	ret = ionpu_run_steps(idev, r->timesteps, &ran);
+	/* Killed while the card runs: nobody would learn the outcome. */
+	if (ret == -EINTR)
+		ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);
+	ionpu_run_put(idev);
+	r->stopped = ret == -ECANCELED;
+	if (r->stopped)
+		ret = 0;
+	r->ran = ran;
+	return ret;
+}
+
+/*
+ * Only the caller's own run ends: a job or another file's run goes on.  No
+ * lease needed: a file that gave back its tiles may still stop its run.
+ */
+int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_stop *s = arg;
+	u64 stopped = 0;
+	int ret;
+
+	if (s->flags)
+		return -EINVAL;
+	ret = ionpu_run_stop(f, &stopped, 0);
+	s->stopped = !!stopped;
+	return ret;
+}
+
+/*
+ * Sleeps without the card's lock: a reset or a removal ends the run by
+ * killing its command, and the worker records that.
+ */
+int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_file_run *run = &f->run;
+	struct ionpu_wait *w = arg;
+	long ret;
+
+	if (w->flags)
+		return -EINVAL;
+	if (!w->timeout_ns) {
+		ret = wait_event_interruptible(run->ended,
+					       !ionpu_run_going(run));
+	} else {
+		ktime_t deadline = min_t(u64, w->timeout_ns, KTIME_MAX);
+		/* A past deadline polls: the timer takes a negative time as never. */
+		ktime_t left = max_t(s64, ktime_sub(deadline, ktime_get()), 0);
+
+		ret = wait_event_interruptible_hrtimeout(run->ended,
+							 !ionpu_run_going(run),
+							 left);
+		if (ret == -ETIME)
+			return -ETIMEDOUT;
+	}
+	if (ret)
+		return ret;
+
+	spin_lock(&run->lock);
+	if (run->state != IONPU_RUN_ENDED) {
+		spin_unlock(&run->lock);
+		return READ_ONCE(f->idev->gone) ? -ENODEV : -ENOENT;
+	}
+	ret = run->ret;
+	w->ran = run->ran;
+	WRITE_ONCE(run->state, IONPU_RUN_NONE);
+	spin_unlock(&run->lock);
+	w->stopped = ret == -ECANCELED;
+	return w->stopped ? 0 : ret;
+}
+
+/**
+ * ionpu_reset_tiles() - clear the state of some tiles
+ * @idev: the card, with @idev->lock held for read and not gone
+ * @tiles: the tiles, bit N = tile N; not 0, which would mean every tile
+ * @cmd_flags: IONPU_CMD_UNKILLABLE to wait for the card even with a fatal
+ *	signal pending, else 0
+ *
+ * Clears neuron state, pending inputs and spikes in flight aimed at @tiles.
+ *
+ * Return: 0, -EOPNOTSUPP for a card that can only clear every tile, or as
+ * ionpu_cmd_submit().
+ */
+int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles,
+		      unsigned int cmd_flags)
+{
+	struct ionpu_cmd cmd = {
+		.opcode = IONPU_OP_RESET_STATE,
+		.param = { lower_32_bits(tiles), upper_32_bits(tiles) },
+		.flags = cmd_flags,
+	};
+	struct ionpu_dma_buf none = { };
+
+	if (WARN_ON_ONCE(!tiles))
+		return -EINVAL;
+	if (!(idev->caps & IONPU_CAP_TILE_RESET))
+		return -EOPNOTSUPP;
+	return ionpu_cmd_submit(idev, &cmd, &none, &none, NULL);
+}
+
+int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_reset_state *r = arg;
+	u64 tiles;
+	int ret;
+
+	if (r->flags || r->reserved)
+		return -EINVAL;
+	ret = ionpu_use_begin(f, &tiles);
+	if (ret)
+		return ret;
+	ret = tiles ? ionpu_reset_tiles(f->idev, tiles, 0) : -EACCES;
+	ionpu_use_end(f);
+	return ret;
+}
