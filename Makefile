@@ -366,7 +366,7 @@ bench-core: $(BUILD)/bench/bench_core
 # committed files byte for byte, and score the committed graph over the whole
 # test split on the host reference (examples/digits/README.md).
 DIGITS_PYTHON := /usr/bin/python3
-DIGITS_FILES := digits.nir digits.json test-split.txt
+DIGITS_FILES := digits.nir float-model.npy digits.json test-split.txt
 digits: all
 	PYTHONDONTWRITEBYTECODE=1 $(DIGITS_PYTHON) examples/digits/train.py --dir $(BUILD)/digits
 	for f in $(DIGITS_FILES); do cmp examples/digits/$$f $(BUILD)/digits/$$f || exit 1; done

@@ -48,7 +48,8 @@ static void usage(FILE *out)
 		"  -o, --output=OUT   output raster to write, .npy of uint8: one row per time\n"
 		"                     step, one column per output neuron (3-D for a batch)\n"
 		"  -l, --labels=FILE  one class per sample (.npy or .csv, one column): score the\n"
-		"                     predictions (the output neuron that fired most)\n"
+		"                     predictions (the output neuron that fired most; a tie\n"
+		"                     goes to the first to fire, then the lowest index)\n"
 		"  -j, --json=FILE    write a summary as JSON (- for stdout): timings, activity\n"
 		"                     and modeled energy, predictions, accuracy\n"
 		"  -t, --tiles=N      --plan and --host: the card has N tiles (default 16)\n"
@@ -226,28 +227,42 @@ struct result {
 
 /*
  * Spike counts and predictions: the output neuron that fired most; a tie
- * goes to the lowest index, and a sample with no output spike predicts 0.
+ * goes to the one that fired first, then to the lowest index, and a sample
+ * with no output spike predicts 0.
  */
 static int score(struct result *r)
 {
 	const struct input *in = r->in;
+	size_t *first = calloc(r->n_out + 1, sizeof(*first));
 
 	r->counts = calloc(in->samples * r->n_out + 1, sizeof(*r->counts));
 	r->predicted = calloc(in->samples + 1, sizeof(*r->predicted));
-	if (!r->counts || !r->predicted)
+	if (!first || !r->counts || !r->predicted) {
+		free(first);
 		return -ENOMEM;
+	}
 	for (size_t s = 0; s < in->samples; s++) {
 		const uint8_t *o = r->out + s * in->steps * r->n_out;
-		uint32_t *c = r->counts + s * r->n_out;
+		uint32_t *c = r->counts + s * r->n_out, best = 0;
 
-		for (size_t t = 0; t < in->steps * r->n_out; t++)
-			c[t % r->n_out] += o[t];
-		for (size_t j = 1; j < r->n_out; j++)
-			if (c[j] > c[r->predicted[s]])
-				r->predicted[s] = (uint32_t)j;
-		if (r->labels && r->predicted[s] == (uint32_t)r->labels[s])
+		for (size_t j = 0; j < r->n_out; j++)
+			first[j] = in->steps;
+		for (size_t k = 0; k < in->steps * r->n_out; k++) {
+			size_t j = k % r->n_out;
+
+			c[j] += o[k];
+			if (o[k] && first[j] == in->steps)
+				first[j] = k / r->n_out;
+		}
+		for (uint32_t j = 1; j < r->n_out; j++)
+			if (c[j] > c[best] ||
+			    (c[j] == c[best] && first[j] < first[best]))
+				best = j;
+		r->predicted[s] = best;
+		if (r->labels && best == (uint32_t)r->labels[s])
 			r->correct++;
 	}
+	free(first);
 	return 0;
 }
 
