@@ -289,6 +289,7 @@ SELFTEST_LDLIBS_ionpu_ioctl_fuzz := -luring
 LIB_STATIC_LDLIBS = $(filter-out -lpci,$(LIB_LDLIBS)) -lsz -laec -lz -ldl
 SELFTEST_LDLIBS_ionpu_lib_run_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_conformance_test = $(LIB_STATIC_LDLIBS)
+SELFTEST_LDLIBS_ionpu_digits_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_lib_test := -lm
 SELFTEST_LDLIBS_ionpu_calib_test := -lm
 SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
@@ -303,7 +304,18 @@ $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) $(wildcard tests/selft
 		$(CPPFLAGS_IONPU) -Itests/common -o $@ $< $(SELFTEST_LIB) $(LIB_A) $(LIBPCI_A) \
 		$(SELFTEST_LDLIBS_$*)
 
-selftests: $(SELFTEST_BINS)
+# The digit classifier and a slice of its test split, for ionpu_digits_test:
+# files, not programs, so the VM's /init does not run them.
+DIGITS_SLICE := 60
+SELFTEST_DIGITS := $(BUILD)/selftests/digits
+$(SELFTEST_DIGITS)/digits.nir: examples/digits/digits.nir $(wildcard examples/digits/*.py) \
+		examples/digits/digits.json examples/digits/test-split.txt
+	@mkdir -p $(@D)
+	PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 examples/digits/evaluate.py \
+		--limit $(DIGITS_SLICE) --export $(@D)
+	cp $< $@
+
+selftests: $(SELFTEST_BINS) $(SELFTEST_DIGITS)/digits.nir
 
 # --- fuzzers -----------------------------------------------------------------
 # libFuzzer targets in tests/fuzz/ on the library's file readers and on the
