@@ -56,6 +56,7 @@ void ionpu_neurons_reset_state(struct ionpu_neurons *n)
 	memset(n->res, 0, sizeof(n->res));
 	memset(n->refr, 0, sizeof(n->refr));
 	memset(n->acc, 0, sizeof(n->acc));
+	n->read_var = 0;
 	memset(n->fired, 0, sizeof(n->fired));
 }
 

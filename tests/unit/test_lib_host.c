@@ -447,6 +447,60 @@ static void test_errors(void **state)
 	ionpu_network_free(net);
 }
 
+/*
+ * A batch runs each sample from rest: the same outputs as a fresh session
+ * per sample, though LIF state would otherwise carry over; the activity
+ * counters count what ran.
+ */
+static void test_batch(void **state)
+{
+	const struct pop_values pv = { .tau = 0.01, .r = 1, .v_threshold = 1 };
+	const double w = 2.55;
+	enum { SAMPLES = 3, STEPS = 8 };
+	float in[SAMPLES * STEPS];
+	uint8_t got[SAMPLES * STEPS], want[SAMPLES * STEPS];
+	struct ionpu_activity before, after;
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_host *h = NULL;
+	size_t events = 0;
+	uint32_t id, pop;
+
+	(void)state;
+	for (size_t k = 0; k < SAMPLES * STEPS; k++) {
+		in[k] = k % STEPS < 6 + k / STEPS;
+		events += in[k] != 0;
+	}
+	assert_int_equal(ionpu_network_create(&net), 0);
+	id = add_input(net, "in", 1);
+	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 1, &pv);
+	assert_int_equal(ionpu_network_add_dense(net, id, pop, &w, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	plan = compile_ok(net);
+	for (size_t s = 0; s < SAMPLES; s++) {
+		assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+		assert_int_equal(ionpu_host_run(h, in + s * STEPS, STEPS, want + s * STEPS), 0);
+		ionpu_host_free(h);
+	}
+	assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+	/* State left by a run must not reach the batch's first sample. */
+	assert_int_equal(ionpu_host_run(h, in, STEPS, got), 0);
+	ionpu_host_activity(h, &before);
+	assert_int_equal(ionpu_host_run_batch(h, in, SAMPLES, STEPS, got), 0);
+	ionpu_host_activity(h, &after);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(want[4] + want[STEPS + 4] + want[2 * STEPS + 4], 3);
+	assert_int_equal(after.timesteps - before.timesteps, SAMPLES * STEPS);
+	assert_int_equal(after.spikes_in - before.spikes_in, events);
+	assert_true(after.energy_fj > before.energy_fj);
+	assert_int_equal(ionpu_host_run_batch(h, NULL, SAMPLES, STEPS, got), -EINVAL);
+	assert_int_equal(ionpu_host_run_batch(h, in, SIZE_MAX / 2, STEPS, got), -EOVERFLOW);
+	assert_int_equal(ionpu_host_run_batch(h, in, 0, STEPS, got), 0);
+	ionpu_host_free(h);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_lif_rockpool),
 		cmocka_unit_test(test_braille),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
