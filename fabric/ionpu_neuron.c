@@ -275,7 +275,7 @@ static unsigned int step_physical(struct ionpu_tile *t)
 		float tau = n->p[k].tau, drive = n->r[k] * n->acc[k];
 		uint32_t on = n->refr[k];
 		uint8_t fired = 0;
-		float relax;
+		float relax, decay_off;
 
 		/* At rest with no input nothing moves: skip the substeps. */
 		if (drive == 0 && v == 0 && fil == 0 && res == 0) {
@@ -287,15 +287,20 @@ static unsigned int step_physical(struct ionpu_tile *t)
 		if (fil > 0)
 			relax *= 1.0f + DM_SIGMA * fil *
 				 fabsf(ionpu_rng_normal(&t->rng));
+		/* Disconnected, the membrane decays alike every substep. */
+		decay_off = expf(-h / tau);
 		for (unsigned int s = 0; s < sub; s++) {
 			float x = fil + res > 1.0f ? 1.0f : fil + res;
-			float rate = 1.0f / tau;
-			float v_inf, df, p;
+			float rate, v_inf, df, p;
 
-			if (on)
-				rate += dm_conductance(x) / DM_TAU_DIS;
-			v_inf = drive / tau / rate;
-			v = v_inf + (v - v_inf) * expf(-rate * h);
+			if (on) {
+				rate = 1.0f / tau +
+				       dm_conductance(x) / DM_TAU_DIS;
+				v_inf = drive / tau / rate;
+				v = v_inf + (v - v_inf) * expf(-rate * h);
+			} else {
+				v = drive + (v - drive) * decay_off;
+			}
 			df = n->mu[k] * fmaxf(v, 0.0f) / (DM_ALPHA + 1.0f - x) -
 			     (relax + DM_BETA) * fil;
 			res += h * (DM_BETA * fil - DM_GAMMA2 * res);
