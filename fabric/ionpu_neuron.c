@@ -82,7 +82,7 @@ void ionpu_neurons_derive(struct ionpu_fabric *f, unsigned int tile,
 
 	/*
 	 * The static threshold of the growth law is the voltage at which
-	 * mu |v| = (gamma + beta) f (alpha + 1 - f) has no solution below
+	 * mu v = (gamma + beta) f (alpha + 1 - f) has no solution below
 	 * f = 1: mu = (gamma + beta)(1 + alpha)^2 / (4 v_th).
 	 */
 	vth = fabsf(p->v_threshold) *

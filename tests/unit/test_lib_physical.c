@@ -275,7 +275,7 @@ static int count_spike(void *opaque, uint64_t t, unsigned int tile,
  * The ideal LIF under a constant drive d (v' = v + a (d - v), spike when
  * v' > 1, reset to 0) fires every n = ceil(ln(1 - 1/d) / ln(1 - a)) steps.
  * The mapped physical neuron fires within 20 % of that rate from 1.1 to 5
- * times threshold (measured 0.92..1.17; docs/libionpu.md).
+ * times threshold (measured 0.92..1.18; docs/libionpu.md).
  */
 static void test_transfer_curve(void **state)
 {
