@@ -98,6 +98,37 @@ static uint8_t *run(const struct ionpu_network *net, const float *in, size_t ste
 	return out;
 }
 
+#define CONST_STEPS 100
+
+/*
+ * One neuron of @model through weight @w, an input spike every step for
+ * CONST_STEPS steps; checks its spikes are the steps t with (t + 1) % @n
+ * == 0, none for @n 0.
+ */
+static void check_constant_input(enum ionpu_neuron_model model,
+				 const struct pop_values *pv, double w,
+				 unsigned int n)
+{
+	struct ionpu_network *net;
+	float raster[CONST_STEPS];
+	uint32_t in, pop;
+	uint8_t *out;
+
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 1);
+	pop = add_pop(net, "pop", model, 1, pv);
+	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
+			 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	for (size_t t = 0; t < CONST_STEPS; t++)
+		raster[t] = 1;
+	out = run(net, raster, CONST_STEPS, 1, 1);
+	for (size_t t = 0; t < CONST_STEPS; t++)
+		assert_int_equal(out[t], n && (t + 1) % n == 0);
+	free(out);
+	ionpu_network_free(net);
+}
+
 /*
  * One LIF neuron, weight w, a spike every step: from v = 0 the first spike
  * ends update n = ceil(ln(1 - v_th / (r w)) / ln(1 - dt / tau)), then the
@@ -107,27 +138,12 @@ static void test_lif_closed_form(void **state)
 {
 	const struct pop_values pv = { .tau = 0.01, .r = 1, .v_threshold = 1 };
 	const double w = 1.5;
-	struct ionpu_network *net;
-	uint32_t in, pop;
-	float raster[100];
-	uint8_t *out;
 	unsigned int n = (unsigned int)ceil(log(1 - pv.v_threshold / (pv.r * w)) /
 					    log(1 - DT / pv.tau));
 
 	(void)state;
 	assert_int_equal(n, 11);
-	assert_int_equal(ionpu_network_create(&net), 0);
-	in = add_input(net, "in", 1);
-	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
-	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
-	for (size_t t = 0; t < 100; t++)
-		raster[t] = 1;
-	out = run(net, raster, 100, 1, 1);
-	for (size_t t = 0; t < 100; t++)
-		assert_int_equal(out[t], (t + 1) % n == 0);
-	free(out);
-	ionpu_network_free(net);
+	check_constant_input(IONPU_NEURON_LIF, &pv, w, n);
 }
 
 /*
@@ -139,28 +155,12 @@ static void test_if_closed_form(void **state)
 {
 	const struct pop_values pv = { .r = 100, .v_threshold = 1 };
 	const double w = 1.5;
-	struct ionpu_network *net;
-	uint32_t in, pop;
-	float raster[60];
-	uint8_t *out;
 	unsigned int n = (unsigned int)floor(pv.v_threshold /
 					     (DT * pv.r * w)) + 1;
 
 	(void)state;
 	assert_int_equal(n, 7);
-	assert_int_equal(ionpu_network_create(&net), 0);
-	in = add_input(net, "in", 1);
-	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
-			 0);
-	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
-	for (size_t t = 0; t < 60; t++)
-		raster[t] = 1;
-	out = run(net, raster, 60, 1, 1);
-	for (size_t t = 0; t < 60; t++)
-		assert_int_equal(out[t], (t + 1) % n == 0);
-	free(out);
-	ionpu_network_free(net);
+	check_constant_input(IONPU_NEURON_IF, &pv, w, n);
 }
 
 /*
@@ -221,26 +221,9 @@ static void test_cuba_closed_form(void **state)
 static void test_li_never_fires(void **state)
 {
 	const struct pop_values pv = { .tau = 0.01, .r = 1 };
-	const double w = 100;
-	struct ionpu_network *net;
-	uint32_t in, pop;
-	float raster[30];
-	uint8_t *out;
 
 	(void)state;
-	assert_int_equal(ionpu_network_create(&net), 0);
-	in = add_input(net, "in", 1);
-	pop = add_pop(net, "li", IONPU_NEURON_LI, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
-			 0);
-	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
-	for (size_t t = 0; t < 30; t++)
-		raster[t] = 1;
-	out = run(net, raster, 30, 1, 1);
-	for (size_t t = 0; t < 30; t++)
-		assert_int_equal(out[t], 0);
-	free(out);
-	ionpu_network_free(net);
+	check_constant_input(IONPU_NEURON_LI, &pv, 100, 0);
 }
 
 /*
