@@ -683,6 +683,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
+	if (want && (o->load.flags & IONPU_LOAD_PHYSICAL)) {
+		fprintf(stderr,
+			"ionpu-run: --physical runs a card; the host reference and --plan know ideal mode only\n");
+		return EXIT_ERROR;
+	}
 	o->graph = argv[optind];
 	o->target = want & WANT_PLAN ? RUN_PLAN :
 		    want & WANT_HOST ? RUN_HOST :
