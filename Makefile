@@ -293,6 +293,7 @@ SELFTEST_LDLIBS_ionpu_ioctl_fuzz := -luring
 LIB_STATIC_LDLIBS = $(filter-out -lpci,$(LIB_LDLIBS)) -lsz -laec -lz -ldl
 SELFTEST_LDLIBS_ionpu_lib_run_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_conformance_test = $(LIB_STATIC_LDLIBS)
+SELFTEST_LDLIBS_ionpu_digits_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_lib_test := -lm
 SELFTEST_LDLIBS_ionpu_calib_test := -lm
 SELFTEST_BINS := $(SELFTESTS:%=$(BUILD)/selftests/%)
@@ -307,7 +308,18 @@ $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) $(wildcard tests/selft
 		$(CPPFLAGS_IONPU) -Itests/common -o $@ $< $(SELFTEST_LIB) $(LIB_A) $(LIBPCI_A) \
 		$(SELFTEST_LDLIBS_$*)
 
-selftests: $(SELFTEST_BINS)
+# The digit classifier and a slice of its test split, for ionpu_digits_test:
+# files, not programs, so the VM's /init does not run them.
+DIGITS_SLICE := 60
+SELFTEST_DIGITS := $(BUILD)/selftests/digits
+$(SELFTEST_DIGITS)/digits.nir: examples/digits/digits.nir $(wildcard examples/digits/*.py) \
+		examples/digits/digits.json examples/digits/test-split.txt
+	@mkdir -p $(@D)
+	PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 examples/digits/evaluate.py \
+		--limit $(DIGITS_SLICE) --export $(@D)
+	cp $< $@
+
+selftests: $(SELFTEST_BINS) $(SELFTEST_DIGITS)/digits.nir
 
 # --- fuzzers -----------------------------------------------------------------
 # libFuzzer targets in tests/fuzz/ on the library's file readers and on the
@@ -370,7 +382,7 @@ bench-core: $(BUILD)/bench/bench_core
 # committed files byte for byte, and score the committed graph over the whole
 # test split on the host reference (examples/digits/README.md).
 DIGITS_PYTHON := /usr/bin/python3
-DIGITS_FILES := digits.nir digits.json test-split.txt
+DIGITS_FILES := digits.nir float-model.npy digits.json test-split.txt
 digits: all
 	PYTHONDONTWRITEBYTECODE=1 $(DIGITS_PYTHON) examples/digits/train.py --dir $(BUILD)/digits
 	for f in $(DIGITS_FILES); do cmp examples/digits/$$f $(BUILD)/digits/$$f || exit 1; done

@@ -235,7 +235,7 @@ static void deliver_inputs(struct ionpu_fabric *f,
 					    e[PREFETCH_AHEAD].row);
 		t->rows_read++;
 		ionpu_xbar_accumulate(t, e->row, e->value,
-				      f->tile[t->head].n.acc);
+				      &f->tile[t->head].n);
 	}
 	f->cnt.syn_events += (uint64_t)slot->n * IONPU_FAB_NEURONS;
 	f->energy_fj += (double)slot->n * IONPU_FAB_NEURONS *
@@ -260,10 +260,14 @@ static int update_neurons(struct ionpu_fabric *f, ionpu_fab_spike_fn fn,
 
 		if (t->head != h || t->cfg.mode == IONPU_FAB_OFF) {
 			memset(t->n.acc, 0, sizeof(t->n.acc));
+			t->n.read_var = 0;
 			continue;
 		}
+		if (t->cfg.mode == IONPU_FAB_PHYSICAL)
+			ionpu_xbar_read_noise(t);
 		spikes = ionpu_neurons_step(t);
 		memset(t->n.acc, 0, sizeof(t->n.acc));
+		t->n.read_var = 0;
 		if (!spikes)
 			continue;
 		f->cnt.spikes_out += spikes;

@@ -97,6 +97,8 @@ struct ionpu_neurons {
 	uint32_t refr[IONPU_FAB_NEURONS];
 	/* Synaptic input of the running timestep (chain members add here). */
 	float acc[IONPU_FAB_NEURONS];
+	/* Physical: variance of the read noise the timestep's rows add. */
+	float read_var;
 	uint8_t fired[IONPU_FAB_NEURONS];
 };
 
@@ -179,9 +181,14 @@ void ionpu_xbar_update_cell(struct ionpu_fabric *f, unsigned int tile,
 			    unsigned int cell);
 void ionpu_xbar_invalidate(struct ionpu_fabric *f, unsigned int tile);
 void ionpu_xbar_refresh(struct ionpu_fabric *f, unsigned int tile);
-/* Physical mode's row read: each device adds its own read noise. */
+/*
+ * Physical mode's row read into @head (the chain head's neurons): the
+ * weights now, the variance of the read noise each device adds to
+ * head->read_var; ionpu_xbar_read_noise() draws it once a timestep.
+ */
 void ionpu_xbar_accumulate_noisy(struct ionpu_tile *t, unsigned int row,
-				 float value, float *restrict acc);
+				 float value, struct ionpu_neurons *head);
+void ionpu_xbar_read_noise(struct ionpu_tile *head);
 
 /*
  * Start loading a row that an event will read soon: rows are picked at
@@ -207,17 +214,18 @@ static inline void ionpu_xbar_prefetch(const struct ionpu_tile *t,
 #endif
 }
 
-/* acc += value * one crossbar row, as the tile's read circuit sees it. */
+/* head->acc += value * one crossbar row, as the tile's read circuit sees it. */
 static inline void ionpu_xbar_accumulate(struct ionpu_tile *t,
 					 unsigned int row, float value,
-					 float *restrict acc)
+					 struct ionpu_neurons *head)
 {
 	const int16_t *restrict code =
 		t->xb.code + (size_t)row * IONPU_FAB_NEURONS;
+	float *restrict acc = head->acc;
 	float v = value * t->xb.unit;
 
 	if (t->cfg.mode == IONPU_FAB_PHYSICAL) {
-		ionpu_xbar_accumulate_noisy(t, row, value, acc);
+		ionpu_xbar_accumulate_noisy(t, row, value, head);
 		return;
 	}
 	for (unsigned int c = 0; c < IONPU_FAB_NEURONS; c++)

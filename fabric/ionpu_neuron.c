@@ -23,7 +23,7 @@
 #define DM_GAMMA2	0.42f	/* 1/s, residual relaxation */
 #define DM_SIGMA	0.2f	/* cycle-to-cycle spread of relaxation */
 #define DM_KAPPA	200.0f	/* 1/s, rupture rate at f = 1, ~ f^2 */
-#define DM_ETA		0.5f	/* fraction of the filament a rupture removes */
+#define DM_ETA		0.1f	/* fraction of the filament a rupture removes */
 #define DM_TAU_DIS	2e-4f	/* s, discharge through a fully ON device */
 #define DM_X_ON		0.95f	/* f + r that counts as switched ON: spike */
 #define DM_X_OFF	0.5f	/* f + r below which the device is OFF again */
@@ -56,6 +56,7 @@ void ionpu_neurons_reset_state(struct ionpu_neurons *n)
 	memset(n->res, 0, sizeof(n->res));
 	memset(n->refr, 0, sizeof(n->refr));
 	memset(n->acc, 0, sizeof(n->acc));
+	n->read_var = 0;
 	memset(n->fired, 0, sizeof(n->fired));
 }
 
@@ -82,7 +83,7 @@ void ionpu_neurons_derive(struct ionpu_fabric *f, unsigned int tile,
 
 	/*
 	 * The static threshold of the growth law is the voltage at which
-	 * mu |v| = (gamma + beta) f (alpha + 1 - f) has no solution below
+	 * mu v = (gamma + beta) f (alpha + 1 - f) has no solution below
 	 * f = 1: mu = (gamma + beta)(1 + alpha)^2 / (4 v_th).
 	 */
 	vth = fabsf(p->v_threshold) *
@@ -248,10 +249,14 @@ static float dm_conductance(float x)
 }
 
 /*
- * The physical neuron: a membrane capacitor charged by the synaptic
- * current through the input gain, leaking with tau, discharged through the
- * diffusive memristor across it.  Substeps of at most DM_H_MAX; v is
- * integrated exactly for the substep, f and r in forward Euler.
+ * The physical neuron, a 1M1T1R cell: the membrane capacitor, charged by
+ * the synaptic current through the input gain, leaks through the cell's
+ * resistor with tau.  The diffusive memristor sits behind the series
+ * transistor, which passes only a positive membrane voltage (so inhibition
+ * cannot grow a filament) and connects the device to the membrane only
+ * while the device conducts: from switching ON (x >= X_ON, the spike)
+ * until it has relaxed OFF (x <= X_OFF).  Substeps of at most DM_H_MAX; v
+ * is integrated exactly for the substep, f and r in forward Euler.
  */
 static unsigned int step_physical(struct ionpu_tile *t)
 {
@@ -269,9 +274,9 @@ static unsigned int step_physical(struct ionpu_tile *t)
 	for (unsigned int k = 0; k < IONPU_FAB_NEURONS; k++) {
 		float v = n->v[k], fil = n->i[k], res = n->res[k];
 		float tau = n->p[k].tau, drive = n->r[k] * n->acc[k];
+		uint32_t on = n->refr[k];
 		uint8_t fired = 0;
-
-		float relax;
+		float relax, decay_off;
 
 		/* At rest with no input nothing moves: skip the substeps. */
 		if (drive == 0 && v == 0 && fil == 0 && res == 0) {
@@ -283,16 +288,21 @@ static unsigned int step_physical(struct ionpu_tile *t)
 		if (fil > 0)
 			relax *= 1.0f + DM_SIGMA * fil *
 				 fabsf(ionpu_rng_normal(&t->rng));
+		/* Disconnected, the membrane decays alike every substep. */
+		decay_off = expf(-h / tau);
 		for (unsigned int s = 0; s < sub; s++) {
-			float x = fil + res;
-			float rate = 1.0f / tau +
-				     dm_conductance(x) / DM_TAU_DIS;
-			float v_inf = drive / tau / rate;
-			float gap = DM_ALPHA + 1.0f - (x > 1.0f ? 1.0f : x);
-			float df, p;
+			float x = fil + res > 1.0f ? 1.0f : fil + res;
+			float rate, v_inf, df, p;
 
-			v = v_inf + (v - v_inf) * expf(-rate * h);
-			df = n->mu[k] * fabsf(v) / gap -
+			if (on) {
+				rate = 1.0f / tau +
+				       dm_conductance(x) / DM_TAU_DIS;
+				v_inf = drive / tau / rate;
+				v = v_inf + (v - v_inf) * expf(-rate * h);
+			} else {
+				v = drive + (v - drive) * decay_off;
+			}
+			df = n->mu[k] * fmaxf(v, 0.0f) / (DM_ALPHA + 1.0f - x) -
 			     (relax + DM_BETA) * fil;
 			res += h * (DM_BETA * fil - DM_GAMMA2 * res);
 			fil += h * df;
@@ -305,21 +315,19 @@ static unsigned int step_physical(struct ionpu_tile *t)
 			if (fil > 0 && ionpu_rng_uniform(&t->rng) <
 				       p * (1.0f - 0.5f * p))
 				fil -= DM_ETA * fil;
-			if (res < 0)
-				res = 0;
-			if (res > 1)
-				res = 1;
+			res = res < 0 ? 0 : (res > 1 ? 1 : res);
 			x = fil + res;
-			if (!n->refr[k] && x >= DM_X_ON) {
-				n->refr[k] = 1;
+			if (!on && x >= DM_X_ON) {
+				on = 1;
 				fired = 1;
-			} else if (n->refr[k] && x <= DM_X_OFF) {
-				n->refr[k] = 0;
+			} else if (on && x <= DM_X_OFF) {
+				on = 0;
 			}
 		}
 		n->v[k] = v;
 		n->i[k] = fil;
 		n->res[k] = res;
+		n->refr[k] = on;
 		n->fired[k] = fired;
 		spikes += fired;
 	}

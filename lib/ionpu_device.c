@@ -248,6 +248,31 @@ IONPU_API int ionpu_info(struct ionpu_dev *dev, struct ionpu_dev_info *out)
 	return 0;
 }
 
+IONPU_API int ionpu_activity(struct ionpu_dev *dev, struct ionpu_activity *out)
+{
+	struct ionpu_counters c = { 0 };
+	int ret;
+
+	if (!dev || !out)
+		return ionpu_error(-EINVAL, "ionpu_activity: NULL argument");
+	ret = ionpu_dev_ioctl(dev, IONPU_IOC_COUNTERS, &c);
+	if (ret == -ENODEV)
+		return ionpu_error(ret, "%s: the card is gone", dev->path);
+	if (ret)
+		return ionpu_error_errno(ret, "%s: IONPU_IOC_COUNTERS",
+					 dev->path);
+	*out = (struct ionpu_activity){
+		.timesteps = c.timesteps,
+		.spikes_in = c.spikes_in,
+		.spikes_out = c.spikes_out,
+		.synaptic_events = c.synaptic_events,
+		.program_pulses = c.program_pulses,
+		.busy_ns = c.busy_ns,
+		.energy_fj = c.energy_fj,
+	};
+	return 0;
+}
+
 int ionpu_ioctl(int fd, unsigned long request, void *arg)
 {
 	int ret;

@@ -172,6 +172,23 @@ IONPU_API void ionpu_host_reset(struct ionpu_host *h)
 	ionpu_fabric_reset_state(h->fab, ~0ull);
 }
 
+IONPU_API void ionpu_host_activity(const struct ionpu_host *h,
+				   struct ionpu_activity *out)
+{
+	struct ionpu_fab_counters c;
+
+	ionpu_fabric_counters(h->fab, &c);
+	*out = (struct ionpu_activity){
+		.timesteps = c.timesteps,
+		.spikes_in = c.spikes_in,
+		.spikes_out = c.spikes_out,
+		.synaptic_events = c.syn_events,
+		.program_pulses = c.program_pulses,
+		.busy_ns = c.busy_ns,
+		.energy_fj = c.energy_fj,
+	};
+}
+
 static int on_spike(void *opaque, uint64_t timestep, unsigned int tile,
 		    unsigned int neuron)
 {

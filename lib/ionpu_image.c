@@ -608,12 +608,14 @@ out:
  * Physical mode: what entries make a diffusive-memristor neuron fire like
  * the ideal one, step for step (docs/libionpu.md, "Physical mode").
  *
- * The card's physical neuron is an RC membrane, v -> r I with time constant
- * tau, integrated exactly over a step, with a device across it that
- * switches once v has stayed above its threshold (|v_threshold|) for the
- * filament to grow, dumps v to about 0 and holds it there until the
- * filament relaxes; v_leak, v_reset, w_in, tau_syn and refractory are not
- * read.  Matching it to the ideal neuron, whose time is counted in steps:
+ * The card's physical neuron (docs/physics.md) is an RC membrane, v -> r I
+ * with time constant tau, integrated exactly over a step, with a diffusive
+ * memristor behind a series transistor: the filament grows while v is
+ * above the device's threshold (|v_threshold|) and never for v <= 0; once
+ * it has switched the device dumps v to about 0 (the spike) and holds it
+ * there until the filament relaxes.  v_leak, v_reset, w_in, tau_syn and
+ * refractory are not read.  Matching it to the ideal neuron, whose time is
+ * counted in steps:
  *
  * - The membrane: exact integration over the physical step gives
  *   v' = v + (1 - e^(-dt/tau)) (r I - v), Euler over the ideal one
@@ -623,29 +625,30 @@ out:
  *   input still adds dt r I.  CubaLIF's synaptic filter has no device; its
  *   steady current w_in I is folded into r (same mean drive, earlier and
  *   less smoothed).
- * - The step: the device's own times are fixed in seconds (switching
- *   ~40 ms / (v / v_th), relaxation 1 / gamma = 20 ms), so the physical
- *   step sets how many switch-and-recover cycles fit in one ideal step.
- *   At the ideal 1 ms the device fires ~10x less often than the LIF it
- *   stands for; much beyond 50 ms the slow residual (1 / gamma2 = 2.4 s)
- *   builds up over many steps and latches the device ON.  PHYS_DT is the
- *   best of a sweep of 10..250 ms on the model core.
- * - The threshold: the ideal neuron spikes in the step v crosses
- *   v_threshold; the device needs v above its threshold for the rest of
- *   the switching time, so its trim sits below the ideal threshold.
- *   PHYS_TRIM is measured too: with 0.7 the rate is 0.9..1.5x the ideal
- *   one for drives of 1.6..6.4x threshold and tau of 5..20 steps
- *   (tests/unit/test_lib_physical.c); with 1.0, 0.5..0.8x.
- *   Measured from v_leak, since the membrane rests at 0.
+ * - The step: the device's own times are fixed in seconds (switching and
+ *   recovery take some 50 ms together), which the ideal neuron does not
+ *   have; the ideal one instead loses half a step on average to spiking
+ *   only at whole steps.  PHYS_DT makes the two dead times about equal.
+ *   Much longer steps let the slow residual (1 / gamma2 = 2.4 s) build up
+ *   over fewer steps and lower the device's threshold.
+ * - The threshold: the residual of earlier switching lowers the device's
+ *   threshold under sustained drive, so its trim sits a little above the
+ *   ideal threshold.  Measured from v_leak, since the membrane rests at 0.
+ *
+ * PHYS_DT and PHYS_TRIM are the best of a sweep (50..100 ms, 1.0..1.3) on
+ * the model core: one LIF at constant drive, tau = 10 steps, fires within
+ * 0.87..1.14x the ideal rate from 1.1 to 5 times threshold
+ * (tests/unit/test_lib_physical.c pins it).
  *
  * What cannot carry over: a bias or v_leak above threshold (the membrane
  * has no drive without input), v_reset other than v_leak (the device
- * always dumps to 0), refractory counts, and inhibition: the filament grows
- * with |v|, so a membrane driven far below 0 fires too.  LI must never
- * fire, so its device gets the largest threshold.
+ * always dumps to 0), refractory counts, rates near one spike a step, and
+ * drives just below threshold, where the residual and the device spread
+ * make a few spikes.  LI must never fire, so its device gets the largest
+ * threshold.
  */
-#define PHYS_DT 0.05f  /* s of device time per timestep */
-#define PHYS_TRIM 0.7f /* device threshold / (v_threshold - v_leak) */
+#define PHYS_DT 0.1f	/* s of device time per timestep */
+#define PHYS_TRIM 1.05f /* device threshold / (v_threshold - v_leak) */
 #define PHYS_IF_LEAK (1.0f / 1024) /* membrane leak per step for IF */
 #define PHYS_A_MIN 1e-6f	   /* keeps tau finite */
 #define PHYS_A_MAX 0.95f	   /* Euler's a >= 1 has no RC equivalent */

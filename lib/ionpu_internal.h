@@ -303,8 +303,9 @@ void ionpu_stats_merge(struct ionpu_program_stats *a,
 
 /*
  * When device @stuck (IONPU_FAB_GPLUS/GMINUS) of a pair sits at @g_stuck
- * uS, the target of its partner that keeps G+ - G- = @diff_us; false when
- * that lies outside the card's conductance range.
+ * uS, the target of its partner that keeps G+ - G- = @diff_us.  When that
+ * lies outside the card's conductance range, false, and *@partner_us is the
+ * end of the range that comes closest.
  */
 bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us,
 			 float *partner_us);

@@ -104,10 +104,10 @@ bool ionpu_remap_partner(int stuck, float g_stuck, float diff_us,
 	float g = stuck == IONPU_FAB_GPLUS ? g_stuck - diff_us :
 					     g_stuck + diff_us;
 
-	if (!(g >= IONPU_FAB_G_MIN && g <= IONPU_FAB_G_MAX))
-		return false;
-	*partner_us = g;
-	return true;
+	*partner_us = g < IONPU_FAB_G_MIN ? IONPU_FAB_G_MIN :
+		      g > IONPU_FAB_G_MAX ? IONPU_FAB_G_MAX :
+					    g;
+	return *partner_us == g;
 }
 
 /*
@@ -449,7 +449,10 @@ static int add_note(struct ionpu_loaded *n, const struct ionpu_cell_note *note)
 
 /*
  * For each cell with one stuck device, aim its partner at the conductance
- * that keeps G+ - G- at the weight; returns how many partners need writing.
+ * that keeps G+ - G- at the weight, or as near as the range allows (the
+ * cell fails then, but a stuck-high device's partner at its top keeps a
+ * weight of the wrong sign near zero rather than at full scale); returns
+ * how many partners need writing.
  */
 static size_t remap_stuck(struct tile_job *J)
 {
@@ -466,7 +469,7 @@ static size_t remap_stuck(struct tile_job *J)
 			continue;
 		c->remapped =
 			ionpu_remap_partner(d, c->achieved[d], c->diff, &g);
-		if (c->remapped && g != c->target[!d]) {
+		if (g != c->target[!d]) {
 			c->target[!d] = g;
 			c->program[!d] = true;
 			again++;

@@ -49,7 +49,7 @@ struct npy_header {
 	bool have_descr, have_order, have_shape;
 	bool fortran;
 	int ndim;
-	uint64_t dims[2];
+	uint64_t dims[3];
 };
 
 /* A cursor over the header text. */
@@ -109,7 +109,7 @@ static bool word(struct hdr *h, const char *w)
 	return true;
 }
 
-/* "(a, b)", "(a,)", "()": at most 3 dimensions are counted, 2 are kept. */
+/* "(a, b)", "(a,)", "()": at most 4 dimensions are counted, 3 are kept. */
 static int shape(struct hdr *h, struct npy_header *nh)
 {
 	if (!eat(h, '('))
@@ -128,9 +128,9 @@ static int shape(struct hdr *h, struct npy_header *nh)
 				return -EOVERFLOW;
 			v = v * 10 + d;
 		}
-		if (nh->ndim < 2)
-			nh->dims[nh->ndim] = v;
 		if (nh->ndim < 3)
+			nh->dims[nh->ndim] = v;
+		if (nh->ndim < 4)
 			nh->ndim++;
 		if (!eat(h, ',') && !(h->p < h->end && *h->p == ')'))
 			return -EPROTO;
@@ -227,10 +227,15 @@ static int parse_header(const char *text, size_t len, const char *path,
 		return ionpu_error(-EOPNOTSUPP,
 				   "%s: Fortran order; save with C order",
 				   path);
-	if (nh->ndim != 2)
+	/* A vector (labels, one channel's values) is one column. */
+	if (nh->ndim == 1) {
+		nh->dims[1] = 1;
+		nh->ndim = 2;
+	}
+	if (nh->ndim != 2 && nh->ndim != 3)
 		return ionpu_error(-EOPNOTSUPP,
-				   "%s: %s%d dimensions; a raster has 2 (steps x channels)",
-				   path, nh->ndim > 2 ? "at least " : "",
+				   "%s: %s%d dimensions; a raster has 2 (steps x channels), a batch of them 3 (samples x steps x channels)",
+				   path, nh->ndim > 3 ? "at least " : "",
 				   nh->ndim);
 	return 0;
 }
@@ -317,49 +322,68 @@ out:
 	return err;
 }
 
+/* "(a, b)" or "(a, b, c)", for messages. */
+static void shape_text(const struct npy_header *nh, char *buf, size_t size)
+{
+	if (nh->ndim == 3)
+		snprintf(buf, size, "(%llu, %llu, %llu)",
+			 (unsigned long long)nh->dims[0],
+			 (unsigned long long)nh->dims[1],
+			 (unsigned long long)nh->dims[2]);
+	else
+		snprintf(buf, size, "(%llu, %llu)",
+			 (unsigned long long)nh->dims[0],
+			 (unsigned long long)nh->dims[1]);
+}
+
 /* The shape's element count, if it has some and the file holds exactly them. */
 static int check_npy_size(FILE *fp, const char *path,
 			  const struct npy_header *nh, size_t *count)
 {
-	size_t esz = elems[nh->elem].size, n;
+	size_t esz = elems[nh->elem].size, n = 1;
+	char text[80];
 	struct stat st;
 	off_t body;
 
 	*count = 0;
-	if (!nh->dims[0] || !nh->dims[1])
-		return ionpu_error(-EOPNOTSUPP,
-				   "%s: shape (%llu, %llu) has no elements",
-				   path, (unsigned long long)nh->dims[0],
-				   (unsigned long long)nh->dims[1]);
-	if (nh->dims[0] > SIZE_MAX || nh->dims[1] > SIZE_MAX / nh->dims[0] ||
-	    nh->dims[0] * nh->dims[1] >
-		    SIZE_MAX / (esz > sizeof(float) ? esz : sizeof(float)))
-		return ionpu_error(-EOVERFLOW,
-				   "%s: shape (%llu, %llu) overflows", path,
-				   (unsigned long long)nh->dims[0],
-				   (unsigned long long)nh->dims[1]);
-	n = (size_t)(nh->dims[0] * nh->dims[1]);
+	shape_text(nh, text, sizeof(text));
+	for (int k = 0; k < nh->ndim; k++) {
+		if (!nh->dims[k])
+			return ionpu_error(-EOPNOTSUPP,
+					   "%s: shape %s has no elements", path,
+					   text);
+		if (nh->dims[k] > SIZE_MAX / n)
+			return ionpu_error(-EOVERFLOW, "%s: shape %s overflows",
+					   path, text);
+		n *= (size_t)nh->dims[k];
+	}
+	if (n > SIZE_MAX / (esz > sizeof(float) ? esz : sizeof(float)))
+		return ionpu_error(-EOVERFLOW, "%s: shape %s overflows", path,
+				   text);
 	body = ftello(fp);
 	if (fstat(fileno(fp), &st) || body < 0)
 		return ionpu_error_errno(-errno, "%s", path);
 	if (S_ISREG(st.st_mode) &&
 	    (uint64_t)(st.st_size - body) != (uint64_t)n * esz)
 		return ionpu_error(-EPROTO,
-				   "%s: %s data: shape (%zu, %zu) needs %llu bytes, the file has %llu",
+				   "%s: %s data: shape %s needs %llu bytes, the file has %llu",
 				   path,
 				   (uint64_t)(st.st_size - body) <
 						   (uint64_t)n * esz ?
 					   "truncated" :
 					   "trailing",
-				   (size_t)nh->dims[0], (size_t)nh->dims[1],
-				   (unsigned long long)n * esz,
+				   text, (unsigned long long)n * esz,
 				   (unsigned long long)(st.st_size - body));
 	*count = n;
 	return 0;
 }
 
-static int read_npy(FILE *fp, const char *path, float **data, size_t *rows,
-		    size_t *cols)
+/*
+ * A raster of 2 dimensions, or 3 with a batch first, read into floats;
+ * @shape gets the file's sizes.
+ */
+static int read_npy(FILE *fp, const char *path, float **data,
+		    struct npy_header *shape)
 {
 	struct npy_header nh = { 0 };
 	unsigned char *raw;
@@ -394,8 +418,7 @@ static int read_npy(FILE *fp, const char *path, float **data, size_t *rows,
 	}
 	free(raw);
 	*data = v;
-	*rows = (size_t)nh.dims[0];
-	*cols = (size_t)nh.dims[1];
+	*shape = nh;
 	return 0;
 
 err_free:
@@ -404,44 +427,103 @@ err_free:
 	return err;
 }
 
-IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows,
-			     size_t *cols)
+/* The raster of @path, of 2 or 3 dimensions, and its shape. */
+static int read_npy_path(const char *path, float **data,
+			 struct npy_header *shape)
 {
 	FILE *fp;
 	int err;
 
-	if (!path || !data || !rows || !cols)
-		return ionpu_error(-EINVAL, "ionpu_npy_read: NULL argument");
 	fp = fopen(path, "rb");
 	if (!fp)
 		return ionpu_error_errno(-errno, "%s", path);
-	err = read_npy(fp, path, data, rows, cols);
+	err = read_npy(fp, path, data, shape);
 	fclose(fp);
 	return err;
 }
 
-IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type,
-			      const void *data, size_t rows, size_t cols)
+IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows,
+			     size_t *cols)
+{
+	struct npy_header shape;
+	int err;
+
+	if (!path || !data || !rows || !cols)
+		return ionpu_error(-EINVAL, "ionpu_npy_read: NULL argument");
+	err = read_npy_path(path, data, &shape);
+	if (err)
+		return err;
+	if (shape.ndim != 2) {
+		free(*data);
+		*data = NULL;
+		return ionpu_error(-EOPNOTSUPP,
+				   "%s: a batch of %llu rasters; read it with ionpu_npy_read_batch()",
+				   path, (unsigned long long)shape.dims[0]);
+	}
+	*rows = (size_t)shape.dims[0];
+	*cols = (size_t)shape.dims[1];
+	return 0;
+}
+
+IONPU_API int ionpu_npy_read_batch(const char *path, float **data,
+				   size_t *samples, size_t *steps, size_t *cols,
+				   int *ndim)
+{
+	struct npy_header shape;
+	int err;
+
+	if (!path || !data || !samples || !steps || !cols)
+		return ionpu_error(-EINVAL,
+				   "ionpu_npy_read_batch: NULL argument");
+	err = read_npy_path(path, data, &shape);
+	if (err)
+		return err;
+	if (shape.ndim == 2) {
+		/* One raster: a batch of one, which says it was not a batch. */
+		shape.dims[2] = shape.dims[1];
+		shape.dims[1] = shape.dims[0];
+		shape.dims[0] = 1;
+	}
+	*samples = (size_t)shape.dims[0];
+	*steps = (size_t)shape.dims[1];
+	*cols = (size_t)shape.dims[2];
+	if (ndim)
+		*ndim = shape.ndim;
+	return 0;
+}
+
+/* @data as an .npy array of @ndim (2 or 3) dimensions @dims. */
+static int write_npy(const char *path, enum ionpu_npy_type type,
+		     const void *data, int ndim, const size_t *dims)
 {
 	/* The preamble and header together are a multiple of 64 bytes. */
-	char header[128];
+	char header[160], shape[80];
 	size_t esz = type == IONPU_NPY_F32 ? 4 : 1, n;
 	const char *descr = type == IONPU_NPY_F32 ? "<f4" : "|u1";
 	int len, pad;
 	FILE *fp;
 	bool ok;
 
-	if (!path || (!data && rows && cols) ||
-	    (type != IONPU_NPY_F32 && type != IONPU_NPY_U8))
+	if (!path || (type != IONPU_NPY_F32 && type != IONPU_NPY_U8))
 		return ionpu_error(-EINVAL, "ionpu_npy_write: bad argument");
-	if (cols && rows > SIZE_MAX / cols / esz)
-		return ionpu_error(-EOVERFLOW,
-				   "%s: %zu x %zu elements overflow", path,
-				   rows, cols);
-	n = rows * cols;
+	n = 1;
+	for (int k = 0; k < ndim; k++) {
+		if (dims[k] && n > SIZE_MAX / esz / dims[k])
+			return ionpu_error(-EOVERFLOW,
+					   "%s: the array's size overflows",
+					   path);
+		n *= dims[k];
+	}
+	if (!data && n)
+		return ionpu_error(-EINVAL, "ionpu_npy_write: bad argument");
+	if (ndim == 3)
+		snprintf(shape, sizeof(shape), "(%zu, %zu, %zu)", dims[0],
+			 dims[1], dims[2]);
+	else
+		snprintf(shape, sizeof(shape), "(%zu, %zu)", dims[0], dims[1]);
 	len = snprintf(header, sizeof(header),
-		       "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }",
-		       descr, rows, cols);
+		       "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+		       descr, shape);
 	pad = 64 - (NPY_MAGIC_LEN + 4 + len + 1) % 64;
 	if (pad == 64)
 		pad = 0;
@@ -469,6 +551,23 @@ IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type,
 	if (fclose(fp) || !ok)
 		return ionpu_error(-EIO, "%s: write error", path);
 	return 0;
+}
+
+IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type,
+			      const void *data, size_t rows, size_t cols)
+{
+	const size_t dims[] = { rows, cols };
+
+	return write_npy(path, type, data, 2, dims);
+}
+
+IONPU_API int ionpu_npy_write_batch(const char *path, enum ionpu_npy_type type,
+				    const void *data, size_t samples,
+				    size_t steps, size_t cols)
+{
+	const size_t dims[] = { samples, steps, cols };
+
+	return write_npy(path, type, data, 3, dims);
 }
 
 /* One CSV line: its fields appended to *@v (grown as needed). */

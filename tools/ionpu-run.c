@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ionpu/ionpu.h>
 
@@ -23,8 +24,6 @@ enum exit_status {
 	EXIT_ERROR = 1,
 	EXIT_NO_FIT = 2,
 };
-
-static bool ends_with(const char *s, const char *suffix);
 
 static void usage(FILE *out)
 {
@@ -43,9 +42,16 @@ static void usage(FILE *out)
 		"      --host         run the graph on the host reference, the card's model in\n"
 		"                     software with no noise (no card needed)\n"
 		"  -i, --input=IN     input raster, .npy or .csv: one row per time step, one\n"
-		"                     column per input channel (1 = spike, or graded values)\n"
+		"                     column per input channel (1 = spike, or graded values);\n"
+		"                     a 3-D .npy is a batch (samples x steps x channels), each\n"
+		"                     sample run from rest, as one stream\n"
 		"  -o, --output=OUT   output raster to write, .npy of uint8: one row per time\n"
-		"                     step, one column per output neuron\n"
+		"                     step, one column per output neuron (3-D for a batch)\n"
+		"  -l, --labels=FILE  one class per sample (.npy or .csv, one column): score the\n"
+		"                     predictions (the output neuron that fired most; a tie\n"
+		"                     goes to the first to fire, then the lowest index)\n"
+		"  -j, --json=FILE    write a summary as JSON (- for stdout): timings, activity\n"
+		"                     and modeled energy, predictions, accuracy\n"
 		"  -t, --tiles=N      --plan and --host: the card has N tiles (default 16)\n"
 		"      --dt=SECONDS   length of a time step (default 0.001)\n"
 		"  -V, --version      show the version and exit\n"
@@ -54,37 +60,28 @@ static void usage(FILE *out)
 		"Exit status: 0 if the graph fits (and ran), 1 on an error, 2 if it does not fit.\n");
 }
 
+enum run_target {
+	RUN_CARD,
+	RUN_HOST, /* --host */
+	RUN_PLAN, /* --plan: only map the graph */
+};
+
+struct run_options {
+	enum run_target target;
+	const char *graph;
+	const char *device;
+	const char *in_path;
+	const char *out_path;
+	const char *labels_path; /* --labels */
+	const char *json_path;	 /* --json */
+	bool verbose;
+	uint32_t tiles; /* --plan and --host */
+	double dt;
+	struct ionpu_load_opts load;
+};
+
 /* Runs of this many steps: whole input windows (see ionpu_host_run()). */
 #define STEPS_PER_RUN 1024
-
-static int read_raster(const char *path, float **in, size_t *steps,
-		       size_t *cols)
-{
-	int err = ends_with(path, ".csv") ?
-			  ionpu_csv_read(path, in, steps, cols) :
-			  ionpu_npy_read(path, in, steps, cols);
-
-	if (err)
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-	return err;
-}
-
-/* The output raster to @path and the summary line. */
-static int write_raster(const char *what, const char *path, const uint8_t *out,
-			size_t steps, size_t n_in, size_t n_out)
-{
-	size_t spikes = 0;
-
-	if (ionpu_npy_write(path, IONPU_NPY_U8, out, steps, n_out)) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
-	}
-	for (size_t k = 0; k < steps * n_out; k++)
-		spikes += out[k];
-	printf("%s: %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
-	       what, steps, n_in, n_out, spikes, path);
-	return EXIT_OK;
-}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -93,56 +90,377 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-static int check_columns(const char *in_path, size_t cols, size_t n_in)
+/*
+ * The input: one raster (a 2-D .npy or a CSV file) or a batch of them (a
+ * 3-D .npy: samples x steps x channels).
+ */
+struct input {
+	float *data;
+	size_t samples, steps, cols;
+	bool batch;
+};
+
+static int read_input(const char *path, struct input *in)
 {
-	if (cols == n_in)
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	if (ends_with(path, ".csv")) {
+		in->samples = 1;
+		err = ionpu_csv_read(path, &in->data, &in->steps, &in->cols);
+	} else {
+		int ndim = 2;
+
+		err = ionpu_npy_read_batch(path, &in->data, &in->samples,
+					   &in->steps, &in->cols, &ndim);
+		in->batch = ndim == 3;
+	}
+	if (err)
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	return err;
+}
+
+/* Labels: one whole number per sample, .npy or CSV, as one column. */
+static int read_labels(const char *path, size_t samples, size_t n_out,
+		       int32_t **out)
+{
+	size_t rows, cols;
+	float *v;
+	int32_t *labels;
+	int err;
+
+	err = ends_with(path, ".csv") ? ionpu_csv_read(path, &v, &rows, &cols) :
+					ionpu_npy_read(path, &v, &rows, &cols);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return err;
+	}
+	if (cols != 1 || rows != samples) {
+		fprintf(stderr,
+			"ionpu-run: %s: %zu x %zu labels; the input has %zu samples (want one column)\n",
+			path, rows, cols, samples);
+		free(v);
+		return -EINVAL;
+	}
+	labels = malloc(rows * sizeof(*labels));
+	if (!labels) {
+		free(v);
+		fprintf(stderr, "ionpu-run: out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < rows; k++) {
+		if (v[k] != floorf(v[k]) || v[k] < 0 || v[k] >= (float)n_out) {
+			fprintf(stderr,
+				"ionpu-run: %s: label %zu is %g, not an output neuron 0..%zu\n",
+				path, k, v[k], n_out - 1);
+			free(v);
+			free(labels);
+			return -EINVAL;
+		}
+		labels[k] = (int32_t)v[k];
+	}
+	free(v);
+	*out = labels;
+	return 0;
+}
+
+/* What runs a graph: the host reference, or a network loaded on a card. */
+struct runner {
+	const char *name; /* "host" or "card" */
+	struct ionpu_host *host;
+	struct ionpu_loaded *loaded;
+	struct ionpu_dev *dev;
+	const char *device;
+	bool physical;
+};
+
+static size_t target_inputs(const struct runner *t)
+{
+	return t->host ? ionpu_host_inputs(t->host) :
+			 ionpu_loaded_inputs(t->loaded);
+}
+
+static size_t target_outputs(const struct runner *t)
+{
+	return t->host ? ionpu_host_outputs(t->host) :
+			 ionpu_loaded_outputs(t->loaded);
+}
+
+static int target_activity(const struct runner *t, struct ionpu_activity *a)
+{
+	if (t->host) {
+		ionpu_host_activity(t->host, a);
 		return 0;
-	fprintf(stderr,
-		"ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
-		in_path, cols, n_in);
-	return -EINVAL;
+	}
+	return ionpu_activity(t->dev, a);
 }
 
 /*
- * Run @plan of @net on the host reference: raster from @in_path to @out_path.
+ * One raster, in runs of whole input windows with the state kept, so the
+ * card gives what the host reference gives in one go; or a batch, each
+ * sample from rest.
  */
-static int run_host(const struct ionpu_network *net,
-		    const struct ionpu_plan *plan, const char *in_path,
-		    const char *out_path)
+static int target_run(const struct runner *t, const struct input *in,
+		      uint8_t *out)
 {
-	struct ionpu_host *host = NULL;
-	float *in = NULL;
+	size_t n_in = in->cols, n_out = target_outputs(t);
+	int err = 0;
+
+	if (in->batch)
+		return t->host ? ionpu_host_run_batch(t->host, in->data,
+						      in->samples, in->steps,
+						      out) :
+				 ionpu_loaded_run_batch(t->loaded, in->data,
+							in->samples, in->steps,
+							out);
+	if (t->host)
+		return ionpu_host_run(t->host, in->data, in->steps, out);
+	for (size_t s = 0; !err && s < in->steps; s += STEPS_PER_RUN) {
+		size_t k = in->steps - s < STEPS_PER_RUN ? in->steps - s :
+							   STEPS_PER_RUN;
+
+		err = ionpu_loaded_run(t->loaded, in->data + s * n_in, k,
+				       s ? IONPU_RUN_KEEP_STATE : 0,
+				       out + s * n_out);
+	}
+	return err;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* What a run did, for the summary. */
+struct result {
+	const struct input *in;
+	const uint8_t *out;
+	size_t n_out;
+	uint32_t *counts;      /* samples x n_out output spikes */
+	uint32_t *predicted;   /* per sample */
+	const int32_t *labels; /* or NULL */
+	size_t correct;
+	double seconds;
+	struct ionpu_activity act; /* during the run */
+	struct ionpu_program_stats prog;
+	bool have_prog;
+};
+
+/*
+ * Spike counts and predictions: the output neuron that fired most; a tie
+ * goes to the one that fired first, then to the lowest index, and a sample
+ * with no output spike predicts 0.
+ */
+static int score(struct result *r)
+{
+	const struct input *in = r->in;
+	size_t *first = calloc(r->n_out + 1, sizeof(*first));
+
+	r->counts = calloc(in->samples * r->n_out + 1, sizeof(*r->counts));
+	r->predicted = calloc(in->samples + 1, sizeof(*r->predicted));
+	if (!first || !r->counts || !r->predicted) {
+		free(first);
+		return -ENOMEM;
+	}
+	for (size_t s = 0; s < in->samples; s++) {
+		const uint8_t *o = r->out + s * in->steps * r->n_out;
+		uint32_t *c = r->counts + s * r->n_out, best = 0;
+
+		for (size_t j = 0; j < r->n_out; j++)
+			first[j] = in->steps;
+		for (size_t k = 0; k < in->steps * r->n_out; k++) {
+			size_t j = k % r->n_out;
+
+			c[j] += o[k];
+			if (o[k] && first[j] == in->steps)
+				first[j] = k / r->n_out;
+		}
+		for (uint32_t j = 1; j < r->n_out; j++)
+			if (c[j] > c[best] ||
+			    (c[j] == c[best] && first[j] < first[best]))
+				best = j;
+		r->predicted[s] = best;
+		if (r->labels && best == (uint32_t)r->labels[s])
+			r->correct++;
+	}
+	free(first);
+	return 0;
+}
+
+static void json_activity(FILE *fp, const struct ionpu_activity *a)
+{
+	fprintf(fp,
+		"{\"timesteps\": %llu, \"spikes_in\": %llu, \"spikes_out\": %llu, \"synaptic_events\": %llu, \"program_pulses\": %llu, \"busy_s\": %.9g, \"energy_j\": %.9g}",
+		(unsigned long long)a->timesteps,
+		(unsigned long long)a->spikes_in,
+		(unsigned long long)a->spikes_out,
+		(unsigned long long)a->synaptic_events,
+		(unsigned long long)a->program_pulses, a->busy_ns * 1e-9,
+		a->energy_fj * 1e-15);
+}
+
+/* The summary as JSON (docs/tools.md gives its keys). */
+static int write_json(const char *path, const char *graph,
+		      const struct runner *t, const struct result *r)
+{
+	const struct input *in = r->in;
+	double n = (double)in->samples;
+	FILE *fp = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int bad;
+
+	if (!fp) {
+		fprintf(stderr, "ionpu-run: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(fp, "{\n  \"graph\": \"");
+	for (const char *c = graph; *c; c++)
+		fprintf(fp,
+			*c == '"' || *c == '\\'	 ? "\\%c" :
+			(unsigned char)*c < 0x20 ? "\\u%04x" :
+						   "%c",
+			*c);
+	fprintf(fp, "\",\n  \"target\": \"%s\",\n  \"mode\": \"%s\",\n",
+		t->name, t->physical ? "physical" : "ideal");
+	fprintf(fp,
+		"  \"samples\": %zu,\n  \"steps\": %zu,\n  \"inputs\": %zu,\n  \"outputs\": %zu,\n",
+		in->samples, in->steps, in->cols, r->n_out);
+	fprintf(fp,
+		"  \"run_seconds\": %.9g,\n  \"inferences_per_s\": %.9g,\n  \"activity\": ",
+		r->seconds, r->seconds > 0 ? n / r->seconds : 0);
+	json_activity(fp, &r->act);
+	fprintf(fp,
+		",\n  \"per_inference\": {\"spikes\": %.9g, \"synaptic_events\": %.9g, \"energy_j\": %.9g},\n",
+		r->act.spikes_out / n, r->act.synaptic_events / n,
+		r->act.energy_fj * 1e-15 / n);
+	if (r->have_prog)
+		fprintf(fp,
+			"  \"programming\": {\"cells\": %llu, \"pulses\": %llu, \"stuck\": %llu, \"remapped\": %llu, \"failed\": %llu, \"mean_error_us\": %.9g, \"max_error_us\": %.9g},\n",
+			(unsigned long long)r->prog.cells,
+			(unsigned long long)r->prog.pulses,
+			(unsigned long long)r->prog.stuck,
+			(unsigned long long)r->prog.remapped,
+			(unsigned long long)r->prog.failed,
+			r->prog.mean_error_us, r->prog.max_error_us);
+	if (r->labels)
+		fprintf(fp, "  \"correct\": %zu,\n  \"accuracy\": %.9g,\n",
+			r->correct, r->correct / n);
+	fprintf(fp, "  \"predictions\": [");
+	for (size_t s = 0; s < in->samples; s++)
+		fprintf(fp, "%s%u", s ? ", " : "", r->predicted[s]);
+	fprintf(fp, "],\n  \"spike_counts\": [");
+	for (size_t s = 0; s < in->samples; s++) {
+		fprintf(fp, "%s[", s ? ", " : "");
+		for (size_t j = 0; j < r->n_out; j++)
+			fprintf(fp, "%s%u", j ? ", " : "",
+				r->counts[s * r->n_out + j]);
+		fprintf(fp, "]");
+	}
+	fprintf(fp, "]\n}\n");
+	bad = ferror(fp);
+	if (fp != stdout)
+		bad |= fclose(fp);
+	else
+		bad |= fflush(fp);
+	if (bad) {
+		fprintf(stderr, "ionpu-run: %s: write error\n", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Run the input on @t; the output raster, the summary line and the JSON. */
+static int run_input(const struct runner *t, const struct run_options *o)
+{
+	struct ionpu_activity before, after;
+	struct input in;
+	struct result r = { .in = &in };
+	int32_t *labels = NULL;
 	uint8_t *out = NULL;
-	size_t steps, cols;
+	size_t spikes = 0;
+	double t0;
 	int err;
 
-	if (read_raster(in_path, &in, &steps, &cols))
+	if (read_input(o->in_path, &in))
 		return EXIT_ERROR;
-	err = ionpu_host_new(net, plan, &host);
-	if (err) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	r.n_out = target_outputs(t);
+	if (in.cols != target_inputs(t)) {
+		fprintf(stderr,
+			"ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
+			o->in_path, in.cols, target_inputs(t));
+		err = -EINVAL;
 		goto out;
 	}
-	err = check_columns(in_path, cols, ionpu_host_inputs(host));
-	if (err)
-		goto out;
-	out = calloc(steps * ionpu_host_outputs(host) + 1, 1);
+	if (o->labels_path) {
+		err = read_labels(o->labels_path, in.samples, r.n_out, &labels);
+		if (err)
+			goto out;
+		r.labels = labels;
+	}
+	out = calloc(in.samples * in.steps * r.n_out + 1, 1);
 	if (!out) {
 		fprintf(stderr, "ionpu-run: out of memory\n");
 		err = -ENOMEM;
 		goto out;
 	}
-	err = ionpu_host_run(host, in, steps, out);
+	r.out = out;
+	err = target_activity(t, &before);
+	if (err)
+		goto err_lib;
+	t0 = now_s();
+	err = target_run(t, &in, out);
+	r.seconds = now_s() - t0;
+	if (err)
+		goto err_lib;
+	err = target_activity(t, &after);
+	if (err)
+		goto err_lib;
+	r.act = (struct ionpu_activity){
+		.timesteps = after.timesteps - before.timesteps,
+		.spikes_in = after.spikes_in - before.spikes_in,
+		.spikes_out = after.spikes_out - before.spikes_out,
+		.synaptic_events =
+			after.synaptic_events - before.synaptic_events,
+		.program_pulses = after.program_pulses - before.program_pulses,
+		.busy_ns = after.busy_ns - before.busy_ns,
+		.energy_fj = after.energy_fj - before.energy_fj,
+	};
+	if (t->loaded) {
+		ionpu_loaded_report(t->loaded, &r.prog);
+		r.have_prog = true;
+	}
+	err = in.batch ? ionpu_npy_write_batch(o->out_path, IONPU_NPY_U8, out,
+					       in.samples, in.steps, r.n_out) :
+			 ionpu_npy_write(o->out_path, IONPU_NPY_U8, out,
+					 in.steps, r.n_out);
+	if (err)
+		goto err_lib;
+	err = score(&r);
 	if (err) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		fprintf(stderr, "ionpu-run: out of memory\n");
 		goto out;
 	}
-	err = write_raster("host", out_path, out, steps, cols,
-			   ionpu_host_outputs(host));
+	for (size_t k = 0; k < in.samples * in.steps * r.n_out; k++)
+		spikes += out[k];
+	printf("%s: %zu samples of %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
+	       t->name, in.samples, in.steps, in.cols, r.n_out, spikes,
+	       o->out_path);
+	if (r.labels)
+		printf("%s: %zu of %zu correct (%.2f %%)\n", t->name, r.correct,
+		       in.samples, 100.0 * r.correct / in.samples);
+	if (o->json_path)
+		err = write_json(o->json_path, o->graph, t, &r);
+	goto out;
+err_lib:
+	fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 out:
-	ionpu_host_free(host);
-	free(in);
+	free(r.counts);
+	free(r.predicted);
+	free(labels);
 	free(out);
+	free(in.data);
 	return err ? EXIT_ERROR : EXIT_OK;
 }
 
@@ -194,89 +512,44 @@ static void print_report(const struct ionpu_loaded *n, uint32_t tiles)
 		(unsigned long long)s.failed);
 }
 
-enum run_target {
-	RUN_CARD,
-	RUN_HOST, /* --host */
-	RUN_PLAN, /* --plan: only map the graph */
-};
-
-struct run_options {
-	enum run_target target;
-	const char *graph;
-	const char *device;
-	const char *in_path;
-	const char *out_path;
-	bool verbose;
-	uint32_t tiles; /* --plan and --host */
-	double dt;
-	struct ionpu_load_opts load;
-};
-
-/* The runs of whole input windows, the state kept from one to the next. */
-static int run_windows(struct ionpu_loaded *n, const float *in, size_t steps,
-		       uint8_t *out)
+/* Run @plan of @net on the host reference. */
+static int run_host(const struct ionpu_network *net,
+		    const struct ionpu_plan *plan, const struct run_options *o)
 {
-	size_t n_in = ionpu_loaded_inputs(n), n_out = ionpu_loaded_outputs(n);
+	struct runner t = { .name = "host" };
+	int status;
 
-	for (size_t t = 0; t < steps; t += STEPS_PER_RUN) {
-		size_t k = steps - t < STEPS_PER_RUN ? steps - t :
-						       STEPS_PER_RUN;
-		int err = ionpu_loaded_run(n, in + t * n_in, k,
-					   t ? IONPU_RUN_KEEP_STATE : 0,
-					   out + t * n_out);
-
-		if (err) {
-			fprintf(stderr, "ionpu-run: steps %zu..%zu: %s\n", t,
-				t + k - 1, ionpu_last_error());
-			return err;
-		}
+	if (ionpu_host_new(net, plan, &t.host)) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return EXIT_ERROR;
 	}
-	return 0;
+	status = run_input(&t, o);
+	ionpu_host_free(t.host);
+	return status;
 }
 
-/*
- * Run @plan of @net on the card @dev, in runs of whole input windows with
- * the state kept, so it gives what the host reference gives in one go.
- */
+/* Load @plan of @net on the card @dev and run it there. */
 static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 		    const struct ionpu_plan *plan, const struct run_options *o)
 {
+	struct runner t = {
+		.name = "card",
+		.dev = dev,
+		.physical = o->load.flags & IONPU_LOAD_PHYSICAL,
+	};
 	struct ionpu_plan_stats ps;
-	struct ionpu_loaded *n = NULL;
-	float *in = NULL;
-	uint8_t *out = NULL;
-	size_t steps, cols;
-	int err;
+	int status;
 
-	if (read_raster(o->in_path, &in, &steps, &cols))
-		return EXIT_ERROR;
-	err = ionpu_load(dev, net, plan, &o->load, &n);
-	if (err) {
+	if (ionpu_load(dev, net, plan, &o->load, &t.loaded)) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		goto out;
+		return EXIT_ERROR;
 	}
 	ionpu_plan_stats(plan, &ps);
 	if (o->verbose)
-		print_report(n, ps.tiles);
-	err = check_columns(o->in_path, cols, ionpu_loaded_inputs(n));
-	if (err)
-		goto out;
-	out = calloc(steps * ionpu_loaded_outputs(n) + 1, 1);
-	if (!out) {
-		fprintf(stderr, "ionpu-run: out of memory\n");
-		err = -ENOMEM;
-		goto out;
-	}
-	err = run_windows(n, in, steps, out);
-	if (err)
-		goto out;
-	err = write_raster("card", o->out_path, out, steps, cols,
-			   ionpu_loaded_outputs(n));
-out:
-	ionpu_unload(n);
-	free(in);
-	free(out);
-	return err ? EXIT_ERROR : EXIT_OK;
+		print_report(t.loaded, ps.tiles);
+	status = run_input(&t, o);
+	ionpu_unload(t.loaded);
+	return status;
 }
 
 static bool parse_uint(const char *s, unsigned long max, uint32_t *out)
@@ -341,6 +614,12 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 	case 'o':
 		o->out_path = optarg;
 		return -1;
+	case 'l':
+		o->labels_path = optarg;
+		return -1;
+	case 'j':
+		o->json_path = optarg;
+		return -1;
 	case 't':
 		if (parse_uint(optarg, 1u << 16, &o->tiles))
 			return -1;
@@ -383,6 +662,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "tiles", required_argument, NULL, 't' },
 		{ "dt", required_argument, NULL, 'T' },
+		{ "labels", required_argument, NULL, 'l' },
+		{ "json", required_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -390,15 +671,21 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	unsigned int want = 0;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:Vh", longopts,
+	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:l:j:Vh", longopts,
 				  NULL)) != -1) {
 		status = take_option(opt, o, &want);
 		if (status >= 0)
 			return status;
 	}
 	if (optind != argc - 1 || want == (WANT_PLAN | WANT_HOST) ||
-	    (!(want & WANT_PLAN) != (o->in_path && o->out_path))) {
+	    (!(want & WANT_PLAN) != (o->in_path && o->out_path)) ||
+	    ((want & WANT_PLAN) && (o->labels_path || o->json_path))) {
 		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (want && (o->load.flags & IONPU_LOAD_PHYSICAL)) {
+		fprintf(stderr,
+			"ionpu-run: --physical runs a card; the host reference and --plan know ideal mode only\n");
 		return EXIT_ERROR;
 	}
 	o->graph = argv[optind];
@@ -475,7 +762,7 @@ int main(int argc, char **argv)
 		status = print_plan(plan);
 		break;
 	case RUN_HOST:
-		status = run_host(net, plan, o.in_path, o.out_path);
+		status = run_host(net, plan, &o);
 		break;
 	case RUN_CARD:
 		status = run_card(dev, net, plan, &o);

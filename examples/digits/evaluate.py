@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Run digits.nir over the test split with ionpu-run and score it (see README.md).
 
-Each test image is encoded as its spike raster (T x 64, uint8 .npy), run by one
-`ionpu-run --host` process (the card's model core in software, ideal mode) until
-ionpu-run has a batch mode, and predicted from the output raster (T x 10) by snn.predict.
+The test images are encoded as spike rasters (images x T x 64, uint8 .npy), run as one
+batch by `ionpu-run --host` (the card's model core in software, ideal mode, each image
+from rest), and predicted from the output rasters (images x T x 10) by snn.predict.
 The same rasters also go through snn.py's model of the card: both must agree spike for
-spike.  --export writes the split's rasters for other runners instead.
+spike.  --export writes the split's rasters and labels for other runners instead.
 """
 
 import argparse
@@ -27,29 +27,23 @@ REPO = os.path.dirname(os.path.dirname(dataset.HERE))
 
 
 def export(out_dir, rasters, labels):
-    """The split as files: one stacked raster, labels, and one raster per image."""
+    """The split as ionpu-run takes it: a batch of rasters and one label per image."""
     os.makedirs(out_dir, exist_ok=True)
-    n, steps, inputs = rasters.shape
-    np.save(os.path.join(out_dir, "test-inputs.npy"), rasters.reshape(n * steps, inputs))
+    np.save(os.path.join(out_dir, "test-inputs.npy"), rasters)
     np.save(os.path.join(out_dir, "test-labels.npy"), labels.astype(np.int64))
-    for i in range(n):
-        np.save(os.path.join(out_dir, f"test-{i:04d}.npy"), rasters[i])
 
 
 def run_host(ionpu_run, graph, rasters, tmp):
-    """Output rasters (N x T x outputs) of ionpu-run --host, one process per image."""
-    outs = []
-    for i, raster in enumerate(rasters):
-        in_path = os.path.join(tmp, f"in-{i:04d}.npy")
-        out_path = os.path.join(tmp, f"out-{i:04d}.npy")
-        np.save(in_path, raster)
-        run = subprocess.run([ionpu_run, "--host", graph, "--input", in_path,
-                              "--output", out_path], capture_output=True, text=True)
-        if run.returncode:
-            sys.stderr.write(run.stdout + run.stderr)
-            raise RuntimeError(f"ionpu-run failed on test image {i} (exit {run.returncode})")
-        outs.append(np.load(out_path))
-    return np.stack(outs)
+    """Output rasters (N x T x outputs) of one ionpu-run --host over the batch."""
+    in_path = os.path.join(tmp, "in.npy")
+    out_path = os.path.join(tmp, "out.npy")
+    np.save(in_path, rasters)
+    run = subprocess.run([ionpu_run, "--host", graph, "--input", in_path,
+                          "--output", out_path], capture_output=True, text=True)
+    if run.returncode:
+        sys.stderr.write(run.stdout + run.stderr)
+        raise RuntimeError(f"ionpu-run failed (exit {run.returncode})")
+    return np.load(out_path)
 
 
 def main():
@@ -74,7 +68,8 @@ def main():
     rasters = dataset.encode(images[test], steps)
     if args.export:
         export(args.export, rasters, labels[test])
-        print(f"wrote {len(test)} rasters of {steps} x 64 and their labels to {args.export}")
+        print(f"wrote {len(test)} rasters of {steps} x 64 and their labels to {args.export}",
+              file=sys.stderr)
         return 0
 
     model_out = snn.run(nir_export.read(args.graph), rasters)[-1]
@@ -97,7 +92,7 @@ def main():
         "host_output_spikes_per_inference": float(host_out.sum() / len(test)),
         "host_seconds": seconds,
     }
-    print(f"{len(test)} test images, T = {steps} steps, one ionpu-run --host per image")
+    print(f"{len(test)} test images, T = {steps} steps, one ionpu-run --host batch")
     print(f"float ANN accuracy                {results['float_accuracy']:.4f}")
     print(f"host reference (ideal) accuracy   {results['host_accuracy']:.4f}")
     print(f"snn.py model accuracy             {results['model_accuracy']:.4f}")

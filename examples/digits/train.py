@@ -32,6 +32,9 @@ BATCH = 32
 LEARNING_RATE = 2e-3
 WEIGHT_DECAY = 1e-4
 STEPS = 32              # time steps per image (the graph itself does not depend on it)
+# The float weights, hidden then output layer, row-major, in one float64 .npy
+# (np.save writes the same bytes for the same array; np.savez stamps a time).
+FLOAT_MODEL = "float-model.npy"
 PERCENTILE = 99.9       # of a layer's activations: the rate-1 point of its neurons
 LEVELS = 255            # conductance levels per device above G_MIN: |weight| <= 255
 
@@ -43,6 +46,13 @@ def relu(x):
 def forward(w1, w2, x):
     h = relu(x @ w1.T)
     return h, h @ w2.T
+
+
+def load_float_model(path, inputs):
+    """The float network's (w1, w2) as train.py saved them."""
+    flat = np.load(path)
+    w1 = flat[:HIDDEN * inputs].reshape(HIDDEN, inputs)
+    return w1, flat[HIDDEN * inputs:].reshape(CLASSES, HIDDEN)
 
 
 def train_ann(x, y, rng):
@@ -108,6 +118,7 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
     graph = os.path.join(args.dir, "digits.nir")
     report_path = os.path.join(args.dir, "digits.json")
+    model_path = os.path.join(args.dir, FLOAT_MODEL)
     split = os.path.join(args.dir, os.path.basename(dataset.SPLIT_FILE))
 
     t0, cpu0 = time.monotonic(), time.process_time()
@@ -137,6 +148,8 @@ def main():
             labels[train]),
     }
     nir_export.write(graph, layers)
+    # The float network, so the demo scores it anew on every run.
+    np.save(model_path, np.concatenate([w1.ravel(), w2.ravel()]))
     with open(report_path, "w", encoding="ascii") as f:
         json.dump(report, f, indent=1)
         f.write("\n")
@@ -150,7 +163,8 @@ def main():
     print(f"spikes per test image: input {test_in.sum() / len(test):.0f}, "
           f"hidden {hidden.sum() / len(test):.0f}, output {out.sum() / len(test):.1f}")
     print(f"thresholds (weight levels): hidden {layers[0][1][0]}, output {layers[1][1][0]}")
-    print(f"wrote {graph}, {report_path} and {split}: {time.monotonic() - t0:.1f} s, "
+    print(f"wrote {graph}, {model_path}, {report_path} and {split}: "
+          f"{time.monotonic() - t0:.1f} s, "
           f"{time.process_time() - cpu0:.1f} s of CPU")
     return 0
 

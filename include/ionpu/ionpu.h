@@ -191,6 +191,42 @@ IONPU_API void ionpu_close(struct ionpu_dev *dev);
  */
 IONPU_API int ionpu_info(struct ionpu_dev *dev, struct ionpu_dev_info *out);
 
+/**
+ * struct ionpu_activity - what a card, or the host reference, has done
+ * @timesteps: time steps run.
+ * @spikes_in: input spike events given by the host.
+ * @spikes_out: neuron spikes, whether routed to the host or not.
+ * @synaptic_events: crossbar cells read by spike events.
+ * @program_pulses: SET and RESET pulses applied to cells.
+ * @busy_ns: modeled time the fabric was busy, in ns.
+ * @energy_fj: modeled energy, in fJ (docs/physics.md gives the constants).
+ *
+ * The counters only grow, so the difference of two readings is what was
+ * done in between.
+ */
+struct ionpu_activity {
+	uint64_t timesteps;
+	uint64_t spikes_in;
+	uint64_t spikes_out;
+	uint64_t synaptic_events;
+	uint64_t program_pulses;
+	uint64_t busy_ns;
+	uint64_t energy_fj;
+};
+
+/**
+ * ionpu_activity() - read a card's activity counters
+ * @dev: the card.
+ * @out: out: the counters since the card's last reset.
+ *
+ * The counters are the whole card's: what other open files run on it
+ * counts too.
+ *
+ * Return: 0; -EINVAL for a NULL argument; -ENODEV if the card is gone;
+ * another negative errno from the driver.
+ */
+IONPU_API int ionpu_activity(struct ionpu_dev *dev, struct ionpu_activity *out);
+
 /*
  * Network model.
  *
@@ -775,6 +811,31 @@ IONPU_API size_t ionpu_host_outputs(const struct ionpu_host *h);
 IONPU_API int ionpu_host_run(struct ionpu_host *h, const float *in, size_t steps, uint8_t *out);
 
 /**
+ * ionpu_host_run_batch() - run several samples, each from rest
+ * @h: the session.
+ * @in: @samples rasters of @steps x ionpu_host_inputs() values, one after
+ *      the other, as for ionpu_host_run().
+ * @samples: how many.
+ * @steps: time steps of each.
+ * @out: out: @samples rasters of @steps x ionpu_host_outputs() bytes.
+ *
+ * Each sample starts from rest, as after ionpu_host_reset(), and so does
+ * the next ionpu_host_run().
+ *
+ * Return: as ionpu_host_run(); the message names the sample at fault.
+ */
+IONPU_API int ionpu_host_run_batch(struct ionpu_host *h, const float *in, size_t samples,
+				   size_t steps, uint8_t *out);
+
+/**
+ * ionpu_host_activity() - the host reference's activity counters
+ * @h: the session.
+ * @out: out: what its fabric has done since ionpu_host_new(), counted as
+ *       the card counts (ionpu_host_reset() does not clear them).
+ */
+IONPU_API void ionpu_host_activity(const struct ionpu_host *h, struct ionpu_activity *out);
+
+/**
  * ionpu_host_reset() - neuron state back to zero, spikes in flight dropped
  * @h: the session.
  */
@@ -1014,6 +1075,26 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
 IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in, size_t steps,
 			       uint32_t flags, uint8_t *out);
 
+/**
+ * ionpu_loaded_run_batch() - run several samples on the card as one stream
+ * @n: the loaded network.
+ * @in: @samples rasters of @steps x ionpu_loaded_inputs() values, one after
+ *      the other, as for ionpu_loaded_run().
+ * @samples: how many.
+ * @steps: time steps of each.
+ * @out: out: @samples rasters of @steps x ionpu_loaded_outputs() bytes.
+ *
+ * Each sample is one job that starts from rest (the card clears the
+ * network's tiles first), and up to 64 are in flight at once on an
+ * io_uring queue of @n (or one after another where io_uring is missing).
+ * Calls on one @n must not overlap, nor with a queue of @n.
+ *
+ * Return: 0, or what ionpu_loaded_run() returns for the first sample that
+ * failed (the message names it); the samples after it may not have run.
+ */
+IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in, size_t samples,
+				  size_t steps, uint8_t *out);
+
 /*
  * The asynchronous queue of a loaded network, on io_uring: runs are
  * submitted without a syscall each, handed to the kernel in batches, and
@@ -1139,7 +1220,7 @@ enum ionpu_npy_type {
  * @cols: out: second dimension.
  *
  * Reads float32, float64, int64, int32, uint8 and bool arrays, converting
- * each value to the nearest float.
+ * each value to the nearest float.  A 1-D array is read as one column.
  *
  * Return: 0; -EPROTO for a malformed file (bad magic, bad header, truncated
  * or trailing data, a value that is not a finite float); -EOPNOTSUPP for a valid
@@ -1148,6 +1229,22 @@ enum ionpu_npy_type {
  * overflow; -ENOMEM; an open(2) or read error.  The message says which.
  */
 IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows, size_t *cols);
+
+/**
+ * ionpu_npy_read_batch() - read a batch of rasters from .npy
+ * @path: the file: a 3-D array (samples x steps x channels), or a 2-D one,
+ *        which is one sample.
+ * @data: out: samples x steps x cols floats, row-major; free() them.
+ * @samples: out: first dimension (1 for a 2-D array).
+ * @steps: out: time steps of each sample.
+ * @cols: out: channels.
+ * @ndim: out, may be NULL: the file's dimensions, 2 or 3, so that what is
+ *        written back can have the same shape.
+ *
+ * Return: as ionpu_npy_read().
+ */
+IONPU_API int ionpu_npy_read_batch(const char *path, float **data, size_t *samples,
+				   size_t *steps, size_t *cols, int *ndim);
 
 /**
  * ionpu_npy_write() - write a 2-D array as .npy, format 1.0
@@ -1162,6 +1259,20 @@ IONPU_API int ionpu_npy_read(const char *path, float **data, size_t *rows, size_
  */
 IONPU_API int ionpu_npy_write(const char *path, enum ionpu_npy_type type, const void *data,
 			      size_t rows, size_t cols);
+
+/**
+ * ionpu_npy_write_batch() - write a batch of rasters as a 3-D .npy array
+ * @path: the file to create or truncate.
+ * @type: the element type of @data.
+ * @data: samples x steps x cols elements, row-major.
+ * @samples: first dimension.
+ * @steps: second dimension.
+ * @cols: third dimension.
+ *
+ * Return: as ionpu_npy_write().
+ */
+IONPU_API int ionpu_npy_write_batch(const char *path, enum ionpu_npy_type type,
+				    const void *data, size_t samples, size_t steps, size_t cols);
 
 /**
  * ionpu_csv_read() - read a raster from CSV

@@ -66,7 +66,7 @@ static long run_case(struct __test_metadata *_metadata, struct ionpu_dev *dev,
 	uint8_t want[CONF_STEPS * CONF_MAX], got[CONF_STEPS * CONF_MAX];
 	struct ionpu_network *net = NULL;
 	struct ionpu_plan *plan = NULL;
-	struct ionpu_net *n = NULL;
+	struct ionpu_loaded *n = NULL;
 	size_t spikes = 0;
 	double closest;
 	long ret = 0;
@@ -77,7 +77,7 @@ static long run_case(struct __test_metadata *_metadata, struct ionpu_dev *dev,
 	if (conf_build_nir(c, "/tmp", &net) ||
 	    ionpu_compile(net, desc, &plan) ||
 	    ionpu_load(dev, net, plan, NULL, &n) ||
-	    ionpu_net_run(n, in, CONF_STEPS, 0, got)) {
+	    ionpu_loaded_run(n, in, CONF_STEPS, 0, got)) {
 		TH_LOG("%s: %s", c->name, ionpu_last_error());
 		ret = -EIO;
 		goto out;

@@ -713,7 +713,7 @@ TEST_F(run, physical_mode_reports)
 	/*
 	 * Physical neurons are mapped to fire at about the ideal rate
 	 * (docs/libionpu.md): within a factor of two of the host reference's
-	 * spike count (the model core measured 0.7x on this network).
+	 * spike count (the model core measured 0.82x on this network).
 	 */
 	if (self->has_job) {
 		ASSERT_EQ(0, ionpu_loaded_run(n, in, 30, 0, out)) TH_LOG("%s", ionpu_last_error());

@@ -54,11 +54,12 @@ static uint32_t add_pop(struct ionpu_network *net, const char *name, enum ionpu_
 		a[3 * size + i] = pv->v_threshold;
 		a[4 * size + i] = pv->bias;
 	}
-	p.v_threshold = a + 3 * size;
+	if (model != IONPU_NEURON_LI)
+		p.v_threshold = a + 3 * size;
 	p.bias = a + 4 * size;
 	if (model != IONPU_NEURON_THRESHOLD)
 		p.r = a + size;
-	if (model == IONPU_NEURON_LIF) {
+	if (model == IONPU_NEURON_LIF || model == IONPU_NEURON_LI) {
 		p.tau = a;
 		p.v_leak = a + 2 * size;
 	}
@@ -97,6 +98,37 @@ static uint8_t *run(const struct ionpu_network *net, const float *in, size_t ste
 	return out;
 }
 
+#define CONST_STEPS 100
+
+/*
+ * One neuron of @model through weight @w, an input spike every step for
+ * CONST_STEPS steps; checks its spikes are the steps t with (t + 1) % @n
+ * == 0, none for @n 0.
+ */
+static void check_constant_input(enum ionpu_neuron_model model,
+				 const struct pop_values *pv, double w,
+				 unsigned int n)
+{
+	struct ionpu_network *net;
+	float raster[CONST_STEPS];
+	uint32_t in, pop;
+	uint8_t *out;
+
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 1);
+	pop = add_pop(net, "pop", model, 1, pv);
+	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
+			 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	for (size_t t = 0; t < CONST_STEPS; t++)
+		raster[t] = 1;
+	out = run(net, raster, CONST_STEPS, 1, 1);
+	for (size_t t = 0; t < CONST_STEPS; t++)
+		assert_int_equal(out[t], n && (t + 1) % n == 0);
+	free(out);
+	ionpu_network_free(net);
+}
+
 /*
  * One LIF neuron, weight w, a spike every step: from v = 0 the first spike
  * ends update n = ceil(ln(1 - v_th / (r w)) / ln(1 - dt / tau)), then the
@@ -106,27 +138,92 @@ static void test_lif_closed_form(void **state)
 {
 	const struct pop_values pv = { .tau = 0.01, .r = 1, .v_threshold = 1 };
 	const double w = 1.5;
-	struct ionpu_network *net;
-	uint32_t in, pop;
-	float raster[100];
-	uint8_t *out;
 	unsigned int n = (unsigned int)ceil(log(1 - pv.v_threshold / (pv.r * w)) /
 					    log(1 - DT / pv.tau));
 
 	(void)state;
 	assert_int_equal(n, 11);
-	assert_int_equal(ionpu_network_create(&net), 0);
-	in = add_input(net, "in", 1);
-	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
-	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
-	for (size_t t = 0; t < 100; t++)
-		raster[t] = 1;
-	out = run(net, raster, 100, 1, 1);
-	for (size_t t = 0; t < 100; t++)
-		assert_int_equal(out[t], (t + 1) % n == 0);
-	free(out);
-	ionpu_network_free(net);
+	check_constant_input(IONPU_NEURON_LIF, &pv, w, n);
+}
+
+/*
+ * One IF neuron, weight w, a spike every step: v(n) = n dt r w, so the
+ * first spike ends update n = floor(v_th / (dt r w)) + 1 (v_th / (dt r w)
+ * not whole), and the reset to 0 repeats it.
+ */
+static void test_if_closed_form(void **state)
+{
+	const struct pop_values pv = { .r = 100, .v_threshold = 1 };
+	const double w = 1.5;
+	unsigned int n = (unsigned int)floor(pv.v_threshold /
+					     (DT * pv.r * w)) + 1;
+
+	(void)state;
+	assert_int_equal(n, 7);
+	check_constant_input(IONPU_NEURON_IF, &pv, w, n);
+}
+
+/*
+ * One CubaLIF neuron (tau_syn 5 ms, tau_mem 10 ms, r = w_in = 1, threshold
+ * 1) and one input spike of weight w in step 0: i(1) = (dt / tau_syn) w and
+ * v(n) = (dt / tau_mem) i(1) (p^(n-1) - q^(n-1)) / (p - q), p = 0.9,
+ * q = 0.8 (docs/physics.md), at most 0.0538 w (n = 7).  So w = 15 never
+ * fires; w = 25 fires once, in the step of the first n with v(n) > 1 (n = 4);
+ * after the reset the current left, i(1) q^3, lifts v to at most
+ * 0.0538 q^3 w = 0.69, below threshold again.
+ */
+static void test_cuba_closed_form(void **state)
+{
+	static const double weights[] = { 15, 25 };
+	double tau_syn = 0.005, tau_mem = 0.01, r = 1, v_leak = 0, v_th = 1;
+	const struct ionpu_neuron_params p = {
+		.tau_syn = &tau_syn, .tau_mem = &tau_mem, .r = &r,
+		.v_leak = &v_leak, .v_threshold = &v_th,
+	};
+	const double a = DT / tau_mem, pm = 1 - a, q = 1 - DT / tau_syn;
+	float raster[40] = { [0] = 1 };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		const double i1 = DT / tau_syn * weights[k];
+		struct ionpu_network *net;
+		uint32_t in, pop;
+		size_t first = SIZE_MAX;
+		uint8_t *out;
+
+		for (unsigned int n = 1; n <= 40 && first == SIZE_MAX; n++) {
+			double v = a * r * i1 *
+				   (pow(pm, n - 1) - pow(q, n - 1)) / (pm - q);
+
+			/* Far from threshold: float rounding cannot matter. */
+			assert_true(fabs(v - v_th) > 0.05);
+			if (v > v_th)
+				first = n - 1;
+		}
+		assert_int_equal(first, k ? 3 : SIZE_MAX);
+		assert_int_equal(ionpu_network_create(&net), 0);
+		in = add_input(net, "in", 1);
+		assert_int_equal(ionpu_network_add_population(net, "cuba",
+					IONPU_NEURON_CUBA_LIF, 1, &p, &pop), 0);
+		assert_int_equal(ionpu_network_add_dense(net, in, pop,
+							 &weights[k], NULL,
+							 NULL), 0);
+		assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+		out = run(net, raster, 40, 1, 1);
+		for (size_t t = 0; t < 40; t++)
+			assert_int_equal(out[t], t == first);
+		free(out);
+		ionpu_network_free(net);
+	}
+}
+
+/* An LI neuron never fires, however strong its input. */
+static void test_li_never_fires(void **state)
+{
+	const struct pop_values pv = { .tau = 0.01, .r = 1 };
+
+	(void)state;
+	check_constant_input(IONPU_NEURON_LI, &pv, 100, 0);
 }
 
 /*
@@ -386,7 +483,8 @@ static void test_errors(void **state)
 	assert_int_equal(ionpu_network_create(&net), 0);
 	in = add_input(net, "in", 1);
 	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
+			 0);
 	plan = compile_ok(net);
 	assert_int_equal(ionpu_host_new(net, plan, &h), -EOPNOTSUPP);
 	assert_null(h);
@@ -447,10 +545,67 @@ static void test_errors(void **state)
 	ionpu_network_free(net);
 }
 
+/*
+ * A batch runs each sample from rest: the same outputs as a fresh session
+ * per sample, though LIF state would otherwise carry over; the activity
+ * counters count what ran.
+ */
+static void test_batch(void **state)
+{
+	const struct pop_values pv = { .tau = 0.01, .r = 1, .v_threshold = 1 };
+	const double w = 2.55;
+	enum { SAMPLES = 3, STEPS = 8 };
+	float in[SAMPLES * STEPS];
+	uint8_t got[SAMPLES * STEPS], want[SAMPLES * STEPS];
+	struct ionpu_activity before, after;
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_host *h = NULL;
+	size_t events = 0;
+	uint32_t id, pop;
+
+	(void)state;
+	for (size_t k = 0; k < SAMPLES * STEPS; k++) {
+		in[k] = k % STEPS < 6 + k / STEPS;
+		events += in[k] != 0;
+	}
+	assert_int_equal(ionpu_network_create(&net), 0);
+	id = add_input(net, "in", 1);
+	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 1, &pv);
+	assert_int_equal(ionpu_network_add_dense(net, id, pop, &w, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	plan = compile_ok(net);
+	for (size_t s = 0; s < SAMPLES; s++) {
+		assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+		assert_int_equal(ionpu_host_run(h, in + s * STEPS, STEPS, want + s * STEPS), 0);
+		ionpu_host_free(h);
+	}
+	assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+	/* State left by a run must not reach the batch's first sample. */
+	assert_int_equal(ionpu_host_run(h, in, STEPS, got), 0);
+	ionpu_host_activity(h, &before);
+	assert_int_equal(ionpu_host_run_batch(h, in, SAMPLES, STEPS, got), 0);
+	ionpu_host_activity(h, &after);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(want[4] + want[STEPS + 4] + want[2 * STEPS + 4], 3);
+	assert_int_equal(after.timesteps - before.timesteps, SAMPLES * STEPS);
+	assert_int_equal(after.spikes_in - before.spikes_in, events);
+	assert_true(after.energy_fj > before.energy_fj);
+	assert_int_equal(ionpu_host_run_batch(h, NULL, SAMPLES, STEPS, got), -EINVAL);
+	assert_int_equal(ionpu_host_run_batch(h, in, SIZE_MAX / 2, STEPS, got), -EOVERFLOW);
+	assert_int_equal(ionpu_host_run_batch(h, in, 0, STEPS, got), 0);
+	ionpu_host_free(h);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lif_closed_form),
+		cmocka_unit_test(test_if_closed_form),
+		cmocka_unit_test(test_cuba_closed_form),
+		cmocka_unit_test(test_li_never_fires),
 		cmocka_unit_test(test_two_layers_delay),
 		cmocka_unit_test(test_recurrence),
 		cmocka_unit_test(test_threshold_graded),
@@ -459,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_lif_rockpool),
 		cmocka_unit_test(test_braille),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

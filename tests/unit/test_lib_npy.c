@@ -114,6 +114,52 @@ static void test_round_trip(void **state)
 	assert_int_equal(ionpu_npy_write(t->path, IONPU_NPY_U8, u, SIZE_MAX, 2), -EOVERFLOW);
 }
 
+/*
+ * Batches: a 3-D array round trips through the batch calls, a 2-D one is a
+ * batch of one that says so, a 1-D one is a column, and the 2-D reader
+ * refuses a batch.
+ */
+static void test_batch(void **state)
+{
+	struct tmp *t = *state;
+	uint8_t u[2 * 3 * 4];
+	const float col[3] = { 4, 5, 6 };
+	size_t samples = 0, steps = 0, cols = 0, rows = 0;
+	int ndim = 0;
+	float *v = NULL;
+
+	for (size_t k = 0; k < sizeof(u); k++)
+		u[k] = (uint8_t)(k * 7);
+	assert_int_equal(ionpu_npy_write_batch(t->path, IONPU_NPY_U8, u, 2, 3, 4), 0);
+	assert_int_equal(ionpu_npy_read_batch(t->path, &v, &samples, &steps, &cols, &ndim), 0);
+	assert_true(samples == 2 && steps == 3 && cols == 4 && ndim == 3);
+	for (size_t k = 0; k < sizeof(u); k++)
+		assert_true(v[k] == u[k]);
+	free(v);
+	v = NULL;
+	assert_int_equal(ionpu_npy_read(t->path, &v, &rows, &cols), -EOPNOTSUPP);
+	assert_null(v);
+	assert_non_null(strstr(ionpu_last_error(), "ionpu_npy_read_batch"));
+
+	assert_int_equal(ionpu_npy_write(t->path, IONPU_NPY_U8, u, 6, 4), 0);
+	assert_int_equal(ionpu_npy_read_batch(t->path, &v, &samples, &steps, &cols, NULL), 0);
+	assert_true(samples == 1 && steps == 6 && cols == 4);
+	free(v);
+	assert_int_equal(ionpu_npy_read_batch(t->path, &v, &samples, &steps, &cols, &ndim), 0);
+	assert_int_equal(ndim, 2);
+	free(v);
+
+	put_npy(t->path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", col,
+		sizeof(col));
+	assert_int_equal(ionpu_npy_read(t->path, &v, &rows, &cols), 0);
+	assert_true(rows == 3 && cols == 1 && v[0] == 4 && v[2] == 6);
+	free(v);
+
+	assert_int_equal(ionpu_npy_write_batch(t->path, IONPU_NPY_U8, u, SIZE_MAX, 2, 2),
+			 -EOVERFLOW);
+	assert_int_equal(ionpu_npy_read_batch(t->path, &v, NULL, &steps, &cols, NULL), -EINVAL);
+}
+
 /* The header NumPy writes, padded so data starts at a multiple of 64. */
 static void test_numpy_types(void **state)
 {
@@ -191,8 +237,10 @@ static void test_malformed_npy(void **state)
 		{ "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16, -EOPNOTSUPP },
 		{ "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }", 16, -EOPNOTSUPP },
 		{ "{'descr': '<c8', 'fortran_order': False, 'shape': (2, 2), }", 16, -EOPNOTSUPP },
-		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 16, 0 },
 		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }", 16, -EOPNOTSUPP },
+		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2, 1), }", 16,
+		  -EOPNOTSUPP },
 		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4, -EOPNOTSUPP },
 		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2), }", 0, -EOPNOTSUPP },
 		{ "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
@@ -320,6 +368,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numpy_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_npy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_csv, setup, teardown),

@@ -89,11 +89,16 @@ static void test_remap(void **state)
 	assert_true(ionpu_remap_partner(IONPU_FAB_GPLUS, IONPU_FAB_G_MAX,
 					IONPU_FAB_G_MAX - IONPU_FAB_G_MIN, &g));
 	assert_true(g == IONPU_FAB_G_MIN);
-	/* Stuck shorted with a weight the range cannot make up for. */
-	g = -1;
+	/*
+	 * Stuck with a weight the range cannot make up for: the partner takes
+	 * the end of the range nearest to it.
+	 */
 	assert_false(ionpu_remap_partner(IONPU_FAB_GMINUS, IONPU_FAB_G_MAX, 1.0f, &g));
+	assert_true(g == IONPU_FAB_G_MAX);
 	assert_false(ionpu_remap_partner(IONPU_FAB_GPLUS, IONPU_FAB_G_MIN, 0.5f, &g));
-	assert_true(g == -1);
+	assert_true(g == IONPU_FAB_G_MIN);
+	assert_false(ionpu_remap_partner(IONPU_FAB_GPLUS, 97.0f, -50.0f, &g));
+	assert_true(g == IONPU_FAB_G_MAX);
 	/* A zero weight: the partner follows the stuck device. */
 	assert_true(ionpu_remap_partner(IONPU_FAB_GPLUS, 7.5f, 0.0f, &g));
 	assert_true(g == 7.5f);
