@@ -52,8 +52,8 @@ static int set_mode(int fd, unsigned int tile, unsigned int mode)
 {
 	struct ionpu_configure c = {
 		.flags = IONPU_CONFIGURE_SET_TILE, .tile = tile, .mode = mode,
-		.model = IONPU_MODEL_LIF, .timestep = f32_bits(1e-3f),
-		.input_gain = f32_bits(1.0f),
+		.model = IONPU_MODEL_LIF, .timestep = ionpu_f32_to_bits(1e-3f),
+		.input_gain = ionpu_f32_to_bits(1.0f),
 	};
 
 	return xioctl(fd, IONPU_IOC_CONFIGURE, &c);
@@ -207,7 +207,7 @@ static int probe(int fd, unsigned int tile, unsigned int mode, uint8_t *stuck, f
 	}
 	for (uint32_t i = 0; !ret && i < TILE_DEVICES; i++) {
 		stuck[i] = set[i] == reset[i];
-		g[i] = f32_value(set[i]);
+		g[i] = ionpu_bits_to_f32(set[i]);
 	}
 	free(set);
 	free(reset);
@@ -239,8 +239,8 @@ static int program_row(int fd, unsigned int tile)
 	for (int c = 0; c < KEEP_COLS; c++)
 		cells[c] = (struct ionpu_cell_prog) {
 			.row = KEEP_ROW, .column = c, .device = IONPU_DEVICE_GPLUS,
-			.budget = 4, .target = f32_bits(10.0f + 5 * c),
-			.tolerance = f32_bits(0.25f),
+			.budget = 4, .target = ionpu_f32_to_bits(10.0f + 5 * c),
+			.tolerance = ionpu_f32_to_bits(0.25f),
 		};
 	ret = set_mode(fd, tile, IONPU_MODE_IDEAL);
 	if (!ret)
@@ -267,7 +267,7 @@ static int read_row(int fd, unsigned int tile, float *g)
 	if (!ret)
 		ret = xioctl(fd, IONPU_IOC_READ_CELLS, &r);
 	for (int c = 0; !ret && c < KEEP_COLS; c++)
-		g[c] = f32_value(cells[c].g_plus);
+		g[c] = ionpu_bits_to_f32(cells[c].g_plus);
 	lease(fd, tile, false);
 	return ret;
 }
@@ -300,7 +300,7 @@ TEST_F_TIMEOUT(calib, scan_finds_what_raw_pulses_show, SCAN_TIMEOUT)
 	/* The weights came back, on the level nearest what they were. */
 	ASSERT_EQ(0, read_row(self->fd, self->tile, after));
 	for (int c = 0; c < KEEP_COLS; c++) {
-		EXPECT_EQ(f32_bits(before[c]), f32_bits(after[c]))
+		EXPECT_EQ(ionpu_f32_to_bits(before[c]), ionpu_f32_to_bits(after[c]))
 			TH_LOG("column %d: %f before, %f after", c, before[c], after[c]);
 	}
 
@@ -340,7 +340,7 @@ TEST_F_TIMEOUT(calib, scan_finds_what_raw_pulses_show, SCAN_TIMEOUT)
 			TH_LOG("row %u column %u device %u", found[k].row, found[k].column,
 			       found[k].device);
 		}
-		EXPECT_EQ(f32_bits(g[i]), f32_bits(found[k].g_us));
+		EXPECT_EQ(ionpu_f32_to_bits(g[i]), ionpu_f32_to_bits(found[k].g_us));
 	}
 	/* In ideal mode nothing sticks (docs/physics.md). */
 	ASSERT_EQ(0, probe(self->fd, self->tile, IONPU_MODE_IDEAL, stuck, g));

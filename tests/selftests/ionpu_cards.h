@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
+#include <hw/ionpu_le.h>
 #include <linux/ionpu.h>
 
 #define IONPU_TEST_MAX_CARDS	16
@@ -74,22 +74,5 @@ int ionpu_test_write_file(const char *path, const char *val);
 bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms);
 /* The events (POLLIN, POLLPRI) @fd has now, without waiting. */
 short ionpu_test_poll(int fd);
-
-/* Bits of a float as the card's f32 fields hold them, and back. */
-static inline uint32_t f32_bits(float x)
-{
-	uint32_t u;
-
-	memcpy(&u, &x, sizeof(u));
-	return u;
-}
-
-static inline float f32_value(uint32_t u)
-{
-	float x;
-
-	memcpy(&x, &u, sizeof(x));
-	return x;
-}
 
 #endif /* IONPU_CARDS_H */

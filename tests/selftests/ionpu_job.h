@@ -26,7 +26,7 @@ static inline void job_net_inputs(struct ionpu_job_input *in,
 {
 	for (unsigned int i = 0; i < 2; i++)
 		in[i] = (struct ionpu_job_input) {
-			.timestep = t + i, .value = f32_bits(1.0f),
+			.timestep = t + i, .value = ionpu_f32_to_bits(1.0f),
 			.row = 0, .tile = tile,
 		};
 }

@@ -130,12 +130,12 @@ TEST_F(job, inputs_across_windows_arrive_on_time)
 	for (unsigned int t = 0; t < steps; t++) {
 		if (t == 255 || t == 256)
 			in[j.in_count++] = (struct ionpu_job_input) {
-				.timestep = t, .value = f32_bits(1.0f),
+				.timestep = t, .value = ionpu_f32_to_bits(1.0f),
 				.row = 0, .tile = self->tile,
 			};
 		for (unsigned int k = 0; k < zeros; k++)
 			in[j.in_count++] = (struct ionpu_job_input) {
-				.timestep = t, .value = f32_bits(0.0f),
+				.timestep = t, .value = ionpu_f32_to_bits(0.0f),
 				.row = k % 2, .tile = self->tile,
 			};
 	}
@@ -332,8 +332,8 @@ static bool cells_all_at(int fd, unsigned int tile, float g)
 	if (net_ioctl(fd, IONPU_IOC_READ_CELLS, &r))
 		return false;
 	for (unsigned int i = 0; i < NET_ROWS * 256; i++)
-		if (f32_value(cells[i].g_plus) != g ||
-		    f32_value(cells[i].g_minus) != g)
+		if (ionpu_bits_to_f32(cells[i].g_plus) != g ||
+		    ionpu_bits_to_f32(cells[i].g_minus) != g)
 			return false;
 	return true;
 }
@@ -456,8 +456,8 @@ TEST_F(job, malformed_jobs_are_refused)
 	REFUSED(-EINVAL, in[0].reserved, 1);
 	REFUSED(-EINVAL, in[1].reserved2, 1);
 	REFUSED(-EINVAL, in[0].row, 256);
-	REFUSED(-EINVAL, in[0].value, f32_bits(nan));
-	REFUSED(-EINVAL, in[0].value, f32_bits(INFINITY));
+	REFUSED(-EINVAL, in[0].value, ionpu_f32_to_bits(nan));
+	REFUSED(-EINVAL, in[0].value, ionpu_f32_to_bits(INFINITY));
 	REFUSED(-EINVAL, in[1].tile, 64);
 	REFUSED(-EACCES, in[1].tile, self->tile - 1);
 	REFUSED(-EFAULT, j.inputs, 8);

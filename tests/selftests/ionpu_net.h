@@ -127,17 +127,19 @@ static inline int net_configure(int fd, unsigned int tile)
 		.tile = tile,
 		.mode = IONPU_MODE_IDEAL,
 		.model = IONPU_MODEL_IF,
-		.timestep = f32_bits(1.0f),
-		.input_gain = f32_bits(1.0f),
+		.timestep = ionpu_f32_to_bits(1.0f),
+		.input_gain = ionpu_f32_to_bits(1.0f),
 		.count = NET_NEURONS,
 		.neurons = (uintptr_t)n,
 	};
 
 	for (int i = 0; i < NET_NEURONS; i++)
 		n[i] = (struct ionpu_neuron) {
-			.tau = f32_bits(0.01f), .tau_syn = f32_bits(0.01f),
-			.r = f32_bits(1.0f), .v_threshold = f32_bits(NET_THRESHOLD),
-			.w_in = f32_bits(1.0f),
+			.tau = ionpu_f32_to_bits(0.01f),
+			.tau_syn = ionpu_f32_to_bits(0.01f),
+			.r = ionpu_f32_to_bits(1.0f),
+			.v_threshold = ionpu_f32_to_bits(NET_THRESHOLD),
+			.w_in = ionpu_f32_to_bits(1.0f),
 		};
 	return net_ioctl(fd, IONPU_IOC_CONFIGURE, &c);
 }
@@ -176,10 +178,10 @@ static inline int net_program(int fd, unsigned int tile,
 				cells[i++] = (struct ionpu_cell_prog) {
 					.row = row, .column = col, .device = dev,
 					.budget = 16,
-					.target = f32_bits(dev ? NET_G_MIN :
+					.target = ionpu_f32_to_bits(dev ? NET_G_MIN :
 							   net_gplus(row, col)),
 					/* Half a level: ideal cells land on one. */
-					.tolerance = f32_bits(0.25f),
+					.tolerance = ionpu_f32_to_bits(0.25f),
 				};
 	ret = net_ioctl(fd, IONPU_IOC_PROGRAM, &p);
 	*failed = p.failed;
@@ -213,8 +215,8 @@ static inline int net_routes(int fd, unsigned int tile)
 static inline int net_input(int fd, unsigned int tile)
 {
 	struct ionpu_input in[2] = {
-		{ .row = 0, .tile = tile, .delay = 0, .value = f32_bits(1.0f) },
-		{ .row = 0, .tile = tile, .delay = 1, .value = f32_bits(1.0f) },
+		{ .row = 0, .tile = tile, .delay = 0, .value = ionpu_f32_to_bits(1.0f) },
+		{ .row = 0, .tile = tile, .delay = 1, .value = ionpu_f32_to_bits(1.0f) },
 	};
 	struct ionpu_spikes s = { .count = 2, .events = (uintptr_t)in };
 

@@ -84,8 +84,8 @@ TEST_F(net, program_reports_each_cell_and_read_cells_agrees)
 	ASSERT_EQ(0, net_program(self->fd, self->tile, cells, res, &failed));
 	EXPECT_EQ(0, failed);
 	for (unsigned int i = 0; i < NET_CELLS; i++) {
-		float target = f32_value(cells[i].target);
-		float g = f32_value(res[i].conductance);
+		float target = ionpu_bits_to_f32(cells[i].target);
+		float g = ionpu_bits_to_f32(res[i].conductance);
 
 		ASSERT_EQ(IONPU_CELL_OK, res[i].status) TH_LOG("cell %u", i);
 		ASSERT_GE(0.25f, fabsf(g - target)) TH_LOG("cell %u: %f", i, g);
@@ -137,7 +137,7 @@ TEST_F(net, malformed_arguments_are_refused)
 	/* A value the card refuses: mode 7. */
 	c = (struct ionpu_configure) {
 		.flags = IONPU_CONFIGURE_SET_TILE, .tile = self->tile, .mode = 7,
-		.timestep = f32_bits(1.0f), .input_gain = f32_bits(1.0f),
+		.timestep = ionpu_f32_to_bits(1.0f), .input_gain = ionpu_f32_to_bits(1.0f),
 	};
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_CONFIGURE, &c));
 	/* A neuron entry the driver cannot read. */
@@ -204,7 +204,7 @@ TEST_F(net, tiles_not_leased_are_refused)
 	struct ionpu_configure c = { .tile = other, .count = 1,
 				     .neurons = (uintptr_t)&n };
 	struct ionpu_cell_prog cell = {
-		.budget = 1, .target = f32_bits(2.0f),
+		.budget = 1, .target = ionpu_f32_to_bits(2.0f),
 	};
 	struct ionpu_cell_result res;
 	struct ionpu_program p = { .tile = other, .count = 1,
@@ -214,8 +214,8 @@ TEST_F(net, tiles_not_leased_are_refused)
 	struct ionpu_read_cells rc = { .tile = other, .rows = 1, .columns = 1,
 				       .cells = (uintptr_t)&got };
 	struct ionpu_input in[2] = {
-		{ .tile = self->tile, .value = f32_bits(1.0f) },
-		{ .tile = other, .value = f32_bits(1.0f) },
+		{ .tile = self->tile, .value = ionpu_f32_to_bits(1.0f) },
+		{ .tile = other, .value = ionpu_f32_to_bits(1.0f) },
 	};
 	struct ionpu_spikes s = { .count = 2, .events = (uintptr_t)in };
 	struct {
@@ -331,7 +331,7 @@ TEST_F(net, raw_pulses_move_an_ideal_cell_one_level)
 {
 	struct ionpu_cell_prog cell = {
 		.row = 5, .column = 9, .device = IONPU_DEVICE_GPLUS, .budget = 16,
-		.target = f32_bits(50.0f), .tolerance = f32_bits(0.25f),
+		.target = ionpu_f32_to_bits(50.0f), .tolerance = ionpu_f32_to_bits(0.25f),
 	};
 	struct ionpu_cell_result res;
 	struct ionpu_program p = { .tile = self->tile, .count = 1,
@@ -351,10 +351,10 @@ TEST_F(net, raw_pulses_move_an_ideal_cell_one_level)
 	ASSERT_EQ(0, net_lease(self->fd, self->tile));
 	ASSERT_EQ(0, net_configure(self->fd, self->tile));
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_PROGRAM, &p));
-	g = f32_value(res.conductance);
+	g = ionpu_bits_to_f32(res.conductance);
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RAW_PULSES, &rp));
-	EXPECT_GE(1e-3f, fabsf(f32_value(after[0]) - (g + 3 * step)));
-	EXPECT_GE(1e-3f, fabsf(f32_value(after[1]) - (g + 2 * step)));
+	EXPECT_GE(1e-3f, fabsf(ionpu_bits_to_f32(after[0]) - (g + 3 * step)));
+	EXPECT_GE(1e-3f, fabsf(ionpu_bits_to_f32(after[1]) - (g + 2 * step)));
 
 	/* Pulses need the lease too. */
 	rp.tile = self->tile - 1;

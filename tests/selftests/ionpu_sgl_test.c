@@ -117,8 +117,8 @@ static int program_gplus(int fd, unsigned int tile, unsigned int neurons,
 		cells[i] = (struct ionpu_cell_prog) {
 			.row = i / neurons, .column = i % neurons,
 			.device = IONPU_DEVICE_GPLUS, .budget = 16,
-			.target = f32_bits(cell_target(i)),
-			.tolerance = f32_bits(0.25f),
+			.target = ionpu_f32_to_bits(cell_target(i)),
+			.tolerance = ionpu_f32_to_bits(0.25f),
 		};
 	ret = net_ioctl(fd, IONPU_IOC_PROGRAM, &p);
 	*failed = p.failed;
@@ -211,7 +211,7 @@ TEST_F(sgl, full_tile_through_unaligned_pinned_buffers)
 	EXPECT_EQ(0, failed);
 	for (unsigned int i = 0; i < count; i++) {
 		ASSERT_EQ(IONPU_CELL_OK, b.res[i].status) TH_LOG("cell %u", i);
-		ASSERT_GE(0.25f, fabsf(f32_value(b.res[i].conductance) -
+		ASSERT_GE(0.25f, fabsf(ionpu_bits_to_f32(b.res[i].conductance) -
 				       cell_target(i))) TH_LOG("cell %u", i);
 	}
 	/* One command, cells in and results out both pinned. */
@@ -546,7 +546,7 @@ TEST_F(sgl_hang, killed_pinned_reader_then_reset_then_next_works)
 	EXPECT_EQ(cmds + 2, sgl_count(&self->card, "sgl_commands"));
 	/* A reset keeps the cells: whatever they hold, they were read. */
 	for (size_t c = 0; c < (size_t)self->rows * self->neurons; c++) {
-		ASSERT_GE(f32_value(got[c].g_plus), 0.5f) TH_LOG("cell %zu", c);
+		ASSERT_GE(ionpu_bits_to_f32(got[c].g_plus), 0.5f) TH_LOG("cell %zu", c);
 	}
 	skewed_free(got, read_len);
 }

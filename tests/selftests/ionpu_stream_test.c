@@ -192,8 +192,8 @@ TEST_F(stream, a_blocked_read_is_woken_by_spikes)
 TEST_F(stream, written_inputs_drive_the_network)
 {
 	struct ionpu_input in[2] = {
-		{ .row = 0, .tile = self->tile, .delay = 0, .value = f32_bits(1.0f) },
-		{ .row = 0, .tile = self->tile, .delay = 1, .value = f32_bits(1.0f) },
+		{ .row = 0, .tile = self->tile, .delay = 0, .value = ionpu_f32_to_bits(1.0f) },
+		{ .row = 0, .tile = self->tile, .delay = 1, .value = ionpu_f32_to_bits(1.0f) },
 	};
 	struct iovec iov = { .iov_base = in, .iov_len = sizeof(in) };
 	struct ionpu_event ev[NET_EVENTS + 1];

@@ -409,7 +409,7 @@ TEST_F(uring, writes_of_inputs_drive_the_network)
 		for (unsigned int k = 0; k < 2; k++)
 			in[i][k] = (struct ionpu_input) {
 				.row = 0, .tile = self->tile, .delay = k,
-				.value = f32_bits(1.0f / 8),
+				.value = ionpu_f32_to_bits(1.0f / 8),
 			};
 		ASSERT_NE(NULL, sqe);
 		io_uring_prep_write(sqe, self->fd, in[i], sizeof(in[i]), 0);
