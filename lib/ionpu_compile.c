@@ -73,7 +73,7 @@ struct compiler {
 };
 
 /*
- * IONPU-1's synapses and router, from the card's model (qemu/ionpu_fabric.h),
+ * IONPU-1's synapses and router, from the card's model (fabric/ionpu_fabric.h),
  * which the library links: the card has no register for them.
  */
 IONPU_API void ionpu_card_desc_default(uint32_t tiles,

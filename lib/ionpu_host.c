@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The host reference: a compiled plan run in software on the card's own
- * model core (qemu/ionpu_fabric.h) in ideal mode, so it computes what a
+ * fabric model (fabric/ionpu_fabric.h) in ideal mode, so it computes what a
  * noise-free card computes, timestep for timestep.
  *
  * It applies the plan's card image (lib/ionpu_image.c), the same one the
