@@ -11,19 +11,19 @@
 #include "ionpu_fabric_impl.h"
 
 /* Device-to-device spreads (relative standard deviations). */
-#define D2D_GMAX	0.05f
-#define D2D_GMIN	0.10f
-#define D2D_STEP	0.30f
+#define D2D_GMAX 0.05f
+#define D2D_GMIN 0.10f
+#define D2D_STEP 0.30f
 /* Drift G(t) = G_min + (G0 - G_min) (1 + t/T0)^-nu. */
-#define DRIFT_NU	0.01f
-#define DRIFT_NU_SPREAD	0.005f
-#define DRIFT_T0	1.0	/* s */
+#define DRIFT_NU 0.01f
+#define DRIFT_NU_SPREAD 0.005f
+#define DRIFT_T0 1.0 /* s */
 /* Stuck devices: at G_min (open) and at G_max (shorted filament). */
-#define P_STUCK_OFF	0.005f
-#define P_STUCK_ON	0.005f
+#define P_STUCK_OFF 0.005f
+#define P_STUCK_ON 0.005f
 /* Refresh drifted weights when device time moved by both of these. */
-#define DRIFT_REFRESH_ABS	1e-3	/* s */
-#define DRIFT_REFRESH_REL	0.01
+#define DRIFT_REFRESH_ABS 1e-3 /* s */
+#define DRIFT_REFRESH_REL 0.01
 
 int ionpu_xbar_alloc(struct ionpu_xbar *xb)
 {
@@ -64,7 +64,8 @@ void ionpu_xbar_device(const struct ionpu_fabric *f, unsigned int tile,
 	if (d->g_min < 0.1f * IONPU_FAB_G_MIN)
 		d->g_min = 0.1f * IONPU_FAB_G_MIN;
 	if (d->g_max < d->g_min + 0.5f * (IONPU_FAB_G_MAX - IONPU_FAB_G_MIN))
-		d->g_max = d->g_min + 0.5f * (IONPU_FAB_G_MAX - IONPU_FAB_G_MIN);
+		d->g_max =
+			d->g_min + 0.5f * (IONPU_FAB_G_MAX - IONPU_FAB_G_MIN);
 	d->s_set = IONPU_STEP_NOMINAL *
 		   (1.0f + D2D_STEP * ionpu_hash_normal(h[2], h[3]));
 	d->s_reset = IONPU_STEP_NOMINAL *
@@ -86,8 +87,8 @@ static float drifted(const struct ionpu_device *d, float g0, double age)
 {
 	if (age <= 0 || d->nu == 0)
 		return g0;
-	return d->g_min + (g0 - d->g_min) *
-			  (float)pow(1.0 + age / DRIFT_T0, -(double)d->nu);
+	return d->g_min + (g0 - d->g_min) * (float)pow(1.0 + age / DRIFT_T0,
+						       -(double)d->nu);
 }
 
 float ionpu_xbar_true_g(const struct ionpu_fabric *f, unsigned int tile,
@@ -111,9 +112,10 @@ void ionpu_xbar_settle(struct ionpu_fabric *f, unsigned int tile,
 	struct ionpu_xbar *xb = &f->tile[tile].xb;
 
 	if (f->tile[tile].cfg.mode == IONPU_FAB_PHYSICAL) {
-		xb->gp[cell] = ionpu_xbar_true_g(f, tile, cell, IONPU_FAB_GPLUS);
-		xb->gn[cell] = ionpu_xbar_true_g(f, tile, cell,
-						 IONPU_FAB_GMINUS);
+		xb->gp[cell] =
+			ionpu_xbar_true_g(f, tile, cell, IONPU_FAB_GPLUS);
+		xb->gn[cell] =
+			ionpu_xbar_true_g(f, tile, cell, IONPU_FAB_GMINUS);
 	}
 	xb->t_prog[cell] = (float)ionpu_device_time_s(f);
 }
@@ -131,7 +133,7 @@ void ionpu_xbar_update_cell(struct ionpu_fabric *f, unsigned int tile,
 	struct ionpu_tile *t = &f->tile[tile];
 
 	if (!t->xb.w_valid)
-		return;	/* the next refresh recomputes every cell */
+		return; /* the next refresh recomputes every cell */
 	if (t->cfg.mode != IONPU_FAB_PHYSICAL) {
 		t->xb.code[cell] = ionpu_xbar_code(&t->xb, cell);
 		return;

@@ -20,8 +20,8 @@ static void tile_defaults(struct ionpu_fabric *f, unsigned int t)
 	tile->head = t;
 	tile->members = 0;
 	tile->rows_read = 0;
-	ionpu_rng_seed(&tile->rng, ionpu_hash(f->seed, IONPU_RNG_STREAM, t,
-					      0, 0));
+	ionpu_rng_seed(&tile->rng,
+		       ionpu_hash(f->seed, IONPU_RNG_STREAM, t, 0, 0));
 	for (unsigned int n = 0; n < IONPU_FAB_NEURONS; n++)
 		ionpu_route_free(&tile->route[n]);
 	ionpu_neurons_init(f, t);
@@ -195,8 +195,8 @@ int ionpu_fabric_input_at(struct ionpu_fabric *f, uint64_t timestep,
 
 	if (!f || !ionpu_finite(value))
 		return -EINVAL;
-	if (tile >= f->tiles || row >= IONPU_FAB_ROWS ||
-	    timestep < f->now || timestep - f->now >= IONPU_FAB_INPUT_WINDOW)
+	if (tile >= f->tiles || row >= IONPU_FAB_ROWS || timestep < f->now ||
+	    timestep - f->now >= IONPU_FAB_INPUT_WINDOW)
 		return -ERANGE;
 	ret = ionpu_router_push(f, timestep, tile, row, value);
 	if (!ret)
@@ -220,7 +220,7 @@ void ionpu_fabric_busy(struct ionpu_fabric *f, uint64_t ns, double energy_fj)
 }
 
 /* How many events ahead the crossbar rows are prefetched. */
-#define PREFETCH_AHEAD	4
+#define PREFETCH_AHEAD 4
 
 /* Read one crossbar row per input event into its chain head's input. */
 static void deliver_inputs(struct ionpu_fabric *f,
@@ -234,12 +234,11 @@ static void deliver_inputs(struct ionpu_fabric *f,
 			ionpu_xbar_prefetch(&f->tile[e[PREFETCH_AHEAD].tile],
 					    e[PREFETCH_AHEAD].row);
 		t->rows_read++;
-		ionpu_xbar_accumulate(t, e->row, e->value,
-				      &f->tile[t->head].n);
+		ionpu_xbar_accumulate(t, e->row, e->value, &f->tile[t->head].n);
 	}
 	f->cnt.syn_events += (uint64_t)slot->n * IONPU_FAB_NEURONS;
-	f->energy_fj += (double)slot->n * IONPU_FAB_NEURONS *
-			IONPU_E_SYN_READ_FJ;
+	f->energy_fj +=
+		(double)slot->n * IONPU_FAB_NEURONS * IONPU_E_SYN_READ_FJ;
 	f->in_flight -= slot->n;
 	slot->n = 0;
 }
@@ -312,8 +311,10 @@ int ionpu_fabric_run(struct ionpu_fabric *f, uint64_t steps,
 				rows = f->tile[t].rows_read;
 			f->tile[t].rows_read = 0;
 		}
-		ionpu_fabric_busy(f, IONPU_T_STEP_NS +
-				  (uint64_t)rows * IONPU_T_ROW_NS, 0);
+		ionpu_fabric_busy(f,
+				  IONPU_T_STEP_NS +
+					  (uint64_t)rows * IONPU_T_ROW_NS,
+				  0);
 		f->now++;
 		f->cnt.timesteps++;
 	}
@@ -352,11 +353,12 @@ void ionpu_fabric_advance_time(struct ionpu_fabric *f, uint64_t ns)
 	if (!f)
 		return;
 	f->device_time_ns = ns > UINT64_MAX - f->device_time_ns ?
-			    UINT64_MAX : f->device_time_ns + ns;
+				    UINT64_MAX :
+				    f->device_time_ns + ns;
 }
 
-int ionpu_fabric_calib_read(const struct ionpu_fabric *f, size_t off,
-			    void *buf, size_t len)
+int ionpu_fabric_calib_read(const struct ionpu_fabric *f, size_t off, void *buf,
+			    size_t len)
 {
 	if (!f || (!buf && len))
 		return -EINVAL;

@@ -27,33 +27,33 @@
 #include "hw/ionpu_regs.h"
 
 /* Geometry: IONPU_TILE_ROWS inputs by IONPU_TILE_NEURONS neurons a tile. */
-#define IONPU_FAB_ROWS			IONPU_TILE_ROWS
-#define IONPU_FAB_NEURONS		IONPU_TILE_NEURONS
-#define IONPU_FAB_MAX_TILES		IONPU_MAX_TILES
+#define IONPU_FAB_ROWS IONPU_TILE_ROWS
+#define IONPU_FAB_NEURONS IONPU_TILE_NEURONS
+#define IONPU_FAB_MAX_TILES IONPU_MAX_TILES
 
 /*
  * Every device of a pair lies in [G_MIN, G_MAX] and, in ideal mode, on one
  * of G_LEVELS evenly spaced levels (level k: G_MIN + k * G_STEP).
  */
-#define IONPU_FAB_G_MIN			1.0f	/* uS */
-#define IONPU_FAB_G_MAX			101.0f	/* uS */
-#define IONPU_FAB_G_LEVELS		256
+#define IONPU_FAB_G_MIN 1.0f   /* uS */
+#define IONPU_FAB_G_MAX 101.0f /* uS */
+#define IONPU_FAB_G_LEVELS 256
 #define IONPU_FAB_G_STEP \
 	((IONPU_FAB_G_MAX - IONPU_FAB_G_MIN) / (IONPU_FAB_G_LEVELS - 1))
 
 /* Router: targets per neuron and the longest axonal delay, in timesteps. */
-#define IONPU_FAB_MAX_FANOUT		256
-#define IONPU_FAB_MAX_DELAY		255
+#define IONPU_FAB_MAX_FANOUT 256
+#define IONPU_FAB_MAX_DELAY 255
 /* ionpu_fabric_input_at() accepts timesteps now .. now + WINDOW - 1. */
-#define IONPU_FAB_INPUT_WINDOW		(IONPU_FAB_MAX_DELAY + 1)
+#define IONPU_FAB_INPUT_WINDOW (IONPU_FAB_MAX_DELAY + 1)
 
 /* Bytes of the calibration record kept in the non-volatile store. */
-#define IONPU_FAB_CALIB_SIZE		4096
+#define IONPU_FAB_CALIB_SIZE 4096
 
 struct ionpu_fabric;
 
 struct ionpu_fabric_config {
-	unsigned int tiles;	/* 1..IONPU_FAB_MAX_TILES */
+	unsigned int tiles; /* 1..IONPU_FAB_MAX_TILES */
 	/* Draws every device of the card: same seed, same card. */
 	uint64_t seed;
 };
@@ -96,7 +96,7 @@ enum ionpu_fab_model {
 struct ionpu_fab_tile_config {
 	enum ionpu_fab_mode mode;
 	enum ionpu_fab_model model;
-	float dt;	/* seconds per timestep, > 0 */
+	float dt; /* seconds per timestep, > 0 */
 	/* Synaptic input per uS of G+ - G- per unit of input value; finite. */
 	float gain;
 };
@@ -109,8 +109,8 @@ struct ionpu_fab_tile_config {
  * is ignored.
  */
 struct ionpu_fab_neuron {
-	float tau;		/* s, > 0 (tau_mem for CUBA_LIF) */
-	float tau_syn;		/* s, > 0 */
+	float tau;     /* s, > 0 (tau_mem for CUBA_LIF) */
+	float tau_syn; /* s, > 0 */
 	float r;
 	float v_leak;
 	float v_threshold;
@@ -148,30 +148,30 @@ enum ionpu_fab_device {
 };
 
 enum ionpu_fab_pulse {
-	IONPU_FAB_SET = 0,	/* raises conductance */
-	IONPU_FAB_RESET = 1,	/* lowers conductance */
+	IONPU_FAB_SET = 0,   /* raises conductance */
+	IONPU_FAB_RESET = 1, /* lowers conductance */
 };
 
 enum ionpu_fab_prog_status {
-	IONPU_FAB_PROG_OK = 0,		/* within tolerance of the target */
-	IONPU_FAB_PROG_BUDGET = 1,	/* pulse budget used up first */
-	IONPU_FAB_PROG_STUCK = 2,	/* the device does not move */
+	IONPU_FAB_PROG_OK = 0,	   /* within tolerance of the target */
+	IONPU_FAB_PROG_BUDGET = 1, /* pulse budget used up first */
+	IONPU_FAB_PROG_STUCK = 2,  /* the device does not move */
 };
 
 struct ionpu_fab_prog_result {
-	float achieved;		/* uS, as the final verify read saw it */
-	uint32_t pulses;	/* SET + RESET pulses applied */
+	float achieved;	 /* uS, as the final verify read saw it */
+	uint32_t pulses; /* SET + RESET pulses applied */
 	enum ionpu_fab_prog_status status;
 };
 
 struct ionpu_fab_counters {
 	uint64_t timesteps;
-	uint64_t spikes_in;	/* input events the host gave */
-	uint64_t spikes_out;	/* neuron spikes, routed or not */
-	uint64_t syn_events;	/* cells read: IONPU_FAB_NEURONS per input event */
+	uint64_t spikes_in;  /* input events the host gave */
+	uint64_t spikes_out; /* neuron spikes, routed or not */
+	uint64_t syn_events; /* cells read: IONPU_FAB_NEURONS per input event */
 	uint64_t program_pulses;
-	uint64_t busy_ns;	/* modeled time the fabric was busy */
-	uint64_t energy_fj;	/* modeled energy, docs/physics.md */
+	uint64_t busy_ns;   /* modeled time the fabric was busy */
+	uint64_t energy_fj; /* modeled energy, docs/physics.md */
 };
 
 /*
@@ -342,8 +342,8 @@ uint64_t ionpu_fabric_device_time(const struct ionpu_fabric *f);
 void ionpu_fabric_advance_time(struct ionpu_fabric *f, uint64_t ns);
 
 /* Bytes [@off, @off + @len) of the calibration record; -ERANGE past it. */
-int ionpu_fabric_calib_read(const struct ionpu_fabric *f, size_t off,
-			    void *buf, size_t len);
+int ionpu_fabric_calib_read(const struct ionpu_fabric *f, size_t off, void *buf,
+			    size_t len);
 int ionpu_fabric_calib_write(struct ionpu_fabric *f, size_t off,
 			     const void *buf, size_t len);
 

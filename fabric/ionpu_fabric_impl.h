@@ -13,23 +13,23 @@
 #include "ionpu_fabric.h"
 #include "ionpu_rng.h"
 
-#define IONPU_FAB_CELLS		(IONPU_FAB_ROWS * IONPU_FAB_NEURONS)
+#define IONPU_FAB_CELLS (IONPU_FAB_ROWS * IONPU_FAB_NEURONS)
 
 /* --- modeled cost of operations (docs/physics.md, "Energy and time") ---- */
-#define IONPU_E_SYN_READ_FJ	5.0	/* one cell read by an input event */
-#define IONPU_E_SPIKE_FJ	1000.0	/* one neuron spike: 1 pJ */
-#define IONPU_E_PULSE_FJ	7500.0	/* one SET/RESET pulse: 7.5 pJ */
-#define IONPU_E_VERIFY_FJ	1280.0	/* one verify read of a device */
-#define IONPU_T_STEP_NS		100	/* neuron update of a timestep */
-#define IONPU_T_ROW_NS		10	/* one row read (tiles run in parallel) */
-#define IONPU_T_PULSE_NS	100	/* one programming pulse */
-#define IONPU_T_VERIFY_NS	10	/* one verify read */
+#define IONPU_E_SYN_READ_FJ 5.0	 /* one cell read by an input event */
+#define IONPU_E_SPIKE_FJ 1000.0	 /* one neuron spike: 1 pJ */
+#define IONPU_E_PULSE_FJ 7500.0	 /* one SET/RESET pulse: 7.5 pJ */
+#define IONPU_E_VERIFY_FJ 1280.0 /* one verify read of a device */
+#define IONPU_T_STEP_NS 100	 /* neuron update of a timestep */
+#define IONPU_T_ROW_NS 10	 /* one row read (tiles run in parallel) */
+#define IONPU_T_PULSE_NS 100	 /* one programming pulse */
+#define IONPU_T_VERIFY_NS 10	 /* one verify read */
 
 /*
  * Events queued in all timesteps together, at most: 128 MiB, so a guest's
  * runaway recurrent network cannot exhaust the host.
  */
-#define IONPU_FAB_MAX_IN_FLIGHT	(1u << 24)
+#define IONPU_FAB_MAX_IN_FLIGHT (1u << 24)
 
 /* One input event waiting for its timestep. */
 struct ionpu_event {
@@ -78,8 +78,8 @@ struct ionpu_xbar {
 struct ionpu_neurons {
 	struct ionpu_fab_neuron p[IONPU_FAB_NEURONS];
 	/* Derived from p and the tile's dt by ionpu_neurons_derive(). */
-	float a_mem[IONPU_FAB_NEURONS];	/* dt / tau (IF: dt) */
-	float a_syn[IONPU_FAB_NEURONS];	/* dt / tau_syn */
+	float a_mem[IONPU_FAB_NEURONS]; /* dt / tau (IF: dt) */
+	float a_syn[IONPU_FAB_NEURONS]; /* dt / tau_syn */
 	float r[IONPU_FAB_NEURONS];
 	float v_leak[IONPU_FAB_NEURONS];
 	float v_th[IONPU_FAB_NEURONS];
@@ -106,7 +106,7 @@ struct ionpu_tile {
 	struct ionpu_fab_tile_config cfg;
 	unsigned int head;	/* the tile whose neurons this one feeds */
 	unsigned int members;	/* tiles chained into this one */
-	unsigned int rows_read;	/* input events in the running timestep */
+	unsigned int rows_read; /* input events in the running timestep */
 	struct ionpu_rng rng;	/* cycle-to-cycle noise of this tile */
 	struct ionpu_xbar xb;
 	struct ionpu_neurons n;
@@ -120,8 +120,8 @@ struct ionpu_fabric {
 	/* Input events by timestep modulo the window (ionpu_router.c). */
 	struct ionpu_event_list slot[IONPU_FAB_INPUT_WINDOW];
 	uint64_t now;
-	uint32_t in_flight;	/* events in all slots together */
-	struct ionpu_fab_counters cnt;	/* energy_fj comes from energy_fj */
+	uint32_t in_flight;	       /* events in all slots together */
+	struct ionpu_fab_counters cnt; /* energy_fj comes from energy_fj */
 	double energy_fj;
 	uint64_t device_time_ns;
 	atomic_bool stop;
@@ -153,18 +153,18 @@ unsigned int ionpu_neurons_step(struct ionpu_tile *t);
 
 /* ionpu_crossbar.c */
 struct ionpu_device {
-	float g_min;		/* soft bounds of this device, uS */
+	float g_min; /* soft bounds of this device, uS */
 	float g_max;
-	float s_set;		/* fraction of the way to the bound per pulse */
+	float s_set; /* fraction of the way to the bound per pulse */
 	float s_reset;
-	float nu;		/* drift exponent */
+	float nu; /* drift exponent */
 	bool stuck;
 	float g_stuck;
 };
 
-#define IONPU_READ_NOISE_US	0.1f
+#define IONPU_READ_NOISE_US 0.1f
 /* Nominal fraction of the way to its bound that one full pulse moves. */
-#define IONPU_STEP_NOMINAL	0.05f
+#define IONPU_STEP_NOMINAL 0.05f
 int ionpu_xbar_alloc(struct ionpu_xbar *xb);
 void ionpu_xbar_free(struct ionpu_xbar *xb);
 void ionpu_xbar_device(const struct ionpu_fabric *f, unsigned int tile,
@@ -202,9 +202,11 @@ static inline void ionpu_xbar_prefetch(const struct ionpu_tile *t,
 	bool ideal = t->cfg.mode != IONPU_FAB_PHYSICAL;
 	size_t bytes = IONPU_FAB_NEURONS *
 		       (ideal ? sizeof(*t->xb.code) : sizeof(*t->xb.w));
-	const char *p = ideal ?
-		(const char *)(t->xb.code + (size_t)row * IONPU_FAB_NEURONS) :
-		(const char *)(t->xb.w + (size_t)row * IONPU_FAB_NEURONS);
+	const char *p =
+		ideal ? (const char *)(t->xb.code +
+				       (size_t)row * IONPU_FAB_NEURONS) :
+			(const char *)(t->xb.w +
+				       (size_t)row * IONPU_FAB_NEURONS);
 
 	for (size_t off = 0; off < bytes; off += 64)
 		__builtin_prefetch(p + off);
@@ -215,8 +217,8 @@ static inline void ionpu_xbar_prefetch(const struct ionpu_tile *t,
 }
 
 /* head->acc += value * one crossbar row, as the tile's read circuit sees it. */
-static inline void ionpu_xbar_accumulate(struct ionpu_tile *t,
-					 unsigned int row, float value,
+static inline void ionpu_xbar_accumulate(struct ionpu_tile *t, unsigned int row,
+					 float value,
 					 struct ionpu_neurons *head)
 {
 	const int16_t *restrict code =

@@ -15,21 +15,21 @@
  * TongWang-USC/Memristor-Model: filament f grows with the voltage across
  * the device, relaxes back, feeds a residual r, and ruptures at random.
  */
-#define DM_ALPHA	0.1f	/* keeps the growth term finite near f+r = 1 */
-#define DM_LAMBDA	0.1f	/* shape of the OFF-to-ON conductance curve */
-#define DM_ROFF_RON	5.88e5f	/* 1e10 ohm / 1.7e4 ohm */
-#define DM_BETA		0.2f	/* 1/s, filament into residual */
-#define DM_GAMMA	50.0f	/* 1/s, filament relaxation */
-#define DM_GAMMA2	0.42f	/* 1/s, residual relaxation */
-#define DM_SIGMA	0.2f	/* cycle-to-cycle spread of relaxation */
-#define DM_KAPPA	200.0f	/* 1/s, rupture rate at f = 1, ~ f^2 */
-#define DM_ETA		0.1f	/* fraction of the filament a rupture removes */
-#define DM_TAU_DIS	2e-4f	/* s, discharge through a fully ON device */
-#define DM_X_ON		0.95f	/* f + r that counts as switched ON: spike */
-#define DM_X_OFF	0.5f	/* f + r below which the device is OFF again */
-#define DM_H_MAX	2.5e-4f	/* s, longest integration substep */
-#define DM_VTH_SPREAD	0.05f	/* device-to-device spread of threshold */
-#define DM_GAMMA_SPREAD	0.1f	/* device-to-device spread of relaxation */
+#define DM_ALPHA 0.1f	     /* keeps the growth term finite near f+r = 1 */
+#define DM_LAMBDA 0.1f	     /* shape of the OFF-to-ON conductance curve */
+#define DM_ROFF_RON 5.88e5f  /* 1e10 ohm / 1.7e4 ohm */
+#define DM_BETA 0.2f	     /* 1/s, filament into residual */
+#define DM_GAMMA 50.0f	     /* 1/s, filament relaxation */
+#define DM_GAMMA2 0.42f	     /* 1/s, residual relaxation */
+#define DM_SIGMA 0.2f	     /* cycle-to-cycle spread of relaxation */
+#define DM_KAPPA 200.0f	     /* 1/s, rupture rate at f = 1, ~ f^2 */
+#define DM_ETA 0.1f	     /* fraction of the filament a rupture removes */
+#define DM_TAU_DIS 2e-4f     /* s, discharge through a fully ON device */
+#define DM_X_ON 0.95f	     /* f + r that counts as switched ON: spike */
+#define DM_X_OFF 0.5f	     /* f + r below which the device is OFF again */
+#define DM_H_MAX 2.5e-4f     /* s, longest integration substep */
+#define DM_VTH_SPREAD 0.05f  /* device-to-device spread of threshold */
+#define DM_GAMMA_SPREAD 0.1f /* device-to-device spread of relaxation */
 
 int ionpu_fab_neuron_defaults(enum ionpu_fab_model model,
 			      struct ionpu_fab_neuron *p)
@@ -88,8 +88,7 @@ void ionpu_neurons_derive(struct ionpu_fabric *f, unsigned int tile,
 	 */
 	vth = fabsf(p->v_threshold) *
 	      (1.0f + DM_VTH_SPREAD * ionpu_hash_normal(h1, h2));
-	gamma = DM_GAMMA * (1.0f + DM_GAMMA_SPREAD *
-			    ionpu_hash_normal(h2, h3));
+	gamma = DM_GAMMA * (1.0f + DM_GAMMA_SPREAD * ionpu_hash_normal(h2, h3));
 	if (vth < 1e-3f)
 		vth = 1e-3f;
 	if (gamma < 0.1f * DM_GAMMA)
@@ -112,11 +111,10 @@ void ionpu_neurons_init(struct ionpu_fabric *f, unsigned int tile)
 
 static bool neuron_ok(const struct ionpu_fab_neuron *p)
 {
-	return ionpu_finite(p->tau) && p->tau > 0 &&
-	       ionpu_finite(p->tau_syn) && p->tau_syn > 0 &&
-	       ionpu_finite(p->r) && ionpu_finite(p->v_leak) &&
-	       ionpu_finite(p->v_threshold) && ionpu_finite(p->v_reset) &&
-	       ionpu_finite(p->w_in);
+	return ionpu_finite(p->tau) && p->tau > 0 && ionpu_finite(p->tau_syn) &&
+	       p->tau_syn > 0 && ionpu_finite(p->r) &&
+	       ionpu_finite(p->v_leak) && ionpu_finite(p->v_threshold) &&
+	       ionpu_finite(p->v_reset) && ionpu_finite(p->w_in);
 }
 
 int ionpu_fabric_set_neuron(struct ionpu_fabric *f, unsigned int tile,
@@ -202,14 +200,13 @@ static unsigned int fire_and_reset(struct ionpu_neurons *restrict n,
 	return spikes;
 }
 
-static unsigned int step_leaky(struct ionpu_neurons *restrict n,
-			       bool spiking)
+static unsigned int step_leaky(struct ionpu_neurons *restrict n, bool spiking)
 {
 	float vn[IONPU_FAB_NEURONS];
 
 	for (unsigned int k = 0; k < IONPU_FAB_NEURONS; k++)
-		vn[k] = n->v[k] + n->a_mem[k] *
-			((n->v_leak[k] - n->v[k]) + n->r[k] * n->acc[k]);
+		vn[k] = n->v[k] + n->a_mem[k] * ((n->v_leak[k] - n->v[k]) +
+						 n->r[k] * n->acc[k]);
 	return fire_and_reset(n, vn, spiking);
 }
 
@@ -229,8 +226,8 @@ static unsigned int step_cuba(struct ionpu_neurons *restrict n)
 	for (unsigned int k = 0; k < IONPU_FAB_NEURONS; k++) {
 		float i = n->i[k];
 
-		vn[k] = n->v[k] + n->a_mem[k] *
-			((n->v_leak[k] - n->v[k]) + n->r[k] * i);
+		vn[k] = n->v[k] +
+			n->a_mem[k] * ((n->v_leak[k] - n->v[k]) + n->r[k] * i);
 		/* Only v is held while refractory; the current goes on. */
 		n->i[k] = i + n->a_syn[k] * (n->w_in[k] * n->acc[k] - i);
 	}
@@ -240,12 +237,12 @@ static unsigned int step_cuba(struct ionpu_neurons *restrict n)
 /* R_on / R(x) for x = f + r, the compact model's conductance curve. */
 static float dm_conductance(float x)
 {
-	static const float span = 22025.4658f;	/* e^(1/lambda) - 1 */
+	static const float span = 22025.4658f; /* e^(1/lambda) - 1 */
 
 	if (x > 1.0f)
 		x = 1.0f;
-	return 1.0f / (x + DM_ROFF_RON * (expf((1.0f - x) / DM_LAMBDA) -
-					   1.0f) / span);
+	return 1.0f /
+	       (x + DM_ROFF_RON * (expf((1.0f - x) / DM_LAMBDA) - 1.0f) / span);
 }
 
 /*
@@ -286,8 +283,9 @@ static unsigned int step_physical(struct ionpu_tile *t)
 		/* Cycle-to-cycle spread of relaxation, one draw a timestep. */
 		relax = n->gamma[k];
 		if (fil > 0)
-			relax *= 1.0f + DM_SIGMA * fil *
-				 fabsf(ionpu_rng_normal(&t->rng));
+			relax *=
+				1.0f + DM_SIGMA * fil *
+					       fabsf(ionpu_rng_normal(&t->rng));
 		/* Disconnected, the membrane decays alike every substep. */
 		decay_off = expf(-h / tau);
 		for (unsigned int s = 0; s < sub; s++) {
@@ -312,8 +310,8 @@ static unsigned int step_physical(struct ionpu_tile *t)
 			 * at most 0.05, where p (1 - p/2) is exact to 2e-5.
 			 */
 			p = DM_KAPPA * fil * fil * h;
-			if (fil > 0 && ionpu_rng_uniform(&t->rng) <
-				       p * (1.0f - 0.5f * p))
+			if (fil > 0 &&
+			    ionpu_rng_uniform(&t->rng) < p * (1.0f - 0.5f * p))
 				fil -= DM_ETA * fil;
 			res = res < 0 ? 0 : (res > 1 ? 1 : res);
 			x = fil + res;

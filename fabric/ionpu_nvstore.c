@@ -29,10 +29,10 @@
 #include "hw/ionpu_le.h"
 #include "ionpu_fabric_impl.h"
 
-#define NV_MAGIC	"IONPUNV"	/* with its NUL: 8 bytes */
-#define NV_VERSION	1
-#define NV_HEADER	64
-#define NV_ARRAYS	3		/* G+, G-, programming time */
+#define NV_MAGIC "IONPUNV" /* with its NUL: 8 bytes */
+#define NV_VERSION 1
+#define NV_HEADER 64
+#define NV_ARRAYS 3 /* G+, G-, programming time */
 
 static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -221,8 +221,8 @@ static int read_file(const char *path, uint8_t **out, size_t *len,
 		return -errno;
 	}
 	if (fstat(fd, &st) < 0 || st.st_size < NV_HEADER ||
-	    (uint64_t)st.st_size > NV_HEADER +
-				   payload_size(IONPU_FAB_MAX_TILES)) {
+	    (uint64_t)st.st_size >
+		    NV_HEADER + payload_size(IONPU_FAB_MAX_TILES)) {
 		close(fd);
 		*msg = "the store's size is not that of any store";
 		return -EINVAL;
@@ -313,8 +313,8 @@ int ionpu_fabric_load(struct ionpu_fabric *f, const char *path,
 	p = buf + NV_HEADER;
 	for (size_t k = 0; k < (size_t)f->tiles * NV_ARRAYS; k++) {
 		for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++) {
-			uint32_t bits = ionpu_get_le32(p + 4 * ((size_t)k *
-						      IONPU_FAB_CELLS + c));
+			uint32_t bits = ionpu_get_le32(
+				p + 4 * ((size_t)k * IONPU_FAB_CELLS + c));
 			float v;
 
 			memcpy(&v, &bits, 4);

@@ -9,18 +9,18 @@
 #include "ionpu_fabric_impl.h"
 
 /* Cycle-to-cycle spread of one pulse's step (relative). */
-#define C2C_STEP	0.3f
+#define C2C_STEP 0.3f
 /* Smallest pulse amplitude the engine uses, as a fraction of a full one. */
-#define AMP_MIN		0.01f
+#define AMP_MIN 0.01f
 /*
  * Stuck: STUCK_PULSES pulses in one direction were expected to move the
  * device by at least STUCK_EXPECT uS and it moved less than STUCK_FRACTION
  * of that.  The slowest good device (a fifth of the nominal step) moves
  * twice that, and read noise alone moves a stuck one by a fraction of it.
  */
-#define STUCK_PULSES	16
-#define STUCK_EXPECT	8.0f
-#define STUCK_FRACTION	0.1f
+#define STUCK_PULSES 16
+#define STUCK_EXPECT 8.0f
+#define STUCK_FRACTION 0.1f
 
 static float *device_slot(struct ionpu_tile *t, unsigned int cell,
 			  enum ionpu_fab_device dev)
@@ -70,7 +70,7 @@ static void ideal_pulse(struct ionpu_tile *t, unsigned int cell,
 	float *g = device_slot(t, cell, dev);
 
 	*g = quantize(*g + (kind == IONPU_FAB_SET ? IONPU_FAB_G_STEP :
-						  -IONPU_FAB_G_STEP));
+						    -IONPU_FAB_G_STEP));
 }
 
 static void count_pulses(struct ionpu_fabric *f, uint32_t n)
@@ -127,8 +127,7 @@ static float verify_read(struct ionpu_fabric *f, unsigned int tile,
  */
 static void physical_program(struct ionpu_fabric *f, unsigned int tile,
 			     unsigned int cell, enum ionpu_fab_device dev,
-			     float target, float tolerance,
-			     uint32_t max_pulses,
+			     float target, float tolerance, uint32_t max_pulses,
 			     struct ionpu_fab_prog_result *res)
 {
 	float g = verify_read(f, tile, cell, dev);
@@ -204,7 +203,8 @@ int ionpu_fabric_program(struct ionpu_fabric *f, unsigned int tile,
 		res->pulses = 1;
 		res->achieved = *device_slot(t, cell, dev);
 		res->status = fabsf(res->achieved - target) <= tolerance ?
-			      IONPU_FAB_PROG_OK : IONPU_FAB_PROG_BUDGET;
+				      IONPU_FAB_PROG_OK :
+				      IONPU_FAB_PROG_BUDGET;
 	}
 	ionpu_xbar_update_cell(f, tile, cell);
 	return 0;

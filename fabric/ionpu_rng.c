@@ -80,8 +80,7 @@ float ionpu_rng_normal(struct ionpu_rng *rng)
 	uint64_t h = ionpu_rng_next(rng);
 
 	/* One 64-bit draw gives both 24-bit uniforms. */
-	return box_muller(ionpu_hash_uniform(h),
-			  ionpu_hash_uniform(h << 24));
+	return box_muller(ionpu_hash_uniform(h), ionpu_hash_uniform(h << 24));
 }
 
 float ionpu_hash_normal(uint64_t h1, uint64_t h2)

@@ -31,7 +31,9 @@ int ionpu_router_push(struct ionpu_fabric *f, uint64_t timestep,
 		l->cap = cap;
 	}
 	l->ev[l->n++] = (struct ionpu_event){
-		.tile = (uint16_t)tile, .row = (uint16_t)row, .value = value,
+		.tile = (uint16_t)tile,
+		.row = (uint16_t)row,
+		.value = value,
 	};
 	f->in_flight++;
 	return 0;
@@ -81,8 +83,8 @@ int ionpu_router_fire(struct ionpu_fabric *f, unsigned int tile,
 	for (unsigned int k = 0; k < r->n; k++) {
 		const struct ionpu_fab_target *t = &r->t[k];
 
-		if (ionpu_router_push(f, f->now + 1 + t->delay, t->tile,
-				      t->row, 1.0f))
+		if (ionpu_router_push(f, f->now + 1 + t->delay, t->tile, t->row,
+				      1.0f))
 			ret = -ENOMEM;
 	}
 	return ret;

@@ -13,12 +13,12 @@
 #include <string.h>
 
 /* CQE result of INVALID_FIELD when the bad field is inline, not an entry. */
-#define BAD_INLINE	UINT32_MAX
+#define BAD_INLINE UINT32_MAX
 
 /* The fields of a command a given opcode reads; all others must be 0. */
-#define USE_TILE	0x1
-#define USE_IN		0x2
-#define USE_OUT		0x4
+#define USE_TILE 0x1
+#define USE_IN 0x2
+#define USE_OUT 0x4
 
 /* The two payload buffers, numbered as IONPU_SC_INVALID_SGL reports them. */
 enum { BUF_IN, BUF_OUT, BUFS };
@@ -57,7 +57,7 @@ struct cmd {
 struct op {
 	uint8_t opcode;
 	uint8_t uses;
-	uint8_t params;		/* bit i: param i is read */
+	uint8_t params; /* bit i: param i is read */
 	void (*run)(struct ionpu_cmd_card *card, const struct cmd *c,
 		    struct ionpu_cmd_outcome *out);
 };
@@ -94,7 +94,8 @@ static void dma_failed(const struct cmd *c, struct ionpu_cmd_outcome *out)
 }
 
 static const uint8_t sgl_flag[BUFS] = {
-	IONPU_SQE_FLAG_IN_SGL, IONPU_SQE_FLAG_OUT_SGL,
+	IONPU_SQE_FLAG_IN_SGL,
+	IONPU_SQE_FLAG_OUT_SGL,
 };
 
 static uint64_t buf_addr(const struct cmd *c, unsigned int b)
@@ -113,8 +114,8 @@ static uint32_t buf_len(const struct cmd *c, unsigned int b)
  * length.  0, or -1 with the outcome set; the caller frees c->sgl[b].seg
  * either way.
  */
-static int sgl_load(struct ionpu_cmd_card *card, struct cmd *c,
-		    unsigned int b, struct ionpu_cmd_outcome *out)
+static int sgl_load(struct ionpu_cmd_card *card, struct cmd *c, unsigned int b,
+		    struct ionpu_cmd_outcome *out)
 {
 	uint32_t len = buf_len(c, b), sum = 0;
 	struct sgl *l = &c->sgl[b];
@@ -123,7 +124,8 @@ static int sgl_load(struct ionpu_cmd_card *card, struct cmd *c,
 		return 0;
 	/* Every segment holds a byte at least. */
 	l->seg = calloc(len < IONPU_SGL_MAX_ENTRIES ? len :
-			IONPU_SGL_MAX_ENTRIES, sizeof(*l->seg));
+						      IONPU_SGL_MAX_ENTRIES,
+			sizeof(*l->seg));
 	if (!l->seg) {
 		status(out, IONPU_SC_INTERNAL, 0);
 		return -1;
@@ -135,9 +137,9 @@ static int sgl_load(struct ionpu_cmd_card *card, struct cmd *c,
 		if (l->n == IONPU_SGL_MAX_ENTRIES)
 			goto bad;
 		s = &l->seg[l->n];
-		if (ionpu_dma_read(card->dma, buf_addr(c, b) +
-				   (uint64_t)l->n * sizeof(e), &e,
-				   sizeof(e))) {
+		if (ionpu_dma_read(card->dma,
+				   buf_addr(c, b) + (uint64_t)l->n * sizeof(e),
+				   &e, sizeof(e))) {
 			dma_failed(c, out);
 			return -1;
 		}
@@ -170,9 +172,10 @@ static int transfer(struct ionpu_cmd_card *card, const struct cmd *c,
 	for (uint32_t i = 0; i < n && len && !ret; i++) {
 		uint32_t part = len < seg[i].len ? len : seg[i].len;
 
-		ret = b == BUF_IN ?
-		      ionpu_dma_read(card->dma, seg[i].addr, data, part) :
-		      ionpu_dma_write(card->dma, seg[i].addr, data, part);
+		ret = b == BUF_IN ? ionpu_dma_read(card->dma, seg[i].addr, data,
+						   part) :
+				    ionpu_dma_write(card->dma, seg[i].addr,
+						    data, part);
 		data += part;
 		len -= part;
 	}
@@ -213,8 +216,8 @@ static void payload_out(struct ionpu_cmd_card *card, const struct cmd *c,
 static void persist(struct ionpu_cmd_card *card, const struct cmd *c,
 		    struct ionpu_cmd_outcome *out)
 {
-	if (!card->nvstore || !ionpu_fabric_save(card->fabric, card->nvstore,
-						 NULL))
+	if (!card->nvstore ||
+	    !ionpu_fabric_save(card->fabric, card->nvstore, NULL))
 		return;
 	if (out->cqe[0].code == IONPU_SC_SUCCESS)
 		status(out, IONPU_SC_NVSTORE_ERROR, out->cqe[0].result);
@@ -281,8 +284,8 @@ static void op_identify(struct ionpu_cmd_card *card, const struct cmd *c,
 	}
 	memcpy(b.serial, card->id.serial, sizeof(b.serial));
 	status(out, IONPU_SC_SUCCESS, sizeof(b));
-	payload_out(card, c, &b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
-		    out);
+	payload_out(card, c, &b,
+		    c->out_len < sizeof(b) ? c->out_len : sizeof(b), out);
 }
 
 static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
@@ -307,8 +310,8 @@ static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 		.eq_dropped = ionpu_cpu_to_le64(card->q->eq_dropped),
 	};
 	status(out, IONPU_SC_SUCCESS, sizeof(b));
-	payload_out(card, c, &b, c->out_len < sizeof(b) ? c->out_len : sizeof(b),
-		    out);
+	payload_out(card, c, &b,
+		    c->out_len < sizeof(b) ? c->out_len : sizeof(b), out);
 }
 
 /* A tile mask of 0 means every tile, as RESET_STATE did before rev 1.2. */
@@ -345,14 +348,14 @@ static void op_configure_neurons(struct ionpu_cmd_card *card,
 	if ((flags & ~(IONPU_NEURONS_SET_TILE | IONPU_NEURONS_SET_CHAIN)) ||
 	    first >= IONPU_TILE_NEURONS ||
 	    (!(flags & IONPU_NEURONS_SET_CHAIN) && c->p[6]) ||
-	    (!(flags & IONPU_NEURONS_SET_TILE) && (c->p[0] | c->p[1] | c->p[2] |
-						    c->p[3]))) {
+	    (!(flags & IONPU_NEURONS_SET_TILE) &&
+	     (c->p[0] | c->p[1] | c->p[2] | c->p[3]))) {
 		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
 		return;
 	}
 	if (c->in_len) {
-		if (entries_in(c, sizeof(*buf),
-			       IONPU_TILE_NEURONS - first, &n, out))
+		if (entries_in(c, sizeof(*buf), IONPU_TILE_NEURONS - first, &n,
+			       out))
 			return;
 		buf = payload_in(card, c, out);
 		if (!buf)
@@ -393,13 +396,15 @@ done:
 /* Walk the route records of LOAD_ROUTES; @apply: set them as well. */
 static int walk_routes(struct ionpu_cmd_card *card, const struct cmd *c,
 		       const uint8_t *buf, bool apply,
-		       struct ionpu_fab_target *t, struct ionpu_cmd_outcome *out)
+		       struct ionpu_fab_target *t,
+		       struct ionpu_cmd_outcome *out)
 {
 	uint32_t off = 0;
 
 	for (uint32_t r = 0; r < c->p[0]; r++) {
 		/* Records and targets are 8 bytes: each is aligned in @buf. */
-		const struct ionpu_hw_route_header *h = (const void *)(buf + off);
+		const struct ionpu_hw_route_header *h =
+			(const void *)(buf + off);
 		const struct ionpu_hw_route_target *e;
 		uint16_t neuron, n;
 
@@ -433,10 +438,10 @@ static int walk_routes(struct ionpu_cmd_card *card, const struct cmd *c,
 			}
 		}
 		off += (uint32_t)n * sizeof(*e);
-		if (apply && ionpu_fabric_set_route(card->fabric, c->tile, neuron,
-						    h->flags &
-						    IONPU_ROUTE_FLAG_TO_HOST,
-						    t, n)) {
+		if (apply &&
+		    ionpu_fabric_set_route(card->fabric, c->tile, neuron,
+					   h->flags & IONPU_ROUTE_FLAG_TO_HOST,
+					   t, n)) {
 			status(out, IONPU_SC_INTERNAL, r);
 			return -1;
 		}
@@ -456,8 +461,10 @@ static void op_load_routes(struct ionpu_cmd_card *card, const struct cmd *c,
 
 	if (!c->p[0] || c->in_len > IONPU_ROUTES_MAX_BYTES ||
 	    c->in_len < sizeof(struct ionpu_hw_route_header)) {
-		status(out, c->p[0] ? IONPU_SC_INVALID_LENGTH :
-		       IONPU_SC_INVALID_FIELD, c->p[0] ? 0 : BAD_INLINE);
+		status(out,
+		       c->p[0] ? IONPU_SC_INVALID_LENGTH :
+				 IONPU_SC_INVALID_FIELD,
+		       c->p[0] ? 0 : BAD_INLINE);
 		return;
 	}
 	t = calloc(IONPU_FAB_MAX_FANOUT, sizeof(*t));
@@ -487,9 +494,9 @@ static int prog_entry_ok(const struct ionpu_hw_prog_entry *e)
 	float target = ionpu_le32_to_f32(e->target);
 	float tol = ionpu_le32_to_f32(e->tolerance);
 
-	return cell_ok(e->row, e->column, e->device) && !e->rsvd &&
-	       e->budget && target >= IONPU_FAB_G_MIN &&
-	       target <= IONPU_FAB_G_MAX && isfinite(tol) && tol >= 0;
+	return cell_ok(e->row, e->column, e->device) && !e->rsvd && e->budget &&
+	       target >= IONPU_FAB_G_MIN && target <= IONPU_FAB_G_MAX &&
+	       isfinite(tol) && tol >= 0;
 }
 
 static void op_program_cells(struct ionpu_cmd_card *card, const struct cmd *c,
@@ -533,8 +540,8 @@ static void op_program_cells(struct ionpu_cmd_card *card, const struct cmd *c,
 		}
 		res[i].achieved = ionpu_f32_to_le32(pr.achieved);
 		res[i].pulses = ionpu_cpu_to_le16(pr.pulses > UINT16_MAX ?
-						  UINT16_MAX :
-						  (uint16_t)pr.pulses);
+							  UINT16_MAX :
+							  (uint16_t)pr.pulses);
 		res[i].status = (uint8_t)pr.status;
 		failed += pr.status != IONPU_FAB_PROG_OK;
 	}
@@ -754,7 +761,9 @@ static void op_stop(struct ionpu_cmd_card *card, const struct cmd *c,
 		.result = card->run_done,
 	};
 	out->cqe[1] = (struct ionpu_cqe){
-		.cid = c->cid, .code = IONPU_SC_SUCCESS, .result = 1,
+		.cid = c->cid,
+		.code = IONPU_SC_SUCCESS,
+		.result = 1,
 	};
 	out->ncqe = 2;
 }
@@ -862,13 +871,14 @@ static void run_ends(struct ionpu_cmd_card *card, uint16_t code,
 {
 	card->running = false;
 	out->cqe[0] = (struct ionpu_cqe){
-		.cid = card->run_cid, .code = code, .result = card->run_done,
+		.cid = card->run_cid,
+		.code = code,
+		.result = card->run_done,
 	};
 	out->ncqe = 1;
 }
 
-void ionpu_cmd_step(struct ionpu_cmd_card *card,
-		    struct ionpu_cmd_outcome *out)
+void ionpu_cmd_step(struct ionpu_cmd_card *card, struct ionpu_cmd_outcome *out)
 {
 	uint64_t done = 0;
 	int ret;

@@ -17,13 +17,13 @@
 struct ionpu_cmd_identity {
 	uint32_t caps;
 	uint64_t seed;
-	char serial[16];	/* NUL padded, not terminated */
+	char serial[16]; /* NUL padded, not terminated */
 };
 
 struct ionpu_cmd_card {
 	struct ionpu_fabric *fabric;
 	struct ionpu_dma *dma;
-	struct ionpu_queues *q;		/* output spikes go to its event ring */
+	struct ionpu_queues *q; /* output spikes go to its event ring */
 	struct ionpu_cmd_identity id;
 	/* Non-volatile store file, NULL for none. */
 	const char *nvstore;
@@ -31,7 +31,7 @@ struct ionpu_cmd_card {
 	/* The RUN in progress. */
 	bool running;
 	uint16_t run_cid;
-	uint64_t run_left;		/* UINT64_MAX: until STOP */
+	uint64_t run_left; /* UINT64_MAX: until STOP */
 	uint64_t run_done;
 	/* A DMA error while posting events, reported once per timestep. */
 	int event_error;
@@ -61,7 +61,6 @@ void ionpu_cmd_execute(struct ionpu_cmd_card *card,
  * Run one timestep of the RUN in progress, posting its output spikes.
  * When the RUN ends, @out holds its completion.
  */
-void ionpu_cmd_step(struct ionpu_cmd_card *card,
-		    struct ionpu_cmd_outcome *out);
+void ionpu_cmd_step(struct ionpu_cmd_card *card, struct ionpu_cmd_outcome *out);
 
 #endif /* IONPU_CMD_H */

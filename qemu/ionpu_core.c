@@ -17,18 +17,18 @@
 #include "ionpu_queue.h"
 
 /* The default serial shows this many low bits of the seed, so it fits. */
-#define DEFAULT_SERIAL_SEED_BITS	40
+#define DEFAULT_SERIAL_SEED_BITS 40
 
-#define CAPS_ALWAYS	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | \
-			 IONPU_CAP_QUEUES | IONPU_CAP_READOUT | \
-			 IONPU_CAP_TILE_RESET | IONPU_CAP_SGL)
+#define CAPS_ALWAYS                                              \
+	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | IONPU_CAP_QUEUES | \
+	 IONPU_CAP_READOUT | IONPU_CAP_TILE_RESET | IONPU_CAP_SGL)
 
 /* Commands one ionpu_core_work() call executes at most: bounds its time. */
-#define CMDS_PER_WORK	32
+#define CMDS_PER_WORK 32
 
 /* BAR2: conductance codes count 10 nS, i.e. 100 codes per uS. */
-#define READOUT_CODES_PER_US	100.0f
-#define READOUT_TILE_BYTES	(IONPU_TILE_ROWS * IONPU_TILE_NEURONS * 4u)
+#define READOUT_CODES_PER_US 100.0f
+#define READOUT_TILE_BYTES (IONPU_TILE_ROWS * IONPU_TILE_NEURONS * 4u)
 
 struct ionpu_core {
 	const struct ionpu_host_ops *ops;
@@ -89,7 +89,7 @@ int ionpu_config_serial(const struct ionpu_config *cfg,
 			char buf[IONPU_SERIAL_MAX + 1])
 {
 	uint64_t shown = cfg->seed &
-		((UINT64_C(1) << DEFAULT_SERIAL_SEED_BITS) - 1);
+			 ((UINT64_C(1) << DEFAULT_SERIAL_SEED_BITS) - 1);
 
 	if (cfg->serial) {
 		if (!serial_valid(cfg->serial))
@@ -107,7 +107,8 @@ static int card_build(struct ionpu_core *core, const struct ionpu_config *cfg,
 		      const char serial[IONPU_SERIAL_MAX + 1], const char **why)
 {
 	const struct ionpu_fabric_config fcfg = {
-		.tiles = cfg->tiles, .seed = cfg->seed,
+		.tiles = cfg->tiles,
+		.seed = cfg->seed,
 	};
 	int ret;
 
@@ -177,8 +178,8 @@ int ionpu_core_new(const struct ionpu_config *cfg,
 		     (cfg->faults ? IONPU_CAP_FAULTS : 0);
 	/* SERIAL0 bits 7:0 hold byte 0, whatever the host's byte order. */
 	for (unsigned int i = 0; i < IONPU_SERIAL_MAX; i++)
-		core->serial[i / 4] |= (uint32_t)(unsigned char)serial[i] <<
-				       (8 * (i % 4));
+		core->serial[i / 4] |= (uint32_t)(unsigned char)serial[i]
+				       << (8 * (i % 4));
 
 	ret = card_build(core, cfg, serial, why);
 	if (ret) {
@@ -241,8 +242,7 @@ static void set_enable(struct ionpu_core *core, uint32_t enable)
 	send_vectors(core, gained & core->intr_cause);
 }
 
-static void report_error(struct ionpu_core *core, uint32_t code,
-			 uint32_t info)
+static void report_error(struct ionpu_core *core, uint32_t code, uint32_t info)
 {
 	core->error_code = code;
 	core->error_info = info;
@@ -273,7 +273,7 @@ static void posted(struct ionpu_core *core, unsigned int vector, uint32_t n)
 	case IONPU_COALESCE_ARM:
 		core->ops->arm_timer(core->opaque, vector,
 				     IONPU_COALESCE_TIME_US(co->setting) *
-				     UINT64_C(1000));
+					     UINT64_C(1000));
 		break;
 	case IONPU_COALESCE_WAIT:
 		break;
@@ -294,8 +294,7 @@ void ionpu_core_timer(struct ionpu_core *core, unsigned int vector)
 	flush(core, vector);
 }
 
-static void publish(struct ionpu_core *core,
-		    const struct ionpu_cmd_outcome *o)
+static void publish(struct ionpu_core *core, const struct ionpu_cmd_outcome *o)
 {
 	for (unsigned int i = 0; i < o->ncqe; i++) {
 		bool corrupt = core->corrupt_next;
@@ -584,8 +583,8 @@ static void write_fault(struct ionpu_core *core, uint32_t val)
 	}
 }
 
-void ionpu_core_write(struct ionpu_core *core, uint64_t offset,
-		      uint64_t value, unsigned int size)
+void ionpu_core_write(struct ionpu_core *core, uint64_t offset, uint64_t value,
+		      unsigned int size)
 {
 	uint32_t val = (uint32_t)value;
 
@@ -677,7 +676,8 @@ uint64_t ionpu_core_readout(struct ionpu_core *core, uint64_t offset,
 		return 0;
 	if (size == 2)
 		return (readout_pair(core, offset & ~UINT64_C(3)) >>
-			(8 * (offset & 2))) & 0xffff;
+			(8 * (offset & 2))) &
+		       0xffff;
 	if (size == 4)
 		return readout_pair(core, offset);
 	return readout_pair(core, offset) |

@@ -18,11 +18,11 @@
 #include "hw/ionpu_regs.h"
 
 /* Longest serial number: the four SERIAL registers hold 16 bytes. */
-#define IONPU_SERIAL_MAX	(4 * IONPU_SERIAL_DWORDS)
-#define IONPU_DEFAULT_TILES	16
+#define IONPU_SERIAL_MAX (4 * IONPU_SERIAL_DWORDS)
+#define IONPU_DEFAULT_TILES 16
 
 struct ionpu_config {
-	unsigned int tiles;	/* 1..IONPU_MAX_TILES */
+	unsigned int tiles; /* 1..IONPU_MAX_TILES */
 	uint64_t seed;
 	/* Printable ASCII, at most IONPU_SERIAL_MAX bytes; NULL: the default. */
 	const char *serial;
@@ -92,8 +92,8 @@ void ionpu_core_free(struct ionpu_core *core);
  */
 uint32_t ionpu_core_read(struct ionpu_core *core, uint64_t offset,
 			 unsigned int size);
-void ionpu_core_write(struct ionpu_core *core, uint64_t offset,
-		      uint64_t value, unsigned int size);
+void ionpu_core_write(struct ionpu_core *core, uint64_t offset, uint64_t value,
+		      unsigned int size);
 
 /* Every reset (CONTROL.RESET, FLR, machine reset) ends up here. */
 void ionpu_core_reset(struct ionpu_core *core);

@@ -8,8 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-int ionpu_dma_read(struct ionpu_dma *dma, uint64_t addr, void *buf,
-		   size_t len)
+int ionpu_dma_read(struct ionpu_dma *dma, uint64_t addr, void *buf, size_t len)
 {
 	if (dma->fail_next) {
 		dma->fail_next = false;
@@ -102,8 +101,8 @@ int ionpu_sq_doorbell(struct ionpu_queues *q, uint32_t tail)
 }
 
 /* The host may only hand back entries the card has written. */
-static int consumer_doorbell(const struct ionpu_queues *q,
-			     struct ionpu_ring *r, uint32_t head)
+static int consumer_doorbell(const struct ionpu_queues *q, struct ionpu_ring *r,
+			     uint32_t head)
 {
 	if (!q->enabled || !r->size || head >= r->size ||
 	    ((head - r->head) & (r->size - 1)) > ring_used(r))
@@ -161,9 +160,9 @@ int ionpu_cq_post(struct ionpu_queues *q, struct ionpu_dma *dma,
 		.result = ionpu_cpu_to_le64(cqe->result),
 		.sq_head = ionpu_cpu_to_le16((uint16_t)q->sq.head),
 		.cid = ionpu_cpu_to_le16(corrupt ? (uint16_t)~cqe->cid :
-					 cqe->cid),
-		.status = ionpu_cpu_to_le16((uint16_t)(code << 1 |
-						       q->cq.phase)),
+						   cqe->cid),
+		.status =
+			ionpu_cpu_to_le16((uint16_t)(code << 1 | q->cq.phase)),
 	};
 	uint64_t addr = q->cq.base + (uint64_t)q->cq.tail * sizeof(e);
 	int ret;

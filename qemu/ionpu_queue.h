@@ -16,19 +16,17 @@
 #include "hw/ionpu_wire.h"
 
 /* Moves bytes between the card and host memory; 0 or a negative errno. */
-typedef int (*ionpu_dma_fn)(void *opaque, uint64_t addr, void *buf,
-			    size_t len);
+typedef int (*ionpu_dma_fn)(void *opaque, uint64_t addr, void *buf, size_t len);
 
 struct ionpu_dma {
-	ionpu_dma_fn read;	/* host memory -> card */
-	ionpu_dma_fn write;	/* card -> host memory */
+	ionpu_dma_fn read;  /* host memory -> card */
+	ionpu_dma_fn write; /* card -> host memory */
 	void *opaque;
 	/* Fault injection: the next transfer fails without touching memory. */
 	bool fail_next;
 };
 
-int ionpu_dma_read(struct ionpu_dma *dma, uint64_t addr, void *buf,
-		   size_t len);
+int ionpu_dma_read(struct ionpu_dma *dma, uint64_t addr, void *buf, size_t len);
 int ionpu_dma_write(struct ionpu_dma *dma, uint64_t addr, const void *buf,
 		    size_t len);
 
@@ -39,31 +37,31 @@ int ionpu_dma_write(struct ionpu_dma *dma, uint64_t addr, const void *buf,
  */
 struct ionpu_ring {
 	uint64_t base;
-	uint32_t size;		/* entries, as programmed; 0: absent */
+	uint32_t size; /* entries, as programmed; 0: absent */
 	uint32_t head;
 	uint32_t tail;
-	uint8_t phase;		/* producer rings: phase of the next entry */
+	uint8_t phase; /* producer rings: phase of the next entry */
 };
 
 /* Interrupt coalescing of one queue vector (CQ or EQ). */
 struct ionpu_coalesce {
-	uint32_t setting;	/* the COALESCE_* register */
-	uint32_t pending;	/* entries posted and not signalled yet */
+	uint32_t setting; /* the COALESCE_* register */
+	uint32_t pending; /* entries posted and not signalled yet */
 	bool timer_armed;
 };
 
 /* What ionpu_coalesce_posted() asks of the caller. */
 enum ionpu_coalesce_action {
-	IONPU_COALESCE_WAIT,	/* nothing yet */
-	IONPU_COALESCE_ARM,	/* start the timer: TIME_US of the setting */
-	IONPU_COALESCE_SIGNAL,	/* raise the cause now */
+	IONPU_COALESCE_WAIT,   /* nothing yet */
+	IONPU_COALESCE_ARM,    /* start the timer: TIME_US of the setting */
+	IONPU_COALESCE_SIGNAL, /* raise the cause now */
 };
 
 struct ionpu_queues {
 	bool enabled;
 	struct ionpu_ring sq, cq, eq;
-	uint32_t eq_dropped;	/* EQ_DROPPED register */
-	bool eq_lost;		/* the next event carries IONPU_EQE_LOST */
+	uint32_t eq_dropped; /* EQ_DROPPED register */
+	bool eq_lost;	     /* the next event carries IONPU_EQE_LOST */
 	struct ionpu_coalesce cq_co, eq_co;
 };
 
@@ -71,7 +69,7 @@ struct ionpu_queues {
 struct ionpu_cqe {
 	uint64_t result;
 	uint16_t cid;
-	uint16_t code;		/* IONPU_SC_* */
+	uint16_t code; /* IONPU_SC_* */
 };
 
 /* Back to the reset state: disabled, nothing programmed. */
