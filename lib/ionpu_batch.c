@@ -30,23 +30,28 @@ static int sample_error(int err, size_t sample)
 	return ionpu_error(err, "sample %zu: %s", sample, why);
 }
 
-/* @samples x @steps x @width elements fit a size_t, and so do bytes of them. */
-static int batch_size(const char *fn, size_t samples, size_t steps,
-		      size_t width, size_t elem, size_t *out)
+/*
+ * The batch's input floats and output bytes fit a size_t: @samples x
+ * @steps rows of @n_in and of @n_out.
+ */
+static int check_batch(const char *fn, size_t samples, size_t steps,
+		       size_t n_in, size_t n_out)
 {
+	size_t width = n_in * sizeof(float) > n_out ? n_in * sizeof(float) :
+						      n_out;
+
 	if ((steps && samples > SIZE_MAX / steps) ||
-	    (width && samples * steps > SIZE_MAX / width / elem))
+	    (width && samples * steps > SIZE_MAX / width))
 		return ionpu_error(-EOVERFLOW,
 				   "%s: %zu samples of %zu steps overflow", fn,
 				   samples, steps);
-	*out = samples * steps * width;
 	return 0;
 }
 
 IONPU_API int ionpu_host_run_batch(struct ionpu_host *h, const float *in,
 				   size_t samples, size_t steps, uint8_t *out)
 {
-	size_t n_in, n_out, check;
+	size_t n_in, n_out;
 	int err;
 
 	if (!h || (samples && steps && (!in || !out)))
@@ -54,17 +59,17 @@ IONPU_API int ionpu_host_run_batch(struct ionpu_host *h, const float *in,
 				   "ionpu_host_run_batch: NULL argument");
 	n_in = ionpu_host_inputs(h);
 	n_out = ionpu_host_outputs(h);
-	err = batch_size("ionpu_host_run_batch", samples, steps, n_in,
-			 sizeof(float), &check);
-	if (!err)
-		err = batch_size("ionpu_host_run_batch", samples, steps, n_out,
-				 1, &check);
-	for (size_t s = 0; !err && s < samples; s++) {
+	err = check_batch("ionpu_host_run_batch", samples, steps, n_in, n_out);
+	if (err)
+		return err;
+	for (size_t s = 0; s < samples; s++) {
 		ionpu_host_reset(h);
 		err = ionpu_host_run(h, in + s * steps * n_in, steps,
 				     out + s * steps * n_out);
-		if (err)
+		if (err) {
 			err = sample_error(err, s);
+			break;
+		}
 	}
 	ionpu_host_reset(h);
 	return err;
@@ -110,7 +115,7 @@ IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in,
 				     size_t samples, size_t steps, uint8_t *out)
 {
 	struct ionpu_queue *q = NULL;
-	size_t n_in, n_out, check, next = 0;
+	size_t n_in, n_out, next = 0;
 	int err, first_err = 0;
 
 	if (!n || (samples && steps && (!in || !out)))
@@ -118,11 +123,8 @@ IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in,
 				   "ionpu_loaded_run_batch: NULL argument");
 	n_in = ionpu_loaded_inputs(n);
 	n_out = ionpu_loaded_outputs(n);
-	err = batch_size("ionpu_loaded_run_batch", samples, steps, n_in,
-			 sizeof(float), &check);
-	if (!err)
-		err = batch_size("ionpu_loaded_run_batch", samples, steps,
-				 n_out, 1, &check);
+	err = check_batch("ionpu_loaded_run_batch", samples, steps, n_in,
+			  n_out);
 	if (err || !samples)
 		return err;
 	err = ionpu_queue_new(n, BATCH_DEPTH, &q);
@@ -130,22 +132,28 @@ IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in,
 		return run_each(n, in, samples, steps, out);
 	if (err)
 		return err;
+	/* Submit while there is room; when the queue is full, reap one. */
 	while (next < samples && !first_err) {
 		err = ionpu_queue_submit(q, in + next * steps * n_in, steps, 0,
 					 out + next * steps * n_out, next);
-		if (err == -EBUSY) {
-			err = reap(q, 1, &first_err);
-		} else if (!err) {
+		if (!err) {
 			next++;
 			continue;
-		} else {
-			err = sample_error(err, next);
 		}
+		if (err != -EBUSY) {
+			err = sample_error(err, next);
+			goto out;
+		}
+		err = reap(q, 1, &first_err);
 		if (err)
-			break;
+			goto out;
 	}
-	while (!err && ionpu_queue_in_flight(q))
+	while (ionpu_queue_in_flight(q)) {
 		err = reap(q, ionpu_queue_in_flight(q), &first_err);
+		if (err)
+			goto out;
+	}
+out:
 	ionpu_queue_free(q);
 	return first_err ? first_err : err;
 }
