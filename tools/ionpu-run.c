@@ -170,23 +170,22 @@ struct runner {
 	struct ionpu_host *host;
 	struct ionpu_loaded *loaded;
 	struct ionpu_dev *dev;
-	const char *device;
 	bool physical;
 };
 
-static size_t target_inputs(const struct runner *t)
+static size_t runner_inputs(const struct runner *t)
 {
 	return t->host ? ionpu_host_inputs(t->host) :
 			 ionpu_loaded_inputs(t->loaded);
 }
 
-static size_t target_outputs(const struct runner *t)
+static size_t runner_outputs(const struct runner *t)
 {
 	return t->host ? ionpu_host_outputs(t->host) :
 			 ionpu_loaded_outputs(t->loaded);
 }
 
-static int target_activity(const struct runner *t, struct ionpu_activity *a)
+static int runner_activity(const struct runner *t, struct ionpu_activity *a)
 {
 	if (t->host) {
 		ionpu_host_activity(t->host, a);
@@ -200,11 +199,10 @@ static int target_activity(const struct runner *t, struct ionpu_activity *a)
  * card gives what the host reference gives in one go; or a batch, each
  * sample from rest.
  */
-static int target_run(const struct runner *t, const struct input *in,
+static int runner_run(const struct runner *t, const struct input *in,
 		      uint8_t *out)
 {
-	size_t n_in = in->cols, n_out = target_outputs(t);
-	int err = 0;
+	size_t n_in = in->cols, n_out = runner_outputs(t);
 
 	if (in->batch)
 		return t->host ? ionpu_host_run_batch(t->host, in->data,
@@ -215,15 +213,17 @@ static int target_run(const struct runner *t, const struct input *in,
 							out);
 	if (t->host)
 		return ionpu_host_run(t->host, in->data, in->steps, out);
-	for (size_t s = 0; !err && s < in->steps; s += STEPS_PER_RUN) {
+	for (size_t s = 0; s < in->steps; s += STEPS_PER_RUN) {
 		size_t k = in->steps - s < STEPS_PER_RUN ? in->steps - s :
 							   STEPS_PER_RUN;
+		int err = ionpu_loaded_run(t->loaded, in->data + s * n_in, k,
+					   s ? IONPU_RUN_KEEP_STATE : 0,
+					   out + s * n_out);
 
-		err = ionpu_loaded_run(t->loaded, in->data + s * n_in, k,
-				       s ? IONPU_RUN_KEEP_STATE : 0,
-				       out + s * n_out);
+		if (err)
+			return err;
 	}
-	return err;
+	return 0;
 }
 
 static double now_s(void)
@@ -371,25 +371,100 @@ static int write_json(const char *path, const char *graph,
 	return 0;
 }
 
+/* What the counters moved by between the readings @before and @after. */
+static struct ionpu_activity activity_delta(const struct ionpu_activity *after,
+					    const struct ionpu_activity *before)
+{
+	return (struct ionpu_activity){
+		.timesteps = after->timesteps - before->timesteps,
+		.spikes_in = after->spikes_in - before->spikes_in,
+		.spikes_out = after->spikes_out - before->spikes_out,
+		.synaptic_events =
+			after->synaptic_events - before->synaptic_events,
+		.program_pulses =
+			after->program_pulses - before->program_pulses,
+		.busy_ns = after->busy_ns - before->busy_ns,
+		.energy_fj = after->energy_fj - before->energy_fj,
+	};
+}
+
+/* Run @in on @t, timed, with the counters read around it; 0 or -errno. */
+static int timed_run(const struct runner *t, const struct input *in,
+		     uint8_t *out, struct result *r)
+{
+	struct ionpu_activity before, after;
+	double t0;
+	int err;
+
+	err = runner_activity(t, &before);
+	if (err)
+		return err;
+	t0 = now_s();
+	err = runner_run(t, in, out);
+	r->seconds = now_s() - t0;
+	if (err)
+		return err;
+	err = runner_activity(t, &after);
+	if (err)
+		return err;
+	r->act = activity_delta(&after, &before);
+	if (t->loaded) {
+		ionpu_loaded_report(t->loaded, &r->prog);
+		r->have_prog = true;
+	}
+	return 0;
+}
+
+/* The output raster, the summary lines and the JSON of a finished run. */
+static int report_run(const struct runner *t, const struct run_options *o,
+		      struct result *r)
+{
+	const struct input *in = r->in;
+	size_t spikes = 0;
+	int err;
+
+	err = in->batch ?
+		      ionpu_npy_write_batch(o->out_path, IONPU_NPY_U8, r->out,
+					    in->samples, in->steps, r->n_out) :
+		      ionpu_npy_write(o->out_path, IONPU_NPY_U8, r->out,
+				      in->steps, r->n_out);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return err;
+	}
+	err = score(r);
+	if (err) {
+		fprintf(stderr, "ionpu-run: out of memory\n");
+		return err;
+	}
+	for (size_t k = 0; k < in->samples * in->steps * r->n_out; k++)
+		spikes += r->out[k];
+	printf("%s: %zu samples of %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
+	       t->name, in->samples, in->steps, in->cols, r->n_out, spikes,
+	       o->out_path);
+	if (r->labels)
+		printf("%s: %zu of %zu correct (%.2f %%)\n", t->name,
+		       r->correct, in->samples,
+		       100.0 * r->correct / in->samples);
+	return o->json_path ? write_json(o->json_path, o->graph, t, r) : 0;
+}
+
 /* Run the input on @t; the output raster, the summary line and the JSON. */
 static int run_input(const struct runner *t, const struct run_options *o)
 {
-	struct ionpu_activity before, after;
 	struct input in;
 	struct result r = { .in = &in };
 	int32_t *labels = NULL;
 	uint8_t *out = NULL;
-	size_t spikes = 0;
-	double t0;
 	int err;
 
 	if (read_input(o->in_path, &in))
 		return EXIT_ERROR;
-	r.n_out = target_outputs(t);
-	if (in.cols != target_inputs(t)) {
+	r.n_out = runner_outputs(t);
+	if (in.cols != runner_inputs(t)) {
 		fprintf(stderr,
 			"ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
-			o->in_path, in.cols, target_inputs(t));
+			o->in_path, in.cols, runner_inputs(t));
 		err = -EINVAL;
 		goto out;
 	}
@@ -406,55 +481,12 @@ static int run_input(const struct runner *t, const struct run_options *o)
 		goto out;
 	}
 	r.out = out;
-	err = target_activity(t, &before);
-	if (err)
-		goto err_lib;
-	t0 = now_s();
-	err = target_run(t, &in, out);
-	r.seconds = now_s() - t0;
-	if (err)
-		goto err_lib;
-	err = target_activity(t, &after);
-	if (err)
-		goto err_lib;
-	r.act = (struct ionpu_activity){
-		.timesteps = after.timesteps - before.timesteps,
-		.spikes_in = after.spikes_in - before.spikes_in,
-		.spikes_out = after.spikes_out - before.spikes_out,
-		.synaptic_events =
-			after.synaptic_events - before.synaptic_events,
-		.program_pulses = after.program_pulses - before.program_pulses,
-		.busy_ns = after.busy_ns - before.busy_ns,
-		.energy_fj = after.energy_fj - before.energy_fj,
-	};
-	if (t->loaded) {
-		ionpu_loaded_report(t->loaded, &r.prog);
-		r.have_prog = true;
-	}
-	err = in.batch ? ionpu_npy_write_batch(o->out_path, IONPU_NPY_U8, out,
-					       in.samples, in.steps, r.n_out) :
-			 ionpu_npy_write(o->out_path, IONPU_NPY_U8, out,
-					 in.steps, r.n_out);
-	if (err)
-		goto err_lib;
-	err = score(&r);
+	err = timed_run(t, &in, out, &r);
 	if (err) {
-		fprintf(stderr, "ionpu-run: out of memory\n");
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		goto out;
 	}
-	for (size_t k = 0; k < in.samples * in.steps * r.n_out; k++)
-		spikes += out[k];
-	printf("%s: %zu samples of %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
-	       t->name, in.samples, in.steps, in.cols, r.n_out, spikes,
-	       o->out_path);
-	if (r.labels)
-		printf("%s: %zu of %zu correct (%.2f %%)\n", t->name, r.correct,
-		       in.samples, 100.0 * r.correct / in.samples);
-	if (o->json_path)
-		err = write_json(o->json_path, o->graph, t, &r);
-	goto out;
-err_lib:
-	fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	err = report_run(t, o, &r);
 out:
 	free(r.counts);
 	free(r.predicted);
