@@ -24,12 +24,11 @@
 int __wrap_ioctl(int fd, unsigned long request, ...);
 
 /*
- * Answers IONPU_IOC_INFO with the struct queued by will_return(), or fails
- * with the errno queued instead (a negative value).
+ * Answers IONPU_IOC_INFO or IONPU_IOC_COUNTERS with the struct queued by
+ * will_return(), or fails with the errno queued instead (a negative value).
  */
 int __wrap_ioctl(int fd, unsigned long request, ...)
 {
-	const struct ionpu_info *answer;
 	struct ionpu_info *info;
 	int err;
 	va_list ap;
@@ -40,7 +39,7 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	info = va_arg(ap, struct ionpu_info *);
 	va_end(ap);
 
-	/* The library must send flags and reserved as zero. */
+	/* The library must send flags and reserved as zero (both structs start so). */
 	assert_int_equal(info->flags, 0);
 	assert_int_equal(info->reserved, 0);
 
@@ -49,8 +48,11 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 		errno = -err;
 		return -1;
 	}
-	answer = mock_ptr_type(const struct ionpu_info *);
-	*info = *answer;
+	if (request == IONPU_IOC_COUNTERS)
+		*(struct ionpu_counters *)info =
+			*mock_ptr_type(const struct ionpu_counters *);
+	else
+		*info = *mock_ptr_type(const struct ionpu_info *);
 	return 0;
 }
 
@@ -106,6 +108,35 @@ static void test_info_translates(void **state)
 	assert_int_equal(info.tile_neurons, 256);
 	assert_true(info.seed == 0xfedcba9876543210ull);
 	assert_string_equal(info.serial, "SERIAL-012345678");
+	ionpu_close(dev);
+}
+
+/* The card's counters, field by field; a card that is gone says so. */
+static void test_activity(void **state)
+{
+	const struct ionpu_counters c = {
+		.timesteps = 1, .spikes_in = 2, .spikes_out = 3,
+		.synaptic_events = 4, .program_pulses = 5, .busy_ns = 6,
+		.energy_fj = 7, .events_dropped = 8,
+	};
+	struct ionpu_activity a;
+	struct ionpu_dev *dev;
+
+	(void)state;
+	answer_info(&full_card);
+	assert_int_equal(ionpu_open("/dev/null", &dev), 0);
+	expect_value(__wrap_ioctl, request, IONPU_IOC_COUNTERS);
+	will_return(__wrap_ioctl, 0);
+	will_return(__wrap_ioctl, &c);
+	assert_int_equal(ionpu_activity(dev, &a), 0);
+	assert_true(a.timesteps == 1 && a.spikes_in == 2 && a.spikes_out == 3 &&
+		    a.synaptic_events == 4 && a.program_pulses == 5 &&
+		    a.busy_ns == 6 && a.energy_fj == 7);
+	expect_value(__wrap_ioctl, request, IONPU_IOC_COUNTERS);
+	will_return(__wrap_ioctl, -ENODEV);
+	assert_int_equal(ionpu_activity(dev, &a), -ENODEV);
+	assert_non_null(strstr(ionpu_last_error(), "gone"));
+	assert_int_equal(ionpu_activity(NULL, &a), -EINVAL);
 	ionpu_close(dev);
 }
 
@@ -174,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_info_translates),
 		cmocka_unit_test(test_info_short_serial),
+		cmocka_unit_test(test_activity),
 		cmocka_unit_test(test_info_errors),
 		cmocka_unit_test(test_open_checks_the_card),
 	};
