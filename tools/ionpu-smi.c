@@ -26,7 +26,8 @@
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,
-	EXIT_NO_CARD = 2,
+	EXIT_USAGE = 2,
+	EXIT_NO_CARD = 3, /* or no access to it */
 	EXIT_PERM = 3,
 	EXIT_BUSY = 4,
 };
@@ -74,8 +75,9 @@ static void usage(FILE *out)
 		"--dry-run scans but leaves the record alone.  -n N shows N of the stuck\n"
 		"devices found.\n"
 		"\n"
-		"Exit status: 0 if all went well, 1 on an error, 2 if no card was found,\n"
-		"3 without the privilege calibration needs, 4 when a tile to scan is in use.\n");
+		"Exit status: 0 if all went well, 1 on an error, 2 on a usage error, 3 if no\n"
+		"card was found or without the access or privilege it needs, 4 when a tile\n"
+		"to scan is in use.\n");
 }
 
 static const char *or_dash(const char *s)
@@ -607,7 +609,7 @@ int main(int argc, char **argv)
 	int status;
 
 	if (parse_options(argc, argv, &opts))
-		return EXIT_ERROR;
+		return EXIT_USAGE;
 	if (ionpu_list(opts.sysfs_root, &cards, &count)) {
 		fprintf(stderr, "ionpu-smi: %s\n", ionpu_last_error());
 		return EXIT_ERROR;
