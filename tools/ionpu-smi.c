@@ -948,16 +948,19 @@ static int show_list(const struct options *opts)
 	struct ionpu_card *cards;
 	int status = EXIT_OK;
 	size_t count;
+	bool none;
 
 	if (ionpu_list(opts->sysfs_root, &cards, &count)) {
 		fprintf(stderr, "ionpu-smi: %s\n", ionpu_last_error());
 		return EXIT_ERROR;
 	}
+	none = !count_matching(cards, count, opts->id);
+	/* The machine formats still write a whole document for no card. */
 	if (opts->format == OUT_JSON) {
 		status = print_json(cards, count, opts) ? EXIT_OK : EXIT_ERROR;
 	} else if (opts->format == OUT_PROMETHEUS) {
 		status = print_prometheus(cards, count, opts->id);
-	} else if (!count_matching(cards, count, opts->id)) {
+	} else if (none) {
 		if (opts->id)
 			printf("No IONPU card matches \"%s\".\n", opts->id);
 		else
@@ -969,7 +972,7 @@ static int show_list(const struct options *opts)
 		print_table(cards, count, opts->id,
 			    module_loaded(opts->sysfs_root));
 	}
-	if (!count_matching(cards, count, opts->id))
+	if (none)
 		status = EXIT_NO_CARD;
 	ionpu_list_free(cards);
 	return status;
