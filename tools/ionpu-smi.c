@@ -14,6 +14,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,8 @@
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,
-	EXIT_NO_CARD = 2,
+	EXIT_USAGE = 2,
+	EXIT_NO_CARD = 3, /* or no access to it */
 	EXIT_PERM = 3,
 	EXIT_BUSY = 4,
 };
@@ -37,9 +40,17 @@ enum command {
 	CMD_CALIBRATE, /* scan tiles and write it */
 };
 
+enum output_format {
+	OUT_HUMAN,
+	OUT_JSON,
+	OUT_PROMETHEUS,
+};
+
 struct options {
 	enum command cmd;
 	bool query;
+	enum output_format format;
+	double loop_seconds; /* 0: show once */
 	const char *id;
 	const char *sysfs_root;
 	/* calib and calibrate */
@@ -59,6 +70,9 @@ static void usage(FILE *out)
 		"\n"
 		"  -q, --query        detailed view of each card, asking the driver too\n"
 		"  -i, --id=CARD      only CARD: its index (0) or PCI address (0000:00:03.0)\n"
+		"  -j, --json         the view as JSON, one line (docs/tools.md)\n"
+		"      --prometheus   the counters in Prometheus text format\n"
+		"  -l, --loop=SECONDS show the view again every SECONDS until interrupted\n"
 		"      --sysfs=DIR    read sysfs below DIR instead of /sys\n"
 		"  -V, --version      show the versions and exit\n"
 		"  -h, --help         show this help and exit\n"
@@ -74,8 +88,9 @@ static void usage(FILE *out)
 		"--dry-run scans but leaves the record alone.  -n N shows N of the stuck\n"
 		"devices found.\n"
 		"\n"
-		"Exit status: 0 if all went well, 1 on an error, 2 if no card was found,\n"
-		"3 without the privilege calibration needs, 4 when a tile to scan is in use.\n");
+		"Exit status: 0 if all went well, 1 on an error, 2 on a usage error, 3 if no\n"
+		"card was found or without the access or privilege it needs, 4 when a tile\n"
+		"to scan is in use.\n");
 }
 
 static const char *or_dash(const char *s)
@@ -150,59 +165,147 @@ static void print_table(const struct ionpu_card *cards, size_t count,
 		       driverless);
 }
 
+static const struct {
+	uint32_t bit;
+	const char *name;
+} cap_names[] = {
+	{ IONPU_DEV_CAP_FLR, "FLR" },
+	{ IONPU_DEV_CAP_TEST_IRQ, "TEST_IRQ" },
+	{ IONPU_DEV_CAP_QUEUES, "QUEUES" },
+	{ IONPU_DEV_CAP_READOUT, "READOUT" },
+	{ IONPU_DEV_CAP_NVSTORE, "NVSTORE" },
+	{ IONPU_DEV_CAP_FAULTS, "FAULTS" },
+	{ IONPU_DEV_CAP_TILE_RESET, "TILE_RESET" },
+	{ IONPU_DEV_CAP_SGL, "SGL" },
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The activity counters as each view names them; @scale takes the card's
+ * unit (ns, fJ) to the SI one the views show.
+ */
+static const struct counter {
+	size_t offset;
+	double scale;
+	const char *json;
+	const char *label;
+	const char *metric;
+	const char *help;
+} counters[] = {
+	{ offsetof(struct ionpu_activity, timesteps), 1, "timesteps",
+	  "Timesteps", "ionpu_timesteps_total", "Time steps run." },
+	{ offsetof(struct ionpu_activity, spikes_in), 1, "spikes_in",
+	  "Spikes in", "ionpu_spikes_in_total",
+	  "Input spike events given by the host." },
+	{ offsetof(struct ionpu_activity, spikes_out), 1, "spikes_out",
+	  "Spikes out", "ionpu_spikes_out_total",
+	  "Neuron spikes, routed to the host or not." },
+	{ offsetof(struct ionpu_activity, synaptic_events), 1,
+	  "synaptic_events", "Synaptic events", "ionpu_synaptic_events_total",
+	  "Crossbar cells read by spike events." },
+	{ offsetof(struct ionpu_activity, program_pulses), 1, "program_pulses",
+	  "Programming pulses", "ionpu_program_pulses_total",
+	  "SET and RESET pulses applied to cells." },
+	{ offsetof(struct ionpu_activity, busy_ns), 1e-9, "busy_s",
+	  "Busy (modeled, s)", "ionpu_busy_seconds_total",
+	  "Modeled time the fabric was busy, in seconds." },
+	{ offsetof(struct ionpu_activity, energy_fj), 1e-15, "energy_j",
+	  "Energy (modeled, J)", "ionpu_energy_joules_total",
+	  "Modeled energy, in joules (docs/physics.md)." },
+};
+
+static uint64_t counter_value(const struct ionpu_activity *act,
+			      const struct counter *c)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)act + c->offset, sizeof(v));
+	return v;
+}
+
+/* A counter's value in its view's unit: a whole count, or a real. */
+static void print_counter(const struct ionpu_activity *act,
+			  const struct counter *c)
+{
+	uint64_t v = counter_value(act, c);
+
+	if (c->scale == 1)
+		printf("%" PRIu64, v);
+	else
+		printf("%.15g", (double)v * c->scale);
+}
+
+/* What the driver says of one card, when it could be asked. */
+struct driver_view {
+	bool answered;
+	struct ionpu_dev_info info;
+	struct ionpu_activity activity;
+	char error[256]; /* why it could not, when not */
+};
+
+static void ask_driver(const struct ionpu_card *card, struct driver_view *view)
+{
+	struct ionpu_dev *dev;
+
+	memset(view, 0, sizeof(*view));
+	if (!card->driver_bound) {
+		snprintf(view->error, sizeof(view->error),
+			 "the ionpu driver does not serve the card");
+		return;
+	}
+	if (ionpu_open(card->node, &dev))
+		goto err_unavailable;
+	if (ionpu_info(dev, &view->info) ||
+	    ionpu_activity(dev, &view->activity))
+		goto err_close;
+	ionpu_close(dev);
+	view->answered = true;
+	return;
+
+err_close:
+	ionpu_close(dev);
+err_unavailable:
+	snprintf(view->error, sizeof(view->error), "%s", ionpu_last_error());
+}
+
 static void print_caps(uint32_t caps)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} names[] = {
-		{ IONPU_DEV_CAP_FLR, "FLR" },
-		{ IONPU_DEV_CAP_TEST_IRQ, "TEST_IRQ" },
-		{ IONPU_DEV_CAP_QUEUES, "QUEUES" },
-		{ IONPU_DEV_CAP_READOUT, "READOUT" },
-		{ IONPU_DEV_CAP_NVSTORE, "NVSTORE" },
-		{ IONPU_DEV_CAP_FAULTS, "FAULTS" },
-		{ IONPU_DEV_CAP_TILE_RESET, "TILE_RESET" },
-		{ IONPU_DEV_CAP_SGL, "SGL" },
-	};
-
 	printf("    %-20s:", "Capabilities");
 	if (!caps)
 		printf(" none");
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (caps & names[i].bit)
-			printf(" %s", names[i].name);
+	for (size_t i = 0; i < COUNT_OF(cap_names); i++)
+		if (caps & cap_names[i].bit)
+			printf(" %s", cap_names[i].name);
 	printf("\n");
 }
 
 /* Returns false when the card's driver could not be asked. */
 static bool print_driver_view(const struct ionpu_card *card)
 {
-	struct ionpu_dev_info info;
-	struct ionpu_dev *dev;
-	int ret;
+	struct driver_view view;
+	const struct ionpu_dev_info *info = &view.info;
 
-	ret = ionpu_open(card->node, &dev);
-	if (ret)
-		goto err_unavailable;
-	ret = ionpu_info(dev, &info);
-	ionpu_close(dev);
-	if (ret)
-		goto err_unavailable;
-	printf("    %-20s: %" PRIu32 "\n", "API version", info.api_version);
+	ask_driver(card, &view);
+	if (!view.answered) {
+		printf("    %-20s: unavailable: %s\n", "Driver info",
+		       view.error);
+		return false;
+	}
+	printf("    %-20s: %" PRIu32 "\n", "API version", info->api_version);
 	printf("    %-20s: %" PRIu32 " x %" PRIu32 " (rows x neurons)\n",
-	       "Tile crossbar", info.tile_rows, info.tile_neurons);
+	       "Tile crossbar", info->tile_rows, info->tile_neurons);
 	printf("    %-20s: %" PRIu64 "\n", "Neurons",
-	       (uint64_t)info.tiles * info.tile_neurons);
+	       (uint64_t)info->tiles * info->tile_neurons);
 	printf("    %-20s: %" PRIu64 "\n", "Synapses",
-	       (uint64_t)info.tiles * info.tile_rows * info.tile_neurons);
-	print_caps(info.caps);
+	       (uint64_t)info->tiles * info->tile_rows * info->tile_neurons);
+	print_caps(info->caps);
+	for (size_t i = 0; i < COUNT_OF(counters); i++) {
+		printf("    %-20s: ", counters[i].label);
+		print_counter(&view.activity, &counters[i]);
+		printf("\n");
+	}
 	return true;
-
-err_unavailable:
-	printf("    %-20s: unavailable: %s\n", "Driver info",
-	       ionpu_last_error());
-	return false;
 }
 
 static bool print_query(const struct ionpu_card *cards, size_t count,
@@ -233,6 +336,200 @@ static bool print_query(const struct ionpu_card *cards, size_t count,
 			ok = false;
 	}
 	return ok;
+}
+
+/*
+ * A JSON string.  Bytes past ASCII are escaped one by one as if Latin-1:
+ * sysfs gives bytes, and a byte that is not UTF-8 must not make the
+ * document invalid.
+ */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* A JSON string, or null for an empty one. */
+static void json_string_or_null(const char *s)
+{
+	if (s[0])
+		json_string(s);
+	else
+		printf("null");
+}
+
+static void json_driver_view(const struct driver_view *view)
+{
+	const struct ionpu_dev_info *info = &view->info;
+	const char *sep = "";
+
+	if (!view->answered) {
+		printf(",\"info\":null,\"activity\":null,\"error\":");
+		json_string(view->error);
+		return;
+	}
+	printf(",\"info\":{\"api_version\":%" PRIu32 ",\"tile_rows\":%" PRIu32
+	       ",\"tile_neurons\":%" PRIu32 ",\"neurons\":%" PRIu64
+	       ",\"synapses\":%" PRIu64 ",\"capabilities\":[",
+	       info->api_version, info->tile_rows, info->tile_neurons,
+	       (uint64_t)info->tiles * info->tile_neurons,
+	       (uint64_t)info->tiles * info->tile_rows * info->tile_neurons);
+	for (size_t i = 0; i < COUNT_OF(cap_names); i++) {
+		if (!(info->caps & cap_names[i].bit))
+			continue;
+		printf("%s", sep);
+		json_string(cap_names[i].name);
+		sep = ",";
+	}
+	printf("]},\"activity\":{");
+	for (size_t i = 0; i < COUNT_OF(counters); i++) {
+		printf("%s\"%s\":", i ? "," : "", counters[i].json);
+		print_counter(&view->activity, &counters[i]);
+	}
+	printf("},\"error\":null");
+}
+
+/* Returns false when the card's driver could not be asked (with -q). */
+static bool json_card(const struct ionpu_card *c, bool query)
+{
+	struct driver_view view = { .answered = true };
+
+	printf("{\"pci_address\":");
+	json_string(c->pci_address);
+	printf(",\"driver_bound\":%s,\"driver\":",
+	       c->driver_bound ? "true" : "false");
+	json_string_or_null(c->driver);
+	if (c->driver_bound) {
+		printf(",\"index\":%d,\"node\":", c->index);
+		json_string(c->node);
+		printf(",\"serial\":");
+		json_string_or_null(c->serial);
+		printf(",\"tiles\":%" PRIu32 ",\"hw_version\":\"%u.%u\""
+		       ",\"seed\":%" PRIu64,
+		       c->tiles, c->hw_version_major, c->hw_version_minor,
+		       c->seed);
+	} else {
+		printf(",\"index\":null,\"node\":null,\"serial\":null"
+		       ",\"tiles\":null,\"hw_version\":null,\"seed\":null");
+	}
+	if (query) {
+		ask_driver(c, &view);
+		json_driver_view(&view);
+	}
+	printf("}");
+	return view.answered || !c->driver_bound;
+}
+
+/* Returns false when a card's driver could not be asked (with -q). */
+static bool print_json(const struct ionpu_card *cards, size_t count,
+		       const struct options *opts)
+{
+	char when[32] = "";
+	time_t now = time(NULL);
+	const char *sep = "";
+	struct tm tm;
+	bool ok = true;
+
+	if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("{\"time\":\"%s\",\"module_loaded\":%s,\"cards\":[", when,
+	       module_loaded(opts->sysfs_root) ? "true" : "false");
+	for (size_t i = 0; i < count; i++) {
+		const struct ionpu_card *c = &cards[i];
+
+		if (opts->id && !card_matches(c, opts->id))
+			continue;
+		printf("%s", sep);
+		if (!json_card(c, opts->query))
+			ok = false;
+		sep = ",";
+	}
+	printf("]}\n");
+	return ok;
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void prometheus_label(const char *name, const char *value)
+{
+	printf("%s=\"", name);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			printf("\\%c", *p);
+		else if (*p == '\n')
+			printf("\\n");
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void prometheus_family(const char *name, const char *type,
+			      const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{card="...",serial="..."} for one card. */
+static void prometheus_sample(const char *name, const struct ionpu_card *c)
+{
+	printf("%s{", name);
+	prometheus_label("card", c->pci_address);
+	putchar(',');
+	prometheus_label("serial", c->serial);
+	printf("} ");
+}
+
+/*
+ * The matching cards' counters; a card whose driver cannot be asked has
+ * ionpu_up 0 and no counters, as exporters show a target they cannot
+ * scrape.  Its reason goes to stderr.
+ */
+static int print_prometheus(const struct ionpu_card *cards, size_t count,
+			    const char *id)
+{
+	struct driver_view *views = calloc(count ? count : 1, sizeof(*views));
+
+	if (!views) {
+		fprintf(stderr, "ionpu-smi: %s\n", strerror(errno));
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (id && !card_matches(&cards[i], id))
+			continue;
+		ask_driver(&cards[i], &views[i]);
+		if (!views[i].answered)
+			fprintf(stderr, "ionpu-smi: %s: %s\n",
+				cards[i].pci_address, views[i].error);
+	}
+	prometheus_family("ionpu_up", "gauge",
+			  "1 if the card's driver answered, 0 if not.");
+	for (size_t i = 0; i < count; i++) {
+		if (id && !card_matches(&cards[i], id))
+			continue;
+		prometheus_sample("ionpu_up", &cards[i]);
+		printf("%d\n", views[i].answered);
+	}
+	for (size_t k = 0; k < COUNT_OF(counters); k++) {
+		prometheus_family(counters[k].metric, "counter",
+				  counters[k].help);
+		for (size_t i = 0; i < count; i++) {
+			if (!views[i].answered)
+				continue;
+			prometheus_sample(counters[k].metric, &cards[i]);
+			print_counter(&views[i].activity, &counters[k]);
+			printf("\n");
+		}
+	}
+	free(views);
+	return EXIT_OK;
 }
 
 static size_t count_matching(const struct ionpu_card *cards, size_t count,
@@ -294,7 +591,7 @@ static int misplaced(const char *opt, enum command want)
 	return -1;
 }
 
-enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR };
+enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR, OPT_PROMETHEUS };
 
 /* Option @opt of getopt_long() into @opts: 0, or -1 with a message. */
 static int take_option(int opt, struct options *opts)
@@ -306,6 +603,37 @@ static int take_option(int opt, struct options *opts)
 		if (opts->cmd != CMD_LIST)
 			return misplaced("--query", CMD_LIST);
 		opts->query = true;
+		return 0;
+	case 'j':
+	case OPT_PROMETHEUS: {
+		enum output_format format = opt == 'j' ? OUT_JSON :
+							 OUT_PROMETHEUS;
+
+		if (opts->cmd != CMD_LIST)
+			return misplaced(opt == 'j' ? "--json" : "--prometheus",
+					 CMD_LIST);
+		if (opts->format != OUT_HUMAN && opts->format != format) {
+			fprintf(stderr,
+				"ionpu-smi: --json and --prometheus are two formats: choose one\n");
+			usage(stderr);
+			return -1;
+		}
+		opts->format = format;
+		return 0;
+	}
+	case 'l':
+		if (opts->cmd != CMD_LIST)
+			return misplaced("--loop", CMD_LIST);
+		opts->loop_seconds = strtod(optarg, &end);
+		/* Also not "nan", "inf" or past what a timespec holds. */
+		if (end == optarg || *end || !(opts->loop_seconds > 0) ||
+		    opts->loop_seconds > 1e9) {
+			fprintf(stderr,
+				"ionpu-smi: --loop wants a number of seconds above 0, not '%s'\n",
+				optarg);
+			usage(stderr);
+			return -1;
+		}
 		return 0;
 	case 'i':
 		opts->id = optarg;
@@ -361,6 +689,9 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	static const struct option longopts[] = {
 		{ "query", no_argument, NULL, 'q' },
 		{ "id", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+		{ "loop", required_argument, NULL, 'l' },
 		{ "sysfs", required_argument, NULL, OPT_SYSFS },
 		{ "entries", required_argument, NULL, 'n' },
 		{ "tiles", required_argument, NULL, OPT_TILES },
@@ -388,12 +719,24 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		argc--;
 		argv++;
 	}
-	while ((opt = getopt_long(argc, argv, "qi:n:Vh", longopts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "qi:jl:n:Vh", longopts, NULL)) !=
+	       -1)
 		if (take_option(opt, opts))
 			return -1;
 	if (optind < argc) {
 		fprintf(stderr, "ionpu-smi: unexpected argument '%s'\n",
 			argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	/*
+	 * --prometheus asks the driver anyway, and is meant for a file the
+	 * textfile collector reads: a repeat or -q would be ignored.
+	 */
+	if (opts->format == OUT_PROMETHEUS &&
+	    (opts->query || opts->loop_seconds)) {
+		fprintf(stderr, "ionpu-smi: --prometheus takes neither %s\n",
+			opts->query ? "--query" : "--loop");
 		usage(stderr);
 		return -1;
 	}
@@ -599,6 +942,89 @@ static int run_calib(const struct ionpu_card *cards, size_t count,
 	return calibrate(pick, opts);
 }
 
+/* One view of the list command, in its format: an exit status. */
+static int show_list(const struct options *opts)
+{
+	struct ionpu_card *cards;
+	int status = EXIT_OK;
+	size_t count;
+	bool none;
+
+	if (ionpu_list(opts->sysfs_root, &cards, &count)) {
+		fprintf(stderr, "ionpu-smi: %s\n", ionpu_last_error());
+		return EXIT_ERROR;
+	}
+	none = !count_matching(cards, count, opts->id);
+	/* The machine formats still write a whole document for no card. */
+	if (opts->format == OUT_JSON) {
+		status = print_json(cards, count, opts) ? EXIT_OK : EXIT_ERROR;
+	} else if (opts->format == OUT_PROMETHEUS) {
+		status = print_prometheus(cards, count, opts->id);
+	} else if (none) {
+		if (opts->id)
+			printf("No IONPU card matches \"%s\".\n", opts->id);
+		else
+			printf("No IONPU cards found.\n");
+	} else if (opts->query) {
+		status = print_query(cards, count, opts->id) ? EXIT_OK :
+							       EXIT_ERROR;
+	} else {
+		print_table(cards, count, opts->id,
+			    module_loaded(opts->sysfs_root));
+	}
+	if (none)
+		status = EXIT_NO_CARD;
+	ionpu_list_free(cards);
+	return status;
+}
+
+/*
+ * The view every loop_seconds until SIGINT or SIGTERM, which end it with
+ * exit status 0.  The signals stay blocked and are taken by
+ * sigtimedwait(), so a view is never cut in the middle and no handler is
+ * needed.
+ */
+static int loop_list(const struct options *opts)
+{
+	time_t whole = (time_t)opts->loop_seconds;
+	struct timespec interval = {
+		.tv_sec = whole,
+		.tv_nsec = (long)((opts->loop_seconds - (double)whole) * 1e9),
+	};
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &stop, NULL)) {
+		fprintf(stderr, "ionpu-smi: blocking SIGINT: %s\n",
+			strerror(errno));
+		return EXIT_ERROR;
+	}
+	for (;;) {
+		if (opts->format == OUT_HUMAN) {
+			time_t now = time(NULL);
+			char when[64] = "";
+			struct tm tm;
+
+			if (localtime_r(&now, &tm))
+				strftime(when, sizeof(when), "%c", &tm);
+			printf("%s\n", when);
+		}
+		show_list(opts);
+		if (opts->format == OUT_HUMAN)
+			printf("\n");
+		fflush(stdout);
+		if (sigtimedwait(&stop, NULL, &interval) >= 0)
+			return EXIT_OK;
+		if (errno != EAGAIN && errno != EINTR) {
+			fprintf(stderr, "ionpu-smi: waiting: %s\n",
+				strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { 0 };
@@ -607,28 +1033,14 @@ int main(int argc, char **argv)
 	int status;
 
 	if (parse_options(argc, argv, &opts))
-		return EXIT_ERROR;
+		return EXIT_USAGE;
+	if (opts.cmd == CMD_LIST)
+		return opts.loop_seconds ? loop_list(&opts) : show_list(&opts);
 	if (ionpu_list(opts.sysfs_root, &cards, &count)) {
 		fprintf(stderr, "ionpu-smi: %s\n", ionpu_last_error());
 		return EXIT_ERROR;
 	}
-
-	if (opts.cmd != CMD_LIST) {
-		status = run_calib(cards, count, &opts);
-	} else if (!count_matching(cards, count, opts.id)) {
-		if (opts.id)
-			printf("No IONPU card matches \"%s\".\n", opts.id);
-		else
-			printf("No IONPU cards found.\n");
-		status = EXIT_NO_CARD;
-	} else if (opts.query) {
-		status = print_query(cards, count, opts.id) ? EXIT_OK :
-							      EXIT_ERROR;
-	} else {
-		print_table(cards, count, opts.id,
-			    module_loaded(opts.sysfs_root));
-		status = EXIT_OK;
-	}
+	status = run_calib(cards, count, &opts);
 	ionpu_list_free(cards);
 	return status;
 }

@@ -393,8 +393,11 @@ TEST_F_TIMEOUT(calib, tool_exit_codes, SCAN_TIMEOUT)
 	EXPECT_EQ(0, smi((char *[]){ SMI, "calib", "-i", self->card.pci, NULL }));
 	EXPECT_EQ(0, smi((char *[]){ SMI, "calibrate", "-i", self->card.pci, "--tiles", tiles,
 				     "--dry-run", NULL }));
-	EXPECT_EQ(1, smi((char *[]){ SMI, "calibrate", "--tiles", "0-64", NULL }));
-	EXPECT_EQ(2, smi((char *[]){ SMI, "calib", "-i", "99", NULL }));
+	EXPECT_EQ(2, smi((char *[]){ SMI, "calibrate", "--tiles", "0-64", NULL }));
+	EXPECT_EQ(3, smi((char *[]){ SMI, "calib", "-i", "99", NULL }));
+	/* --json -q exits 0 only when the driver gave info and counters. */
+	EXPECT_EQ(0, smi((char *[]){ SMI, "--json", "-q", "-i", self->card.pci, NULL }));
+	EXPECT_EQ(0, smi((char *[]){ SMI, "--prometheus", "-i", self->card.pci, NULL }));
 
 	/* A tile this file leases is busy for the tool. */
 	ASSERT_EQ(0, lease(self->fd, self->tile, true));
