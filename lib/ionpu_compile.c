@@ -25,6 +25,9 @@
 
 #include "ionpu_internal.h"
 
+_Static_assert(IONPU_CARD_MAX_TILES == IONPU_FAB_MAX_TILES,
+	       "ionpu.h's tile bound is the card's");
+
 struct row_key {
 	uint32_t node;
 	uint32_t neuron;
@@ -391,6 +394,20 @@ static int check_card(const struct ionpu_card_desc *c)
 		return ionpu_error(-EINVAL,
 				   "compile: card with %u tiles of %u rows x %u neurons",
 				   c->tiles, c->tile_rows, c->tile_neurons);
+	/* A plan for a card bigger than any IONPU-1 would load nowhere. */
+	if (c->tiles > IONPU_FAB_MAX_TILES || c->tile_rows > IONPU_FAB_ROWS ||
+	    c->tile_neurons > IONPU_FAB_NEURONS)
+		return ionpu_error(-EINVAL,
+				   "compile: card with %u tiles of %u rows x %u neurons; an IONPU-1 has at most %u tiles of %u x %u",
+				   c->tiles, c->tile_rows, c->tile_neurons,
+				   IONPU_FAB_MAX_TILES, IONPU_FAB_ROWS,
+				   IONPU_FAB_NEURONS);
+	if (c->g_levels > IONPU_FAB_G_LEVELS ||
+	    c->max_delay_steps > IONPU_FAB_MAX_DELAY)
+		return ionpu_error(-EINVAL,
+				   "compile: card with %u conductance levels and delays up to %u steps; an IONPU-1 has at most %u and %u",
+				   c->g_levels, c->max_delay_steps,
+				   IONPU_FAB_G_LEVELS, IONPU_FAB_MAX_DELAY);
 	if (!(c->g_min_us >= 0 && c->g_max_us > c->g_min_us &&
 	      isfinite(c->g_max_us)) ||
 	    c->g_levels < 2)

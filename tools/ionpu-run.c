@@ -52,7 +52,7 @@ static void usage(FILE *out)
 		"                     goes to the first to fire, then the lowest index)\n"
 		"  -j, --json=FILE    write a summary as JSON (- for stdout): timings, activity\n"
 		"                     and modeled energy, predictions, accuracy\n"
-		"  -t, --tiles=N      --plan and --host: the card has N tiles (default 16)\n"
+		"  -t, --tiles=N      --plan and --host: the card has N tiles, 1 to 64 (default 16)\n"
 		"      --dt=SECONDS   length of a time step (default 0.001)\n"
 		"  -V, --version      show the version and exit\n"
 		"  -h, --help         show this help and exit\n"
@@ -621,11 +621,11 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 		o->json_path = optarg;
 		return -1;
 	case 't':
-		if (parse_uint(optarg, 1u << 16, &o->tiles))
+		if (parse_uint(optarg, IONPU_CARD_MAX_TILES, &o->tiles))
 			return -1;
 		fprintf(stderr,
-			"ionpu-run: --tiles: '%s' is not a tile count\n",
-			optarg);
+			"ionpu-run: --tiles: '%s' is not a tile count from 1 to %u\n",
+			optarg, IONPU_CARD_MAX_TILES);
 		return EXIT_ERROR;
 	case 'T':
 		if (parse_time(optarg, &o->dt))
@@ -734,6 +734,7 @@ int main(int argc, char **argv)
 	struct ionpu_card_desc card;
 	struct ionpu_network *net;
 	struct ionpu_plan *plan;
+	struct ionpu_plan_stats stats;
 	struct ionpu_dev *dev = NULL;
 	int status, err;
 
@@ -757,6 +758,13 @@ int main(int argc, char **argv)
 							    EXIT_ERROR;
 		goto out_dev;
 	}
+	ionpu_plan_stats(plan, &stats);
+	if (!stats.outputs) {
+		fprintf(stderr,
+			"ionpu-run: %s: the graph has no output node: nothing would reach the output\n",
+			o.graph);
+		goto out_plan;
+	}
 	switch (o.target) {
 	case RUN_PLAN:
 		status = print_plan(plan);
@@ -768,6 +776,7 @@ int main(int argc, char **argv)
 		status = run_card(dev, net, plan, &o);
 		break;
 	}
+out_plan:
 	ionpu_plan_free(plan);
 out_dev:
 	ionpu_close(dev);

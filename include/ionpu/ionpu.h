@@ -41,6 +41,8 @@ extern "C" {
 #define IONPU_PCI_ADDR_SIZE	32
 /* Room for a device node path such as "/dev/ionpu0", with the NUL. */
 #define IONPU_NODE_SIZE		64
+/* Most tiles an IONPU-1 card has: the bound on struct ionpu_card_desc.tiles. */
+#define IONPU_CARD_MAX_TILES	64
 /* Room for a kernel driver name, with the NUL. */
 #define IONPU_DRIVER_SIZE	64
 
@@ -703,7 +705,9 @@ struct ionpu_plan_stats {
  * Return: 0; -ENOSPC if the network needs more tiles than the card has
  * (the message gives the count and the biggest consumers); -ERANGE if a
  * delay is longer than the router allows or not a whole number of steps;
- * -EINVAL for a bad card description; -ENOMEM.
+ * -EINVAL for a bad card description, or one beyond what an IONPU-1 can
+ * be (more than %IONPU_CARD_MAX_TILES tiles, bigger tiles, more conductance
+ * levels or longer delays than ionpu_card_desc_default() gives); -ENOMEM.
  */
 IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_card_desc *card,
 			    struct ionpu_plan **out);
@@ -754,8 +758,9 @@ struct ionpu_host;
  *
  * Neither @net nor @plan is used after the call returns.
  *
- * Return: 0; -EINVAL for a NULL argument or a plan that does not come from
- * @net; -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
+ * Return: 0; -EINVAL for a NULL argument, a plan that does not come from
+ * @net, or a network with no output population (a run would return
+ * nothing); -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
  * levels, two neuron models on one tile, an IF neuron with a bias, a
  * fan-out over 256 rows); -ERANGE for a parameter outside 32-bit float;
  * -ENOMEM.
@@ -957,8 +962,9 @@ struct ionpu_cell_note {
  * the weight when the conductance range allows (remapped), else the cell
  * failed; ionpu_loaded_report() tells.  A failed cell does not fail the load.
  *
- * Return: 0; -EINVAL for a bad argument or a plan not of @net; -EOPNOTSUPP
- * for a plan the card cannot run (as ionpu_host_new(), and Threshold
+ * Return: 0; -EINVAL for a bad argument, a plan not of @net or a network
+ * with no output population; -EOPNOTSUPP for a plan the card cannot run
+ * (as ionpu_host_new(), and Threshold
  * neurons, which need the host to clear them every step); -EBUSY when the
  * card has not that many free tiles; -ENOMEM; what the driver returns.
  */

@@ -503,6 +503,24 @@ static void test_bad_card(void **state)
 	card.g_levels = 1;
 	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
 	assert_null(p);
+
+	/* Nothing beyond what an IONPU-1 can be. */
+	ionpu_card_desc_default(IONPU_MAX_TILES + 1, &card);
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "65 tiles"));
+	ionpu_card_desc_default(1, &card);
+	card.tile_rows = R + 1;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	ionpu_card_desc_default(1, &card);
+	card.tile_neurons = N + 1;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	ionpu_card_desc_default(1, &card);
+	card.g_levels++;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	ionpu_card_desc_default(1, &card);
+	card.max_delay_steps++;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	assert_null(p);
 	ionpu_network_free(net);
 }
 

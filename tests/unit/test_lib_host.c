@@ -485,6 +485,7 @@ static void test_errors(void **state)
 	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &pv);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
 			 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	plan = compile_ok(net);
 	assert_int_equal(ionpu_host_new(net, plan, &h), -EOPNOTSUPP);
 	assert_null(h);
@@ -504,6 +505,7 @@ static void test_errors(void **state)
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
 	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &lif);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	plan = compile_ok(net);
 	ionpu_plan_stats(plan, &stats);
 	assert_int_equal(stats.tiles, 2);
@@ -517,6 +519,7 @@ static void test_errors(void **state)
 	in = add_input(net, "in", 1);
 	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 3, &lif);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, w3, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	plan = compile_ok(net);
 	assert_int_equal(ionpu_network_create(&other), 0);
 	add_input(other, "in", 1);
@@ -541,6 +544,29 @@ static void test_errors(void **state)
 	assert_int_equal(ionpu_host_run(h, bad, 1, out), 0);
 	assert_int_equal(out[0], 1);
 	ionpu_host_free(h);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
+/* A network whose spikes reach no one would run and return nothing: refused. */
+static void test_no_output(void **state)
+{
+	const struct pop_values pv = { .r = 1, .v_threshold = 1 };
+	const double w = 1;
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_host *h = NULL;
+	uint32_t in, pop;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 1);
+	pop = add_pop(net, "hidden", IONPU_NEURON_IF, 1, &pv);
+	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
+	plan = compile_ok(net);
+	assert_int_equal(ionpu_host_new(net, plan, &h), -EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(ionpu_last_error(), "no output"));
 	ionpu_plan_free(plan);
 	ionpu_network_free(net);
 }
@@ -614,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_lif_rockpool),
 		cmocka_unit_test(test_braille),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_no_output),
 		cmocka_unit_test(test_batch),
 	};
 
