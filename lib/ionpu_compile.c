@@ -419,6 +419,49 @@ static int check_card(const struct ionpu_card_desc *c)
 	return 0;
 }
 
+/*
+ * Forward Euler (docs/physics.md) moves v by a = dt / tau of the way to where
+ * it relaxes; a > 1 overshoots it, a > 2 diverges: the spikes are not the
+ * model's.  a = 1 lands on it, as a Threshold neuron does; graphs exported
+ * with tau = dt in float have a a hair above 1, hence the tolerance.
+ */
+#define UNSTABLE_A (1 + 1e-6)
+
+static int check_time_constant(const struct ionpu_node_info *n,
+			       const char *what, const double *tau, double dt)
+{
+	for (uint32_t i = 0; tau && i < n->size; i++)
+		if (!(dt / tau[i] <= UNSTABLE_A))
+			return ionpu_error(-EINVAL,
+					   "compile: population '%s', neuron %u: %s %g s is shorter than the time step %g s (dt / %s = %g > 1: forward Euler overshoots); IONPU_COMPILE_ALLOW_UNSTABLE compiles it anyway",
+					   n->name, i, what, tau[i], dt, what,
+					   dt / tau[i]);
+	return 0;
+}
+
+static int check_stability(const struct compiler *C)
+{
+	size_t n_nodes = ionpu_network_node_count(C->net);
+	struct ionpu_node_info n;
+	int err;
+
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		ionpu_network_node(C->net, i, &n);
+		err = check_time_constant(&n, "tau", n.params.tau, C->card->dt);
+		if (!err)
+			err = check_time_constant(&n, "tau_mem",
+						  n.params.tau_mem,
+						  C->card->dt);
+		if (!err)
+			err = check_time_constant(&n, "tau_syn",
+						  n.params.tau_syn,
+						  C->card->dt);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int make_groups(struct compiler *C)
 {
 	size_t n_nodes = ionpu_network_node_count(C->net);
@@ -736,9 +779,9 @@ IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
 	free(plan);
 }
 
-IONPU_API int ionpu_compile(const struct ionpu_network *net,
-			    const struct ionpu_card_desc *card,
-			    struct ionpu_plan **out)
+IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
+				  const struct ionpu_card_desc *card,
+				  uint32_t flags, struct ionpu_plan **out)
 {
 	struct compiler C = { .net = net, .card = card };
 	struct ionpu_plan *plan = NULL;
@@ -746,9 +789,17 @@ IONPU_API int ionpu_compile(const struct ionpu_network *net,
 
 	if (!net || !card || !out)
 		return ionpu_error(-EINVAL, "ionpu_compile: NULL argument");
+	if (flags & ~IONPU_COMPILE_ALLOW_UNSTABLE)
+		return ionpu_error(-EINVAL, "ionpu_compile: unknown flags 0x%x",
+				   flags);
 	err = check_card(card);
 	if (err)
 		return err;
+	if (!(flags & IONPU_COMPILE_ALLOW_UNSTABLE)) {
+		err = check_stability(&C);
+		if (err)
+			return err;
+	}
 	err = make_groups(&C);
 	if (err)
 		goto err_compiler;
@@ -783,6 +834,13 @@ err_plan:
 err_compiler:
 	free_compiler(&C);
 	return err;
+}
+
+IONPU_API int ionpu_compile(const struct ionpu_network *net,
+			    const struct ionpu_card_desc *card,
+			    struct ionpu_plan **out)
+{
+	return ionpu_compile_flags(net, card, 0, out);
 }
 
 IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan,

@@ -54,6 +54,9 @@ static void usage(FILE *out)
 		"                     and modeled energy, predictions, accuracy\n"
 		"  -t, --tiles=N      --plan and --host: the card has N tiles, 1 to 64 (default 16)\n"
 		"      --dt=SECONDS   length of a time step (default 0.001)\n"
+		"      --allow-unstable  run a graph with a time constant shorter than the\n"
+		"                     time step, where forward Euler overshoots (refused\n"
+		"                     otherwise)\n"
 		"  -V, --version      show the version and exit\n"
 		"  -h, --help         show this help and exit\n"
 		"\n"
@@ -77,6 +80,7 @@ struct run_options {
 	bool verbose;
 	uint32_t tiles; /* --plan and --host */
 	double dt;
+	uint32_t compile_flags; /* --allow-unstable */
 	struct ionpu_load_opts load;
 };
 
@@ -634,6 +638,9 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 			"ionpu-run: --dt: '%s' is not a positive time\n",
 			optarg);
 		return EXIT_ERROR;
+	case 'U':
+		o->compile_flags |= IONPU_COMPILE_ALLOW_UNSTABLE;
+		return -1;
 	case 'V':
 		printf("ionpu-run (libionpu %s)\n", ionpu_version());
 		return EXIT_OK;
@@ -662,6 +669,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "tiles", required_argument, NULL, 't' },
 		{ "dt", required_argument, NULL, 'T' },
+		{ "allow-unstable", no_argument, NULL, 'U' },
 		{ "labels", required_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
@@ -750,7 +758,7 @@ int main(int argc, char **argv)
 	if (card_of(&o, &dev, &card))
 		goto out_net;
 	card.dt = o.dt;
-	err = ionpu_compile(net, &card, &plan);
+	err = ionpu_compile_flags(net, &card, o.compile_flags, &plan);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph,
 			ionpu_last_error());

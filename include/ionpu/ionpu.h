@@ -707,10 +707,43 @@ struct ionpu_plan_stats {
  * delay is longer than the router allows or not a whole number of steps;
  * -EINVAL for a bad card description, or one beyond what an IONPU-1 can
  * be (more than %IONPU_CARD_MAX_TILES tiles, bigger tiles, more conductance
- * levels or longer delays than ionpu_card_desc_default() gives); -ENOMEM.
+ * levels or longer delays than ionpu_card_desc_default() gives), or a
+ * time constant below the time step (see ionpu_compile_flags()); -ENOMEM.
  */
 IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_card_desc *card,
 			    struct ionpu_plan **out);
+
+/*
+ * Flags of ionpu_compile_flags().
+ * IONPU_COMPILE_ALLOW_UNSTABLE: compile a population whose time constant is
+ * shorter than the time step (dt / tau > 1), where forward Euler overshoots
+ * the value it relaxes to and the neurons' spikes are not the continuous
+ * model's.
+ */
+#define IONPU_COMPILE_ALLOW_UNSTABLE	(1u << 0)
+
+/**
+ * ionpu_compile_flags() - map a network onto a card, with flags
+ * @net: the network.
+ * @card: the card, e.g. from ionpu_card_desc_default().
+ * @flags: IONPU_COMPILE_* flags; 0 is ionpu_compile().
+ * @out: out: the plan; free it with ionpu_plan_free().
+ *
+ * As ionpu_compile().  The neurons are integrated with forward Euler
+ * (docs/physics.md), which for a time constant tau below @card->dt
+ * (a = dt / tau > 1) overshoots, oscillates or diverges: the network runs and
+ * computes something else than the continuous model.  Such a network is
+ * refused unless @flags has %IONPU_COMPILE_ALLOW_UNSTABLE.  IF and Threshold
+ * neurons have no time constant.
+ *
+ * Return: as ionpu_compile(); -EINVAL for unknown @flags, or a tau (LIF, LI),
+ * tau_mem or tau_syn (CubaLIF) below @card->dt without
+ * %IONPU_COMPILE_ALLOW_UNSTABLE: the message names the population, the
+ * neuron, its time constant and dt.
+ */
+IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
+				  const struct ionpu_card_desc *card, uint32_t flags,
+				  struct ionpu_plan **out);
 
 /**
  * ionpu_plan_free() - free a plan
