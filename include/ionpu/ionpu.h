@@ -43,6 +43,12 @@ extern "C" {
 #define IONPU_NODE_SIZE		64
 /* Most tiles an IONPU-1 card has: the bound on struct ionpu_card_desc.tiles. */
 #define IONPU_CARD_MAX_TILES	64
+/*
+ * Largest magnitude of an input raster's value, 2^24: the card adds the
+ * values that reach a crossbar row in one step in 32-bit float, where beyond
+ * 2^24 a spike (1) on the same row would be lost.
+ */
+#define IONPU_INPUT_MAX		16777216.0f
 /* Room for a kernel driver name, with the NUL. */
 #define IONPU_DRIVER_SIZE	64
 
@@ -842,8 +848,9 @@ IONPU_API size_t ionpu_host_outputs(const struct ionpu_host *h);
  * whole windows may differ in the last bit; split the same way (or at whole
  * windows), the host and the card agree bit for bit.
  *
- * Return: 0; -EINVAL for a NULL argument or a value that is not finite
- * (nothing is run then); -EOVERFLOW if the raster's size overflows; -ENOMEM
+ * Return: 0; -EINVAL for a NULL argument or a value that is NaN or whose
+ * magnitude exceeds %IONPU_INPUT_MAX (nothing is run then; the message names
+ * the step, the channel and the value); -EOVERFLOW if the raster's size overflows; -ENOMEM
  * if spikes in flight could not be queued.
  */
 IONPU_API int ionpu_host_run(struct ionpu_host *h, const float *in, size_t steps, uint8_t *out);
@@ -1106,8 +1113,8 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
  *
  * One job on the card (IONPU_IOC_JOB).  Calls on one @n must not overlap.
  *
- * Return: 0; -EINVAL for a bad argument or a value that is not finite;
- * -E2BIG for more than 2^20 input events in one run; -ENOBUFS for more than
+ * Return: 0; -EINVAL for a bad argument or a value outside
+ * [-%IONPU_INPUT_MAX, %IONPU_INPUT_MAX], as ionpu_host_run(); -E2BIG for more than 2^20 input events in one run; -ENOBUFS for more than
  * 2^20 output spikes in one run or when the card lost some (run it in
  * pieces); -ENOMEM; what the driver returns.
  */

@@ -582,6 +582,51 @@ static void test_no_output(void **state)
 }
 
 /*
+ * The card adds an input's value to a row in float, where beyond 2^24 a
+ * spike on the same row is lost: a larger magnitude is refused, naming the
+ * step, the channel and, in a batch, the sample; the bounds themselves run.
+ */
+static void test_input_range(void **state)
+{
+	const struct pop_values pv = { .r = 1, .v_threshold = 1 };
+	const double w = 1;
+	float in[2 * 2] = { 1, 0, 0, -3e38f };
+	uint8_t out[3 * 2];
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_host *h;
+	uint32_t src, pop;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	src = add_input(net, "in", 2);
+	pop = add_pop(net, "out", IONPU_NEURON_IF, 1, &pv);
+	assert_int_equal(ionpu_network_add_dense(net, src, pop, (const double[]){ w, w }, NULL,
+						 NULL),
+			 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	plan = compile_ok(net);
+	assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+
+	assert_int_equal(ionpu_host_run(h, in, 2, out), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "step 1"));
+	assert_non_null(strstr(ionpu_last_error(), "channel 1"));
+	assert_non_null(strstr(ionpu_last_error(), "-3e+38"));
+	in[3] = nextafterf(IONPU_INPUT_MAX, INFINITY);
+	assert_int_equal(ionpu_host_run(h, in, 2, out), -EINVAL);
+	assert_int_equal(ionpu_host_run_batch(h, in, 2, 1, out), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "sample 1"));
+
+	in[3] = -IONPU_INPUT_MAX;
+	assert_int_equal(ionpu_host_run(h, in, 2, out), 0);
+	in[3] = IONPU_INPUT_MAX;
+	assert_int_equal(ionpu_host_run(h, in, 2, out), 0);
+	ionpu_host_free(h);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
+/*
  * A batch runs each sample from rest: the same outputs as a fresh session
  * per sample, though LIF state would otherwise carry over; the activity
  * counters count what ran.
@@ -651,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_braille),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_no_output),
+		cmocka_unit_test(test_input_range),
 		cmocka_unit_test(test_batch),
 	};
 
