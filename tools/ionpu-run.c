@@ -416,8 +416,12 @@ static int run_input(const struct runner *t, const struct run_options *o)
 	t0 = now_s();
 	err = target_run(t, &in, out);
 	r.seconds = now_s() - t0;
-	if (err)
-		goto err_lib;
+	if (err) {
+		/* A value the card cannot take: say which file holds it. */
+		fprintf(stderr, "ionpu-run: %s: %s\n", o->in_path,
+			ionpu_last_error());
+		goto out;
+	}
 	err = target_activity(t, &after);
 	if (err)
 		goto err_lib;
