@@ -439,6 +439,22 @@ static int check_time_constant(const struct ionpu_node_info *n,
 	return 0;
 }
 
+/* Each time constant a population's model has. */
+static int check_node_stability(const struct ionpu_node_info *n, double dt)
+{
+	static const char *const names[] = { "tau", "tau_mem", "tau_syn" };
+	const double *taus[] = { n->params.tau, n->params.tau_mem,
+				 n->params.tau_syn };
+	int err;
+
+	for (size_t k = 0; k < sizeof(taus) / sizeof(taus[0]); k++) {
+		err = check_time_constant(n, names[k], taus[k], dt);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int check_stability(const struct compiler *C)
 {
 	size_t n_nodes = ionpu_network_node_count(C->net);
@@ -447,15 +463,7 @@ static int check_stability(const struct compiler *C)
 
 	for (uint32_t i = 0; i < n_nodes; i++) {
 		ionpu_network_node(C->net, i, &n);
-		err = check_time_constant(&n, "tau", n.params.tau, C->card->dt);
-		if (!err)
-			err = check_time_constant(&n, "tau_mem",
-						  n.params.tau_mem,
-						  C->card->dt);
-		if (!err)
-			err = check_time_constant(&n, "tau_syn",
-						  n.params.tau_syn,
-						  C->card->dt);
+		err = check_node_stability(&n, C->card->dt);
 		if (err)
 			return err;
 	}
