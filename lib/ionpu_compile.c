@@ -25,6 +25,9 @@
 
 #include "ionpu_internal.h"
 
+_Static_assert(IONPU_CARD_MAX_TILES == IONPU_FAB_MAX_TILES,
+	       "ionpu.h's tile bound is the card's");
+
 struct row_key {
 	uint32_t node;
 	uint32_t neuron;
@@ -391,6 +394,20 @@ static int check_card(const struct ionpu_card_desc *c)
 		return ionpu_error(-EINVAL,
 				   "compile: card with %u tiles of %u rows x %u neurons",
 				   c->tiles, c->tile_rows, c->tile_neurons);
+	/* A plan for a card bigger than any IONPU-1 would load nowhere. */
+	if (c->tiles > IONPU_FAB_MAX_TILES || c->tile_rows > IONPU_FAB_ROWS ||
+	    c->tile_neurons > IONPU_FAB_NEURONS)
+		return ionpu_error(-EINVAL,
+				   "compile: card with %u tiles of %u rows x %u neurons; an IONPU-1 has at most %u tiles of %u x %u",
+				   c->tiles, c->tile_rows, c->tile_neurons,
+				   IONPU_FAB_MAX_TILES, IONPU_FAB_ROWS,
+				   IONPU_FAB_NEURONS);
+	if (c->g_levels > IONPU_FAB_G_LEVELS ||
+	    c->max_delay_steps > IONPU_FAB_MAX_DELAY)
+		return ionpu_error(-EINVAL,
+				   "compile: card with %u conductance levels and delays up to %u steps; an IONPU-1 has at most %u and %u",
+				   c->g_levels, c->max_delay_steps,
+				   IONPU_FAB_G_LEVELS, IONPU_FAB_MAX_DELAY);
 	if (!(c->g_min_us >= 0 && c->g_max_us > c->g_min_us &&
 	      isfinite(c->g_max_us)) ||
 	    c->g_levels < 2)
@@ -399,6 +416,57 @@ static int check_card(const struct ionpu_card_desc *c)
 				   c->g_min_us, c->g_max_us, c->g_levels);
 	if (!(c->dt > 0 && isfinite(c->dt)))
 		return ionpu_error(-EINVAL, "compile: time step %g s", c->dt);
+	return 0;
+}
+
+/*
+ * Forward Euler (docs/physics.md) moves v by a = dt / tau of the way to where
+ * it relaxes; a > 1 overshoots it, a > 2 diverges: the spikes are not the
+ * model's.  a = 1 lands on it, as a Threshold neuron does; graphs exported
+ * with tau = dt in float have a a hair above 1, hence the tolerance.
+ */
+#define UNSTABLE_A (1 + 1e-6)
+
+static int check_time_constant(const struct ionpu_node_info *n,
+			       const char *what, const double *tau, double dt)
+{
+	for (uint32_t i = 0; tau && i < n->size; i++)
+		if (!(dt / tau[i] <= UNSTABLE_A))
+			return ionpu_error(-EINVAL,
+					   "compile: population '%s', neuron %u: %s %g s is shorter than the time step %g s (dt / %s = %g > 1: forward Euler overshoots); IONPU_COMPILE_ALLOW_UNSTABLE compiles it anyway",
+					   n->name, i, what, tau[i], dt, what,
+					   dt / tau[i]);
+	return 0;
+}
+
+/* Each time constant a population's model has. */
+static int check_node_stability(const struct ionpu_node_info *n, double dt)
+{
+	static const char *const names[] = { "tau", "tau_mem", "tau_syn" };
+	const double *taus[] = { n->params.tau, n->params.tau_mem,
+				 n->params.tau_syn };
+	int err;
+
+	for (size_t k = 0; k < sizeof(taus) / sizeof(taus[0]); k++) {
+		err = check_time_constant(n, names[k], taus[k], dt);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int check_stability(const struct compiler *C)
+{
+	size_t n_nodes = ionpu_network_node_count(C->net);
+	struct ionpu_node_info n;
+	int err;
+
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		ionpu_network_node(C->net, i, &n);
+		err = check_node_stability(&n, C->card->dt);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -719,9 +787,9 @@ IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
 	free(plan);
 }
 
-IONPU_API int ionpu_compile(const struct ionpu_network *net,
-			    const struct ionpu_card_desc *card,
-			    struct ionpu_plan **out)
+IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
+				  const struct ionpu_card_desc *card,
+				  uint32_t flags, struct ionpu_plan **out)
 {
 	struct compiler C = { .net = net, .card = card };
 	struct ionpu_plan *plan = NULL;
@@ -729,9 +797,17 @@ IONPU_API int ionpu_compile(const struct ionpu_network *net,
 
 	if (!net || !card || !out)
 		return ionpu_error(-EINVAL, "ionpu_compile: NULL argument");
+	if (flags & ~IONPU_COMPILE_ALLOW_UNSTABLE)
+		return ionpu_error(-EINVAL, "ionpu_compile: unknown flags 0x%x",
+				   flags);
 	err = check_card(card);
 	if (err)
 		return err;
+	if (!(flags & IONPU_COMPILE_ALLOW_UNSTABLE)) {
+		err = check_stability(&C);
+		if (err)
+			return err;
+	}
 	err = make_groups(&C);
 	if (err)
 		goto err_compiler;
@@ -766,6 +842,13 @@ err_plan:
 err_compiler:
 	free_compiler(&C);
 	return err;
+}
+
+IONPU_API int ionpu_compile(const struct ionpu_network *net,
+			    const struct ionpu_card_desc *card,
+			    struct ionpu_plan **out)
+{
+	return ionpu_compile_flags(net, card, 0, out);
 }
 
 IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan,

@@ -99,6 +99,10 @@ static int check_network(const struct ionpu_network *net,
 					   "image: node %u is '%s' in the plan, '%s' in the network",
 					   i, plan->node_names[i], n.name);
 	}
+	/* Such a run would succeed and return nothing. */
+	if (!plan->n_outputs)
+		return ionpu_error(-EINVAL,
+				   "image: the network has no output node: no population sends its spikes to the host");
 	for (uint32_t t = 0; t < plan->n_tiles; t++) {
 		const struct ionpu_plan_tile *pt = &plan->tiles[t];
 

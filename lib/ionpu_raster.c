@@ -84,10 +84,14 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed,
 		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow",
 				   steps);
 	for (size_t i = 0; i < steps * img->n_in; i++) {
-		if (!isfinite(in[i]))
+		/* NaN fails the comparison too. */
+		if (!(fabsf(in[i]) <= IONPU_INPUT_MAX))
 			return ionpu_error(-EINVAL,
-					   "run: input %zu of step %zu is not finite",
-					   i % img->n_in, i / img->n_in);
+					   "run: step %zu, channel %zu: input %g is outside the card's input range [-%.0f, %.0f]",
+					   i / img->n_in, i % img->n_in,
+					   (double)in[i],
+					   (double)IONPU_INPUT_MAX,
+					   (double)IONPU_INPUT_MAX);
 		if (in[i] != 0) {
 			size_t c = i % img->n_in;
 

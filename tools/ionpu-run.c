@@ -52,8 +52,11 @@ static void usage(FILE *out)
 		"                     goes to the first to fire, then the lowest index)\n"
 		"  -j, --json=FILE    write a summary as JSON (- for stdout): timings, activity\n"
 		"                     and modeled energy, predictions, accuracy\n"
-		"  -t, --tiles=N      --plan and --host: the card has N tiles (default 16)\n"
+		"  -t, --tiles=N      --plan and --host: the card has N tiles, 1 to 64 (default 16)\n"
 		"      --dt=SECONDS   length of a time step (default 0.001)\n"
+		"      --allow-unstable  run a graph with a time constant shorter than the\n"
+		"                     time step, where forward Euler overshoots (refused\n"
+		"                     otherwise)\n"
 		"  -V, --version      show the version and exit\n"
 		"  -h, --help         show this help and exit\n"
 		"\n"
@@ -77,6 +80,7 @@ struct run_options {
 	bool verbose;
 	uint32_t tiles; /* --plan and --host */
 	double dt;
+	uint32_t compile_flags; /* --allow-unstable */
 	struct ionpu_load_opts load;
 };
 
@@ -388,9 +392,12 @@ static struct ionpu_activity activity_delta(const struct ionpu_activity *after,
 	};
 }
 
-/* Run @in on @t, timed, with the counters read around it; 0 or -errno. */
-static int timed_run(const struct runner *t, const struct input *in,
-		     uint8_t *out, struct result *r)
+/*
+ * Run @in on @t, timed, with the counters read around it; 0 or -errno,
+ * with the library's message printed.
+ */
+static int timed_run(const struct runner *t, const struct run_options *o,
+		     const struct input *in, uint8_t *out, struct result *r)
 {
 	struct ionpu_activity before, after;
 	double t0;
@@ -398,21 +405,29 @@ static int timed_run(const struct runner *t, const struct input *in,
 
 	err = runner_activity(t, &before);
 	if (err)
-		return err;
+		goto err_lib;
 	t0 = now_s();
 	err = runner_run(t, in, out);
 	r->seconds = now_s() - t0;
-	if (err)
+	if (err) {
+		/* A value the card cannot take: say which file holds it. */
+		fprintf(stderr, "ionpu-run: %s: %s\n", o->in_path,
+			ionpu_last_error());
 		return err;
+	}
 	err = runner_activity(t, &after);
 	if (err)
-		return err;
+		goto err_lib;
 	r->act = activity_delta(&after, &before);
 	if (t->loaded) {
 		ionpu_loaded_report(t->loaded, &r->prog);
 		r->have_prog = true;
 	}
 	return 0;
+
+err_lib:
+	fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	return err;
 }
 
 /* The output raster, the summary lines and the JSON of a finished run. */
@@ -481,11 +496,9 @@ static int run_input(const struct runner *t, const struct run_options *o)
 		goto out;
 	}
 	r.out = out;
-	err = timed_run(t, &in, out, &r);
-	if (err) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	err = timed_run(t, o, &in, out, &r);
+	if (err)
 		goto out;
-	}
 	err = report_run(t, o, &r);
 out:
 	free(r.counts);
@@ -653,11 +666,11 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 		o->json_path = optarg;
 		return -1;
 	case 't':
-		if (parse_uint(optarg, 1u << 16, &o->tiles))
+		if (parse_uint(optarg, IONPU_CARD_MAX_TILES, &o->tiles))
 			return -1;
 		fprintf(stderr,
-			"ionpu-run: --tiles: '%s' is not a tile count\n",
-			optarg);
+			"ionpu-run: --tiles: '%s' is not a tile count from 1 to %u\n",
+			optarg, IONPU_CARD_MAX_TILES);
 		return EXIT_ERROR;
 	case 'T':
 		if (parse_time(optarg, &o->dt))
@@ -666,6 +679,9 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 			"ionpu-run: --dt: '%s' is not a positive time\n",
 			optarg);
 		return EXIT_ERROR;
+	case 'U':
+		o->compile_flags |= IONPU_COMPILE_ALLOW_UNSTABLE;
+		return -1;
 	case 'V':
 		printf("ionpu-run (libionpu %s)\n", ionpu_version());
 		return EXIT_OK;
@@ -694,6 +710,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "tiles", required_argument, NULL, 't' },
 		{ "dt", required_argument, NULL, 'T' },
+		{ "allow-unstable", no_argument, NULL, 'U' },
 		{ "labels", required_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
@@ -766,6 +783,7 @@ int main(int argc, char **argv)
 	struct ionpu_card_desc card;
 	struct ionpu_network *net;
 	struct ionpu_plan *plan;
+	struct ionpu_plan_stats stats;
 	struct ionpu_dev *dev = NULL;
 	int status, err;
 
@@ -781,13 +799,20 @@ int main(int argc, char **argv)
 	if (card_of(&o, &dev, &card))
 		goto out_net;
 	card.dt = o.dt;
-	err = ionpu_compile(net, &card, &plan);
+	err = ionpu_compile_flags(net, &card, o.compile_flags, &plan);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph,
 			ionpu_last_error());
 		status = err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT :
 							    EXIT_ERROR;
 		goto out_dev;
+	}
+	ionpu_plan_stats(plan, &stats);
+	if (!stats.outputs) {
+		fprintf(stderr,
+			"ionpu-run: %s: the graph has no output node: nothing would reach the output\n",
+			o.graph);
+		goto out_plan;
 	}
 	switch (o.target) {
 	case RUN_PLAN:
@@ -800,6 +825,7 @@ int main(int argc, char **argv)
 		status = run_card(dev, net, plan, &o);
 		break;
 	}
+out_plan:
 	ionpu_plan_free(plan);
 out_dev:
 	ionpu_close(dev);

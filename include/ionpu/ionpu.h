@@ -32,7 +32,7 @@ extern "C" {
 #define IONPU_API __attribute__((visibility("default")))
 
 #define IONPU_LIB_VERSION_MAJOR	0
-#define IONPU_LIB_VERSION_MINOR	1
+#define IONPU_LIB_VERSION_MINOR	2
 #define IONPU_LIB_VERSION_PATCH	0
 
 /* Longest serial number a card reports, without the terminating NUL. */
@@ -41,6 +41,14 @@ extern "C" {
 #define IONPU_PCI_ADDR_SIZE	32
 /* Room for a device node path such as "/dev/ionpu0", with the NUL. */
 #define IONPU_NODE_SIZE		64
+/* Most tiles an IONPU-1 card has: the bound on struct ionpu_card_desc.tiles. */
+#define IONPU_CARD_MAX_TILES	64
+/*
+ * Largest magnitude of an input raster's value, 2^24: the card adds the
+ * values that reach a crossbar row in one step in 32-bit float, where beyond
+ * 2^24 a spike (1) on the same row would be lost.
+ */
+#define IONPU_INPUT_MAX		16777216.0f
 /* Room for a kernel driver name, with the NUL. */
 #define IONPU_DRIVER_SIZE	64
 
@@ -703,10 +711,45 @@ struct ionpu_plan_stats {
  * Return: 0; -ENOSPC if the network needs more tiles than the card has
  * (the message gives the count and the biggest consumers); -ERANGE if a
  * delay is longer than the router allows or not a whole number of steps;
- * -EINVAL for a bad card description; -ENOMEM.
+ * -EINVAL for a bad card description, or one beyond what an IONPU-1 can
+ * be (more than %IONPU_CARD_MAX_TILES tiles, bigger tiles, more conductance
+ * levels or longer delays than ionpu_card_desc_default() gives), or a
+ * time constant below the time step (see ionpu_compile_flags()); -ENOMEM.
  */
 IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_card_desc *card,
 			    struct ionpu_plan **out);
+
+/*
+ * Flags of ionpu_compile_flags().
+ * IONPU_COMPILE_ALLOW_UNSTABLE: compile a population whose time constant is
+ * shorter than the time step (dt / tau > 1), where forward Euler overshoots
+ * the value it relaxes to and the neurons' spikes are not the continuous
+ * model's.
+ */
+#define IONPU_COMPILE_ALLOW_UNSTABLE	(1u << 0)
+
+/**
+ * ionpu_compile_flags() - map a network onto a card, with flags
+ * @net: the network.
+ * @card: the card, e.g. from ionpu_card_desc_default().
+ * @flags: IONPU_COMPILE_* flags; 0 is ionpu_compile().
+ * @out: out: the plan; free it with ionpu_plan_free().
+ *
+ * As ionpu_compile().  The neurons are integrated with forward Euler
+ * (docs/physics.md), which for a time constant tau below @card->dt
+ * (a = dt / tau > 1) overshoots, oscillates or diverges: the network runs and
+ * computes something else than the continuous model.  Such a network is
+ * refused unless @flags has %IONPU_COMPILE_ALLOW_UNSTABLE.  IF and Threshold
+ * neurons have no time constant.
+ *
+ * Return: as ionpu_compile(); -EINVAL for unknown @flags, or a tau (LIF, LI),
+ * tau_mem or tau_syn (CubaLIF) below @card->dt without
+ * %IONPU_COMPILE_ALLOW_UNSTABLE: the message names the population, the
+ * neuron, its time constant and dt.
+ */
+IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
+				  const struct ionpu_card_desc *card, uint32_t flags,
+				  struct ionpu_plan **out);
 
 /**
  * ionpu_plan_free() - free a plan
@@ -754,8 +797,9 @@ struct ionpu_host;
  *
  * Neither @net nor @plan is used after the call returns.
  *
- * Return: 0; -EINVAL for a NULL argument or a plan that does not come from
- * @net; -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
+ * Return: 0; -EINVAL for a NULL argument, a plan that does not come from
+ * @net, or a network with no output population (a run would return
+ * nothing); -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
  * levels, two neuron models on one tile, an IF neuron with a bias, a
  * fan-out over 256 rows); -ERANGE for a parameter outside 32-bit float;
  * -ENOMEM.
@@ -804,8 +848,9 @@ IONPU_API size_t ionpu_host_outputs(const struct ionpu_host *h);
  * whole windows may differ in the last bit; split the same way (or at whole
  * windows), the host and the card agree bit for bit.
  *
- * Return: 0; -EINVAL for a NULL argument or a value that is not finite
- * (nothing is run then); -EOVERFLOW if the raster's size overflows; -ENOMEM
+ * Return: 0; -EINVAL for a NULL argument or a value that is NaN or whose
+ * magnitude exceeds %IONPU_INPUT_MAX (nothing is run then; the message names
+ * the step, the channel and the value); -EOVERFLOW if the raster's size overflows; -ENOMEM
  * if spikes in flight could not be queued.
  */
 IONPU_API int ionpu_host_run(struct ionpu_host *h, const float *in, size_t steps, uint8_t *out);
@@ -957,8 +1002,9 @@ struct ionpu_cell_note {
  * the weight when the conductance range allows (remapped), else the cell
  * failed; ionpu_loaded_report() tells.  A failed cell does not fail the load.
  *
- * Return: 0; -EINVAL for a bad argument or a plan not of @net; -EOPNOTSUPP
- * for a plan the card cannot run (as ionpu_host_new(), and Threshold
+ * Return: 0; -EINVAL for a bad argument, a plan not of @net or a network
+ * with no output population; -EOPNOTSUPP for a plan the card cannot run
+ * (as ionpu_host_new(), and Threshold
  * neurons, which need the host to clear them every step); -EBUSY when the
  * card has not that many free tiles; -ENOMEM; what the driver returns.
  */
@@ -1067,8 +1113,8 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
  *
  * One job on the card (IONPU_IOC_JOB).  Calls on one @n must not overlap.
  *
- * Return: 0; -EINVAL for a bad argument or a value that is not finite;
- * -E2BIG for more than 2^20 input events in one run; -ENOBUFS for more than
+ * Return: 0; -EINVAL for a bad argument or a value outside
+ * [-%IONPU_INPUT_MAX, %IONPU_INPUT_MAX], as ionpu_host_run(); -E2BIG for more than 2^20 input events in one run; -ENOBUFS for more than
  * 2^20 output spikes in one run or when the card lost some (run it in
  * pieces); -ENOMEM; what the driver returns.
  */

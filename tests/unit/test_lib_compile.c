@@ -503,6 +503,91 @@ static void test_bad_card(void **state)
 	card.g_levels = 1;
 	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
 	assert_null(p);
+
+	/* Nothing beyond what an IONPU-1 can be. */
+	ionpu_card_desc_default(IONPU_MAX_TILES + 1, &card);
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "65 tiles"));
+	ionpu_card_desc_default(1, &card);
+	card.tile_rows = R + 1;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	ionpu_card_desc_default(1, &card);
+	card.tile_neurons = N + 1;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	ionpu_card_desc_default(1, &card);
+	card.g_levels++;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	ionpu_card_desc_default(1, &card);
+	card.max_delay_steps++;
+	assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+	assert_null(p);
+	ionpu_network_free(net);
+}
+
+/* A population of @model with every time constant @tau, the rest ones. */
+static uint32_t add_timed_pop(struct ionpu_network *net, const char *name,
+			      enum ionpu_neuron_model model, uint32_t size, double tau)
+{
+	double taus[4];
+	struct ionpu_neuron_params p = { .r = ones, .v_threshold = ones, .v_leak = ones };
+	uint32_t id;
+
+	assert_true(size <= 4);
+	for (uint32_t i = 0; i < size; i++)
+		taus[i] = tau;
+	if (model == IONPU_NEURON_LI)
+		p.v_threshold = NULL;
+	if (model == IONPU_NEURON_CUBA_LIF) {
+		p.tau_mem = ones;
+		p.tau_syn = taus;
+	} else {
+		p.tau = taus;
+	}
+	assert_int_equal(ionpu_network_add_population(net, name, model, size, &p, &id), 0);
+	return id;
+}
+
+/*
+ * Forward Euler overshoots when a time constant is shorter than the step
+ * (dt / tau > 1): refused, naming the node, its tau and the dt, unless the
+ * caller asks to go on; tau = dt and IF (no tau) compile.
+ */
+static void test_unstable_tau(void **state)
+{
+	static const enum ionpu_neuron_model models[] = { IONPU_NEURON_LIF, IONPU_NEURON_LI,
+							  IONPU_NEURON_CUBA_LIF };
+	struct ionpu_card_desc card;
+	struct ionpu_network *net;
+	struct ionpu_plan *p = NULL;
+	uint32_t in, pop;
+
+	(void)state;
+	ionpu_card_desc_default(4, &card);
+	for (size_t m = 0; m < sizeof(models) / sizeof(models[0]); m++) {
+		assert_int_equal(ionpu_network_create(&net), 0);
+		in = add_input(net, "in", 1);
+		pop = add_timed_pop(net, "fast", models[m], 2, card.dt / 10);
+		add_dense(net, in, pop, 1, 2, w_one, NULL);
+		assert_int_equal(ionpu_compile(net, &card, &p), -EINVAL);
+		assert_null(p);
+		assert_non_null(strstr(ionpu_last_error(), "'fast'"));
+		assert_non_null(strstr(ionpu_last_error(), "0.0001 s"));
+		assert_non_null(strstr(ionpu_last_error(), "0.001 s"));
+		assert_int_equal(ionpu_compile_flags(net, &card, IONPU_COMPILE_ALLOW_UNSTABLE, &p),
+				 0);
+		ionpu_plan_free(p);
+		p = NULL;
+		assert_int_equal(ionpu_compile_flags(net, &card, 1u << 31, &p), -EINVAL);
+		ionpu_network_free(net);
+	}
+
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 1);
+	pop = add_timed_pop(net, "exact", IONPU_NEURON_LIF, 1, card.dt);
+	add_dense(net, in, pop, 1, 1, w_one, NULL);
+	pop = add_pop(net, "if", 1);
+	add_dense(net, in, pop, 1, 1, w_one, NULL);
+	ionpu_plan_free(compile_ok(net, 4));
 	ionpu_network_free(net);
 }
 
@@ -510,6 +595,7 @@ static void test_bad_card(void **state)
 static void test_braille(void **state)
 {
 	const char *src = __FILE__, *slash = strrchr(src, '/');
+	struct ionpu_card_desc card;
 	struct ionpu_plan_stats s;
 	struct ionpu_network *net;
 	struct ionpu_plan *p;
@@ -526,7 +612,11 @@ static void test_braille(void **state)
 	}
 	fclose(f);
 	assert_int_equal(ionpu_nir_load(path, &net), 0);
-	p = compile_ok(net, 16);
+	/* Its tau_syn of 0.22 ms wants steps shorter than that: 0.1 ms. */
+	ionpu_card_desc_default(16, &card);
+	card.dt = 1e-4;
+	if (ionpu_compile(net, &card, &p))
+		fail_msg("compile: %s", ionpu_last_error());
 	ionpu_plan_stats(p, &s);
 	assert_int_equal(s.tiles, 1);
 	assert_int_equal(s.rows, 12 + 38);
@@ -551,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_models_do_not_share_tiles),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_bad_card),
+		cmocka_unit_test(test_unstable_tau),
 		cmocka_unit_test(test_braille),
 	};
 

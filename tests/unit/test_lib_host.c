@@ -68,15 +68,21 @@ static uint32_t add_pop(struct ionpu_network *net, const char *name, enum ionpu_
 	return id;
 }
 
-static struct ionpu_plan *compile_ok(const struct ionpu_network *net)
+static struct ionpu_plan *compile_at(const struct ionpu_network *net, double dt)
 {
 	struct ionpu_card_desc card;
 	struct ionpu_plan *plan = NULL;
 
 	ionpu_card_desc_default(16, &card);
+	card.dt = dt;
 	if (ionpu_compile(net, &card, &plan))
 		fail_msg("compile: %s", ionpu_last_error());
 	return plan;
+}
+
+static struct ionpu_plan *compile_ok(const struct ionpu_network *net)
+{
+	return compile_at(net, DT);
 }
 
 /* Compile, load and run @steps of @in; the output raster, malloc'ed. */
@@ -402,8 +408,11 @@ static void test_wide_chains(void **state)
 
 #define REAL_STEPS 200
 
-/* A real graph on a fixed random raster: runs, and runs the same twice. */
-static void run_real(const char *name)
+/*
+ * A real graph, in steps of @dt, on a fixed random raster: runs, and runs the
+ * same twice.
+ */
+static void run_real(const char *name, double dt)
 {
 	struct ionpu_network *net;
 	struct ionpu_plan *plan;
@@ -416,7 +425,7 @@ static void run_real(const char *name)
 
 	SHARED_GRAPH(name, path);
 	assert_int_equal(ionpu_nir_load(path, &net), 0);
-	plan = compile_ok(net);
+	plan = compile_at(net, dt);
 	if (ionpu_host_new(net, plan, &h1) || ionpu_host_new(net, plan, &h2))
 		fail_msg("host: %s", ionpu_last_error());
 	n_in = ionpu_host_inputs(h1);
@@ -450,19 +459,20 @@ static void run_real(const char *name)
 static void test_two_lif_neurons(void **state)
 {
 	(void)state;
-	run_real("two_lif_neurons.nir");
+	run_real("two_lif_neurons.nir", DT);
 }
 
 static void test_lif_rockpool(void **state)
 {
 	(void)state;
-	run_real("lif_rockpool.nir");
+	run_real("lif_rockpool.nir", DT);
 }
 
 static void test_braille(void **state)
 {
 	(void)state;
-	run_real("braille_noDelay_bias_zero_subgraph.nir");
+	/* Its tau_syn of 0.22 ms wants steps shorter than that: 0.1 ms. */
+	run_real("braille_noDelay_bias_zero_subgraph.nir", 1e-4);
 }
 
 /* What the host refuses, and that a refused run leaves nothing behind. */
@@ -485,6 +495,7 @@ static void test_errors(void **state)
 	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &pv);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
 			 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	plan = compile_ok(net);
 	assert_int_equal(ionpu_host_new(net, plan, &h), -EOPNOTSUPP);
 	assert_null(h);
@@ -504,6 +515,7 @@ static void test_errors(void **state)
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
 	pop = add_pop(net, "if", IONPU_NEURON_IF, 1, &lif);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	plan = compile_ok(net);
 	ionpu_plan_stats(plan, &stats);
 	assert_int_equal(stats.tiles, 2);
@@ -517,6 +529,7 @@ static void test_errors(void **state)
 	in = add_input(net, "in", 1);
 	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 3, &lif);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, w3, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	plan = compile_ok(net);
 	assert_int_equal(ionpu_network_create(&other), 0);
 	add_input(other, "in", 1);
@@ -540,6 +553,74 @@ static void test_errors(void **state)
 	assert_int_equal(ionpu_host_run(h, bad, 0, NULL), 0);
 	assert_int_equal(ionpu_host_run(h, bad, 1, out), 0);
 	assert_int_equal(out[0], 1);
+	ionpu_host_free(h);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
+/* A network whose spikes reach no one would run and return nothing: refused. */
+static void test_no_output(void **state)
+{
+	const struct pop_values pv = { .r = 1, .v_threshold = 1 };
+	const double w = 1;
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_host *h = NULL;
+	uint32_t in, pop;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 1);
+	pop = add_pop(net, "hidden", IONPU_NEURON_IF, 1, &pv);
+	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
+	plan = compile_ok(net);
+	assert_int_equal(ionpu_host_new(net, plan, &h), -EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(ionpu_last_error(), "no output"));
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
+/*
+ * The card adds an input's value to a row in float, where beyond 2^24 a
+ * spike on the same row is lost: a larger magnitude is refused, naming the
+ * step, the channel and, in a batch, the sample; the bounds themselves run.
+ */
+static void test_input_range(void **state)
+{
+	const struct pop_values pv = { .r = 1, .v_threshold = 1 };
+	const double w = 1;
+	float in[2 * 2] = { 1, 0, 0, -3e38f };
+	uint8_t out[3 * 2];
+	struct ionpu_network *net;
+	struct ionpu_plan *plan;
+	struct ionpu_host *h;
+	uint32_t src, pop;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	src = add_input(net, "in", 2);
+	pop = add_pop(net, "out", IONPU_NEURON_IF, 1, &pv);
+	assert_int_equal(ionpu_network_add_dense(net, src, pop, (const double[]){ w, w }, NULL,
+						 NULL),
+			 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	plan = compile_ok(net);
+	assert_int_equal(ionpu_host_new(net, plan, &h), 0);
+
+	assert_int_equal(ionpu_host_run(h, in, 2, out), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "step 1"));
+	assert_non_null(strstr(ionpu_last_error(), "channel 1"));
+	assert_non_null(strstr(ionpu_last_error(), "-3e+38"));
+	in[3] = nextafterf(IONPU_INPUT_MAX, INFINITY);
+	assert_int_equal(ionpu_host_run(h, in, 2, out), -EINVAL);
+	assert_int_equal(ionpu_host_run_batch(h, in, 2, 1, out), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "sample 1"));
+
+	in[3] = -IONPU_INPUT_MAX;
+	assert_int_equal(ionpu_host_run(h, in, 2, out), 0);
+	in[3] = IONPU_INPUT_MAX;
+	assert_int_equal(ionpu_host_run(h, in, 2, out), 0);
 	ionpu_host_free(h);
 	ionpu_plan_free(plan);
 	ionpu_network_free(net);
@@ -614,6 +695,8 @@ int main(void)
 		cmocka_unit_test(test_lif_rockpool),
 		cmocka_unit_test(test_braille),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_no_output),
+		cmocka_unit_test(test_input_range),
 		cmocka_unit_test(test_batch),
 	};
 

@@ -227,6 +227,7 @@ static void test_refusals(void **state)
 	assert_int_equal(ionpu_network_add_input(net, "in", 1, &in), 0);
 	assert_int_equal(ionpu_network_add_population(net, "if", IONPU_NEURON_IF, 1, &ifb, &pop), 0);
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
+	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
 	ionpu_card_desc_default(1, &card);
 	assert_int_equal(ionpu_compile(net, &card, &plan), 0);
 	assert_int_equal(ionpu_image_build(net, plan, &img), -EOPNOTSUPP);
