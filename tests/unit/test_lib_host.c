@@ -111,14 +111,12 @@ static uint8_t *run(const struct ionpu_network *net, const float *in, size_t ste
  * CONST_STEPS steps; checks its spikes are the steps t with (t + 1) % @n
  * == 0, none for @n 0.
  */
-static void check_constant_input(enum ionpu_neuron_model model,
-				 const struct pop_values *pv, double w,
-				 unsigned int n)
+/* One neuron of @model behind an input of weight @w, its spikes out. */
+static struct ionpu_network *one_neuron(enum ionpu_neuron_model model,
+					const struct pop_values *pv, double w)
 {
 	struct ionpu_network *net;
-	float raster[CONST_STEPS];
 	uint32_t in, pop;
-	uint8_t *out;
 
 	assert_int_equal(ionpu_network_create(&net), 0);
 	in = add_input(net, "in", 1);
@@ -126,6 +124,17 @@ static void check_constant_input(enum ionpu_neuron_model model,
 	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL),
 			 0);
 	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	return net;
+}
+
+static void check_constant_input(enum ionpu_neuron_model model,
+				 const struct pop_values *pv, double w,
+				 unsigned int n)
+{
+	struct ionpu_network *net = one_neuron(model, pv, w);
+	float raster[CONST_STEPS];
+	uint8_t *out;
+
 	for (size_t t = 0; t < CONST_STEPS; t++)
 		raster[t] = 1;
 	out = run(net, raster, CONST_STEPS, 1, 1);
@@ -541,11 +550,7 @@ static void test_errors(void **state)
 	ionpu_network_free(other);
 	ionpu_network_free(net);
 
-	assert_int_equal(ionpu_network_create(&net), 0);
-	in = add_input(net, "in", 1);
-	pop = add_pop(net, "th", IONPU_NEURON_THRESHOLD, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, in, pop, &w, NULL, NULL), 0);
-	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	net = one_neuron(IONPU_NEURON_THRESHOLD, &pv, w);
 	plan = compile_ok(net);
 	assert_int_equal(ionpu_host_new(net, plan, &h), 0);
 	assert_int_equal(ionpu_host_run(h, bad, 2, out), -EINVAL);
@@ -643,18 +648,13 @@ static void test_batch(void **state)
 	struct ionpu_plan *plan;
 	struct ionpu_host *h = NULL;
 	size_t events = 0;
-	uint32_t id, pop;
 
 	(void)state;
 	for (size_t k = 0; k < SAMPLES * STEPS; k++) {
 		in[k] = k % STEPS < 6 + k / STEPS;
 		events += in[k] != 0;
 	}
-	assert_int_equal(ionpu_network_create(&net), 0);
-	id = add_input(net, "in", 1);
-	pop = add_pop(net, "lif", IONPU_NEURON_LIF, 1, &pv);
-	assert_int_equal(ionpu_network_add_dense(net, id, pop, &w, NULL, NULL), 0);
-	assert_int_equal(ionpu_network_mark_output(net, pop), 0);
+	net = one_neuron(IONPU_NEURON_LIF, &pv, w);
 	plan = compile_ok(net);
 	for (size_t s = 0; s < SAMPLES; s++) {
 		assert_int_equal(ionpu_host_new(net, plan, &h), 0);
