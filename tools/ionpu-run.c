@@ -435,6 +435,9 @@ static int report_run(const struct runner *t, const struct run_options *o,
 		      struct result *r)
 {
 	const struct input *in = r->in;
+	/* With --json -, stdout carries the JSON alone. */
+	FILE *human = o->json_path && !strcmp(o->json_path, "-") ? stderr :
+								   stdout;
 	size_t spikes = 0;
 	int err;
 
@@ -454,13 +457,14 @@ static int report_run(const struct runner *t, const struct run_options *o,
 	}
 	for (size_t k = 0; k < in->samples * in->steps * r->n_out; k++)
 		spikes += r->out[k];
-	printf("%s: %zu samples of %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
-	       t->name, in->samples, in->steps, in->cols, r->n_out, spikes,
-	       o->out_path);
+	fprintf(human,
+		"%s: %zu samples of %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
+		t->name, in->samples, in->steps, in->cols, r->n_out, spikes,
+		o->out_path);
 	if (r->labels)
-		printf("%s: %zu of %zu correct (%.2f %%)\n", t->name,
-		       r->correct, in->samples,
-		       100.0 * r->correct / in->samples);
+		fprintf(human, "%s: %zu of %zu correct (%.2f %%)\n", t->name,
+			r->correct, in->samples,
+			100.0 * r->correct / in->samples);
 	return o->json_path ? write_json(o->json_path, o->graph, t, r) : 0;
 }
 
