@@ -42,8 +42,7 @@ LIB_A := $(BUILD)/lib/libionpu.a
 LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
 # The libraries libionpu links, by pkg-config name: Debian's serial libhdf5
 # for NIR files, liburing for the asynchronous queue, libpci (GPL-2.0-or-later)
-# for card discovery.  ionpu.pc lists the same names in Requires.private, so
-# a library added here is one word.
+# for card discovery.  A library added here is one word.
 LIB_PKGS := hdf5-serial liburing libpci
 LIB_DEP_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) 2>/dev/null)
 LIB_LDLIBS := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lm
@@ -134,12 +133,18 @@ INSTALL ?= install
 # Directories under PREFIX are written relative to it, so that
 # `pkg-config --define-prefix` can relocate the tree.
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+# ionpu.pc names its private libraries by their link flags, not by their
+# pkg-config modules: a Requires.private is resolved for --cflags and --libs
+# too, so it would make every user install libhdf5's, liburing's and
+# libpci's -dev packages (and Debian's own hdf5-serial.pc) just to link the
+# shared library, whose header includes none of theirs.
+LIB_PC_LIBS_PRIVATE := $(strip $(shell pkg-config --static --libs $(LIB_PKGS) 2>/dev/null) -lm)
 
 $(BUILD)/ionpu.pc: ionpu.pc.in FORCE
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
 		-e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' -e 's|@VERSION@|$(LIB_VERSION)|' \
-		-e 's|@REQUIRES_PRIVATE@|$(LIB_PKGS)|' -e '/^#/d' $< >$@.tmp
+		-e 's|@LIBS_PRIVATE@|$(LIB_PC_LIBS_PRIVATE)|' -e '/^#/d' $< >$@.tmp
 	mv $@.tmp $@
 
 install: all $(BUILD)/ionpu.pc
