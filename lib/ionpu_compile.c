@@ -11,6 +11,11 @@
  * rows gets a chain of tiles, each holding a slice of its rows, whose columns
  * sum into the neurons of the chain's first tile.  Recurrence needs nothing
  * special: a population's neurons are just sources of rows like any other.
+ *
+ * A population the card is to learn gets a tile of its own, with a row for
+ * every source neuron and a cell for every (row, column), zero or not: the
+ * learning rule pulses the cells of the rows that spiked, so each must be
+ * on the crossbar, and no other population's cells may share those rows.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -51,19 +56,28 @@ struct group {
 	uint32_t tile;	/* its tile, or the first of its chain */
 	uint32_t chain; /* tiles in its chain; 1 if it shares a tile */
 	uint32_t col0;	/* its first column */
+	bool learned;
+	double learn_max; /* learned: the largest |weight| of its projection */
+};
+
+enum tile_use {
+	TILE_SHARED,  /* populations of one model may share its columns */
+	TILE_CHAINED, /* one of a chain whose rows add into one population */
+	TILE_LEARNED, /* one learned population, alone */
 };
 
 struct tile_fill {
-	struct row_key *rows; /* shared tiles: the union, sorted */
+	struct row_key *rows; /* shared and learned tiles: the union, sorted */
 	size_t n_rows;
 	uint32_t neurons;
-	bool chained;
+	enum tile_use use;
 	uint32_t owner; /* population that opened it, for the report */
 };
 
 struct compiler {
 	const struct ionpu_network *net;
 	const struct ionpu_card_desc *card;
+	const struct ionpu_compile_opts *opts;
 	struct group *groups;
 	size_t n_groups;
 	struct tile_fill *tiles;
@@ -194,17 +208,116 @@ static int delays_in_steps(struct compiler *C,
 	return 0;
 }
 
-/*
- * Gathers a group's synapses, adds up those sharing a row and column, and lists
- * its rows.
- */
-static int collect_group(struct compiler *C, struct group *g)
+/* Adds up a group's synapses sharing a row and column, and lists its rows. */
+static int list_rows(struct group *g)
 {
-	size_t n_projs = ionpu_network_projection_count(C->net), k = 0;
+	size_t k = 0;
+
+	if (g->n_syns)
+		qsort(g->syns, g->n_syns, sizeof(*g->syns), syn_cmp);
+	for (size_t i = 0; i < g->n_syns; i++) {
+		if (k && !syn_cmp(&g->syns[k - 1], &g->syns[i]))
+			g->syns[k - 1].w += g->syns[i].w;
+		else
+			g->syns[k++] = g->syns[i];
+	}
+	g->n_syns = k;
+	g->rows = malloc((k ? k : 1) * sizeof(*g->rows));
+	if (!g->rows)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	for (size_t i = 0; i < k; i++)
+		if (!g->n_rows ||
+		    key_cmp(&g->rows[g->n_rows - 1], &g->syns[i].key))
+			g->rows[g->n_rows++] = g->syns[i].key;
+	return 0;
+}
+
+/* The one projection into learned population @dst, which must be dense. */
+static int learned_projection(const struct compiler *C,
+			      const struct ionpu_node_info *dst, uint32_t pop,
+			      struct ionpu_projection_info *out)
+{
+	size_t n_projs = ionpu_network_projection_count(C->net), found = 0;
+	struct ionpu_projection_info p;
+	struct ionpu_node_info src;
+
+	for (uint32_t id = 0; id < n_projs; id++) {
+		ionpu_network_projection(C->net, id, &p);
+		if (p.dst != pop)
+			continue;
+		*out = p;
+		found++;
+	}
+	if (found != 1)
+		return ionpu_error(-EINVAL,
+				   "compile: learned population '%s' has %zu projections into it; learning needs exactly one, dense",
+				   dst->name, found);
+	ionpu_network_node(C->net, out->src, &src);
+	if (out->kind != IONPU_PROJ_DENSE)
+		return ionpu_error(-EINVAL,
+				   "compile: learned population '%s': its projection from '%s' is %s; learning needs a dense one",
+				   dst->name, src.name,
+				   out->kind == IONPU_PROJ_SPARSE ? "sparse" :
+								    "a convolution");
+	if (src.size > C->card->tile_rows)
+		return ionpu_error(-EINVAL,
+				   "compile: learned population '%s': its source '%s' has %u neurons; learning needs each on a row of one tile, which has %u",
+				   dst->name, src.name, src.size,
+				   C->card->tile_rows);
+	return 0;
+}
+
+/*
+ * A learned group's synapses: every (source neuron, neuron) pair of its
+ * projection, zeros included; all zero when learning from zero.
+ */
+static int collect_learned(struct compiler *C, struct group *g)
+{
+	bool from_zero = C->opts->flags & IONPU_COMPILE_LEARN_FROM_ZERO;
 	struct ionpu_projection_info p;
 	struct ionpu_node_info src, dst;
 	int err;
 
+	ionpu_network_node(C->net, g->pop, &dst);
+	err = learned_projection(C, &dst, g->pop, &p);
+	if (err)
+		return err;
+	ionpu_network_node(C->net, p.src, &src);
+	free(C->delay_steps);
+	C->delay_steps = malloc(src.size * sizeof(*C->delay_steps));
+	g->syns = malloc((size_t)src.size * g->count * sizeof(*g->syns));
+	if (!C->delay_steps || !g->syns)
+		return ionpu_error(-ENOMEM, "compile: out of memory");
+	err = delays_in_steps(C, &p, src.size);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < src.size; i++)
+		for (uint32_t j = 0; j < g->count; j++) {
+			double w = p.weight[(size_t)(g->first + j) * src.size +
+					    i];
+
+			g->learn_max = fmax(g->learn_max, fabs(w));
+			g->syns[g->n_syns++] = (struct syn){
+				.key = { p.src, i, C->delay_steps[i] },
+				.col = j,
+				.w = from_zero ? 0 : w,
+			};
+		}
+	if (g->learn_max == 0)
+		g->learn_max = 1;
+	return list_rows(g);
+}
+
+/* Gathers a group's synapses and lists its rows. */
+static int collect_group(struct compiler *C, struct group *g)
+{
+	size_t n_projs = ionpu_network_projection_count(C->net);
+	struct ionpu_projection_info p;
+	struct ionpu_node_info src, dst;
+	int err;
+
+	if (g->learned)
+		return collect_learned(C, g);
 	C->cur = g;
 	ionpu_network_node(C->net, g->pop, &dst);
 	for (uint32_t id = 0; id < n_projs && !C->err; id++) {
@@ -225,24 +338,7 @@ static int collect_group(struct compiler *C, struct group *g)
 	}
 	if (C->err)
 		return C->err;
-
-	if (g->n_syns)
-		qsort(g->syns, g->n_syns, sizeof(*g->syns), syn_cmp);
-	for (size_t i = 0; i < g->n_syns; i++) {
-		if (k && !syn_cmp(&g->syns[k - 1], &g->syns[i]))
-			g->syns[k - 1].w += g->syns[i].w;
-		else
-			g->syns[k++] = g->syns[i];
-	}
-	g->n_syns = k;
-	g->rows = malloc((k ? k : 1) * sizeof(*g->rows));
-	if (!g->rows)
-		return ionpu_error(-ENOMEM, "compile: out of memory");
-	for (size_t i = 0; i < k; i++)
-		if (!g->n_rows ||
-		    key_cmp(&g->rows[g->n_rows - 1], &g->syns[i].key))
-			g->rows[g->n_rows++] = g->syns[i].key;
-	return 0;
+	return list_rows(g);
 }
 
 /* Size of the union of two sorted key lists; merged into @out if not NULL. */
@@ -265,11 +361,6 @@ static size_t merge_rows(const struct row_key *a, size_t na,
 	return n;
 }
 
-enum tile_use {
-	TILE_SHARED,  /* populations of one model may share its columns */
-	TILE_CHAINED, /* one of a chain whose rows add into one population */
-};
-
 static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner,
 		     enum tile_use use)
 {
@@ -281,8 +372,7 @@ static int new_tiles(struct compiler *C, uint32_t count, uint32_t owner,
 	C->tiles = t;
 	for (uint32_t i = 0; i < count; i++)
 		t[C->n_tiles + i] =
-			(struct tile_fill){ .chained = use == TILE_CHAINED,
-					    .owner = owner };
+			(struct tile_fill){ .use = use, .owner = owner };
 	C->n_tiles += count;
 	return 0;
 }
@@ -310,16 +400,18 @@ static int place_group(struct compiler *C, struct group *g)
 	}
 	g->chain = 1;
 	/* A tile runs one neuron model: only populations of one model share. */
-	for (g->tile = 0; g->tile < C->n_tiles; g->tile++) {
+	for (g->tile = g->learned ? C->n_tiles : 0; g->tile < C->n_tiles;
+	     g->tile++) {
 		t = &C->tiles[g->tile];
-		if (!t->chained && t->neurons + g->count <= N &&
+		if (t->use == TILE_SHARED && t->neurons + g->count <= N &&
 		    pop_model(C, t->owner) == pop_model(C, g->pop) &&
 		    merge_rows(t->rows, t->n_rows, g->rows, g->n_rows, NULL) <=
 			    R)
 			break;
 	}
 	if (g->tile == C->n_tiles) {
-		err = new_tiles(C, 1, g->pop, TILE_SHARED);
+		err = new_tiles(C, 1, g->pop,
+				g->learned ? TILE_LEARNED : TILE_SHARED);
 		if (err)
 			return err;
 	}
@@ -470,6 +562,59 @@ static int check_stability(const struct compiler *C)
 	return 0;
 }
 
+static bool is_learned(const struct compiler *C, const char *name)
+{
+	for (size_t k = 0; k < C->opts->n_learn; k++)
+		if (!strcmp(C->opts->learn[k], name))
+			return true;
+	return false;
+}
+
+/*
+ * Each learned name a population that fits one tile, named once; a flag to
+ * learn from zero only with something to learn.
+ */
+static int check_learned(const struct compiler *C)
+{
+	const struct ionpu_compile_opts *o = C->opts;
+	struct ionpu_node_info n;
+	uint32_t id;
+
+	if ((o->flags & IONPU_COMPILE_LEARN_FROM_ZERO) && !o->n_learn)
+		return ionpu_error(-EINVAL,
+				   "compile: IONPU_COMPILE_LEARN_FROM_ZERO names no learned population");
+	if (o->n_learn && !o->learn)
+		return ionpu_error(-EINVAL,
+				   "compile: %zu learned populations but no names",
+				   o->n_learn);
+	for (size_t k = 0; k < o->n_learn; k++) {
+		if (!o->learn[k])
+			return ionpu_error(-EINVAL,
+					   "compile: learned population %zu has no name",
+					   k);
+		if (ionpu_network_find(C->net, o->learn[k], &id))
+			return ionpu_error(-EINVAL,
+					   "compile: learned population '%s': the network has no such node",
+					   o->learn[k]);
+		ionpu_network_node(C->net, id, &n);
+		if (n.kind != IONPU_NODE_POPULATION)
+			return ionpu_error(-EINVAL,
+					   "compile: learned node '%s' is an input; only a population's synapses can be learned",
+					   n.name);
+		if (n.size > C->card->tile_neurons)
+			return ionpu_error(-EINVAL,
+					   "compile: learned population '%s' has %u neurons; learning needs them on one tile, which has %u",
+					   n.name, n.size,
+					   C->card->tile_neurons);
+		for (size_t j = 0; j < k; j++)
+			if (!strcmp(o->learn[j], o->learn[k]))
+				return ionpu_error(-EINVAL,
+						   "compile: learned population '%s' is named twice",
+						   n.name);
+	}
+	return 0;
+}
+
 static int make_groups(struct compiler *C)
 {
 	size_t n_nodes = ionpu_network_node_count(C->net);
@@ -495,6 +640,7 @@ static int make_groups(struct compiler *C)
 			g->pop = i;
 			g->first = first;
 			g->count = n.size - first < N ? n.size - first : N;
+			g->learned = is_learned(C, n.name);
 		}
 	}
 	return 0;
@@ -582,6 +728,8 @@ static int lay_out_group(struct compiler *C, struct ionpu_plan *P,
 
 	for (uint32_t i = 0; i < g->chain; i++)
 		P->tiles[g->tile + i].head = g->tile;
+	head->learned = g->learned;
+	head->learn_max = g->learn_max;
 	s = realloc(head->segments, (head->n_segments + 1) * sizeof(*s));
 	if (!s)
 		return ionpu_error(-ENOMEM, "compile: out of memory");
@@ -639,6 +787,9 @@ static void set_conductances(const struct ionpu_card_desc *card,
 			for (size_t c = 0; c < P->tiles[t].n_cells; c++)
 				max = fmax(max,
 					   fabs(P->tiles[t].cells[c].weight));
+		/* Learning from zero leaves no weight to take the scale from. */
+		if (P->tiles[h].learned)
+			max = fmax(max, P->tiles[h].learn_max);
 		scale = max > 0 ? (card->g_max_us - card->g_min_us) / max : 0;
 		for (uint32_t t = h; t < P->n_tiles && P->tiles[t].head == h;
 		     t++) {
@@ -669,9 +820,9 @@ static int lay_out(struct compiler *C, struct ionpu_plan *P)
 		if (err)
 			return err;
 	}
-	/* Shared tiles: each row of the union is one route. */
+	/* Shared and learned tiles: each row of the union is one route. */
 	for (uint32_t t = 0; t < C->n_tiles; t++) {
-		if (C->tiles[t].chained)
+		if (C->tiles[t].use == TILE_CHAINED)
 			continue;
 		P->tiles[t].rows_used = (uint32_t)C->tiles[t].n_rows;
 		for (size_t r = 0; r < C->tiles[t].n_rows; r++) {
@@ -787,23 +938,55 @@ IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
 	free(plan);
 }
 
-IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
-				  const struct ionpu_card_desc *card,
-				  uint32_t flags, struct ionpu_plan **out)
+/*
+ * Options of @size bytes as a caller knows them: at least this version's,
+ * and whatever a later version added left zero.
+ */
+static int check_opts(const struct ionpu_compile_opts *opts)
 {
-	struct compiler C = { .net = net, .card = card };
+	const uint32_t known =
+		IONPU_COMPILE_ALLOW_UNSTABLE | IONPU_COMPILE_LEARN_FROM_ZERO;
+
+	if (opts->size < sizeof(*opts))
+		return ionpu_error(-EINVAL,
+				   "ionpu_compile_with: options of %zu bytes; the smallest version has %zu",
+				   opts->size, sizeof(*opts));
+	for (size_t k = sizeof(*opts); k < opts->size; k++)
+		if (((const unsigned char *)opts)[k])
+			return ionpu_error(-EINVAL,
+					   "ionpu_compile_with: byte %zu of the options is set; this library knows %zu bytes",
+					   k, sizeof(*opts));
+	if (opts->flags & ~known)
+		return ionpu_error(-EINVAL, "ionpu_compile: unknown flags 0x%x",
+				   opts->flags & ~known);
+	return 0;
+}
+
+IONPU_API int ionpu_compile_with(const struct ionpu_network *net,
+				 const struct ionpu_card_desc *card,
+				 const struct ionpu_compile_opts *opts,
+				 struct ionpu_plan **out)
+{
+	const struct ionpu_compile_opts none = { .size = sizeof(none) };
+	struct compiler C = { .net = net, .card = card, .opts = &none };
 	struct ionpu_plan *plan = NULL;
 	int err;
 
 	if (!net || !card || !out)
 		return ionpu_error(-EINVAL, "ionpu_compile: NULL argument");
-	if (flags & ~IONPU_COMPILE_ALLOW_UNSTABLE)
-		return ionpu_error(-EINVAL, "ionpu_compile: unknown flags 0x%x",
-				   flags);
+	if (opts) {
+		err = check_opts(opts);
+		if (err)
+			return err;
+		C.opts = opts;
+	}
 	err = check_card(card);
 	if (err)
 		return err;
-	if (!(flags & IONPU_COMPILE_ALLOW_UNSTABLE)) {
+	err = check_learned(&C);
+	if (err)
+		return err;
+	if (!(C.opts->flags & IONPU_COMPILE_ALLOW_UNSTABLE)) {
 		err = check_stability(&C);
 		if (err)
 			return err;
@@ -844,11 +1027,21 @@ err_compiler:
 	return err;
 }
 
+IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
+				  const struct ionpu_card_desc *card,
+				  uint32_t flags, struct ionpu_plan **out)
+{
+	const struct ionpu_compile_opts opts = { .size = sizeof(opts),
+						 .flags = flags };
+
+	return ionpu_compile_with(net, card, &opts, out);
+}
+
 IONPU_API int ionpu_compile(const struct ionpu_network *net,
 			    const struct ionpu_card_desc *card,
 			    struct ionpu_plan **out)
 {
-	return ionpu_compile_flags(net, card, 0, out);
+	return ionpu_compile_with(net, card, NULL, out);
 }
 
 IONPU_API void ionpu_plan_stats(const struct ionpu_plan *plan,
@@ -883,8 +1076,8 @@ IONPU_API int ionpu_plan_dump(const struct ionpu_plan *plan, FILE *out)
 				tile->head);
 			continue;
 		}
-		fprintf(out, ", %u/%u neurons:", tile->neurons_used,
-			c->tile_neurons);
+		fprintf(out, ", %u/%u neurons%s:", tile->neurons_used,
+			c->tile_neurons, tile->learned ? " (learned)" : "");
 		for (size_t i = 0; i < tile->n_segments; i++) {
 			const struct ionpu_plan_segment *g = &tile->segments[i];
 

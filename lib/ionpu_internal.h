@@ -101,6 +101,12 @@ struct ionpu_plan_tile {
 	 * The tile whose neurons this one's columns add into; itself if none.
 	 */
 	uint32_t head;
+	/*
+	 * It holds one learned population alone, every (row, column) a cell;
+	 * learn_max is the |weight| its scale maps onto the conductance range.
+	 */
+	bool learned;
+	double learn_max;
 	uint32_t rows_used;
 	uint32_t neurons_used;
 	double scale_us_per_unit;

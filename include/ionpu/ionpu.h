@@ -32,7 +32,7 @@ extern "C" {
 #define IONPU_API __attribute__((visibility("default")))
 
 #define IONPU_LIB_VERSION_MAJOR	0
-#define IONPU_LIB_VERSION_MINOR	2
+#define IONPU_LIB_VERSION_MINOR	3
 #define IONPU_LIB_VERSION_PATCH	0
 
 /* Longest serial number a card reports, without the terminating NUL. */
@@ -750,6 +750,62 @@ IONPU_API int ionpu_compile(const struct ionpu_network *net, const struct ionpu_
 IONPU_API int ionpu_compile_flags(const struct ionpu_network *net,
 				  const struct ionpu_card_desc *card, uint32_t flags,
 				  struct ionpu_plan **out);
+
+/*
+ * Flag of &struct ionpu_compile_opts.
+ * IONPU_COMPILE_LEARN_FROM_ZERO: the learned populations' weights start at
+ * zero (both devices of every cell on the lowest level), so that what the
+ * card learns owes nothing to weights learned elsewhere.  The network's
+ * weights still set the tile's conductance scale.
+ */
+#define IONPU_COMPILE_LEARN_FROM_ZERO	(1u << 1)
+
+/**
+ * struct ionpu_compile_opts - how ionpu_compile_with() maps a network
+ * @size: sizeof(struct ionpu_compile_opts) as the caller was built with, so
+ *        that the struct can grow: a larger @size is taken when the bytes
+ *        this library does not know are zero.
+ * @flags: IONPU_COMPILE_* flags.
+ * @learn: NULL, or the names of @n_learn populations the card is to learn
+ *         (ionpu_learn_start()).
+ * @n_learn: how many.
+ *
+ * A learned population gets a tile of its own: its neurons are that tile's
+ * columns and every source neuron of its one dense projection is a row, zero
+ * weights included, so that the learning rule can reach every cell.  It
+ * must therefore have at most one tile's neurons, its source at most one
+ * tile's rows, and exactly one projection into it, a dense one.  The tile's
+ * scale maps the largest |weight| of that projection onto the conductance
+ * range (|weight| 1 if all are zero).
+ */
+struct ionpu_compile_opts {
+	size_t size;
+	uint32_t flags;
+	const char *const *learn;
+	size_t n_learn;
+};
+
+/**
+ * ionpu_compile_with() - map a network onto a card, with options
+ * @net: the network.
+ * @card: the card, e.g. from ionpu_card_desc_default().
+ * @opts: the options; NULL is ionpu_compile().
+ * @out: out: the plan; free it with ionpu_plan_free().
+ *
+ * As ionpu_compile_flags() with @opts->flags, and with @opts->learn's
+ * populations laid out for learning (see &struct ionpu_compile_opts).
+ *
+ * Return: as ionpu_compile_flags(); -EINVAL for a @size smaller than the
+ * first version's or unknown bytes beyond it that are not zero, unknown
+ * flags, a learned name that is no population or appears twice, or a
+ * learned population that cannot be learned on one tile (more neurons than
+ * a tile has, more source neurons than its rows, no projection, several,
+ * or one that is not dense): the message names the population and why.
+ */
+IONPU_API int ionpu_compile_with(const struct ionpu_network *net,
+				 const struct ionpu_card_desc *card,
+				 const struct ionpu_compile_opts *opts,
+				 struct ionpu_plan **out);
 
 /**
  * ionpu_plan_free() - free a plan

@@ -628,6 +628,184 @@ static void test_braille(void **state)
 	ionpu_network_free(net);
 }
 
+/* Every third weight zero: a learned tile must still hold those cells. */
+static double w_sparse_code(uint32_t post, uint32_t pre)
+{
+	return (post + pre) % 3 ? w_code(post, pre) : 0;
+}
+
+/* in(64) -> hid(20) -> out(10), out learned (from zero when @flags says). */
+static struct ionpu_plan *compile_learned(struct ionpu_network **net, uint32_t flags)
+{
+	static const char *const learn[] = { "out" };
+	struct ionpu_compile_opts opts = {
+		.size = sizeof(opts), .flags = flags, .learn = learn, .n_learn = 1,
+	};
+	struct ionpu_card_desc card;
+	struct ionpu_plan *p = NULL;
+	uint32_t in, hid, out;
+
+	assert_int_equal(ionpu_network_create(net), 0);
+	in = add_input(*net, "in", 64);
+	hid = add_pop(*net, "hid", 20);
+	out = add_pop(*net, "out", 10);
+	add_dense(*net, in, hid, 64, 20, w_one, NULL);
+	add_dense(*net, hid, out, 20, 10, w_sparse_code, NULL);
+	assert_int_equal(ionpu_network_mark_output(*net, out), 0);
+	ionpu_card_desc_default(16, &card);
+	if (ionpu_compile_with(*net, &card, &opts, &p))
+		fail_msg("compile: %s", ionpu_last_error());
+	return p;
+}
+
+/*
+ * A learned population has a tile of its own, which an IF population of the
+ * same model would otherwise share, with a row for every source neuron and
+ * a cell for every crossing, zero weights included.
+ */
+static void test_learned_own_tile(void **state)
+{
+	struct ionpu_network *net;
+	struct ionpu_plan *p;
+	struct ionpu_card_desc card;
+	/* The largest |w| of hid -> out: post 9, pre 19 (9 + 19 = 28, kept). */
+	const double max = 9 * 1000.0 + 19 + 1;
+	uint32_t hid;
+
+	(void)state;
+	ionpu_card_desc_default(16, &card);
+	p = compile_learned(&net, 0);
+	assert_int_equal(ionpu_network_find(net, "hid", &hid), 0);
+	assert_int_equal(p->n_tiles, 2);
+	assert_false(p->tiles[0].learned);
+	assert_true(p->tiles[1].learned);
+	assert_int_equal(p->tiles[1].n_segments, 1);
+	assert_int_equal(p->tiles[1].segments[0].count, 10);
+	assert_int_equal(p->tiles[1].rows_used, 20);
+	assert_int_equal(p->tiles[1].n_cells, 200);
+	for (uint32_t i = 0; i < 20; i++) {
+		size_t n;
+		const struct ionpu_plan_route *r = route_of(p, hid, i, &n);
+
+		assert_int_equal(n, 1);
+		assert_int_equal(r->tile, 1);
+		for (uint32_t o = 0; o < 10; o++) {
+			const struct ionpu_plan_cell *c = cell_at(p, 1, r->row, o);
+			uint32_t level = (uint32_t)lround(fabs(w_sparse_code(o, i)) / max *
+							  (card.g_levels - 1));
+
+			assert_non_null(c);
+			assert_true(c->weight == w_sparse_code(o, i));
+			assert_int_equal(c->g_pos_level + c->g_neg_level, level);
+		}
+	}
+	assert_true(p->tiles[1].scale_us_per_unit == (card.g_max_us - card.g_min_us) / max);
+	ionpu_plan_free(p);
+	ionpu_network_free(net);
+
+	/* From zero: the same cells, all on level 0, and the same scale. */
+	p = compile_learned(&net, IONPU_COMPILE_LEARN_FROM_ZERO);
+	assert_int_equal(p->tiles[1].n_cells, 200);
+	for (size_t k = 0; k < p->tiles[1].n_cells; k++) {
+		assert_true(p->tiles[1].cells[k].weight == 0);
+		assert_int_equal(p->tiles[1].cells[k].g_pos_level, 0);
+		assert_int_equal(p->tiles[1].cells[k].g_neg_level, 0);
+	}
+	assert_true(p->tiles[1].scale_us_per_unit == (card.g_max_us - card.g_min_us) / max);
+	ionpu_plan_free(p);
+	ionpu_network_free(net);
+}
+
+/* ionpu_compile_with() learning @n names fails with @err, saying @msg. */
+static void refuse_learn(const struct ionpu_network *net, const char *const *names, size_t n,
+			 uint32_t flags, int err, const char *msg)
+{
+	struct ionpu_compile_opts opts = {
+		.size = sizeof(opts), .flags = flags, .learn = names, .n_learn = n,
+	};
+	struct ionpu_card_desc card;
+	struct ionpu_plan *p = NULL;
+
+	ionpu_card_desc_default(16, &card);
+	assert_int_equal(ionpu_compile_with(net, &card, &opts, &p), err);
+	assert_null(p);
+	if (!strstr(ionpu_last_error(), msg))
+		fail_msg("'%s' does not say '%s'", ionpu_last_error(), msg);
+}
+
+static void refuse_one(const struct ionpu_network *net, const char *name, const char *msg)
+{
+	refuse_learn(net, &name, 1, 0, -EINVAL, msg);
+}
+
+/* What cannot be learned on one tile is refused, naming it and why. */
+static void test_learned_refused(void **state)
+{
+	static const char *const twice[] = { "out", "out" };
+	struct ionpu_network *net;
+	uint32_t in, wide, out, two, sp, big;
+	const uint32_t pre = 0, post = 0;
+	const double w = 1;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 300);
+	out = add_pop(net, "out", 10);
+	add_dense(net, in, out, 300, 10, w_one, NULL);
+	wide = add_input(net, "wide", 8);
+	big = add_pop(net, "big", 257);
+	add_dense(net, wide, big, 8, 257, w_one, NULL);
+	two = add_pop(net, "two", 4);
+	add_dense(net, wide, two, 8, 4, w_one, NULL);
+	add_dense(net, out, two, 10, 4, w_one, NULL);
+	sp = add_pop(net, "sp", 4);
+	assert_int_equal(ionpu_network_add_sparse(net, wide, sp, 1, &pre, &post, &w, NULL, NULL), 0);
+	add_pop(net, "none", 4);
+	refuse_one(net, "out", "source 'in' has 300 neurons");
+	refuse_one(net, "big", "'big' has 257 neurons");
+	refuse_one(net, "two", "'two' has 2 projections");
+	refuse_one(net, "none", "'none' has 0 projections");
+	refuse_one(net, "sp", "from 'wide' is sparse");
+	refuse_one(net, "in", "'in' is an input");
+	refuse_one(net, "nope", "'nope': the network has no such node");
+	refuse_learn(net, twice, 2, 0, -EINVAL, "'out' is named twice");
+	refuse_learn(net, NULL, 0, IONPU_COMPILE_LEARN_FROM_ZERO, -EINVAL,
+		     "names no learned population");
+	refuse_learn(net, NULL, 0, 1u << 7, -EINVAL, "unknown flags 0x80");
+	ionpu_network_free(net);
+}
+
+/* The options' size: older than the first version is refused, newer if set. */
+static void test_compile_opts_size(void **state)
+{
+	struct {
+		struct ionpu_compile_opts o;
+		unsigned char later[8];
+	} big = { .o = { .size = sizeof(big) } };
+	struct ionpu_compile_opts small = { .size = sizeof(small) - 1 };
+	struct ionpu_network *net;
+	struct ionpu_card_desc card;
+	struct ionpu_plan *p = NULL;
+	uint32_t in, pop;
+
+	(void)state;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 4);
+	pop = add_pop(net, "pop", 4);
+	add_dense(net, in, pop, 4, 4, w_one, NULL);
+	ionpu_card_desc_default(1, &card);
+	assert_int_equal(ionpu_compile_with(net, &card, &small, &p), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "the smallest version has"));
+	assert_int_equal(ionpu_compile_with(net, &card, &big.o, &p), 0);
+	ionpu_plan_free(p);
+	p = NULL;
+	big.later[3] = 1;
+	assert_int_equal(ionpu_compile_with(net, &card, &big.o, &p), -EINVAL);
+	assert_non_null(strstr(ionpu_last_error(), "of the options is set"));
+	assert_null(p);
+	ionpu_network_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +821,9 @@ int main(void)
 		cmocka_unit_test(test_bad_card),
 		cmocka_unit_test(test_unstable_tau),
 		cmocka_unit_test(test_braille),
+		cmocka_unit_test(test_learned_own_tile),
+		cmocka_unit_test(test_learned_refused),
+		cmocka_unit_test(test_compile_opts_size),
 	};
 
 	for (size_t i = 0; i < sizeof(ones) / sizeof(ones[0]); i++)
