@@ -93,8 +93,10 @@ void ionpu_fabric_reset(struct ionpu_fabric *f)
 	for (unsigned int t = 0; t < f->tiles; t++)
 		tile_defaults(f, t);
 	ionpu_router_clear(f);
+	ionpu_learn_reset(f, UINT64_MAX);
 	memset(&f->cnt, 0, sizeof(f->cnt));
 	f->energy_fj = 0;
+	f->learn_energy_fj = 0;
 	f->now = 0;
 	atomic_store(&f->stop, false);
 }
@@ -106,6 +108,7 @@ void ionpu_fabric_reset_state(struct ionpu_fabric *f, uint64_t tiles)
 	for (unsigned int t = 0; t < f->tiles; t++)
 		if (tiles & (1ull << t))
 			ionpu_neurons_reset_state(&f->tile[t].n);
+	ionpu_learn_clear_traces(f, tiles);
 	ionpu_router_drop(f, tiles);
 }
 
@@ -234,6 +237,7 @@ static void deliver_inputs(struct ionpu_fabric *f,
 			ionpu_xbar_prefetch(&f->tile[e[PREFETCH_AHEAD].tile],
 					    e[PREFETCH_AHEAD].row);
 		t->rows_read++;
+		ionpu_learn_pre(t, e->row, e->value);
 		ionpu_xbar_accumulate(t, e->row, e->value, &f->tile[t->head].n);
 	}
 	f->cnt.syn_events += (uint64_t)slot->n * IONPU_FAB_NEURONS;
@@ -271,6 +275,7 @@ static int update_neurons(struct ionpu_fabric *f, ionpu_fab_spike_fn fn,
 			continue;
 		f->cnt.spikes_out += spikes;
 		f->energy_fj += spikes * IONPU_E_SPIKE_FJ;
+		ionpu_learn_post(f, h);
 		for (unsigned int n = 0; n < IONPU_FAB_NEURONS; n++) {
 			if (!t->n.fired[n])
 				continue;
@@ -341,6 +346,7 @@ void ionpu_fabric_counters(const struct ionpu_fabric *f,
 		return;
 	*c = f->cnt;
 	c->energy_fj = (uint64_t)f->energy_fj;
+	c->learn_energy_fj = (uint64_t)f->learn_energy_fj;
 }
 
 uint64_t ionpu_fabric_device_time(const struct ionpu_fabric *f)

@@ -172,6 +172,9 @@ struct ionpu_fab_counters {
 	uint64_t program_pulses;
 	uint64_t busy_ns;   /* modeled time the fabric was busy */
 	uint64_t energy_fj; /* modeled energy, docs/physics.md */
+	/* Learning pulses and their energy (also in busy_ns and energy_fj). */
+	uint64_t learn_pulses;
+	uint64_t learn_energy_fj;
 };
 
 /*
@@ -327,6 +330,55 @@ int ionpu_fabric_get_state(const struct ionpu_fabric *f, unsigned int tile,
 			   unsigned int neuron, float *v, float *i);
 int ionpu_fabric_set_state(struct ionpu_fabric *f, unsigned int tile,
 			   unsigned int neuron, float v, float i);
+
+/* --- learning ------------------------------------------------------------ */
+
+/*
+ * The supervised rule of a tile's learning engine (docs/physics.md,
+ * "Learning").  While learning is on, a run counts pre[row], the input
+ * events (non-zero values) each crossbar row received, and post[n], the
+ * spikes neuron n of the chain head fired, since the last teach.  A teach
+ * naming neuron k then pulses, for every row with pre > 0 and a strength
+ * s = min(1, pre / pre_ref):
+ *   - if post[k] < post_target: a SET of amplitude amp_pot * s on the G+
+ *     device of (row, k), raising the weight towards k;
+ *   - for every other neuron j with post[j] > 0: a SET of amplitude
+ *     amp_dep * s on the G- device of (row, j), lowering that weight;
+ * teacher first, then j in ascending order, rows ascending, until
+ * max_pulses pulses are spent; then clears the traces.
+ */
+struct ionpu_fab_learn_rule {
+	float amp_pot;	      /* 0..1, a fraction of a full pulse */
+	float amp_dep;	      /* 0..1 */
+	float pre_ref;	      /* > 0: events for a full-strength pulse */
+	uint32_t post_target; /* teacher spikes that make potentiation stop */
+	uint32_t max_pulses;  /* >= 1: pulses one teach may apply */
+};
+
+/*
+ * Learning on @tile with @rule (copied), or off when @rule is NULL.  Either
+ * way the tile's traces are cleared.  -EINVAL for a malformed rule (NaN,
+ * amplitude outside [0, 1], pre_ref <= 0, max_pulses 0), -ERANGE for @tile.
+ * Reset turns learning off; ionpu_fabric_reset_state() clears the traces.
+ */
+int ionpu_fabric_learn(struct ionpu_fabric *f, unsigned int tile,
+		       const struct ionpu_fab_learn_rule *rule);
+/* 1 and *@rule (may be NULL) when learning is on, 0 when off, or -errno. */
+int ionpu_fabric_get_learn(const struct ionpu_fabric *f, unsigned int tile,
+			   struct ionpu_fab_learn_rule *rule);
+/*
+ * The traces since the last teach: IONPU_FAB_ROWS counts into @pre and
+ * IONPU_FAB_NEURONS into @post (either may be NULL).
+ */
+int ionpu_fabric_learn_traces(const struct ionpu_fabric *f, unsigned int tile,
+			      uint32_t *pre, uint32_t *post);
+/*
+ * Apply the rule with @neuron as the teacher and clear the traces.  Returns
+ * the pulses applied (>= 0), -EINVAL when learning is off on @tile, or
+ * -ERANGE for @tile or @neuron.
+ */
+int ionpu_fabric_teach(struct ionpu_fabric *f, unsigned int tile,
+		       unsigned int neuron);
 
 /* --- counters, device time, calibration record --------------------------- */
 

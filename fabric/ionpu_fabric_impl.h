@@ -102,6 +102,18 @@ struct ionpu_neurons {
 	uint8_t fired[IONPU_FAB_NEURONS];
 };
 
+/*
+ * A tile's learning engine (ionpu_learn.c): its rule while on, and the
+ * traces since the last teach: input events per crossbar row, spikes per
+ * neuron of the chain head the crossbar feeds.
+ */
+struct ionpu_learner {
+	bool on;
+	struct ionpu_fab_learn_rule rule;
+	uint32_t pre[IONPU_FAB_ROWS];
+	uint32_t post[IONPU_FAB_NEURONS];
+};
+
 struct ionpu_tile {
 	struct ionpu_fab_tile_config cfg;
 	unsigned int head;	/* the tile whose neurons this one feeds */
@@ -111,6 +123,7 @@ struct ionpu_tile {
 	struct ionpu_xbar xb;
 	struct ionpu_neurons n;
 	struct ionpu_route route[IONPU_FAB_NEURONS];
+	struct ionpu_learner learn;
 };
 
 struct ionpu_fabric {
@@ -121,8 +134,11 @@ struct ionpu_fabric {
 	struct ionpu_event_list slot[IONPU_FAB_INPUT_WINDOW];
 	uint64_t now;
 	uint32_t in_flight;	       /* events in all slots together */
-	struct ionpu_fab_counters cnt; /* energy_fj comes from energy_fj */
+	/* energy_fj and learn_energy_fj come from the doubles below. */
+	struct ionpu_fab_counters cnt;
 	double energy_fj;
+	double learn_energy_fj;
+	unsigned int learners; /* tiles with learning on */
 	uint64_t device_time_ns;
 	atomic_bool stop;
 	uint8_t calib[IONPU_FAB_CALIB_SIZE];
@@ -232,6 +248,33 @@ static inline void ionpu_xbar_accumulate(struct ionpu_tile *t, unsigned int row,
 	}
 	for (unsigned int c = 0; c < IONPU_FAB_NEURONS; c++)
 		acc[c] += v * (float)code[c];
+}
+
+/* ionpu_program.c */
+/*
+ * One learning pulse of amplitude @amp (0..1]: a SET on @dev of @cell, with
+ * the device physics of programming (ideal mode: the nominal soft-bound
+ * step rounded to the nearest level).  Counted in time, energy and the
+ * learning counters.
+ */
+void ionpu_program_learn_pulse(struct ionpu_fabric *f, unsigned int tile,
+			       unsigned int cell, enum ionpu_fab_device dev,
+			       float amp);
+
+/* ionpu_learn.c */
+/* Learning off and traces cleared on the tiles in @tiles (bit N: tile N). */
+void ionpu_learn_reset(struct ionpu_fabric *f, uint64_t tiles);
+/* Traces cleared on the tiles in @tiles; learning stays as it is. */
+void ionpu_learn_clear_traces(struct ionpu_fabric *f, uint64_t tiles);
+/* The spikes head tile @head fired this timestep, into its learners' post. */
+void ionpu_learn_post(struct ionpu_fabric *f, unsigned int head);
+
+/* An input event read row @row of tile @t. */
+static inline void ionpu_learn_pre(struct ionpu_tile *t, unsigned int row,
+				   float value)
+{
+	if (t->learn.on && value != 0 && t->learn.pre[row] < UINT32_MAX)
+		t->learn.pre[row]++;
 }
 
 /* ionpu_router.c */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The programming engine: raw SET/RESET pulses and per-device
- * write-and-verify (docs/physics.md, "Programming").
+ * The programming engine: raw SET/RESET pulses, per-device
+ * write-and-verify and the learning engine's pulses (docs/physics.md,
+ * "Programming" and "Learning").
  */
 #include <errno.h>
 #include <math.h>
@@ -78,6 +79,26 @@ static void count_pulses(struct ionpu_fabric *f, uint32_t n)
 	f->cnt.program_pulses += n;
 	ionpu_fabric_busy(f, (uint64_t)n * IONPU_T_PULSE_NS,
 			  (double)n * IONPU_E_PULSE_FJ);
+}
+
+void ionpu_program_learn_pulse(struct ionpu_fabric *f, unsigned int tile,
+			       unsigned int cell, enum ionpu_fab_device dev,
+			       float amp)
+{
+	struct ionpu_tile *t = &f->tile[tile];
+	float *g = device_slot(t, cell, dev);
+
+	ionpu_xbar_settle(f, tile, cell);
+	if (t->cfg.mode == IONPU_FAB_PHYSICAL)
+		physical_pulse(f, tile, cell, dev, IONPU_FAB_SET, amp);
+	else
+		/* The nominal device, so the host reference matches it. */
+		*g = quantize(*g + amp * IONPU_STEP_NOMINAL *
+					   (IONPU_FAB_G_MAX - *g));
+	f->cnt.learn_pulses++;
+	f->learn_energy_fj += IONPU_E_PULSE_FJ;
+	ionpu_fabric_busy(f, IONPU_T_PULSE_NS, IONPU_E_PULSE_FJ);
+	ionpu_xbar_update_cell(f, tile, cell);
 }
 
 int ionpu_fabric_pulse(struct ionpu_fabric *f, unsigned int tile,
