@@ -89,9 +89,10 @@ $(LIB_SO): $(LIB_PIC_OBJS) $(FABRIC_A) lib/libionpu.map
 	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libionpu.so
 
-$(BUILD)/tools/%: tools/%.c $(LIB_SO)
+TOOL_HDRS := $(wildcard tools/*.h)
+$(BUILD)/tools/%: tools/%.c $(TOOL_HDRS) $(LIB_SO)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $< \
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $(filter %.c,$^) \
 		-L$(BUILD)/lib -lionpu -Wl,-rpath,'$$ORIGIN/../lib'
 
 $(BUILD)/examples/%: examples/%.c $(LIB_SO)
@@ -110,9 +111,10 @@ $(LIBPCI_A): scripts/build-libpci
 
 # Static builds run in the test VM's busybox initramfs, which has no libc.
 # libm: ionpu-smi's calibration codes conductances on a log scale.
-$(BUILD)/tools-static/%: tools/%.c $(LIB_A) $(LIBPCI_A)
+$(BUILD)/tools-static/%: tools/%.c $(TOOL_HDRS) $(LIB_A) $(LIBPCI_A)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $< $(LIB_A) $(LIBPCI_A) -lm \
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -static -o $@ $(filter %.c,$^) $(LIB_A) \
+		$(LIBPCI_A) -lm \
 		$(STATIC_LDLIBS_$*)
 
 # --- install ---------------------------------------------------------------

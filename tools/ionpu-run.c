@@ -19,17 +19,13 @@
 
 #include <ionpu/ionpu.h>
 
-enum exit_status {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_NO_FIT = 2,
-};
+#include "ionpu_exit.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: ionpu-run --input=IN --output=OUT.npy [OPTION]... GRAPH.nir\n"
-		"  or:  ionpu-run --host --input=IN --output=OUT.npy [OPTION]... GRAPH.nir\n"
+		"Usage: ionpu-run --input=IN --output=OUT [OPTION]... GRAPH.nir\n"
+		"  or:  ionpu-run --host --input=IN --output=OUT [OPTION]... GRAPH.nir\n"
 		"  or:  ionpu-run --plan [OPTION]... GRAPH.nir\n"
 		"Run a NIR graph on an IONPU card, or on the host reference, or print its mapping.\n"
 		"\n"
@@ -37,19 +33,22 @@ static void usage(FILE *out)
 		"                     (default: the first card the driver serves)\n"
 		"      --physical     run the card in physical mode (device noise, diffusive-\n"
 		"                     memristor neurons) instead of ideal mode\n"
-		"  -v, --verbose      print the weight programming report to stderr\n"
+		"  -v, --verbose      on a card: print the weight programming report\n"
 		"  -p, --plan         map the graph offline and print the plan (no card needed)\n"
 		"      --host         run the graph on the host reference, the card's model in\n"
 		"                     software with no noise (no card needed)\n"
-		"  -i, --input=IN     input raster, .npy or .csv: one row per time step, one\n"
-		"                     column per input channel (1 = spike, or graded values);\n"
-		"                     a 3-D .npy is a batch (samples x steps x channels), each\n"
-		"                     sample run from rest, as one stream\n"
-		"  -o, --output=OUT   output raster to write, .npy of uint8: one row per time\n"
-		"                     step, one column per output neuron (3-D for a batch)\n"
-		"  -l, --labels=FILE  one class per sample (.npy or .csv, one column): score the\n"
-		"                     predictions (the output neuron that fired most; a tie\n"
-		"                     goes to the first to fire, then the lowest index)\n"
+		"  -i, --input=IN     input raster, .npy or .csv (- for stdin): one row per\n"
+		"                     time step, one column per input channel (1 = spike, or\n"
+		"                     graded values); a 3-D .npy is a batch (samples x steps\n"
+		"                     x channels), each sample run from rest, as one stream\n"
+		"  -o, --output=OUT   output raster to write, .npy (uint8) or .csv as its name\n"
+		"                     ends (- for stdout): one row per time step, one column\n"
+		"                     per output neuron (a batch's is 3-D: .npy only)\n"
+		"  -f, --format=FMT   npy or csv: the format of what - reads or writes\n"
+		"  -l, --labels=FILE  one class per sample (.npy or .csv, one column; - for\n"
+		"                     stdin): score the predictions (the output neuron that\n"
+		"                     fired most; a tie goes to the first to fire, then the\n"
+		"                     lowest index)\n"
 		"  -j, --json=FILE    write a summary as JSON (- for stdout): timings, activity\n"
 		"                     and modeled energy, predictions, accuracy\n"
 		"  -t, --tiles=N      --plan and --host: the card has N tiles, 1 to 64 (default 16)\n"
@@ -60,7 +59,11 @@ static void usage(FILE *out)
 		"  -V, --version      show the version and exit\n"
 		"  -h, --help         show this help and exit\n"
 		"\n"
-		"Exit status: 0 if the graph fits (and ran), 1 on an error, 2 if it does not fit.\n");
+		"The summary lines go to stderr, so stdout carries only data (the plan, - files).\n"
+		"\n"
+		"Exit status: 0 if the graph fits (and ran), 1 on an error, 2 on a usage error,\n"
+		"3 if there is no card or no access to it, 4 if its tiles are in use, 5 if the\n"
+		"graph does not fit.\n");
 }
 
 enum run_target {
@@ -69,16 +72,26 @@ enum run_target {
 	RUN_PLAN, /* --plan: only map the graph */
 };
 
+/* The formats of raster files, by the name's ending or --format for -. */
+enum data_format {
+	FORMAT_NONE,
+	FORMAT_NPY,
+	FORMAT_CSV,
+};
+
 struct run_options {
 	enum run_target target;
 	const char *graph;
 	const char *device;
-	const char *in_path;
-	const char *out_path;
+	const char *in_path;	 /* as given: "-" is stdin */
+	const char *out_path;	 /* as given: "-" is stdout */
 	const char *labels_path; /* --labels */
-	const char *json_path;	 /* --json */
+	enum data_format in_format, out_format, labels_format;
+	enum data_format stream_format; /* --format: what "-" carries */
+	const char *json_path;		/* --json */
 	bool verbose;
 	uint32_t tiles; /* --plan and --host */
+	bool tiles_given;
 	double dt;
 	uint32_t compile_flags; /* --allow-unstable */
 	struct ionpu_load_opts load;
@@ -94,6 +107,45 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
+static bool is_stdio(const char *path)
+{
+	return !strcmp(path, "-");
+}
+
+/* What the library opens for @path: "-" is the process's own stream. */
+static const char *open_path(const char *path, const char *stream)
+{
+	return is_stdio(path) ? stream : path;
+}
+
+/*
+ * The format of the file @path given to --@opt: "-" takes --format's, a
+ * name its ending's.  Anything else is refused (a usage error), so that a
+ * file named .csv never holds NumPy bytes.
+ */
+static int format_of(const char *opt, const char *path, enum data_format stream,
+		     enum data_format *out)
+{
+	if (is_stdio(path)) {
+		*out = stream;
+		if (stream != FORMAT_NONE)
+			return 0;
+		fprintf(stderr,
+			"ionpu-run: --%s -: say what it carries with --format=npy or --format=csv\n",
+			opt);
+		return -EINVAL;
+	}
+	*out = ends_with(path, ".npy") ? FORMAT_NPY :
+	       ends_with(path, ".csv") ? FORMAT_CSV :
+					 FORMAT_NONE;
+	if (*out != FORMAT_NONE)
+		return 0;
+	fprintf(stderr,
+		"ionpu-run: --%s %s: the name ends in neither .npy nor .csv (- with --format for stdio)\n",
+		opt, path);
+	return -EINVAL;
+}
+
 /*
  * The input: one raster (a 2-D .npy or a CSV file) or a batch of them (a
  * 3-D .npy: samples x steps x channels).
@@ -104,12 +156,14 @@ struct input {
 	bool batch;
 };
 
-static int read_input(const char *path, struct input *in)
+static int read_input(const char *path, enum data_format format,
+		      struct input *in)
 {
 	int err;
 
 	memset(in, 0, sizeof(*in));
-	if (ends_with(path, ".csv")) {
+	path = open_path(path, "/dev/stdin");
+	if (format == FORMAT_CSV) {
 		in->samples = 1;
 		err = ionpu_csv_read(path, &in->data, &in->steps, &in->cols);
 	} else {
@@ -125,16 +179,17 @@ static int read_input(const char *path, struct input *in)
 }
 
 /* Labels: one whole number per sample, .npy or CSV, as one column. */
-static int read_labels(const char *path, size_t samples, size_t n_out,
-		       int32_t **out)
+static int read_labels(const char *path, enum data_format format,
+		       size_t samples, size_t n_out, int32_t **out)
 {
+	const char *file = open_path(path, "/dev/stdin");
 	size_t rows, cols;
 	float *v;
 	int32_t *labels;
 	int err;
 
-	err = ends_with(path, ".csv") ? ionpu_csv_read(path, &v, &rows, &cols) :
-					ionpu_npy_read(path, &v, &rows, &cols);
+	err = format == FORMAT_CSV ? ionpu_csv_read(file, &v, &rows, &cols) :
+				     ionpu_npy_read(file, &v, &rows, &cols);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		return err;
@@ -430,26 +485,67 @@ err_lib:
 	return err;
 }
 
-/* The output raster, the summary lines and the JSON of a finished run. */
+/* A raster of uint8 as CSV: one line per time step. */
+static int write_csv(const char *path, const uint8_t *out, size_t steps,
+		     size_t cols)
+{
+	FILE *fp = fopen(path, "w");
+	bool ok;
+
+	if (!fp) {
+		fprintf(stderr, "ionpu-run: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	ok = true;
+	for (size_t k = 0; ok && k < steps * cols; k++)
+		ok = fprintf(fp, "%u%c", out[k], (k + 1) % cols ? ',' : '\n') >
+		     0;
+	if (fclose(fp) || !ok) {
+		fprintf(stderr, "ionpu-run: %s: write error\n", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The output raster, in the format its name (or --format) says. */
+static int write_output(const struct run_options *o, const struct result *r)
+{
+	const struct input *in = r->in;
+	const char *path = open_path(o->out_path, "/dev/stdout");
+	int err;
+
+	if (o->out_format == FORMAT_CSV) {
+		if (!in->batch)
+			return write_csv(path, r->out, in->steps, r->n_out);
+		fprintf(stderr,
+			"ionpu-run: %s: the output of a batch of %zu samples is 3-D, which CSV cannot hold: write .npy\n",
+			o->out_path, in->samples);
+		return -EINVAL;
+	}
+	err = in->batch ?
+		      ionpu_npy_write_batch(path, IONPU_NPY_U8, r->out,
+					    in->samples, in->steps, r->n_out) :
+		      ionpu_npy_write(path, IONPU_NPY_U8, r->out, in->steps,
+				      r->n_out);
+	if (err)
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	return err;
+}
+
+/*
+ * The output raster, the summary lines and the JSON of a finished run.  The
+ * summary goes to stderr: stdout may be carrying the output or the JSON.
+ */
 static int report_run(const struct runner *t, const struct run_options *o,
 		      struct result *r)
 {
 	const struct input *in = r->in;
-	/* With --json -, stdout carries the JSON alone. */
-	FILE *human = o->json_path && !strcmp(o->json_path, "-") ? stderr :
-								   stdout;
 	size_t spikes = 0;
 	int err;
 
-	err = in->batch ?
-		      ionpu_npy_write_batch(o->out_path, IONPU_NPY_U8, r->out,
-					    in->samples, in->steps, r->n_out) :
-		      ionpu_npy_write(o->out_path, IONPU_NPY_U8, r->out,
-				      in->steps, r->n_out);
-	if (err) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	err = write_output(o, r);
+	if (err)
 		return err;
-	}
 	err = score(r);
 	if (err) {
 		fprintf(stderr, "ionpu-run: out of memory\n");
@@ -457,12 +553,12 @@ static int report_run(const struct runner *t, const struct run_options *o,
 	}
 	for (size_t k = 0; k < in->samples * in->steps * r->n_out; k++)
 		spikes += r->out[k];
-	fprintf(human,
+	fprintf(stderr,
 		"%s: %zu samples of %zu steps, %zu inputs, %zu outputs, %zu output spikes -> %s\n",
 		t->name, in->samples, in->steps, in->cols, r->n_out, spikes,
-		o->out_path);
+		is_stdio(o->out_path) ? "stdout" : o->out_path);
 	if (r->labels)
-		fprintf(human, "%s: %zu of %zu correct (%.2f %%)\n", t->name,
+		fprintf(stderr, "%s: %zu of %zu correct (%.2f %%)\n", t->name,
 			r->correct, in->samples,
 			100.0 * r->correct / in->samples);
 	return o->json_path ? write_json(o->json_path, o->graph, t, r) : 0;
@@ -477,8 +573,8 @@ static int run_input(const struct runner *t, const struct run_options *o)
 	uint8_t *out = NULL;
 	int err;
 
-	if (read_input(o->in_path, &in))
-		return EXIT_ERROR;
+	if (read_input(o->in_path, o->in_format, &in))
+		return IONPU_EXIT_ERROR;
 	r.n_out = runner_outputs(t);
 	if (in.cols != runner_inputs(t)) {
 		fprintf(stderr,
@@ -488,7 +584,8 @@ static int run_input(const struct runner *t, const struct run_options *o)
 		goto out;
 	}
 	if (o->labels_path) {
-		err = read_labels(o->labels_path, in.samples, r.n_out, &labels);
+		err = read_labels(o->labels_path, o->labels_format, in.samples,
+				  r.n_out, &labels);
 		if (err)
 			goto out;
 		r.labels = labels;
@@ -510,10 +607,13 @@ out:
 	free(labels);
 	free(out);
 	free(in.data);
-	return err ? EXIT_ERROR : EXIT_OK;
+	return err ? IONPU_EXIT_ERROR : IONPU_EXIT_OK;
 }
 
-/* The first card the driver serves, as ionpu_open() takes it. */
+/*
+ * The first card the driver serves, as ionpu_open() takes it: 0, or the
+ * exit status.
+ */
 static int first_card(char *node, size_t size)
 {
 	struct ionpu_card *cards;
@@ -521,7 +621,7 @@ static int first_card(char *node, size_t size)
 
 	if (ionpu_list(NULL, &cards, &n)) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		return -1;
+		return IONPU_EXIT_ERROR;
 	}
 	for (i = 0; i < n && !cards[i].driver_bound; i++)
 		;
@@ -529,9 +629,11 @@ static int first_card(char *node, size_t size)
 		snprintf(node, size, "%s", cards[i].node);
 	else
 		fprintf(stderr,
-			"ionpu-run: no card is served by the ionpu driver\n");
+			"ionpu-run: no card is served by the ionpu driver%s\n",
+			n ? "" :
+			    " (none found): --host runs the graph without one");
 	ionpu_list_free(cards);
-	return i < n ? 0 : -1;
+	return i < n ? 0 : IONPU_EXIT_NO_CARD;
 }
 
 static void print_report(const struct ionpu_loaded *n, uint32_t tiles)
@@ -570,7 +672,7 @@ static int run_host(const struct ionpu_network *net,
 
 	if (ionpu_host_new(net, plan, &t.host)) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
 	status = run_input(&t, o);
 	ionpu_host_free(t.host);
@@ -587,11 +689,13 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 		.physical = o->load.flags & IONPU_LOAD_PHYSICAL,
 	};
 	struct ionpu_plan_stats ps;
-	int status;
+	int status, err;
 
-	if (ionpu_load(dev, net, plan, &o->load, &t.loaded)) {
+	err = ionpu_load(dev, net, plan, &o->load, &t.loaded);
+	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
+		/* Tiles leased by another file: busy, as ionpu-smi says it. */
+		return err == -EBUSY ? IONPU_EXIT_BUSY : IONPU_EXIT_ERROR;
 	}
 	ionpu_plan_stats(plan, &ps);
 	if (o->verbose)
@@ -629,6 +733,14 @@ static bool parse_time(const char *s, double *out)
 	return true;
 }
 
+static bool parse_format(const char *s, enum data_format *out)
+{
+	*out = !strcmp(s, "npy") ? FORMAT_NPY :
+	       !strcmp(s, "csv") ? FORMAT_CSV :
+				   FORMAT_NONE;
+	return *out != FORMAT_NONE;
+}
+
 /* Which of --plan and --host were given. */
 enum run_mode_flags {
 	WANT_PLAN = 1 << 0,
@@ -663,6 +775,13 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 	case 'o':
 		o->out_path = optarg;
 		return -1;
+	case 'f':
+		if (parse_format(optarg, &o->stream_format))
+			return -1;
+		fprintf(stderr,
+			"ionpu-run: --format: '%s' is neither npy nor csv\n",
+			optarg);
+		return IONPU_EXIT_USAGE;
 	case 'l':
 		o->labels_path = optarg;
 		return -1;
@@ -670,32 +789,76 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 		o->json_path = optarg;
 		return -1;
 	case 't':
+		o->tiles_given = true;
 		if (parse_uint(optarg, IONPU_CARD_MAX_TILES, &o->tiles))
 			return -1;
 		fprintf(stderr,
 			"ionpu-run: --tiles: '%s' is not a tile count from 1 to %u\n",
 			optarg, IONPU_CARD_MAX_TILES);
-		return EXIT_ERROR;
+		return IONPU_EXIT_USAGE;
 	case 'T':
 		if (parse_time(optarg, &o->dt))
 			return -1;
 		fprintf(stderr,
 			"ionpu-run: --dt: '%s' is not a positive time\n",
 			optarg);
-		return EXIT_ERROR;
+		return IONPU_EXIT_USAGE;
 	case 'U':
 		o->compile_flags |= IONPU_COMPILE_ALLOW_UNSTABLE;
 		return -1;
 	case 'V':
 		printf("ionpu-run (libionpu %s)\n", ionpu_version());
-		return EXIT_OK;
+		return IONPU_EXIT_OK;
 	case 'h':
 		usage(stdout);
-		return EXIT_OK;
+		return IONPU_EXIT_OK;
 	default:
 		usage(stderr);
-		return EXIT_ERROR;
+		return IONPU_EXIT_USAGE;
 	}
+}
+
+/*
+ * A flag the chosen mode would ignore, or two that contradict each other:
+ * the message naming them, or NULL.
+ */
+static const char *conflict(const struct run_options *o)
+{
+	bool run = o->target != RUN_PLAN, card = o->target == RUN_CARD;
+	const char *j = o->json_path, *l = o->labels_path;
+
+	if (!run && (o->in_path || o->out_path || l || j))
+		return "--plan runs nothing: it takes no --input, --output, --labels or --json";
+	if (run && !(o->in_path && o->out_path))
+		return "a run needs --input and --output";
+	if (!card &&
+	    (o->device || o->verbose || (o->load.flags & IONPU_LOAD_PHYSICAL)))
+		return "--device, --verbose and --physical are for a card; --host and --plan know ideal mode only";
+	if (card && o->tiles_given)
+		return "--tiles is for --plan and --host: on a card the card says how many it has";
+	if (run && is_stdio(o->out_path) && j && is_stdio(j))
+		return "--output - and --json - cannot both have stdout";
+	if (run && is_stdio(o->in_path) && l && is_stdio(l))
+		return "--input - and --labels - cannot both have stdin";
+	if (o->stream_format != FORMAT_NONE &&
+	    !(run && (is_stdio(o->in_path) || is_stdio(o->out_path) ||
+		      (l && is_stdio(l)))))
+		return "--format is for - (stdin or stdout); a file's name says its format";
+	return NULL;
+}
+
+/* The formats of the run's files; 0 or -EINVAL with a message. */
+static int formats_of(struct run_options *o)
+{
+	if (o->target == RUN_PLAN)
+		return 0;
+	if (format_of("input", o->in_path, o->stream_format, &o->in_format) ||
+	    format_of("output", o->out_path, o->stream_format, &o->out_format))
+		return -EINVAL;
+	if (o->labels_path && format_of("labels", o->labels_path,
+					o->stream_format, &o->labels_format))
+		return -EINVAL;
+	return 0;
 }
 
 /*
@@ -712,6 +875,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "tiles", required_argument, NULL, 't' },
 		{ "dt", required_argument, NULL, 'T' },
 		{ "allow-unstable", no_argument, NULL, 'U' },
@@ -722,63 +886,80 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int want = 0;
+	const char *why;
 	int opt, status;
 
-	while ((opt = getopt_long(argc, argv, "pd:vi:o:t:l:j:Vh", longopts,
+	while ((opt = getopt_long(argc, argv, "pd:vi:o:f:t:l:j:Vh", longopts,
 				  NULL)) != -1) {
 		status = take_option(opt, o, &want);
 		if (status >= 0)
 			return status;
 	}
-	if (optind != argc - 1 || want == (WANT_PLAN | WANT_HOST) ||
-	    (!(want & WANT_PLAN) != (o->in_path && o->out_path)) ||
-	    ((want & WANT_PLAN) && (o->labels_path || o->json_path))) {
+	if (optind != argc - 1) {
+		fprintf(stderr, "ionpu-run: %s\n",
+			optind == argc ? "which graph? name one NIR file" :
+					 "one NIR file only");
 		usage(stderr);
-		return EXIT_ERROR;
+		return IONPU_EXIT_USAGE;
 	}
-	if (want && (o->load.flags & IONPU_LOAD_PHYSICAL)) {
-		fprintf(stderr,
-			"ionpu-run: --physical runs a card; the host reference and --plan know ideal mode only\n");
-		return EXIT_ERROR;
+	if (want == (WANT_PLAN | WANT_HOST)) {
+		fprintf(stderr, "ionpu-run: --plan or --host, not both\n");
+		return IONPU_EXIT_USAGE;
 	}
 	o->graph = argv[optind];
 	o->target = want & WANT_PLAN ? RUN_PLAN :
 		    want & WANT_HOST ? RUN_HOST :
 				       RUN_CARD;
-	return -1;
+	why = conflict(o);
+	if (why) {
+		fprintf(stderr, "ionpu-run: %s\n", why);
+		return IONPU_EXIT_USAGE;
+	}
+	return formats_of(o) ? IONPU_EXIT_USAGE : -1;
 }
 
-/* On a card, the card says what it has; otherwise a card of --tiles tiles. */
+/*
+ * On a card, the card says what it has; otherwise a card of --tiles tiles.
+ * 0, or the exit status.
+ */
 static int card_of(const struct run_options *o, struct ionpu_dev **dev,
 		   struct ionpu_card_desc *card)
 {
 	char node[IONPU_NODE_SIZE];
 	const char *device = o->device;
+	int err;
 
 	if (o->target != RUN_CARD) {
 		ionpu_card_desc_default(o->tiles, card);
 		return 0;
 	}
-	if (!device && first_card(node, sizeof(node)) == 0)
+	if (!device) {
+		err = first_card(node, sizeof(node));
+		if (err)
+			return err;
 		device = node;
-	if (!device)
-		return -ENODEV;
-	if (ionpu_open(device, dev) || ionpu_card_desc_of(*dev, card)) {
-		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		ionpu_close(*dev);
-		*dev = NULL;
-		return -ENODEV;
 	}
-	return 0;
+	err = ionpu_open(device, dev);
+	if (!err)
+		err = ionpu_card_desc_of(*dev, card);
+	if (!err)
+		return 0;
+	fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+	if (err == -EACCES)
+		fprintf(stderr,
+			"ionpu-run: no access to the card's node: run it as root or as a member of the node's group\n");
+	ionpu_close(*dev);
+	*dev = NULL;
+	return ionpu_exit_of(err);
 }
 
 static int print_plan(const struct ionpu_plan *plan)
 {
 	if (ionpu_plan_dump(plan, stdout) || fflush(stdout)) {
 		fprintf(stderr, "ionpu-run: cannot write the plan\n");
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
-	return EXIT_OK;
+	return IONPU_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -797,18 +978,19 @@ int main(int argc, char **argv)
 	err = ionpu_nir_load(o.graph, &net);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
-	status = EXIT_ERROR;
-	if (card_of(&o, &dev, &card))
+	status = card_of(&o, &dev, &card);
+	if (status)
 		goto out_net;
+	status = IONPU_EXIT_ERROR;
 	card.dt = o.dt;
 	err = ionpu_compile_flags(net, &card, o.compile_flags, &plan);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph,
 			ionpu_last_error());
-		status = err == -ENOSPC || err == -ERANGE ? EXIT_NO_FIT :
-							    EXIT_ERROR;
+		status = err == -ENOSPC || err == -ERANGE ? IONPU_EXIT_NO_FIT :
+							    IONPU_EXIT_ERROR;
 		goto out_dev;
 	}
 	ionpu_plan_stats(plan, &stats);

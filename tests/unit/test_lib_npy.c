@@ -220,6 +220,47 @@ static void expect_npy_error(const char *path, int err, const char *what)
 	assert_true(strlen(ionpu_last_error()) > 0);
 }
 
+/*
+ * A pipe has no size to check the header against: the whole array is read
+ * through it, and one cut short is refused as truncated.
+ */
+static void test_pipe(void **state)
+{
+	struct tmp *t = *state;
+	const float f[6] = { 0, 1, -2.5f, 1e-30f, 3e38f, 0.125f };
+	unsigned char bytes[256];
+	size_t len, rows = 0, cols = 0;
+	char path[64];
+	float *v = NULL;
+	FILE *fp;
+
+	assert_int_equal(ionpu_npy_write(t->path, IONPU_NPY_F32, f, 2, 3), 0);
+	fp = fopen(t->path, "rb");
+	assert_non_null(fp);
+	len = fread(bytes, 1, sizeof(bytes), fp);
+	fclose(fp);
+	assert_true(len > sizeof(f) && len < sizeof(bytes));
+	for (int cut = 0; cut <= 1; cut++) {
+		int fd[2];
+
+		assert_int_equal(pipe(fd), 0);
+		/* Far below a pipe's buffer: the write cannot block. */
+		assert_int_equal(write(fd[1], bytes, len - (size_t)cut), (ssize_t)(len - (size_t)cut));
+		close(fd[1]);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd[0]);
+		if (cut) {
+			expect_npy_error(path, -EPROTO, "a short array on a pipe");
+			assert_non_null(strstr(ionpu_last_error(), "truncated"));
+		} else {
+			assert_int_equal(ionpu_npy_read(path, &v, &rows, &cols), 0);
+			assert_true(rows == 2 && cols == 3);
+			assert_memory_equal(v, f, sizeof(f));
+			free(v);
+		}
+		close(fd[0]);
+	}
+}
+
 static void test_malformed_npy(void **state)
 {
 	struct tmp *t = *state;
@@ -370,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numpy_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_npy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_csv, setup, teardown),
 	};
