@@ -90,6 +90,9 @@ $(LIB_SO): $(LIB_PIC_OBJS) $(FABRIC_A) lib/libionpu.map
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libionpu.so
 
 TOOL_HDRS := $(wildcard tools/*.h)
+# A tool's sources beyond tools/<tool>.c, as prerequisites of its builds.
+$(BUILD)/tools/ionpu-smi $(BUILD)/tools-static/ionpu-smi: tools/ionpu_cdi.c
+
 $(BUILD)/tools/%: tools/%.c $(TOOL_HDRS) $(LIB_SO)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $(filter %.c,$^) \

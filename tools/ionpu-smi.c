@@ -21,23 +21,20 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ionpu/ionpu.h>
 
-enum exit_status {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_CARD = 3, /* or no access to it */
-	EXIT_PERM = 3,
-	EXIT_BUSY = 4,
-};
+#include "ionpu_cdi.h"
+#include "ionpu_exit.h"
+#include "ionpu_json.h"
 
 enum command {
 	CMD_LIST,
 	CMD_CALIB,     /* show the calibration record */
 	CMD_CALIBRATE, /* scan tiles and write it */
+	CMD_CDI,       /* write a Container Device Interface spec */
 };
 
 enum output_format {
@@ -58,6 +55,7 @@ struct options {
 	bool dry_run;
 	bool clear;
 	unsigned long entries;
+	const char *output; /* cdi: the spec's file, NULL for stdout */
 };
 
 static void usage(FILE *out)
@@ -66,6 +64,7 @@ static void usage(FILE *out)
 		"Usage: ionpu-smi [OPTION]...\n"
 		"       ionpu-smi calib [-i CARD] [-n N] [--clear]\n"
 		"       ionpu-smi calibrate [-i CARD] [-n N] [--tiles LIST] [--dry-run]\n"
+		"       ionpu-smi cdi [-i CARD] [-o FILE.json]\n"
 		"List the IONPU neuromorphic accelerator cards of this system.\n"
 		"\n"
 		"  -q, --query        detailed view of each card, asking the driver too\n"
@@ -88,9 +87,22 @@ static void usage(FILE *out)
 		"--dry-run scans but leaves the record alone.  -n N shows N of the stuck\n"
 		"devices found.\n"
 		"\n"
+		"cdi writes a Container Device Interface spec of the cards the driver\n"
+		"serves (or CARD), to stdout or to FILE.json (for /etc/cdi), so that a\n"
+		"container runtime hands a card over by name: " IONPU_CDI_KIND
+		"=0, by\n"
+		"PCI address, or all.\n"
+		"\n"
 		"Exit status: 0 if all went well, 1 on an error, 2 on a usage error, 3 if no\n"
 		"card was found or without the access or privilege it needs, 4 when a tile\n"
 		"to scan is in use.\n");
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
 }
 
 static const char *or_dash(const char *s)
@@ -338,30 +350,11 @@ static bool print_query(const struct ionpu_card *cards, size_t count,
 	return ok;
 }
 
-/*
- * A JSON string.  Bytes past ASCII are escaped one by one as if Latin-1:
- * sysfs gives bytes, and a byte that is not UTF-8 must not make the
- * document invalid.
- */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* A JSON string, or null for an empty one. */
 static void json_string_or_null(const char *s)
 {
 	if (s[0])
-		json_string(s);
+		json_string(stdout, s);
 	else
 		printf("null");
 }
@@ -373,7 +366,7 @@ static void json_driver_view(const struct driver_view *view)
 
 	if (!view->answered) {
 		printf(",\"info\":null,\"activity\":null,\"error\":");
-		json_string(view->error);
+		json_string(stdout, view->error);
 		return;
 	}
 	printf(",\"info\":{\"api_version\":%" PRIu32 ",\"tile_rows\":%" PRIu32
@@ -386,7 +379,7 @@ static void json_driver_view(const struct driver_view *view)
 		if (!(info->caps & cap_names[i].bit))
 			continue;
 		printf("%s", sep);
-		json_string(cap_names[i].name);
+		json_string(stdout, cap_names[i].name);
 		sep = ",";
 	}
 	printf("]},\"activity\":{");
@@ -403,13 +396,13 @@ static bool json_card(const struct ionpu_card *c, bool query)
 	struct driver_view view = { .answered = true };
 
 	printf("{\"pci_address\":");
-	json_string(c->pci_address);
+	json_string(stdout, c->pci_address);
 	printf(",\"driver_bound\":%s,\"driver\":",
 	       c->driver_bound ? "true" : "false");
 	json_string_or_null(c->driver);
 	if (c->driver_bound) {
 		printf(",\"index\":%d,\"node\":", c->index);
-		json_string(c->node);
+		json_string(stdout, c->node);
 		printf(",\"serial\":");
 		json_string_or_null(c->serial);
 		printf(",\"tiles\":%" PRIu32 ",\"hw_version\":\"%u.%u\""
@@ -499,7 +492,7 @@ static int print_prometheus(const struct ionpu_card *cards, size_t count,
 
 	if (!views) {
 		fprintf(stderr, "ionpu-smi: %s\n", strerror(errno));
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (id && !card_matches(&cards[i], id))
@@ -529,7 +522,7 @@ static int print_prometheus(const struct ionpu_card *cards, size_t count,
 		}
 	}
 	free(views);
-	return EXIT_OK;
+	return IONPU_EXIT_OK;
 }
 
 static size_t count_matching(const struct ionpu_card *cards, size_t count,
@@ -580,6 +573,7 @@ static const char *const command_names[] = {
 	[CMD_LIST] = "",
 	[CMD_CALIB] = "calib",
 	[CMD_CALIBRATE] = "calibrate",
+	[CMD_CDI] = "cdi",
 };
 
 /* An option that only one command takes, given to another. */
@@ -592,6 +586,11 @@ static int misplaced(const char *opt, enum command want)
 }
 
 enum { OPT_SYSFS = 256, OPT_TILES, OPT_DRY_RUN, OPT_CLEAR, OPT_PROMETHEUS };
+
+static bool is_calib(enum command cmd)
+{
+	return cmd == CMD_CALIB || cmd == CMD_CALIBRATE;
+}
 
 /* Option @opt of getopt_long() into @opts: 0, or -1 with a message. */
 static int take_option(int opt, struct options *opts)
@@ -641,8 +640,13 @@ static int take_option(int opt, struct options *opts)
 	case OPT_SYSFS:
 		opts->sysfs_root = optarg;
 		return 0;
+	case 'o':
+		if (opts->cmd != CMD_CDI)
+			return misplaced("--output", CMD_CDI);
+		opts->output = optarg;
+		return 0;
 	case 'n':
-		if (opts->cmd == CMD_LIST)
+		if (!is_calib(opts->cmd))
 			return misplaced("--entries", CMD_CALIB);
 		opts->entries = strtoul(optarg, &end, 10);
 		if (end == optarg || *end || optarg[0] == '-') {
@@ -674,10 +678,10 @@ static int take_option(int opt, struct options *opts)
 		return 0;
 	case 'V':
 		printf("ionpu-smi, libionpu %s\n", ionpu_version());
-		exit(EXIT_OK);
+		exit(IONPU_EXIT_OK);
 	case 'h':
 		usage(stdout);
-		exit(EXIT_OK);
+		exit(IONPU_EXIT_OK);
 	default:
 		usage(stderr);
 		return -1;
@@ -697,6 +701,7 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		{ "tiles", required_argument, NULL, OPT_TILES },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "clear", no_argument, NULL, OPT_CLEAR },
+		{ "output", required_argument, NULL, 'o' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -719,8 +724,8 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		argc--;
 		argv++;
 	}
-	while ((opt = getopt_long(argc, argv, "qi:jl:n:Vh", longopts, NULL)) !=
-	       -1)
+	while ((opt = getopt_long(argc, argv, "qi:jl:n:o:Vh", longopts,
+				  NULL)) != -1)
 		if (take_option(opt, opts))
 			return -1;
 	if (optind < argc) {
@@ -740,22 +745,15 @@ static int parse_options(int argc, char **argv, struct options *opts)
 		usage(stderr);
 		return -1;
 	}
-	return 0;
-}
-
-static int exit_status_of(int err)
-{
-	switch (err) {
-	case 0:
-		return EXIT_OK;
-	case -EPERM:
-	case -EACCES:
-		return EXIT_PERM;
-	case -EBUSY:
-		return EXIT_BUSY;
-	default:
-		return EXIT_ERROR;
+	/* Runtimes read .json and .yaml specs; this one is JSON. */
+	if (opts->output && !ends_with(opts->output, ".json")) {
+		fprintf(stderr,
+			"ionpu-smi: cdi --output %s: the spec is JSON: name it FILE.json\n",
+			opts->output);
+		usage(stderr);
+		return -1;
 	}
+	return 0;
 }
 
 /* The library's message, and what to do about the usual failures. */
@@ -772,7 +770,7 @@ static int report_failure(const struct ionpu_card *card, int err)
 	else if (err == -EBUSY)
 		fprintf(stderr,
 			"ionpu-smi: a tile to scan is leased by a running program: stop it, or choose other tiles with --tiles\n");
-	return exit_status_of(err);
+	return ionpu_exit_of(err);
 }
 
 static void print_tiles(const char *label, uint64_t tiles)
@@ -864,7 +862,7 @@ static int show_calib(const struct ionpu_card *card, const struct options *opts)
 	}
 	ionpu_close(dev);
 	free(stuck);
-	return EXIT_OK;
+	return IONPU_EXIT_OK;
 
 err_close:
 	ionpu_close(dev);
@@ -902,7 +900,7 @@ static int calibrate(const struct ionpu_card *card, const struct options *opts)
 				  "");
 	print_record(&rep.record, stuck, count, opts->entries);
 	free(stuck);
-	return EXIT_OK;
+	return IONPU_EXIT_OK;
 }
 
 /* calib and calibrate: each matching card, and calibrate only one. */
@@ -910,7 +908,7 @@ static int run_calib(const struct ionpu_card *cards, size_t count,
 		     const struct options *opts)
 {
 	const struct ionpu_card *pick = NULL;
-	int status = EXIT_OK;
+	int status = IONPU_EXIT_OK;
 	size_t n = 0;
 
 	for (size_t i = 0; i < count; i++) {
@@ -922,7 +920,7 @@ static int run_calib(const struct ionpu_card *cards, size_t count,
 		if (opts->cmd == CMD_CALIB) {
 			int st = show_calib(pick, opts);
 
-			if (st != EXIT_OK)
+			if (st != IONPU_EXIT_OK)
 				status = st;
 		}
 	}
@@ -930,34 +928,113 @@ static int run_calib(const struct ionpu_card *cards, size_t count,
 		fprintf(stderr,
 			"ionpu-smi: no card served by the ionpu driver%s%s\n",
 			opts->id ? " matches " : "", opts->id ? opts->id : "");
-		return EXIT_NO_CARD;
+		return IONPU_EXIT_NO_CARD;
 	}
 	if (opts->cmd == CMD_CALIB)
 		return status;
 	if (n > 1) {
 		fprintf(stderr,
 			"ionpu-smi: calibrate works on one card: choose it with -i\n");
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
 	return calibrate(pick, opts);
+}
+
+/*
+ * Write the spec to @path through a file beside it renamed into place, so
+ * that a runtime watching /etc/cdi never reads half a spec.
+ */
+static int write_cdi_file(const char *path,
+			  const struct ionpu_card *const *cards, size_t n,
+			  const char *sysfs_root)
+{
+	char tmp[PATH_MAX];
+	FILE *fp;
+	int fd, err;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "ionpu-smi: %s: name too long\n", path);
+		return -ENAMETOOLONG;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0 || fchmod(fd, 0644) || !(fp = fdopen(fd, "w"))) {
+		err = -errno;
+		fprintf(stderr, "ionpu-smi: %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return err;
+	}
+	err = ionpu_cdi_write(fp, cards, n, sysfs_root);
+	if (fflush(fp) || ferror(fp)) {
+		if (!err)
+			fprintf(stderr, "ionpu-smi: %s: %s\n", tmp,
+				strerror(errno));
+		err = err ? err : -EIO;
+	}
+	if (fclose(fp) && !err)
+		err = -EIO;
+	if (!err && rename(tmp, path)) {
+		err = -errno;
+		fprintf(stderr, "ionpu-smi: %s: %s\n", path, strerror(errno));
+	}
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* cdi: the spec of the matching cards the driver serves. */
+static int run_cdi(const struct ionpu_card *cards, size_t count,
+		   const struct options *opts)
+{
+	const struct ionpu_card **served = calloc(count + 1, sizeof(*served));
+	size_t n = 0;
+	int err;
+
+	if (!served) {
+		fprintf(stderr, "ionpu-smi: out of memory\n");
+		return IONPU_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (cards[i].driver_bound &&
+		    (!opts->id || card_matches(&cards[i], opts->id)))
+			served[n++] = &cards[i];
+	if (!n) {
+		fprintf(stderr,
+			"ionpu-smi: no card served by the ionpu driver%s%s: no spec written\n",
+			opts->id ? " matches " : "", opts->id ? opts->id : "");
+		free(served);
+		return IONPU_EXIT_NO_CARD;
+	}
+	if (opts->output) {
+		err = write_cdi_file(opts->output, served, n, opts->sysfs_root);
+	} else {
+		err = ionpu_cdi_write(stdout, served, n, opts->sysfs_root);
+		if (!err && fflush(stdout))
+			err = -EIO;
+	}
+	free(served);
+	return err ? IONPU_EXIT_ERROR : IONPU_EXIT_OK;
 }
 
 /* One view of the list command, in its format: an exit status. */
 static int show_list(const struct options *opts)
 {
 	struct ionpu_card *cards;
-	int status = EXIT_OK;
+	int status = IONPU_EXIT_OK;
 	size_t count;
 	bool none;
 
 	if (ionpu_list(opts->sysfs_root, &cards, &count)) {
 		fprintf(stderr, "ionpu-smi: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
 	none = !count_matching(cards, count, opts->id);
 	/* The machine formats still write a whole document for no card. */
 	if (opts->format == OUT_JSON) {
-		status = print_json(cards, count, opts) ? EXIT_OK : EXIT_ERROR;
+		status = print_json(cards, count, opts) ? IONPU_EXIT_OK :
+							  IONPU_EXIT_ERROR;
 	} else if (opts->format == OUT_PROMETHEUS) {
 		status = print_prometheus(cards, count, opts->id);
 	} else if (none) {
@@ -966,14 +1043,14 @@ static int show_list(const struct options *opts)
 		else
 			printf("No IONPU cards found.\n");
 	} else if (opts->query) {
-		status = print_query(cards, count, opts->id) ? EXIT_OK :
-							       EXIT_ERROR;
+		status = print_query(cards, count, opts->id) ? IONPU_EXIT_OK :
+							       IONPU_EXIT_ERROR;
 	} else {
 		print_table(cards, count, opts->id,
 			    module_loaded(opts->sysfs_root));
 	}
 	if (none)
-		status = EXIT_NO_CARD;
+		status = IONPU_EXIT_NO_CARD;
 	ionpu_list_free(cards);
 	return status;
 }
@@ -999,7 +1076,7 @@ static int loop_list(const struct options *opts)
 	if (sigprocmask(SIG_BLOCK, &stop, NULL)) {
 		fprintf(stderr, "ionpu-smi: blocking SIGINT: %s\n",
 			strerror(errno));
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
 	for (;;) {
 		if (opts->format == OUT_HUMAN) {
@@ -1016,11 +1093,11 @@ static int loop_list(const struct options *opts)
 			printf("\n");
 		fflush(stdout);
 		if (sigtimedwait(&stop, NULL, &interval) >= 0)
-			return EXIT_OK;
+			return IONPU_EXIT_OK;
 		if (errno != EAGAIN && errno != EINTR) {
 			fprintf(stderr, "ionpu-smi: waiting: %s\n",
 				strerror(errno));
-			return EXIT_ERROR;
+			return IONPU_EXIT_ERROR;
 		}
 	}
 }
@@ -1033,14 +1110,15 @@ int main(int argc, char **argv)
 	int status;
 
 	if (parse_options(argc, argv, &opts))
-		return EXIT_USAGE;
+		return IONPU_EXIT_USAGE;
 	if (opts.cmd == CMD_LIST)
 		return opts.loop_seconds ? loop_list(&opts) : show_list(&opts);
 	if (ionpu_list(opts.sysfs_root, &cards, &count)) {
 		fprintf(stderr, "ionpu-smi: %s\n", ionpu_last_error());
-		return EXIT_ERROR;
+		return IONPU_EXIT_ERROR;
 	}
-	status = run_calib(cards, count, &opts);
+	status = opts.cmd == CMD_CDI ? run_cdi(cards, count, &opts) :
+				       run_calib(cards, count, &opts);
 	ionpu_list_free(cards);
 	return status;
 }
