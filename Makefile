@@ -60,7 +60,27 @@ STATIC_LDLIBS_ionpu-run = $(LIB_STATIC_LDLIBS)
 # Example programs, built like the tools.
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-all: $(LIB_A) $(LIB_SO) $(TOOL_BINS) $(EXAMPLE_BINS)
+# --- Python binding ----------------------------------------------------------
+# python/: the `ionpu` extension module over libionpu.so, against Debian's
+# python3-dev and python3-numpy, built into $(BUILD)/python so that tests
+# import it from there (its rpath finds $(BUILD)/lib); the typed stub
+# ionpu.pyi goes beside it.
+PYTHON := /usr/bin/python3
+py_config = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.$(1))' 2>/dev/null)
+PY_INCLUDE := $(call py_config,get_paths()["include"])
+PY_EXT_SUFFIX := $(call py_config,get_config_var("EXT_SUFFIX"))
+PY_VERSION := $(call py_config,get_python_version())
+PY_NUMPY_INCLUDE := $(shell $(PYTHON) -c 'import numpy; print(numpy.get_include())' 2>/dev/null)
+PY_SRCS := $(sort $(wildcard python/*.c))
+PY_OBJS := $(PY_SRCS:%.c=$(BUILD)/pic/%.o)
+PY_MODULE := $(BUILD)/python/ionpu$(PY_EXT_SUFFIX)
+PY_STUB := $(BUILD)/python/ionpu.pyi
+PY_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden $(CPPFLAGS_IONPU) \
+	-isystem $(PY_INCLUDE) -isystem $(PY_NUMPY_INCLUDE)
+# $(call py_link,OUTPUT,RPATH): the module, finding libionpu.so in RPATH.
+py_link = $(CC) -shared -o $(1) $(PY_OBJS) -L$(BUILD)/lib -lionpu -Wl,-rpath,'$(2)'
+
+all: $(LIB_A) $(LIB_SO) $(TOOL_BINS) $(EXAMPLE_BINS) $(PY_MODULE) $(PY_STUB)
 
 LIB_HDRS := $(wildcard lib/*.h include/ionpu/*.h fabric/*.h include/hw/*.h)
 
@@ -103,6 +123,20 @@ $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $< \
 		-L$(BUILD)/lib -lionpu -Wl,-rpath,'$$ORIGIN/../lib'
 
+$(BUILD)/pic/python/%.o: python/%.c python/ionpu_py.h include/ionpu/ionpu.h
+	@mkdir -p $(@D)
+	$(CC) $(PY_CFLAGS) -c -o $@ $<
+
+$(PY_MODULE): $(PY_OBJS) $(LIB_SO)
+	@mkdir -p $(@D)
+	$(call py_link,$@,$$ORIGIN/../lib)
+
+$(PY_STUB): python/ionpu.pyi
+	@mkdir -p $(@D)
+	cp $< $@
+
+python: $(PY_MODULE) $(PY_STUB)
+
 tools-static: $(STATIC_TOOL_BINS)
 
 # Debian ships no libpci.a: static links take the one scripts/build-libpci
@@ -132,6 +166,11 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DOCDIR ?= $(PREFIX)/share/doc/ionpu
+# Where Debian's python3 looks under PREFIX: /usr/lib/python3/dist-packages
+# for the system's packages, lib/python3.X/dist-packages under any other.
+# The module is linked again there, finding libionpu.so relative to itself
+# as the tools do, so that a DESTDIR tree can move.
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
 UDEVRULESDIR ?= /lib/udev/rules.d
 UDEV_RULES := $(wildcard udev/*.rules)
 INSTALL ?= install
@@ -164,6 +203,9 @@ install: all $(BUILD)/ionpu.pc
 	$(INSTALL) -m 0644 include/uapi/linux/ionpu.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	$(INSTALL) -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 docs/libionpu.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)
+	$(call py_link,$(DESTDIR)$(PYTHONDIR)/$(notdir $(PY_MODULE)),$$ORIGIN/$(shell realpath -m --relative-to=$(PYTHONDIR) $(LIBDIR)))
+	$(INSTALL) -m 0644 python/ionpu.pyi $(DESTDIR)$(PYTHONDIR)/
 	$(if $(UDEV_RULES),$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR))
 	$(if $(UDEV_RULES),$(INSTALL) -m 0644 $(UDEV_RULES) $(DESTDIR)$(UDEVRULESDIR)/)
 
@@ -171,7 +213,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(LIB_SO) $(LIB_A)) $(LIB_SONAME) libionpu.so) \
 		$(DESTDIR)$(PKGCONFIGDIR)/ionpu.pc $(DESTDIR)$(INCLUDEDIR)/ionpu/ionpu.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/ionpu.h $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOL_BINS))) \
-		$(DESTDIR)$(DOCDIR)/libionpu.md $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(notdir $(UDEV_RULES)))
+		$(DESTDIR)$(DOCDIR)/libionpu.md $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(notdir $(UDEV_RULES))) \
+		$(DESTDIR)$(PYTHONDIR)/$(notdir $(PY_MODULE)) $(DESTDIR)$(PYTHONDIR)/ionpu.pyi
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ionpu $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 FORCE:
@@ -411,6 +454,6 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all tools-static module modules-all sparse checkpatch qemu unit-build unit \
+.PHONY: all python tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
 	bench-core digits deps check demo clean
