@@ -154,12 +154,38 @@ $(BUILD)/tools-static/%: tools/%.c $(TOOL_HDRS) $(LIB_A) $(LIBPCI_A)
 		$(LIBPCI_A) -lm \
 		$(STATIC_LDLIBS_$*)
 
+# --- manual pages ------------------------------------------------------------
+# The tools' pages are written in scdoc (docs/man/); libionpu(3) and a page
+# per function group are made from the header's kernel-doc comments, so the
+# library has one description.  SOURCE_DATE_EPOCH: the pages' date is the
+# last commit's, not the build's.
+MAN_TOOL_SRCS := $(wildcard docs/man/*.scd)
+MAN_LIB_GROUPS := $(shell /usr/bin/python3 scripts/man-pages --groups)
+MAN_LIB_PAGES := $(BUILD)/man/libionpu.3 $(MAN_LIB_GROUPS:%=$(BUILD)/man/libionpu-%.3)
+MAN_PAGES := $(MAN_TOOL_SRCS:docs/man/%.scd=$(BUILD)/man/%) $(MAN_LIB_PAGES)
+MAN_DATE := $(shell git log -1 --format=%ct 2>/dev/null)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(@D)
+	SOURCE_DATE_EPOCH=$(MAN_DATE) scdoc <$< >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/man/src/stamp: include/ionpu/ionpu.h scripts/man-pages
+	@mkdir -p $(@D)
+	/usr/bin/python3 scripts/man-pages $< $(@D) $(LIB_VERSION)
+	touch $@
+
+$(MAN_LIB_PAGES): $(BUILD)/man/src/stamp
+	SOURCE_DATE_EPOCH=$(MAN_DATE) scdoc <$(BUILD)/man/src/$(@F).scd >$@.tmp && mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
 # --- install ---------------------------------------------------------------
 # `make install [PREFIX=/usr/local] [DESTDIR=stage]`: the library (shared
 # with its SONAME links, and static), its header, the driver's UAPI header
 # for programs that use the ioctls directly, ionpu.pc, the tools, the udev
-# rule and the library's manual.  udev reads rules only from /lib and /etc,
-# so UDEVRULESDIR does not follow PREFIX.
+# rule, the manual pages, the tools' bash completion and the library's
+# manual.  udev reads rules only from /lib and /etc, so UDEVRULESDIR does not
+# follow PREFIX.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -171,6 +197,9 @@ DOCDIR ?= $(PREFIX)/share/doc/ionpu
 # The module is linked again there, finding libionpu.so relative to itself
 # as the tools do, so that a DESTDIR tree can move.
 PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+BASH_COMPLETIONS := $(wildcard tools/bash-completion/*)
 UDEVRULESDIR ?= /lib/udev/rules.d
 UDEV_RULES := $(wildcard udev/*.rules)
 INSTALL ?= install
@@ -191,9 +220,10 @@ $(BUILD)/ionpu.pc: ionpu.pc.in FORCE
 		-e 's|@LIBS_PRIVATE@|$(LIB_PC_LIBS_PRIVATE)|' -e '/^#/d' $< >$@.tmp
 	mv $@.tmp $@
 
-install: all $(BUILD)/ionpu.pc
+install: all man $(BUILD)/ionpu.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(INCLUDEDIR)/ionpu $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(INCLUDEDIR)/ionpu $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libionpu.so
@@ -206,6 +236,9 @@ install: all $(BUILD)/ionpu.pc
 	$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)
 	$(call py_link,$(DESTDIR)$(PYTHONDIR)/$(notdir $(PY_MODULE)),$$ORIGIN/$(shell realpath -m --relative-to=$(PYTHONDIR) $(LIBDIR)))
 	$(INSTALL) -m 0644 python/ionpu.pyi $(DESTDIR)$(PYTHONDIR)/
+	$(INSTALL) -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 0644 $(BASH_COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/
 	$(if $(UDEV_RULES),$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR))
 	$(if $(UDEV_RULES),$(INSTALL) -m 0644 $(UDEV_RULES) $(DESTDIR)$(UDEVRULESDIR)/)
 
@@ -214,7 +247,10 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/ionpu.pc $(DESTDIR)$(INCLUDEDIR)/ionpu/ionpu.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/ionpu.h $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOL_BINS))) \
 		$(DESTDIR)$(DOCDIR)/libionpu.md $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(notdir $(UDEV_RULES))) \
-		$(DESTDIR)$(PYTHONDIR)/$(notdir $(PY_MODULE)) $(DESTDIR)$(PYTHONDIR)/ionpu.pyi
+		$(DESTDIR)$(PYTHONDIR)/$(notdir $(PY_MODULE)) $(DESTDIR)$(PYTHONDIR)/ionpu.pyi \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES)))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(filter %.3,$(MAN_PAGES)))) \
+		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(notdir $(BASH_COMPLETIONS)))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ionpu $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 FORCE:
@@ -454,6 +490,6 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all python tools-static module modules-all sparse checkpatch qemu unit-build unit \
+.PHONY: all man python tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
 	bench-core digits deps check demo clean
