@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ionpu_h5_lock.h"
 #include "ionpu_internal.h"
 #include "ionpu_nir_h5.h"
 
@@ -1467,7 +1468,9 @@ IONPU_API int ionpu_nir_load(const char *path, struct ionpu_network **out)
 	err = ionpu_network_create(&net);
 	if (err)
 		return err;
+	ionpu_h5_lock();
 	err = load_file(&L, net);
+	ionpu_h5_unlock();
 	free_loader(&L);
 	if (err) {
 		ionpu_network_free(net);

@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "ionpu_h5_lock.h"
 #include "ionpu_internal.h"
 
 #define NIR_VERSION "0.2.0"
@@ -467,6 +468,7 @@ IONPU_API int ionpu_nir_save(const struct ionpu_network *net, const char *path)
 
 	if (!net || !path)
 		return ionpu_error(-EINVAL, "ionpu_nir_save: NULL argument");
+	ionpu_h5_lock();
 	H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -483,6 +485,7 @@ IONPU_API int ionpu_nir_save(const struct ionpu_network *net, const char *path)
 		err = ionpu_error(-EIO, "%s: cannot finish writing", path);
 out:
 	H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+	ionpu_h5_unlock();
 	for (size_t i = 0; i < W.n_names; i++)
 		free(W.names[i]);
 	free(W.names);

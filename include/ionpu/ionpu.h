@@ -582,8 +582,8 @@ IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net, u
 
 /*
  * NIR: the Neuromorphic Intermediate Representation (neuroir.org), as HDF5
- * files.  libhdf5 is not thread-safe as Debian builds it: call these from
- * one thread at a time.
+ * files.  Separate threads may call these at once: libionpu serialises
+ * its own use of libhdf5, which not every build of it makes thread-safe.
  */
 
 /**
