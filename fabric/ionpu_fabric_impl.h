@@ -133,7 +133,7 @@ struct ionpu_fabric {
 	/* Input events by timestep modulo the window (ionpu_router.c). */
 	struct ionpu_event_list slot[IONPU_FAB_INPUT_WINDOW];
 	uint64_t now;
-	uint32_t in_flight;	       /* events in all slots together */
+	uint32_t in_flight; /* events in all slots together */
 	/* energy_fj and learn_energy_fj come from the doubles below. */
 	struct ionpu_fab_counters cnt;
 	double energy_fj;
