@@ -57,6 +57,13 @@ struct ionpu_core {
 	/* Injected faults still armed (the DMA one lives in @dma). */
 	bool hung;
 	bool corrupt_next;
+	/* RESET_FAIL: armed, and whether the last reset left us not ready. */
+	bool reset_fails;
+	bool not_ready;
+	/* DUP_COMPLETION: the next completion is kept, then posted again. */
+	bool dup_next;
+	bool dup_held;
+	struct ionpu_cqe dup;
 };
 
 static int serial_valid(const char *s)
@@ -212,7 +219,11 @@ void ionpu_core_reset(struct ionpu_core *core)
 	core->error_count = 0;
 	core->hung = false;
 	core->corrupt_next = false;
+	core->dup_next = false;
+	core->dup_held = false;
 	core->dma.fail_next = false;
+	/* The one fault a reset does not end: it is what the reset suffers. */
+	core->not_ready = core->reset_fails;
 	ionpu_queues_reset(&core->q);
 	ionpu_cmd_reset(&core->card);
 	ionpu_fabric_reset(core->fabric);
@@ -294,17 +305,33 @@ void ionpu_core_timer(struct ionpu_core *core, unsigned int vector)
 	flush(core, vector);
 }
 
+static void post_cqe(struct ionpu_core *core, const struct ionpu_cqe *cqe,
+		     bool corrupt)
+{
+	if (ionpu_cq_post(&core->q, &core->dma, cqe, corrupt))
+		/* The completion is lost: only the error says so. */
+		report_error(core, IONPU_ERR_DMA, cqe->cid);
+	else
+		posted(core, IONPU_VEC_CQ, 1);
+}
+
 static void publish(struct ionpu_core *core, const struct ionpu_cmd_outcome *o)
 {
 	for (unsigned int i = 0; i < o->ncqe; i++) {
 		bool corrupt = core->corrupt_next;
 
 		core->corrupt_next = false;
-		if (ionpu_cq_post(&core->q, &core->dma, &o->cqe[i], corrupt))
-			/* The completion is lost: only the error says so. */
-			report_error(core, IONPU_ERR_DMA, o->cqe[i].cid);
-		else
-			posted(core, IONPU_VEC_CQ, 1);
+		/* A stale copy of an earlier completion, as a buggy card's. */
+		if (core->dup_held) {
+			core->dup_held = false;
+			post_cqe(core, &core->dup, false);
+		}
+		post_cqe(core, &o->cqe[i], corrupt);
+		if (core->dup_next) {
+			core->dup_next = false;
+			core->dup_held = true;
+			core->dup = o->cqe[i];
+		}
 	}
 	if (o->error)
 		report_error(core, o->error, o->error_info);
@@ -374,6 +401,10 @@ static uint32_t fault_armed(const struct ionpu_core *core)
 		return IONPU_FAULT_DMA_ERROR;
 	if (core->corrupt_next)
 		return IONPU_FAULT_BAD_COMPLETION;
+	if (core->reset_fails)
+		return IONPU_FAULT_RESET_FAIL;
+	if (core->dup_next || core->dup_held)
+		return IONPU_FAULT_DUP_COMPLETION;
 	return IONPU_FAULT_NONE;
 }
 
@@ -459,8 +490,8 @@ uint32_t ionpu_core_read(struct ionpu_core *core, uint64_t offset,
 	case IONPU_REG_SERIAL(3):
 		return core->serial[(offset - IONPU_REG_SERIAL(0)) / 4];
 	case IONPU_REG_STATUS:
-		/* Work runs beside the registers: the card is always ready. */
-		return IONPU_STATUS_READY |
+		/* Work runs beside the registers: ready unless a fault says. */
+		return (core->not_ready ? 0 : IONPU_STATUS_READY) |
 		       (core->card.running ? IONPU_STATUS_RUNNING : 0);
 	case IONPU_REG_SCRATCH:
 		return core->scratch;
@@ -564,6 +595,9 @@ static void write_fault(struct ionpu_core *core, uint32_t val)
 	/* A new fault replaces an armed one; only a reset ends a hang. */
 	core->dma.fail_next = false;
 	core->corrupt_next = false;
+	core->reset_fails = false;
+	core->dup_next = false;
+	core->dup_held = false;
 	switch (val & 0xff) {
 	case IONPU_FAULT_HANG:
 		core->hung = true;
@@ -577,6 +611,12 @@ static void write_fault(struct ionpu_core *core, uint32_t val)
 	case IONPU_FAULT_SPURIOUS_IRQ:
 		if (vector < IONPU_NUM_VECTORS)
 			core->ops->notify(core->opaque, vector);
+		break;
+	case IONPU_FAULT_RESET_FAIL:
+		core->reset_fails = true;
+		break;
+	case IONPU_FAULT_DUP_COMPLETION:
+		core->dup_next = true;
 		break;
 	default:
 		break;

@@ -139,6 +139,8 @@
 #define IONPU_FAULT_DMA_ERROR		2	/* fail the next DMA transfer */
 #define IONPU_FAULT_BAD_COMPLETION	3	/* corrupt the next completion */
 #define IONPU_FAULT_SPURIOUS_IRQ	4	/* one message with no cause */
+#define IONPU_FAULT_RESET_FAIL		5	/* resets leave READY 0 */
+#define IONPU_FAULT_DUP_COMPLETION	6	/* the next completion twice */
 
 /* Doorbells: a page of their own, write-only, read as 0. */
 #define IONPU_REG_SQ_TAIL_DB		0x1000

@@ -555,6 +555,66 @@ static void test_fault_spurious_irq(void **state)
 	host_free(h);
 }
 
+/* Resets leave READY 0 while armed; the first reset after disarming heals. */
+static void test_fault_reset_fail(void **state)
+{
+	struct fake_host *h = host_new(1, true);
+
+	(void)state;
+	wr(h, IONPU_REG_FAULT_INJECT, IONPU_FAULT_RESET_FAIL);
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT), IONPU_FAULT_RESET_FAIL);
+	/* Armed, it strikes only at a reset. */
+	assert_int_equal(rd(h, IONPU_REG_STATUS), IONPU_STATUS_READY);
+	wr(h, IONPU_REG_CONTROL, IONPU_CONTROL_RESET);
+	assert_int_equal(rd(h, IONPU_REG_STATUS), 0);
+	wr(h, IONPU_REG_CONTROL, IONPU_CONTROL_RESET);
+	assert_int_equal(rd(h, IONPU_REG_STATUS), 0);
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT), IONPU_FAULT_RESET_FAIL);
+
+	wr(h, IONPU_REG_FAULT_INJECT, IONPU_FAULT_NONE);
+	assert_int_equal(rd(h, IONPU_REG_STATUS), 0);
+	wr(h, IONPU_REG_CONTROL, IONPU_CONTROL_RESET);
+	assert_int_equal(rd(h, IONPU_REG_STATUS), IONPU_STATUS_READY);
+	host_queues(h, 4, 4, 0);
+	assert_int_equal(run_cmd(h, &(struct sqe){ .op = IONPU_OP_STOP }).code,
+			 IONPU_SC_SUCCESS);
+	host_free(h);
+}
+
+/* The completion of 1 comes again just before that of 2, unchanged. */
+static void test_fault_dup_completion(void **state)
+{
+	struct fake_host *h = host_new(1, true);
+	const struct sqe first = stop_cmd(1), second = stop_cmd(2);
+	struct cqe c;
+
+	(void)state;
+	host_queues(h, 8, 8, 0);
+	wr(h, IONPU_REG_FAULT_INJECT, IONPU_FAULT_DUP_COMPLETION);
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT),
+			 IONPU_FAULT_DUP_COMPLETION);
+	submit(h, &first);
+	work(h);
+	assert_int_equal(reap(h, &c), 1);
+	assert_int_equal(c.cid, 1);
+	assert_int_equal(reap(h, &c), 0);
+	/* Still armed: the copy waits for the next completion. */
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT),
+			 IONPU_FAULT_DUP_COMPLETION);
+
+	submit(h, &second);
+	work(h);
+	assert_int_equal(reap(h, &c), 1);
+	assert_int_equal(c.cid, 1);
+	assert_int_equal(c.code, IONPU_SC_SUCCESS);
+	assert_int_equal(reap(h, &c), 1);
+	assert_int_equal(c.cid, 2);
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT), 0);
+	assert_int_equal(run_cmd(h, &first).cid, 1);
+	assert_int_equal(reap(h, &c), 0);
+	host_free(h);
+}
+
 /* A reset ends a run without a completion and disables the queues. */
 static void test_reset_ends_run(void **state)
 {
@@ -594,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_fault_dma_error),
 		cmocka_unit_test(test_fault_bad_completion),
 		cmocka_unit_test(test_fault_spurious_irq),
+		cmocka_unit_test(test_fault_reset_fail),
+		cmocka_unit_test(test_fault_dup_completion),
 		cmocka_unit_test(test_reset_ends_run),
 	};
 
