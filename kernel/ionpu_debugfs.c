@@ -34,6 +34,29 @@ static const struct debugfs_reg32 ionpu_debugfs_regs[] = {
 	IONPU_REG(INTR_ENABLE),
 };
 
+/*
+ * Under the card's lock: a function reset holds it for write while the
+ * registers read as all ones or stall the bus, and removal while it
+ * unmaps them.
+ */
+static int regs_show(struct seq_file *s, void *unused)
+{
+	struct ionpu_device *idev = s->private;
+	int ret = 0;
+
+	if (down_read_killable(&idev->lock))
+		return -EINTR;
+	if (idev->gone)
+		ret = -ENODEV;
+	else
+		debugfs_print_regs32(s, ionpu_debugfs_regs,
+				     ARRAY_SIZE(ionpu_debugfs_regs), idev->regs,
+				     "");
+	up_read(&idev->lock);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(regs);
+
 static ssize_t irq_test_write(struct file *file, const char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
@@ -121,19 +144,12 @@ static const struct file_operations fault_fops = {
 
 void ionpu_debugfs_add(struct ionpu_device *idev)
 {
-	struct debugfs_regset32 *regset;
 	struct dentry *dir;
 
 	dir = debugfs_create_dir(dev_name(&idev->dev), ionpu_debugfs_root);
 	idev->debugfs = dir;
 
-	regset = devm_kzalloc(&idev->pdev->dev, sizeof(*regset), GFP_KERNEL);
-	if (regset) {
-		regset->regs = ionpu_debugfs_regs;
-		regset->nregs = ARRAY_SIZE(ionpu_debugfs_regs);
-		regset->base = idev->regs;
-		debugfs_create_regset32("regs", 0400, dir, regset);
-	}
+	debugfs_create_file("regs", 0400, dir, idev, &regs_fops);
 	debugfs_create_file("irq_test", 0200, dir, idev, &irq_test_fops);
 	debugfs_create_file("irq_counts", 0400, dir, idev, &irq_counts_fops);
 	debugfs_create_file("queues", 0400, dir, idev, &queues_fops);

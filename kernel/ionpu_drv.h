@@ -31,6 +31,20 @@ struct ionpu_device;
 /* Commands in flight: one less than the depth, so a full SQ is told apart. */
 #define IONPU_MAX_INFLIGHT	(IONPU_QUEUE_DEPTH - 1)
 
+/*
+ * A command id is its slot in bits 5:0 and the slot's generation, bumped
+ * at each use, in bits 15:6: a stale or duplicated completion of an
+ * earlier command of the same slot names another id and is dropped (as
+ * NVMe's command ids carry a generation).  No slot is 63, so
+ * IONPU_CID_UNKNOWN never names one.
+ */
+#define IONPU_CID_SLOT_BITS	6
+#define IONPU_CID_GEN_MASK	(U16_MAX >> IONPU_CID_SLOT_BITS)
+#define IONPU_CID(slot, gen)	((u16)((gen) << IONPU_CID_SLOT_BITS | (slot)))
+#define IONPU_CID_SLOT(cid)	((cid) & (BIT(IONPU_CID_SLOT_BITS) - 1))
+static_assert(BIT(IONPU_CID_SLOT_BITS) > IONPU_MAX_INFLIGHT);
+static_assert(IONPU_CID_SLOT(IONPU_CID_UNKNOWN) >= IONPU_MAX_INFLIGHT);
+
 struct ionpu_pin;
 
 /**
@@ -59,6 +73,8 @@ struct ionpu_dma_buf {
  *	frees them when the card completes the command or stops for good
  * @timed: the command has a deadline (cmd_timeout_ms), unlike a RUN
  * @deadline: when a timed command is overdue, in jiffies
+ * @gen: the slot's generation, bumped each time the slot is taken
+ * @cid: the command id of the slot's current command, IONPU_CID()
  * @code: completion status, IONPU_SC_*
  * @result: the completion's result field
  * @in: payload the card reads
@@ -71,6 +87,8 @@ struct ionpu_slot {
 	bool abandoned;
 	bool timed;
 	unsigned long deadline;
+	u16 gen;
+	u16 cid;
 	u16 code;
 	u64 result;
 	struct ionpu_dma_buf in;
@@ -94,6 +112,8 @@ struct ionpu_slot {
  * @sgl_cmds: commands submitted with a payload in pinned user memory
  * @sgl_bytes: bytes of those payloads, both directions
  * @slot_wait: woken when a slot frees up or the queues die
+ * @reap_work: frees the buffers of abandoned commands the card completed,
+ *	outside the interrupt thread
  * @slot: command slots, indexed by command id
  */
 struct ionpu_queues {
@@ -111,6 +131,7 @@ struct ionpu_queues {
 	u64 sgl_cmds;
 	u64 sgl_bytes;
 	wait_queue_head_t slot_wait;
+	struct work_struct reap_work;
 	struct ionpu_slot slot[IONPU_MAX_INFLIGHT];
 };
 
@@ -250,6 +271,8 @@ struct ionpu_vector {
  * @resets: function resets the card went through since probe, whoever
  *	asked (recovery, sysfs "reset", AER); owners of tiles are told
  * @resetting: a reset or an AER recovery is in progress
+ * @dead: the card did not come back from its last reset (or did not stop
+ *	at removal): its queues fail with -ENODEV and bus mastering is off
  * @lease_lock: protects @leased, @dirty, @lease_pid and @lease_file
  * @leased: tiles leased by some open file, bit N = tile N
  * @dirty: free tiles whose scrub failed; their next lease scrubs them first
@@ -257,7 +280,9 @@ struct ionpu_vector {
  * @lease_file: for each leased tile, the open file that leased it
  * @tile_feeds: for each tile, the other tiles its chain or routes may have
  *	reached since it was last cleared (a superset): what a release must
- *	cut; only the tile's owner changes it, under its file's @use
+ *	cut.  Commands of the tile's owner add bits concurrently (several
+ *	threads may share a file, under its @use for read), so every change
+ *	is atomic; a scrub clears it under the file's @use for write
  * @map_lock: taken for read by mmap() and page faults of the readout
  *	window, for write by a revocation; protects @map_err and @map_gen
  * @map_err: 0 while the readout window may be mapped, else the error
@@ -296,13 +321,14 @@ struct ionpu_device {
 	atomic_t hangs;
 	atomic_t resets;
 	bool resetting;
+	bool dead;
 
 	struct mutex lease_lock;	/* see kernel-doc */
 	u64 leased;
 	u64 dirty;
 	pid_t lease_pid[IONPU_MAX_TILES];
 	struct ionpu_file *lease_file[IONPU_MAX_TILES];
-	u64 tile_feeds[IONPU_MAX_TILES];
+	atomic64_t tile_feeds[IONPU_MAX_TILES];
 
 	struct rw_semaphore map_lock;	/* see kernel-doc */
 	int map_err;
@@ -435,6 +461,7 @@ int ionpu_queue_init(struct ionpu_device *idev);
 void ionpu_queue_start(struct ionpu_device *idev);
 void ionpu_queue_kill(struct ionpu_device *idev, int err);
 void ionpu_queue_reclaim(struct ionpu_device *idev);
+void ionpu_queue_reap_stop(struct ionpu_device *idev);
 void ionpu_queue_complete(struct ionpu_device *idev);
 bool ionpu_queue_outstanding(struct ionpu_device *idev, bool *overdue);
 int ionpu_queue_probe(struct ionpu_device *idev);
@@ -465,7 +492,14 @@ int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles);
 
 /* ionpu_lease.c */
 int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg);
-int ionpu_release_tiles(struct ionpu_file *f, u64 tiles);
+/* Whether ionpu_release_tiles() may give up on a fatal signal. */
+enum ionpu_release_how {
+	IONPU_RELEASE_KILLABLE,
+	IONPU_RELEASE_ALWAYS,
+};
+
+int ionpu_release_tiles(struct ionpu_file *f, u64 tiles,
+			enum ionpu_release_how how);
 void ionpu_release_all(struct ionpu_file *f);
 ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
 void ionpu_lease_reset(struct ionpu_device *idev);

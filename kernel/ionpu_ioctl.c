@@ -88,7 +88,7 @@ static int ionpu_ioctl_release(struct ionpu_file *f, void *arg)
 
 	if (rel->flags || rel->reserved)
 		return -EINVAL;
-	return ionpu_release_tiles(f, rel->tiles);
+	return ionpu_release_tiles(f, rel->tiles, IONPU_RELEASE_KILLABLE);
 }
 
 static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)

@@ -114,7 +114,19 @@ unlock:
 	return ret;
 }
 
-int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
+/**
+ * ionpu_release_tiles() - give tiles back, clean
+ * @f: the file that leases them
+ * @tiles: the tiles
+ * @how: IONPU_RELEASE_KILLABLE for a caller that may give up waiting for
+ *	its file's other commands (a job may hold them for its whole run),
+ *	IONPU_RELEASE_ALWAYS at close
+ *
+ * Return: 0, -EINVAL for no tile, -EPERM for a tile the file does not
+ * lease, -EINTR when a fatal signal ended the wait (nothing released).
+ */
+int ionpu_release_tiles(struct ionpu_file *f, u64 tiles,
+			enum ionpu_release_how how)
 {
 	struct ionpu_device *idev = f->idev;
 	int ret = 0;
@@ -123,7 +135,10 @@ int ionpu_release_tiles(struct ionpu_file *f, u64 tiles)
 		return -EINVAL;
 
 	/* Wait for this file's commands that may be using the tiles. */
-	down_write(&f->use);
+	if (how == IONPU_RELEASE_ALWAYS)
+		down_write(&f->use);
+	else if (down_write_killable(&f->use))
+		return -EINTR;
 	mutex_lock(&idev->lease_lock);
 	if (tiles & ~f->tiles) {
 		ret = -EPERM;
@@ -149,7 +164,7 @@ void ionpu_release_all(struct ionpu_file *f)
 	if (!f->tiles)
 		return;
 	down_read(&idev->lock);
-	ionpu_release_tiles(f, f->tiles);
+	ionpu_release_tiles(f, f->tiles, IONPU_RELEASE_ALWAYS);
 	up_read(&idev->lock);
 }
 

@@ -61,7 +61,7 @@ static int ionpu_configure_check(struct ionpu_device *idev, u64 tiles,
 		return ret;
 	/* Before the card acts: a failed command may have half acted. */
 	if ((c->flags & IONPU_CONFIGURE_SET_CHAIN) && c->chain_head != c->tile)
-		idev->tile_feeds[c->tile] |= BIT_ULL(c->chain_head);
+		atomic64_or(BIT_ULL(c->chain_head), &idev->tile_feeds[c->tile]);
 	return 0;
 }
 
@@ -155,7 +155,7 @@ static int ionpu_routes_check(struct ionpu_device *idev, u64 tiles,
 				&feeds);
 	if (ret)
 		return ret;
-	idev->tile_feeds[r->tile] |= feeds & ~BIT_ULL(r->tile);
+	atomic64_or(feeds & ~BIT_ULL(r->tile), &idev->tile_feeds[r->tile]);
 	return 0;
 }
 

@@ -53,10 +53,16 @@ static int ionpu_hw_identify(struct ionpu_device *idev)
 	idev->tiles = ionpu_rd(idev, IONPU_REG_TILES);
 	idev->tile_rows = ionpu_rd(idev, IONPU_REG_TILE_ROWS);
 	idev->tile_neurons = ionpu_rd(idev, IONPU_REG_TILE_NEURONS);
+	/*
+	 * The card is not trusted: geometry beyond the documented maxima
+	 * would size buffers and index tables past their ends.
+	 */
 	if (!idev->tiles || idev->tiles > IONPU_MAX_TILES ||
-	    !idev->tile_rows || !idev->tile_neurons) {
-		dev_err(dev, "bad geometry: %u tiles of %u x %u\n", idev->tiles,
-			idev->tile_rows, idev->tile_neurons);
+	    !idev->tile_rows || idev->tile_rows > IONPU_TILE_ROWS ||
+	    !idev->tile_neurons || idev->tile_neurons > IONPU_TILE_NEURONS) {
+		dev_err(dev, "bad geometry: %u tiles of %u x %u (at most %u of %u x %u)\n",
+			idev->tiles, idev->tile_rows, idev->tile_neurons,
+			IONPU_MAX_TILES, IONPU_TILE_ROWS, IONPU_TILE_NEURONS);
 		return -ENODEV;
 	}
 
@@ -95,6 +101,9 @@ static void ionpu_recover_work(struct work_struct *work)
 			ret);
 		return;
 	}
+	/* The reset ran, but the card may not have come back from it. */
+	if (READ_ONCE(idev->dead))
+		return;
 	atomic_inc(&idev->recoveries);
 	dev_warn(&idev->pdev->dev, "card hung: reset and recovered\n");
 }
@@ -104,6 +113,29 @@ void ionpu_recover(struct ionpu_device *idev)
 {
 	if (schedule_delayed_work(&idev->recover_work, 0))
 		atomic_inc(&idev->hangs);
+}
+
+/*
+ * Stop the card for good before the driver lets go of it: no interrupt
+ * handler runs or is scheduled, bus mastering is off, and the card went
+ * through a reset, so no DMA can land in what is freed afterwards.  A card
+ * that does not come out of the reset may still hold the addresses of
+ * abandoned buffers: they are kept, pinned pages included, rather than
+ * freed under it (a leak the log reports, not a corruption).
+ */
+static void ionpu_hw_stop(struct ionpu_device *idev)
+{
+	struct pci_dev *pdev = idev->pdev;
+
+	ionpu_irq_fini(idev);
+	ionpu_queue_reap_stop(idev);
+	pci_clear_master(pdev);
+	if (ionpu_hw_reset(idev)) {
+		WRITE_ONCE(idev->dead, true);
+		dev_err(&pdev->dev, "card did not stop: its abandoned buffers are kept\n");
+		return;
+	}
+	ionpu_queue_reclaim(idev);
 }
 
 static void ionpu_put(void *data)
@@ -173,15 +205,14 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = ionpu_irq_init(idev);
 	if (ret)
 		return ret;
-	ionpu_irq_enable(idev);
+	/* Only once the rings are programmed: a cause could name stale ones. */
 	ionpu_queue_start(idev);
+	ionpu_irq_enable(idev);
 
 	ret = ionpu_cdev_add(idev);
 	if (ret) {
 		ionpu_queue_kill(idev, -ENODEV);
-		ionpu_hw_reset(idev);
-		ionpu_queue_reclaim(idev);
-		ionpu_irq_fini(idev);
+		ionpu_hw_stop(idev);
 		return ret;
 	}
 	ionpu_debugfs_add(idev);
@@ -212,10 +243,7 @@ static void ionpu_remove(struct pci_dev *pdev)
 	 */
 	ionpu_watchdog_stop(idev);
 	cancel_delayed_work_sync(&idev->recover_work);
-	/* Stop the card's DMA before its buffers are freed. */
-	ionpu_hw_reset(idev);
-	ionpu_queue_reclaim(idev);
-	ionpu_irq_fini(idev);
+	ionpu_hw_stop(idev);
 }
 
 /*
@@ -230,16 +258,23 @@ static void ionpu_quiesce(struct ionpu_device *idev)
 	ionpu_mmap_revoke(idev, -EIO);
 }
 
-/* Bring a card that was just reset back up; with @idev->lock for write. */
+/*
+ * Bring a card that was just reset back up; with @idev->lock for write.
+ * One that does not come back loses bus mastering until a later reset
+ * succeeds: whatever state it is in, it must not DMA.
+ */
 static int ionpu_restart(struct ionpu_device *idev)
 {
 	int ret = ionpu_hw_reset(idev);
 
-	if (ret)
+	if (ret) {
+		pci_clear_master(idev->pdev);
 		return ret;
+	}
+	pci_set_master(idev->pdev);
 	ionpu_queue_reclaim(idev);
-	ionpu_irq_enable(idev);
 	ionpu_queue_start(idev);
+	ionpu_irq_enable(idev);
 	return 0;
 }
 
@@ -255,12 +290,22 @@ static void ionpu_reset_count(struct ionpu_device *idev)
 
 /*
  * After any reset, whether the card came back (@err 0) or not: leases
- * stay, but their owners' configuration is gone, so they are told.
+ * stay, but their owners' configuration is gone, so they are told.  A card
+ * that did not come back is dead: every call that needs it fails with
+ * -ENODEV (those in flight failed with -EIO), files close as after a
+ * removal, and only a later reset that succeeds (sysfs "reset") revives it.
  */
 static void ionpu_reset_finish(struct ionpu_device *idev, int err)
 {
-	if (!err)
+	WRITE_ONCE(idev->dead, !!err);
+	if (err) {
+		ionpu_queue_kill(idev, -ENODEV);
+		ionpu_mmap_revoke(idev, -ENODEV);
+		dev_err(&idev->pdev->dev, "card did not come back from a reset (%d): dead until a reset succeeds\n",
+			err);
+	} else {
 		ionpu_mmap_restore(idev);
+	}
 	WRITE_ONCE(idev->resetting, false);
 	ionpu_lease_reset(idev);
 }

@@ -4,8 +4,9 @@
  *
  * Commands go through one submission queue; the card answers each with one
  * entry in the completion queue, matched by command id.  The card is not
- * trusted: a completion whose id is not in flight, or completes twice, is
- * counted and dropped, never acted on.
+ * trusted: a completion whose id is not in flight, completes twice, or
+ * carries an earlier generation of its slot (IONPU_CID()), is counted and
+ * dropped, never acted on.
  *
  * Payloads are bounced through coherent DMA buffers, or reach the card
  * through a scatter-gather list of pinned user pages (ionpu_pin.c).  A
@@ -87,48 +88,6 @@ static void ionpu_queue_program(struct ionpu_device *idev)
 	ionpu_wr(idev, IONPU_REG_QUEUE_CONTROL, IONPU_QUEUE_ENABLE);
 }
 
-/**
- * ionpu_queue_init() - allocate the rings; they work after ionpu_queue_start()
- * @idev: the card
- *
- * Return: 0, also for a card without queues, or -ENOMEM.
- */
-int ionpu_queue_init(struct ionpu_device *idev)
-{
-	struct ionpu_queues *q = &idev->q;
-	struct device *dev = &idev->pdev->dev;
-	unsigned int i;
-
-	spin_lock_init(&q->lock);
-	init_waitqueue_head(&q->slot_wait);
-	for (i = 0; i < IONPU_MAX_INFLIGHT; i++)
-		init_completion(&q->slot[i].done);
-	q->dead = -ENODEV;
-	if (!(idev->caps & IONPU_CAP_QUEUES))
-		return 0;
-	if (ionpu_stream_init(idev))
-		return -ENOMEM;
-
-	q->sq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * sizeof(*q->sq),
-				    &q->sq_dma, GFP_KERNEL);
-	q->cq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * sizeof(*q->cq),
-				    &q->cq_dma, GFP_KERNEL);
-	return q->sq && q->cq ? 0 : -ENOMEM;
-}
-
-/* Program the rings into a card that was just reset, and accept commands. */
-void ionpu_queue_start(struct ionpu_device *idev)
-{
-	struct ionpu_queues *q = &idev->q;
-
-	if (!(idev->caps & IONPU_CAP_QUEUES))
-		return;
-	ionpu_queue_program(idev);
-	spin_lock(&q->lock);
-	q->dead = 0;
-	spin_unlock(&q->lock);
-}
-
 /*
  * Stop accepting commands and release every waiter with @err.  Each waiter
  * itself abandons its slot, unless the card completed the command first:
@@ -190,6 +149,69 @@ static void ionpu_queue_free_abandoned(struct ionpu_device *idev,
 }
 
 /*
+ * Freeing coherent memory and unpinning pages (which may sleep on a page
+ * lock) is kept out of the interrupt thread, whose latency every
+ * completion of the card waits for.
+ */
+static void ionpu_queue_reap_work(struct work_struct *work)
+{
+	struct ionpu_queues *q = container_of(work, struct ionpu_queues,
+					      reap_work);
+	struct ionpu_device *idev = container_of(q, struct ionpu_device, q);
+
+	ionpu_queue_free_abandoned(idev, IONPU_REAP_COMPLETED);
+}
+
+/* Once no interrupt handler can run: no reaping is left behind. */
+void ionpu_queue_reap_stop(struct ionpu_device *idev)
+{
+	cancel_work_sync(&idev->q.reap_work);
+}
+
+/**
+ * ionpu_queue_init() - allocate the rings; they work after ionpu_queue_start()
+ * @idev: the card
+ *
+ * Return: 0, also for a card without queues, or -ENOMEM.
+ */
+int ionpu_queue_init(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+	struct device *dev = &idev->pdev->dev;
+	unsigned int i;
+
+	spin_lock_init(&q->lock);
+	init_waitqueue_head(&q->slot_wait);
+	INIT_WORK(&q->reap_work, ionpu_queue_reap_work);
+	for (i = 0; i < IONPU_MAX_INFLIGHT; i++)
+		init_completion(&q->slot[i].done);
+	q->dead = -ENODEV;
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return 0;
+	if (ionpu_stream_init(idev))
+		return -ENOMEM;
+
+	q->sq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * sizeof(*q->sq),
+				    &q->sq_dma, GFP_KERNEL);
+	q->cq = dmam_alloc_coherent(dev, IONPU_QUEUE_DEPTH * sizeof(*q->cq),
+				    &q->cq_dma, GFP_KERNEL);
+	return q->sq && q->cq ? 0 : -ENOMEM;
+}
+
+/* Program the rings into a card that was just reset, and accept commands. */
+void ionpu_queue_start(struct ionpu_device *idev)
+{
+	struct ionpu_queues *q = &idev->q;
+
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return;
+	ionpu_queue_program(idev);
+	spin_lock(&q->lock);
+	q->dead = 0;
+	spin_unlock(&q->lock);
+}
+
+/*
  * After a reset stopped the card: free every abandoned buffer.  The rings
  * themselves are device-managed and go with the driver binding.
  */
@@ -233,8 +255,10 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 						IONPU_QUEUE_DEPTH];
 		}
 
-		s = cid < IONPU_MAX_INFLIGHT ? &q->slot[cid] : NULL;
-		if (!s || !s->busy || s->completed) {
+		s = IONPU_CID_SLOT(cid) < IONPU_MAX_INFLIGHT ?
+			&q->slot[IONPU_CID_SLOT(cid)] : NULL;
+		/* A stale generation is an earlier command's: not this one's. */
+		if (!s || !s->busy || s->completed || s->cid != cid) {
 			q->bad_cqes++;
 			dev_err_ratelimited(&idev->pdev->dev,
 					    "dropped completion for command id %u (status %#x)\n",
@@ -253,7 +277,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 	spin_unlock(&q->lock);
 
 	if (reap)
-		ionpu_queue_free_abandoned(idev, IONPU_REAP_COMPLETED);
+		schedule_work(&q->reap_work);
 }
 
 static int ionpu_sc_to_errno(u16 code)
@@ -296,6 +320,8 @@ static bool ionpu_slot_get(struct ionpu_queues *q, unsigned int *cid)
 			s->busy = true;
 			s->completed = false;
 			s->abandoned = false;
+			s->gen = (s->gen + 1) & IONPU_CID_GEN_MASK;
+			s->cid = IONPU_CID(i, s->gen);
 			reinit_completion(&s->done);
 			*cid = i;
 			goto out;
@@ -308,7 +334,7 @@ out:
 }
 
 static void ionpu_sqe_fill(struct ionpu_hw_sqe *sqe,
-			   const struct ionpu_cmd *cmd, u16 cid,
+			   const struct ionpu_cmd *cmd,
 			   const struct ionpu_slot *s)
 {
 	unsigned int i;
@@ -317,7 +343,7 @@ static void ionpu_sqe_fill(struct ionpu_hw_sqe *sqe,
 	sqe->opcode = cmd->opcode;
 	sqe->flags = (s->in.pin ? IONPU_SQE_FLAG_IN_SGL : 0) |
 		     (s->out.pin ? IONPU_SQE_FLAG_OUT_SGL : 0);
-	sqe->cid = cpu_to_le16(cid);
+	sqe->cid = cpu_to_le16(s->cid);
 	sqe->tile = cpu_to_le16(cmd->tile);
 	sqe->in_addr = cpu_to_le64(s->in.dma);
 	sqe->in_len = cpu_to_le32(s->in.len);
@@ -380,8 +406,8 @@ static int ionpu_cmd_post(struct ionpu_device *idev,
 		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
 			   (ib->pin ? ib->len : 0) + (ob->pin ? ob->len : 0));
 	}
-	ionpu_sqe_fill(&q->sq[q->sq_tail], cmd, cid, s);
-	q->sq_cid[q->sq_tail] = cid;
+	ionpu_sqe_fill(&q->sq[q->sq_tail], cmd, s);
+	q->sq_cid[q->sq_tail] = s->cid;
 	q->sq_tail = (q->sq_tail + 1) % IONPU_QUEUE_DEPTH;
 	/* The entry must be in memory before the card sees the new tail. */
 	wmb();

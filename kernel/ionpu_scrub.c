@@ -115,7 +115,7 @@ static int ionpu_scrub_cut(struct ionpu_device *idev, struct ionpu_scrub *s,
 	ret = ionpu_cmd_submit(idev, &routes, &s->silence, &none, NULL);
 	if (ret)
 		return ret;
-	idev->tile_feeds[tile] = 0;
+	atomic64_set(&idev->tile_feeds[tile], 0);
 	return 0;
 }
 
@@ -192,7 +192,7 @@ int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles)
 			if (ret)
 				goto free;
 			ret = ionpu_scrub_wipe(idev, &s, tile);
-		} else if (READ_ONCE(idev->tile_feeds[tile]) & tiles) {
+		} else if (atomic64_read(&idev->tile_feeds[tile]) & tiles) {
 			ret = ionpu_scrub_cut(idev, &s, tile,
 					      IONPU_CUT_KEEP_SETTINGS);
 			cut |= BIT_ULL(tile);

@@ -72,8 +72,9 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 
 	if (READ_ONCE(idev->gone))
 		return sysfs_emit(buf, "gone\n");
-	return sysfs_emit(buf, "%s\n",
-			  READ_ONCE(idev->resetting) ? "resetting" : "ok");
+	if (READ_ONCE(idev->resetting))
+		return sysfs_emit(buf, "resetting\n");
+	return sysfs_emit(buf, "%s\n", READ_ONCE(idev->dead) ? "dead" : "ok");
 }
 static DEVICE_ATTR_RO(state);
 

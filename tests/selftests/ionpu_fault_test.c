@@ -5,7 +5,10 @@
  * time out and the driver reset the card, after which the next command
  * works; the watchdog finds a card that hangs under a RUN nobody could time
  * out, or with every command slot held by callers that were killed; a
- * spurious interrupt changes nothing.
+ * spurious interrupt changes nothing; a stale duplicate of a completion
+ * does not complete the next command of its slot; a card that does not
+ * come back from a reset is dead (ENODEV, sysfs state "dead") until a
+ * reset succeeds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -207,6 +210,77 @@ TEST_F(fault, spurious_interrupt_changes_nothing)
 		EXPECT_EQ(0, counters(self->fd));
 	}
 	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "in_flight"));
+}
+
+/* The sysfs state of @card: "ok", "dead", ... */
+static void card_state(const struct ionpu_test_card *card, char *buf,
+		       size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/state", card->name);
+	if (ionpu_test_read_file(path, buf, len))
+		snprintf(buf, len, "unreadable");
+}
+
+/*
+ * The copy of RUN 7's completion arrives while RUN 3 holds the same
+ * command slot: it must be dropped as stale, so RUN 3 reports its own 3
+ * timesteps, not 7.
+ */
+TEST_F(fault, stale_duplicate_completion_does_not_complete_the_next_command)
+{
+	long bad = ionpu_test_debugfs_long(&self->card, "queues", "bad_completions");
+	struct ionpu_lease lease = { .count = 1 };
+	struct ionpu_run first = { .timesteps = 7 }, second = { .timesteps = 3 };
+
+	ASSERT_LE(0, bad);
+	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_DUP_COMPLETION));
+	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_RUN, &first));
+	EXPECT_EQ(7, first.ran);
+	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_RUN, &second));
+	EXPECT_EQ(3, second.ran);
+	EXPECT_EQ(bad + 1, ionpu_test_debugfs_long(&self->card, "queues", "bad_completions"));
+	EXPECT_EQ(0, counters(self->fd));
+	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "in_flight"));
+}
+
+/*
+ * A reset the card does not come back from leaves it dead: calls fail
+ * with ENODEV at once, files close, sysfs says so; the next reset that
+ * succeeds revives it.
+ */
+TEST_F(fault, card_that_fails_its_reset_is_dead_until_a_reset_succeeds)
+{
+	struct ionpu_lease lease = { .count = 1 };
+	char path[PATH_MAX], state[32];
+	int other;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->card.pci);
+	if (access(path, W_OK))
+		SKIP(return, "%s has no reset method", self->card.pci);
+	other = open(self->card.node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioctl(other, IONPU_IOC_LEASE, &lease));
+
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_RESET_FAIL));
+	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
+	card_state(&self->card, state, sizeof(state));
+	EXPECT_STREQ("dead", state);
+	EXPECT_EQ(-ENODEV, counters(self->fd));
+	EXPECT_EQ(-ENODEV, counters(other));
+	/* A file that leased tiles closes; its tiles come back dirty. */
+	EXPECT_EQ(0, close(other));
+
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_NONE));
+	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
+	card_state(&self->card, state, sizeof(state));
+	EXPECT_STREQ("ok", state);
+	EXPECT_EQ(0, counters(self->fd));
+	/* The tile the dead card could not clean is cleaned at its lease. */
+	lease = (struct ionpu_lease){ .flags = IONPU_LEASE_EXACT, .tiles = lease.tiles };
+	EXPECT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
 }
 
 TEST_HARNESS_MAIN

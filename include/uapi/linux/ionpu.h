@@ -656,9 +656,12 @@ struct ionpu_event {
  * and the spikes in flight towards it are cleared and every cell is wiped
  * to the lowest conductance, so the next tenant inherits nothing.  Tiles
  * the file keeps whose chain or routes reached a released tile are
- * unchained and silenced too (their network lost a part).  This waits for
- * the card even when the process is being killed; should it fail anyway,
- * the tile is cleaned up at its next lease.
+ * unchained and silenced too (their network lost a part).  It first waits
+ * for the file's commands that use its tiles (a job of the file to its
+ * end); a fatal signal ends that wait with -EINTR, and nothing is
+ * released.  The clean-up then waits for the card even when the process
+ * is being killed; should it fail anyway, the tile is cleaned up at its
+ * next lease.
  */
 #define IONPU_IOC_RELEASE	_IOW(IONPU_IOCTL_BASE, 0x02, struct ionpu_release)
 
