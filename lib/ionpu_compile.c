@@ -946,16 +946,11 @@ static int check_opts(const struct ionpu_compile_opts *opts)
 {
 	const uint32_t known =
 		IONPU_COMPILE_ALLOW_UNSTABLE | IONPU_COMPILE_LEARN_FROM_ZERO;
+	int err = ionpu_check_size(opts, opts->size, sizeof(*opts),
+				   "ionpu_compile_with() options");
 
-	if (opts->size < sizeof(*opts))
-		return ionpu_error(-EINVAL,
-				   "ionpu_compile_with: options of %zu bytes; the smallest version has %zu",
-				   opts->size, sizeof(*opts));
-	for (size_t k = sizeof(*opts); k < opts->size; k++)
-		if (((const unsigned char *)opts)[k])
-			return ionpu_error(-EINVAL,
-					   "ionpu_compile_with: byte %zu of the options is set; this library knows %zu bytes",
-					   k, sizeof(*opts));
+	if (err)
+		return err;
 	if (opts->flags & ~known)
 		return ionpu_error(-EINVAL, "ionpu_compile: unknown flags 0x%x",
 				   opts->flags & ~known);

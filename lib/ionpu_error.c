@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,4 +62,19 @@ int ionpu_error_errno(int err, const char *fmt, ...)
 		snprintf(reason, sizeof(reason), "error %d", -err);
 	snprintf(last_error + len, sizeof(last_error) - len, ": %s", reason);
 	return err;
+}
+
+int ionpu_check_size(const void *s, size_t size, size_t known,
+		     const char *what)
+{
+	if (size < known)
+		return ionpu_error(-EINVAL,
+				   "%s of %zu bytes; the smallest version has %zu",
+				   what, size, known);
+	for (size_t k = known; k < size; k++)
+		if (((const unsigned char *)s)[k])
+			return ionpu_error(-EINVAL,
+					   "byte %zu of the %s is set; this library knows %zu bytes",
+					   k, what, known);
+	return 0;
 }

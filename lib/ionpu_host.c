@@ -276,3 +276,13 @@ out:
 	free(ev);
 	return err;
 }
+
+struct ionpu_fabric *ionpu_host_fabric(struct ionpu_host *h)
+{
+	return h->fab;
+}
+
+struct ionpu_image *ionpu_host_image(struct ionpu_host *h)
+{
+	return h->img;
+}

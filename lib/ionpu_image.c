@@ -40,6 +40,11 @@ void ionpu_image_free(struct ionpu_image *img)
 		return;
 	for (uint32_t t = 0; img->tiles && t < img->n_tiles; t++)
 		free(img->tiles[t].routes);
+	for (size_t k = 0; k < img->n_learned; k++) {
+		free(img->learned[k].name);
+		free(img->learned[k].row_of);
+	}
+	free(img->learned);
 	free(img->tiles);
 	free(img->in_first);
 	free(img->in_targets);
@@ -554,6 +559,79 @@ static int build_inputs(struct ionpu_image *img, const struct ionpu_plan *plan,
 	return 0;
 }
 
+/* Where the learning API finds a learned population's cells. */
+static int learned_rows(struct ionpu_image_learned *l,
+			const struct ionpu_plan *plan, uint32_t src)
+{
+	l->row_of = malloc(l->src_size * sizeof(*l->row_of));
+	if (!l->row_of)
+		return ionpu_error(-ENOMEM, "image: out of memory");
+	for (uint32_t i = 0; i < l->src_size; i++)
+		l->row_of[i] = UINT16_MAX;
+	for (size_t r = 0; r < plan->n_routes; r++) {
+		const struct ionpu_plan_route *pr = &plan->routes[r];
+
+		if (pr->node == src && pr->tile == l->tile &&
+		    pr->neuron < l->src_size)
+			l->row_of[pr->neuron] = (uint16_t)pr->row;
+	}
+	for (uint32_t i = 0; i < l->src_size; i++)
+		if (l->row_of[i] == UINT16_MAX)
+			return ionpu_error(-EINVAL,
+					   "image: learned tile %u has no row for source neuron %u",
+					   l->tile, i);
+	return 0;
+}
+
+static int build_learned(struct ionpu_image *img,
+			 const struct ionpu_plan *plan,
+			 const struct ionpu_network *net)
+{
+	size_t n_projs = ionpu_network_projection_count(net);
+	struct ionpu_projection_info p;
+	struct ionpu_node_info src, dst;
+
+	for (uint32_t t = 0; t < plan->n_tiles; t++)
+		img->n_learned += plan->tiles[t].learned;
+	if (!img->n_learned)
+		return 0;
+	img->learned = calloc(img->n_learned, sizeof(*img->learned));
+	if (!img->learned)
+		return ionpu_error(-ENOMEM, "image: out of memory");
+	img->n_learned = 0;
+	for (uint32_t t = 0; t < plan->n_tiles; t++) {
+		const struct ionpu_plan_tile *pt = &plan->tiles[t];
+		struct ionpu_image_learned *l = &img->learned[img->n_learned];
+		int err;
+
+		if (!pt->learned)
+			continue;
+		img->n_learned++;
+		*l = (struct ionpu_image_learned){
+			.node = pt->segments[0].node,
+			.tile = t,
+			.first_column = pt->segments[0].first_column,
+			.neurons = pt->segments[0].count,
+		};
+		/* The compiler let exactly one projection into it. */
+		for (l->proj = 0; l->proj < n_projs; l->proj++) {
+			ionpu_network_projection(net, l->proj, &p);
+			if (p.dst == l->node)
+				break;
+		}
+		ionpu_network_node(net, p.src, &src);
+		ionpu_network_node(net, l->node, &dst);
+		l->src_size = src.size;
+		l->name = strdup(dst.name);
+		if (!l->name)
+			return ionpu_error(-ENOMEM, "image: out of memory");
+		err = learned_rows(l, plan, p.src);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int build(struct ionpu_image *img, const struct ionpu_network *net,
 		 const struct ionpu_plan *plan)
 {
@@ -601,6 +679,9 @@ static int build(struct ionpu_image *img, const struct ionpu_network *net,
 			qsort(img->tiles[t].routes, img->tiles[t].n_routes,
 			      sizeof(*img->tiles[t].routes), route_cmp);
 	err = build_inputs(img, plan, net);
+	if (err)
+		goto out;
+	err = build_learned(img, plan, net);
 out:
 	for (uint32_t i = 0; i < plan->n_nodes; i++)
 		free(place[i]);

@@ -31,6 +31,14 @@ int ionpu_error(int err, const char *fmt, ...)
 int ionpu_error_errno(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A struct of @size bytes that grows by versions (its first member says its
+ * size): at least the @known bytes of the first version, and whatever a later
+ * version added zero.  0, or -EINVAL with a message naming @what.
+ */
+int ionpu_check_size(const void *s, size_t size, size_t known,
+		     const char *what);
+
 /* Strict decimal: digits only, no sign, no blanks, at most @max. */
 bool ionpu_parse_decimal(const char *s, uint64_t max, uint64_t *out);
 
@@ -52,6 +60,17 @@ const char *ionpu_neuron_model_name(enum ionpu_neuron_model model);
  * convolution biases into; NULL if @id is not a population.
  */
 double *ionpu_network_bias(struct ionpu_network *net, uint32_t id);
+
+/* A deep copy of @net: the same nodes and projections, numbered alike. */
+int ionpu_network_copy(const struct ionpu_network *net,
+		       struct ionpu_network **out);
+
+/*
+ * Replace dense projection @id's weights (dst size x src size, finite);
+ * -EINVAL with a message otherwise.
+ */
+int ionpu_network_set_dense(struct ionpu_network *net, uint32_t id,
+			    const double *weight);
 
 /*
  * Check a convolution's geometry and compute its output size; @what names
@@ -191,9 +210,29 @@ struct ionpu_image_tile {
 	size_t n_routes;
 };
 
+/*
+ * A learned population (ionpu_compile_with()), alone on plan tile @tile:
+ * neuron k on column first_column + k, source neuron i of its one dense
+ * projection @proj on row row_of[i].  @busy while a learning session is
+ * on it.
+ */
+struct ionpu_image_learned {
+	char *name;
+	uint32_t node;
+	uint32_t tile;
+	uint32_t first_column;
+	uint32_t neurons;
+	uint32_t proj;
+	uint32_t src_size;
+	uint16_t *row_of;
+	bool busy;
+};
+
 struct ionpu_image {
 	uint32_t n_tiles;
 	struct ionpu_image_tile *tiles;
+	struct ionpu_image_learned *learned;
+	size_t n_learned;
 	/* Input channel c drives in_targets[in_first[c] .. in_first[c + 1]). */
 	size_t n_in;
 	size_t *in_first;
@@ -283,6 +322,10 @@ struct ionpu_loaded {
 	struct ionpu_plan_segment **segments; /* per plan tile */
 	size_t *n_segments;
 };
+
+/* The host reference's fabric and image, for the learning code. */
+struct ionpu_fabric *ionpu_host_fabric(struct ionpu_host *h);
+struct ionpu_image *ionpu_host_image(struct ionpu_host *h);
 
 /* ioctl() that retries on EINTR: 0 or -errno. */
 int ionpu_ioctl(int fd, unsigned long request, void *arg);

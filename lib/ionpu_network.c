@@ -791,3 +791,84 @@ IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net,
 	ionpu_projection_for_each(p, ns, nd, add_to_matrix, &mc);
 	return 0;
 }
+
+/* One node of @net into @copy, as it was added. */
+static int copy_node(struct ionpu_network *copy, const struct ionpu_network *net,
+		     uint32_t id)
+{
+	struct ionpu_node_info n;
+	int err;
+
+	ionpu_network_node(net, id, &n);
+	if (n.kind == IONPU_NODE_INPUT)
+		return ionpu_network_add_input(copy, n.name, n.size, NULL);
+	err = ionpu_network_add_population(copy, n.name, n.model, n.size,
+					   &n.params, NULL);
+	if (!err && n.output)
+		err = ionpu_network_mark_output(copy, id);
+	return err;
+}
+
+static int copy_proj(struct ionpu_network *copy,
+		     const struct ionpu_network *net, uint32_t id)
+{
+	struct ionpu_projection_info p;
+
+	ionpu_network_projection(net, id, &p);
+	switch (p.kind) {
+	case IONPU_PROJ_DENSE:
+		return ionpu_network_add_dense(copy, p.src, p.dst, p.weight,
+					       p.delay, NULL);
+	case IONPU_PROJ_SPARSE:
+		return ionpu_network_add_sparse(copy, p.src, p.dst, p.nnz,
+						p.pre, p.post, p.weight,
+						p.delay, NULL);
+	case IONPU_PROJ_CONV:
+		return ionpu_network_add_conv(copy, p.src, p.dst, &p.conv,
+					      p.delay, NULL);
+	}
+	return ionpu_error(-EINVAL, "network: projection %u of unknown kind",
+			   id);
+}
+
+int ionpu_network_copy(const struct ionpu_network *net,
+		       struct ionpu_network **out)
+{
+	struct ionpu_network *copy = NULL;
+	int err;
+
+	err = ionpu_network_create(&copy);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < net->n_nodes && !err; i++)
+		err = copy_node(copy, net, i);
+	for (uint32_t i = 0; i < net->n_projs && !err; i++)
+		err = copy_proj(copy, net, i);
+	if (err) {
+		ionpu_network_free(copy);
+		return err;
+	}
+	*out = copy;
+	return 0;
+}
+
+int ionpu_network_set_dense(struct ionpu_network *net, uint32_t id,
+			    const double *weight)
+{
+	struct net_proj *p;
+	uint32_t ns, nd;
+
+	if (id >= net->n_projs || net->projs[id].info.kind != IONPU_PROJ_DENSE)
+		return ionpu_error(-EINVAL,
+				   "network: projection %u is not dense", id);
+	p = &net->projs[id];
+	ns = net->nodes[p->info.src].size;
+	nd = net->nodes[p->info.dst].size;
+	for (size_t k = 0; k < (size_t)ns * nd; k++)
+		if (!isfinite(weight[k]))
+			return ionpu_error(-EINVAL,
+					   "network: projection %u: weight %zu is %g",
+					   id, k, weight[k]);
+	memcpy(p->weight, weight, (size_t)ns * nd * sizeof(*weight));
+	return 0;
+}

@@ -1299,6 +1299,152 @@ IONPU_API int ionpu_queue_reap(struct ionpu_queue *q, struct ionpu_completion *c
 IONPU_API size_t ionpu_queue_in_flight(struct ionpu_queue *q);
 
 /*
+ * Learning on the card (docs/libionpu.md, "Learning on the card").  A
+ * population compiled as learned (ionpu_compile_with()) sits alone on a
+ * tile whose learning engine turns spike activity into pulses on the
+ * crossbar's own devices (docs/physics.md, "Learning"): during a labelled
+ * example it counts the input events of each row (pre) and the spikes of
+ * each neuron (post); teaching the label's neuron then potentiates its
+ * cells on the rows that were active unless it already fired post_target
+ * times, and depresses the cells of those rows to every other neuron that
+ * fired.  The host reference runs the same rule in the same fabric code, so
+ * in ideal mode a card and the host learn the same weights bit for bit.
+ */
+
+/* A learning session on a learned population; only the library sees inside. */
+struct ionpu_learn;
+
+/**
+ * struct ionpu_learn_rule - the learning engine's parameters
+ * @size: sizeof(struct ionpu_learn_rule) as the caller was built with (as
+ *        &struct ionpu_compile_opts.size).
+ * @amp_pot: amplitude of a potentiating pulse, 0 to 1 (a fraction of a
+ *           full programming pulse).
+ * @amp_dep: amplitude of a depressing pulse, 0 to 1; 0 never depresses.
+ * @pre_ref: input events of a row that give a full-strength pulse (> 0);
+ *           fewer scale it down.
+ * @post_target: spikes of the taught neuron beyond which it is not
+ *               potentiated further.
+ * @max_pulses: most pulses one example may apply, at least 1.
+ */
+struct ionpu_learn_rule {
+	size_t size;
+	double amp_pot;
+	double amp_dep;
+	double pre_ref;
+	uint32_t post_target;
+	uint32_t max_pulses;
+};
+
+/**
+ * struct ionpu_learn_stats - what a learning session did
+ * @examples: labelled examples presented.
+ * @pulses: learning pulses the engine applied since the session started.
+ * @energy_fj: their modeled energy, fJ.
+ *
+ * On a card the pulses and energy are read from the card's counters, which
+ * count every learning tile of the card.
+ */
+struct ionpu_learn_stats {
+	uint64_t examples;
+	uint64_t pulses;
+	uint64_t energy_fj;
+};
+
+/**
+ * ionpu_host_learn_start() - start learning a population on the host reference
+ * @h: the host reference, of a plan with @node learned.
+ * @node: the learned population's name.
+ * @rule: the rule's parameters.
+ * @out: out: the session; free it with ionpu_learn_free().
+ *
+ * Turns the learning engine of @node's tile on, in the host reference's own
+ * fabric (ideal mode).  Only one session per population at a time.
+ *
+ * Return: 0; -EINVAL for a NULL argument, a node the plan did not learn,
+ * a session already on it, or a parameter out of range or NaN (the message
+ * names it and its value); -ENOMEM.
+ */
+IONPU_API int ionpu_host_learn_start(struct ionpu_host *h, const char *node,
+				     const struct ionpu_learn_rule *rule,
+				     struct ionpu_learn **out);
+
+/**
+ * ionpu_learn_example() - present one labelled example and teach its label
+ * @l: the session.
+ * @in: @steps x inputs values, as for ionpu_host_run().
+ * @steps: time steps, at least 1.
+ * @label: the neuron of the learned population that should fire: 0 to its
+ *         size - 1.
+ *
+ * Runs @in from rest, then teaches neuron @label: the engine pulses the
+ * cells as the rule says.
+ *
+ * Return: 0; -EINVAL for a NULL argument, no steps, a label out of range
+ * or a frozen session (the message names the label or the population), or
+ * what the run returns; what the driver returns.
+ */
+IONPU_API int ionpu_learn_example(struct ionpu_learn *l, const float *in, size_t steps,
+				  uint32_t label);
+
+/**
+ * ionpu_learn_freeze() - stop learning, keep what was learned
+ * @l: the session.
+ *
+ * Turns the engine off: runs no longer count traces and the weights stay
+ * as the devices hold them.  Later examples are refused; stats, weights
+ * and ionpu_learn_save_nir() still work.  Freezing twice is harmless.
+ *
+ * Return: 0; what the driver returns.
+ */
+IONPU_API int ionpu_learn_freeze(struct ionpu_learn *l);
+
+/**
+ * ionpu_learn_stats() - what the session did
+ * @l: the session.
+ * @out: out: examples, learning pulses and their energy since it started.
+ *
+ * Return: 0; what the driver returns reading the counters.
+ */
+IONPU_API int ionpu_learn_stats(struct ionpu_learn *l, struct ionpu_learn_stats *out);
+
+/**
+ * ionpu_learn_weights() - read the learned weights back from the devices
+ * @l: the session.
+ * @out: out: neurons x source neurons doubles, row-major (NIR's Linear
+ *       layout): (G+ - G-) as the read circuit gives it, times the tile's
+ *       weight per uS.
+ *
+ * Return: 0; -EINVAL for a NULL argument; what the driver returns.
+ */
+IONPU_API int ionpu_learn_weights(struct ionpu_learn *l, double *out);
+
+/**
+ * ionpu_learn_save_nir() - write the network with what the card learned
+ * @l: the session.
+ * @net: the network the plan was compiled from.
+ * @path: the NIR file to create or truncate.
+ *
+ * @net with the learned projection's weights replaced by
+ * ionpu_learn_weights(), through ionpu_nir_save(), so other NIR tools can
+ * inspect or run what the card learned.
+ *
+ * Return: 0; -EINVAL for a NULL argument or a network that is not the
+ * plan's; what ionpu_learn_weights() and ionpu_nir_save() return.
+ */
+IONPU_API int ionpu_learn_save_nir(struct ionpu_learn *l, const struct ionpu_network *net,
+				   const char *path);
+
+/**
+ * ionpu_learn_free() - end a session
+ * @l: the session, or NULL.
+ *
+ * Freezes it first if it was not; the weights stay on the devices.  Free it
+ * before the loaded network or host reference it learns on.
+ */
+IONPU_API void ionpu_learn_free(struct ionpu_learn *l);
+
+/*
  * Rasters in files: NumPy .npy (format 1.0 and 2.0, little-endian, C order,
  * two dimensions: time steps x channels) and CSV (one line per time step,
  * numbers separated by commas).

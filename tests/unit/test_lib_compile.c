@@ -801,7 +801,7 @@ static void test_compile_opts_size(void **state)
 	p = NULL;
 	big.later[3] = 1;
 	assert_int_equal(ionpu_compile_with(net, &card, &big.o, &p), -EINVAL);
-	assert_non_null(strstr(ionpu_last_error(), "of the options is set"));
+	assert_non_null(strstr(ionpu_last_error(), "ionpu_compile_with() options is set"));
 	assert_null(p);
 	ionpu_network_free(net);
 }
