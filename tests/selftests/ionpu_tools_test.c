@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu-smi and ionpu-run on the VM's cards, as an administrator and a user
+ * run them: every view's JSON is well formed and names each card, the
+ * Prometheus lines parse, the CDI spec names each card's node with the
+ * device number the node really has, a run on each card gives the host
+ * reference's output bit for bit (through files and through a pipe), and
+ * the exit statuses of tools/ionpu_exit.h come out for no card, no driver,
+ * no permission, busy tiles, a bad file and a bad command line.
+ *
+ * The tools are the VM's /usr/bin ones; the graph and the inputs are the
+ * digit classifier's slice in /selftests/digits/ (ionpu_digits_test's).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ionpu/ionpu.h>
+
+#include "kselftest_harness.h"
+#include "ionpu_cards.h"
+#include "ionpu_json_check.h"
+
+#define SMI		"/usr/bin/ionpu-smi"
+#define RUN		"/usr/bin/ionpu-run"
+#define DIGITS_DIR	"/selftests/digits"
+#define GRAPH		DIGITS_DIR "/digits.nir"
+#define DRIVER_DIR	"/sys/bus/pci/drivers/ionpu"
+/* What the tools print on stderr, kept for the log of a failure. */
+#define STDERR_LOG	"/tmp/ionpu-tools-test.err"
+#define OUT_MAX		(256 * 1024)
+/* The unprivileged user the no-permission cases run as. */
+#define NOBODY		65534
+
+enum as_user {
+	AS_ROOT,
+	AS_NOBODY,
+};
+
+/*
+ * Run @cmd with /bin/sh, as @who; its stdout into @out (NUL terminated,
+ * OUT_MAX at most) and its exit status returned, or -1.
+ */
+static int sh(enum as_user who, const char *cmd, char *out)
+{
+	size_t len = 0;
+	int pipefd[2], status;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int err = open(STDERR_LOG, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+
+		dup2(pipefd[1], STDOUT_FILENO);
+		if (err >= 0)
+			dup2(err, STDERR_FILENO);
+		close(pipefd[0]);
+		if (who == AS_NOBODY &&
+		    (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY)))
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (len < OUT_MAX - 1 &&
+	       (got = read(pipefd[0], out + len, OUT_MAX - 1 - len)) > 0)
+		len += (size_t)got;
+	out[len] = '\0';
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* What the last command printed on stderr, for TH_LOG. */
+static const char *last_stderr(void)
+{
+	static char buf[4096];
+	ssize_t n;
+	int fd = open(STDERR_LOG, O_RDONLY);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return buf;
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return buf;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", a, b);
+	return system(cmd) == 0;
+}
+
+FIXTURE(tools) {
+	struct ionpu_test_card cards[IONPU_TEST_MAX_CARDS];
+	int n;
+	char *out;
+};
+
+FIXTURE_SETUP(tools)
+{
+	self->out = malloc(OUT_MAX);
+	ASSERT_NE(NULL, self->out);
+	self->n = ionpu_test_cards(self->cards, IONPU_TEST_MAX_CARDS);
+	if (self->n <= 0)
+		SKIP(return, "no ionpu card in this machine");
+	if (access(SMI, X_OK) || access(RUN, X_OK))
+		SKIP(return, "the tools are not in /usr/bin");
+}
+
+FIXTURE_TEARDOWN(tools)
+{
+	free(self->out);
+}
+
+/* The list and the query views name every card, with its serial. */
+TEST_F(tools, smi_json_names_every_card)
+{
+	char want[128];
+	const char *p;
+	int k, count;
+
+	ASSERT_EQ(0, sh(AS_ROOT, SMI " --json -q", self->out)) TH_LOG("%s", last_stderr());
+	ASSERT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
+	for (count = 0, p = self->out; (p = strstr(p, "\"pci_address\":")); p++)
+		count++;
+	EXPECT_EQ(self->n, count);
+	for (k = 0; k < self->n; k++) {
+		snprintf(want, sizeof(want),
+			 "\"pci_address\":\"%s\",\"driver_bound\":true,\"driver\":\"ionpu\"",
+			 self->cards[k].pci);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+		snprintf(want, sizeof(want), "\"serial\":\"%s\",\"tiles\":%u",
+			 self->cards[k].serial, self->cards[k].tiles);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+	}
+	/* Root asks every driver: no card says why it could not. */
+	EXPECT_EQ(NULL, strstr(self->out, "\"error\":\""));
+	ASSERT_EQ(0, sh(AS_ROOT, SMI " --json", self->out));
+	EXPECT_TRUE(json_check(self->out));
+}
+
+/*
+ * Every line is a comment or "name{labels} value", each name's HELP and
+ * TYPE come first, and each card is up with its counters.
+ */
+TEST_F(tools, smi_prometheus_lines_parse)
+{
+	char typed[64][64], want[160], *line, *save;
+	int n_typed = 0, samples = 0;
+
+	ASSERT_EQ(0, sh(AS_ROOT, SMI " --prometheus", self->out)) TH_LOG("%s", last_stderr());
+	for (int k = 0; k < self->n; k++) {
+		snprintf(want, sizeof(want), "ionpu_up{card=\"%s\",serial=\"%s\"} 1\n",
+			 self->cards[k].pci, self->cards[k].serial);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+		snprintf(want, sizeof(want), "ionpu_energy_joules_total{card=\"%s\",",
+			 self->cards[k].pci);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+	}
+	for (line = strtok_r(self->out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64], kind[16], *brace, *end;
+		bool known = false;
+
+		if (sscanf(line, "# TYPE %63s %15s", name, kind) == 2) {
+			ASSERT_LT(n_typed, 64);
+			EXPECT_TRUE(!strcmp(kind, "counter") || !strcmp(kind, "gauge"));
+			strcpy(typed[n_typed++], name);
+			continue;
+		}
+		if (!strncmp(line, "# HELP ", 7))
+			continue;
+		brace = strchr(line, '{');
+		ASSERT_NE(NULL, brace) TH_LOG("not a sample: %s", line);
+		for (int k = 0; k < n_typed; k++)
+			known |= !strncmp(typed[k], line, (size_t)(brace - line)) &&
+				 !typed[k][brace - line];
+		EXPECT_TRUE(known) TH_LOG("no TYPE before %s", line);
+		end = strstr(brace, "} ");
+		ASSERT_NE(NULL, end) TH_LOG("no value: %s", line);
+		strtod(end + 2, &brace);
+		EXPECT_EQ('\0', *brace) TH_LOG("bad value: %s", line);
+		samples++;
+	}
+	EXPECT_LT(self->n, samples);
+}
+
+/* The spec names each card's node with the device number the node has. */
+TEST_F(tools, smi_cdi_names_each_node)
+{
+	char want[256];
+	struct stat st;
+
+	ASSERT_EQ(0, sh(AS_ROOT, SMI " cdi", self->out)) TH_LOG("%s", last_stderr());
+	ASSERT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"kind\": \"ionpu.example/card\""));
+	EXPECT_NE(NULL, strstr(self->out, "{\"name\": \"all\""));
+	for (int k = 0; k < self->n; k++) {
+		const struct ionpu_test_card *c = &self->cards[k];
+
+		ASSERT_EQ(0, stat(c->node, &st));
+		ASSERT_TRUE(S_ISCHR(st.st_mode));
+		snprintf(want, sizeof(want),
+			 "{\"path\": \"%s\", \"type\": \"c\", \"major\": %u, \"minor\": %u, \"permissions\": \"rw\"}",
+			 c->node, major(st.st_rdev), minor(st.st_rdev));
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+		snprintf(want, sizeof(want), "{\"name\": \"%s\"", c->name + strlen("ionpu"));
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+		snprintf(want, sizeof(want), "{\"name\": \"%s\"", c->pci);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+	}
+	ASSERT_EQ(0, sh(AS_ROOT, SMI " cdi -o /tmp/ionpu-cdi.json && cat /tmp/ionpu-cdi.json",
+			self->out));
+	EXPECT_TRUE(json_check(self->out));
+}
+
+/*
+ * Two samples of the digit slice, as a batch, and the first alone; the host
+ * reference's outputs of both.  Fails the test when the slice is missing.
+ */
+static int stage_inputs(char *out)
+{
+	float *in;
+	size_t samples, steps, cols;
+	int ndim, err;
+
+	err = ionpu_npy_read_batch(DIGITS_DIR "/test-inputs.npy", &in, &samples, &steps,
+				   &cols, &ndim);
+	if (err)
+		return err;
+	if (samples < 2)
+		err = -EINVAL;
+	if (!err)
+		err = ionpu_npy_write_batch("/tmp/two.npy", IONPU_NPY_F32, in, 2, steps, cols);
+	if (!err)
+		err = ionpu_npy_write("/tmp/one.npy", IONPU_NPY_F32, in, steps, cols);
+	free(in);
+	if (err)
+		return err;
+	return sh(AS_ROOT, RUN " --host " GRAPH " -i /tmp/two.npy -o /tmp/host-two.npy && "
+		  RUN " --host " GRAPH " -i /tmp/one.npy -o /tmp/host-one.npy && "
+		  RUN " --host " GRAPH " -i /tmp/one.npy -o /tmp/host-one.csv", out);
+}
+
+/* On each card in ideal mode: the host reference's output, bit for bit. */
+TEST_F(tools, run_on_each_card_is_the_host_reference)
+{
+	char cmd[512];
+
+	if (access(GRAPH, R_OK))
+		SKIP(return, GRAPH " is not staged");
+	ASSERT_EQ(0, stage_inputs(self->out)) TH_LOG("%s", last_stderr());
+	for (int k = 0; k < self->n; k++) {
+		const struct ionpu_test_card *c = &self->cards[k];
+
+		snprintf(cmd, sizeof(cmd),
+			 RUN " -d %s " GRAPH " -i /tmp/two.npy -o /tmp/card.npy --json -", c->pci);
+		ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+		EXPECT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
+		EXPECT_NE(NULL, strstr(self->out, "\"target\": \"card\""));
+		EXPECT_NE(NULL, strstr(self->out, "\"samples\": 2,"));
+		EXPECT_TRUE(same_file("/tmp/host-two.npy", "/tmp/card.npy")) TH_LOG("%s", c->pci);
+		/* stdin to stdout, stdout carrying the output alone. */
+		snprintf(cmd, sizeof(cmd),
+			 "cat /tmp/one.npy | " RUN " -d %s " GRAPH
+			 " -i - --format npy -o - >/tmp/card-one.npy", c->name + strlen("ionpu"));
+		ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+		EXPECT_TRUE(same_file("/tmp/host-one.npy", "/tmp/card-one.npy")) TH_LOG("%s", c->pci);
+		snprintf(cmd, sizeof(cmd),
+			 RUN " -d %s " GRAPH " -i /tmp/one.npy -o - --format csv >/tmp/card-one.csv",
+			 c->node);
+		ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+		EXPECT_TRUE(same_file("/tmp/host-one.csv", "/tmp/card-one.csv")) TH_LOG("%s", c->pci);
+	}
+}
+
+/* No such card, no access to the node, a bad file, a bad command line. */
+TEST_F(tools, exit_status_no_card_no_permission_bad_input)
+{
+	char cmd[512];
+
+	EXPECT_EQ(3, sh(AS_ROOT, SMI " -i 9", self->out));
+	EXPECT_EQ(3, sh(AS_ROOT, SMI " cdi -i 9", self->out));
+	EXPECT_EQ(3, sh(AS_ROOT, RUN " -d 9 " GRAPH " -i /tmp/x.npy -o /tmp/y.npy", self->out));
+	EXPECT_EQ(3, sh(AS_ROOT, RUN " -d /dev/ionpu9 " GRAPH " -i /tmp/x.npy -o /tmp/y.npy",
+			self->out));
+	/* The nodes are root's, mode 0600: nobody lists, but cannot ask. */
+	EXPECT_EQ(0, sh(AS_NOBODY, SMI " --json", self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_EQ(1, sh(AS_NOBODY, SMI " --json -q", self->out));
+	EXPECT_TRUE(json_check(self->out));
+	EXPECT_NE(NULL, strstr(self->out, "Permission denied")) TH_LOG("%s", self->out);
+	EXPECT_EQ(3, sh(AS_NOBODY, SMI " calib --clear -i 0", self->out));
+	snprintf(cmd, sizeof(cmd), RUN " -d 0 " GRAPH " -i %s/test-inputs.npy -o /tmp/y.npy",
+		 DIGITS_DIR);
+	EXPECT_EQ(3, sh(AS_NOBODY, cmd, self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_NE(NULL, strstr(last_stderr(), "no access to the card's node"));
+	/* A file that is no .npy, one of no known format, flags that clash. */
+	EXPECT_EQ(1, sh(AS_ROOT, "echo not numpy >/tmp/bad.npy && " RUN " -d 0 " GRAPH
+			" -i /tmp/bad.npy -o /tmp/y.npy", self->out));
+	EXPECT_NE(NULL, strstr(last_stderr(), "/tmp/bad.npy")) TH_LOG("%s", last_stderr());
+	EXPECT_EQ(2, sh(AS_ROOT, RUN " -d 0 " GRAPH " -i /tmp/bad.txt -o /tmp/y.npy", self->out));
+	EXPECT_EQ(2, sh(AS_ROOT, RUN " -d 0 --tiles 4 " GRAPH " -i /tmp/x.npy -o /tmp/y.npy",
+			self->out));
+	EXPECT_EQ(2, sh(AS_ROOT, SMI " --json --prometheus", self->out));
+	EXPECT_EQ(2, sh(AS_ROOT, SMI " cdi -q", self->out));
+	EXPECT_EQ(0, sh(AS_ROOT, SMI " --version", self->out));
+	EXPECT_EQ(0, sh(AS_ROOT, RUN " --version", self->out));
+}
+
+/* A card whose every tile is leased by another file: busy, exit 4. */
+TEST_F(tools, run_on_a_card_with_no_free_tile_is_busy)
+{
+	const struct ionpu_test_card *c = &self->cards[self->n - 1];
+	struct ionpu_lease lease = { .count = c->tiles };
+	char cmd[512];
+	int fd;
+
+	if (access(GRAPH, R_OK))
+		SKIP(return, GRAPH " is not staged");
+	ASSERT_EQ(0, stage_inputs(self->out)) TH_LOG("%s", last_stderr());
+	fd = open(c->node, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_LEASE, &lease)) TH_LOG("lease: %s", strerror(errno));
+	snprintf(cmd, sizeof(cmd), RUN " -d %s " GRAPH " -i /tmp/one.npy -o /tmp/y.npy", c->node);
+	EXPECT_EQ(4, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	close(fd);
+	/* The lease ends with its file: the card runs again. */
+	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+}
+
+/*
+ * A card no driver serves: listed without a node, no spec, no run (exit 3),
+ * and served again once bound.
+ */
+TEST_F(tools, card_without_driver)
+{
+	const struct ionpu_test_card *c = &self->cards[self->n - 1];
+	char cmd[512], want[128];
+
+	ASSERT_EQ(0, ionpu_test_write_file(DRIVER_DIR "/unbind", c->pci));
+	snprintf(cmd, sizeof(cmd), SMI " --json -i %s", c->pci);
+	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_TRUE(json_check(self->out));
+	snprintf(want, sizeof(want), "\"pci_address\":\"%s\",\"driver_bound\":false", c->pci);
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("%s", self->out);
+	snprintf(cmd, sizeof(cmd), SMI " cdi -i %s", c->pci);
+	EXPECT_EQ(3, sh(AS_ROOT, cmd, self->out));
+	EXPECT_STREQ("", self->out);
+	snprintf(cmd, sizeof(cmd), RUN " -d %s " GRAPH " -i /tmp/one.npy -o /tmp/y.npy", c->pci);
+	EXPECT_EQ(3, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+
+	ASSERT_EQ(0, ionpu_test_write_file(DRIVER_DIR "/bind", c->pci));
+	ASSERT_TRUE(ionpu_test_wait_path(c->node, true, 2000));
+	snprintf(cmd, sizeof(cmd), SMI " cdi -i %s", c->pci);
+	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+}
+
+TEST_HARNESS_MAIN
