@@ -17,6 +17,9 @@ if not BUILD.is_absolute():
     BUILD = ROOT / BUILD
 sys.path.insert(0, str(BUILD / "python"))
 
+# tests/python/vm runs in the test VM, on a card, without pytest.
+collect_ignore = ["vm"]
+
 # The real NIR graphs of ../shared/nir beside the clone.
 SHARED_NIR = ROOT.parent / "shared" / "nir"
 
