@@ -257,8 +257,9 @@ static int learned_projection(const struct compiler *C,
 		return ionpu_error(-EINVAL,
 				   "compile: learned population '%s': its projection from '%s' is %s; learning needs a dense one",
 				   dst->name, src.name,
-				   out->kind == IONPU_PROJ_SPARSE ? "sparse" :
-								    "a convolution");
+				   out->kind == IONPU_PROJ_SPARSE ?
+					   "sparse" :
+					   "a convolution");
 	if (src.size > C->card->tile_rows)
 		return ionpu_error(-EINVAL,
 				   "compile: learned population '%s': its source '%s' has %u neurons; learning needs each on a row of one tile, which has %u",
@@ -293,8 +294,8 @@ static int collect_learned(struct compiler *C, struct group *g)
 		return err;
 	for (uint32_t i = 0; i < src.size; i++)
 		for (uint32_t j = 0; j < g->count; j++) {
-			double w = p.weight[(size_t)(g->first + j) * src.size +
-					    i];
+			double w =
+				p.weight[(size_t)(g->first + j) * src.size + i];
 
 			g->learn_max = fmax(g->learn_max, fabs(w));
 			g->syns[g->n_syns++] = (struct syn){
@@ -944,8 +945,8 @@ IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
  */
 static int check_opts(const struct ionpu_compile_opts *opts)
 {
-	const uint32_t known =
-		IONPU_COMPILE_ALLOW_UNSTABLE | IONPU_COMPILE_LEARN_FROM_ZERO;
+	const uint32_t known = IONPU_COMPILE_ALLOW_UNSTABLE |
+			       IONPU_COMPILE_LEARN_FROM_ZERO;
 	int err = ionpu_check_size(opts, opts->size, sizeof(*opts),
 				   "ionpu_compile_with() options");
 

@@ -64,8 +64,7 @@ int ionpu_error_errno(int err, const char *fmt, ...)
 	return err;
 }
 
-int ionpu_check_size(const void *s, size_t size, size_t known,
-		     const char *what)
+int ionpu_check_size(const void *s, size_t size, size_t known, const char *what)
 {
 	if (size < known)
 		return ionpu_error(-EINVAL,

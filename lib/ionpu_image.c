@@ -583,8 +583,7 @@ static int learned_rows(struct ionpu_image_learned *l,
 	return 0;
 }
 
-static int build_learned(struct ionpu_image *img,
-			 const struct ionpu_plan *plan,
+static int build_learned(struct ionpu_image *img, const struct ionpu_plan *plan,
 			 const struct ionpu_network *net)
 {
 	size_t n_projs = ionpu_network_projection_count(net);

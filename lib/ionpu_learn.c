@@ -68,10 +68,10 @@ static struct ionpu_image_learned *find_learned(struct ionpu_image *img,
 	return NULL;
 }
 
-int ionpu_learn_begin(struct ionpu_learn *l, struct ionpu_image *img,
+int ionpu_learn_begin(struct ionpu_learner *l, struct ionpu_image *img,
 		      const uint32_t *tile_of, const char *node,
 		      const struct ionpu_learn_rule *rule,
-		      struct ionpu_learn **out)
+		      struct ionpu_learner **out)
 {
 	struct ionpu_fab_learn_rule fr;
 	int err;
@@ -109,7 +109,7 @@ err_free:
 	return err;
 }
 
-IONPU_API int ionpu_learn_example(struct ionpu_learn *l, const float *in,
+IONPU_API int ionpu_learn_example(struct ionpu_learner *l, const float *in,
 				  size_t steps, uint32_t label)
 {
 	size_t n_out;
@@ -119,8 +119,7 @@ IONPU_API int ionpu_learn_example(struct ionpu_learn *l, const float *in,
 		return ionpu_error(-EINVAL,
 				   "ionpu_learn_example: NULL argument or no steps");
 	if (l->frozen)
-		return ionpu_error(-EINVAL,
-				   "learn: learning on '%s' is frozen",
+		return ionpu_error(-EINVAL, "learn: learning on '%s' is frozen",
 				   l->lt->name);
 	if (label >= l->lt->neurons)
 		return ionpu_error(-EINVAL,
@@ -148,7 +147,7 @@ IONPU_API int ionpu_learn_example(struct ionpu_learn *l, const float *in,
 	return 0;
 }
 
-IONPU_API int ionpu_learn_freeze(struct ionpu_learn *l)
+IONPU_API int ionpu_learn_freeze(struct ionpu_learner *l)
 {
 	int err;
 
@@ -163,7 +162,7 @@ IONPU_API int ionpu_learn_freeze(struct ionpu_learn *l)
 	return 0;
 }
 
-IONPU_API int ionpu_learn_stats(struct ionpu_learn *l,
+IONPU_API int ionpu_learn_stats(struct ionpu_learner *l,
 				struct ionpu_learn_stats *out)
 {
 	uint64_t pulses, energy;
@@ -182,7 +181,7 @@ IONPU_API int ionpu_learn_stats(struct ionpu_learn *l,
 	return 0;
 }
 
-IONPU_API int ionpu_learn_weights(struct ionpu_learn *l, double *out)
+IONPU_API int ionpu_learn_weights(struct ionpu_learner *l, double *out)
 {
 	const struct ionpu_image_learned *lt;
 	uint32_t rows = 0, cols;
@@ -222,7 +221,7 @@ out:
 	return err;
 }
 
-IONPU_API int ionpu_learn_save_nir(struct ionpu_learn *l,
+IONPU_API int ionpu_learn_save_nir(struct ionpu_learner *l,
 				   const struct ionpu_network *net,
 				   const char *path)
 {
@@ -257,7 +256,7 @@ IONPU_API int ionpu_learn_save_nir(struct ionpu_learn *l,
 	return err;
 }
 
-IONPU_API void ionpu_learn_free(struct ionpu_learn *l)
+IONPU_API void ionpu_learn_free(struct ionpu_learner *l)
 {
 	if (!l)
 		return;
@@ -270,27 +269,28 @@ IONPU_API void ionpu_learn_free(struct ionpu_learn *l)
 
 /* --- the host reference ------------------------------------------------- */
 
-static int host_engine(struct ionpu_learn *l,
+static int host_engine(struct ionpu_learner *l,
 		       const struct ionpu_fab_learn_rule *rule)
 {
 	int err = ionpu_fabric_learn(ionpu_host_fabric(l->host), l->tile, rule);
 
 	if (err)
-		return ionpu_error(err, "host: tile %u: cannot turn learning %s",
+		return ionpu_error(err,
+				   "host: tile %u: cannot turn learning %s",
 				   l->tile, rule ? "on" : "off");
 	return 0;
 }
 
-static int host_run(struct ionpu_learn *l, const float *in, size_t steps)
+static int host_run(struct ionpu_learner *l, const float *in, size_t steps)
 {
 	ionpu_host_reset(l->host);
 	return ionpu_host_run(l->host, in, steps, l->out);
 }
 
-static int host_teach(struct ionpu_learn *l, uint32_t column)
+static int host_teach(struct ionpu_learner *l, uint32_t column)
 {
-	int ret = ionpu_fabric_teach(ionpu_host_fabric(l->host), l->tile,
-				     column);
+	int ret =
+		ionpu_fabric_teach(ionpu_host_fabric(l->host), l->tile, column);
 
 	if (ret < 0)
 		return ionpu_error(ret, "host: tile %u: cannot teach neuron %u",
@@ -298,7 +298,7 @@ static int host_teach(struct ionpu_learn *l, uint32_t column)
 	return 0;
 }
 
-static int host_counters(struct ionpu_learn *l, uint64_t *pulses,
+static int host_counters(struct ionpu_learner *l, uint64_t *pulses,
 			 uint64_t *energy_fj)
 {
 	struct ionpu_fab_counters c;
@@ -309,7 +309,7 @@ static int host_counters(struct ionpu_learn *l, uint64_t *pulses,
 	return 0;
 }
 
-static int host_read(struct ionpu_learn *l, uint32_t rows, uint32_t cols,
+static int host_read(struct ionpu_learner *l, uint32_t rows, uint32_t cols,
 		     float *gplus, float *gminus)
 {
 	for (uint32_t r = 0; r < rows; r++)
@@ -337,9 +337,9 @@ static const struct ionpu_learn_ops host_ops = {
 
 IONPU_API int ionpu_host_learn_start(struct ionpu_host *h, const char *node,
 				     const struct ionpu_learn_rule *rule,
-				     struct ionpu_learn **out)
+				     struct ionpu_learner **out)
 {
-	struct ionpu_learn *l;
+	struct ionpu_learner *l;
 
 	if (!h || !node || !rule || !out)
 		return ionpu_error(-EINVAL,

@@ -9,28 +9,28 @@
 
 #include "ionpu_internal.h"
 
-struct ionpu_learn;
+struct ionpu_learner;
 
 struct ionpu_learn_ops {
 	/* The engine of the session's tile on with @rule, or off (NULL). */
-	int (*engine)(struct ionpu_learn *l,
+	int (*engine)(struct ionpu_learner *l,
 		      const struct ionpu_fab_learn_rule *rule);
 	/* Run @in (steps x inputs) from rest, the output into l->out. */
-	int (*run)(struct ionpu_learn *l, const float *in, size_t steps);
+	int (*run)(struct ionpu_learner *l, const float *in, size_t steps);
 	/* Teach the neuron on @column of the session's tile. */
-	int (*teach)(struct ionpu_learn *l, uint32_t column);
+	int (*teach)(struct ionpu_learner *l, uint32_t column);
 	/* The learning counters of the fabric or card. */
-	int (*counters)(struct ionpu_learn *l, uint64_t *pulses,
+	int (*counters)(struct ionpu_learner *l, uint64_t *pulses,
 			uint64_t *energy_fj);
 	/*
 	 * Rows 0 .. @rows - 1 by columns 0 .. @cols - 1 of the tile, as the
 	 * read circuit gives them: G+ and G-, uS, row-major.
 	 */
-	int (*read)(struct ionpu_learn *l, uint32_t rows, uint32_t cols,
+	int (*read)(struct ionpu_learner *l, uint32_t rows, uint32_t cols,
 		    float *gplus, float *gminus);
 };
 
-struct ionpu_learn {
+struct ionpu_learner {
 	const struct ionpu_learn_ops *ops;
 	struct ionpu_host *host;     /* the host reference, or */
 	struct ionpu_loaded *loaded; /* the card */
@@ -50,9 +50,9 @@ struct ionpu_learn {
  * the same): check the rule, turn the engine on, read the counters.  @l is
  * freed on failure.
  */
-int ionpu_learn_begin(struct ionpu_learn *l, struct ionpu_image *img,
+int ionpu_learn_begin(struct ionpu_learner *l, struct ionpu_image *img,
 		      const uint32_t *tile_of, const char *node,
 		      const struct ionpu_learn_rule *rule,
-		      struct ionpu_learn **out);
+		      struct ionpu_learner **out);
 
 #endif /* IONPU_LEARN_H */

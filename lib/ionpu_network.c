@@ -793,8 +793,8 @@ IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net,
 }
 
 /* One node of @net into @copy, as it was added. */
-static int copy_node(struct ionpu_network *copy, const struct ionpu_network *net,
-		     uint32_t id)
+static int copy_node(struct ionpu_network *copy,
+		     const struct ionpu_network *net, uint32_t id)
 {
 	struct ionpu_node_info n;
 	int err;

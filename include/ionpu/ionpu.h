@@ -1311,8 +1311,8 @@ IONPU_API size_t ionpu_queue_in_flight(struct ionpu_queue *q);
  * in ideal mode a card and the host learn the same weights bit for bit.
  */
 
-/* A learning session on a learned population; only the library sees inside. */
-struct ionpu_learn;
+/* A learning session; only the library sees inside (not ionpu_learn: UAPI's). */
+struct ionpu_learner;
 
 /**
  * struct ionpu_learn_rule - the learning engine's parameters
@@ -1367,7 +1367,7 @@ struct ionpu_learn_stats {
  */
 IONPU_API int ionpu_host_learn_start(struct ionpu_host *h, const char *node,
 				     const struct ionpu_learn_rule *rule,
-				     struct ionpu_learn **out);
+				     struct ionpu_learner **out);
 
 /**
  * ionpu_learn_example() - present one labelled example and teach its label
@@ -1384,7 +1384,7 @@ IONPU_API int ionpu_host_learn_start(struct ionpu_host *h, const char *node,
  * or a frozen session (the message names the label or the population), or
  * what the run returns; what the driver returns.
  */
-IONPU_API int ionpu_learn_example(struct ionpu_learn *l, const float *in, size_t steps,
+IONPU_API int ionpu_learn_example(struct ionpu_learner *l, const float *in, size_t steps,
 				  uint32_t label);
 
 /**
@@ -1397,7 +1397,7 @@ IONPU_API int ionpu_learn_example(struct ionpu_learn *l, const float *in, size_t
  *
  * Return: 0; what the driver returns.
  */
-IONPU_API int ionpu_learn_freeze(struct ionpu_learn *l);
+IONPU_API int ionpu_learn_freeze(struct ionpu_learner *l);
 
 /**
  * ionpu_learn_stats() - what the session did
@@ -1406,7 +1406,7 @@ IONPU_API int ionpu_learn_freeze(struct ionpu_learn *l);
  *
  * Return: 0; what the driver returns reading the counters.
  */
-IONPU_API int ionpu_learn_stats(struct ionpu_learn *l, struct ionpu_learn_stats *out);
+IONPU_API int ionpu_learn_stats(struct ionpu_learner *l, struct ionpu_learn_stats *out);
 
 /**
  * ionpu_learn_weights() - read the learned weights back from the devices
@@ -1417,7 +1417,7 @@ IONPU_API int ionpu_learn_stats(struct ionpu_learn *l, struct ionpu_learn_stats 
  *
  * Return: 0; -EINVAL for a NULL argument; what the driver returns.
  */
-IONPU_API int ionpu_learn_weights(struct ionpu_learn *l, double *out);
+IONPU_API int ionpu_learn_weights(struct ionpu_learner *l, double *out);
 
 /**
  * ionpu_learn_save_nir() - write the network with what the card learned
@@ -1432,7 +1432,7 @@ IONPU_API int ionpu_learn_weights(struct ionpu_learn *l, double *out);
  * Return: 0; -EINVAL for a NULL argument or a network that is not the
  * plan's; what ionpu_learn_weights() and ionpu_nir_save() return.
  */
-IONPU_API int ionpu_learn_save_nir(struct ionpu_learn *l, const struct ionpu_network *net,
+IONPU_API int ionpu_learn_save_nir(struct ionpu_learner *l, const struct ionpu_network *net,
 				   const char *path);
 
 /**
@@ -1442,7 +1442,7 @@ IONPU_API int ionpu_learn_save_nir(struct ionpu_learn *l, const struct ionpu_net
  * Freezes it first if it was not; the weights stay on the devices.  Free it
  * before the loaded network or host reference it learns on.
  */
-IONPU_API void ionpu_learn_free(struct ionpu_learn *l);
+IONPU_API void ionpu_learn_free(struct ionpu_learner *l);
 
 /*
  * Rasters in files: NumPy .npy (format 1.0 and 2.0, little-endian, C order,

@@ -128,7 +128,7 @@ static void test_learns_separable(void **state)
 {
 	struct fixture *f = *state;
 	struct ionpu_learn_stats st;
-	struct ionpu_learn *l;
+	struct ionpu_learner *l;
 	uint32_t c[OUT];
 	float in[STEPS * IN];
 	double w[OUT * IN];
@@ -176,7 +176,7 @@ static void test_learns_separable(void **state)
 static void refuse_start(struct fixture *f, const char *node, const struct ionpu_learn_rule *r,
 			 const char *msg)
 {
-	struct ionpu_learn *l = NULL;
+	struct ionpu_learner *l = NULL;
 
 	assert_int_equal(ionpu_host_learn_start(f->host, node, r, &l), -EINVAL);
 	assert_null(l);
@@ -188,7 +188,7 @@ static void test_refusals(void **state)
 {
 	struct fixture *f = *state;
 	struct ionpu_learn_rule r = rule;
-	struct ionpu_learn *l, *again = NULL;
+	struct ionpu_learner *l, *again = NULL;
 	float in[STEPS * IN];
 
 	r.amp_pot = NAN;
@@ -227,7 +227,7 @@ static void test_save_nir(void **state)
 	struct fixture *f = *state;
 	char dir[] = "/tmp/ionpu-learn-XXXXXX", path[64];
 	struct ionpu_network *back;
-	struct ionpu_learn *l;
+	struct ionpu_learner *l;
 	struct ionpu_node_info n;
 	struct ionpu_projection_info p;
 	double w[OUT * IN], wb[OUT * IN];
