@@ -253,9 +253,31 @@ uninstall:
 		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(notdir $(BASH_COMPLETIONS)))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ionpu $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
+# `make install-dkms [DESTDIR=stage]`: the driver's sources and dkms.conf in
+# DKMS_SRCDIR, where `dkms install ionpu/$(LIB_VERSION)` builds ionpu.ko for
+# the running kernel and rebuilds it on every kernel upgrade.  The module
+# needs only kernel/, the wire layouts and the UAPI header.
+DKMS_SRCDIR ?= /usr/src/ionpu-$(LIB_VERSION)
+DKMS_SRCS := Kbuild $(wildcard kernel/*.c kernel/*.h include/hw/*.h) include/uapi/linux/ionpu.h
+
+$(BUILD)/dkms.conf: dkms.conf.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@VERSION@|$(LIB_VERSION)|' -e '/^#/d' $< >$@.tmp
+	mv $@.tmp $@
+
+install-dkms: $(BUILD)/dkms.conf
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRCDIR)
+	for f in $(DKMS_SRCS); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(BUILD)/dkms.conf $(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+
 FORCE:
 
-.PHONY: install uninstall FORCE
+.PHONY: install uninstall install-dkms uninstall-dkms FORCE
 
 # --- kernel module ---------------------------------------------------------
 # Built in $(BUILD)/module/<release>/ from a tree of symlinks, so builds for
