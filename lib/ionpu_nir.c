@@ -1285,28 +1285,81 @@ static int input_chain(struct nir_loader *L, const struct nir_node *dst,
 	return 0;
 }
 
-static int add_inputs_of(struct nir_loader *L, struct ionpu_network *net,
-			 int idx)
+/*
+ * One projection to make: the chain of linear nodes from @src to @dst.
+ * Projections are made in the order the file lists the node next to their
+ * target (ionpu_nir_save() writes them in the network's order), or their
+ * target's for a chain with no node, and else in the order found.
+ */
+struct nir_proj {
+	int src;
+	int dst;
+	int *chain; /* signal order */
+	size_t len;
+	int key;
+	size_t found;
+};
+
+static int proj_order(const void *a, const void *b)
 {
-	const struct nir_node *dst = &L->nodes[idx];
-	int *chain = malloc(L->n_nodes * sizeof(*chain));
-	int err = 0;
+	const struct nir_proj *x = a, *y = b;
 
-	if (!chain)
-		return ionpu_nir_fail(L->path, -ENOMEM, dst->name,
-				      "out of memory");
-	for (size_t p = 0; p < dst->n_preds; p++) {
-		size_t len;
-		int src;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->found < y->found ? -1 : x->found > y->found;
+}
 
-		err = input_chain(L, dst, dst->preds[p], chain, &len, &src);
-		if (err)
-			break;
-		err = add_chain(L, net, &L->nodes[src], dst, chain, len);
-		if (err)
-			break;
+/* Every neuron node's input chains, into @projs (room for every pred). */
+static int find_projections(struct nir_loader *L, struct nir_proj *projs,
+			    size_t *count)
+{
+	for (size_t i = 0; i < L->n_nodes; i++) {
+		const struct nir_node *dst = &L->nodes[i];
+
+		for (size_t p = 0; dst->kind == K_NEURON && p < dst->n_preds;
+		     p++) {
+			struct nir_proj *pr = &projs[*count];
+			int err;
+
+			pr->chain = malloc(L->n_nodes * sizeof(*pr->chain));
+			if (!pr->chain)
+				return ionpu_nir_fail(L->path, -ENOMEM,
+						      dst->name,
+						      "out of memory");
+			pr->dst = (int)i;
+			pr->found = (*count)++;
+			err = input_chain(L, dst, dst->preds[p], pr->chain,
+					  &pr->len, &pr->src);
+			if (err)
+				return err;
+			pr->key = pr->len ? pr->chain[pr->len - 1] : (int)i;
+		}
 	}
-	free(chain);
+	return 0;
+}
+
+static int add_projections(struct nir_loader *L, struct ionpu_network *net)
+{
+	struct nir_proj *projs;
+	size_t n_preds = 0, count = 0;
+	int err;
+
+	for (size_t i = 0; i < L->n_nodes; i++)
+		if (L->nodes[i].kind == K_NEURON)
+			n_preds += L->nodes[i].n_preds;
+	projs = calloc(n_preds ? n_preds : 1, sizeof(*projs));
+	if (!projs)
+		return ionpu_nir_fail(L->path, -ENOMEM, NULL, "out of memory");
+	err = find_projections(L, projs, &count);
+	if (!err)
+		qsort(projs, count, sizeof(*projs), proj_order);
+	for (size_t k = 0; !err && k < count; k++)
+		err = add_chain(L, net, &L->nodes[projs[k].src],
+				&L->nodes[projs[k].dst], projs[k].chain,
+				projs[k].len);
+	for (size_t k = 0; k < count; k++)
+		free(projs[k].chain);
+	free(projs);
 	return err;
 }
 
@@ -1397,13 +1450,9 @@ static int build(struct nir_loader *L, struct ionpu_network *net)
 		if (err)
 			return err;
 	}
-	for (size_t i = 0; i < L->n_nodes; i++) {
-		if (L->nodes[i].kind != K_NEURON)
-			continue;
-		err = add_inputs_of(L, net, (int)i);
-		if (err)
-			return err;
-	}
+	err = add_projections(L, net);
+	if (err)
+		return err;
 	for (size_t i = 0; i < L->n_nodes; i++) {
 		if (L->nodes[i].kind != K_OUTPUT)
 			continue;

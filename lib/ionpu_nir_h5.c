@@ -387,6 +387,24 @@ static herr_t collect_name(hid_t grp, const char *name, const H5L_info_t *info,
 	return p[n] ? 0 : -1;
 }
 
+/*
+ * The order a group's links were made in, where the file kept it (as
+ * ionpu_nir_save() asks), else their names' order.
+ */
+static H5_index_t link_order(hid_t grp)
+{
+	hid_t cpl = H5Gget_create_plist(grp);
+	unsigned int flags = 0;
+
+	if (cpl < 0)
+		return H5_INDEX_NAME;
+	if (H5Pget_link_creation_order(cpl, &flags) < 0)
+		flags = 0;
+	H5Pclose(cpl);
+	return flags & H5P_CRT_ORDER_INDEXED ? H5_INDEX_CRT_ORDER :
+					       H5_INDEX_NAME;
+}
+
 int ionpu_nir_h5_names(const struct nir_place *at, hid_t grp, char ***names)
 {
 	struct nir_strings list = { .s = calloc(1, sizeof(char *)) };
@@ -394,7 +412,7 @@ int ionpu_nir_h5_names(const struct nir_place *at, hid_t grp, char ***names)
 	if (!list.s)
 		return ionpu_nir_fail(at->path, -ENOMEM, at->node,
 				      "out of memory");
-	if (H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_name,
+	if (H5Literate(grp, link_order(grp), H5_ITER_INC, NULL, collect_name,
 		       &list.s) < 0) {
 		ionpu_nir_strings_free(&list);
 		return ionpu_nir_fail(at->path, -EPROTO, at->node,

@@ -77,7 +77,10 @@ int ionpu_nir_h5_array(const struct nir_place *at, const char *dset,
 int ionpu_nir_h5_ints(const struct nir_place *at, const char *dset, int count,
 		      uint32_t def, uint32_t *out);
 
-/* The names of group @grp's links, in name order, NULL-terminated. */
+/*
+ * The names of group @grp's links, NULL-terminated: in the order they were
+ * made if the file kept it, else in name order.
+ */
 int ionpu_nir_h5_names(const struct nir_place *at, hid_t grp, char ***names);
 
 /* An open file, and the error printing of libhdf5 it silenced. */

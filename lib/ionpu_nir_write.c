@@ -435,13 +435,27 @@ static int save_file(struct nir_writer *W, hid_t file)
 	const char *version = NIR_VERSION, *graph_type = "NIRGraph";
 	hid_t root =
 		H5Gcreate2(file, "node", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t cpl;
 
 	write_strings(W, file, "version", &version, 0, NULL);
 	if (root < 0)
 		return write_fail(W, -EIO, "cannot create /node");
 	write_strings(W, root, "type", &graph_type, 0, NULL);
-	W->nodes = H5Gcreate2(root, "nodes", H5P_DEFAULT, H5P_DEFAULT,
-			      H5P_DEFAULT);
+	/*
+	 * Nodes are written in the network's order, and the group keeps that
+	 * order: the reader makes nodes and projections in it, so that the
+	 * network read back is numbered as this one.
+	 */
+	cpl = H5Pcreate(H5P_GROUP_CREATE);
+	if (cpl < 0 ||
+	    H5Pset_link_creation_order(cpl, H5P_CRT_ORDER_TRACKED |
+						    H5P_CRT_ORDER_INDEXED) < 0)
+		W->nodes = -1;
+	else
+		W->nodes = H5Gcreate2(root, "nodes", H5P_DEFAULT, cpl,
+				      H5P_DEFAULT);
+	if (cpl >= 0)
+		H5Pclose(cpl);
 	if (W->nodes < 0) {
 		write_fail(W, -EIO, "cannot create /node/nodes");
 	} else {

@@ -599,6 +599,9 @@ IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net, u
  * nodes mark the population feeding them.  An edge endpoint that names no
  * node of its graph resolves to the one node whose name it begins (files
  * exported by snnTorch's recurrent layers name "lif" for the node "lif1").
+ * Nodes are numbered in the order the file lists them, projections in the
+ * order it lists the node next to their target: the order they were
+ * written in where the file keeps it (ionpu_nir_save() does), else by name.
  *
  * Return: 0; -ENOENT or another errno if the file cannot be read; -EPROTO
  * for a malformed file (not HDF5 or truncated, missing or mistyped
@@ -618,7 +621,8 @@ IONPU_API int ionpu_nir_load(const char *path, struct ionpu_network **out);
  * every threshold infinite stays an IF), projections Linear (or Affine,
  * carrying the target's bias) and Conv2d nodes, delays Delay nodes, output
  * populations feed Output nodes.  ionpu_nir_load() reads the result back to
- * the same network, sparse projections becoming dense.
+ * the same network, its nodes and projections numbered as here and every
+ * value bit for bit, sparse projections becoming dense.
  *
  * Return: 0; -EOPNOTSUPP if a population's bias cannot be expressed (no
  * projection into it, or only convolutions and a bias that is not constant

@@ -21,32 +21,7 @@
 
 #include <ionpu/ionpu.h>
 
-struct tmp {
-	char dir[64];
-	char path[128];
-};
-
-static int setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	strcpy(t->dir, "/tmp/ionpu-npy-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->path, sizeof(t->path), "%s/r", t->dir);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmp *t = *state;
-
-	unlink(t->path);
-	rmdir(t->dir);
-	free(t);
-	return 0;
-}
+#include "tmp_file.h"
 
 static void put_file(const char *path, const void *bytes, size_t len)
 {
@@ -407,13 +382,13 @@ static void test_malformed_csv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_numpy_types, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_npy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_numpy_types, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_batch, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_npy, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_pipe, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_csv, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_csv, tmp_setup, tmp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
