@@ -28,6 +28,7 @@
 
 #include "ionpu_cdi.h"
 #include "ionpu_exit.h"
+#include "ionpu_health.h"
 #include "ionpu_json.h"
 
 enum command {
@@ -253,7 +254,8 @@ struct driver_view {
 	bool answered;
 	struct ionpu_dev_info info;
 	struct ionpu_activity activity;
-	char error[256]; /* why it could not, when not */
+	struct ionpu_calib_info calib; /* the record's header */
+	char error[256];	       /* why it could not, when not */
 };
 
 static void ask_driver(const struct ionpu_card *card, struct driver_view *view)
@@ -269,7 +271,8 @@ static void ask_driver(const struct ionpu_card *card, struct driver_view *view)
 	if (ionpu_open(card->node, &dev))
 		goto err_unavailable;
 	if (ionpu_info(dev, &view->info) ||
-	    ionpu_activity(dev, &view->activity))
+	    ionpu_activity(dev, &view->activity) ||
+	    ionpu_calib_read(dev, &view->calib, NULL, NULL))
 		goto err_close;
 	ionpu_close(dev);
 	view->answered = true;
@@ -279,6 +282,95 @@ err_close:
 	ionpu_close(dev);
 err_unavailable:
 	snprintf(view->error, sizeof(view->error), "%s", ionpu_last_error());
+}
+
+/* UTC, as the JSON's times: YYYY-MM-DDThh:mm:ssZ. */
+static void utc_time(int64_t when, char *buf, size_t size)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (gmtime_r(&t, &tm))
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int popcount64(uint64_t v)
+{
+	int n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* The record's age and what it found, or that the card has none. */
+static void print_calibration(const struct ionpu_calib_info *c)
+{
+	char when[32];
+	int64_t age = (int64_t)time(NULL) - c->created;
+
+	printf("    %-20s: ", "Calibration");
+	if (!c->calibrated) {
+		printf("none (ionpu-smi calibrate makes one)\n");
+		return;
+	}
+	utc_time(c->created, when, sizeof(when));
+	printf("%s, %" PRId64 " h %" PRId64 " min ago; %" PRIu32
+	       " stuck devices on %d tiles scanned\n",
+	       when, age / 3600, age % 3600 / 60, c->stuck_found,
+	       popcount64(c->tiles_scanned));
+}
+
+/*
+ * The tiles' owners, consecutive tiles of one owner together: "0-3 by 812
+ * (ionpu-run)" for an administrator, "0-3 in use" for anyone else.
+ */
+static void print_leases(const struct card_health *h)
+{
+	char comm[IONPU_COMM_SIZE];
+	const char *sep = "";
+	uint32_t t = 0, used = 0;
+
+	for (uint32_t k = 0; k < h->tiles; k++)
+		used += h->owner[k] != 0;
+	printf("    %-20s: %" PRIu32 " of %" PRIu32, "Tiles in use", used,
+	       h->tiles);
+	while (t < h->tiles) {
+		uint32_t end = t;
+
+		if (!h->owner[t]) {
+			t++;
+			continue;
+		}
+		while (end + 1 < h->tiles && h->owner[end + 1] == h->owner[t])
+			end++;
+		printf("%s %" PRIu32, sep[0] ? sep : ":", t);
+		if (end > t)
+			printf("-%" PRIu32, end);
+		if (ionpu_health_owner_command(h->owner[t], comm, sizeof(comm)))
+			printf(" by %" PRId32 " (%s)", h->owner[t], comm);
+		else
+			printf(" in use");
+		sep = ",";
+		t = end + 1;
+	}
+	printf("\n");
+}
+
+/* The sysfs part of -q: health and leases, readable by anyone. */
+static void print_health(const char *sysfs_root, const struct ionpu_card *c)
+{
+	struct card_health h;
+	char why[PATH_MAX + 64];
+
+	if (ionpu_health_read(sysfs_root, c, &h, why, sizeof(why))) {
+		printf("    %-20s: unavailable: %s\n", "Health", why);
+		return;
+	}
+	printf("    %-20s: %s, %" PRIu64 " resets, %" PRIu64 " hangs\n",
+	       "Health", h.state, h.resets, h.hangs);
+	print_leases(&h);
 }
 
 static void print_caps(uint32_t caps)
@@ -317,11 +409,12 @@ static bool print_driver_view(const struct ionpu_card *card)
 		print_counter(&view.activity, &counters[i]);
 		printf("\n");
 	}
+	print_calibration(&view.calib);
 	return true;
 }
 
 static bool print_query(const struct ionpu_card *cards, size_t count,
-			const char *id)
+			const char *id, const char *sysfs_root)
 {
 	bool ok = true;
 
@@ -344,6 +437,7 @@ static bool print_query(const struct ionpu_card *cards, size_t count,
 		       c->hw_version_minor);
 		printf("    %-20s: %" PRIu32 "\n", "Tiles", c->tiles);
 		printf("    %-20s: %" PRIu64 "\n", "Seed", c->seed);
+		print_health(sysfs_root, c);
 		if (!print_driver_view(c))
 			ok = false;
 	}
@@ -359,13 +453,67 @@ static void json_string_or_null(const char *s)
 		printf("null");
 }
 
+/* The record's header: when, how old, what it found; null for none. */
+static void json_calibration(const struct ionpu_calib_info *c)
+{
+	char when[32];
+
+	if (!c->calibrated) {
+		printf("null");
+		return;
+	}
+	utc_time(c->created, when, sizeof(when));
+	printf("{\"created\":\"%s\",\"age_s\":%" PRId64
+	       ",\"tiles_scanned\":%d,\"stuck_devices\":%" PRIu32 "}",
+	       when, (int64_t)time(NULL) - c->created,
+	       popcount64(c->tiles_scanned), c->stuck_found);
+}
+
+/*
+ * The sysfs part of -q: "health" and "leases" (each leased tile, its
+ * process and command, those null for anyone but an administrator), or
+ * both null and "health_error" saying why.
+ */
+static void json_health(const char *sysfs_root, const struct ionpu_card *c)
+{
+	char comm[IONPU_COMM_SIZE], why[PATH_MAX + 64];
+	struct card_health h;
+	const char *sep = "";
+
+	if (ionpu_health_read(sysfs_root, c, &h, why, sizeof(why))) {
+		printf(",\"health\":null,\"leases\":null,\"health_error\":");
+		json_string(stdout, why);
+		return;
+	}
+	printf(",\"health\":{\"state\":");
+	json_string(stdout, h.state);
+	printf(",\"resets\":%" PRIu64 ",\"hangs\":%" PRIu64 "},\"leases\":[",
+	       h.resets, h.hangs);
+	for (uint32_t t = 0; t < h.tiles; t++) {
+		if (!h.owner[t])
+			continue;
+		printf("%s{\"tile\":%" PRIu32 ",", sep, t);
+		if (ionpu_health_owner_command(h.owner[t], comm,
+					       sizeof(comm))) {
+			printf("\"pid\":%" PRId32 ",\"command\":", h.owner[t]);
+			json_string(stdout, comm);
+		} else {
+			printf("\"pid\":null,\"command\":null");
+		}
+		printf("}");
+		sep = ",";
+	}
+	printf("],\"health_error\":null");
+}
+
 static void json_driver_view(const struct driver_view *view)
 {
 	const struct ionpu_dev_info *info = &view->info;
 	const char *sep = "";
 
 	if (!view->answered) {
-		printf(",\"info\":null,\"activity\":null,\"error\":");
+		printf(",\"info\":null,\"activity\":null,\"calibration\":null"
+		       ",\"error\":");
 		json_string(stdout, view->error);
 		return;
 	}
@@ -387,11 +535,14 @@ static void json_driver_view(const struct driver_view *view)
 		printf("%s\"%s\":", i ? "," : "", counters[i].json);
 		print_counter(&view->activity, &counters[i]);
 	}
-	printf("},\"error\":null");
+	printf("},\"calibration\":");
+	json_calibration(&view->calib);
+	printf(",\"error\":null");
 }
 
 /* Returns false when the card's driver could not be asked (with -q). */
-static bool json_card(const struct ionpu_card *c, bool query)
+static bool json_card(const struct ionpu_card *c, bool query,
+		      const char *sysfs_root)
 {
 	struct driver_view view = { .answered = true };
 
@@ -414,6 +565,11 @@ static bool json_card(const struct ionpu_card *c, bool query)
 		       ",\"tiles\":null,\"hw_version\":null,\"seed\":null");
 	}
 	if (query) {
+		if (c->driver_bound)
+			json_health(sysfs_root, c);
+		else
+			printf(",\"health\":null,\"leases\":null"
+			       ",\"health_error\":null");
 		ask_driver(c, &view);
 		json_driver_view(&view);
 	}
@@ -441,7 +597,7 @@ static bool print_json(const struct ionpu_card *cards, size_t count,
 		if (opts->id && !card_matches(c, opts->id))
 			continue;
 		printf("%s", sep);
-		if (!json_card(c, opts->query))
+		if (!json_card(c, opts->query, opts->sysfs_root))
 			ok = false;
 		sep = ",";
 	}
@@ -1043,8 +1199,9 @@ static int show_list(const struct options *opts)
 		else
 			printf("No IONPU cards found.\n");
 	} else if (opts->query) {
-		status = print_query(cards, count, opts->id) ? IONPU_EXIT_OK :
-							       IONPU_EXIT_ERROR;
+		status = print_query(cards, count, opts->id, opts->sysfs_root) ?
+				 IONPU_EXIT_OK :
+				 IONPU_EXIT_ERROR;
 	} else {
 		print_table(cards, count, opts->id,
 			    module_loaded(opts->sysfs_root));

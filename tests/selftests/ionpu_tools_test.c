@@ -2,11 +2,12 @@
 /*
  * ionpu-smi and ionpu-run on the VM's cards, as an administrator and a user
  * run them: every view's JSON is well formed and names each card, the
- * Prometheus lines parse, the CDI spec names each card's node with the
- * device number the node really has, a run on each card gives the host
- * reference's output bit for bit (through files and through a pipe), and
- * the exit statuses of tools/ionpu_exit.h come out for no card, no driver,
- * no permission, busy tiles, a bad file and a bad command line.
+ * Prometheus lines parse, -q names who leases a tile to root only, the CDI
+ * spec names each card's node with the device number the node really has,
+ * a run on each card gives the host reference's output bit for bit (through
+ * files and through a pipe), and the exit statuses of tools/ionpu_exit.h
+ * come out for no card, no driver, no permission, busy tiles, a bad file
+ * and a bad command line.
  *
  * The tools are the VM's /usr/bin ones; the graph and the inputs are the
  * digit classifier's slice in /selftests/digits/ (ionpu_digits_test's).
@@ -331,7 +332,7 @@ TEST_F(tools, run_on_a_card_with_no_free_tile_is_busy)
 {
 	const struct ionpu_test_card *c = &self->cards[self->n - 1];
 	struct ionpu_lease lease = { .count = c->tiles };
-	char cmd[512];
+	char cmd[512], want[128];
 	int fd;
 
 	if (access(GRAPH, R_OK))
@@ -342,6 +343,18 @@ TEST_F(tools, run_on_a_card_with_no_free_tile_is_busy)
 	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_LEASE, &lease)) TH_LOG("lease: %s", strerror(errno));
 	snprintf(cmd, sizeof(cmd), RUN " -d %s " GRAPH " -i /tmp/one.npy -o /tmp/y.npy", c->node);
 	EXPECT_EQ(4, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	/* ionpu-smi -q names this process to root, and to nobody else. */
+	snprintf(cmd, sizeof(cmd), SMI " -q --json -i %s", c->pci);
+	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_TRUE(json_check(self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"health\":{\"state\":\"ok\",")) TH_LOG("%s", self->out);
+	snprintf(want, sizeof(want), "{\"tile\":%u,\"pid\":%d,\"command\":\"ionpu_tools_tes\"}",
+		 c->tiles - 1, (int)getpid());
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s in %s", want, self->out);
+	EXPECT_EQ(1, sh(AS_NOBODY, cmd, self->out));
+	snprintf(want, sizeof(want), "{\"tile\":%u,\"pid\":null,\"command\":null}",
+		 c->tiles - 1);
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s in %s", want, self->out);
 	close(fd);
 	/* The lease ends with its file: the card runs again. */
 	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());

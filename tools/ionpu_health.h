@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What ionpu-smi -q says of a card's health: the state, resets and hangs the
+ * driver counts in sysfs, and who leases its tiles (docs/ABI).
+ */
+#ifndef IONPU_TOOLS_HEALTH_H
+#define IONPU_TOOLS_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ionpu/ionpu.h>
+
+/* Room for a process's command name, as /proc/PID/comm gives it. */
+#define IONPU_COMM_SIZE 32
+
+struct card_health {
+	char state[32]; /* "ok", "resetting", "dead" or "gone" */
+	uint64_t resets;
+	uint64_t hangs;
+	uint32_t tiles;
+	int32_t owner[IONPU_CARD_MAX_TILES]; /* process per tile, 0 free */
+};
+
+/*
+ * Read the health of @card, which the driver serves, below @sysfs_root
+ * (NULL: /sys).  0, or -errno with @why naming the file.
+ */
+int ionpu_health_read(const char *sysfs_root, const struct ionpu_card *card,
+		      struct card_health *h, char *why, size_t why_size);
+
+/*
+ * The command of process @pid into @buf, for an administrator only: false
+ * (and @buf empty) for anyone else, who is told a tile is in use and not by
+ * whom, or when the process is gone.
+ */
+bool ionpu_health_owner_command(pid_t pid, char *buf, size_t size);
+
+#endif /* IONPU_TOOLS_HEALTH_H */
