@@ -527,6 +527,11 @@ int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_read_calib(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_write_calib(struct ionpu_file *f, void *arg);
 
+/* ionpu_learn.c */
+int ionpu_ioctl_learn(struct ionpu_file *f, void *arg);
+int ionpu_ioctl_teach(struct ionpu_file *f, void *arg);
+int ionpu_learn_off(struct ionpu_device *idev, u32 tile);
+
 /* ionpu_run.c */
 bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
 void ionpu_run_put(struct ionpu_device *idev);

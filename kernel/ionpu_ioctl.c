@@ -98,7 +98,8 @@ static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)
 		.out_len = sizeof(struct ionpu_hw_counters),
 	};
 	struct ionpu_counters *c = arg;
-	struct ionpu_hw_counters raw;
+	/* A rev 1.3 card writes the first 64 bytes: the rest stays 0. */
+	struct ionpu_hw_counters raw = { };
 	int ret;
 
 	if (c->flags || c->reserved)
@@ -115,6 +116,8 @@ static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)
 	c->busy_ns = le64_to_cpu(raw.busy_ns);
 	c->energy_fj = le64_to_cpu(raw.energy_fj);
 	c->events_dropped = le64_to_cpu(raw.eq_dropped);
+	c->learn_pulses = le64_to_cpu(raw.learn_pulses);
+	c->learn_energy_fj = le64_to_cpu(raw.learn_energy_fj);
 	return 0;
 }
 
@@ -124,7 +127,8 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 			      offsetofend(struct ionpu_info, serial)),
 	IONPU_IOCTL_DEF(LEASE, ionpu_ioctl_lease, 0),
 	IONPU_IOCTL_DEF(RELEASE, ionpu_ioctl_release, 0),
-	IONPU_IOCTL_DEF(COUNTERS, ionpu_ioctl_counters, 0),
+	IONPU_IOCTL_DEF_GROWN(COUNTERS, ionpu_ioctl_counters, 0,
+			      offsetofend(struct ionpu_counters, events_dropped)),
 	IONPU_IOCTL_DEF(CONFIGURE, ionpu_ioctl_configure, IONPU_IOCTL_UNLOCKED),
 	IONPU_IOCTL_DEF(ROUTES, ionpu_ioctl_routes, IONPU_IOCTL_UNLOCKED),
 	IONPU_IOCTL_DEF(PROGRAM, ionpu_ioctl_program, IONPU_IOCTL_UNLOCKED),
@@ -140,6 +144,8 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 	IONPU_IOCTL_DEF(RESET_STATE, ionpu_ioctl_reset_state, 0),
 	IONPU_IOCTL_DEF(JOB, ionpu_ioctl_job, IONPU_IOCTL_UNLOCKED),
 	IONPU_IOCTL_DEF(WAIT, ionpu_ioctl_wait, IONPU_IOCTL_UNLOCKED),
+	IONPU_IOCTL_DEF(LEARN, ionpu_ioctl_learn, 0),
+	IONPU_IOCTL_DEF(TEACH, ionpu_ioctl_teach, 0),
 };
 
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

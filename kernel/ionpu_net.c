@@ -186,28 +186,32 @@ int ionpu_ioctl_routes(struct ionpu_file *f, void *arg)
 				 NULL);
 }
 
+/*
+ * @arg: the caller's 32-bit tile, checked as named: struct ionpu_cmd holds
+ * it in 16 bits, where tile 0x10000 would pass for tile 0.
+ */
 static int ionpu_cells_check(struct ionpu_device *idev, u64 tiles,
 			     const struct ionpu_ubuf *in, const void *arg)
 {
-	const struct ionpu_cmd *cmd = arg;
+	const u32 *tile = arg;
 
-	return ionpu_tile_check(idev, tiles, cmd->tile);
+	return ionpu_tile_check(idev, tiles, *tile);
 }
 
 /*
- * A command on one leased tile that sends @count entries of @in_size bytes
- * from @uin and answers as many of @out_size bytes to @uout.  The driver
- * looks at neither: both may stay in pinned user memory.
+ * A command on leased tile *@tile that sends @count entries of @in_size
+ * bytes from @uin and answers as many of @out_size bytes to @uout.  The
+ * driver looks at neither: both may stay in pinned user memory.
  */
 static int ionpu_net_cells(struct ionpu_file *f, struct ionpu_cmd *cmd,
-			   u32 count, u64 uin, size_t in_size, u64 uout,
-			   size_t out_size, u64 *result)
+			   const u32 *tile, u32 count, u64 uin, size_t in_size,
+			   u64 uout, size_t out_size, u64 *result)
 {
 	struct ionpu_device *idev = f->idev;
 	struct ionpu_ubuf in, out;
 	int ret;
 
-	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, cmd);
+	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, tile);
 	if (ret)
 		return ret;
 	ret = ionpu_ubuf_get(idev, &in, uin, count, in_size, DMA_TO_DEVICE,
@@ -220,7 +224,7 @@ static int ionpu_net_cells(struct ionpu_file *f, struct ionpu_cmd *cmd,
 		ionpu_ubuf_put(idev, &in);
 		return ret;
 	}
-	return ionpu_ubuf_submit(f, cmd, &in, &out, ionpu_cells_check, cmd,
+	return ionpu_ubuf_submit(f, cmd, &in, &out, ionpu_cells_check, tile,
 				 result);
 }
 
@@ -237,7 +241,7 @@ int ionpu_ioctl_program(struct ionpu_file *f, void *arg)
 	if (p->flags || !p->count || p->count > IONPU_MAX_CELLS)
 		return -EINVAL;
 
-	ret = ionpu_net_cells(f, &cmd, p->count, p->cells,
+	ret = ionpu_net_cells(f, &cmd, &p->tile, p->count, p->cells,
 			      sizeof(struct ionpu_cell_prog), p->results,
 			      sizeof(struct ionpu_cell_result), &failed);
 	p->failed = min_t(u64, failed, p->count);
@@ -262,7 +266,7 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg)
 	    r->columns > idev->tile_neurons - r->column)
 		return -EINVAL;
 
-	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, &cmd);
+	ret = ionpu_cells_check(idev, READ_ONCE(f->tiles), NULL, &r->tile);
 	if (ret)
 		return ret;
 	ret = ionpu_ubuf_get(idev, &out, r->cells, array_size(r->rows, r->columns),
@@ -271,7 +275,7 @@ int ionpu_ioctl_read_cells(struct ionpu_file *f, void *arg)
 	if (ret)
 		return ret;
 	return ionpu_ubuf_submit(f, &cmd, &none, &out, ionpu_cells_check,
-				 &cmd, NULL);
+				 &r->tile, NULL);
 }
 
 int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg)
@@ -285,7 +289,7 @@ int ionpu_ioctl_raw_pulses(struct ionpu_file *f, void *arg)
 	if (p->flags || p->reserved || !p->count || p->count > IONPU_MAX_CELLS)
 		return -EINVAL;
 
-	return ionpu_net_cells(f, &cmd, p->count, p->pulses,
+	return ionpu_net_cells(f, &cmd, &p->tile, p->count, p->pulses,
 			       sizeof(struct ionpu_pulse), p->results,
 			       sizeof(struct ionpu_hw_pulse_result), NULL);
 }

@@ -6,11 +6,12 @@
  * last tenant's chain and routes could otherwise still add column sums or
  * spikes into it, tiles the last tenant keeps could still feed it, and its
  * conductances (non-volatile) would show the last tenant's weights to the
- * next one through READ_CELLS and the readout window.  So a tile given back
- * is switched off, unchained, silenced and wiped to the lowest conductance,
- * and each tile the file keeps that may feed it is unchained and silenced
- * (its network lost a part anyway); then the state of all of them, with the
- * spikes in flight towards them, is cleared.
+ * next one through READ_CELLS and the readout window, and its learning
+ * engine would go on changing them.  So a tile given back has learning
+ * turned off, is switched off, unchained, silenced and wiped to the lowest
+ * conductance, and each tile the file keeps that may feed it is unchained
+ * and silenced (its network lost a part anyway); then the state of all of
+ * them, with the spikes in flight towards them, is cleared.
  *
  * Which tiles feed which comes from @tile_feeds, kept by the CONFIGURE and
  * ROUTES commands (ionpu_net.c): a superset, as the card keeps no record a
@@ -187,6 +188,9 @@ int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles)
 		goto free;
 	for (tile = 0; tile < idev->tiles; tile++) {
 		if (tiles & BIT_ULL(tile)) {
+			ret = ionpu_learn_off(idev, tile);
+			if (ret)
+				goto free;
 			ret = ionpu_scrub_cut(idev, &s, tile,
 					      IONPU_CUT_SWITCH_OFF);
 			if (ret)

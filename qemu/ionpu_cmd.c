@@ -308,6 +308,8 @@ static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 		.busy_ns = ionpu_cpu_to_le64(k.busy_ns),
 		.energy_fj = ionpu_cpu_to_le64(k.energy_fj),
 		.eq_dropped = ionpu_cpu_to_le64(card->q->eq_dropped),
+		.learn_pulses = ionpu_cpu_to_le64(k.learn_pulses),
+		.learn_energy_fj = ionpu_cpu_to_le64(k.learn_energy_fj),
 	};
 	status(out, IONPU_SC_SUCCESS, sizeof(b));
 	payload_out(card, c, &b,
@@ -643,6 +645,72 @@ done:
 	free(buf);
 }
 
+/* --- learning ------------------------------------------------------------ */
+
+/* 0 and the rule in *@r, NULL for off; -1 for a payload it refuses. */
+static int learn_rule(const struct ionpu_hw_learn *b,
+		      struct ionpu_fab_learn_rule *r,
+		      const struct ionpu_fab_learn_rule **rule)
+{
+	uint32_t flags = ionpu_le32_to_cpu(b->flags);
+
+	if ((flags & ~IONPU_LEARN_FLAG_ENABLE) || b->rsvd[0] || b->rsvd[1])
+		return -1;
+	if (!(flags & IONPU_LEARN_FLAG_ENABLE)) {
+		*rule = NULL;
+		/* Off carries no rule: a stray field is a mistake. */
+		return b->amp_pot || b->amp_dep || b->pre_ref ||
+				       b->post_target || b->max_pulses ?
+			       -1 :
+			       0;
+	}
+	*r = (struct ionpu_fab_learn_rule){
+		.amp_pot = ionpu_le32_to_f32(b->amp_pot),
+		.amp_dep = ionpu_le32_to_f32(b->amp_dep),
+		.pre_ref = ionpu_le32_to_f32(b->pre_ref),
+		.post_target = ionpu_le32_to_cpu(b->post_target),
+		.max_pulses = ionpu_le32_to_cpu(b->max_pulses),
+	};
+	*rule = r;
+	return 0;
+}
+
+static void op_learn(struct ionpu_cmd_card *card, const struct cmd *c,
+		     struct ionpu_cmd_outcome *out)
+{
+	const struct ionpu_fab_learn_rule *rule;
+	struct ionpu_fab_learn_rule r;
+	struct ionpu_hw_learn *b;
+	uint32_t n;
+
+	if (entries_in(c, sizeof(*b), 1, &n, out))
+		return;
+	b = payload_in(card, c, out);
+	if (!b)
+		return;
+	/* The fabric checks the rule's values (NaN, ranges). */
+	if (learn_rule(b, &r, &rule) ||
+	    ionpu_fabric_learn(card->fabric, c->tile, rule))
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	else
+		status(out, IONPU_SC_SUCCESS, 0);
+	free(b);
+}
+
+/* Refused (INVALID_FIELD) for a neuron past the tile or learning off. */
+static void op_teach(struct ionpu_cmd_card *card, const struct cmd *c,
+		     struct ionpu_cmd_outcome *out)
+{
+	int pulses = ionpu_fabric_teach(card->fabric, c->tile, c->p[0]);
+
+	if (pulses < 0) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		return;
+	}
+	status(out, IONPU_SC_SUCCESS, (uint64_t)pulses);
+	persist(card, c, out);
+}
+
 /* --- calibration record -------------------------------------------------- */
 
 static int calib_range(const struct cmd *c, uint32_t len,
@@ -779,6 +847,8 @@ static const struct op ops[] = {
 	  op_program_cells },
 	{ IONPU_OP_READ_CELLS, USE_TILE | USE_OUT, 0x0f, op_read_cells },
 	{ IONPU_OP_RAW_PULSES, USE_TILE | USE_IN | USE_OUT, 0, op_raw_pulses },
+	{ IONPU_OP_LEARN, USE_TILE | USE_IN, 0, op_learn },
+	{ IONPU_OP_TEACH, USE_TILE, 0x01, op_teach },
 	{ IONPU_OP_READ_CALIB, USE_OUT, 0x01, op_read_calib },
 	{ IONPU_OP_WRITE_CALIB, USE_IN, 0x01, op_write_calib },
 	{ IONPU_OP_INPUT_SPIKES, USE_IN, 0, op_input_spikes },

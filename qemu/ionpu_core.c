@@ -19,9 +19,10 @@
 /* The default serial shows this many low bits of the seed, so it fits. */
 #define DEFAULT_SERIAL_SEED_BITS 40
 
-#define CAPS_ALWAYS                                              \
-	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | IONPU_CAP_QUEUES | \
-	 IONPU_CAP_READOUT | IONPU_CAP_TILE_RESET | IONPU_CAP_SGL)
+#define CAPS_ALWAYS                                                 \
+	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | IONPU_CAP_QUEUES |    \
+	 IONPU_CAP_READOUT | IONPU_CAP_TILE_RESET | IONPU_CAP_SGL | \
+	 IONPU_CAP_LEARN)
 
 /* Commands one ionpu_core_work() call executes at most: bounds its time. */
 #define CMDS_PER_WORK 32

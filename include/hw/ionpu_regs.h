@@ -12,7 +12,7 @@
 
 #define IONPU_PCI_VENDOR_ID		0x1234
 #define IONPU_PCI_DEVICE_ID		0x4e50
-#define IONPU_PCI_REVISION		0x01
+#define IONPU_PCI_REVISION		0x02
 /* PCI class 0x1200: processing accelerator. */
 #define IONPU_PCI_CLASS			0x1200
 
@@ -34,7 +34,7 @@
 #define IONPU_REG_VERSION		0x004
 #define IONPU_VERSION_MAJOR(v)		(((v) >> 16) & 0xffff)
 #define IONPU_VERSION_MINOR(v)		((v) & 0xffff)
-#define IONPU_HW_VERSION		0x00010003	/* 1.3 */
+#define IONPU_HW_VERSION		0x00010004	/* 1.4 */
 #define IONPU_REG_CAPS			0x008
 #define IONPU_CAP_FLR			0x00000001
 #define IONPU_CAP_TEST_IRQ		0x00000002
@@ -44,6 +44,7 @@
 #define IONPU_CAP_FAULTS		0x00000020	/* FAULT_INJECT exists */
 #define IONPU_CAP_TILE_RESET		0x00000040	/* rev 1.2: RESET_STATE tile mask */
 #define IONPU_CAP_SGL			0x00000080	/* rev 1.3: scatter-gather payloads */
+#define IONPU_CAP_LEARN			0x00000100	/* rev 1.4: LEARN, TEACH */
 #define IONPU_REG_TILES			0x00c
 #define IONPU_REG_TILE_ROWS		0x010
 #define IONPU_REG_TILE_NEURONS		0x014

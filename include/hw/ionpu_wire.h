@@ -58,6 +58,8 @@ static_assert(offsetof(struct ionpu_hw_sqe, param) == 0x20, "SQE param");
 #define IONPU_OP_PROGRAM_CELLS		0x20
 #define IONPU_OP_READ_CELLS		0x21
 #define IONPU_OP_RAW_PULSES		0x22
+#define IONPU_OP_LEARN			0x24	/* rev 1.4 */
+#define IONPU_OP_TEACH			0x25	/* rev 1.4 */
 #define IONPU_OP_READ_CALIB		0x28
 #define IONPU_OP_WRITE_CALIB		0x29
 #define IONPU_OP_INPUT_SPIKES		0x30
@@ -172,11 +174,17 @@ struct ionpu_hw_counters {
 	__le64 busy_ns;
 	__le64 energy_fj;
 	__le64 eq_dropped;
+	__le64 learn_pulses;	/* rev 1.4 */
+	__le64 learn_energy_fj;	/* rev 1.4 */
 };
 
-static_assert(sizeof(struct ionpu_hw_counters) == 64, "counters size");
+static_assert(sizeof(struct ionpu_hw_counters) == 80, "counters size");
 static_assert(offsetof(struct ionpu_hw_counters, eq_dropped) == 0x38,
 	      "counters eq_dropped");
+static_assert(offsetof(struct ionpu_hw_counters, learn_pulses) == 0x40,
+	      "counters learn_pulses");
+/* What a rev 1.3 card writes, and a driver of that time asks for. */
+#define IONPU_HW_COUNTERS_V1_SIZE	64
 
 /* CONFIGURE_NEURONS entry; the f32 fields as the docs give their units. */
 struct ionpu_hw_neuron {
@@ -265,6 +273,26 @@ struct ionpu_hw_pulse_result {
 
 static_assert(sizeof(struct ionpu_hw_pulse_entry) == 8, "pulse entry size");
 static_assert(sizeof(struct ionpu_hw_pulse_result) == 4, "pulse result size");
+
+/*
+ * LEARN payload (rev 1.4): the rule of the tile's learning engine
+ * (docs/physics.md, "Learning"), or flags 0 and the rest 0 to turn it off.
+ */
+struct ionpu_hw_learn {
+	__le32 flags;		/* IONPU_LEARN_FLAG_* */
+	__le32 amp_pot;		/* f32, 0..1 */
+	__le32 amp_dep;		/* f32, 0..1 */
+	__le32 pre_ref;		/* f32, > 0 */
+	__le32 post_target;
+	__le32 max_pulses;	/* >= 1 */
+	__le32 rsvd[2];
+};
+
+#define IONPU_LEARN_FLAG_ENABLE	0x1
+
+static_assert(sizeof(struct ionpu_hw_learn) == 32, "learn size");
+static_assert(offsetof(struct ionpu_hw_learn, max_pulses) == 0x14,
+	      "learn max_pulses");
 
 /* INPUT_SPIKES entry. */
 struct ionpu_hw_spike_entry {

@@ -259,6 +259,11 @@ TEST_F(net, tiles_not_leased_are_refused)
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_READ_CELLS, &rc));
 	rec.t.tile = 64;
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_ROUTES, &r));
+	/* So is one that names our tile in its low 16 bits only. */
+	rc.tile = self->tile + 0x10000;
+	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_READ_CELLS, &rc));
+	p.tile = self->tile + 0x10000;
+	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_PROGRAM, &p));
 
 	/* The refused batch queued nothing; ours alone is accepted. */
 	s.count = 1;
@@ -356,9 +361,11 @@ TEST_F(net, raw_pulses_move_an_ideal_cell_one_level)
 	EXPECT_GE(1e-3f, fabsf(ionpu_bits_to_f32(after[0]) - (g + 3 * step)));
 	EXPECT_GE(1e-3f, fabsf(ionpu_bits_to_f32(after[1]) - (g + 2 * step)));
 
-	/* Pulses need the lease too. */
+	/* Pulses need the lease too, of the tile named in all 32 bits. */
 	rp.tile = self->tile - 1;
 	EXPECT_EQ(-EACCES, net_ioctl(self->fd, IONPU_IOC_RAW_PULSES, &rp));
+	rp.tile = self->tile + 0x10000;
+	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_RAW_PULSES, &rp));
 }
 
 TEST_F(net, calibration_writes_and_pulses_need_cap_sys_admin)

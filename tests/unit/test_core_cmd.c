@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The card's commands against docs/hardware.md revision 1.3: each
+ * The card's commands against docs/hardware.md revision 1.4: each
  * command's happy path, the checks every command makes (opcode, reserved
  * fields, tile, lengths, payload entries, DMA reach), scatter-gather
  * payloads, the crossbar readout and the non-volatile store.  Host memory
@@ -84,7 +84,7 @@ static void test_identify(void **state)
 	memset(out_buf(h), 0xee, 4096);
 	expect(h, &s, IONPU_SC_SUCCESS, sizeof(*id));
 	assert_int_equal(ionpu_le32_to_cpu(id->id), IONPU_ID_MAGIC);
-	assert_int_equal(ionpu_le32_to_cpu(id->version), 0x00010003);
+	assert_int_equal(ionpu_le32_to_cpu(id->version), 0x00010004);
 	assert_int_equal(ionpu_le32_to_cpu(id->caps), rd(h, IONPU_REG_CAPS));
 	assert_int_equal(ionpu_le32_to_cpu(id->caps) & IONPU_CAP_SGL,
 			 IONPU_CAP_SGL);
@@ -109,7 +109,7 @@ static void test_identify(void **state)
 	expect(h, &s, IONPU_SC_SUCCESS, sizeof(*id));
 	assert_int_equal(ionpu_le32_to_cpu(id->id), IONPU_ID_MAGIC);
 	assert_int_equal(ionpu_get_le16(o + offsetof(struct ionpu_hw_identify,
-						     version)), 0x0003);
+						     version)), 0x0004);
 	assert_int_equal(o[6], 0xee);
 	s.out_len = 0;
 	expect(h, &s, IONPU_SC_INVALID_LENGTH, sizeof(*id));

@@ -111,9 +111,12 @@ static void check_identity(struct card *card, unsigned int tiles,
 	char got[IONPU_SERIAL_MAX + 1];
 
 	assert_int_equal(rd(card, IONPU_REG_ID), 0x504e4f49);
-	assert_int_equal(rd(card, IONPU_REG_VERSION), 0x00010003);
-	/* FLR, TEST_IRQ, QUEUES, READOUT, TILE_RESET, SGL; no nvstore, no faults. */
-	assert_int_equal(rd(card, IONPU_REG_CAPS), 0xcf);
+	assert_int_equal(rd(card, IONPU_REG_VERSION), 0x00010004);
+	/*
+	 * FLR, TEST_IRQ, QUEUES, READOUT, TILE_RESET, SGL, LEARN; no nvstore,
+	 * no faults.
+	 */
+	assert_int_equal(rd(card, IONPU_REG_CAPS), 0x1cf);
 	assert_int_equal(rd(card, IONPU_REG_TILES), tiles);
 	assert_int_equal(rd(card, IONPU_REG_TILE_ROWS), 256);
 	assert_int_equal(rd(card, IONPU_REG_TILE_NEURONS), 256);

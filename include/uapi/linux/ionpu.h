@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Version of this interface; bumped when a command or field is added. */
-#define IONPU_API_VERSION	3
+#define IONPU_API_VERSION	4
 
 #define IONPU_SERIAL_LEN	16
 
@@ -126,6 +126,11 @@ struct ionpu_release {
  * @busy_ns: modeled time the fabric was busy, in ns.
  * @energy_fj: modeled energy, in fJ (docs/physics.md gives the constants).
  * @events_dropped: output spike events lost to a full event ring.
+ * @learn_pulses: pulses the tiles' learning engines applied (%IONPU_IOC_TEACH);
+ *                added in API version 4, so a caller's struct may end
+ *                before it; 0 on a card without %IONPU_CAP_LEARN.
+ * @learn_energy_fj: modeled energy of those pulses, in fJ, also counted in
+ *                   @energy_fj; added in API version 4.
  */
 struct ionpu_counters {
 	__u32 flags;
@@ -138,6 +143,8 @@ struct ionpu_counters {
 	__u64 busy_ns;
 	__u64 energy_fj;
 	__u64 events_dropped;
+	__u64 learn_pulses;
+	__u64 learn_energy_fj;
 };
 
 /* Tile modes and neuron models of &struct ionpu_configure (docs/physics.md). */
@@ -408,6 +415,55 @@ struct ionpu_pulses {
 	__u32 reserved;
 	__u64 pulses;
 	__u64 results;
+};
+
+/* Flags of &struct ionpu_learn. */
+#define IONPU_LEARN_ENABLE	(1U << 0)
+
+/**
+ * struct ionpu_learn - turn a tile's learning engine on or off
+ * @flags: in: %IONPU_LEARN_ENABLE to turn learning on with the rule below;
+ *         0 to turn it off, and then every field below must be zero.
+ * @tile: in: the tile; leased by the caller.
+ * @amp_pot: in: f32: amplitude of a potentiating pulse, 0.0 to 1.0 of a
+ *           full programming pulse.
+ * @amp_dep: in: f32: amplitude of a depressing pulse, 0.0 to 1.0.
+ * @pre_ref: in: f32: input events of a row that give a full-strength
+ *           pulse (fewer scale it down), > 0.
+ * @post_target: in: spikes of the taught neuron from which on it is not
+ *               potentiated further.
+ * @max_pulses: in: pulses one %IONPU_IOC_TEACH may apply, at least 1.
+ * @reserved: in: must be zero.
+ *
+ * The rule is docs/physics.md's "Learning": while learning is on, runs
+ * count the input events of each crossbar row and the spikes of each
+ * neuron the tile feeds; a teach turns them into pulses on the tile's own
+ * cells.  Turning learning on or off clears those counts.
+ */
+struct ionpu_learn {
+	__u32 flags;
+	__u32 tile;
+	__u32 amp_pot;
+	__u32 amp_dep;
+	__u32 pre_ref;
+	__u32 post_target;
+	__u32 max_pulses;
+	__u32 reserved;
+};
+
+/**
+ * struct ionpu_teach - apply a tile's learning rule with a teacher neuron
+ * @flags: in: must be zero.
+ * @tile: in: the tile; leased by the caller, learning on.
+ * @neuron: in: the neuron that should have fired for the example the tile
+ *          saw since the last teach, 0..255.
+ * @pulses: out: pulses the card applied.
+ */
+struct ionpu_teach {
+	__u32 flags;
+	__u32 tile;
+	__u32 neuron;
+	__u32 pulses;
 };
 
 #define IONPU_CALIB_LEN		4096
@@ -842,6 +898,30 @@ struct ionpu_event {
  * its tiles still collects its run.
  */
 #define IONPU_IOC_WAIT		_IOWR(IONPU_IOCTL_BASE, 0x1c, struct ionpu_wait)
+
+/**
+ * define IONPU_IOC_LEARN - turn a tile's learning engine on or off
+ *
+ * Takes a &struct ionpu_learn; since API version 4.  Needs the tile's
+ * lease (-EACCES) and a card with %IONPU_CAP_LEARN (caps bit 8, rev 1.4),
+ * else -EOPNOTSUPP.  Turning learning on fails with -EBUSY while a run or
+ * a job holds the card's clock (a run advances every tile); turning it
+ * off is allowed at any time.  A rule the card refuses (NaN, a value out
+ * of range) is -EINVAL.  Learning is turned off when the tile is released
+ * (or its file closed) and when the card is reset.
+ */
+#define IONPU_IOC_LEARN		_IOW(IONPU_IOCTL_BASE, 0x1d, struct ionpu_learn)
+
+/**
+ * define IONPU_IOC_TEACH - apply a tile's learning rule
+ *
+ * Takes a &struct ionpu_teach; since API version 4.  Returns 0 with
+ * @pulses set: the tile's cells changed as the rule says and are saved
+ * like programmed ones.  -EINVAL when learning is off on the tile or
+ * @neuron is out of range; -EBUSY while a run or a job holds the card's
+ * clock; -EACCES and -EOPNOTSUPP as %IONPU_IOC_LEARN.
+ */
+#define IONPU_IOC_TEACH		_IOWR(IONPU_IOCTL_BASE, 0x1e, struct ionpu_teach)
 
 /**
  * define IONPU_URING_CMD_JOB - io_uring command op of a job submission
