@@ -317,9 +317,10 @@ static void print_calibration(const struct ionpu_calib_info *c)
 	}
 	utc_time(c->created, when, sizeof(when));
 	printf("%s, %" PRId64 " h %" PRId64 " min ago; %" PRIu32
-	       " stuck devices on %d tiles scanned\n",
+	       " stuck devices, %d tile%s scanned\n",
 	       when, age / 3600, age % 3600 / 60, c->stuck_found,
-	       popcount64(c->tiles_scanned));
+	       popcount64(c->tiles_scanned),
+	       popcount64(c->tiles_scanned) == 1 ? "" : "s");
 }
 
 /*
