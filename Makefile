@@ -112,6 +112,7 @@ $(LIB_SO): $(LIB_PIC_OBJS) $(FABRIC_A) lib/libionpu.map
 TOOL_HDRS := $(wildcard tools/*.h)
 # A tool's sources beyond tools/<tool>.c, as prerequisites of its builds.
 $(BUILD)/tools/ionpu-smi $(BUILD)/tools-static/ionpu-smi: tools/ionpu_cdi.c tools/ionpu_health.c
+$(BUILD)/tools/ionpu-run $(BUILD)/tools-static/ionpu-run: tools/ionpu_progress.c
 
 $(BUILD)/tools/%: tools/%.c $(TOOL_HDRS) $(LIB_SO)
 	@mkdir -p $(@D)

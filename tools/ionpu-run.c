@@ -20,6 +20,7 @@
 #include <ionpu/ionpu.h>
 
 #include "ionpu_exit.h"
+#include "ionpu_progress.h"
 
 static void usage(FILE *out)
 {
@@ -254,35 +255,94 @@ static int runner_activity(const struct runner *t, struct ionpu_activity *a)
 }
 
 /*
+ * Samples of a batch per call while a progress bar is shown: the queue's
+ * depth, so the card's pipeline stays full between two updates.
+ */
+#define SAMPLES_PER_UPDATE 64
+
+/* Samples @first to @first + @n - 1 of a batch, each from rest. */
+static int run_samples(const struct runner *t, const struct input *in,
+		       size_t first, size_t n, uint8_t *out)
+{
+	const float *data = in->data + first * in->steps * in->cols;
+	uint8_t *o = out + first * in->steps * runner_outputs(t);
+
+	return t->host ?
+		       ionpu_host_run_batch(t->host, data, n, in->steps, o) :
+		       ionpu_loaded_run_batch(t->loaded, data, n, in->steps, o);
+}
+
+/*
+ * A batch, each sample from rest, in one call; on a terminal in calls of
+ * SAMPLES_PER_UPDATE with a progress bar.  *@first: the first sample of the
+ * call that failed, which the library's message counts from.
+ */
+static int run_batch(const struct runner *t, const struct input *in,
+		     uint8_t *out, size_t *first)
+{
+	struct ionpu_progress bar;
+	size_t chunk, k;
+	int err = 0;
+
+	ionpu_progress_start(&bar, "samples", in->samples);
+	chunk = bar.shown ? SAMPLES_PER_UPDATE : in->samples;
+	for (*first = 0; *first < in->samples; *first += k) {
+		k = in->samples - *first < chunk ? in->samples - *first : chunk;
+		err = run_samples(t, in, *first, k, out);
+		if (err)
+			break;
+		ionpu_progress_update(&bar, *first + k);
+	}
+	ionpu_progress_end(&bar);
+	return err;
+}
+
+/*
  * One raster, in runs of whole input windows with the state kept, so the
- * card gives what the host reference gives in one go; or a batch, each
- * sample from rest.
+ * card gives what the host reference gives in one go, with a progress bar
+ * on a terminal; or a batch, each sample from rest.
  */
 static int runner_run(const struct runner *t, const struct input *in,
-		      uint8_t *out)
+		      uint8_t *out, size_t *first)
 {
 	size_t n_in = in->cols, n_out = runner_outputs(t);
+	struct ionpu_progress bar;
+	int err = 0;
 
+	*first = 0;
 	if (in->batch)
-		return t->host ? ionpu_host_run_batch(t->host, in->data,
-						      in->samples, in->steps,
-						      out) :
-				 ionpu_loaded_run_batch(t->loaded, in->data,
-							in->samples, in->steps,
-							out);
+		return run_batch(t, in, out, first);
 	if (t->host)
 		return ionpu_host_run(t->host, in->data, in->steps, out);
-	for (size_t s = 0; s < in->steps; s += STEPS_PER_RUN) {
+	ionpu_progress_start(&bar, "steps", in->steps);
+	for (size_t s = 0; s < in->steps && !err; s += STEPS_PER_RUN) {
 		size_t k = in->steps - s < STEPS_PER_RUN ? in->steps - s :
 							   STEPS_PER_RUN;
-		int err = ionpu_loaded_run(t->loaded, in->data + s * n_in, k,
-					   s ? IONPU_RUN_KEEP_STATE : 0,
-					   out + s * n_out);
 
-		if (err)
-			return err;
+		err = ionpu_loaded_run(t->loaded, in->data + s * n_in, k,
+				       s ? IONPU_RUN_KEEP_STATE : 0,
+				       out + s * n_out);
+		ionpu_progress_update(&bar, s + k);
 	}
-	return 0;
+	ionpu_progress_end(&bar);
+	return err;
+}
+
+/*
+ * A run's failure, naming the input file; a batch run in parts has the
+ * library count samples from the part's first, which is put right here.
+ */
+static void print_run_error(const char *in_path, size_t first)
+{
+	const char *msg = ionpu_last_error();
+	size_t sample;
+	int used = 0;
+
+	if (first && sscanf(msg, "sample %zu: %n", &sample, &used) == 1 && used)
+		fprintf(stderr, "ionpu-run: %s: sample %zu: %s\n", in_path,
+			first + sample, msg + used);
+	else
+		fprintf(stderr, "ionpu-run: %s: %s\n", in_path, msg);
 }
 
 static double now_s(void)
@@ -455,6 +515,7 @@ static int timed_run(const struct runner *t, const struct run_options *o,
 		     const struct input *in, uint8_t *out, struct result *r)
 {
 	struct ionpu_activity before, after;
+	size_t first;
 	double t0;
 	int err;
 
@@ -462,12 +523,11 @@ static int timed_run(const struct runner *t, const struct run_options *o,
 	if (err)
 		goto err_lib;
 	t0 = now_s();
-	err = runner_run(t, in, out);
+	err = runner_run(t, in, out, &first);
 	r->seconds = now_s() - t0;
 	if (err) {
 		/* A value the card cannot take: say which file holds it. */
-		fprintf(stderr, "ionpu-run: %s: %s\n", o->in_path,
-			ionpu_last_error());
+		print_run_error(o->in_path, first);
 		return err;
 	}
 	err = runner_activity(t, &after);
