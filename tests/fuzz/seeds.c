@@ -297,6 +297,15 @@ static void cmd_seeds(const char *dir)
 	const struct ionpu_hw_pulse_entry pulses[2] = {
 		{ .column = ionpu_cpu_to_le16(1) },
 	};
+	const uint32_t teach1[IONPU_SQE_PARAMS] = { 1 };
+	const struct ionpu_hw_learn learn = {
+		.flags = ionpu_cpu_to_le32(IONPU_LEARN_FLAG_ENABLE),
+		.amp_pot = ionpu_f32_to_le32(1.0f),
+		.amp_dep = ionpu_f32_to_le32(0.5f),
+		.pre_ref = ionpu_f32_to_le32(2.0f),
+		.post_target = ionpu_cpu_to_le32(1),
+		.max_pulses = ionpu_cpu_to_le32(16),
+	};
 	uint8_t record[64] = { 0 };
 	FILE *f;
 
@@ -316,6 +325,16 @@ static void cmd_seeds(const char *dir)
 	cmd(f, IONPU_OP_RUN, 1, NULL, NULL, 0, 0);
 	cmd(f, IONPU_OP_STOP, 2, NULL, NULL, 0, 0);
 	cmd(f, IONPU_OP_RESET_STATE, 3, NULL, NULL, 0, 0);
+	finish(f);
+
+	/* The spiker fires, neuron 1 is taught: one pulse each (rev 1.4). */
+	f = create(dir, "spiker_learn");
+	spiker(f);
+	cmd(f, IONPU_OP_LEARN, 4, NULL, &learn, sizeof(learn), 0);
+	cmd(f, IONPU_OP_INPUT_SPIKES, 5, NULL, &spike, sizeof(spike), 0);
+	cmd(f, IONPU_OP_RUN, 6, run3, NULL, 0, 0);
+	cmd(f, IONPU_OP_TEACH, 7, teach1, NULL, 0, 0);
+	cmd(f, IONPU_OP_READ_COUNTERS, 8, NULL, NULL, 0, 256);
 	finish(f);
 
 	f = create(dir, "pulses_calib");
