@@ -2,9 +2,10 @@
 /*
  * The learning engine: traces gathered during a run, a teach that raises
  * the teacher's weights and lowers those of neurons that fired wrongly,
- * stuck devices that ignore its pulses, pulses and energy counted, ideal
- * mode's exact steps, learned weights kept by the non-volatile store, and
- * malformed rules refused.
+ * stuck devices that ignore its pulses, chain members that learn from
+ * their head's spikes, pulses and energy counted, ideal mode's exact
+ * steps, learned weights kept by the non-volatile store, and malformed
+ * rules refused.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -327,6 +328,38 @@ static void test_physical_depress(void **state)
 	ionpu_fabric_free(f);
 }
 
+/*
+ * A chain member learns on its own crossbar from the head's spikes: its
+ * column n feeds the head's neuron n.
+ */
+static void test_chain_member(void **state)
+{
+	struct ionpu_fabric *f = fabric_new(2, 9);
+	uint32_t pre[IONPU_FAB_ROWS], post[IONPU_FAB_NEURONS];
+	float gp, gn;
+
+	(void)state;
+	layer(f, IONPU_FAB_IDEAL);
+	tile_mode(f, 1, IONPU_FAB_IDEAL, IONPU_FAB_IF, 1e-3f);
+	assert_int_equal(ionpu_fabric_chain(f, 1, 0), 0);
+	set_weight(f, 1, 7, 1, 4);
+	assert_int_equal(ionpu_fabric_learn(f, 1, &rule_full), 0);
+	assert_int_equal(ionpu_fabric_input(f, 1, 7, 1.0f), 0);
+	run(f, 1, NULL);
+	assert_int_equal(ionpu_fabric_learn_traces(f, 1, pre, post), 0);
+	assert_int_equal(pre[7], 1);
+	assert_int_equal(post[1], 1);
+	assert_int_equal(post[0], 0);
+	/* Tile 0 does not learn: its traces stay empty. */
+	assert_int_equal(ionpu_fabric_learn_traces(f, 0, pre, post), 0);
+	assert_int_equal(post[1], 0);
+	assert_int_equal(ionpu_fabric_teach(f, 1, 2), 2);
+	assert_true(weight(f, 1, 7, 2, &gp, &gn) > 0);
+	assert_true(weight(f, 1, 7, 1, &gp, &gn) < 4);
+	assert_true(weight(f, 0, 7, 2, &gp, &gn) == 0);
+	ionpu_fabric_free(f);
+}
+
 /* Same card, same examples: the same conductances, bit for bit. */
 static void test_ideal_deterministic(void **state)
 {
@@ -436,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_max_pulses_and_strength),
 		cmocka_unit_test(test_physical),
 		cmocka_unit_test(test_physical_depress),
+		cmocka_unit_test(test_chain_member),
 		cmocka_unit_test(test_ideal_deterministic),
 		cmocka_unit_test(test_nvstore),
 		cmocka_unit_test(test_refused),
