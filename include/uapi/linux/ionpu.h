@@ -905,8 +905,9 @@ struct ionpu_event {
  * Takes a &struct ionpu_learn; since API version 4.  Needs the tile's
  * lease (-EACCES) and a card with %IONPU_CAP_LEARN (caps bit 8, rev 1.4),
  * else -EOPNOTSUPP.  Turning learning on fails with -EBUSY while a run or
- * a job holds the card's clock (a run advances every tile); turning it
- * off is allowed at any time.  A rule the card refuses (NaN, a value out
+ * a job holds the card's clock (a run advances every tile), and holds the
+ * clock itself while the card executes it (a RUN asked for meanwhile gets
+ * -EBUSY, a job waits); turning learning off is allowed at any time.  A rule the card refuses (NaN, a value out
  * of range) is -EINVAL.  Learning is turned off when the tile is released
  * (or its file closed) and when the card is reset.
  */
@@ -919,7 +920,8 @@ struct ionpu_event {
  * @pulses set: the tile's cells changed as the rule says and are saved
  * like programmed ones.  -EINVAL when learning is off on the tile or
  * @neuron is out of range; -EBUSY while a run or a job holds the card's
- * clock; -EACCES and -EOPNOTSUPP as %IONPU_IOC_LEARN.
+ * clock, which the teach holds itself as %IONPU_IOC_LEARN does; -EACCES
+ * and -EOPNOTSUPP as %IONPU_IOC_LEARN.
  */
 #define IONPU_IOC_TEACH		_IOWR(IONPU_IOCTL_BASE, 0x1e, struct ionpu_teach)
 
