@@ -907,9 +907,10 @@ struct ionpu_event {
  * else -EOPNOTSUPP.  Turning learning on fails with -EBUSY while a run or
  * a job holds the card's clock (a run advances every tile), and holds the
  * clock itself while the card executes it (a RUN asked for meanwhile gets
- * -EBUSY, a job waits); turning learning off is allowed at any time.  A rule the card refuses (NaN, a value out
- * of range) is -EINVAL.  Learning is turned off when the tile is released
- * (or its file closed) and when the card is reset.
+ * -EBUSY, a job waits); turning learning off is allowed at any time.  A
+ * rule the card refuses (NaN, a value out of range) is -EINVAL.  Learning
+ * is turned off when the tile is released (or its file closed) and when
+ * the card is reset.
  */
 #define IONPU_IOC_LEARN		_IOW(IONPU_IOCTL_BASE, 0x1d, struct ionpu_learn)
 
