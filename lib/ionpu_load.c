@@ -335,12 +335,33 @@ enum load_mode {
 	LOAD_PHYSICAL,
 };
 
+/* Who hears how far programming is: ionpu_load_progress()'s callback. */
+struct load_progress {
+	ionpu_progress_fn fn; /* NULL: nobody */
+	void *arg;
+	uint64_t done;
+	uint64_t total;
+};
+
 /* How a load programs the cells, from struct ionpu_load_opts. */
 struct load_how {
 	enum load_mode mode;
 	uint32_t budget;		     /* pulses per device */
 	const struct ionpu_calib_map *calib; /* NULL: none */
+	struct load_progress *progress;
 };
+
+/* Count @writes more device writes and tell the callback; -ECANCELED if it says stop. */
+static int progress(struct load_progress *p, uint64_t writes)
+{
+	p->done = p->done + writes < p->total ? p->done + writes : p->total;
+	if (!p->fn || !p->fn(p->arg, p->done, p->total))
+		return 0;
+	return ionpu_error(-ECANCELED,
+			   "load: stopped by the progress callback after %llu of %llu device writes",
+			   (unsigned long long)p->done,
+			   (unsigned long long)p->total);
+}
 
 struct tile_job {
 	struct ionpu_loaded *n;
@@ -362,6 +383,7 @@ struct batch {
 /* Write the batch and keep what the card answers about each device. */
 static int send_batch(struct tile_job *J, struct batch *b)
 {
+	size_t written;
 	struct ionpu_program req = {
 		.tile = J->n->card_tile[J->t],
 		.count = (uint32_t)b->n,
@@ -384,8 +406,9 @@ static int send_batch(struct tile_job *J, struct batch *b)
 		c->status[d] = b->res[i].status;
 		c->program[d] = false;
 	}
+	written = b->n;
 	b->n = 0;
-	return 0;
+	return progress(J->how->progress, written);
 }
 
 /* Write every device marked to program, in batches the driver takes. */
@@ -655,7 +678,7 @@ static int keep_mapping(struct ionpu_loaded *n, const struct ionpu_plan *plan)
 
 static int load(struct ionpu_loaded *n, struct ionpu_dev *dev,
 		const struct ionpu_plan *plan,
-		const struct ionpu_load_opts *opts)
+		const struct ionpu_load_opts *opts, struct load_progress *told)
 {
 	struct load_how how = {
 		.mode = opts && (opts->flags & IONPU_LOAD_PHYSICAL) ?
@@ -663,6 +686,7 @@ static int load(struct ionpu_loaded *n, struct ionpu_dev *dev,
 				LOAD_IDEAL,
 		.budget = opts && opts->pulse_budget ? opts->pulse_budget :
 						       DEFAULT_BUDGET,
+		.progress = told,
 	};
 	struct ionpu_calib_map *calib = NULL;
 	int err;
@@ -706,12 +730,18 @@ static int load(struct ionpu_loaded *n, struct ionpu_dev *dev,
 			return err;
 		how.calib = calib;
 	}
-	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
+	for (uint32_t t = 0; t < n->img->n_tiles; t++)
+		told->total += 2ull * n->img->tiles[t].rows_used *
+			       n->img->tiles[t].columns_used;
+	err = progress(told, 0);
+	for (uint32_t t = 0; !err && t < n->img->n_tiles; t++) {
 		err = program_tile(n, t, &how);
 		if (err)
 			break;
 		ionpu_stats_merge(&n->total, &n->tile_stats[t]);
 	}
+	if (!err)
+		err = progress(told, told->total);
 	ionpu_calib_free(calib);
 	return err;
 }
@@ -721,6 +751,17 @@ IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 			 const struct ionpu_load_opts *opts,
 			 struct ionpu_loaded **out)
 {
+	return ionpu_load_progress(dev, net, plan, opts, NULL, NULL, out);
+}
+
+IONPU_API int ionpu_load_progress(struct ionpu_dev *dev,
+				  const struct ionpu_network *net,
+				  const struct ionpu_plan *plan,
+				  const struct ionpu_load_opts *opts,
+				  ionpu_progress_fn fn, void *arg,
+				  struct ionpu_loaded **out)
+{
+	struct load_progress told = { .fn = fn, .arg = arg };
 	struct ionpu_loaded *n;
 	int err;
 
@@ -746,7 +787,7 @@ IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 				  n->img->n_tiles);
 		goto err_unload;
 	}
-	err = load(n, dev, plan, opts);
+	err = load(n, dev, plan, opts, &told);
 	if (err)
 		goto err_unload;
 	*out = n;

@@ -101,9 +101,8 @@ PyObject *ionpy_open(PyObject *self, PyObject *args, PyObject *kwds)
 		Py_XDECREF(name);
 		return NULL;
 	}
-	Py_BEGIN_ALLOW_THREADS err = ionpu_open(path, &dev);
-	Py_END_ALLOW_THREADS if (err)
-	{
+	err = ionpu_open(path, &dev);
+	if (err) {
 		Py_DECREF(name);
 		return ionpy_raise(err, IONPY_CTX_CARD);
 	}
@@ -240,7 +239,7 @@ static PyMethodDef card_methods[] = {
 	  "activity() -> dict\n\nThe whole card's counters since its reset (timesteps, spikes_in,\nspikes_out, synaptic_events, program_pulses, busy_ns, energy_fj) and\nenergy_j, the modeled energy in joules." },
 	{ "load", (PyCFunction)(void (*)(void))card_load,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "load(plan, *, physical=False, pulse_budget=0, calibration=True) -> Loaded\n\nLease tiles for the plan on this card, configure its neurons and routes and\nprogram its weights with write-verify.  Ideal mode equals the host\nreference bit for bit; physical mode shows the devices' noise.\npulse_budget: most write-verify pulses per device (0: the library's 100).\ncalibration=False ignores the card's record of stuck devices." },
+	  "load(plan, *, physical=False, pulse_budget=0, calibration=True, progress=None) -> Loaded\n\nLease tiles for the plan on this card, configure its neurons and routes and\nprogram its weights with write-verify.  Ideal mode equals the host\nreference bit for bit; physical mode shows the devices' noise.\npulse_budget: most write-verify pulses per device (0: the library's 100).\ncalibration=False ignores the card's record of stuck devices.\nprogress(done, total) is called as the devices are written, from 0 to\ntotal; an exception it raises (or Ctrl-C) stops the load, releases the\ntiles and propagates." },
 	{ "close", (PyCFunction)card_close, METH_NOARGS,
 	  "close()\n\nClose the card; networks loaded on it stay loaded until unloaded." },
 	{ "__enter__", (PyCFunction)card_enter, METH_NOARGS, NULL },

@@ -286,6 +286,7 @@ PyObject *ionpy_compile(PyObject *self, PyObject *args, PyObject *kwds)
 	struct ionpu_plan *plan;
 	struct ionpy_network *net;
 	struct ionpy_plan *p;
+	PyThreadState *save;
 	int unstable = 0, err;
 	double dt = 0.001;
 
@@ -307,11 +308,13 @@ PyObject *ionpy_compile(PyObject *self, PyObject *args, PyObject *kwds)
 				    dt_obj);
 	desc.dt = dt;
 	net = (struct ionpy_network *)network;
-	Py_BEGIN_ALLOW_THREADS err =
-		ionpu_compile_flags(net->net, &desc,
-				    unstable ? IONPU_COMPILE_ALLOW_UNSTABLE : 0,
-				    &plan);
-	Py_END_ALLOW_THREADS if (err) return ionpy_raise(err, IONPY_CTX_GRAPH);
+	save = PyEval_SaveThread();
+	err = ionpu_compile_flags(net->net, &desc,
+				  unstable ? IONPU_COMPILE_ALLOW_UNSTABLE : 0,
+				  &plan);
+	PyEval_RestoreThread(save);
+	if (err)
+		return ionpy_raise(err, IONPY_CTX_GRAPH);
 	p = PyObject_New(struct ionpy_plan, &ionpy_plan_type);
 	if (!p) {
 		ionpu_plan_free(plan);

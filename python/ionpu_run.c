@@ -202,6 +202,7 @@ static PyObject *runner_run(struct ionpy_runner *r, PyObject *args,
 {
 	static char *kwlist[] = { "raster", "keep_state", NULL };
 	PyObject *obj, *out;
+	PyThreadState *save;
 	PyArrayObject *in;
 	npy_intp dims[3];
 	int keep = 0, ndim, err;
@@ -234,13 +235,16 @@ static PyObject *runner_run(struct ionpy_runner *r, PyObject *args,
 		return ionpy_raise_busy("run: in use by another thread");
 	}
 	r->busy = 1;
-	Py_BEGIN_ALLOW_THREADS if (ndim == 2)
+	save = PyEval_SaveThread();
+	if (ndim == 2)
 		err = r->ops->run(r->h, PyArray_DATA(in), (size_t)dims[0], keep,
 				  PyArray_DATA((PyArrayObject *)out));
-	else err = r->ops->run_batch(r->h, PyArray_DATA(in), (size_t)dims[0],
-				     (size_t)dims[1],
-				     PyArray_DATA((PyArrayObject *)out));
-	Py_END_ALLOW_THREADS r->busy = 0;
+	else
+		err = r->ops->run_batch(r->h, PyArray_DATA(in), (size_t)dims[0],
+					(size_t)dims[1],
+					PyArray_DATA((PyArrayObject *)out));
+	PyEval_RestoreThread(save);
+	r->busy = 0;
 	Py_DECREF(in);
 	if (err) {
 		Py_DECREF(out);
@@ -389,29 +393,62 @@ PyTypeObject ionpy_host_type = {
 	.tp_new = host_new,
 };
 
+/*
+ * Programming's progress, from the loading thread without the GIL: the
+ * Python callback, if any, and the signal handlers, so that Ctrl-C stops a
+ * long load.  An exception either raises stops the load and stays set for
+ * Card.load() to raise.
+ */
+static int load_progress(void *arg, uint64_t done, uint64_t total)
+{
+	PyGILState_STATE gil = PyGILState_Ensure();
+	PyObject *fn = arg, *r;
+	int stop = PyErr_CheckSignals() < 0;
+
+	if (!stop && fn != Py_None) {
+		r = PyObject_CallFunction(fn, "KK", (unsigned long long)done,
+					  (unsigned long long)total);
+		stop = !r;
+		Py_XDECREF(r);
+	}
+	PyGILState_Release(gil);
+	return stop;
+}
+
 PyObject *ionpy_loaded_new(struct ionpy_card *card, PyObject *args,
 			   PyObject *kwds)
 {
-	static char *kwlist[] = { "plan", "physical", "pulse_budget",
-				  "calibration", NULL };
+	static char *kwlist[] = { "plan",	 "physical", "pulse_budget",
+				  "calibration", "progress", NULL };
 	struct ionpu_load_opts opts = { 0 };
 	int physical = 0, calibration = 1, err;
+	PyObject *progress = Py_None;
 	struct ionpu_loaded *n;
 	struct ionpy_runner *r;
 	struct ionpy_plan *p;
+	PyThreadState *save;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|$pIp:load", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|$pIpO:load", kwlist,
 					 &ionpy_plan_type, &p, &physical,
-					 &opts.pulse_budget, &calibration))
+					 &opts.pulse_budget, &calibration,
+					 &progress))
 		return NULL;
+	if (progress != Py_None && !PyCallable_Check(progress))
+		return PyErr_Format(PyExc_TypeError,
+				    "load: progress must be callable(done, total), not %.80s",
+				    Py_TYPE(progress)->tp_name);
 	if (physical)
 		opts.flags |= IONPU_LOAD_PHYSICAL;
 	if (!calibration)
 		opts.flags |= IONPU_LOAD_NO_CALIB;
 	card->busy = 1;
-	Py_BEGIN_ALLOW_THREADS err =
-		ionpu_load(card->dev, p->network->net, p->plan, &opts, &n);
-	Py_END_ALLOW_THREADS card->busy = 0;
+	save = PyEval_SaveThread();
+	err = ionpu_load_progress(card->dev, p->network->net, p->plan, &opts,
+				  load_progress, progress, &n);
+	PyEval_RestoreThread(save);
+	card->busy = 0;
+	if (err && PyErr_Occurred())
+		return NULL;
 	if (err)
 		return ionpy_raise(err, IONPY_CTX_CARD);
 	r = runner_new(&ionpy_loaded_type, &loaded_ops);

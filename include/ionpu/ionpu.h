@@ -1073,6 +1073,46 @@ IONPU_API int ionpu_load(struct ionpu_dev *dev, const struct ionpu_network *net,
 			 struct ionpu_loaded **out);
 
 /**
+ * typedef ionpu_progress_fn - how far ionpu_load_progress() is
+ * @arg: what the caller gave ionpu_load_progress().
+ * @done: device writes done so far, at most @total.
+ * @total: two per cell of the used rows and columns: the writes the weights
+ *         take in ideal mode (physical mode skips stuck devices and may
+ *         write their partners twice).
+ *
+ * Called from the loading thread: before the first write (@done 0), after
+ * each batch of writes the card answered, and once at the end with @done
+ * equal to @total.
+ *
+ * Return: 0 to go on; anything else stops the load, which then fails with
+ * -ECANCELED.
+ */
+typedef int (*ionpu_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/**
+ * ionpu_load_progress() - load a plan onto a card, reporting progress
+ * @dev: the card.
+ * @net: the network @plan was compiled from.
+ * @plan: the plan.
+ * @opts: as for ionpu_load().
+ * @progress: called as the weights are programmed; NULL is ionpu_load().
+ * @arg: handed to @progress.
+ * @out: out: the loaded network; free it with ionpu_unload().
+ *
+ * As ionpu_load().  Programming the weights with write-verify is what takes
+ * long (seconds for a tile in physical mode on an emulated card), so an
+ * application can show how far it is, or stop it.
+ *
+ * Return: as ionpu_load(); -ECANCELED when @progress asked to stop (the
+ * tiles are released, nothing stays loaded).
+ */
+IONPU_API int ionpu_load_progress(struct ionpu_dev *dev, const struct ionpu_network *net,
+				  const struct ionpu_plan *plan,
+				  const struct ionpu_load_opts *opts,
+				  ionpu_progress_fn progress, void *arg,
+				  struct ionpu_loaded **out);
+
+/**
  * ionpu_unload() - release a loaded network's tiles and free it
  * @n: the network, or NULL.
  */

@@ -337,8 +337,8 @@ static float *raster(void)
 	return r;
 }
 
-static void load(struct ionpu_network *net, const struct ionpu_load_opts *opts,
-		 struct ionpu_plan **plan, struct ionpu_loaded **n)
+/* The fake card, open, and @net compiled for it. */
+static struct ionpu_dev *open_and_compile(struct ionpu_network *net, struct ionpu_plan **plan)
 {
 	struct ionpu_card_desc desc;
 	struct ionpu_dev *dev;
@@ -347,6 +347,14 @@ static void load(struct ionpu_network *net, const struct ionpu_load_opts *opts,
 	assert_int_equal(ionpu_card_desc_of(dev, &desc), 0);
 	assert_int_equal(desc.tiles, TILES);
 	assert_int_equal(ionpu_compile(net, &desc, plan), 0);
+	return dev;
+}
+
+static void load(struct ionpu_network *net, const struct ionpu_load_opts *opts,
+		 struct ionpu_plan **plan, struct ionpu_loaded **n)
+{
+	struct ionpu_dev *dev = open_and_compile(net, plan);
+
 	if (ionpu_load(dev, net, *plan, opts, n))
 		fail_msg("load: %s", ionpu_last_error());
 	ionpu_close(dev);
@@ -468,18 +476,83 @@ static void test_physical_report(void **state)
 static void test_busy(void **state)
 {
 	struct ionpu_network *net = network();
-	struct ionpu_card_desc desc;
+	struct ionpu_loaded *n = NULL;
 	struct ionpu_plan *plan;
 	struct ionpu_dev *dev;
-	struct ionpu_loaded *n = NULL;
 
 	(void)state;
 	card.others = 0xfd;	/* tile 1 is free, the plan needs two */
-	assert_int_equal(ionpu_open("/dev/null", &dev), 0);
-	assert_int_equal(ionpu_card_desc_of(dev, &desc), 0);
-	assert_int_equal(ionpu_compile(net, &desc, &plan), 0);
+	dev = open_and_compile(net, &plan);
 	assert_int_equal(ionpu_load(dev, net, plan, NULL, &n), -EBUSY);
 	assert_null(n);
+	assert_int_equal(card.leased, 0);
+	ionpu_close(dev);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
+/* What a progress callback saw; it stops the load at call @stop_at (0: never). */
+struct told {
+	uint64_t done[64];
+	uint64_t total;
+	size_t calls;
+	size_t stop_at;
+};
+
+static int record_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct told *t = arg;
+
+	if (t->calls < 64)
+		t->done[t->calls] = done;
+	t->total = total;
+	t->calls++;
+	return t->stop_at && t->calls == t->stop_at;
+}
+
+/* Progress runs from 0 to two writes per programmed cell, never back. */
+static void test_progress(void **state)
+{
+	struct ionpu_network *net = network();
+	struct ionpu_program_stats st;
+	struct told told = { 0 };
+	struct ionpu_loaded *n;
+	struct ionpu_plan *plan;
+	struct ionpu_dev *dev;
+
+	(void)state;
+	dev = open_and_compile(net, &plan);
+	if (ionpu_load_progress(dev, net, plan, NULL, record_progress, &told, &n))
+		fail_msg("load: %s", ionpu_last_error());
+	ionpu_loaded_report(n, &st);
+	assert_true(told.calls >= 3 && told.calls <= 64);
+	assert_int_equal(told.total, 2 * st.cells);
+	assert_int_equal(told.done[0], 0);
+	for (size_t k = 1; k < told.calls; k++)
+		assert_true(told.done[k] >= told.done[k - 1]);
+	assert_int_equal(told.done[told.calls - 1], told.total);
+	ionpu_unload(n);
+	ionpu_close(dev);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+}
+
+/* A callback that says stop: -ECANCELED, the tiles released, nothing loaded. */
+static void test_progress_cancels(void **state)
+{
+	struct ionpu_network *net = network();
+	struct told told = { .stop_at = 2 };
+	struct ionpu_loaded *n = NULL;
+	struct ionpu_plan *plan;
+	struct ionpu_dev *dev;
+
+	(void)state;
+	dev = open_and_compile(net, &plan);
+	assert_int_equal(ionpu_load_progress(dev, net, plan, NULL, record_progress, &told, &n),
+			 -ECANCELED);
+	assert_null(n);
+	assert_int_equal(told.calls, 2);
+	assert_non_null(strstr(ionpu_last_error(), "stopped by the progress callback"));
 	assert_int_equal(card.leased, 0);
 	ionpu_close(dev);
 	ionpu_plan_free(plan);
@@ -492,6 +565,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ideal_equals_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_physical_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress_cancels, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

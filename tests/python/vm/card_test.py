@@ -91,6 +91,43 @@ def test_keep_state_on_the_card_as_on_the_host():
     assert np.array_equal(got, want)
 
 
+def test_load_reports_progress():
+    net, _, _ = digits()
+    told = []
+    with ionpu.open() as card:
+        plan = ionpu.compile(net, card=card)
+        with card.load(plan, progress=lambda done, total: told.append((done, total))) as n:
+            cells = n.report()["cells"]
+    total = told[0][1]
+    assert total == 2 * cells, (total, cells)
+    assert told[0][0] == 0 and told[-1] == (total, total), told
+    assert all(a[0] <= b[0] and a[1] == b[1] == total for a, b in zip(told, told[1:])), told
+
+
+class Stop(Exception):
+    pass
+
+
+def test_a_raising_progress_stops_the_load():
+    net, _, _ = digits()
+
+    def stop(done, total):
+        if done:
+            raise Stop(done)
+    with ionpu.open() as card:
+        plan = ionpu.compile(net, card=card)
+        try:
+            card.load(plan, progress=stop)
+        except Stop:
+            pass
+        else:
+            raise AssertionError("the load went on after its progress callback raised")
+        # Nothing stayed leased: every tile loads again.
+        loaded = [card.load(plan) for _ in range(card.info()["tiles"] // plan.stats["tiles"])]
+        for n in loaded:
+            n.close()
+
+
 def test_a_full_card_raises_busy():
     net, _, _ = digits()
     with ionpu.open() as card:
