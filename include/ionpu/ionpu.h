@@ -1396,6 +1396,24 @@ struct ionpu_learn_stats {
 };
 
 /**
+ * ionpu_learn_start() - start learning a population of a loaded network
+ * @n: the loaded network, compiled with @node learned.
+ * @node: the learned population's name.
+ * @rule: the rule's parameters.
+ * @out: out: the session; free it with ionpu_learn_free().
+ *
+ * Turns the learning engine of @node's tile on.  Only one session per
+ * population at a time.
+ *
+ * Return: 0; -EINVAL for a NULL argument, a node the plan did not learn,
+ * a session already on it, or a parameter out of range or NaN (the message
+ * names it and its value); -EOPNOTSUPP for a card without a learning engine
+ * (older than version 1.4); -ENOMEM; what the driver returns.
+ */
+IONPU_API int ionpu_learn_start(struct ionpu_loaded *n, const char *node,
+				const struct ionpu_learn_rule *rule, struct ionpu_learner **out);
+
+/**
  * ionpu_host_learn_start() - start learning a population on the host reference
  * @h: the host reference, of a plan with @node learned.
  * @node: the learned population's name.
