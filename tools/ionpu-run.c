@@ -20,7 +20,19 @@
 #include <ionpu/ionpu.h>
 
 #include "ionpu_exit.h"
+#include "ionpu_json.h"
 #include "ionpu_progress.h"
+
+/*
+ * The learning rule's defaults: what learns the digits' output layer from
+ * few examples (examples/digits/learn.py).
+ */
+#define DEFAULT_AMP_POT 1.0
+#define DEFAULT_AMP_DEP 0.5
+#define DEFAULT_PRE_REF 16.0
+#define DEFAULT_POST_TARGET 8u
+/* 256 x 256, every cell of an IONPU-1 tile: no example is cut short. */
+#define LEARN_MAX_PULSES 65536u
 
 static void usage(FILE *out)
 {
@@ -28,7 +40,9 @@ static void usage(FILE *out)
 		"Usage: ionpu-run --input=IN --output=OUT [OPTION]... GRAPH.nir\n"
 		"  or:  ionpu-run --host --input=IN --output=OUT [OPTION]... GRAPH.nir\n"
 		"  or:  ionpu-run --plan [OPTION]... GRAPH.nir\n"
-		"Run a NIR graph on an IONPU card, or on the host reference, or print its mapping.\n"
+		"  or:  ionpu-run [--host] --learn=EXAMPLES --labels=LABELS [OPTION]... GRAPH.nir\n"
+		"Run a NIR graph on an IONPU card, or on the host reference, or print its mapping;\n"
+		"or have the card (or the host reference) learn a population from examples.\n"
 		"\n"
 		"  -d, --device=CARD  the card: /dev/ionpuN, its index N or its PCI address\n"
 		"                     (default: the first card the driver serves)\n"
@@ -57,6 +71,21 @@ static void usage(FILE *out)
 		"      --allow-unstable  run a graph with a time constant shorter than the\n"
 		"                     time step, where forward Euler overshoots (refused\n"
 		"                     otherwise)\n"
+		"\n"
+		"Learning (before --input runs, on the same card or host reference):\n"
+		"      --learn=EXAMPLES  labelled examples, as --input (a 3-D .npy is one\n"
+		"                     example per sample); --labels then gives their classes\n"
+		"      --learn-node=NAME  the population to learn (default: the graph's one\n"
+		"                     output population); it gets a tile of its own\n"
+		"      --from-zero    start its weights at zero instead of the graph's\n"
+		"      --epochs=N     present the examples N times (default 1)\n"
+		"      --amp-pot=A    potentiating pulse, 0..1 of a full pulse (default %g)\n"
+		"      --amp-dep=A    depressing pulse, 0..1 (default %g)\n"
+		"      --pre-ref=N    input events of a row for a full pulse (default %g)\n"
+		"      --post-target=N  spikes of the taught neuron that stop potentiation\n"
+		"                     (default %u)\n"
+		"      --save-nir=FILE  write the graph with the learned weights read back\n"
+		"      --test-labels=FILE  score --input's predictions against these\n"
 		"  -V, --version      show the version and exit\n"
 		"  -h, --help         show this help and exit\n"
 		"\n"
@@ -64,7 +93,9 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 if the graph fits (and ran), 1 on an error, 2 on a usage error,\n"
 		"3 if there is no card or no access to it, 4 if its tiles are in use, 5 if the\n"
-		"graph does not fit.\n");
+		"graph does not fit.\n",
+		DEFAULT_AMP_POT, DEFAULT_AMP_DEP, DEFAULT_PRE_REF,
+		DEFAULT_POST_TARGET);
 }
 
 enum run_target {
@@ -94,8 +125,18 @@ struct run_options {
 	uint32_t tiles; /* --plan and --host */
 	bool tiles_given;
 	double dt;
-	uint32_t compile_flags; /* --allow-unstable */
+	uint32_t compile_flags; /* --allow-unstable, --from-zero */
 	struct ionpu_load_opts load;
+	/* --learn: the examples, their labels (--labels) and the rule. */
+	const char *learn_path;
+	enum data_format learn_format;
+	const char *learn_node;	      /* --learn-node, or the output */
+	const char *test_labels_path; /* --test-labels: --input's */
+	enum data_format test_labels_format;
+	const char *save_nir;
+	uint32_t epochs;
+	bool learn_flags; /* a flag only --learn takes was given */
+	struct ionpu_learn_rule rule;
 };
 
 /* Runs of this many steps: whole input windows (see ionpu_host_run()). */
@@ -353,6 +394,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* What learning did, for the summary. */
+struct learned {
+	const char *node;
+	size_t examples; /* presented: samples x epochs */
+	uint64_t pulses;
+	uint64_t energy_fj;
+	double seconds;
+};
+
 /* What a run did, for the summary. */
 struct result {
 	const struct input *in;
@@ -366,6 +416,7 @@ struct result {
 	struct ionpu_activity act; /* during the run */
 	struct ionpu_program_stats prog;
 	bool have_prog;
+	const struct learned *learned; /* or NULL */
 };
 
 /*
@@ -421,6 +472,16 @@ static void json_activity(FILE *fp, const struct ionpu_activity *a)
 		a->energy_fj * 1e-15);
 }
 
+static void json_learned(FILE *fp, const struct learned *l)
+{
+	fprintf(fp, "  \"learning\": {\"node\": ");
+	json_string(fp, l->node);
+	fprintf(fp,
+		", \"examples\": %zu, \"pulses\": %llu, \"energy_j\": %.9g, \"seconds\": %.9g},\n",
+		l->examples, (unsigned long long)l->pulses,
+		l->energy_fj * 1e-15, l->seconds);
+}
+
 /* The summary as JSON (docs/tools.md gives its keys). */
 static int write_json(const char *path, const char *graph,
 		      const struct runner *t, const struct result *r)
@@ -466,6 +527,8 @@ static int write_json(const char *path, const char *graph,
 	if (r->labels)
 		fprintf(fp, "  \"correct\": %zu,\n  \"accuracy\": %.9g,\n",
 			r->correct, r->correct / n);
+	if (r->learned)
+		json_learned(fp, r->learned);
 	fprintf(fp, "  \"predictions\": [");
 	for (size_t s = 0; s < in->samples; s++)
 		fprintf(fp, "%s%u", s ? ", " : "", r->predicted[s]);
@@ -624,11 +687,20 @@ static int report_run(const struct runner *t, const struct run_options *o,
 	return o->json_path ? write_json(o->json_path, o->graph, t, r) : 0;
 }
 
-/* Run the input on @t; the output raster, the summary line and the JSON. */
-static int run_input(const struct runner *t, const struct run_options *o)
+/*
+ * Run the input on @t; the output raster, the summary line and the JSON,
+ * with what learning before it did (@learned, or NULL).
+ */
+static int run_input(const struct runner *t, const struct run_options *o,
+		     const struct learned *learned)
 {
+	/* After --learn, --labels are the examples'. */
+	const char *labels_path = o->learn_path ? o->test_labels_path :
+						  o->labels_path;
+	enum data_format labels_format = o->learn_path ? o->test_labels_format :
+							 o->labels_format;
 	struct input in;
-	struct result r = { .in = &in };
+	struct result r = { .in = &in, .learned = learned };
 	int32_t *labels = NULL;
 	uint8_t *out = NULL;
 	int err;
@@ -643,8 +715,8 @@ static int run_input(const struct runner *t, const struct run_options *o)
 		err = -EINVAL;
 		goto out;
 	}
-	if (o->labels_path) {
-		err = read_labels(o->labels_path, o->labels_format, in.samples,
+	if (labels_path) {
+		err = read_labels(labels_path, labels_format, in.samples,
 				  r.n_out, &labels);
 		if (err)
 			goto out;
@@ -723,6 +795,125 @@ static void print_report(const struct ionpu_loaded *n, uint32_t tiles)
 		(unsigned long long)s.failed);
 }
 
+/*
+ * Present @ex's samples with their labels @epochs times, then freeze the
+ * session and read what it did; 0 or -errno with the message printed.
+ */
+static int teach_examples(struct ionpu_learner *l, const struct run_options *o,
+			  const struct input *ex, const int32_t *labels,
+			  struct learned *sum)
+{
+	struct ionpu_learn_stats st;
+	double t0 = now_s();
+	int err = 0;
+
+	for (uint32_t e = 0; e < o->epochs && !err; e++)
+		for (size_t s = 0; s < ex->samples && !err; s++) {
+			err = ionpu_learn_example(l,
+						  ex->data + s * ex->steps *
+								     ex->cols,
+						  ex->steps,
+						  (uint32_t)labels[s]);
+			if (err)
+				fprintf(stderr,
+					"ionpu-run: %s: example %zu: %s\n",
+					o->learn_path, s, ionpu_last_error());
+		}
+	if (err)
+		return err;
+	err = ionpu_learn_freeze(l);
+	if (!err)
+		err = ionpu_learn_stats(l, &st);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		return err;
+	}
+	sum->seconds = now_s() - t0;
+	sum->examples = st.examples;
+	sum->pulses = st.pulses;
+	sum->energy_fj = st.energy_fj;
+	return 0;
+}
+
+/*
+ * Learn --learn's examples on @t: the session in *@l (free it after the
+ * runs), what it did in @sum; 0 or -errno with the message printed.
+ */
+static int learn(const struct runner *t, const struct ionpu_network *net,
+		 const struct run_options *o, struct ionpu_learner **l,
+		 struct learned *sum)
+{
+	struct ionpu_node_info node;
+	struct input ex;
+	int32_t *labels = NULL;
+	uint32_t id;
+	int err;
+
+	if (read_input(o->learn_path, o->learn_format, &ex))
+		return -EINVAL;
+	err = -EINVAL;
+	if (ex.cols != runner_inputs(t)) {
+		fprintf(stderr,
+			"ionpu-run: %s: %zu columns, the graph has %zu input channels\n",
+			o->learn_path, ex.cols, runner_inputs(t));
+		goto out;
+	}
+	ionpu_network_find(net, o->learn_node, &id);
+	ionpu_network_node(net, id, &node);
+	err = read_labels(o->labels_path, o->labels_format, ex.samples,
+			  node.size, &labels);
+	if (err)
+		goto out;
+	err = t->host ?
+		      ionpu_host_learn_start(t->host, o->learn_node, &o->rule,
+					     l) :
+		      ionpu_learn_start(t->loaded, o->learn_node, &o->rule, l);
+	if (err) {
+		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+		goto out;
+	}
+	sum->node = o->learn_node;
+	err = teach_examples(*l, o, &ex, labels, sum);
+	if (err)
+		goto out;
+	if (o->save_nir) {
+		err = ionpu_learn_save_nir(*l, net, o->save_nir);
+		if (err) {
+			fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
+			goto out;
+		}
+	}
+	fprintf(stderr,
+		"%s: learned '%s' from %zu examples x %u epochs: %llu pulses, %.4g nJ, %.2f s%s%s\n",
+		t->name, o->learn_node, ex.samples, o->epochs,
+		(unsigned long long)sum->pulses, sum->energy_fj * 1e-6,
+		sum->seconds, o->save_nir ? " -> " : "",
+		o->save_nir ? o->save_nir : "");
+out:
+	free(labels);
+	free(ex.data);
+	return err;
+}
+
+/*
+ * On @t: learn if asked, then run the input if given; the exit status.
+ */
+static int learn_and_run(const struct runner *t,
+			 const struct ionpu_network *net,
+			 const struct run_options *o)
+{
+	struct ionpu_learner *l = NULL;
+	struct learned sum = { 0 };
+	int status = IONPU_EXIT_OK;
+
+	if (o->learn_path && learn(t, net, o, &l, &sum))
+		status = IONPU_EXIT_ERROR;
+	else if (o->in_path)
+		status = run_input(t, o, o->learn_path ? &sum : NULL);
+	ionpu_learn_free(l);
+	return status;
+}
+
 /* Run @plan of @net on the host reference. */
 static int run_host(const struct ionpu_network *net,
 		    const struct ionpu_plan *plan, const struct run_options *o)
@@ -734,7 +925,7 @@ static int run_host(const struct ionpu_network *net,
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		return IONPU_EXIT_ERROR;
 	}
-	status = run_input(&t, o);
+	status = learn_and_run(&t, net, o);
 	ionpu_host_free(t.host);
 	return status;
 }
@@ -760,7 +951,7 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 	ionpu_plan_stats(plan, &ps);
 	if (o->verbose)
 		print_report(t.loaded, ps.tiles);
-	status = run_input(&t, o);
+	status = learn_and_run(&t, net, o);
 	ionpu_unload(t.loaded);
 	return status;
 }
@@ -799,6 +990,84 @@ static bool parse_format(const char *s, enum data_format *out)
 	       !strcmp(s, "csv") ? FORMAT_CSV :
 				   FORMAT_NONE;
 	return *out != FORMAT_NONE;
+}
+
+/* A number in [@lo, @hi] (@lo excluded when @open_lo), whole string. */
+static bool parse_number(const char *s, double lo, double hi, bool open_lo,
+			 double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi) ||
+	    (open_lo && v == lo))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The options only --learn takes; as take_option(). */
+static int take_learn_option(int opt, struct run_options *o)
+{
+	unsigned long long v;
+	char *end;
+
+	o->learn_flags = true;
+	switch (opt) {
+	case 'N':
+		o->learn_node = optarg;
+		return -1;
+	case 'Z':
+		o->compile_flags |= IONPU_COMPILE_LEARN_FROM_ZERO;
+		return -1;
+	case 'S':
+		o->save_nir = optarg;
+		return -1;
+	case 'Y':
+		o->test_labels_path = optarg;
+		return -1;
+	case 'E':
+		if (parse_uint(optarg, 1000000, &o->epochs))
+			return -1;
+		fprintf(stderr,
+			"ionpu-run: --epochs: '%s' is not a count from 1 to 1000000\n",
+			optarg);
+		return IONPU_EXIT_USAGE;
+	case 'A':
+	case 'D':
+		if (parse_number(optarg, 0, 1, false,
+				 opt == 'A' ? &o->rule.amp_pot :
+					      &o->rule.amp_dep))
+			return -1;
+		fprintf(stderr,
+			"ionpu-run: --amp-%s: '%s' is not an amplitude from 0 to 1\n",
+			opt == 'A' ? "pot" : "dep", optarg);
+		return IONPU_EXIT_USAGE;
+	case 'R':
+		if (parse_number(optarg, 0, 3.4e38, true, &o->rule.pre_ref))
+			return -1;
+		fprintf(stderr,
+			"ionpu-run: --pre-ref: '%s' is not a positive number of input events\n",
+			optarg);
+		return IONPU_EXIT_USAGE;
+	case 'G':
+		errno = 0;
+		v = strtoull(optarg, &end, 10);
+		if (optarg[0] >= '0' && optarg[0] <= '9' && !errno && !*end &&
+		    v <= UINT32_MAX) {
+			o->rule.post_target = (uint32_t)v;
+			return -1;
+		}
+		fprintf(stderr,
+			"ionpu-run: --post-target: '%s' is not a spike count from 0 to %u\n",
+			optarg, UINT32_MAX);
+		return IONPU_EXIT_USAGE;
+	default:
+		usage(stderr);
+		return IONPU_EXIT_USAGE;
+	}
 }
 
 /* Which of --plan and --host were given. */
@@ -866,16 +1135,45 @@ static int take_option(int opt, struct run_options *o, unsigned int *want)
 	case 'U':
 		o->compile_flags |= IONPU_COMPILE_ALLOW_UNSTABLE;
 		return -1;
+	case 'L':
+		o->learn_path = optarg;
+		return -1;
+	default:
+		return take_learn_option(opt, o);
 	case 'V':
 		printf("ionpu-run (libionpu %s)\n", ionpu_version());
 		return IONPU_EXIT_OK;
 	case 'h':
 		usage(stdout);
 		return IONPU_EXIT_OK;
-	default:
-		usage(stderr);
-		return IONPU_EXIT_USAGE;
 	}
+}
+
+/* As conflict(), for the flags of learning. */
+static const char *learn_conflict(const struct run_options *o)
+{
+	const char *l = o->labels_path, *in = o->in_path;
+
+	if (!o->learn_path)
+		return o->learn_flags ?
+			       "--learn-node, --from-zero, --epochs, --amp-pot, --amp-dep, --pre-ref, --post-target, --save-nir and --test-labels are for --learn" :
+			       NULL;
+	if (o->target == RUN_PLAN)
+		return "--plan runs nothing: it learns nothing either (no --learn)";
+	if (!l)
+		return "--learn needs --labels: one class per example";
+	if (o->test_labels_path && !in)
+		return "--test-labels scores --input: give --input";
+	if ((is_stdio(o->learn_path) &&
+	     ((in && is_stdio(in)) || is_stdio(l) ||
+	      (o->test_labels_path && is_stdio(o->test_labels_path)))) ||
+	    (is_stdio(l) &&
+	     ((in && is_stdio(in)) ||
+	      (o->test_labels_path && is_stdio(o->test_labels_path)))))
+		return "stdin can carry one of --learn, --labels, --input and --test-labels";
+	if (o->save_nir && is_stdio(o->save_nir))
+		return "--save-nir writes an HDF5 file: name one (- is not a file)";
+	return NULL;
 }
 
 /*
@@ -886,23 +1184,31 @@ static const char *conflict(const struct run_options *o)
 {
 	bool run = o->target != RUN_PLAN, card = o->target == RUN_CARD;
 	const char *j = o->json_path, *l = o->labels_path;
+	const char *why = learn_conflict(o);
 
+	if (why)
+		return why;
 	if (!run && (o->in_path || o->out_path || l || j))
 		return "--plan runs nothing: it takes no --input, --output, --labels or --json";
-	if (run && !(o->in_path && o->out_path))
-		return "a run needs --input and --output";
+	if (run && !(o->in_path && o->out_path) &&
+	    !(o->learn_path && !o->in_path && !o->out_path && !j))
+		return "a run needs --input and --output (and --json summarises a run)";
 	if (!card &&
 	    (o->device || o->verbose || (o->load.flags & IONPU_LOAD_PHYSICAL)))
 		return "--device, --verbose and --physical are for a card; --host and --plan know ideal mode only";
 	if (card && o->tiles_given)
 		return "--tiles is for --plan and --host: on a card the card says how many it has";
+	/* Past here a run without --input only learns. */
+	if (!o->in_path)
+		run = false;
 	if (run && is_stdio(o->out_path) && j && is_stdio(j))
 		return "--output - and --json - cannot both have stdout";
 	if (run && is_stdio(o->in_path) && l && is_stdio(l))
 		return "--input - and --labels - cannot both have stdin";
 	if (o->stream_format != FORMAT_NONE &&
 	    !(run && (is_stdio(o->in_path) || is_stdio(o->out_path) ||
-		      (l && is_stdio(l)))))
+		      (l && is_stdio(l)))) &&
+	    !(o->learn_path && (is_stdio(o->learn_path) || is_stdio(l))))
 		return "--format is for - (stdin or stdout); a file's name says its format";
 	return NULL;
 }
@@ -912,11 +1218,20 @@ static int formats_of(struct run_options *o)
 {
 	if (o->target == RUN_PLAN)
 		return 0;
-	if (format_of("input", o->in_path, o->stream_format, &o->in_format) ||
-	    format_of("output", o->out_path, o->stream_format, &o->out_format))
+	if (o->in_path &&
+	    (format_of("input", o->in_path, o->stream_format, &o->in_format) ||
+	     format_of("output", o->out_path, o->stream_format,
+		       &o->out_format)))
 		return -EINVAL;
 	if (o->labels_path && format_of("labels", o->labels_path,
 					o->stream_format, &o->labels_format))
+		return -EINVAL;
+	if (o->learn_path && format_of("learn", o->learn_path, o->stream_format,
+				       &o->learn_format))
+		return -EINVAL;
+	if (o->test_labels_path &&
+	    format_of("test-labels", o->test_labels_path, o->stream_format,
+		      &o->test_labels_format))
 		return -EINVAL;
 	return 0;
 }
@@ -939,6 +1254,16 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "tiles", required_argument, NULL, 't' },
 		{ "dt", required_argument, NULL, 'T' },
 		{ "allow-unstable", no_argument, NULL, 'U' },
+		{ "learn", required_argument, NULL, 'L' },
+		{ "learn-node", required_argument, NULL, 'N' },
+		{ "from-zero", no_argument, NULL, 'Z' },
+		{ "epochs", required_argument, NULL, 'E' },
+		{ "amp-pot", required_argument, NULL, 'A' },
+		{ "amp-dep", required_argument, NULL, 'D' },
+		{ "pre-ref", required_argument, NULL, 'R' },
+		{ "post-target", required_argument, NULL, 'G' },
+		{ "save-nir", required_argument, NULL, 'S' },
+		{ "test-labels", required_argument, NULL, 'Y' },
 		{ "labels", required_argument, NULL, 'l' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1022,9 +1347,40 @@ static int print_plan(const struct ionpu_plan *plan)
 	return IONPU_EXIT_OK;
 }
 
+/* The graph's output population if it has exactly one, else NULL. */
+static const char *output_node(const struct ionpu_network *net)
+{
+	size_t n = ionpu_network_node_count(net);
+	const char *found = NULL;
+	struct ionpu_node_info node;
+
+	for (uint32_t id = 0; id < n; id++) {
+		ionpu_network_node(net, id, &node);
+		if (!node.output)
+			continue;
+		if (found)
+			return NULL;
+		found = node.name;
+	}
+	return found;
+}
+
 int main(int argc, char **argv)
 {
-	struct run_options o = { .tiles = 16, .dt = 1e-3 };
+	struct run_options o = {
+		.tiles = 16,
+		.dt = 1e-3,
+		.epochs = 1,
+		.rule = {
+			.size = sizeof(o.rule),
+			.amp_pot = DEFAULT_AMP_POT,
+			.amp_dep = DEFAULT_AMP_DEP,
+			.pre_ref = DEFAULT_PRE_REF,
+			.post_target = DEFAULT_POST_TARGET,
+			.max_pulses = LEARN_MAX_PULSES,
+		},
+	};
+	struct ionpu_compile_opts copts = { .size = sizeof(copts) };
 	struct ionpu_card_desc card;
 	struct ionpu_network *net;
 	struct ionpu_plan *plan;
@@ -1040,12 +1396,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		return IONPU_EXIT_ERROR;
 	}
+	status = IONPU_EXIT_ERROR;
+	if (o.learn_path && !o.learn_node &&
+	    !(o.learn_node = output_node(net))) {
+		fprintf(stderr,
+			"ionpu-run: %s: the graph has no single output population to learn: name one with --learn-node\n",
+			o.graph);
+		goto out_net;
+	}
 	status = card_of(&o, &dev, &card);
 	if (status)
 		goto out_net;
 	status = IONPU_EXIT_ERROR;
 	card.dt = o.dt;
-	err = ionpu_compile_flags(net, &card, o.compile_flags, &plan);
+	copts.flags = o.compile_flags;
+	copts.learn = &o.learn_node;
+	copts.n_learn = o.learn_path ? 1 : 0;
+	err = ionpu_compile_with(net, &card, &copts, &plan);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s: %s\n", o.graph,
 			ionpu_last_error());
