@@ -3,10 +3,10 @@
  * On-card learning (IONPU_IOC_LEARN, IONPU_IOC_TEACH, API version 4): a
  * teach after a run changes exactly the cells the rule names, by the ideal
  * step docs/physics.md gives, and the counters count its pulses; only the
- * tile's lessee may learn; a run holding the clock makes learning wait
- * (-EBUSY) but not turning it off; malformed arguments are refused; a
- * released tile comes back with learning off; an old binary's shorter
- * counters still work.
+ * tile's lessee may learn; a small task is learned from zero weights; a
+ * run holding the clock makes learning wait (-EBUSY) but not turning it
+ * off; malformed arguments are refused; a released tile comes back with
+ * learning off; an old binary's shorter counters still work.
  *
  * Runs on the machine's last card with the network of ionpu_net.h, whose
  * spikes are known: inputs on row 0 at t and t + 1 make neuron 0 fire
@@ -183,6 +183,113 @@ TEST_F(learn, teach_changes_the_cells_the_rule_names)
 	/* The traces were cleared: nothing to teach without a new run. */
 	ASSERT_EQ(0, teach(self->fd, self->tile, TAUGHT, &pulses));
 	EXPECT_EQ(0, pulses);
+}
+
+/*
+ * A small task, three classes of two input rows each, overlapping (rows
+ * 8-9, 9-10, 10-11), learned from zero weights by neurons 8-10 (ideal IF,
+ * threshold 5 uS of input): each example is a job of one timestep, whose
+ * state reset also starts the tile's traces afresh, then a teach.
+ */
+#define TASK_CLASSES	3
+#define TASK_ROW	8
+#define TASK_NEURON	8
+#define TASK_EPOCHS	6
+
+/* Neurons 8-10 as IF neurons to the host; the tile is ideal IF, dt 1. */
+static int task_configure(int fd, unsigned int tile)
+{
+	struct ionpu_neuron n[TASK_CLASSES];
+	struct ionpu_configure c = {
+		.tile = tile, .first = TASK_NEURON, .count = TASK_CLASSES,
+		.neurons = (uintptr_t)n,
+	};
+	struct ionpu_route rec[TASK_CLASSES];
+	struct ionpu_routes r = {
+		.tile = tile, .records = TASK_CLASSES, .size = sizeof(rec),
+		.routes = (uintptr_t)rec,
+	};
+	int ret;
+
+	for (int i = 0; i < TASK_CLASSES; i++) {
+		n[i] = (struct ionpu_neuron) {
+			.tau = ionpu_f32_to_bits(0.01f),
+			.tau_syn = ionpu_f32_to_bits(0.01f),
+			.r = ionpu_f32_to_bits(1.0f),
+			.v_threshold = ionpu_f32_to_bits(NET_THRESHOLD),
+			.w_in = ionpu_f32_to_bits(1.0f),
+		};
+		rec[i] = (struct ionpu_route) {
+			.neuron = TASK_NEURON + i, .flags = IONPU_ROUTE_TO_HOST,
+		};
+	}
+	ret = net_ioctl(fd, IONPU_IOC_CONFIGURE, &c);
+	return ret ? ret : net_ioctl(fd, IONPU_IOC_ROUTES, &r);
+}
+
+/*
+ * Show class @k for one timestep; *@fired gets bit i for each task neuron
+ * 8 + i that fired.  0 or -errno.
+ */
+static int task_example(int fd, unsigned int tile, unsigned int k,
+			unsigned int *fired)
+{
+	struct ionpu_job_input in[2];
+	struct ionpu_event out[16];
+	struct ionpu_job j = {
+		.timesteps = 1, .in_count = 2, .inputs = (uintptr_t)in,
+		.out_room = 16, .outputs = (uintptr_t)out,
+	};
+	int ret;
+
+	for (unsigned int i = 0; i < 2; i++)
+		in[i] = (struct ionpu_job_input) {
+			.value = ionpu_f32_to_bits(1.0f),
+			.row = TASK_ROW + k + i, .tile = tile,
+		};
+	ret = net_ioctl(fd, IONPU_IOC_JOB, &j);
+	*fired = 0;
+	for (unsigned int i = 0; !ret && i < j.produced && i < 16; i++)
+		if (out[i].neuron >= TASK_NEURON &&
+		    out[i].neuron < TASK_NEURON + TASK_CLASSES)
+			*fired |= 1u << (out[i].neuron - TASK_NEURON);
+	return ret;
+}
+
+TEST_F(learn, a_small_task_is_learned_on_the_card)
+{
+	struct ionpu_counters before, after;
+	unsigned int fired, pulses, total = 0, epoch;
+
+	ASSERT_EQ(0, task_configure(self->fd, self->tile));
+	ASSERT_EQ(0, net_counters(self->fd, &before));
+	ASSERT_EQ(0, learn(self->fd, rule_on(self->tile)));
+	/* Teach every class each epoch until an epoch changes nothing. */
+	for (epoch = 0; epoch < TASK_EPOCHS; epoch++) {
+		unsigned int epoch_pulses = 0;
+
+		for (unsigned int k = 0; k < TASK_CLASSES; k++) {
+			ASSERT_EQ(0, task_example(self->fd, self->tile, k,
+						  &fired));
+			ASSERT_EQ(0, teach(self->fd, self->tile,
+					   TASK_NEURON + k, &pulses));
+			epoch_pulses += pulses;
+		}
+		TH_LOG("epoch %u: %u pulses", epoch, epoch_pulses);
+		total += epoch_pulses;
+		if (!epoch_pulses)
+			break;
+	}
+	EXPECT_LT(epoch, TASK_EPOCHS);
+	ASSERT_EQ(0, net_counters(self->fd, &after));
+	EXPECT_EQ(total, after.learn_pulses - before.learn_pulses);
+
+	/* Learning off: each class fires its own neuron and no other. */
+	ASSERT_EQ(0, learn_off(self->fd, self->tile));
+	for (unsigned int k = 0; k < TASK_CLASSES; k++) {
+		ASSERT_EQ(0, task_example(self->fd, self->tile, k, &fired));
+		EXPECT_EQ(1u << k, fired) TH_LOG("class %u", k);
+	}
 }
 
 TEST_F(learn, only_the_lessee_learns)
