@@ -856,7 +856,9 @@ struct ionpu_event {
  * cells stay, and other files' tiles are not touched
  *
  * Takes a &struct ionpu_reset_state.  Needs a card that clears tiles
- * selectively (%IONPU_CAP_TILE_RESET, rev 1.2), else -EOPNOTSUPP.
+ * selectively (%IONPU_CAP_TILE_RESET, rev 1.2), else -EOPNOTSUPP.  It also
+ * clears the tiles' learning traces (%IONPU_IOC_LEARN), as a job's state
+ * reset does: each example a job shows starts them afresh.
  */
 #define IONPU_IOC_RESET_STATE	_IOW(IONPU_IOCTL_BASE, 0x1a, struct ionpu_reset_state)
 
