@@ -2,7 +2,7 @@
 """Type hints for the ionpu extension module (python/*.c)."""
 import os
 from types import TracebackType
-from typing import Callable, Optional, TypedDict, Union
+from typing import Callable, Optional, Sequence, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -90,6 +90,8 @@ def compile(
     card: Optional[Card] = None,
     dt: float = 0.001,
     allow_unstable: bool = False,
+    learn: Optional[Sequence[str]] = None,
+    learn_from_zero: bool = False,
 ) -> Plan: ...
 
 class Network:
@@ -124,9 +126,40 @@ class _Runner:
         tb: Optional[TracebackType],
     ) -> None: ...
 
+class LearnStats(TypedDict):
+    examples: int
+    pulses: int
+    energy_fj: int
+    energy_j: float
+
+class Learner:
+    def example(self, raster: Raster, label: int) -> None: ...
+    def freeze(self) -> None: ...
+    def stats(self) -> LearnStats: ...
+    def weights(self) -> npt.NDArray[np.float64]: ...
+    def save_nir(self, path: Union[str, os.PathLike[str]]) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Learner: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
+
 class Host(_Runner):
     def __init__(self, plan: Plan) -> None: ...
     def __enter__(self) -> Host: ...
+    def learn(
+        self,
+        population: str,
+        *,
+        amp_pot: float = 0.1,
+        amp_dep: float = 0.05,
+        pre_ref: float = 8.0,
+        post_target: int = 8,
+        max_pulses: int = 4096,
+    ) -> Learner: ...
 
 class Loaded(_Runner):
     def report(self) -> ProgramReport: ...

@@ -24,7 +24,7 @@ static PyMethodDef ionpy_functions[] = {
 	  "load_nir(source) -> Network\n\nRead a NIR graph from a path or from the bytes of a .nir file.  Raises\nGraphError for a graph the library cannot read or express, naming the node." },
 	{ "compile", (PyCFunction)(void (*)(void))ionpy_compile,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "compile(network, *, tiles=None, card=None, dt=0.001, allow_unstable=False) -> Plan\n\nMap a network onto a card's tiles: an open Card's geometry, or an IONPU-1\nwith tiles tiles (16 when neither is given).  dt is the time step in\nseconds; a time constant below it is refused unless allow_unstable.\nRaises GraphError, e.g. when the network does not fit (ENOSPC)." },
+	  "compile(network, *, tiles=None, card=None, dt=0.001, allow_unstable=False, learn=None, learn_from_zero=False) -> Plan\n\nMap a network onto a card's tiles: an open Card's geometry, or an IONPU-1\nwith tiles tiles (16 when neither is given).  dt is the time step in\nseconds; a time constant below it is refused unless allow_unstable.\nlearn names populations to lay out for learning (Host.learn()), each on a\ntile of its own; learn_from_zero starts their weights at zero.\nRaises GraphError, e.g. when the network does not fit (ENOSPC)." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -93,6 +93,7 @@ PyMODINIT_FUNC PyInit_ionpu(void)
 	    add_type(m, &ionpy_plan_type, "Plan") ||
 	    add_type(m, &ionpy_host_type, "Host") ||
 	    add_type(m, &ionpy_loaded_type, "Loaded") ||
+	    add_type(m, &ionpy_learner_type, "Learner") ||
 	    PyState_AddModule(m, &ionpy_module)) {
 		Py_DECREF(m);
 		return NULL;

@@ -277,23 +277,75 @@ static int card_desc(PyObject *card, PyObject *tiles,
 	return 0;
 }
 
+/*
+ * The names of @learn (None or a sequence of str) as @opts->learn, in
+ * @names (PyMem_Free() it), valid while @seq lives.
+ */
+static int learn_names(PyObject *learn, PyObject **seq, const char ***names,
+		       struct ionpu_compile_opts *opts)
+{
+	Py_ssize_t n;
+
+	*seq = NULL;
+	*names = NULL;
+	if (learn == Py_None)
+		return 0;
+	if (PyUnicode_Check(learn)) {
+		PyErr_SetString(PyExc_TypeError,
+				"compile: learn is a list of population names, not one string");
+		return -1;
+	}
+	*seq = PySequence_Fast(learn,
+			       "compile: learn must be a list of population names");
+	if (!*seq)
+		return -1;
+	n = PySequence_Fast_GET_SIZE(*seq);
+	*names = PyMem_Calloc(n ? (size_t)n : 1, sizeof(**names));
+	if (!*names) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t k = 0; k < n; k++) {
+		PyObject *name = PySequence_Fast_GET_ITEM(*seq, k);
+
+		(*names)[k] = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) :
+						      NULL;
+		if (!(*names)[k]) {
+			if (!PyErr_Occurred())
+				PyErr_Format(PyExc_TypeError,
+					     "compile: learn[%zd] is %.80s, not a population name",
+					     k, Py_TYPE(name)->tp_name);
+			return -1;
+		}
+	}
+	opts->learn = *names;
+	opts->n_learn = (size_t)n;
+	return 0;
+}
+
 PyObject *ionpy_compile(PyObject *self, PyObject *args, PyObject *kwds)
 {
-	static char *kwlist[] = { "network", "tiles",	       "card",
-				  "dt",	     "allow_unstable", NULL };
+	static char *kwlist[] = {
+		"network", "tiles",	      "card", "dt", "allow_unstable",
+		"learn",   "learn_from_zero", NULL
+	};
 	PyObject *network, *tiles = Py_None, *card = Py_None, *dt_obj = NULL;
+	PyObject *learn = Py_None, *seq = NULL;
+	struct ionpu_compile_opts opts = { .size = sizeof(opts) };
+	int unstable = 0, from_zero = 0, err;
 	struct ionpu_card_desc desc;
 	struct ionpu_plan *plan;
 	struct ionpy_network *net;
+	const char **names = NULL;
 	struct ionpy_plan *p;
 	PyThreadState *save;
-	int unstable = 0, err;
 	double dt = 0.001;
 
 	(void)self;
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|$OOOp:compile", kwlist,
-					 &ionpy_network_type, &network, &tiles,
-					 &card, &dt_obj, &unstable))
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|$OOOpOp:compile",
+					 kwlist, &ionpy_network_type, &network,
+					 &tiles, &card, &dt_obj, &unstable,
+					 &learn, &from_zero))
 		return NULL;
 	if (dt_obj) {
 		dt = PyFloat_AsDouble(dt_obj);
@@ -307,12 +359,19 @@ PyObject *ionpy_compile(PyObject *self, PyObject *args, PyObject *kwds)
 				    "compile: dt=%R; a time step is a positive, finite number of seconds",
 				    dt_obj);
 	desc.dt = dt;
+	if (learn_names(learn, &seq, &names, &opts)) {
+		PyMem_Free(names);
+		Py_XDECREF(seq);
+		return NULL;
+	}
+	opts.flags = (unstable ? IONPU_COMPILE_ALLOW_UNSTABLE : 0) |
+		     (from_zero ? IONPU_COMPILE_LEARN_FROM_ZERO : 0);
 	net = (struct ionpy_network *)network;
 	save = PyEval_SaveThread();
-	err = ionpu_compile_flags(net->net, &desc,
-				  unstable ? IONPU_COMPILE_ALLOW_UNSTABLE : 0,
-				  &plan);
+	err = ionpu_compile_with(net->net, &desc, &opts, &plan);
 	PyEval_RestoreThread(save);
+	PyMem_Free(names);
+	Py_XDECREF(seq);
 	if (err)
 		return ionpy_raise(err, IONPY_CTX_GRAPH);
 	p = PyObject_New(struct ionpy_plan, &ionpy_plan_type);

@@ -66,26 +66,52 @@ extern PyTypeObject ionpy_network_type;
 extern PyTypeObject ionpy_plan_type;
 extern PyTypeObject ionpy_host_type;
 extern PyTypeObject ionpy_loaded_type;
+extern PyTypeObject ionpy_learner_type;
 
 /* An open card (ionpu_card.c). */
 struct ionpy_card {
-	PyObject_HEAD struct ionpu_dev *dev;
+	PyObject ob_base; /* PyObject_HEAD */
+	struct ionpu_dev *dev;
 	PyObject *what; /* how it was named, for messages */
 	int busy;	/* a call without the GIL is using @dev */
 };
 
 /* A network read from NIR (ionpu_network.c). */
 struct ionpy_network {
-	PyObject_HEAD struct ionpu_network *net;
+	PyObject ob_base; /* PyObject_HEAD */
+	struct ionpu_network *net;
 };
 
 /* A network mapped onto a card; keeps its network alive (ionpu_network.c). */
 struct ionpy_plan {
-	PyObject_HEAD struct ionpu_plan *plan;
+	PyObject ob_base; /* PyObject_HEAD */
+	struct ionpu_plan *plan;
 	struct ionpy_network *network;
 };
 
-/* ionpu_card.c, ionpu_network.c, ionpu_run.c: the module's functions. */
+/* What differs between a Host and a Loaded (ionpu_run.c). */
+struct runner_ops;
+
+/* An ionpu.Host or ionpu.Loaded. */
+struct ionpy_runner {
+	PyObject ob_base; /* PyObject_HEAD */
+	const struct runner_ops *ops;
+	void *h; /* NULL once closed */
+	size_t inputs;
+	size_t outputs;
+	int busy;		 /* a run without the GIL is using @h */
+	size_t learners;	 /* open Learner sessions on a Host */
+	struct ionpy_plan *plan; /* what it runs */
+	struct ionpy_card *card; /* a Loaded's card, for its counters */
+};
+
+/*
+ * A raster as C-ordered float32 of @inputs channels, 2-D or 3-D: the array
+ * itself when it is that already, else a checked copy (ionpu_run.c).
+ */
+PyArrayObject *ionpy_raster_in(PyObject *obj, size_t inputs);
+
+/* ionpu_card.c, ionpu_network.c, ionpu_run.c, ionpu_learn.c: the module's functions. */
 PyObject *ionpy_cards(PyObject *self, PyObject *args, PyObject *kwds);
 PyObject *ionpy_open(PyObject *self, PyObject *args, PyObject *kwds);
 PyObject *ionpy_load_nir(PyObject *self, PyObject *arg);
@@ -93,5 +119,8 @@ PyObject *ionpy_compile(PyObject *self, PyObject *args, PyObject *kwds);
 /* Load @plan onto @card (Card.load). */
 PyObject *ionpy_loaded_new(struct ionpy_card *card, PyObject *args,
 			   PyObject *kwds);
+/* Start learning a population of @host's plan (Host.learn). */
+PyObject *ionpy_learner_new(struct ionpy_runner *host, PyObject *args,
+			    PyObject *kwds);
 
 #endif /* IONPU_PY_H */

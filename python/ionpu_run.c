@@ -22,16 +22,6 @@ struct runner_ops {
 	enum ionpy_ctx ctx;
 };
 
-/* An ionpu.Host or ionpu.Loaded. */
-struct ionpy_runner {
-	PyObject_HEAD const struct runner_ops *ops;
-	void *h; /* NULL once closed */
-	size_t inputs;
-	size_t outputs;
-	int busy;		 /* a run without the GIL is using @h */
-	struct ionpy_card *card; /* a Loaded's card, for its counters */
-};
-
 static int host_run(void *h, const float *in, size_t steps, int keep_state,
 		    uint8_t *out)
 {
@@ -150,7 +140,7 @@ static PyArrayObject *to_float32(PyArrayObject *src)
  * The raster as C-ordered float32, checked against the network: the array
  * itself when it is that already (no copy), else a checked copy.
  */
-static PyArrayObject *raster_in(PyObject *obj, size_t inputs)
+PyArrayObject *ionpy_raster_in(PyObject *obj, size_t inputs)
 {
 	PyArrayObject *a;
 	char kind;
@@ -213,7 +203,7 @@ static PyObject *runner_run(struct ionpy_runner *r, PyObject *args,
 	if (!r->h)
 		return PyErr_Format(PyExc_ValueError, "run: the %s is closed",
 				    r->ops->what);
-	in = raster_in(obj, r->inputs);
+	in = ionpy_raster_in(obj, r->inputs);
 	if (!in)
 		return NULL;
 	ndim = PyArray_NDIM(in);
@@ -258,6 +248,10 @@ static PyObject *runner_close(struct ionpy_runner *r, PyObject *unused)
 	(void)unused;
 	if (r->busy)
 		return ionpy_raise_busy("close: in use by another thread");
+	if (r->learners)
+		return PyErr_Format(PyExc_ValueError,
+				    "close: the %s has %zu learning session(s) open; close them first",
+				    r->ops->what, r->learners);
 	if (r->h)
 		r->ops->free(r->h);
 	r->h = NULL;
@@ -295,6 +289,7 @@ static void runner_dealloc(struct ionpy_runner *r)
 {
 	if (r->h)
 		r->ops->free(r->h);
+	Py_XDECREF(r->plan);
 	Py_XDECREF(r->card);
 	PyObject_Free(r);
 }
@@ -309,6 +304,8 @@ static struct ionpy_runner *runner_new(PyTypeObject *type,
 	r->ops = ops;
 	r->h = NULL;
 	r->busy = 0;
+	r->learners = 0;
+	r->plan = NULL;
 	r->card = NULL;
 	return r;
 }
@@ -335,6 +332,7 @@ static PyObject *host_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	r->h = h;
 	r->inputs = ionpu_host_inputs(h);
 	r->outputs = ionpu_host_outputs(h);
+	r->plan = (struct ionpy_plan *)Py_NewRef(p);
 	return (PyObject *)r;
 }
 
@@ -352,6 +350,15 @@ static PyObject *host_activity(struct ionpy_runner *r, PyObject *unused)
 	return ionpy_activity_dict(&a);
 }
 
+static PyObject *host_learn(struct ionpy_runner *r, PyObject *args,
+			    PyObject *kwds)
+{
+	if (!r->h)
+		return PyErr_Format(PyExc_ValueError, "the %s is closed",
+				    r->ops->what);
+	return ionpy_learner_new(r, args, kwds);
+}
+
 #define RUN_DOC                                                                        \
 	"run(raster, *, keep_state=False) -> numpy.ndarray\n\n"                        \
 	"Run a raster of time steps x input channels (1 a spike, 0 none, or a\n"       \
@@ -366,6 +373,9 @@ static PyMethodDef host_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS, RUN_DOC },
 	{ "activity", (PyCFunction)host_activity, METH_NOARGS,
 	  "activity() -> dict\n\nThe counters of the host reference's model core since it was made, as\nCard.activity() gives a card's." },
+	{ "learn", (PyCFunction)(void (*)(void))host_learn,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "learn(population, *, amp_pot=0.1, amp_dep=0.05, pre_ref=8.0, post_target=8, max_pulses=4096) -> Learner\n\nStart learning a population the plan was compiled to learn\n(compile(learn=[...])), with the learning engine's rule (docs/physics.md,\n\"Learning\"): amp_pot and amp_dep the potentiating and depressing pulses'\namplitudes (0 to 1), pre_ref the input events of a row that give a full\npulse, post_target the taught neuron's spikes beyond which it is not\npotentiated, max_pulses the most pulses one example may apply.  The\ndefaults are docs/libionpu.md's example." },
 	{ "close", (PyCFunction)runner_close, METH_NOARGS,
 	  "close()\n\nFree the session." },
 	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS, NULL },
@@ -460,6 +470,7 @@ PyObject *ionpy_loaded_new(struct ionpy_card *card, PyObject *args,
 	r->inputs = ionpu_loaded_inputs(n);
 	r->outputs = ionpu_loaded_outputs(n);
 	r->card = (struct ionpy_card *)Py_NewRef(card);
+	r->plan = (struct ionpy_plan *)Py_NewRef(p);
 	return (PyObject *)r;
 }
 

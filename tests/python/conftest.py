@@ -7,6 +7,7 @@ line per test, so that scripts/check counts them with the other stages.
 """
 import os
 import pathlib
+import subprocess
 import sys
 
 import pytest
@@ -32,6 +33,22 @@ def build_dir():
 @pytest.fixture(scope="session")
 def digits_nir():
     return ROOT / "examples" / "digits" / "digits.nir"
+
+
+# Images of the digits' test split the tests run.
+DIGITS_SPLIT = 120
+
+
+@pytest.fixture(scope="session")
+def digits_split(tmp_path_factory):
+    """The first DIGITS_SPLIT images of the digits' test split as evaluate.py hands them
+    to a runner: test-inputs.npy (images x steps x 64) and test-labels.npy."""
+    out = tmp_path_factory.mktemp("digits")
+    subprocess.run(["/usr/bin/python3", str(ROOT / "examples" / "digits" / "evaluate.py"),
+                    "--limit", str(DIGITS_SPLIT), "--export", str(out)],
+                   env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+                   check=True, capture_output=True)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,11 @@ import os
 import re
 import subprocess
 
-from conftest import ROOT
+from conftest import DIGITS_SPLIT as LIMIT, ROOT
 
 PYTHON = "/usr/bin/python3"
-LIMIT = 120
 
-
-def test_digits_example_scores_as_ionpu_run(build_dir, tmp_path):
+def test_digits_example_scores_as_ionpu_run(build_dir, digits_split, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(build_dir / "python"), PYTHONDONTWRITEBYTECODE="1")
     out = subprocess.run([PYTHON, str(ROOT / "examples" / "python" / "digits.py"), "--host",
                           "--limit", str(LIMIT)],
@@ -22,11 +20,9 @@ def test_digits_example_scores_as_ionpu_run(build_dir, tmp_path):
     assert m, out
 
     digits = ROOT / "examples" / "digits"
-    subprocess.run([PYTHON, str(digits / "evaluate.py"), "--limit", str(LIMIT),
-                    "--export", str(tmp_path)], env=env, check=True, capture_output=True)
     subprocess.run([str(build_dir / "tools" / "ionpu-run"), "--host", str(digits / "digits.nir"),
-                    "-i", str(tmp_path / "test-inputs.npy"), "-o", str(tmp_path / "out.npy"),
-                    "-l", str(tmp_path / "test-labels.npy"), "-j", str(tmp_path / "run.json")],
+                    "-i", str(digits_split / "test-inputs.npy"), "-o", str(tmp_path / "out.npy"),
+                    "-l", str(digits_split / "test-labels.npy"), "-j", str(tmp_path / "run.json")],
                    check=True, capture_output=True)
     with open(tmp_path / "run.json", encoding="ascii") as f:
         want = json.load(f)

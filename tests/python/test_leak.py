@@ -65,3 +65,16 @@ def test_compile_and_host_do_not_leak(small):
             h.activity()
     grew = growth(cycle)
     assert grew < 64 * 1024, f"the heap grew by {grew} bytes over {CALLS} compiles"
+
+
+def test_learning_sessions_do_not_leak(small):
+    name = next(n["name"] for n in small.nodes if n["output"])
+    x = np.ones((10, small.inputs), np.float32)
+    with ionpu.Host(ionpu.compile(small, learn=[name])) as h:
+        def session():
+            with h.learn(name) as s:
+                s.example(x, 0)
+                s.weights()
+                s.stats()
+        grew = growth(session)
+    assert grew < 64 * 1024, f"the heap grew by {grew} bytes over {CALLS} learning sessions"
