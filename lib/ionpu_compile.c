@@ -906,7 +906,7 @@ static int build_plan(struct compiler *C, struct ionpu_plan *P)
 		return err;
 	set_conductances(C->card, P);
 	count_stats(C, P);
-	return 0;
+	return ionpu_plan_fingerprint(P, C->net, C->opts);
 }
 
 static void free_compiler(struct compiler *C)
@@ -933,6 +933,8 @@ IONPU_API void ionpu_plan_free(struct ionpu_plan *plan)
 		free(plan->tiles[t].segments);
 	}
 	free(plan->node_names);
+	free(plan->node_hash);
+	free(plan->proj_hash);
 	free(plan->tiles);
 	free(plan->routes);
 	free(plan->outputs);
@@ -1061,6 +1063,7 @@ IONPU_API int ionpu_plan_dump(const struct ionpu_plan *plan, FILE *out)
 		"card: %u rows x %u neurons per tile, %g..%g uS in %u levels, delays up to %u steps of %g s\n",
 		c->tile_rows, c->tile_neurons, c->g_min_us, c->g_max_us,
 		c->g_levels, c->max_delay_steps, c->dt);
+	fprintf(out, "id: %016" PRIx64 "\n", plan->id);
 	for (uint32_t t = 0; t < plan->n_tiles; t++) {
 		const struct ionpu_plan_tile *tile = &plan->tiles[t];
 

@@ -84,26 +84,17 @@ static int check_card(const struct ionpu_plan *plan)
 }
 
 /*
- * The plan must have been compiled from @net: same nodes, same names, and
- * every neuron it places, routes or sends to the host within its node.
+ * The plan must have been compiled from @net, unchanged since, and every
+ * neuron it places, routes or sends to the host within its node.
  */
 static int check_network(const struct ionpu_network *net,
 			 const struct ionpu_plan *plan)
 {
 	struct ionpu_node_info n;
+	int err = ionpu_plan_check_network(plan, net);
 
-	if (ionpu_network_node_count(net) != plan->n_nodes)
-		return ionpu_error(-EINVAL,
-				   "image: the plan has %zu nodes, the network %zu",
-				   plan->n_nodes,
-				   ionpu_network_node_count(net));
-	for (uint32_t i = 0; i < plan->n_nodes; i++) {
-		ionpu_network_node(net, i, &n);
-		if (strcmp(n.name, plan->node_names[i]))
-			return ionpu_error(-EINVAL,
-					   "image: node %u is '%s' in the plan, '%s' in the network",
-					   i, plan->node_names[i], n.name);
-	}
+	if (err)
+		return err;
 	/* Such a run would succeed and return nothing. */
 	if (!plan->n_outputs)
 		return ionpu_error(-EINVAL,

@@ -156,6 +156,11 @@ struct ionpu_plan {
 	struct ionpu_card_desc card;
 	char **node_names;
 	size_t n_nodes;
+	/* What it was compiled from (lib/ionpu_plan_id.c). */
+	uint64_t *node_hash; /* n_nodes */
+	uint64_t *proj_hash; /* n_projs */
+	size_t n_projs;
+	uint64_t id;
 	struct ionpu_plan_tile *tiles;
 	uint32_t n_tiles;
 	struct ionpu_plan_route *routes; /* sorted by node, neuron */
@@ -164,6 +169,22 @@ struct ionpu_plan {
 	size_t n_outputs;
 	struct ionpu_plan_stats stats;
 };
+
+/*
+ * Hash what @plan is compiled from -- @net, plan->card (set already) and
+ * @opts -- into its node and projection hashes and its id.  0 or -ENOMEM.
+ */
+int ionpu_plan_fingerprint(struct ionpu_plan *plan,
+			   const struct ionpu_network *net,
+			   const struct ionpu_compile_opts *opts);
+
+/*
+ * 0 if @net is the network @plan was compiled from; else -EINVAL (other
+ * nodes) or -ESTALE (a node or projection changed), with a message naming
+ * the node or projection.
+ */
+int ionpu_plan_check_network(const struct ionpu_plan *plan,
+			     const struct ionpu_network *net);
 
 /*
  * Card image (lib/ionpu_image.c): everything a plan of a network puts on a

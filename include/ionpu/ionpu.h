@@ -818,6 +818,24 @@ IONPU_API int ionpu_compile_with(const struct ionpu_network *net,
 IONPU_API void ionpu_plan_free(struct ionpu_plan *plan);
 
 /**
+ * ionpu_plan_id() - what a plan was compiled from, as one number
+ * @plan: the plan.
+ *
+ * A hash of everything that determines the plan: the network (its nodes'
+ * names, models, sizes, output flags and parameters, its projections'
+ * weights, synapses and delays, in their order), the card description
+ * (geometry, conductances, delays, dt) and the compile options.  Two plans
+ * with the same id were compiled from the same inputs; a plan whose network
+ * changed since is refused by ionpu_host_new() and ionpu_load() with
+ * -ESTALE, naming the node or projection, whatever its id.  The card's
+ * revision and calibration record are not part of it: the compiler does not
+ * see them (ionpu_load() applies the calibration when it programs).
+ *
+ * Return: the id; print it as 16 hex digits.
+ */
+IONPU_API uint64_t ionpu_plan_id(const struct ionpu_plan *plan);
+
+/**
  * ionpu_plan_stats() - what a plan uses
  * @plan: the plan.
  * @out: out: the totals.
@@ -857,9 +875,10 @@ struct ionpu_host;
  *
  * Neither @net nor @plan is used after the call returns.
  *
- * Return: 0; -EINVAL for a NULL argument, a plan that does not come from
- * @net, or a network with no output population (a run would return
- * nothing); -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
+ * Return: 0; -EINVAL for a NULL argument, a plan of other nodes than
+ * @net's, or a network with no output population (a run would return
+ * nothing); -ESTALE for a plan compiled before a node or projection of @net
+ * changed (the message names it; see ionpu_plan_id()); -EOPNOTSUPP for a plan the card cannot run (geometry, conductance
  * levels, two neuron models on one tile, an IF neuron with a bias, a
  * fan-out over 256 rows); -ERANGE for a parameter outside 32-bit float;
  * -ENOMEM.
@@ -1063,7 +1082,8 @@ struct ionpu_cell_note {
  * failed; ionpu_loaded_report() tells.  A failed cell does not fail the load.
  *
  * Return: 0; -EINVAL for a bad argument, a plan not of @net or a network
- * with no output population; -EOPNOTSUPP for a plan the card cannot run
+ * with no output population; -ESTALE for a plan compiled before @net
+ * changed, as ionpu_host_new(); -EOPNOTSUPP for a plan the card cannot run
  * (as ionpu_host_new(), and Threshold
  * neurons, which need the host to clear them every step); -EBUSY when the
  * card has not that many free tiles; -ENOMEM; what the driver returns.

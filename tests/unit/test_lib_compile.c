@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -481,8 +482,10 @@ static void test_dump(void **state)
 	snprintf(want, sizeof(want),
 		 "plan: 1 of 2 tiles, 0 rows, 3 neurons, 0 cells, 0 chain groups, 0 routes, 0 outputs\n"
 		 "card: 256 rows x 256 neurons per tile, %g..%g uS in %u levels, delays up to %u steps of 0.001 s\n"
+		 "id: %016" PRIx64 "\n"
 		 "tile 0: 0/256 rows, 0 cells, 0 uS per unit, 3/256 neurons: idle[0..2]@0\n",
-		 card.g_min_us, card.g_max_us, card.g_levels, card.max_delay_steps);
+		 card.g_min_us, card.g_max_us, card.g_levels, card.max_delay_steps,
+		 ionpu_plan_id(p));
 	assert_string_equal(text, want);
 	free(text);
 	ionpu_plan_free(p);
