@@ -511,9 +511,13 @@ check: deps
 demo: deps
 	scripts/demo
 
+# Few-shot learning on the card: a VM of its own, some minutes of physical mode.
+demo-learn: deps
+	scripts/demo-learn
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all man python tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
-	bench-core digits deps check demo clean
+	bench-core digits deps check demo demo-learn clean

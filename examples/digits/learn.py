@@ -95,7 +95,7 @@ def baseline(graph, steps):
 
 
 def report(run_dir, out_dir, graph, steps):
-    shots, pulses, energy, runs = {}, 0, 0.0, {}
+    shots, pulses, energy, runs, samples = {}, 0, 0.0, {}, 0
     for k in SHOTS:
         path = os.path.join(run_dir, f"learn-k{k}.json")
         with open(path, encoding="ascii") as f:
@@ -104,6 +104,11 @@ def report(run_dir, out_dir, graph, steps):
             print(f"learn.py: {path}: a {r.get('mode')} run on the {r.get('target')}; "
                   "the demo wants the card in physical mode", file=sys.stderr)
             return 1
+        if k != SHOTS[0] and r["samples"] != samples:
+            print(f"learn.py: {path}: {r['samples']} test images, the others {samples}",
+                  file=sys.stderr)
+            return 1
+        samples = r["samples"]
         shots[k] = r["accuracy"]
         pulses += r["learning"]["pulses"]
         energy += r["learning"]["energy_j"]
@@ -113,7 +118,7 @@ def report(run_dir, out_dir, graph, steps):
         "graph": os.path.basename(graph),
         "feature_layer": "hidden1 (fixed, programmed from digits.nir)",
         "learned_layer": "output (10 IF neurons, from zero, on the card in physical mode)",
-        "test_images": runs and r["samples"],
+        "test_images": samples,
         "shots": {str(k): shots[k] for k in SHOTS},
         "learning_pulses": pulses,
         "learning_energy_j": energy,
