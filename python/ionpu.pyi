@@ -118,6 +118,16 @@ class _Runner:
     def outputs(self) -> int: ...
     def run(self, raster: Raster, *, keep_state: bool = False) -> Spikes: ...
     def activity(self) -> Activity: ...
+    def learn(
+        self,
+        population: str,
+        *,
+        amp_pot: float = 0.1,
+        amp_dep: float = 0.05,
+        pre_ref: float = 8.0,
+        post_target: int = 8,
+        max_pulses: int = 4096,
+    ) -> Learner: ...
     def close(self) -> None: ...
     def __exit__(
         self,
@@ -150,16 +160,6 @@ class Learner:
 class Host(_Runner):
     def __init__(self, plan: Plan) -> None: ...
     def __enter__(self) -> Host: ...
-    def learn(
-        self,
-        population: str,
-        *,
-        amp_pot: float = 0.1,
-        amp_dep: float = 0.05,
-        pre_ref: float = 8.0,
-        post_target: int = 8,
-        max_pulses: int = 4096,
-    ) -> Learner: ...
 
 class Loaded(_Runner):
     def report(self) -> ProgramReport: ...

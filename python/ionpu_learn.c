@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Learning: Host.learn() starts an ionpu.Learner on a population compiled to
- * be learned; it presents labelled examples to the tile's learning engine,
- * freezes, and gives the learned weights back as a numpy array or a NIR
- * file.  The session keeps its Host open until it is closed.
+ * Learning: Host.learn() and Loaded.learn() start an ionpu.Learner on a
+ * population compiled to be learned; it presents labelled examples to the
+ * tile's learning engine (the host reference's or the card's), freezes, and
+ * gives the learned weights back as a numpy array or a NIR file.  The
+ * session keeps its Host or Loaded open until it is closed.
  */
 #include "ionpu_py.h"
 
-/* A learning session on a Host. */
+/* A learning session on a Host or a Loaded. */
 struct ionpy_learner {
 	PyObject ob_base;	 /* PyObject_HEAD */
 	struct ionpu_learner *l; /* NULL once closed */
@@ -74,7 +75,6 @@ PyObject *ionpy_learner_new(struct ionpy_runner *host, PyObject *args,
 	struct ionpu_learner *l;
 	const char *name;
 	uint32_t neurons, sources;
-	int err;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "s|$dddII:learn", kwlist,
 					 &name, &rule.amp_pot, &rule.amp_dep,
@@ -85,9 +85,8 @@ PyObject *ionpy_learner_new(struct ionpy_runner *host, PyObject *args,
 		return ionpy_raise_busy("learn: in use by another thread");
 	if (learned_shape(host->plan->network->net, name, &neurons, &sources))
 		return NULL;
-	err = ionpu_host_learn_start(host->h, name, &rule, &l);
-	if (err)
-		return ionpy_raise(err, IONPY_CTX_RUN);
+	if (ionpy_runner_learn_start(host, name, &rule, &l))
+		return NULL;
 	s = PyObject_New(struct ionpy_learner, &ionpy_learner_type);
 	if (!s) {
 		ionpu_learn_free(l);
@@ -274,7 +273,7 @@ static PyMethodDef learner_methods[] = {
 	{ "save_nir", (PyCFunction)learner_save_nir, METH_O,
 	  "save_nir(path)\n\nWrite the network with the learned weights in place of the learned\nprojection's, as NIR." },
 	{ "close", (PyCFunction)learner_close, METH_NOARGS,
-	  "close()\n\nEnd the session (freezing it); the Host may be closed after." },
+	  "close()\n\nEnd the session (freezing it); its Host or Loaded may be closed after." },
 	{ "__enter__", (PyCFunction)learner_enter, METH_NOARGS, NULL },
 	{ "__exit__", (PyCFunction)learner_exit, METH_VARARGS, NULL },
 	{ NULL, NULL, 0, NULL },

@@ -119,8 +119,12 @@ PyObject *ionpy_compile(PyObject *self, PyObject *args, PyObject *kwds);
 /* Load @plan onto @card (Card.load). */
 PyObject *ionpy_loaded_new(struct ionpy_card *card, PyObject *args,
 			   PyObject *kwds);
-/* Start learning a population of @host's plan (Host.learn). */
+/* Start learning a population of @host's plan (Host.learn, Loaded.learn). */
 PyObject *ionpy_learner_new(struct ionpy_runner *host, PyObject *args,
 			    PyObject *kwds);
+/* The session on @r's population @node, or -errno with the exception set. */
+int ionpy_runner_learn_start(struct ionpy_runner *r, const char *node,
+			     const struct ionpu_learn_rule *rule,
+			     struct ionpu_learner **out);
 
 #endif /* IONPU_PY_H */

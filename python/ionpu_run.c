@@ -19,6 +19,9 @@ struct runner_ops {
 	int (*run_batch)(void *h, const float *in, size_t samples, size_t steps,
 			 uint8_t *out);
 	void (*free)(void *h);
+	int (*learn_start)(void *h, const char *node,
+			   const struct ionpu_learn_rule *rule,
+			   struct ionpu_learner **out);
 	enum ionpy_ctx ctx;
 };
 
@@ -41,11 +44,19 @@ static void host_free(void *h)
 	ionpu_host_free(h);
 }
 
+static int host_learn_start(void *h, const char *node,
+			    const struct ionpu_learn_rule *rule,
+			    struct ionpu_learner **out)
+{
+	return ionpu_host_learn_start(h, node, rule, out);
+}
+
 static const struct runner_ops host_ops = {
 	.what = "host reference",
 	.run = host_run,
 	.run_batch = host_run_batch,
 	.free = host_free,
+	.learn_start = host_learn_start,
 	.ctx = IONPY_CTX_RUN,
 };
 
@@ -67,11 +78,19 @@ static void loaded_free(void *h)
 	ionpu_unload(h);
 }
 
+static int loaded_learn_start(void *h, const char *node,
+			      const struct ionpu_learn_rule *rule,
+			      struct ionpu_learner **out)
+{
+	return ionpu_learn_start(h, node, rule, out);
+}
+
 static const struct runner_ops loaded_ops = {
 	.what = "loaded network",
 	.run = loaded_run,
 	.run_batch = loaded_run_batch,
 	.free = loaded_free,
+	.learn_start = loaded_learn_start,
 	.ctx = IONPY_CTX_CARD,
 };
 
@@ -350,14 +369,28 @@ static PyObject *host_activity(struct ionpy_runner *r, PyObject *unused)
 	return ionpy_activity_dict(&a);
 }
 
-static PyObject *host_learn(struct ionpy_runner *r, PyObject *args,
-			    PyObject *kwds)
+int ionpy_runner_learn_start(struct ionpy_runner *r, const char *node,
+			     const struct ionpu_learn_rule *rule,
+			     struct ionpu_learner **out)
+{
+	int err = r->ops->learn_start(r->h, node, rule, out);
+
+	if (err)
+		ionpy_raise(err, r->ops->ctx);
+	return err;
+}
+
+static PyObject *runner_learn(struct ionpy_runner *r, PyObject *args,
+			      PyObject *kwds)
 {
 	if (!r->h)
 		return PyErr_Format(PyExc_ValueError, "the %s is closed",
 				    r->ops->what);
 	return ionpy_learner_new(r, args, kwds);
 }
+
+#define LEARN_DOC \
+	"learn(population, *, amp_pot=0.1, amp_dep=0.05, pre_ref=8.0, post_target=8, max_pulses=4096) -> Learner\n\nStart learning a population the plan was compiled to learn\n(compile(learn=[...])), with the learning engine's rule (docs/physics.md,\n\"Learning\"): amp_pot and amp_dep the potentiating and depressing pulses'\namplitudes (0 to 1), pre_ref the input events of a row that give a full\npulse, post_target the taught neuron's spikes beyond which it is not\npotentiated, max_pulses the most pulses one example may apply.  The\ndefaults are docs/libionpu.md's example."
 
 #define RUN_DOC                                                                        \
 	"run(raster, *, keep_state=False) -> numpy.ndarray\n\n"                        \
@@ -373,9 +406,8 @@ static PyMethodDef host_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS, RUN_DOC },
 	{ "activity", (PyCFunction)host_activity, METH_NOARGS,
 	  "activity() -> dict\n\nThe counters of the host reference's model core since it was made, as\nCard.activity() gives a card's." },
-	{ "learn", (PyCFunction)(void (*)(void))host_learn,
-	  METH_VARARGS | METH_KEYWORDS,
-	  "learn(population, *, amp_pot=0.1, amp_dep=0.05, pre_ref=8.0, post_target=8, max_pulses=4096) -> Learner\n\nStart learning a population the plan was compiled to learn\n(compile(learn=[...])), with the learning engine's rule (docs/physics.md,\n\"Learning\"): amp_pot and amp_dep the potentiating and depressing pulses'\namplitudes (0 to 1), pre_ref the input events of a row that give a full\npulse, post_target the taught neuron's spikes beyond which it is not\npotentiated, max_pulses the most pulses one example may apply.  The\ndefaults are docs/libionpu.md's example." },
+	{ "learn", (PyCFunction)(void (*)(void))runner_learn,
+	  METH_VARARGS | METH_KEYWORDS, LEARN_DOC },
 	{ "close", (PyCFunction)runner_close, METH_NOARGS,
 	  "close()\n\nFree the session." },
 	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS, NULL },
@@ -504,6 +536,8 @@ static PyObject *loaded_activity(struct ionpy_runner *r, PyObject *unused)
 static PyMethodDef loaded_methods[] = {
 	{ "run", (PyCFunction)(void (*)(void))runner_run,
 	  METH_VARARGS | METH_KEYWORDS, RUN_DOC },
+	{ "learn", (PyCFunction)(void (*)(void))runner_learn,
+	  METH_VARARGS | METH_KEYWORDS, LEARN_DOC },
 	{ "report", (PyCFunction)loaded_report, METH_NOARGS,
 	  "report() -> dict\n\nWhat programming the weights achieved: cells, devices, pulses,\nmean_error_us, max_error_us, mean_weight_error, max_weight_error, stuck,\nremapped, failed." },
 	{ "activity", (PyCFunction)loaded_activity, METH_NOARGS,

@@ -128,6 +128,26 @@ def test_a_raising_progress_stops_the_load():
             n.close()
 
 
+def test_learning_on_the_card_equals_the_host():
+    net, x, labels = digits()
+
+    def teach(runner):
+        with runner.learn("output") as session:
+            for k in range(10):
+                session.example(x[k], int(labels[k]))
+            session.freeze()
+            return session.weights(), session.stats()["examples"]
+    with ionpu.Host(ionpu.compile(net, learn=["output"], learn_from_zero=True)) as host:
+        want = teach(host)
+    with ionpu.open() as card:
+        plan = ionpu.compile(net, card=card, learn=["output"], learn_from_zero=True)
+        with card.load(plan) as loaded:
+            got = teach(loaded)
+    assert got[1] == want[1] == 10
+    assert want[0].any(), "the host learned nothing"
+    assert np.array_equal(got[0], want[0]), "the card learned other weights than the host"
+
+
 def test_a_full_card_raises_busy():
     net, _, _ = digits()
     with ionpu.open() as card:
