@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """The host reference through Python: the same spikes as ionpu-run, batches,
 state carried over, input types, counters."""
+import errno
 import pathlib
 import subprocess
 import sys
@@ -127,10 +128,44 @@ def test_plan_describes_the_mapping(digits_nir):
     assert plan.network.inputs == 64
 
 
+def add_pci(sys_root, address, driver=None):
+    """A PCI function with the IONPU IDs in its config space, where libpci's
+    sysfs method reads them, bound to driver if one is given."""
+    d = sys_root / "bus" / "pci" / "devices" / address
+    d.mkdir(parents=True)
+    (d / "config").write_bytes(b"\x34\x12\x50\x4e" + bytes(60))
+    if driver:
+        (sys_root / "bus" / "pci" / "drivers" / driver).mkdir(parents=True, exist_ok=True)
+        (d / "driver").symlink_to(f"../../drivers/{driver}")
+
+
 def test_cards_without_the_driver_reads_the_pci_bus(tmp_path):
     (tmp_path / "bus" / "pci" / "devices").mkdir(parents=True)
     assert ionpu.cards(sysfs_root=str(tmp_path)) == []
+    add_pci(tmp_path, "0000:00:04.0")
+    add_pci(tmp_path, "0000:00:05.0", "vfio-pci")
+    add_pci(tmp_path, "0000:00:03.0", "ionpu")
+    card = tmp_path / "class" / "ionpu" / "ionpu0"
+    card.mkdir(parents=True)
+    (card / "device").symlink_to("../../../bus/pci/devices/0000:00:03.0")
+    for name, value in (("serial", "PY-1"), ("tiles", "16"), ("hw_version", "1.4"),
+                        ("seed", "18446744073709551615"), ("dev", "240:0")):
+        (card / name).write_text(value + "\n")
+    got = ionpu.cards(sysfs_root=str(tmp_path))
+    assert [c["pci_address"] for c in got] == ["0000:00:03.0", "0000:00:04.0", "0000:00:05.0"]
+    served, bare, other = got
+    assert served == {"index": 0, "pci_address": "0000:00:03.0", "node": "/dev/ionpu0",
+                      "driver_bound": True, "driver": "ionpu", "serial": "PY-1", "tiles": 16,
+                      "hw_version": (1, 4), "seed": 2 ** 64 - 1}
+    assert (bare["index"], bare["node"], bare["driver_bound"], bare["driver"]) == (-1, "", False, "")
+    assert (other["driver"], other["driver_bound"], other["serial"]) == ("vfio-pci", False, "")
     assert isinstance(ionpu.cards(), list)
+
+
+def test_cards_of_a_missing_tree(tmp_path):
+    with pytest.raises(ionpu.Error) as e:
+        ionpu.cards(sysfs_root=str(tmp_path / "none"))
+    assert e.value.errno == errno.ENOENT
 
 
 def test_host_run_releases_the_gil(digits):
