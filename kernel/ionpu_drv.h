@@ -241,6 +241,21 @@ struct ionpu_vector {
 };
 
 /**
+ * enum ionpu_reset_cause - why a card was last reset (sysfs last_reset)
+ * @IONPU_RESET_NONE: it was not, since the driver bound it
+ * @IONPU_RESET_HANG: the driver found it hung and reset it
+ * @IONPU_RESET_REQUESTED: a function reset asked for through the PCI core,
+ *	e.g. its sysfs "reset"
+ * @IONPU_RESET_PCI_ERROR: the recovery from a PCI (AER) error
+ */
+enum ionpu_reset_cause {
+	IONPU_RESET_NONE,
+	IONPU_RESET_HANG,
+	IONPU_RESET_REQUESTED,
+	IONPU_RESET_PCI_ERROR,
+};
+
+/**
  * struct ionpu_device - one IONPU-1 card
  * @dev: the char device's struct device; its refcount owns this struct,
  *	so open files keep it alive after the PCI device is gone
@@ -270,6 +285,8 @@ struct ionpu_vector {
  * @hangs: times the driver found the card hung (a command timed out)
  * @resets: function resets the card went through since probe, whoever
  *	asked (recovery, sysfs "reset", AER); owners of tiles are told
+ * @reset_for_hang: the reset about to run is @recover_work's
+ * @last_reset: why the last of @resets happened, an &enum ionpu_reset_cause
  * @resetting: a reset or an AER recovery is in progress
  * @dead: the card did not come back from its last reset (or did not stop
  *	at removal): its queues fail with -ENODEV and bus mastering is off
@@ -320,6 +337,8 @@ struct ionpu_device {
 	struct delayed_work watchdog;
 	atomic_t hangs;
 	atomic_t resets;
+	bool reset_for_hang;
+	u8 last_reset;
 	bool resetting;
 	bool dead;
 

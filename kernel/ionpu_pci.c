@@ -90,6 +90,8 @@ static void ionpu_recover_work(struct work_struct *work)
 						 recover_work);
 	int ret;
 
+	/* ionpu_reset_done() tells this reset from one asked for. */
+	WRITE_ONCE(idev->reset_for_hang, true);
 	/* A trylock: remove() holds the device lock while it cancels us. */
 	ret = pci_try_reset_function(idev->pdev);
 	if (ret == -EAGAIN) {
@@ -282,10 +284,12 @@ static int ionpu_restart(struct ionpu_device *idev)
  * Counted while @idev->lock is held for write, so that no job or run
  * submitted before the reset takes the lock afterwards unaware of it.
  */
-static void ionpu_reset_count(struct ionpu_device *idev)
+static void ionpu_reset_count(struct ionpu_device *idev,
+			      enum ionpu_reset_cause why)
 {
 	lockdep_assert_held_write(&idev->lock);
 	atomic_inc(&idev->resets);
+	WRITE_ONCE(idev->last_reset, why);
 }
 
 /*
@@ -329,7 +333,9 @@ static void ionpu_reset_done(struct pci_dev *pdev)
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
 	int ret = ionpu_restart(idev);
 
-	ionpu_reset_count(idev);
+	ionpu_reset_count(idev, xchg(&idev->reset_for_hang, false) ?
+					IONPU_RESET_HANG :
+					IONPU_RESET_REQUESTED);
 	up_write(&idev->lock);
 	ionpu_reset_finish(idev, ret);
 }
@@ -367,7 +373,7 @@ static pci_ers_result_t ionpu_slot_reset(struct pci_dev *pdev)
 	pci_save_state(pdev);
 	ionpu_irq_disable(idev);
 	ret = ionpu_restart(idev);
-	ionpu_reset_count(idev);
+	ionpu_reset_count(idev, IONPU_RESET_PCI_ERROR);
 	up_write(&idev->lock);
 	if (ret) {
 		/* No resume follows: the card stays quiet until removed. */

@@ -85,6 +85,22 @@ static ssize_t resets_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(resets);
 
+static ssize_t last_reset_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	static const char * const names[] = {
+		[IONPU_RESET_NONE] = "none",
+		[IONPU_RESET_HANG] = "hang",
+		[IONPU_RESET_REQUESTED] = "requested",
+		[IONPU_RESET_PCI_ERROR] = "pci-error",
+	};
+	u8 why = READ_ONCE(to_ionpu(dev)->last_reset);
+
+	return sysfs_emit(buf, "%s\n",
+			  why < ARRAY_SIZE(names) ? names[why] : "unknown");
+}
+static DEVICE_ATTR_RO(last_reset);
+
 static ssize_t hangs_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -116,6 +132,7 @@ static struct attribute *ionpu_attrs[] = {
 	&dev_attr_tile_owners.attr,
 	&dev_attr_state.attr,
 	&dev_attr_resets.attr,
+	&dev_attr_last_reset.attr,
 	&dev_attr_hangs.attr,
 	&dev_attr_sgl_commands.attr,
 	&dev_attr_sgl_bytes.attr,

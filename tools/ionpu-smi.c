@@ -369,8 +369,9 @@ static void print_health(const char *sysfs_root, const struct ionpu_card *c)
 		printf("    %-20s: unavailable: %s\n", "Health", why);
 		return;
 	}
-	printf("    %-20s: %s, %" PRIu64 " resets, %" PRIu64 " hangs\n",
-	       "Health", h.state, h.resets, h.hangs);
+	printf("    %-20s: %s, %" PRIu64 " resets (last: %s), %" PRIu64
+	       " hangs\n",
+	       "Health", h.state, h.resets, h.last_reset, h.hangs);
 	print_leases(&h);
 }
 
@@ -488,8 +489,9 @@ static void json_health(const char *sysfs_root, const struct ionpu_card *c)
 	}
 	printf(",\"health\":{\"state\":");
 	json_string(stdout, h.state);
-	printf(",\"resets\":%" PRIu64 ",\"hangs\":%" PRIu64 "},\"leases\":[",
-	       h.resets, h.hangs);
+	printf(",\"resets\":%" PRIu64 ",\"last_reset\":", h.resets);
+	json_string(stdout, h.last_reset);
+	printf(",\"hangs\":%" PRIu64 "},\"leases\":[", h.hangs);
 	for (uint32_t t = 0; t < h.tiles; t++) {
 		if (!h.owner[t])
 			continue;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A card's health as sysfs has it: class/ionpu/ionpuN/state, resets, hangs
- * and tile_owners (docs/ABI/sysfs-class-ionpu), all readable by anyone;
+ * A card's health as sysfs has it: class/ionpu/ionpuN/state, resets,
+ * last_reset, hangs and tile_owners (docs/ABI/sysfs-class-ionpu), all readable by anyone;
  * the leasing process's command only for an administrator.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -103,6 +103,9 @@ int ionpu_health_read(const char *sysfs_root, const struct ionpu_card *card,
 	if (!err)
 		err = read_u64(sysfs_root, card, "hangs", &h->hangs, why,
 			       why_size);
+	if (!err)
+		err = read_attr(sysfs_root, card, "last_reset", h->last_reset,
+				sizeof(h->last_reset), why, why_size);
 	if (!err)
 		err = read_owners(sysfs_root, card, h, why, why_size);
 	return err;

@@ -20,6 +20,7 @@ struct card_health {
 	char state[32]; /* "ok", "resetting", "dead" or "gone" */
 	uint64_t resets;
 	uint64_t hangs;
+	char last_reset[32]; /* why: "none", "hang", "requested", "pci-error" */
 	uint32_t tiles;
 	int32_t owner[IONPU_CARD_MAX_TILES]; /* process per tile, 0 free */
 };

@@ -102,6 +102,18 @@ TEST_F(fault, hung_card_is_reset_and_works_again)
 	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
 }
 
+/* 0 when sysfs attribute @attr of @card reads @want, else -1. */
+static int card_attr_is(const struct ionpu_test_card *card, const char *attr,
+			const char *want)
+{
+	char path[128], got[64];
+
+	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/%s", card->name, attr);
+	if (ionpu_test_read_file(path, got, sizeof(got)) || strcmp(got, want))
+		return -1;
+	return 0;
+}
+
 /*
  * A RUN until STOP waits as long as the run: only the watchdog's probe can
  * find the hang.  The child's RUN must fail with EIO, in bounded time.
@@ -148,6 +160,7 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 	for (i = 0; i < 50 && ionpu_test_card_long(&self->card, "resets") <= resets; i++)
 		nanosleep(&tick, NULL);
 	EXPECT_EQ(resets + 1, ionpu_test_card_long(&self->card, "resets"));
+	EXPECT_EQ(0, card_attr_is(&self->card, "last_reset", "hang"));
 	EXPECT_EQ(0, counters(self->fd));
 }
 

@@ -361,6 +361,28 @@ TEST_F(tools, run_on_a_card_with_no_free_tile_is_busy)
 }
 
 /*
+ * A function reset asked for through sysfs: counted, its cause in sysfs's
+ * last_reset and in ionpu-smi -q.
+ */
+TEST_F(tools, smi_says_why_the_card_was_last_reset)
+{
+	const struct ionpu_test_card *c = &self->cards[self->n - 1];
+	long resets = ionpu_test_card_long(c, "resets");
+	char path[128], cmd[256], want[160];
+
+	ASSERT_LE(0, resets);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", c->pci);
+	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
+	EXPECT_EQ(resets + 1, ionpu_test_card_long(c, "resets"));
+	snprintf(cmd, sizeof(cmd), SMI " -q --json -i %s", c->pci);
+	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	snprintf(want, sizeof(want),
+		 "\"health\":{\"state\":\"ok\",\"resets\":%ld,\"last_reset\":\"requested\",",
+		 resets + 1);
+	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s in %s", want, self->out);
+}
+
+/*
  * A card no driver serves: listed without a node, no spec, no run (exit 3),
  * and served again once bound.
  */
