@@ -490,6 +490,15 @@ bench-core: $(BUILD)/bench/bench_core
 	PYTHONWARNINGS=ignore::FutureWarning $(BENCH_PYTHON) bench/brian2_bench.py \
 		--fabric $(BUILD)/bench/bench_core --build $(BUILD)/bench
 
+# bench-compile: ionpu_compile()'s CPU time on a network that fills a
+# 64-tile card and on a 200k-neuron one it refuses; prints {"figures": ...}.
+$(BUILD)/bench/bench_compile: bench/bench_compile.c $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $< $(LIB_A) $(LIB_LDLIBS)
+
+bench-compile: $(BUILD)/bench/bench_compile
+	$(BUILD)/bench/bench_compile
+
 # --- examples/digits ----------------------------------------------------------
 # digits: retrain the classifier into $(BUILD)/digits, check that it gives the
 # committed files byte for byte, and score the committed graph over the whole
@@ -520,4 +529,4 @@ clean:
 
 .PHONY: all man python tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
-	bench-core digits deps check demo demo-learn clean
+	bench-core bench-compile digits deps check demo demo-learn clean

@@ -80,11 +80,13 @@ struct compiler {
 	const struct ionpu_compile_opts *opts;
 	struct group *groups;
 	size_t n_groups;
+	/* Each population's groups are consecutive from this one. */
+	size_t *first_group;
 	struct tile_fill *tiles;
 	uint32_t n_tiles;
 	/* Delay of each source neuron of the projection being collected. */
 	uint32_t *delay_steps;
-	struct group *cur;
+	struct group *cur; /* the first group of its target */
 	struct ionpu_projection_info *proj;
 	int err;
 };
@@ -158,10 +160,10 @@ static int syn_cmp(const void *a, const void *b)
 static void collect_syn(void *ctx, uint32_t pre, uint32_t post, double w)
 {
 	struct compiler *C = ctx;
-	struct group *g = C->cur;
+	struct group *g = C->cur + post / C->card->tile_neurons;
 	struct syn *p;
 
-	if (C->err || post < g->first || post >= g->first + g->count)
+	if (C->err)
 		return;
 	if ((g->n_syns & (g->n_syns - 1)) == 0) {
 		p = realloc(g->syns,
@@ -309,23 +311,26 @@ static int collect_learned(struct compiler *C, struct group *g)
 	return list_rows(g);
 }
 
-/* Gathers a group's synapses and lists its rows. */
-static int collect_group(struct compiler *C, struct group *g)
+/*
+ * Every group's synapses, and its rows.  One pass over the projections: a
+ * population's groups are consecutive, so a synapse's group is its target
+ * neuron divided by the tile's neurons (collect_syn()), and the time is
+ * linear in the synapses however many groups there are.
+ */
+static int collect_groups(struct compiler *C)
 {
 	size_t n_projs = ionpu_network_projection_count(C->net);
 	struct ionpu_projection_info p;
 	struct ionpu_node_info src, dst;
 	int err;
 
-	if (g->learned)
-		return collect_learned(C, g);
-	C->cur = g;
-	ionpu_network_node(C->net, g->pop, &dst);
 	for (uint32_t id = 0; id < n_projs && !C->err; id++) {
 		ionpu_network_projection(C->net, id, &p);
-		if (p.dst != g->pop)
+		C->cur = &C->groups[C->first_group[p.dst]];
+		if (C->cur->learned)
 			continue;
 		ionpu_network_node(C->net, p.src, &src);
+		ionpu_network_node(C->net, p.dst, &dst);
 		free(C->delay_steps);
 		C->delay_steps = malloc(src.size * sizeof(*C->delay_steps));
 		if (!C->delay_steps)
@@ -339,7 +344,14 @@ static int collect_group(struct compiler *C, struct group *g)
 	}
 	if (C->err)
 		return C->err;
-	return list_rows(g);
+	for (size_t k = 0; k < C->n_groups; k++) {
+		struct group *g = &C->groups[k];
+
+		err = g->learned ? collect_learned(C, g) : list_rows(g);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* Size of the union of two sorted key lists; merged into @out if not NULL. */
@@ -616,6 +628,47 @@ static int check_learned(const struct compiler *C)
 	return 0;
 }
 
+/*
+ * The fewest tiles the network can take, from its sizes alone, in time
+ * linear in its nodes: a tile runs one neuron model, holds at most
+ * tile_neurons neurons, and a learned population takes tiles of its own.
+ * A network beyond the card is refused here, before any synapse is
+ * collected, naming the population that takes the most.
+ */
+static int check_fit(const struct compiler *C)
+{
+	size_t n_nodes = ionpu_network_node_count(C->net);
+	uint64_t N = C->card->tile_neurons, need = 0, biggest_tiles = 0;
+	uint64_t by_model[IONPU_NEURON_THRESHOLD + 1] = { 0 };
+	struct ionpu_node_info n, biggest = { 0 };
+
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		uint64_t tiles;
+
+		ionpu_network_node(C->net, i, &n);
+		if (n.kind != IONPU_NODE_POPULATION)
+			continue;
+		tiles = (n.size + N - 1) / N;
+		if (is_learned(C, n.name))
+			need += tiles;
+		else
+			by_model[n.model] += n.size;
+		if (tiles > biggest_tiles) {
+			biggest_tiles = tiles;
+			biggest = n;
+		}
+	}
+	for (size_t m = 0; m < sizeof(by_model) / sizeof(by_model[0]); m++)
+		need += (by_model[m] + N - 1) / N;
+	if (need <= C->card->tiles)
+		return 0;
+	return ionpu_error(-ENOSPC,
+			   "network needs at least %" PRIu64
+			   " tiles, card has %u: population '%s' alone has %u neurons, at %u per tile",
+			   need, C->card->tiles, biggest.name, biggest.size,
+			   C->card->tile_neurons);
+}
+
 static int make_groups(struct compiler *C)
 {
 	size_t n_nodes = ionpu_network_node_count(C->net);
@@ -629,10 +682,12 @@ static int make_groups(struct compiler *C)
 			total += (n.size + N - 1) / N;
 	}
 	C->groups = calloc(total ? total : 1, sizeof(*C->groups));
-	if (!C->groups)
+	C->first_group = calloc(n_nodes ? n_nodes : 1, sizeof(*C->first_group));
+	if (!C->groups || !C->first_group)
 		return ionpu_error(-ENOMEM, "compile: out of memory");
 	for (uint32_t i = 0; i < n_nodes; i++) {
 		ionpu_network_node(C->net, i, &n);
+		C->first_group[i] = C->n_groups;
 		for (uint32_t first = 0;
 		     n.kind == IONPU_NODE_POPULATION && first < n.size;
 		     first += N) {
@@ -918,6 +973,7 @@ static void free_compiler(struct compiler *C)
 	for (uint32_t t = 0; t < C->n_tiles; t++)
 		free(C->tiles[t].rows);
 	free(C->groups);
+	free(C->first_group);
 	free(C->tiles);
 	free(C->delay_steps);
 }
@@ -989,14 +1045,15 @@ IONPU_API int ionpu_compile_with(const struct ionpu_network *net,
 		if (err)
 			return err;
 	}
+	err = check_fit(&C);
+	if (err)
+		return err;
 	err = make_groups(&C);
 	if (err)
 		goto err_compiler;
-	for (size_t k = 0; k < C.n_groups; k++) {
-		err = collect_group(&C, &C.groups[k]);
-		if (err)
-			goto err_compiler;
-	}
+	err = collect_groups(&C);
+	if (err)
+		goto err_compiler;
 	for (size_t k = 0; k < C.n_groups; k++) {
 		err = place_group(&C, &C.groups[k]);
 		if (err)

@@ -243,6 +243,52 @@ static void test_does_not_fit(void **state)
  * img 1x5x5 -> conv 2x3x3, padding 1 -> 2x5x5.  Along one axis the 5 outputs
  * see 2, 3, 3, 3, 2 of the kernel's taps: 13 * 13 = 169 per channel.
  */
+/*
+ * More neurons than the card has tiles for: refused from the sizes alone,
+ * before a synapse is collected, naming the biggest population; two
+ * models cannot share a tile, so 200 + 200 neurons need two.
+ */
+static void test_too_many_neurons(void **state)
+{
+	const uint32_t huge = 200000, pre = 0, post = huge - 1;
+	const double w = 1;
+	double *one = malloc(huge * sizeof(*one));
+	struct ionpu_neuron_params if_p = { .r = one, .v_threshold = one };
+	const struct ionpu_neuron_params thr_p = { .v_threshold = ones };
+	struct ionpu_card_desc card;
+	struct ionpu_network *net;
+	struct ionpu_plan *p = NULL;
+	uint32_t in, pop;
+
+	(void)state;
+	assert_non_null(one);
+	for (uint32_t i = 0; i < huge; i++)
+		one[i] = 1;
+	assert_int_equal(ionpu_network_create(&net), 0);
+	in = add_input(net, "in", 1);
+	assert_int_equal(ionpu_network_add_population(net, "huge", IONPU_NEURON_IF, huge, &if_p,
+						      &pop), 0);
+	assert_int_equal(ionpu_network_add_sparse(net, in, pop, 1, &pre, &post, &w, NULL, NULL),
+			 0);
+	ionpu_card_desc_default(64, &card);
+	assert_int_equal(ionpu_compile(net, &card, &p), -ENOSPC);
+	assert_null(p);
+	assert_string_equal(ionpu_last_error(),
+			    "network needs at least 782 tiles, card has 64: population 'huge' alone has 200000 neurons, at 256 per tile");
+	ionpu_network_free(net);
+	free(one);
+
+	assert_int_equal(ionpu_network_create(&net), 0);
+	add_pop(net, "a", 200);
+	assert_int_equal(ionpu_network_add_population(net, "b", IONPU_NEURON_THRESHOLD, 200,
+						      &thr_p, NULL), 0);
+	ionpu_card_desc_default(1, &card);
+	assert_int_equal(ionpu_compile(net, &card, &p), -ENOSPC);
+	assert_string_equal(ionpu_last_error(),
+			    "network needs at least 2 tiles, card has 1: population 'a' alone has 200 neurons, at 256 per tile");
+	ionpu_network_free(net);
+}
+
 static void test_conv_unrolled(void **state)
 {
 	double kernel[18];
@@ -815,6 +861,7 @@ int main(void)
 		cmocka_unit_test(test_small_dense),
 		cmocka_unit_test(test_big_dense_chains),
 		cmocka_unit_test(test_does_not_fit),
+		cmocka_unit_test(test_too_many_neurons),
 		cmocka_unit_test(test_conv_unrolled),
 		cmocka_unit_test(test_recurrence),
 		cmocka_unit_test(test_rows_and_delays),
