@@ -399,6 +399,7 @@ SELFTESTS := $(patsubst tests/selftests/%.c,%,$(wildcard tests/selftests/*_test.
 	ionpu_ioctl_fuzz
 # What a selftest links besides the library: SELFTEST_LDLIBS_<test>.
 SELFTEST_LDLIBS_ionpu_uring_test := -luring
+SELFTEST_LDLIBS_ionpu_sched_test := -luring
 SELFTEST_LDLIBS_ionpu_ioctl_fuzz := -luring
 # libionpu.a's libraries, static: libhdf5.a needs libsz, libaec, libz, libdl;
 # libpci is $(LIBPCI_A), which every static link takes.

@@ -49,6 +49,7 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	f->mapping = file->f_mapping;
 	init_rwsem(&f->use);
 	ionpu_run_open(f);
+	ionpu_job_open(f);
 	file->private_data = f;
 	/* read() never sleeps when asked not to: io_uring need not park a worker. */
 	file->f_mode |= FMODE_NOWAIT;
@@ -68,15 +69,29 @@ static int ionpu_release(struct inode *inode, struct file *file)
 
 	ionpu_run_close(f);
 	ionpu_release_all(f);
+	ionpu_job_close(f);
 	ionpu_stream_close(f);
 	kfree(f);
 	put_device(&idev->dev);
 	return 0;
 }
 
+/*
+ * Every close() of a descriptor: the jobs the closing process submitted
+ * through it are cancelled, so a process that exits or closes the card
+ * does not leave its queued work behind (io_uring, which holds the file,
+ * would otherwise wait for all of it on kernels that cannot cancel).
+ */
+static int ionpu_flush(struct file *file, fl_owner_t id)
+{
+	ionpu_job_cancel_file(file->private_data, id);
+	return 0;
+}
+
 static const struct file_operations ionpu_fops = {
 	.owner = THIS_MODULE,
 	.open = ionpu_open,
+	.flush = ionpu_flush,
 	.release = ionpu_release,
 	.read_iter = ionpu_read_iter,
 	.write_iter = ionpu_write_iter,

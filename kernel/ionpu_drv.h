@@ -182,21 +182,30 @@ struct ionpu_job_sink {
 };
 
 /**
- * struct ionpu_runner - who runs the card's clock, and the job queue
- * @wq: runs jobs one at a time, in the order they were submitted
- * @busy: bit 0 is set while a RUN or a job owns the card's clock
- * @wait: woken when @busy clears
- * @owner: the file whose RUN owns the clock; NULL for a job or nobody
- * @stop_lock: held while a STOP is sent, and by ionpu_run_put(), so that
- *	the clock cannot change hands between the check that the caller
- *	owns it and the STOP's arrival on the card
+ * struct ionpu_runner - who runs the card's clock, and who waits for it
+ * @wq: where each file's jobs run, one file's at a time per worker
+ * @lock: protects @busy, @waiters, @owner, @run_file and @stop
+ * @busy: a RUN slice or a job holds the card's clock
+ * @waiters: who waits for the clock, first come first served: a job per
+ *	file at most, and a RUN between two slices
+ * @wait: woken when the clock changes hands and when a wait must end
+ * @owner: the file whose RUN holds the clock; NULL for a job or nobody
+ * @run_file: the file whose RUN is in progress, across its slices
+ * @stop: a STOP or CANCEL asked @run_file's run to end
+ * @stop_lock: held while a STOP is sent, and when the clock changes hands,
+ *	so that it cannot between the check that the caller holds it and the
+ *	STOP's arrival on the card
  */
 struct ionpu_runner {
 	struct workqueue_struct *wq;
-	unsigned long busy;
+	spinlock_t lock;	/* see kernel-doc */
+	bool busy;
+	struct list_head waiters;
 	wait_queue_head_t wait;
 	struct ionpu_file *owner;
-	struct mutex stop_lock;	/* orders a STOP and ionpu_run_put() */
+	struct ionpu_file *run_file;
+	bool stop;
+	struct mutex stop_lock;	/* orders a STOP and a handover */
 };
 
 /*
@@ -394,6 +403,10 @@ struct ionpu_file_run {
  *	file has not read INFO since: poll() reports EPOLLPRI
  * @file: the open file this is the private data of
  * @jobs: jobs of this file submitted and not freed yet
+ * @job_lock: protects @job_queue and @job_running
+ * @job_queue: jobs submitted that have not started, in order
+ * @job_running: the job @job_work runs, or NULL
+ * @job_work: runs the file's jobs, one at a time
  * @run: the file's run started with IONPU_RUN_NOWAIT
  */
 struct ionpu_file {
@@ -406,6 +419,10 @@ struct ionpu_file {
 	bool reset_seen;
 	struct file *file;
 	atomic_t jobs;
+	spinlock_t job_lock;	/* see kernel-doc */
+	struct list_head job_queue;
+	struct ionpu_kjob *job_running;
+	struct work_struct job_work;
 	struct ionpu_file_run run;
 };
 
@@ -523,7 +540,7 @@ void ionpu_release_all(struct ionpu_file *f);
 ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
 void ionpu_lease_reset(struct ionpu_device *idev);
 __poll_t ionpu_lease_poll(struct ionpu_file *f);
-void ionpu_lease_info(struct ionpu_file *f, struct ionpu_info *info);
+u64 ionpu_lease_ack_reset(struct ionpu_file *f);
 int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile);
 int ionpu_use_begin(struct ionpu_file *f, u64 *tiles);
 void ionpu_use_end(struct ionpu_file *f);
@@ -552,8 +569,12 @@ int ionpu_ioctl_teach(struct ionpu_file *f, void *arg);
 int ionpu_learn_off(struct ionpu_device *idev, u32 tile);
 
 /* ionpu_run.c */
-bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner);
-void ionpu_run_put(struct ionpu_device *idev);
+void ionpu_clock_init(struct ionpu_device *idev);
+bool ionpu_clock_try(struct ionpu_device *idev);
+typedef int ionpu_clock_why_fn(void *arg);
+int ionpu_clock_wait(struct ionpu_device *idev, ionpu_clock_why_fn *why,
+		     void *arg);
+void ionpu_clock_put(struct ionpu_device *idev);
 int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);
 int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
@@ -563,6 +584,7 @@ void ionpu_run_close(struct ionpu_file *f);
 int ionpu_ioctl_run(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_wait(struct ionpu_file *f, void *arg);
+int ionpu_run_cancel(struct ionpu_file *f, u32 *stopped);
 int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles,
 		      unsigned int cmd_flags);
 int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);
@@ -582,6 +604,9 @@ __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
 /* ionpu_job.c */
 int ionpu_job_init(struct ionpu_device *idev);
 void ionpu_job_fini(struct ionpu_device *idev);
+void ionpu_job_open(struct ionpu_file *f);
+void ionpu_job_close(struct ionpu_file *f);
+u32 ionpu_job_cancel_file(struct ionpu_file *f, fl_owner_t submitter);
 struct ionpu_kjob;
 typedef void ionpu_job_done_fn(struct ionpu_kjob *job, void *data);
 struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,

@@ -21,7 +21,8 @@ typedef int ionpu_ioctl_fn(struct ionpu_file *f, void *arg);
 
 /*
  * Flags of a table entry.  UNLOCKED: the handler runs without the card's
- * lock: it waits for the job queue or a run's worker, which take it, or it
+ * lock: it waits for the job queue, a run's worker or the clock between
+ * two slices of a RUN, and takes the lock for each piece itself, or it
  * touches user memory first and takes the lock itself (ionpu_ubuf.c).
  * ADMIN: the command reaches past the file's tiles (raw pulses, the card's
  * calibration), so only CAP_SYS_ADMIN may send it, else -EPERM.
@@ -73,8 +74,29 @@ static int ionpu_ioctl_info(struct ionpu_file *f, void *arg)
 	info->tile_neurons = idev->tile_neurons;
 	info->seed = idev->seed;
 	memcpy(info->serial, idev->serial, sizeof(info->serial));
-	ionpu_lease_info(f, info);
+	/* No side effect: acknowledging the resets is IONPU_IOC_ACK_RESET. */
+	info->resets = atomic_read(&idev->resets);
 	return 0;
+}
+
+static int ionpu_ioctl_ack_reset(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_ack_reset *a = arg;
+
+	if (a->flags || a->reserved)
+		return -EINVAL;
+	a->resets = ionpu_lease_ack_reset(f);
+	return 0;
+}
+
+static int ionpu_ioctl_cancel(struct ionpu_file *f, void *arg)
+{
+	struct ionpu_cancel *c = arg;
+
+	if (c->flags || c->reserved)
+		return -EINVAL;
+	c->jobs = ionpu_job_cancel_file(f, NULL);
+	return ionpu_run_cancel(f, &c->stopped);
 }
 
 static int ionpu_ioctl_lease(struct ionpu_file *f, void *arg)
@@ -139,13 +161,15 @@ static const struct ionpu_ioctl_desc ionpu_ioctls[] = {
 	IONPU_IOCTL_DEF(WRITE_CALIB, ionpu_ioctl_write_calib,
 			IONPU_IOCTL_UNLOCKED | IONPU_IOCTL_ADMIN),
 	IONPU_IOCTL_DEF(INPUT, ionpu_ioctl_input, IONPU_IOCTL_UNLOCKED),
-	IONPU_IOCTL_DEF(RUN, ionpu_ioctl_run, 0),
+	IONPU_IOCTL_DEF(RUN, ionpu_ioctl_run, IONPU_IOCTL_UNLOCKED),
 	IONPU_IOCTL_DEF(STOP, ionpu_ioctl_stop, 0),
 	IONPU_IOCTL_DEF(RESET_STATE, ionpu_ioctl_reset_state, 0),
 	IONPU_IOCTL_DEF(JOB, ionpu_ioctl_job, IONPU_IOCTL_UNLOCKED),
 	IONPU_IOCTL_DEF(WAIT, ionpu_ioctl_wait, IONPU_IOCTL_UNLOCKED),
 	IONPU_IOCTL_DEF(LEARN, ionpu_ioctl_learn, 0),
 	IONPU_IOCTL_DEF(TEACH, ionpu_ioctl_teach, 0),
+	IONPU_IOCTL_DEF(CANCEL, ionpu_ioctl_cancel, 0),
+	IONPU_IOCTL_DEF(ACK_RESET, ionpu_ioctl_ack_reset, 0),
 };
 
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -3,10 +3,11 @@
  * ionpu: jobs, one inference done as one unit (IONPU_IOC_JOB and
  * IONPU_URING_CMD_JOB).
  *
- * A job shares the card's one clock with IONPU_IOC_RUN (ionpu_run.c): a
- * per-card ordered workqueue runs the jobs of every file one at a time, in
- * submission order, each holding the clock from its state reset to its
- * last event.  A job is copied and checked when it is
+ * A job shares the card's one clock with IONPU_IOC_RUN (ionpu_run.c): each
+ * file's jobs run one at a time, in its submission order, each holding the
+ * clock from its state reset to its last event; files whose jobs wait for
+ * the clock take turns (the clock's queue is first come first served, and
+ * a file has one job in it at most).  A job is copied and checked when it is
  * submitted, in the submitter's context; the worker then clears the state
  * of the file's tiles, feeds the inputs one input window at a time (an
  * INPUT_SPIKES delay is a u8), runs each window, and collects the output
@@ -21,8 +22,10 @@
  * Lifetime: a job holds a reference on its open file, so the file's lease
  * and the card outlive it whoever stops waiting; the job itself has two
  * references, the submitter's and the queue's.  A job cancelled before it
- * started is taken off the queue (cancel_work()) and never runs; one
- * cancelled while it runs finishes and its results are dropped.
+ * started is taken off its file's queue and never runs; one cancelled
+ * while it runs ends at its next slice of IONPU_RUN_SLICE_TIMESTEPS
+ * (-ECANCELED).  Cancelling all of a file's jobs (IONPU_IOC_CANCEL, a
+ * close) completes each one with -ECANCELED.
  */
 #include <linux/bits.h>
 #include <linux/file.h>
@@ -43,7 +46,10 @@
 
 /**
  * struct ionpu_kjob - a job between its submission and its collection
- * @work: the queue's item
+ * @node: in its file's @job_queue until it starts or is cancelled
+ * @drop: in a list of jobs being cancelled together
+ * @submitter: the files table of the submitting task: closing the file
+ *	through it cancels the job
  * @ref: the submitter's reference and the queue's
  * @f: the file that submitted it, whose struct file the job holds
  * @flags: IONPU_JOB_* flags
@@ -55,13 +61,16 @@
  * @resets: the card's reset count at the submission
  * @sink: the output events, once the job ran
  * @ret: the job's outcome, once it ran
- * @cancelled: its submitter gave up while it waited for the clock
+ * @cancelled: its submitter gave up, or it was cancelled, while it waited
+ *	for the clock or ran
  * @finished: completed when it ran, for a submitter that waits
  * @done: called by the worker when the job ran
  * @data: @done's argument
  */
 struct ionpu_kjob {
-	struct work_struct work;
+	struct list_head node;
+	struct list_head drop;
+	fl_owner_t submitter;
 	refcount_t ref;
 	struct ionpu_file *f;
 	u32 flags;
@@ -81,10 +90,9 @@ struct ionpu_kjob {
 
 int ionpu_job_init(struct ionpu_device *idev)
 {
-	init_waitqueue_head(&idev->runner.wait);
-	mutex_init(&idev->runner.stop_lock);
-	idev->runner.wq = alloc_ordered_workqueue(IONPU_NAME "%d_jobs", 0,
-						  idev->minor);
+	ionpu_clock_init(idev);
+	idev->runner.wq = alloc_workqueue(IONPU_NAME "%d_jobs", WQ_UNBOUND, 0,
+					  idev->minor);
 	return idev->runner.wq ? 0 : -ENOMEM;
 }
 
@@ -236,7 +244,10 @@ static int ionpu_job_now(struct ionpu_device *idev, u64 *now)
 	return ret;
 }
 
-/* Feed and run the job's timesteps, one input window at a time. */
+/*
+ * Feed and run the job's timesteps, one input window at a time while
+ * inputs remain, else a slice at a time: a cancel ends the job between two.
+ */
 static int ionpu_job_windows(struct ionpu_kjob *job)
 {
 	struct ionpu_device *idev = job->f->idev;
@@ -244,9 +255,11 @@ static int ionpu_job_windows(struct ionpu_kjob *job)
 	int ret;
 
 	while (done < job->timesteps) {
-		u32 steps = job->timesteps - done;
+		u32 steps = min_t(u32, job->timesteps - done,
+				  IONPU_RUN_SLICE_TIMESTEPS);
 
-		/* Once every input is fed, the rest runs in one go. */
+		if (READ_ONCE(job->cancelled))
+			return -ECANCELED;
 		if (next < job->in_count) {
 			steps = min_t(u32, steps, IONPU_INPUT_WINDOW);
 			ret = ionpu_job_feed(job, &next, done, done + steps);
@@ -337,29 +350,70 @@ static int ionpu_job_no_wait(struct ionpu_kjob *job)
 	return ionpu_file_running(job->f) ? -EBUSY : 0;
 }
 
-static void ionpu_job_work(struct work_struct *work)
+static int ionpu_job_why_not(void *arg)
 {
-	struct ionpu_kjob *job = container_of(work, struct ionpu_kjob, work);
-	struct ionpu_device *idev = job->f->idev;
-	int ret = 0;
+	return ionpu_job_no_wait(arg);
+}
 
-	/*
-	 * Another file's RUN keeps the clock, as long as its timesteps last:
-	 * wait for it without counting as load or as a hung task.
-	 */
-	wait_event_idle(idev->runner.wait,
-			(ret = ionpu_job_no_wait(job)) ||
-			ionpu_run_get(idev, NULL));
-	if (ret) {
-		job->ret = ret;
-	} else {
-		job->ret = ionpu_job_run(job);
-		ionpu_run_put(idev);
-	}
+/* The job's outcome is known: tell whoever waits for it. */
+static void ionpu_job_end(struct ionpu_kjob *job, int ret)
+{
+	job->ret = ret;
 	complete(&job->finished);
 	if (job->done)
 		job->done(job, job->data);
+}
+
+/*
+ * Run the file's next job, if any, in its turn for the clock: a worker
+ * waits for it without counting as load or as a hung task.
+ */
+static void ionpu_job_file_work(struct work_struct *work)
+{
+	struct ionpu_file *f = container_of(work, struct ionpu_file, job_work);
+	struct ionpu_device *idev = f->idev;
+	struct ionpu_kjob *job;
+	bool more;
+	int ret;
+
+	spin_lock(&f->job_lock);
+	job = list_first_entry_or_null(&f->job_queue, struct ionpu_kjob, node);
+	if (job) {
+		list_del_init(&job->node);
+		f->job_running = job;
+	}
+	spin_unlock(&f->job_lock);
+	if (!job)
+		return;
+
+	ret = ionpu_clock_wait(idev, ionpu_job_why_not, job);
+	if (!ret) {
+		ret = ionpu_job_run(job);
+		ionpu_clock_put(idev);
+	}
+	ionpu_job_end(job, ret);
+
+	spin_lock(&f->job_lock);
+	f->job_running = NULL;
+	more = !list_empty(&f->job_queue);
+	spin_unlock(&f->job_lock);
+	if (more)
+		queue_work(idev->runner.wq, &f->job_work);
+	/* The queue's reference, last: it may be the file's last one. */
 	ionpu_job_put(job);
+}
+
+void ionpu_job_open(struct ionpu_file *f)
+{
+	spin_lock_init(&f->job_lock);
+	INIT_LIST_HEAD(&f->job_queue);
+	INIT_WORK(&f->job_work, ionpu_job_file_work);
+}
+
+/* At release, with no job left: the worker may still be returning. */
+void ionpu_job_close(struct ionpu_file *f)
+{
+	cancel_work_sync(&f->job_work);
 }
 
 /**
@@ -396,7 +450,8 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 		atomic_dec(&f->jobs);
 		return ERR_PTR(-ENOMEM);
 	}
-	INIT_WORK(&job->work, ionpu_job_work);
+	INIT_LIST_HEAD(&job->node);
+	job->submitter = current->files;
 	refcount_set(&job->ref, 2);
 	job->f = f;
 	get_file(f->file);
@@ -418,10 +473,15 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 	return job;
 }
 
-/* Behind every job submitted before it. */
+/* Behind every job of its file submitted before it. */
 void ionpu_job_queue(struct ionpu_kjob *job)
 {
-	queue_work(job->f->idev->runner.wq, &job->work);
+	struct ionpu_file *f = job->f;
+
+	spin_lock(&f->job_lock);
+	list_add_tail(&job->node, &f->job_queue);
+	spin_unlock(&f->job_lock);
+	queue_work(f->idev->runner.wq, &f->job_work);
 }
 
 /**
@@ -429,18 +489,68 @@ void ionpu_job_queue(struct ionpu_kjob *job)
  * @job: the job, queued
  *
  * Return: true when it was taken off the queue: it never runs and its
- * @done is not called.  False when it runs or ran: it finishes, at once
- * with -ECANCELED if it still waited for the clock.
+ * @done is not called.  False when it runs, ran, or is being cancelled
+ * with its file's jobs: it finishes, with -ECANCELED if it still waited
+ * for the clock or had a slice left to run.
  */
 bool ionpu_job_cancel(struct ionpu_kjob *job)
 {
-	if (!cancel_work(&job->work)) {
+	struct ionpu_file *f = job->f;
+	bool queued;
+
+	spin_lock(&f->job_lock);
+	queued = !list_empty(&job->node);
+	if (queued)
+		list_del_init(&job->node);
+	else
 		WRITE_ONCE(job->cancelled, true);
-		wake_up_all(&job->f->idev->runner.wait);
+	spin_unlock(&f->job_lock);
+	if (!queued) {
+		wake_up_all(&f->idev->runner.wait);
 		return false;
 	}
 	ionpu_job_put(job);
 	return true;
+}
+
+/**
+ * ionpu_job_cancel_file() - cancel the jobs of a file
+ * @f: the file
+ * @submitter: only the jobs submitted through this files table (a close
+ *	of one of its descriptors), or NULL for every job (IONPU_IOC_CANCEL)
+ *
+ * Jobs waiting in the queue end at once with -ECANCELED, their waiters
+ * told; the running one ends at its next slice.
+ *
+ * Return: the jobs cancelled.
+ */
+u32 ionpu_job_cancel_file(struct ionpu_file *f, fl_owner_t submitter)
+{
+	struct ionpu_kjob *job, *next;
+	LIST_HEAD(dropped);
+	u32 n = 0;
+
+	spin_lock(&f->job_lock);
+	list_for_each_entry_safe(job, next, &f->job_queue, node) {
+		if (submitter && job->submitter != submitter)
+			continue;
+		list_del_init(&job->node);
+		list_add_tail(&job->drop, &dropped);
+		n++;
+	}
+	job = f->job_running;
+	if (job && (!submitter || job->submitter == submitter)) {
+		WRITE_ONCE(job->cancelled, true);
+		n++;
+	}
+	spin_unlock(&f->job_lock);
+	wake_up_all(&f->idev->runner.wait);
+
+	list_for_each_entry_safe(job, next, &dropped, drop) {
+		ionpu_job_end(job, -ECANCELED);
+		ionpu_job_put(job);
+	}
+	return n;
 }
 
 /**

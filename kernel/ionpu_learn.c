@@ -41,13 +41,13 @@ static int ionpu_learn_exec(struct ionpu_file *f, u32 tile,
 	ret = ionpu_tile_check(idev, tiles, tile);
 	if (ret)
 		goto end_use;
-	if (when == IONPU_LEARN_NOT_RUNNING && !ionpu_run_get(idev, NULL)) {
+	if (when == IONPU_LEARN_NOT_RUNNING && !ionpu_clock_try(idev)) {
 		ret = -EBUSY;
 		goto end_use;
 	}
 	ret = ionpu_cmd_exec(idev, cmd, in, NULL, result);
 	if (when == IONPU_LEARN_NOT_RUNNING)
-		ionpu_run_put(idev);
+		ionpu_clock_put(idev);
 end_use:
 	ionpu_use_end(f);
 	return ret;

@@ -6,7 +6,7 @@
  * driver state: they need no card and outlive its removal until the files
  * are closed.  They also outlive a reset of the card, which clears what the
  * owners configured on their tiles, so the owners are told (EPOLLPRI, and
- * the reset count of INFO).
+ * the reset count of INFO) until they acknowledge it (IONPU_IOC_ACK_RESET).
  */
 #include <linux/bits.h>
 #include <linux/poll.h>
@@ -202,9 +202,9 @@ __poll_t ionpu_lease_poll(struct ionpu_file *f)
 	return READ_ONCE(f->reset_seen) ? EPOLLPRI : 0;
 }
 
-/* For INFO: the reset count; reading it acknowledges the resets. */
-void ionpu_lease_info(struct ionpu_file *f, struct ionpu_info *info)
+/* IONPU_IOC_ACK_RESET: the file was told; returns the reset count. */
+u64 ionpu_lease_ack_reset(struct ionpu_file *f)
 {
 	WRITE_ONCE(f->reset_seen, false);
-	info->resets = atomic_read(&f->idev->resets);
+	return atomic_read(&f->idev->resets);
 }

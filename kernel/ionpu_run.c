@@ -10,6 +10,15 @@
  * started with IONPU_RUN_NOWAIT goes on in a worker of its file, which
  * IONPU_IOC_WAIT waits for and closing the file stops.
  *
+ * Fair share: whoever waits for the clock queues for it, first come first
+ * served, and the clock is handed to the first in the queue.  A file has
+ * at most one job in the queue (ionpu_job.c runs a file's jobs one at a
+ * time), and a RUN gives the clock up after every IONPU_RUN_SLICE_TIMESTEPS
+ * timesteps when anyone waits, queueing again behind them: so the files
+ * that wait take turns, and no run or file keeps the others out.  Between
+ * two slices a RUN holds neither the clock nor the card's lock, so a reset
+ * may come in between: the run then ends with -EIO.
+ *
  * Input spikes name tiles: like the network commands (ionpu_net.c), they
  * are checked against the file's lease on the kernel's copy, the one sent.
  */
@@ -27,25 +36,184 @@ static_assert(sizeof(struct ionpu_input) == sizeof(struct ionpu_hw_spike_entry))
 static_assert(offsetof(struct ionpu_input, tile) ==
 	      offsetof(struct ionpu_hw_spike_entry, tile));
 
-/*
- * Take the card's clock: true when nobody else runs it.  @owner is the file
- * whose STOP may end the run, NULL for a job, which no STOP ends.
+/**
+ * struct ionpu_clock_waiter - one who waits for the card's clock
+ * @node: in the runner's @waiters while waiting
+ * @owner: the file whose RUN it is, NULL for a job
+ * @granted: the clock was handed over to it
  */
-bool ionpu_run_get(struct ionpu_device *idev, struct ionpu_file *owner)
+struct ionpu_clock_waiter {
+	struct list_head node;
+	struct ionpu_file *owner;
+	bool granted;
+};
+
+void ionpu_clock_init(struct ionpu_device *idev)
 {
-	if (test_and_set_bit_lock(0, &idev->runner.busy))
-		return false;
-	WRITE_ONCE(idev->runner.owner, owner);
-	return true;
+	struct ionpu_runner *r = &idev->runner;
+
+	spin_lock_init(&r->lock);
+	INIT_LIST_HEAD(&r->waiters);
+	init_waitqueue_head(&r->wait);
+	mutex_init(&r->stop_lock);
 }
 
-void ionpu_run_put(struct ionpu_device *idev)
+/*
+ * Take the clock for a new RUN of @f at once: false when anyone holds it,
+ * waits for it, or another RUN is between two slices.
+ */
+static bool ionpu_run_begin(struct ionpu_device *idev, struct ionpu_file *f)
 {
-	mutex_lock(&idev->runner.stop_lock);
-	WRITE_ONCE(idev->runner.owner, NULL);
-	clear_bit_unlock(0, &idev->runner.busy);
-	mutex_unlock(&idev->runner.stop_lock);
-	wake_up(&idev->runner.wait);
+	struct ionpu_runner *r = &idev->runner;
+	bool ok;
+
+	spin_lock(&r->lock);
+	ok = !r->busy && list_empty(&r->waiters) && !r->run_file;
+	if (ok) {
+		r->busy = true;
+		r->owner = f;
+		r->run_file = f;
+		r->stop = false;
+	}
+	spin_unlock(&r->lock);
+	return ok;
+}
+
+/*
+ * Take the clock at once for a command that must not overlap a run (not
+ * a RUN): false while anyone holds it, waits for it, or a RUN is between
+ * two slices.
+ */
+bool ionpu_clock_try(struct ionpu_device *idev)
+{
+	struct ionpu_runner *r = &idev->runner;
+	bool ok;
+
+	spin_lock(&r->lock);
+	ok = !r->busy && list_empty(&r->waiters) && !r->run_file;
+	if (ok) {
+		r->busy = true;
+		r->owner = NULL;
+	}
+	spin_unlock(&r->lock);
+	return ok;
+}
+
+/*
+ * Give the clock back: to the first who waits, else to nobody.  Under the
+ * STOP lock, see struct ionpu_runner.
+ */
+void ionpu_clock_put(struct ionpu_device *idev)
+{
+	struct ionpu_runner *r = &idev->runner;
+	struct ionpu_clock_waiter *w;
+
+	mutex_lock(&r->stop_lock);
+	spin_lock(&r->lock);
+	w = list_first_entry_or_null(&r->waiters, struct ionpu_clock_waiter,
+				     node);
+	if (w) {
+		list_del_init(&w->node);
+		WRITE_ONCE(w->granted, true);
+		r->owner = w->owner;
+	} else {
+		r->busy = false;
+		r->owner = NULL;
+	}
+	spin_unlock(&r->lock);
+	mutex_unlock(&r->stop_lock);
+	wake_up_all(&r->wait);
+}
+
+/*
+ * Wait for the clock behind everyone who waits already, as @owner (NULL
+ * for a job).  @why says, when non-zero, the error to give up with; a
+ * RUN's caller (@owner set, not a worker) waits killably, a worker without
+ * counting as load.  Returns 0 holding the clock.
+ */
+static int ionpu_clock_queue(struct ionpu_device *idev,
+			     struct ionpu_file *owner, ionpu_clock_why_fn *why,
+			     void *arg)
+{
+	struct ionpu_runner *r = &idev->runner;
+	struct ionpu_clock_waiter w = { .owner = owner };
+	int ret = 0;
+
+	spin_lock(&r->lock);
+	if (!r->busy && list_empty(&r->waiters)) {
+		r->busy = true;
+		r->owner = owner;
+		spin_unlock(&r->lock);
+		return 0;
+	}
+	list_add_tail(&w.node, &r->waiters);
+	spin_unlock(&r->lock);
+
+	if (current->flags & PF_KTHREAD) {
+		wait_event_idle(r->wait, READ_ONCE(w.granted) || (ret = why(arg)));
+	} else {
+		int killed = wait_event_killable(r->wait, READ_ONCE(w.granted) ||
+						 (ret = why(arg)));
+
+		if (killed)
+			ret = -EINTR;
+	}
+	if (!ret)
+		return 0;
+
+	spin_lock(&r->lock);
+	if (!w.granted) {
+		list_del(&w.node);
+		spin_unlock(&r->lock);
+		return ret;
+	}
+	spin_unlock(&r->lock);
+	/* Handed over while giving up: pass it on. */
+	ionpu_clock_put(idev);
+	return ret;
+}
+
+/**
+ * ionpu_clock_wait() - wait for the card's clock, for a job
+ * @idev: the card
+ * @why: when it returns non-zero, the wait ends with that error
+ * @arg: @why's argument
+ *
+ * Return: 0 holding the clock (ionpu_clock_put() gives it back), or the
+ * error of @why.
+ */
+int ionpu_clock_wait(struct ionpu_device *idev, ionpu_clock_why_fn *why,
+		     void *arg)
+{
+	return ionpu_clock_queue(idev, NULL, why, arg);
+}
+
+/* Why a RUN waiting between two slices must not go on. */
+static int ionpu_run_why_stop(void *arg)
+{
+	struct ionpu_runner *r = arg;
+
+	return READ_ONCE(r->stop) ? -ECANCELED : 0;
+}
+
+/*
+ * Between two slices of @f's RUN: when anyone waits, hand them the clock
+ * and queue again behind them.  Returns 0 holding the clock, or the error
+ * that ended the wait without it.
+ */
+static int ionpu_run_yield(struct ionpu_file *f)
+{
+	struct ionpu_device *idev = f->idev;
+	struct ionpu_runner *r = &idev->runner;
+	bool waited;
+
+	spin_lock(&r->lock);
+	waited = !list_empty(&r->waiters);
+	spin_unlock(&r->lock);
+	if (!waited)
+		return 0;
+	ionpu_clock_put(idev);
+	return ionpu_clock_queue(idev, f, ionpu_run_why_stop, r);
 }
 
 /* Every event of the payload on a tile in @tiles. */
@@ -114,7 +282,7 @@ ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
 /**
  * ionpu_run_steps() - run timesteps and wait for them
  * @idev: the card, with @idev->lock held for read and its clock owned
- *	(ionpu_run_get())
+ *	by the caller
  * @timesteps: timesteps to run, 0 until a STOP
  * @ran: out: timesteps run
  *
@@ -144,14 +312,15 @@ int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 }
 
 /*
- * Ask the card to end @f's run after the current timestep.  The card has
- * one run, but it is not every lessee's to end: while another file's run or
- * a job owns the clock nothing is sent, and *@stopped stays 0.  A STOP on
- * behalf of a killed or closing owner is IONPU_CMD_UNKILLABLE in
+ * End @f's run: between two slices at once, on the card after the current
+ * timestep.  The card has one run, but it is not every lessee's to end:
+ * while another file's run or a job holds the clock nothing is sent.
+ * *@stopped (may be NULL) tells whether @f had a run in progress.  A STOP
+ * on behalf of a killed or closing owner is IONPU_CMD_UNKILLABLE in
  * @cmd_flags: with every command slot taken it waits for one rather than
- * leave the run going unowned.
+ * leave the run going unowned.  With @idev->lock held for read.
  */
-static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped,
+static int ionpu_run_stop(struct ionpu_file *f, bool *stopped,
 			  unsigned int cmd_flags)
 {
 	const struct ionpu_cmd cmd = {
@@ -159,13 +328,99 @@ static int ionpu_run_stop(struct ionpu_file *f, u64 *stopped,
 		.flags = cmd_flags,
 	};
 	struct ionpu_device *idev = f->idev;
+	struct ionpu_runner *r = &idev->runner;
 	struct ionpu_dma_buf none = { };
+	bool mine, holds;
 	int ret = 0;
 
-	mutex_lock(&idev->runner.stop_lock);
-	if (READ_ONCE(idev->runner.owner) == f)
-		ret = ionpu_cmd_submit(idev, &cmd, &none, &none, stopped);
-	mutex_unlock(&idev->runner.stop_lock);
+	mutex_lock(&r->stop_lock);
+	spin_lock(&r->lock);
+	mine = r->run_file == f;
+	if (mine)
+		r->stop = true;
+	holds = r->owner == f;
+	spin_unlock(&r->lock);
+	/* A run waiting between two slices ends without the clock. */
+	wake_up_all(&r->wait);
+	if (holds)
+		ret = ionpu_cmd_submit(idev, &cmd, &none, &none, NULL);
+	mutex_unlock(&r->stop_lock);
+	if (stopped)
+		*stopped = mine;
+	return ret;
+}
+
+/* One slice of @f's RUN, under the card's lock. */
+static int ionpu_run_slice(struct ionpu_file *f, u32 steps, int resets,
+			   u64 *ran)
+{
+	struct ionpu_device *idev = f->idev;
+	int ret;
+
+	down_read(&idev->lock);
+	if (idev->gone)
+		ret = -ENODEV;
+	else if (atomic_read(&idev->resets) != resets)
+		/* The reset cleared the network the run was asked for. */
+		ret = -EIO;
+	else
+		ret = ionpu_run_steps(idev, steps, ran);
+	/* Killed while the card runs: nobody would learn the outcome. */
+	if (ret == -EINTR)
+		ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);
+	up_read(&idev->lock);
+	return ret;
+}
+
+/*
+ * Run @timesteps (0: until stopped) for @f, a slice at a time, from
+ * ionpu_run_begin() on; gives the clock back.  @resets is the card's reset
+ * count when the run was asked for.
+ *
+ * Return: as ionpu_run_steps(), -ECANCELED also for a run stopped between
+ * two slices, -EINTR for a caller killed while it waited for the clock,
+ * -EIO when the card was reset meanwhile, -ENODEV once it is gone.
+ */
+static int ionpu_run_slices(struct ionpu_file *f, u32 timesteps, int resets,
+			    u64 *ran)
+{
+	struct ionpu_device *idev = f->idev;
+	struct ionpu_runner *r = &idev->runner;
+	u32 left = timesteps;
+	bool holding = true;
+	int ret;
+
+	*ran = 0;
+	for (;;) {
+		u32 slice = timesteps ? min_t(u32, left, IONPU_RUN_SLICE_TIMESTEPS) :
+					IONPU_RUN_SLICE_TIMESTEPS;
+		u64 n = 0;
+
+		if (READ_ONCE(r->stop))
+			ret = -ECANCELED;
+		else
+			ret = ionpu_run_slice(f, slice, resets, &n);
+		*ran += n;
+		if (ret)
+			break;
+		if (timesteps) {
+			left -= slice;
+			if (!left)
+				break;
+		}
+		ret = ionpu_run_yield(f);
+		if (ret) {
+			holding = false;
+			break;
+		}
+	}
+
+	spin_lock(&r->lock);
+	r->run_file = NULL;
+	r->stop = false;
+	spin_unlock(&r->lock);
+	if (holding)
+		ionpu_clock_put(idev);
 	return ret;
 }
 
@@ -193,20 +448,10 @@ static void ionpu_run_work(struct work_struct *work)
 	struct ionpu_file_run *run = container_of(work, struct ionpu_file_run,
 						  work);
 	struct ionpu_file *f = container_of(run, struct ionpu_file, run);
-	struct ionpu_device *idev = f->idev;
 	u64 ran = 0;
 	int ret;
 
-	down_read(&idev->lock);
-	if (idev->gone)
-		ret = -ENODEV;
-	else if (atomic_read(&idev->resets) != run->resets)
-		/* The reset cleared the network the run was asked for. */
-		ret = -EIO;
-	else
-		ret = ionpu_run_steps(idev, run->timesteps, &ran);
-	up_read(&idev->lock);
-	ionpu_run_put(idev);
+	ret = ionpu_run_slices(f, run->timesteps, run->resets, &ran);
 
 	spin_lock(&run->lock);
 	run->ret = ret;
@@ -257,7 +502,7 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
 	struct ionpu_device *idev = f->idev;
 
 	spin_lock(&run->lock);
-	if (run->state == IONPU_RUN_GOING || !ionpu_run_get(idev, f)) {
+	if (run->state == IONPU_RUN_GOING || !ionpu_run_begin(idev, f)) {
 		spin_unlock(&run->lock);
 		return -EBUSY;
 	}
@@ -272,7 +517,8 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
 /*
  * A RUN does not wait for jobs or another RUN (-EBUSY).  When its caller is
  * killed the run is stopped, and the clock is given back once the card has
- * answered the STOP, which it does after ending the run.
+ * answered the STOP, which it does after ending the run.  Without the
+ * card's lock: each slice takes it (ionpu_run_slice()).
  */
 int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 {
@@ -281,21 +527,21 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	u64 ran = 0;
 	int ret;
 
-	if (r->flags & ~IONPU_RUN_NOWAIT || r->reserved)
+	if (r->flags & ~IONPU_RUN_NOWAIT || r->reserved ||
+	    r->timesteps > IONPU_RUN_MAX_TIMESTEPS)
 		return -EINVAL;
+	if (READ_ONCE(idev->gone))
+		return -ENODEV;
 	if (!READ_ONCE(f->tiles))
 		return -EACCES;
 	r->stopped = 0;
 	r->ran = 0;
 	if (r->flags & IONPU_RUN_NOWAIT)
 		return ionpu_run_start(f, r->timesteps);
-	if (!ionpu_run_get(idev, f))
+	if (!ionpu_run_begin(idev, f))
 		return -EBUSY;
-	ret = ionpu_run_steps(idev, r->timesteps, &ran);
-	/* Killed while the card runs: nobody would learn the outcome. */
-	if (ret == -EINTR)
-		ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);
-	ionpu_run_put(idev);
+	ret = ionpu_run_slices(f, r->timesteps, atomic_read(&idev->resets),
+			       &ran);
 	r->stopped = ret == -ECANCELED;
 	if (r->stopped)
 		ret = 0;
@@ -310,13 +556,23 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_stop *s = arg;
-	u64 stopped = 0;
+	bool stopped;
 	int ret;
 
 	if (s->flags)
 		return -EINVAL;
 	ret = ionpu_run_stop(f, &stopped, 0);
-	s->stopped = !!stopped;
+	s->stopped = stopped;
+	return ret;
+}
+
+/* IONPU_IOC_CANCEL's part for the run: as a STOP.  Under the card's lock. */
+int ionpu_run_cancel(struct ionpu_file *f, u32 *stopped)
+{
+	bool mine;
+	int ret = ionpu_run_stop(f, &mine, 0);
+
+	*stopped = mine;
 	return ret;
 }
 

@@ -166,6 +166,7 @@ int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	struct ionpu_uring_job cmd;
 	struct ionpu_kjob *job;
 	struct ionpu_job arg;
+	int ret;
 
 	if (ionpu_uring_cancelling(issue_flags)) {
 		ionpu_uring_cancel(ioucmd, issue_flags);
@@ -175,10 +176,14 @@ int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 		return -ENOTTY;
 	/* The SQE is shared with the user: work on one copy of it. */
 	memcpy(&cmd, ionpu_uring_cmd_area(ioucmd), sizeof(cmd));
-	if (cmd.flags || cmd.reserved)
+	/* @size 0 is the job's first version, which it is up to now. */
+	if (cmd.flags || (cmd.size && cmd.size < sizeof(arg)) ||
+	    cmd.size > PAGE_SIZE)
 		return -EINVAL;
-	if (copy_from_user(&arg, u64_to_user_ptr(cmd.job), sizeof(arg)))
-		return -EFAULT;
+	ret = copy_struct_from_user(&arg, sizeof(arg), u64_to_user_ptr(cmd.job),
+				    cmd.size ?: sizeof(arg));
+	if (ret)
+		return ret;
 
 	/* Submitters are user tasks and io_uring's threads, which share their mm. */
 	if (!current->mm)

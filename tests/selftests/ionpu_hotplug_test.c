@@ -308,6 +308,7 @@ static void aer_recovers(struct __test_metadata *_metadata,
 	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
 	struct ionpu_run run = { .timesteps = 10 };
 	struct ionpu_info info = { 0 };
+	struct ionpu_ack_reset ack = { 0 };
 	long resets;
 	void *win;
 	struct ionpu_stop stop = { 0 };
@@ -353,6 +354,10 @@ static void aer_recovers(struct __test_metadata *_metadata,
 	EXPECT_EQ(POLLPRI, ionpu_test_poll(fd) & POLLPRI);
 	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_INFO, &info));
 	EXPECT_EQ(resets + 1, (long)info.resets);
+	/* INFO has no side effect: only the acknowledgement ends EPOLLPRI. */
+	EXPECT_EQ(POLLPRI, ionpu_test_poll(fd) & POLLPRI);
+	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_ACK_RESET, &ack));
+	EXPECT_EQ(resets + 1, (long)ack.resets);
 	EXPECT_EQ(0, ionpu_test_poll(fd) & POLLPRI);
 	/* The lease was kept: the RUN needs it. */
 	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_RUN, &run)) TH_LOG("%m");

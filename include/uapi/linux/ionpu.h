@@ -45,8 +45,10 @@
  * A reset keeps leases but clears the volatile configuration of every tile
  * (neurons, routes, chains, state; docs/hardware.md, "Reset"), and makes
  * existing mmap() mappings fail with SIGBUS.  poll() on a file that leased
- * tiles when the card was reset reports EPOLLPRI until the file reads INFO
- * again; the owner then configures its tiles and maps them again.
+ * tiles when the card was reset reports EPOLLPRI until the file
+ * acknowledges it with %IONPU_IOC_ACK_RESET (before API version 4, reading
+ * INFO acknowledged it; INFO now has no side effect); the owner then
+ * configures its tiles and maps them again.
  */
 struct ionpu_info {
 	__u32 flags;
@@ -496,10 +498,24 @@ struct ionpu_spikes {
 	__u64 events;
 };
 
+/*
+ * The longest RUN that ends by itself, since API version 4 (a longer one
+ * is -EINVAL; 0 still runs until stopped).
+ */
+#define IONPU_RUN_MAX_TIMESTEPS		(1U << 24)
+
+/*
+ * A RUN holds the card's clock for at most this many timesteps at a time:
+ * then each file with a job waiting gets one job in, in turn, before the
+ * RUN goes on (since API version 4).
+ */
+#define IONPU_RUN_SLICE_TIMESTEPS	4096
+
 /**
  * struct ionpu_run - run timesteps
  * @flags: in: 0 or %IONPU_RUN_NOWAIT.
- * @timesteps: in: timesteps to run; 0 runs until %IONPU_IOC_STOP.
+ * @timesteps: in: timesteps to run, at most %IONPU_RUN_MAX_TIMESTEPS; 0
+ *             runs until %IONPU_IOC_STOP or %IONPU_IOC_CANCEL.
  * @stopped: out: 1 when %IONPU_IOC_STOP ended the run, else 0.
  * @reserved: in: must be zero.
  * @ran: out: timesteps run (0 for %IONPU_RUN_NOWAIT).
@@ -533,6 +549,35 @@ struct ionpu_wait {
 	__u32 stopped;
 	__u64 timeout_ns;
 	__u64 ran;
+};
+
+/**
+ * struct ionpu_cancel - end the calling file's run and drop its jobs
+ * @flags: in: must be zero.
+ * @stopped: out: 1 when the file's run was in progress and ends, else 0.
+ * @jobs: out: jobs of the file that were cancelled: waiting ones, and a
+ *        running one, which ends at its next slice of
+ *        %IONPU_RUN_SLICE_TIMESTEPS timesteps.
+ * @reserved: in: must be zero.
+ */
+struct ionpu_cancel {
+	__u32 flags;
+	__u32 stopped;
+	__u32 jobs;
+	__u32 reserved;
+};
+
+/**
+ * struct ionpu_ack_reset - acknowledge the card's resets
+ * @flags: in: must be zero.
+ * @reserved: in: must be zero.
+ * @resets: out: resets the card went through since the driver bound it,
+ *          as &struct ionpu_info.resets.
+ */
+struct ionpu_ack_reset {
+	__u32 flags;
+	__u32 reserved;
+	__u64 resets;
 };
 
 /**
@@ -603,8 +648,10 @@ struct ionpu_job_input {
  * A job is what one inference needs, done as one unit: clear the state of
  * the file's tiles (neurons, pending inputs, spikes in flight), feed the
  * inputs, run the timesteps, collect the output spikes of the file's tiles.
- * The card has one clock, so jobs of all files run one after another in
- * the order they were submitted; while a job runs, no other run does.
+ * The card has one clock, so jobs run one after another: a file's jobs in
+ * the order it submitted them, and the files whose jobs wait in turn (round
+ * robin), so a file with many jobs queued does not hold back another's;
+ * a job is never interrupted by another file's work.
  * Output events of a job's tiles go to the job, not to read().
  *
  * The inputs reach the card window by window: those of timesteps
@@ -629,7 +676,9 @@ struct ionpu_job {
  * @job: user address of a &struct ionpu_job, which must stay valid until
  *       the completion arrives (its @produced is written then).
  * @flags: must be zero.
- * @reserved: must be zero.
+ * @size: the size of the caller's &struct ionpu_job, so that it can grow
+ *        as ioctl arguments do (the rules above); 0 means its first
+ *        version.  Since API version 4: before, it had to be zero.
  *
  * Submitted as %IORING_OP_URING_CMD with @cmd_op %IONPU_URING_CMD_JOB on a
  * ring of 64-byte (or 128-byte) entries; this struct fills the entry's
@@ -638,12 +687,13 @@ struct ionpu_job {
  * (-EAGAIN included: the submission is not queued then).  A thread may
  * submit and exit: its jobs still complete into its process's memory.
  * When the ring goes away, a job that has not started yet may be dropped
- * (res -ECANCELED); one that runs finishes first.
+ * (res -ECANCELED); one that runs finishes first.  %IONPU_IOC_CANCEL and
+ * closing the file cancel jobs submitted this way too.
  */
 struct ionpu_uring_job {
 	__u64 job;
 	__u32 flags;
-	__u32 reserved;
+	__u32 size;
 };
 
 /* Events were lost before this one: the file's buffer or the card's ring was full. */
@@ -826,17 +876,27 @@ struct ionpu_event {
  * killably: a caller killed meanwhile sends a %IONPU_IOC_STOP and waits for
  * the run to end after its timestep.  Returns 0 also when a STOP ended the
  * run (@stopped 1);
- * -EBUSY at once, without waiting, when a run or a job is in progress.
+ * -EBUSY at once, without waiting, when a run or a job is in progress;
+ * -EINVAL for more than %IONPU_RUN_MAX_TIMESTEPS.
  * When it returns 0, every output spike of the run can be read().
+ *
+ * Fair share (since API version 4): a run holds the card's clock for
+ * %IONPU_RUN_SLICE_TIMESTEPS timesteps at a time; when jobs wait, each
+ * waiting file gets one job in, in turn, and the run then goes on.  The
+ * card has one clock, so the run's tiles also advance while those jobs
+ * run (without the run's inputs, which stay queued), and a job's tiles
+ * while the run does.  A reset of the card between two slices ends the
+ * run with -EIO.
  *
  * With %IONPU_RUN_NOWAIT (since API version 3) it starts the run and
  * returns 0 at once with @ran 0; %IONPU_IOC_WAIT waits for it.  The run
- * belongs to the open file: it holds the card's clock until it ends (runs
- * of any file get -EBUSY meanwhile, jobs wait for it to end), a second
- * NOWAIT run of the file gets -EBUSY, and when the file is closed (the
- * last descriptor of it, as when its owner is killed) the driver stops the
- * run and waits for it to end.  A NOWAIT run started before the outcome of
- * the file's previous one was collected drops that outcome.
+ * belongs to the open file: while it goes on, runs of any file get
+ * -EBUSY, jobs of other files get their turns as above and jobs of the
+ * same file -EBUSY; a second NOWAIT run of the file gets -EBUSY, and when
+ * the file is closed (the last descriptor of it, as when its owner is
+ * killed) the driver stops the run and waits for it to end.  A NOWAIT run
+ * started before the outcome of the file's previous one was collected
+ * drops that outcome.
  */
 #define IONPU_IOC_RUN		_IOWR(IONPU_IOCTL_BASE, 0x18, struct ionpu_run)
 
@@ -845,8 +905,10 @@ struct ionpu_event {
  *
  * Takes a &struct ionpu_stop.  It ends a RUN the calling file started
  * (blocking, from another thread, or %IONPU_RUN_NOWAIT), whether or not the
- * file still leases tiles.  Another file's run and a job go on: then, as
- * when no run is in progress, @stopped is 0.
+ * file still leases tiles: after the current timestep, or at the latest at
+ * the end of the current slice of %IONPU_RUN_SLICE_TIMESTEPS.  Another
+ * file's run and a job go on: then, as when no run is in progress,
+ * @stopped is 0.
  */
 #define IONPU_IOC_STOP		_IOWR(IONPU_IOCTL_BASE, 0x19, struct ionpu_stop)
 
@@ -874,7 +936,7 @@ struct ionpu_event {
  * has 4096 jobs submitted and not completed; -EBUSY when the file's own
  * %IONPU_RUN_NOWAIT run holds the card (the job does wait for other files'
  * runs) or a RUN whose caller was killed still goes on; -ECANCELED for a
- * job cancelled while it waited for the card; -EOPNOTSUPP without
+ * job cancelled (%IONPU_IOC_CANCEL, a close) before it ended; -EOPNOTSUPP without
  * %IONPU_JOB_KEEP_STATE on a card that cannot clear tiles selectively (as
  * %IONPU_IOC_RESET_STATE); and what %IONPU_IOC_COUNTERS returns when the
  * card fails (-EIO when it was reset since the submission, -ENODEV once it
@@ -927,6 +989,29 @@ struct ionpu_event {
  * and -EOPNOTSUPP as %IONPU_IOC_LEARN.
  */
 #define IONPU_IOC_TEACH		_IOWR(IONPU_IOCTL_BASE, 0x1e, struct ionpu_teach)
+
+/**
+ * define IONPU_IOC_CANCEL - end the calling file's run and cancel its jobs
+ *
+ * Takes a &struct ionpu_cancel; since API version 4.  Stops the file's run
+ * as %IONPU_IOC_STOP does, and cancels every job the file submitted and
+ * has not completed, through %IONPU_IOC_JOB or io_uring: a job that waits
+ * for the card never starts, a running one ends at the end of its current
+ * slice of %IONPU_RUN_SLICE_TIMESTEPS timesteps; both complete with
+ * -ECANCELED.  Closing a descriptor of the file cancels, the same way, the
+ * jobs that the closing process submitted through it (so does the process'
+ * exit), on kernels without io_uring's own cancellation too.
+ */
+#define IONPU_IOC_CANCEL	_IOWR(IONPU_IOCTL_BASE, 0x20, struct ionpu_cancel)
+
+/**
+ * define IONPU_IOC_ACK_RESET - acknowledge the card's resets
+ *
+ * Takes a &struct ionpu_ack_reset; since API version 4.  Ends the EPOLLPRI
+ * that a reset raised on a file that leased tiles (see &struct ionpu_info)
+ * and returns the reset count.
+ */
+#define IONPU_IOC_ACK_RESET	_IOWR(IONPU_IOCTL_BASE, 0x21, struct ionpu_ack_reset)
 
 /**
  * define IONPU_URING_CMD_JOB - io_uring command op of a job submission
