@@ -234,16 +234,18 @@ static PyObject *card_closed(struct ionpy_card *c, void *unused)
 
 static PyMethodDef card_methods[] = {
 	{ "info", (PyCFunction)card_info, METH_NOARGS,
-	  "info() -> dict\n\nThe card's identity and geometry: api_version, hw_version, caps, tiles,\ntile_rows, tile_neurons, seed, serial." },
+	  "info($self, /)\n--\n\nReturns dict.  The card's identity and geometry: api_version, hw_version, caps, tiles,\ntile_rows, tile_neurons, seed, serial." },
 	{ "activity", (PyCFunction)card_activity, METH_NOARGS,
-	  "activity() -> dict\n\nThe whole card's counters since its reset (timesteps, spikes_in,\nspikes_out, synaptic_events, program_pulses, busy_ns, energy_fj) and\nenergy_j, the modeled energy in joules." },
+	  "activity($self, /)\n--\n\nReturns dict.  The whole card's counters since its reset (timesteps, spikes_in,\nspikes_out, synaptic_events, program_pulses, busy_ns, energy_fj) and\nenergy_j, the modeled energy in joules." },
 	{ "load", (PyCFunction)(void (*)(void))card_load,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "load(plan, *, physical=False, pulse_budget=0, calibration=True, progress=None) -> Loaded\n\nLease tiles for the plan on this card, configure its neurons and routes and\nprogram its weights with write-verify.  Ideal mode equals the host\nreference bit for bit; physical mode shows the devices' noise.\npulse_budget: most write-verify pulses per device (0: the library's 100).\ncalibration=False ignores the card's record of stuck devices.\nprogress(done, total) is called as the devices are written, from 0 to\ntotal; an exception it raises (or Ctrl-C) stops the load, releases the\ntiles and propagates." },
+	  "load($self, /, plan, *, physical=False, pulse_budget=0, calibration=True, progress=None)\n--\n\nReturns Loaded.  Lease tiles for the plan on this card, configure its neurons and routes and\nprogram its weights with write-verify.  Ideal mode equals the host\nreference bit for bit; physical mode shows the devices' noise.\npulse_budget: most write-verify pulses per device (0: the library's 100).\ncalibration=False ignores the card's record of stuck devices.\nprogress(done, total) is called as the devices are written, from 0 to\ntotal; an exception it raises (or Ctrl-C) stops the load, releases the\ntiles and propagates." },
 	{ "close", (PyCFunction)card_close, METH_NOARGS,
-	  "close()\n\nClose the card; networks loaded on it stay loaded until unloaded." },
-	{ "__enter__", (PyCFunction)card_enter, METH_NOARGS, NULL },
-	{ "__exit__", (PyCFunction)card_exit, METH_VARARGS, NULL },
+	  "close($self, /)\n--\n\nClose the card; networks loaded on it stay loaded until unloaded." },
+	{ "__enter__", (PyCFunction)card_enter, METH_NOARGS,
+	  "__enter__($self, /)\n--\n\nReturns self." },
+	{ "__exit__", (PyCFunction)card_exit, METH_VARARGS,
+	  "__exit__($self, /, *exc_info)\n--\n\nclose(); an exception propagates." },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -16,15 +16,15 @@ struct ionpy_state *ionpy_state(void)
 static PyMethodDef ionpy_functions[] = {
 	{ "cards", (PyCFunction)(void (*)(void))ionpy_cards,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "cards(sysfs_root=None) -> list[dict]\n\nEvery IONPU card on the PCI bus, driver or not (libpci): dicts of index,\npci_address, node, driver_bound, driver, serial, tiles, hw_version, seed.\nindex is -1 and node '' for a card the ionpu driver does not serve." },
+	  "cards($module, /, sysfs_root=None)\n--\n\nReturns list[dict].  Every IONPU card on the PCI bus, driver or not (libpci): dicts of index,\npci_address, node, driver_bound, driver, serial, tiles, hw_version, seed.\nindex is -1 and node '' for a card the ionpu driver does not serve." },
 	{ "open", (PyCFunction)(void (*)(void))ionpy_open,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "open(card=None) -> Card\n\nOpen a card: its node ('/dev/ionpu0'), index (0) or PCI address; None is\nthe first card the ionpu driver serves.  Raises NoCardError." },
+	  "open($module, /, card=None)\n--\n\nReturns Card.  Open a card: its node ('/dev/ionpu0'), index (0) or PCI address; None is\nthe first card the ionpu driver serves.  Raises NoCardError." },
 	{ "load_nir", (PyCFunction)ionpy_load_nir, METH_O,
-	  "load_nir(source) -> Network\n\nRead a NIR graph from a path or from the bytes of a .nir file.  Raises\nGraphError for a graph the library cannot read or express, naming the node." },
+	  "load_nir($module, source, /)\n--\n\nReturns Network.  Read a NIR graph from a path or from the bytes of a .nir file.  Raises\nGraphError for a graph the library cannot read or express, naming the node." },
 	{ "compile", (PyCFunction)(void (*)(void))ionpy_compile,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "compile(network, *, tiles=None, card=None, dt=0.001, allow_unstable=False, learn=None, learn_from_zero=False) -> Plan\n\nMap a network onto a card's tiles: an open Card's geometry, or an IONPU-1\nwith tiles tiles (16 when neither is given).  dt is the time step in\nseconds; a time constant below it is refused unless allow_unstable.\nlearn names populations to lay out for learning (Host.learn()), each on a\ntile of its own; learn_from_zero starts their weights at zero.\nRaises GraphError, e.g. when the network does not fit (ENOSPC)." },
+	  "compile($module, /, network, *, tiles=None, card=None, dt=0.001, allow_unstable=False, learn=None, learn_from_zero=False)\n--\n\nReturns Plan.  Map a network onto a card's tiles: an open Card's geometry, or an IONPU-1\nwith tiles tiles (16 when neither is given).  dt is the time step in\nseconds; a time constant below it is refused unless allow_unstable.\nlearn names populations to lay out for learning (Host.learn()), each on a\ntile of its own; learn_from_zero starts their weights at zero.\nRaises GraphError, e.g. when the network does not fit (ENOSPC)." },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -205,7 +205,7 @@ static void network_dealloc(struct ionpy_network *n)
 
 static PyMethodDef network_methods[] = {
 	{ "save", (PyCFunction)network_save, METH_O,
-	  "save(path)\n\nWrite the network as a NIR graph (ionpu.load_nir() reads it back)." },
+	  "save($self, path, /)\n--\n\nWrite the network as a NIR graph (ionpu.load_nir() reads it back)." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -437,7 +437,7 @@ static void plan_dealloc(struct ionpy_plan *p)
 
 static PyMethodDef plan_methods[] = {
 	{ "dump", (PyCFunction)plan_dump, METH_NOARGS,
-	  "dump() -> str\n\nThe mapping in text, one tile per line, and the totals (ionpu-run --plan)." },
+	  "dump($self, /)\n--\n\nReturns str.  The mapping in text, one tile per line, and the totals (ionpu-run --plan)." },
 	{ NULL, NULL, 0, NULL },
 };
 

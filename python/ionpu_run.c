@@ -390,10 +390,10 @@ static PyObject *runner_learn(struct ionpy_runner *r, PyObject *args,
 }
 
 #define LEARN_DOC \
-	"learn(population, *, amp_pot=0.1, amp_dep=0.05, pre_ref=8.0, post_target=8, max_pulses=4096) -> Learner\n\nStart learning a population the plan was compiled to learn\n(compile(learn=[...])), with the learning engine's rule (docs/physics.md,\n\"Learning\"): amp_pot and amp_dep the potentiating and depressing pulses'\namplitudes (0 to 1), pre_ref the input events of a row that give a full\npulse, post_target the taught neuron's spikes beyond which it is not\npotentiated, max_pulses the most pulses one example may apply.  The\ndefaults are docs/libionpu.md's example."
+	"learn($self, /, population, *, amp_pot=0.1, amp_dep=0.05, pre_ref=8.0, post_target=8, max_pulses=4096)\n--\n\nReturns Learner.  Start learning a population the plan was compiled to learn\n(compile(learn=[...])), with the learning engine's rule (docs/physics.md,\n\"Learning\"): amp_pot and amp_dep the potentiating and depressing pulses'\namplitudes (0 to 1), pre_ref the input events of a row that give a full\npulse, post_target the taught neuron's spikes beyond which it is not\npotentiated, max_pulses the most pulses one example may apply.  The\ndefaults are docs/libionpu.md's example."
 
 #define RUN_DOC                                                                        \
-	"run(raster, *, keep_state=False) -> numpy.ndarray\n\n"                        \
+	"run($self, /, raster, *, keep_state=False)\n--\n\nReturns numpy.ndarray.  "   \
 	"Run a raster of time steps x input channels (1 a spike, 0 none, or a\n"       \
 	"graded value) from rest; the result is a uint8 raster of time steps x\n"      \
 	"output neurons, 1 where the neuron spiked.  A 3-D raster (samples x steps\n"  \
@@ -405,13 +405,15 @@ static PyMethodDef host_methods[] = {
 	{ "run", (PyCFunction)(void (*)(void))runner_run,
 	  METH_VARARGS | METH_KEYWORDS, RUN_DOC },
 	{ "activity", (PyCFunction)host_activity, METH_NOARGS,
-	  "activity() -> dict\n\nThe counters of the host reference's model core since it was made, as\nCard.activity() gives a card's." },
+	  "activity($self, /)\n--\n\nReturns dict.  The counters of the host reference's model core since it was made, as\nCard.activity() gives a card's." },
 	{ "learn", (PyCFunction)(void (*)(void))runner_learn,
 	  METH_VARARGS | METH_KEYWORDS, LEARN_DOC },
 	{ "close", (PyCFunction)runner_close, METH_NOARGS,
-	  "close()\n\nFree the session." },
-	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS, NULL },
-	{ "__exit__", (PyCFunction)runner_exit, METH_VARARGS, NULL },
+	  "close($self, /)\n--\n\nFree the session." },
+	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS,
+	  "__enter__($self, /)\n--\n\nReturns self." },
+	{ "__exit__", (PyCFunction)runner_exit, METH_VARARGS,
+	  "__exit__($self, /, *exc_info)\n--\n\nclose(); an exception propagates." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -429,7 +431,7 @@ PyTypeObject ionpy_host_type = {
 	.tp_dealloc = (destructor)runner_dealloc,
 	.tp_flags = Py_TPFLAGS_DEFAULT,
 	.tp_doc =
-		"Host(plan)\n\nThe host reference: the card's model core run in software in ideal mode,\nso its output is what a noise-free card gives.  A context manager.",
+		"Host(plan)\n--\n\nThe host reference: the card's model core run in software in ideal mode,\nso its output is what a noise-free card gives.  A context manager.",
 	.tp_methods = host_methods,
 	.tp_getset = runner_getset,
 	.tp_new = host_new,
@@ -539,13 +541,15 @@ static PyMethodDef loaded_methods[] = {
 	{ "learn", (PyCFunction)(void (*)(void))runner_learn,
 	  METH_VARARGS | METH_KEYWORDS, LEARN_DOC },
 	{ "report", (PyCFunction)loaded_report, METH_NOARGS,
-	  "report() -> dict\n\nWhat programming the weights achieved: cells, devices, pulses,\nmean_error_us, max_error_us, mean_weight_error, max_weight_error, stuck,\nremapped, failed." },
+	  "report($self, /)\n--\n\nReturns dict.  What programming the weights achieved: cells, devices, pulses,\nmean_error_us, max_error_us, mean_weight_error, max_weight_error, stuck,\nremapped, failed." },
 	{ "activity", (PyCFunction)loaded_activity, METH_NOARGS,
-	  "activity() -> dict\n\nThe card's counters (Card.activity()): the whole card's, so take the\ndifference of two readings around a run." },
+	  "activity($self, /)\n--\n\nReturns dict.  The card's counters (Card.activity()): the whole card's, so take the\ndifference of two readings around a run." },
 	{ "close", (PyCFunction)runner_close, METH_NOARGS,
-	  "close()\n\nRelease the network's tiles on the card." },
-	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS, NULL },
-	{ "__exit__", (PyCFunction)runner_exit, METH_VARARGS, NULL },
+	  "close($self, /)\n--\n\nRelease the network's tiles on the card." },
+	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS,
+	  "__enter__($self, /)\n--\n\nReturns self." },
+	{ "__exit__", (PyCFunction)runner_exit, METH_VARARGS,
+	  "__exit__($self, /, *exc_info)\n--\n\nclose(); an exception propagates." },
 	{ NULL, NULL, 0, NULL },
 };
 
