@@ -930,6 +930,20 @@ static int run_host(const struct ionpu_network *net,
 	return status;
 }
 
+/*
+ * Programming's progress on a bar, started at the first call, when the
+ * total is known.
+ */
+static int show_programming(void *arg, uint64_t done, uint64_t total)
+{
+	struct ionpu_progress *bar = arg;
+
+	if (!bar->what)
+		ionpu_progress_start(bar, "device writes", total);
+	ionpu_progress_update(bar, done);
+	return 0;
+}
+
 /* Load @plan of @net on the card @dev and run it there. */
 static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 		    const struct ionpu_plan *plan, const struct run_options *o)
@@ -939,10 +953,13 @@ static int run_card(struct ionpu_dev *dev, const struct ionpu_network *net,
 		.dev = dev,
 		.physical = o->load.flags & IONPU_LOAD_PHYSICAL,
 	};
+	struct ionpu_progress bar = { 0 };
 	struct ionpu_plan_stats ps;
 	int status, err;
 
-	err = ionpu_load(dev, net, plan, &o->load, &t.loaded);
+	err = ionpu_load_progress(dev, net, plan, &o->load, show_programming,
+				  &bar, &t.loaded);
+	ionpu_progress_end(&bar);
 	if (err) {
 		fprintf(stderr, "ionpu-run: %s\n", ionpu_last_error());
 		/* Tiles leased by another file: busy, as ionpu-smi says it. */

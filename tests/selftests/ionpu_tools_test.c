@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -292,6 +293,67 @@ TEST_F(tools, run_on_each_card_is_the_host_reference)
 		ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
 		EXPECT_TRUE(same_file("/tmp/host-one.csv", "/tmp/card-one.csv")) TH_LOG("%s", c->pci);
 	}
+}
+
+/*
+ * @cmd with its stderr on a terminal (a pseudo-terminal; devpts mounted if
+ * the VM has none): what it wrote there into @out, its exit status or -1.
+ */
+static int on_terminal(const char *cmd, char *out)
+{
+	size_t len = 0;
+	int master, status;
+	ssize_t got;
+	pid_t pid;
+
+	if (access("/dev/pts/ptmx", F_OK)) {
+		mkdir("/dev/pts", 0755);
+		if (mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666"))
+			return -1;
+	}
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) || unlockpt(master))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+
+		if (slave < 0)
+			_exit(126);
+		dup2(slave, STDERR_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	/* The terminal's reads end with EIO once the child has closed it. */
+	while (len < OUT_MAX - 1 && (got = read(master, out + len, OUT_MAX - 1 - len)) > 0)
+		len += (size_t)got;
+	out[len] = '\0';
+	close(master);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* On a terminal, ionpu-run shows programming's and the batch's progress. */
+TEST_F(tools, run_shows_progress_on_a_terminal)
+{
+	char cmd[512];
+
+	if (access(GRAPH, R_OK))
+		SKIP(return, GRAPH " is not staged");
+	ASSERT_EQ(0, stage_inputs(self->out)) TH_LOG("%s", last_stderr());
+	snprintf(cmd, sizeof(cmd), RUN " -d %s " GRAPH " -i /tmp/two.npy -o /tmp/card.npy",
+		 self->cards[0].node);
+	ASSERT_EQ(0, on_terminal(cmd, self->out)) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "] 100% ")) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, " device writes")) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "] 100% 2/2 samples")) TH_LOG("%s", self->out);
+	EXPECT_TRUE(same_file("/tmp/host-two.npy", "/tmp/card.npy"));
+	/* Off a terminal, no bar. */
+	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out));
+	EXPECT_EQ(NULL, strchr(last_stderr(), '\r')) TH_LOG("%s", last_stderr());
 }
 
 /* No such card, no access to the node, a bad file, a bad command line. */
