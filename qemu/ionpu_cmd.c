@@ -60,6 +60,7 @@ struct op {
 	uint8_t params; /* bit i: param i is read */
 	void (*run)(struct ionpu_cmd_card *card, const struct cmd *c,
 		    struct ionpu_cmd_outcome *out);
+	uint32_t cap; /* the CAPS bit the opcode needs, 0 for none */
 };
 
 static void decode(const struct ionpu_hw_sqe *e, struct cmd *c)
@@ -256,7 +257,7 @@ static void op_identify(struct ionpu_cmd_card *card, const struct cmd *c,
 {
 	struct ionpu_hw_identify b = {
 		.id = ionpu_cpu_to_le32(IONPU_ID_MAGIC),
-		.version = ionpu_cpu_to_le32(IONPU_HW_VERSION),
+		.version = ionpu_cpu_to_le32(card->id.version),
 		.caps = ionpu_cpu_to_le32(card->id.caps),
 		.tiles = ionpu_cpu_to_le32(ionpu_fabric_tiles(card->fabric)),
 		.tile_rows = ionpu_cpu_to_le32(IONPU_TILE_ROWS),
@@ -293,9 +294,13 @@ static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 {
 	struct ionpu_hw_counters b;
 	struct ionpu_fab_counters k;
+	/* A card without learning has the counters of rev 1.3. */
+	uint32_t size = card->id.caps & IONPU_CAP_LEARN ?
+				sizeof(b) :
+				IONPU_HW_COUNTERS_V1_SIZE;
 
 	if (!c->out_len) {
-		status(out, IONPU_SC_INVALID_LENGTH, sizeof(b));
+		status(out, IONPU_SC_INVALID_LENGTH, size);
 		return;
 	}
 	ionpu_fabric_counters(card->fabric, &k);
@@ -311,9 +316,8 @@ static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 		.learn_pulses = ionpu_cpu_to_le64(k.learn_pulses),
 		.learn_energy_fj = ionpu_cpu_to_le64(k.learn_energy_fj),
 	};
-	status(out, IONPU_SC_SUCCESS, sizeof(b));
-	payload_out(card, c, &b,
-		    c->out_len < sizeof(b) ? c->out_len : sizeof(b), out);
+	status(out, IONPU_SC_SUCCESS, size);
+	payload_out(card, c, &b, c->out_len < size ? c->out_len : size, out);
 }
 
 /* A tile mask of 0 means every tile, as RESET_STATE did before rev 1.2. */
@@ -837,23 +841,24 @@ static void op_stop(struct ionpu_cmd_card *card, const struct cmd *c,
 }
 
 static const struct op ops[] = {
-	{ IONPU_OP_IDENTIFY, USE_OUT, 0, op_identify },
-	{ IONPU_OP_READ_COUNTERS, USE_OUT, 0, op_read_counters },
-	{ IONPU_OP_RESET_STATE, 0, 0x03, op_reset_state },
+	{ IONPU_OP_IDENTIFY, USE_OUT, 0, op_identify, 0 },
+	{ IONPU_OP_READ_COUNTERS, USE_OUT, 0, op_read_counters, 0 },
+	{ IONPU_OP_RESET_STATE, 0, 0x03, op_reset_state, 0 },
 	{ IONPU_OP_CONFIGURE_NEURONS, USE_TILE | USE_IN, 0x7f,
-	  op_configure_neurons },
-	{ IONPU_OP_LOAD_ROUTES, USE_TILE | USE_IN, 0x01, op_load_routes },
+	  op_configure_neurons, 0 },
+	{ IONPU_OP_LOAD_ROUTES, USE_TILE | USE_IN, 0x01, op_load_routes, 0 },
 	{ IONPU_OP_PROGRAM_CELLS, USE_TILE | USE_IN | USE_OUT, 0,
-	  op_program_cells },
-	{ IONPU_OP_READ_CELLS, USE_TILE | USE_OUT, 0x0f, op_read_cells },
-	{ IONPU_OP_RAW_PULSES, USE_TILE | USE_IN | USE_OUT, 0, op_raw_pulses },
-	{ IONPU_OP_LEARN, USE_TILE | USE_IN, 0, op_learn },
-	{ IONPU_OP_TEACH, USE_TILE, 0x01, op_teach },
-	{ IONPU_OP_READ_CALIB, USE_OUT, 0x01, op_read_calib },
-	{ IONPU_OP_WRITE_CALIB, USE_IN, 0x01, op_write_calib },
-	{ IONPU_OP_INPUT_SPIKES, USE_IN, 0, op_input_spikes },
-	{ IONPU_OP_RUN, 0, 0x01, op_run },
-	{ IONPU_OP_STOP, 0, 0, op_stop },
+	  op_program_cells, 0 },
+	{ IONPU_OP_READ_CELLS, USE_TILE | USE_OUT, 0x0f, op_read_cells, 0 },
+	{ IONPU_OP_RAW_PULSES, USE_TILE | USE_IN | USE_OUT, 0, op_raw_pulses,
+	  0 },
+	{ IONPU_OP_LEARN, USE_TILE | USE_IN, 0, op_learn, IONPU_CAP_LEARN },
+	{ IONPU_OP_TEACH, USE_TILE, 0x01, op_teach, IONPU_CAP_LEARN },
+	{ IONPU_OP_READ_CALIB, USE_OUT, 0x01, op_read_calib, 0 },
+	{ IONPU_OP_WRITE_CALIB, USE_IN, 0x01, op_write_calib, 0 },
+	{ IONPU_OP_INPUT_SPIKES, USE_IN, 0, op_input_spikes, 0 },
+	{ IONPU_OP_RUN, 0, 0x01, op_run, 0 },
+	{ IONPU_OP_STOP, 0, 0, op_stop, 0 },
 };
 
 /*
@@ -901,7 +906,8 @@ void ionpu_cmd_execute(struct ionpu_cmd_card *card,
 		.ncqe = 1,
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (ops[i].opcode == c.opcode)
+		if (ops[i].opcode == c.opcode &&
+		    (card->id.caps & ops[i].cap) == ops[i].cap)
 			op = &ops[i];
 	if (!op)
 		status(out, IONPU_SC_INVALID_OPCODE, 0);

@@ -15,6 +15,7 @@
 
 /* What the card tells IDENTIFY besides what the fabric knows. */
 struct ionpu_cmd_identity {
+	uint32_t version;
 	uint32_t caps;
 	uint64_t seed;
 	char serial[16]; /* NUL padded, not terminated */

@@ -40,6 +40,7 @@ struct ionpu_core {
 	uint64_t seed;
 	uint32_t serial[IONPU_SERIAL_DWORDS];
 	uint32_t caps;
+	uint32_t version;
 	char *nvstore;
 
 	struct ionpu_fabric *fabric;
@@ -147,7 +148,9 @@ static int card_build(struct ionpu_core *core, const struct ionpu_config *cfg,
 		.fabric = core->fabric,
 		.dma = &core->dma,
 		.q = &core->q,
-		.id = { .caps = core->caps, .seed = core->seed },
+		.id = { .version = core->version,
+			.caps = core->caps,
+			.seed = core->seed },
 		.nvstore = core->nvstore,
 	};
 	memcpy(core->card.id.serial, serial, sizeof(core->card.id.serial));
@@ -184,6 +187,11 @@ int ionpu_core_new(const struct ionpu_config *cfg,
 	core->seed = cfg->seed;
 	core->caps = CAPS_ALWAYS | (cfg->nvstore ? IONPU_CAP_NVSTORE : 0) |
 		     (cfg->faults ? IONPU_CAP_FAULTS : 0);
+	core->version = IONPU_HW_VERSION;
+	if (cfg->without_learning) {
+		core->caps &= ~IONPU_CAP_LEARN;
+		core->version = IONPU_HW_VERSION_1_3;
+	}
 	/* SERIAL0 bits 7:0 hold byte 0, whatever the host's byte order. */
 	for (unsigned int i = 0; i < IONPU_SERIAL_MAX; i++)
 		core->serial[i / 4] |= (uint32_t)(unsigned char)serial[i]
@@ -472,7 +480,7 @@ uint32_t ionpu_core_read(struct ionpu_core *core, uint64_t offset,
 	case IONPU_REG_ID:
 		return IONPU_ID_MAGIC;
 	case IONPU_REG_VERSION:
-		return IONPU_HW_VERSION;
+		return core->version;
 	case IONPU_REG_CAPS:
 		return core->caps;
 	case IONPU_REG_TILES:

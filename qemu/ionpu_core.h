@@ -34,6 +34,11 @@ struct ionpu_config {
 	const char *nvstore;
 	/* The FAULT_INJECT register exists (CAPS.FAULTS). */
 	bool faults;
+	/*
+	 * A card as revision 1.3 was, for testing hosts against one: no
+	 * CAPS.LEARN, VERSION 1.3, no LEARN or TEACH, 64 bytes of counters.
+	 */
+	bool without_learning;
 };
 
 /*

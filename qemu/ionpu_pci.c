@@ -66,6 +66,7 @@ struct IonpuState {
 	char *serial;
 	char *nvstore;
 	bool faults;
+	bool learning;
 };
 
 static void ionpu_lock(IonpuState *s)
@@ -327,6 +328,7 @@ static void ionpu_realize(PCIDevice *pdev, Error **errp)
 		.serial = s->serial,
 		.nvstore = s->nvstore,
 		.faults = s->faults,
+		.without_learning = !s->learning,
 	};
 	const char *why = "";
 	int ret;
@@ -346,6 +348,9 @@ static void ionpu_realize(PCIDevice *pdev, Error **errp)
 				 s->nvstore ? ": nvstore " : "",
 				 s->nvstore ? s->nvstore : "");
 		return;
+	}
+	if (!s->learning) {
+		pci_config_set_revision(pdev->config, IONPU_PCI_REVISION_1_3);
 	}
 
 	memory_region_init_io(&s->regs, OBJECT(s), &ionpu_regs_ops, s,
@@ -443,6 +448,7 @@ static Property ionpu_properties[] = {
 	DEFINE_PROP_STRING("serial", IonpuState, serial),
 	DEFINE_PROP_STRING("nvstore", IonpuState, nvstore),
 	DEFINE_PROP_BOOL("faults", IonpuState, faults, false),
+	DEFINE_PROP_BOOL("learning", IonpuState, learning, true),
 	DEFINE_PROP_END_OF_LIST(),
 };
 

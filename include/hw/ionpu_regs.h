@@ -13,6 +13,8 @@
 #define IONPU_PCI_VENDOR_ID		0x1234
 #define IONPU_PCI_DEVICE_ID		0x4e50
 #define IONPU_PCI_REVISION		0x02
+/* What a card without CAPS.LEARN (QEMU property learning=off) reports. */
+#define IONPU_PCI_REVISION_1_3		0x01
 /* PCI class 0x1200: processing accelerator. */
 #define IONPU_PCI_CLASS			0x1200
 
@@ -35,6 +37,7 @@
 #define IONPU_VERSION_MAJOR(v)		(((v) >> 16) & 0xffff)
 #define IONPU_VERSION_MINOR(v)		((v) & 0xffff)
 #define IONPU_HW_VERSION		0x00010004	/* 1.4 */
+#define IONPU_HW_VERSION_1_3		0x00010003	/* learning=off */
 #define IONPU_REG_CAPS			0x008
 #define IONPU_CAP_FLR			0x00000001
 #define IONPU_CAP_TEST_IRQ		0x00000002

@@ -5,7 +5,8 @@
  * rule names and returns how many, READ_COUNTERS counts those pulses and
  * their energy (and still serves a rev 1.3 driver's shorter buffer), the
  * learned cells are saved in the non-volatile store, a reset turns learning
- * off, and malformed commands change nothing.
+ * off, malformed commands change nothing, and a card made without learning
+ * (learning=off) is a rev 1.3 card.
  */
 /* mkdtemp() */
 #define _POSIX_C_SOURCE 200809L
@@ -309,6 +310,42 @@ static void test_nvstore(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* learning=off: a card as rev 1.3 was, which a host must tell apart. */
+static void test_without_learning(void **state)
+{
+	const struct ionpu_config cfg = { .tiles = 1, .without_learning = true };
+	struct fake_host *h = host_new_cfg(&cfg);
+	const struct ionpu_hw_identify *id =
+		HOST_AT(h, OUT_OFF, const struct ionpu_hw_identify);
+	const uint8_t *o = HOST_AT(h, OUT_OFF, const uint8_t);
+	struct cqe c;
+
+	(void)state;
+	host_queues(h, 16, 16, 64);
+	assert_int_equal(rd(h, IONPU_REG_VERSION), IONPU_HW_VERSION_1_3);
+	assert_int_equal(rd(h, IONPU_REG_CAPS) & IONPU_CAP_LEARN, 0);
+	assert_int_equal(run_cmd(h, &(struct sqe){
+		.op = IONPU_OP_IDENTIFY, .cid = 40, .out_addr = BUS(OUT_OFF),
+		.out_len = sizeof(*id) }).code, IONPU_SC_SUCCESS);
+	assert_int_equal(ionpu_le32_to_cpu(id->version), IONPU_HW_VERSION_1_3);
+	assert_int_equal(ionpu_le32_to_cpu(id->caps), rd(h, IONPU_REG_CAPS));
+
+	c = learn_on(h, 0);
+	assert_int_equal(c.code, IONPU_SC_INVALID_OPCODE);
+	assert_int_equal(teach(h, 0, 0).code, IONPU_SC_INVALID_OPCODE);
+
+	memset(HOST_AT(h, OUT_OFF, uint8_t), 0xee,
+	       sizeof(struct ionpu_hw_counters));
+	c = run_cmd(h, &(struct sqe){
+		.op = IONPU_OP_READ_COUNTERS, .cid = 41,
+		.out_addr = BUS(OUT_OFF),
+		.out_len = sizeof(struct ionpu_hw_counters) });
+	assert_int_equal(c.code, IONPU_SC_SUCCESS);
+	assert_int_equal(c.result, IONPU_HW_COUNTERS_V1_SIZE);
+	assert_int_equal(o[IONPU_HW_COUNTERS_V1_SIZE], 0xee);
+	host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test(test_nvstore),
+		cmocka_unit_test(test_without_learning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
