@@ -28,7 +28,7 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	struct ionpu_file *f;
 	int ret;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
 	ret = ionpu_stream_open(f);

@@ -311,7 +311,7 @@ static int ionpu_job_run(struct ionpu_kjob *job)
 	if (job->sink.room) {
 		job->sink.buf = kvmalloc_array(job->sink.room,
 					       sizeof(*job->sink.buf),
-					       GFP_KERNEL);
+					       GFP_KERNEL_ACCOUNT);
 		if (!job->sink.buf)
 			return -ENOMEM;
 	}

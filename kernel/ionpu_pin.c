@@ -11,11 +11,18 @@
  * reset waits for the lock): ionpu_pin_user() pins before the lock,
  * ionpu_pin_map() maps under it.  A mapped range is freed like a bounce
  * buffer (ionpu_buf_free()): only once the card can no longer touch it.
+ *
+ * The pages may stay pinned for long (a card that holds an abandoned
+ * command keeps them until its reset), so they are pinned FOLL_LONGTERM
+ * (never in ZONE_MOVABLE or CMA, where they would block migration) and
+ * charged to the pinner's RLIMIT_MEMLOCK like vfio's and RDMA's: a pin
+ * past it fails with -ENOMEM, and the charge goes when the pages do.
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "ionpu_drv.h"
@@ -31,6 +38,7 @@ static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * sizeof(struct ionpu_hw_prog_entry),
  * struct ionpu_pin - a pinned user range and the card's list of it
  * @pages: the pinned pages
  * @npages: entries of @pages
+ * @mm: the pinner's memory, grabbed, charged @npages of locked memory
  * @offset: where the range starts in its first page
  * @len: bytes of the range
  * @dir: DMA_FROM_DEVICE when the card writes the range: its pages are
@@ -44,6 +52,7 @@ static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * sizeof(struct ionpu_hw_prog_entry),
 struct ionpu_pin {
 	struct page **pages;
 	unsigned int npages;
+	struct mm_struct *mm;
 	unsigned int offset;
 	size_t len;
 	enum dma_data_direction dir;
@@ -82,7 +91,8 @@ bool ionpu_pin_fits(u64 uaddr, size_t len)
  *	writable), DMA_TO_DEVICE when it reads it
  *
  * Return: the pinned range, or an ERR_PTR: -EFAULT when part of the range
- * is not mapped (or not writable for DMA_FROM_DEVICE), -EINVAL, -ENOMEM.
+ * is not mapped (or not writable for DMA_FROM_DEVICE), -EINVAL, -ENOMEM
+ * (also past the caller's RLIMIT_MEMLOCK, without CAP_IPC_LOCK).
  */
 struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len,
 				 enum dma_data_direction dir)
@@ -93,7 +103,7 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len,
 
 	if (!ionpu_pin_fits(start, len))
 		return ERR_PTR(-EINVAL);
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
 	if (!pin)
 		return ERR_PTR(-ENOMEM);
 	pin->npages = ionpu_pin_pages(start, len);
@@ -101,22 +111,31 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len,
 	pin->len = len;
 	pin->dir = dir;
 	pin->pages = kvmalloc_array(pin->npages, sizeof(*pin->pages),
-				    GFP_KERNEL);
+				    GFP_KERNEL_ACCOUNT);
 	if (!pin->pages) {
 		ret = -ENOMEM;
 		goto err_free_pin;
 	}
+	ret = account_locked_vm(current->mm, pin->npages, true);
+	if (ret)
+		goto err_free_pages;
+	pin->mm = current->mm;
+	mmgrab(pin->mm);
 	got = pin_user_pages_fast(start & PAGE_MASK, pin->npages,
-				  dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0,
+				  FOLL_LONGTERM |
+				  (dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0),
 				  pin->pages);
 	if (got != pin->npages) {
 		if (got > 0)
 			unpin_user_pages(pin->pages, got);
 		ret = got < 0 ? got : -EFAULT;
-		goto err_free_pages;
+		goto err_uncharge;
 	}
 	return pin;
 
+err_uncharge:
+	account_locked_vm(pin->mm, pin->npages, false);
+	mmdrop(pin->mm);
 err_free_pages:
 	kvfree(pin->pages);
 err_free_pin:
@@ -223,6 +242,8 @@ void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
 		unpin_user_pages_dirty_lock(pin->pages, pin->npages, true);
 	else
 		unpin_user_pages(pin->pages, pin->npages);
+	account_locked_vm(pin->mm, pin->npages, false);
+	mmdrop(pin->mm);
 	kvfree(pin->pages);
 	kfree(pin);
 }

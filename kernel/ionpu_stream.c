@@ -160,7 +160,7 @@ void ionpu_stream_consume(struct ionpu_device *idev)
 
 int ionpu_stream_open(struct ionpu_file *f)
 {
-	return kfifo_alloc(&f->events, IONPU_EQ_DEPTH, GFP_KERNEL);
+	return kfifo_alloc(&f->events, IONPU_EQ_DEPTH, GFP_KERNEL_ACCOUNT);
 }
 
 /* After the file's tiles were released: no handler can reach it any more. */

@@ -5,7 +5,8 @@
  * span many pages, agreeing with what a small (bounced) read gets; the
  * sysfs counters sgl_commands/sgl_bytes move for the large transfers only;
  * an answer buffer the card may not write, or a range with a hole, fails
- * with EFAULT before the card does anything; a MAP_SHARED file works; and
+ * with EFAULT before the card does anything; pinned pages count against
+ * RLIMIT_MEMLOCK (ENOMEM past it); a MAP_SHARED file works; and
  * a process killed while its pinned READ_CELLS waits on a hung card leaves
  * a card that the watchdog resets and that works again.
  */
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -414,6 +416,51 @@ TEST_F(sgl, range_with_a_hole_is_efault)
 
 	/* munmap() of the whole range with its hole is fine. */
 	tile_bufs_free(&b);
+}
+
+/*
+ * A process without CAP_IPC_LOCK (here: nobody's) may pin only what its
+ * RLIMIT_MEMLOCK allows: a whole tile's readback, pinned, is ENOMEM under
+ * a limit of half of it, and works once the limit allows it.  Exits 0
+ * when both held, else the step that failed.
+ */
+static int pin_under_limit(int fd, unsigned int tile, unsigned int rows,
+			   unsigned int neurons, struct ionpu_cell_read *got,
+			   size_t len)
+{
+	struct rlimit lim = { .rlim_cur = len / 2, .rlim_max = RLIM_INFINITY };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &lim) || setgid(65534) || setuid(65534))
+		return 1;
+	if (read_rows(fd, tile, 0, rows, neurons, got) != -ENOMEM)
+		return 2;
+	lim.rlim_cur = 2 * len + 2 * (size_t)sysconf(_SC_PAGESIZE);
+	if (setrlimit(RLIMIT_MEMLOCK, &lim))
+		return 3;
+	return read_rows(fd, tile, 0, rows, neurons, got) ? 4 : 0;
+}
+
+TEST_F(sgl, pinned_pages_count_against_rlimit_memlock)
+{
+	SGL_RETURN_IF_SKIPPED();
+	long cmds = sgl_count(&self->card, "sgl_commands");
+	size_t len = self->cells * sizeof(struct ionpu_cell_read);
+	struct ionpu_cell_read *got = skewed_alloc(len, PROT_READ | PROT_WRITE);
+	int status = -1;
+	pid_t child;
+
+	ASSERT_NE(NULL, got);
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0)
+		_exit(pin_under_limit(self->fd, self->tile, self->rows,
+				      self->neurons, got, len));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("step %d failed (status %#x)", WEXITSTATUS(status), status);
+	/* Only the read within the limit reached the card. */
+	EXPECT_EQ(cmds + 1, sgl_count(&self->card, "sgl_commands"));
+	skewed_free(got, len);
 }
 
 /* The card's bytes reach a shared file mapping, and so the file. */

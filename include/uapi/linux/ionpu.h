@@ -800,7 +800,9 @@ struct ionpu_event {
  * results, READ_CELLS' cells and RAW_PULSES' both, is pinned and reached by
  * the card in place on a card with scatter-gather lists.  An answer buffer
  * of that size must be memory that can be pinned writable (not a device's
- * mapping), else -EFAULT before the command has any effect.  When such a
+ * mapping), else -EFAULT before the command has any effect.  Pinned pages
+ * count against the caller's RLIMIT_MEMLOCK (unless it has CAP_IPC_LOCK):
+ * an answer buffer past it is -ENOMEM, a payload past it is copied.  When such a
  * command fails with -ETIMEDOUT, -EINTR, -EIO or -ENODEV, the card may still
  * read or write those buffers until the driver has reset the card; the
  * driver keeps the pages pinned meanwhile, so their memory stays valid.
