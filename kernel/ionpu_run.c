@@ -58,17 +58,20 @@ void ionpu_clock_init(struct ionpu_device *idev)
 	mutex_init(&r->stop_lock);
 }
 
-/*
- * Take the clock for a new RUN of @f at once: false when anyone holds it,
- * waits for it, or another RUN is between two slices.
- */
+/* Nobody holds the clock, waits for it, or has a RUN between two slices. */
+static bool ionpu_clock_idle(const struct ionpu_runner *r)
+{
+	return !r->busy && list_empty(&r->waiters) && !r->run_file;
+}
+
+/* Take the clock for a new RUN of @f at once: false unless it is idle. */
 static bool ionpu_run_begin(struct ionpu_device *idev, struct ionpu_file *f)
 {
 	struct ionpu_runner *r = &idev->runner;
 	bool ok;
 
 	spin_lock(&r->lock);
-	ok = !r->busy && list_empty(&r->waiters) && !r->run_file;
+	ok = ionpu_clock_idle(r);
 	if (ok) {
 		r->busy = true;
 		r->owner = f;
@@ -81,8 +84,7 @@ static bool ionpu_run_begin(struct ionpu_device *idev, struct ionpu_file *f)
 
 /*
  * Take the clock at once for a command that must not overlap a run (not
- * a RUN): false while anyone holds it, waits for it, or a RUN is between
- * two slices.
+ * a RUN): false unless it is idle.
  */
 bool ionpu_clock_try(struct ionpu_device *idev)
 {
@@ -90,7 +92,7 @@ bool ionpu_clock_try(struct ionpu_device *idev)
 	bool ok;
 
 	spin_lock(&r->lock);
-	ok = !r->busy && list_empty(&r->waiters) && !r->run_file;
+	ok = ionpu_clock_idle(r);
 	if (ok) {
 		r->busy = true;
 		r->owner = NULL;

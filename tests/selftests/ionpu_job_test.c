@@ -46,24 +46,6 @@ FIXTURE_TEARDOWN(job)
 		close(self->fd);
 }
 
-/* A second file with the same network on the tile below ours. */
-static int other_file(const char *node, unsigned int tile)
-{
-	int fd = open(node, O_RDWR | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = net_lease(fd, tile);
-	if (!ret)
-		ret = net_build(fd, tile);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 TEST_F(job, a_job_computes_what_the_network_must)
 {
 	struct ionpu_job_input in[2];
@@ -245,7 +227,7 @@ TEST_F(job, keep_state_continues_where_the_last_job_stopped)
 TEST_F(job, reset_state_clears_only_the_callers_tiles)
 {
 	struct ionpu_reset_state rs = { 0 };
-	int fd2 = other_file(self->card.node, self->tile - 1);
+	int fd2 = net_other_file(self->card.node, self->tile - 1);
 
 	ASSERT_LE(0, fd2) TH_LOG("second file: %s", strerror(-fd2));
 	ASSERT_EQ(0, charge(self->fd, self->tile));
@@ -263,7 +245,7 @@ TEST_F(job, another_files_job_leaves_our_state_alone)
 	struct ionpu_job_input in[2];
 	struct ionpu_event out[JOB_ROOM];
 	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
-	int fd2 = other_file(self->card.node, self->tile - 1);
+	int fd2 = net_other_file(self->card.node, self->tile - 1);
 
 	ASSERT_LE(0, fd2) TH_LOG("second file: %s", strerror(-fd2));
 	ASSERT_EQ(0, charge(self->fd, self->tile));
@@ -308,7 +290,7 @@ TEST_F(job, interleaved_jobs_of_two_files_get_their_own_output)
 	};
 	pthread_t thread[2];
 
-	s[1].fd = other_file(self->card.node, s[1].tile);
+	s[1].fd = net_other_file(self->card.node, s[1].tile);
 	ASSERT_LE(0, s[1].fd) TH_LOG("second file: %s", strerror(-s[1].fd));
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&thread[i], NULL, submit_jobs, &s[i]));

@@ -20,6 +20,7 @@
 #define IONPU_NET_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,24 @@ static inline int net_build(int fd, unsigned int tile)
 	free(cells);
 	free(res);
 	return ret;
+}
+
+/* A second file of the card, holding the same network on @tile. */
+static inline int net_other_file(const char *node, unsigned int tile)
+{
+	int fd = open(node, O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = net_lease(fd, tile);
+	if (!ret)
+		ret = net_build(fd, tile);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 #endif /* IONPU_NET_H */

@@ -111,24 +111,6 @@ FIXTURE_TEARDOWN(sched)
 		close(self->fd);
 }
 
-/* A second file with the network on the tile below ours. */
-static int other_file(const char *node, unsigned int tile)
-{
-	int fd = open(node, O_RDWR | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = net_lease(fd, tile);
-	if (!ret)
-		ret = net_build(fd, tile);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 /* Queue LONG_JOBS jobs of self->long_steps on @fd through the ring. */
 static int queue_long_jobs(FIXTURE_DATA(sched) *self, int fd)
 {
@@ -210,7 +192,7 @@ TEST_F_TIMEOUT(sched, an_endless_run_lets_another_files_job_in, SCHED_TIMEOUT_S)
 	struct ionpu_run run = { .flags = IONPU_RUN_NOWAIT };
 	struct ionpu_stop stop = { 0 };
 	struct ionpu_wait w = { 0 };
-	int other = other_file(self->card.node, self->tile - 1), status = -1;
+	int other = net_other_file(self->card.node, self->tile - 1), status = -1;
 	pid_t child;
 
 	ASSERT_LE(0, other);
@@ -235,7 +217,7 @@ TEST_F_TIMEOUT(sched, files_with_jobs_waiting_take_turns, SCHED_TIMEOUT_S)
 {
 	struct ionpu_cancel cancel = { 0 };
 	struct io_uring_cqe *cqe;
-	int other = other_file(self->card.node, self->tile - 1), status = -1;
+	int other = net_other_file(self->card.node, self->tile - 1), status = -1;
 	int done = 0, cancelled;
 	pid_t child;
 
@@ -295,7 +277,7 @@ TEST_F_TIMEOUT(sched, cancel_ends_the_files_run_and_its_jobs, SCHED_TIMEOUT_S)
 TEST_F_TIMEOUT(sched, closing_the_file_cancels_the_jobs_it_submitted, SCHED_TIMEOUT_S)
 {
 	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
-	int other = other_file(self->card.node, self->tile - 1), cancelled;
+	int other = net_other_file(self->card.node, self->tile - 1), cancelled;
 
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, queue_long_jobs(self, other));
