@@ -58,47 +58,32 @@ void ionpu_clock_init(struct ionpu_device *idev)
 	mutex_init(&r->stop_lock);
 }
 
-/* Nobody holds the clock, waits for it, or has a RUN between two slices. */
-static bool ionpu_clock_idle(const struct ionpu_runner *r)
+/*
+ * Take the clock at once, if nobody holds it, waits for it, or has a RUN
+ * between two slices: for a new RUN of @run, or with @run NULL for a
+ * command that must not overlap a run.
+ */
+static bool ionpu_clock_take_idle(struct ionpu_runner *r,
+				  struct ionpu_file *run)
 {
-	return !r->busy && list_empty(&r->waiters) && !r->run_file;
-}
-
-/* Take the clock for a new RUN of @f at once: false unless it is idle. */
-static bool ionpu_run_begin(struct ionpu_device *idev, struct ionpu_file *f)
-{
-	struct ionpu_runner *r = &idev->runner;
 	bool ok;
 
 	spin_lock(&r->lock);
-	ok = ionpu_clock_idle(r);
+	ok = !r->busy && list_empty(&r->waiters) && !r->run_file;
 	if (ok) {
 		r->busy = true;
-		r->owner = f;
-		r->run_file = f;
-		r->stop = false;
+		r->owner = run;
+		r->run_file = run;
+		if (run)
+			r->stop = false;
 	}
 	spin_unlock(&r->lock);
 	return ok;
 }
 
-/*
- * Take the clock at once for a command that must not overlap a run (not
- * a RUN): false unless it is idle.
- */
 bool ionpu_clock_try(struct ionpu_device *idev)
 {
-	struct ionpu_runner *r = &idev->runner;
-	bool ok;
-
-	spin_lock(&r->lock);
-	ok = ionpu_clock_idle(r);
-	if (ok) {
-		r->busy = true;
-		r->owner = NULL;
-	}
-	spin_unlock(&r->lock);
-	return ok;
+	return ionpu_clock_take_idle(&idev->runner, NULL);
 }
 
 /*
@@ -376,8 +361,8 @@ static int ionpu_run_slice(struct ionpu_file *f, u32 steps, int resets,
 
 /*
  * Run @timesteps (0: until stopped) for @f, a slice at a time, from
- * ionpu_run_begin() on; gives the clock back.  @resets is the card's reset
- * count when the run was asked for.
+ * ionpu_clock_take_idle() on; gives the clock back.  @resets is the card's
+ * reset count when the run was asked for.
  *
  * Return: as ionpu_run_steps(), -ECANCELED also for a run stopped between
  * two slices, -EINTR for a caller killed while it waited for the clock,
@@ -504,7 +489,7 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
 	struct ionpu_device *idev = f->idev;
 
 	spin_lock(&run->lock);
-	if (run->state == IONPU_RUN_GOING || !ionpu_run_begin(idev, f)) {
+	if (run->state == IONPU_RUN_GOING || !ionpu_clock_take_idle(&idev->runner, f)) {
 		spin_unlock(&run->lock);
 		return -EBUSY;
 	}
@@ -540,7 +525,7 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	r->ran = 0;
 	if (r->flags & IONPU_RUN_NOWAIT)
 		return ionpu_run_start(f, r->timesteps);
-	if (!ionpu_run_begin(idev, f))
+	if (!ionpu_clock_take_idle(&idev->runner, f))
 		return -EBUSY;
 	ret = ionpu_run_slices(f, r->timesteps, atomic_read(&idev->resets),
 			       &ran);
