@@ -45,12 +45,16 @@ static int counters(int fd)
 	return ioctl(fd, IONPU_IOC_COUNTERS, &c) ? -errno : 0;
 }
 
-/* Waits up to 5 s for the driver to have reset the card @want times. */
+/*
+ * Waits up to 20 s for the driver to have reset the card @want times: a
+ * reset takes well under a second, but a VM under TCG on a loaded host may
+ * not run for seconds at a time.
+ */
 static bool recovered(const struct ionpu_test_card *card, long want)
 {
 	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
 
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 400; i++) {
 		if (ionpu_test_debugfs_long(card, "queues", "recoveries") >= want)
 			return true;
 		nanosleep(&tick, NULL);
@@ -72,6 +76,12 @@ FIXTURE_SETUP(fault)
 	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "300"));
 	ASSERT_EQ(0, ionpu_test_read_file(WATCHDOG_PARAM, self->saved_watchdog,
 					  sizeof(self->saved_watchdog)));
+	/*
+	 * Off unless a test is about it: a VM that stalls past the watchdog's
+	 * period lets its probe find the hang first, and the command then
+	 * fails with the reset's EIO instead of its own timeout.
+	 */
+	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "0"));
 }
 
 FIXTURE_TEARDOWN(fault)
@@ -197,7 +207,7 @@ TEST_F(fault, watchdog_resets_a_card_whose_slots_all_wait_for_the_dead)
 		waitpid(child[i], NULL, 0);
 	}
 	EXPECT_LT(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
-	/* Overdue after 1.5 s, found by the next tick: well within 5 s. */
+	/* Overdue after 1.5 s, found by the next tick: well within 20 s. */
 	ASSERT_TRUE(recovered(&self->card, before + 1));
 	EXPECT_EQ(0, counters(self->fd));
 	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));

@@ -13,6 +13,7 @@ import errno
 import os
 import sys
 import threading
+import time
 import traceback
 
 import numpy as np
@@ -177,11 +178,14 @@ def test_card_run_releases_the_gil():
 def runs_without_the_gil(runner, long, short):
     """Whether this thread ran Python while another was inside runner.run(long).
 
-    The other thread retries until its run gets in (this thread's short runs
-    may hold the runner); this one sees BusyError only while that run is in the
-    library, which it can see only if the library runs without the GIL.
+    The other thread retries until its run gets in; this one sees BusyError
+    only while that run is in the library, which it can see only if the
+    library runs without the GIL.  Between its own short runs this thread
+    sleeps, leaving the runner free: else, on one slow CPU, its runs may
+    hold the runner every time the other thread tries, for ever.  Once it
+    has seen BusyError it has its answer and only waits.
     """
-    seen = []
+    seen = False
 
     def long_run():
         while True:
@@ -189,17 +193,18 @@ def runs_without_the_gil(runner, long, short):
                 runner.run(long)
                 return
             except ionpu.BusyError:
-                continue
+                time.sleep(0.001)
 
     t = threading.Thread(target=long_run)
     t.start()
-    while t.is_alive():
+    while t.is_alive() and not seen:
         try:
             runner.run(short)
         except ionpu.BusyError:
-            seen.append(1)
+            seen = True
+        time.sleep(0.005)
     t.join()
-    return bool(seen)
+    return seen
 
 
 def test_a_node_that_is_gone():
