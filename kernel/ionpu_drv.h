@@ -537,7 +537,14 @@ enum ionpu_release_how {
 int ionpu_release_tiles(struct ionpu_file *f, u64 tiles,
 			enum ionpu_release_how how);
 void ionpu_release_all(struct ionpu_file *f);
-ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf);
+/* What ionpu_lease_show() tells of each tile. */
+enum ionpu_lease_view {
+	IONPU_LEASE_SHOW_OWNERS,	/* the process that leased it */
+	IONPU_LEASE_SHOW_LEASED,	/* only whether it is leased */
+};
+
+ssize_t ionpu_lease_show(struct ionpu_device *idev, enum ionpu_lease_view view,
+			 char *buf);
 void ionpu_lease_reset(struct ionpu_device *idev);
 __poll_t ionpu_lease_poll(struct ionpu_file *f);
 u64 ionpu_lease_ack_reset(struct ionpu_file *f);

@@ -168,16 +168,24 @@ void ionpu_release_all(struct ionpu_file *f)
 	up_read(&idev->lock);
 }
 
-/* One process id per tile, 0 for a free tile: "0 4242 4242 0\n". */
-ssize_t ionpu_lease_show(struct ionpu_device *idev, char *buf)
+/*
+ * One word per tile, tile 0 first: the process id that leased it, or 0 for
+ * a free tile ("0 4242 4242 0\n"); with %IONPU_LEASE_SHOW_LEASED, 1 for a
+ * leased tile instead, which names no process ("0 1 1 0\n").
+ */
+ssize_t ionpu_lease_show(struct ionpu_device *idev, enum ionpu_lease_view view,
+			 char *buf)
 {
 	ssize_t len = 0;
 	u32 tile;
 
 	mutex_lock(&idev->lease_lock);
-	for (tile = 0; tile < idev->tiles; tile++)
+	for (tile = 0; tile < idev->tiles; tile++) {
+		pid_t pid = idev->lease_pid[tile];
+
 		len += sysfs_emit_at(buf, len, "%s%d", tile ? " " : "",
-				     idev->lease_pid[tile]);
+				     view == IONPU_LEASE_SHOW_LEASED ? !!pid : pid);
+	}
 	mutex_unlock(&idev->lease_lock);
 	len += sysfs_emit_at(buf, len, "\n");
 	return len;

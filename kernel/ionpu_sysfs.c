@@ -58,12 +58,26 @@ static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(seed);
 
+/*
+ * Which process uses the card is its owner's business and the admin's:
+ * tile_owners is root's alone (a mode, not a credential check at read
+ * time, which a file descriptor handed to a setuid reader would fool);
+ * anyone may see which tiles are taken.  A tenant knows its own tiles from
+ * its lease.
+ */
 static ssize_t tile_owners_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	return ionpu_lease_show(to_ionpu(dev), buf);
+	return ionpu_lease_show(to_ionpu(dev), IONPU_LEASE_SHOW_OWNERS, buf);
 }
-static DEVICE_ATTR_RO(tile_owners);
+static DEVICE_ATTR_ADMIN_RO(tile_owners);
+
+static ssize_t leased_tiles_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return ionpu_lease_show(to_ionpu(dev), IONPU_LEASE_SHOW_LEASED, buf);
+}
+static DEVICE_ATTR_RO(leased_tiles);
 
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -130,6 +144,7 @@ static struct attribute *ionpu_attrs[] = {
 	&dev_attr_hw_version.attr,
 	&dev_attr_seed.attr,
 	&dev_attr_tile_owners.attr,
+	&dev_attr_leased_tiles.attr,
 	&dev_attr_state.attr,
 	&dev_attr_resets.attr,
 	&dev_attr_last_reset.attr,

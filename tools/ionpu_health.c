@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A card's health as sysfs has it: class/ionpu/ionpuN/state, resets,
- * last_reset, hangs and tile_owners (docs/ABI/sysfs-class-ionpu), all readable by anyone;
- * the leasing process's command only for an administrator.
+ * last_reset, hangs and leased_tiles (docs/ABI/sysfs-class-ionpu), all
+ * readable by anyone; which process leased a tile (tile_owners) and its
+ * command only for an administrator.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -61,28 +62,41 @@ static int read_u64(const char *sysfs_root, const struct ionpu_card *card,
 	return 0;
 }
 
-/* tile_owners: one process id per tile, separated by spaces. */
+/*
+ * tile_owners: one process id per tile, separated by spaces, 0 for a free
+ * tile.  Only root may read it; anyone else reads leased_tiles, 1 for a
+ * leased tile, whose owner is then IONPU_OWNER_HIDDEN.
+ */
 static int read_owners(const char *sysfs_root, const struct ionpu_card *card,
 		       struct card_health *h, char *why, size_t why_size)
 {
 	char text[IONPU_CARD_MAX_TILES * 12], *p, *end;
-	int err = read_attr(sysfs_root, card, "tile_owners", text, sizeof(text),
-			    why, why_size);
+	const char *attr = "tile_owners";
+	long most = INT32_MAX;
+	int err = read_attr(sysfs_root, card, attr, text, sizeof(text), why,
+			    why_size);
 
+	if (err == -EACCES) {
+		attr = "leased_tiles";
+		most = 1;
+		err = read_attr(sysfs_root, card, attr, text, sizeof(text), why,
+				why_size);
+	}
 	if (err)
 		return err;
 	h->tiles = 0;
 	for (p = text; *p && h->tiles < IONPU_CARD_MAX_TILES; p = end) {
 		long pid = strtol(p, &end, 10);
 
-		if (end == p || pid < 0 || pid > INT32_MAX ||
+		if (end == p || pid < 0 || pid > most ||
 		    (*end && *end != ' ')) {
-			snprintf(why, why_size,
-				 "tile_owners: '%s' is not a list of process ids",
-				 text);
+			snprintf(why, why_size, "%s: '%s' is not a list of %s",
+				 attr, text, most == 1 ? "0s and 1s" :
+				 "process ids");
 			return -EPROTO;
 		}
-		h->owner[h->tiles++] = (int32_t)pid;
+		h->owner[h->tiles++] = most == 1 && pid ? IONPU_OWNER_HIDDEN :
+							 (int32_t)pid;
 		while (*end == ' ')
 			end++;
 	}
@@ -118,7 +132,7 @@ bool ionpu_health_owner_command(pid_t pid, char *buf, size_t size)
 	bool ok;
 
 	buf[0] = '\0';
-	if (geteuid() != 0)
+	if (pid <= 0 || geteuid() != 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
 	fp = fopen(path, "r");

@@ -16,13 +16,17 @@
 /* Room for a process's command name, as /proc/PID/comm gives it. */
 #define IONPU_COMM_SIZE 32
 
+/* A leased tile whose owner only an administrator may see (tile_owners). */
+#define IONPU_OWNER_HIDDEN (-1)
+
 struct card_health {
 	char state[32]; /* "ok", "resetting", "dead" or "gone" */
 	uint64_t resets;
 	uint64_t hangs;
 	char last_reset[32]; /* why: "none", "hang", "requested", "pci-error" */
 	uint32_t tiles;
-	int32_t owner[IONPU_CARD_MAX_TILES]; /* process per tile, 0 free */
+	/* Process per tile, 0 free, IONPU_OWNER_HIDDEN for a non-admin. */
+	int32_t owner[IONPU_CARD_MAX_TILES];
 };
 
 /*

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Tile leases: all-or-nothing leasing and releasing, one owner per tile, a
- * second process denied another's tiles, and every lease given back when
- * its file closes.
+ * second process denied another's tiles, every lease given back when its
+ * file closes, and who leased a tile shown to root alone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,22 +65,29 @@ static int release(int fd, unsigned long long tiles)
 	return ioctl(fd, IONPU_IOC_RELEASE, &r) ? -errno : 0;
 }
 
-/* Owner pid of one tile from sysfs, or -1. */
-static long owner(const struct ionpu_test_card *card, unsigned int tile)
+/* Word @tile of sysfs attribute @attr of @card, or -1 when unreadable. */
+static long tile_word(const struct ionpu_test_card *card, const char *attr,
+		      unsigned int tile)
 {
 	char path[PATH_MAX], buf[4096], *p = buf, *end;
-	long pid = -1;
+	long word = -1;
 
-	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/tile_owners", card->name);
+	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/%s", card->name, attr);
 	if (ionpu_test_read_file(path, buf, sizeof(buf)))
 		return -1;
 	for (unsigned int i = 0; i <= tile; i++) {
-		pid = strtol(p, &end, 10);
+		word = strtol(p, &end, 10);
 		if (end == p)
 			return -1;
 		p = end;
 	}
-	return pid;
+	return word;
+}
+
+/* Owner pid of one tile from sysfs, or -1. */
+static long owner(const struct ionpu_test_card *card, unsigned int tile)
+{
+	return tile_word(card, "tile_owners", tile);
 }
 
 static unsigned long long all_tiles(unsigned int n)
@@ -102,6 +110,45 @@ TEST_F(lease, lowest_free_tiles_are_leased_and_shown)
 	EXPECT_EQ(0, owner(&self->card, 0));
 	ASSERT_EQ(0, lease_count(self->fd, 1, &got));
 	EXPECT_EQ(0x1ULL, got);
+}
+
+/*
+ * A user other than root may not read tile_owners, and learns from
+ * leased_tiles which tiles are taken, not by whom.
+ */
+TEST_F(lease, owners_are_shown_to_root_alone)
+{
+	char path[PATH_MAX], buf[64];
+	unsigned long long got;
+	int status = -1;
+	pid_t child;
+
+	if (geteuid() != 0)
+		SKIP(return, "only root can become another user");
+	ASSERT_EQ(0, lease_count(self->fd, 1, &got));
+	ASSERT_EQ(0x1ULL, got);
+	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/tile_owners",
+		 self->card.name);
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		if (ionpu_test_read_file(path, buf, sizeof(buf)) != -EACCES)
+			_exit(3);
+		if (tile_word(&self->card, "leased_tiles", 0) != 1)
+			_exit(4);
+		if (self->card.tiles > 1 &&
+		    tile_word(&self->card, "leased_tiles", 1) != 0)
+			_exit(5);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(getpid(), owner(&self->card, 0));
+	EXPECT_EQ(1, tile_word(&self->card, "leased_tiles", 0));
 }
 
 TEST_F(lease, leases_are_all_or_nothing)
