@@ -256,12 +256,14 @@ struct ionpu_vector {
  * @IONPU_RESET_REQUESTED: a function reset asked for through the PCI core,
  *	e.g. its sysfs "reset"
  * @IONPU_RESET_PCI_ERROR: the recovery from a PCI (AER) error
+ * @IONPU_RESET_CAUSES: the number of causes
  */
 enum ionpu_reset_cause {
 	IONPU_RESET_NONE,
 	IONPU_RESET_HANG,
 	IONPU_RESET_REQUESTED,
 	IONPU_RESET_PCI_ERROR,
+	IONPU_RESET_CAUSES,
 };
 
 /**
@@ -296,6 +298,11 @@ enum ionpu_reset_cause {
  *	asked (recovery, sysfs "reset", AER); owners of tiles are told
  * @reset_for_hang: the reset about to run is @recover_work's
  * @last_reset: why the last of @resets happened, an &enum ionpu_reset_cause
+ * @resets_by_cause: @resets counted by &enum ionpu_reset_cause, each
+ *	changed with @lock for write (sysfs resets_by_cause/)
+ * @hang_window: when the minute began in which hang resets are counted
+ *	against max_hang_resets, with @lock for write
+ * @hang_window_resets: hang resets in that minute, with @lock for write
  * @resetting: a reset or an AER recovery is in progress
  * @dead: the card did not come back from its last reset (or did not stop
  *	at removal): its queues fail with -ENODEV and bus mastering is off
@@ -348,6 +355,9 @@ struct ionpu_device {
 	atomic_t resets;
 	bool reset_for_hang;
 	u8 last_reset;
+	unsigned int resets_by_cause[IONPU_RESET_CAUSES];
+	unsigned long hang_window;
+	unsigned int hang_window_resets;
 	bool resetting;
 	bool dead;
 

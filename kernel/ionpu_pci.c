@@ -7,12 +7,19 @@
  */
 #include <linux/debugfs.h>
 #include <linux/iopoll.h>
+#include <linux/jiffies.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 
 #include "ionpu_compat.h"
 #include "ionpu_drv.h"
 
 #define IONPU_READY_TIMEOUT_US	100000
+
+static unsigned int max_hang_resets = 5;
+module_param(max_hang_resets, uint, 0644);
+MODULE_PARM_DESC(max_hang_resets,
+		 "Resets for a hang the driver does within a minute; past them the card is left dead until a reset is asked for (0 = no limit)");
 
 static int ionpu_hw_reset(struct ionpu_device *idev)
 {
@@ -186,6 +193,7 @@ static int ionpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	idev->pdev = pdev;
 	idev->regs = pcim_iomap_table(pdev)[IONPU_BAR_REGS];
 	INIT_DELAYED_WORK(&idev->recover_work, ionpu_recover_work);
+	idev->hang_window = jiffies;
 	pci_set_drvdata(pdev, idev);
 
 	ret = ionpu_hw_identify(idev);
@@ -271,6 +279,8 @@ static int ionpu_restart(struct ionpu_device *idev)
 
 	if (ret) {
 		pci_clear_master(idev->pdev);
+		dev_err(&idev->pdev->dev, "card did not come back from a reset (%d): dead until a reset succeeds\n",
+			ret);
 		return ret;
 	}
 	pci_set_master(idev->pdev);
@@ -289,7 +299,25 @@ static void ionpu_reset_count(struct ionpu_device *idev,
 {
 	lockdep_assert_held_write(&idev->lock);
 	atomic_inc(&idev->resets);
+	WRITE_ONCE(idev->resets_by_cause[why], idev->resets_by_cause[why] + 1);
 	WRITE_ONCE(idev->last_reset, why);
+}
+
+/*
+ * A card that keeps hanging would be reset again and again, each reset
+ * failing every tenant's work: past max_hang_resets hang resets within a
+ * minute the driver stops bringing it back.  With @idev->lock for write.
+ */
+static bool ionpu_hangs_too_often(struct ionpu_device *idev)
+{
+	unsigned int most = READ_ONCE(max_hang_resets);
+	unsigned long now = jiffies;
+
+	if (time_after(now, idev->hang_window + 60 * HZ)) {
+		idev->hang_window = now;
+		idev->hang_window_resets = 0;
+	}
+	return most && ++idev->hang_window_resets > most;
 }
 
 /*
@@ -305,8 +333,6 @@ static void ionpu_reset_finish(struct ionpu_device *idev, int err)
 	if (err) {
 		ionpu_queue_kill(idev, -ENODEV);
 		ionpu_mmap_revoke(idev, -ENODEV);
-		dev_err(&idev->pdev->dev, "card did not come back from a reset (%d): dead until a reset succeeds\n",
-			err);
 	} else {
 		ionpu_mmap_restore(idev);
 	}
@@ -331,11 +357,23 @@ static void ionpu_reset_prepare(struct pci_dev *pdev)
 static void ionpu_reset_done(struct pci_dev *pdev)
 {
 	struct ionpu_device *idev = pci_get_drvdata(pdev);
-	int ret = ionpu_restart(idev);
+	enum ionpu_reset_cause why = xchg(&idev->reset_for_hang, false) ?
+		IONPU_RESET_HANG : IONPU_RESET_REQUESTED;
+	int ret;
 
-	ionpu_reset_count(idev, xchg(&idev->reset_for_hang, false) ?
-					IONPU_RESET_HANG :
-					IONPU_RESET_REQUESTED);
+	/* Left stopped, as a card that did not come back: dead. */
+	if (why == IONPU_RESET_HANG && ionpu_hangs_too_often(idev)) {
+		pci_clear_master(pdev);
+		dev_err(&pdev->dev, "card hung more than %u times within a minute: dead until a reset is asked for\n",
+			READ_ONCE(max_hang_resets));
+		ret = -EIO;
+	} else {
+		ret = ionpu_restart(idev);
+	}
+	/* A reset someone asked for starts the count of hangs anew. */
+	if (why == IONPU_RESET_REQUESTED)
+		idev->hang_window_resets = 0;
+	ionpu_reset_count(idev, why);
 	up_write(&idev->lock);
 	ionpu_reset_finish(idev, ret);
 }

@@ -158,7 +158,46 @@ static const struct attribute_group ionpu_group = {
 	.attrs = ionpu_attrs,
 };
 
+/* resets_by_cause/: one file per &enum ionpu_reset_cause but "none". */
+struct ionpu_cause_attr {
+	struct device_attribute attr;
+	enum ionpu_reset_cause cause;
+};
+
+static ssize_t resets_by_cause_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	const struct ionpu_cause_attr *ca =
+		container_of(attr, struct ionpu_cause_attr, attr);
+
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_ionpu(dev)->resets_by_cause[ca->cause]));
+}
+
+#define IONPU_CAUSE_ATTR(_name, _cause)					\
+	static struct ionpu_cause_attr ionpu_cause_##_name = {		\
+		.attr = __ATTR(_name, 0444, resets_by_cause_show, NULL),	\
+		.cause = (_cause),					\
+	}
+
+IONPU_CAUSE_ATTR(hang, IONPU_RESET_HANG);
+IONPU_CAUSE_ATTR(requested, IONPU_RESET_REQUESTED);
+IONPU_CAUSE_ATTR(pci_error, IONPU_RESET_PCI_ERROR);
+
+static struct attribute *ionpu_cause_attrs[] = {
+	&ionpu_cause_hang.attr.attr,
+	&ionpu_cause_requested.attr.attr,
+	&ionpu_cause_pci_error.attr.attr,
+	NULL
+};
+
+static const struct attribute_group ionpu_cause_group = {
+	.name = "resets_by_cause",
+	.attrs = ionpu_cause_attrs,
+};
+
 const struct attribute_group *ionpu_groups[] = {
 	&ionpu_group,
+	&ionpu_cause_group,
 	NULL
 };

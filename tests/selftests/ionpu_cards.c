@@ -62,6 +62,58 @@ int ionpu_test_write_file(const char *path, const char *val)
 	return ret;
 }
 
+#define IONPU_TEST_PARAMS "/sys/module/ionpu/parameters/"
+
+int ionpu_test_param_set(const char *name, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), IONPU_TEST_PARAMS "%s", name);
+	return ionpu_test_write_file(path, val);
+}
+
+/* The current value of module parameter @name of ionpu into @buf. */
+static int ionpu_test_param_get(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), IONPU_TEST_PARAMS "%s", name);
+	return ionpu_test_read_file(path, buf, len);
+}
+
+int ionpu_test_hang_params_set(struct ionpu_test_hang_params *saved,
+			       const char *timeout_ms, const char *watchdog_ms)
+{
+	int ret;
+
+	ret = ionpu_test_param_get("cmd_timeout_ms", saved->cmd_timeout_ms,
+				   sizeof(saved->cmd_timeout_ms));
+	if (!ret)
+		ret = ionpu_test_param_get("watchdog_ms", saved->watchdog_ms,
+					   sizeof(saved->watchdog_ms));
+	if (!ret)
+		ret = ionpu_test_param_get("max_hang_resets",
+					   saved->max_hang_resets,
+					   sizeof(saved->max_hang_resets));
+	if (ret)
+		return ret;
+	ret = ionpu_test_param_set("cmd_timeout_ms", timeout_ms);
+	if (!ret)
+		ret = ionpu_test_param_set("watchdog_ms", watchdog_ms);
+	if (!ret)
+		ret = ionpu_test_param_set("max_hang_resets", "0");
+	if (ret)
+		ionpu_test_hang_params_restore(saved);
+	return ret;
+}
+
+void ionpu_test_hang_params_restore(const struct ionpu_test_hang_params *saved)
+{
+	ionpu_test_param_set("cmd_timeout_ms", saved->cmd_timeout_ms);
+	ionpu_test_param_set("watchdog_ms", saved->watchdog_ms);
+	ionpu_test_param_set("max_hang_resets", saved->max_hang_resets);
+}
+
 int ionpu_test_inject(const struct ionpu_test_card *card, unsigned int fault)
 {
 	char path[PATH_MAX], val[16];

@@ -64,6 +64,29 @@ int ionpu_test_inject(const struct ionpu_test_card *card, unsigned int fault);
 long ionpu_test_debugfs_long(const struct ionpu_test_card *card,
 			     const char *file, const char *name);
 
+/*
+ * The module parameters that decide how the driver finds and handles a
+ * hung card, as a test that injects hangs found them.
+ */
+struct ionpu_test_hang_params {
+	char cmd_timeout_ms[32];
+	char watchdog_ms[32];
+	char max_hang_resets[32];
+};
+
+/*
+ * Saves the hang parameters into @saved, then sets cmd_timeout_ms to
+ * @timeout_ms and watchdog_ms to @watchdog_ms ("0": off) and lifts the
+ * limit of hang resets a minute, which tests that hang the card one after
+ * the other would reach.  Returns 0 or -errno.
+ */
+int ionpu_test_hang_params_set(struct ionpu_test_hang_params *saved,
+			       const char *timeout_ms, const char *watchdog_ms);
+/* Puts back what ionpu_test_hang_params_set() saved. */
+void ionpu_test_hang_params_restore(const struct ionpu_test_hang_params *saved);
+/* Sets module parameter @name of ionpu to @val; returns 0 or -errno. */
+int ionpu_test_param_set(const char *name, const char *val);
+
 /* Reads a sysfs file into buf without its trailing newline. */
 int ionpu_test_read_file(const char *path, char *buf, size_t len);
 /* The number sysfs attribute @attr of @card holds, or -1. */

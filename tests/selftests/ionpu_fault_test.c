@@ -8,7 +8,8 @@
  * spurious interrupt changes nothing; a stale duplicate of a completion
  * does not complete the next command of its slot; a card that does not
  * come back from a reset is dead (ENODEV, sysfs state "dead") until a
- * reset succeeds.
+ * reset succeeds; nor is one that hangs more than max_hang_resets times a
+ * minute, until a reset is asked for.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,13 +29,9 @@
 #include "kselftest_harness.h"
 #include "ionpu_cards.h"
 
-#define TIMEOUT_PARAM "/sys/module/ionpu/parameters/cmd_timeout_ms"
-#define WATCHDOG_PARAM "/sys/module/ionpu/parameters/watchdog_ms"
-
 FIXTURE(fault) {
 	struct ionpu_test_card card;
-	char saved_timeout[32];
-	char saved_watchdog[32];
+	struct ionpu_test_hang_params saved;
 	int fd;
 };
 
@@ -70,18 +67,13 @@ FIXTURE_SETUP(fault)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, counters(self->fd));
 
-	/* Hangs are found by command timeouts: keep them short here. */
-	ASSERT_EQ(0, ionpu_test_read_file(TIMEOUT_PARAM, self->saved_timeout,
-					  sizeof(self->saved_timeout)));
-	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "300"));
-	ASSERT_EQ(0, ionpu_test_read_file(WATCHDOG_PARAM, self->saved_watchdog,
-					  sizeof(self->saved_watchdog)));
 	/*
-	 * Off unless a test is about it: a VM that stalls past the watchdog's
+	 * Hangs are found by command timeouts: keep them short here.  The
+	 * watchdog is off unless a test is about it: a VM that stalls past its
 	 * period lets its probe find the hang first, and the command then
 	 * fails with the reset's EIO instead of its own timeout.
 	 */
-	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "0"));
+	ASSERT_EQ(0, ionpu_test_hang_params_set(&self->saved, "300", "0"));
 }
 
 FIXTURE_TEARDOWN(fault)
@@ -89,8 +81,7 @@ FIXTURE_TEARDOWN(fault)
 	if (self->fd < 0)
 		return;
 	close(self->fd);
-	ionpu_test_write_file(TIMEOUT_PARAM, self->saved_timeout);
-	ionpu_test_write_file(WATCHDOG_PARAM, self->saved_watchdog);
+	ionpu_test_hang_params_restore(&self->saved);
 }
 
 TEST_F(fault, dma_error_reaches_the_caller)
@@ -139,7 +130,7 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 
 	ASSERT_LE(0, hangs);
 	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
-	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "100"));
+	ASSERT_EQ(0, ionpu_test_param_set("watchdog_ms", "100"));
 	child = fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
@@ -190,8 +181,8 @@ TEST_F(fault, watchdog_resets_a_card_whose_slots_all_wait_for_the_dead)
 	int i;
 
 	ASSERT_LE(0, before);
-	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "1500"));
-	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "100"));
+	ASSERT_EQ(0, ionpu_test_param_set("cmd_timeout_ms", "1500"));
+	ASSERT_EQ(0, ionpu_test_param_set("watchdog_ms", "100"));
 	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 	for (i = 0; i < SLOT_HOGS; i++) {
 		child[i] = fork();
@@ -304,6 +295,63 @@ TEST_F(fault, card_that_fails_its_reset_is_dead_until_a_reset_succeeds)
 	/* The tile the dead card could not clean is cleaned at its lease. */
 	lease = (struct ionpu_lease){ .flags = IONPU_LEASE_EXACT, .tiles = lease.tiles };
 	EXPECT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
+}
+
+/* resets_by_cause/@cause of @card, or -1. */
+static long resets_by(const struct ionpu_test_card *card, const char *cause)
+{
+	char attr[64];
+
+	snprintf(attr, sizeof(attr), "resets_by_cause/%s", cause);
+	return ionpu_test_card_long(card, attr);
+}
+
+/*
+ * With max_hang_resets 1, the hang after one that was reset leaves the
+ * card dead rather than reset again (or the first, if the minute already
+ * saw one): calls fail with ENODEV; a reset asked for revives it.  Each
+ * reset is counted by its cause.
+ */
+TEST_F(fault, card_that_keeps_hanging_is_left_dead)
+{
+	long hang = resets_by(&self->card, "hang");
+	long requested = resets_by(&self->card, "requested");
+	char path[PATH_MAX], state[32] = "ok";
+	int hangs = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->card.pci);
+	if (access(path, W_OK))
+		SKIP(return, "%s has no reset method", self->card.pci);
+	ASSERT_LE(0, hang);
+	ASSERT_LE(0, requested);
+	ASSERT_EQ(0, ionpu_test_param_set("max_hang_resets", "1"));
+
+	while (hangs < 2 && !strcmp(state, "ok")) {
+		long before = ionpu_test_debugfs_long(&self->card, "queues",
+						      "recoveries");
+
+		ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
+		EXPECT_EQ(-ETIMEDOUT, counters(self->fd));
+		hangs++;
+		/* Until the reset is over: recovered, or dead. */
+		for (int i = 0; i < 400; i++) {
+			card_state(&self->card, state, sizeof(state));
+			if (!strcmp(state, "dead") ||
+			    ionpu_test_debugfs_long(&self->card, "queues",
+						    "recoveries") > before)
+				break;
+			usleep(50 * 1000);
+		}
+	}
+	EXPECT_STREQ("dead", state);
+	EXPECT_EQ(-ENODEV, counters(self->fd));
+	EXPECT_EQ(hang + hangs, resets_by(&self->card, "hang"));
+
+	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
+	card_state(&self->card, state, sizeof(state));
+	EXPECT_STREQ("ok", state);
+	EXPECT_EQ(0, counters(self->fd));
+	EXPECT_EQ(requested + 1, resets_by(&self->card, "requested"));
 }
 
 TEST_HARNESS_MAIN

@@ -32,8 +32,6 @@
 #include "ionpu_cards.h"
 #include "ionpu_net.h"
 
-#define TIMEOUT_PARAM "/sys/module/ionpu/parameters/cmd_timeout_ms"
-#define WATCHDOG_PARAM "/sys/module/ionpu/parameters/watchdog_ms"
 #define THRESHOLD_PARAM "/sys/module/ionpu/parameters/sgl_threshold"
 /* Timed rounds of each path in the comparison of the two. */
 #define BENCH_ROUNDS	8
@@ -504,8 +502,7 @@ TEST_F(sgl, shared_file_mapping_works)
 /* The card with fault injection, with a hung card and the watchdog. */
 FIXTURE(sgl_hang) {
 	struct ionpu_test_card card;
-	char saved_timeout[32];
-	char saved_watchdog[32];
+	struct ionpu_test_hang_params saved;
 	unsigned int tile;
 	unsigned int rows, neurons;
 	int fd;
@@ -527,13 +524,8 @@ FIXTURE_SETUP(sgl_hang)
 	ASSERT_NE(0, lease.tiles);
 	self->tile = __builtin_ctzll(lease.tiles);
 
-	ASSERT_EQ(0, ionpu_test_read_file(TIMEOUT_PARAM, self->saved_timeout,
-					  sizeof(self->saved_timeout)));
-	ASSERT_EQ(0, ionpu_test_read_file(WATCHDOG_PARAM, self->saved_watchdog,
-					  sizeof(self->saved_watchdog)));
 	/* Long enough to kill the reader first, short for the watchdog's probe. */
-	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "2000"));
-	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "100"));
+	ASSERT_EQ(0, ionpu_test_hang_params_set(&self->saved, "2000", "100"));
 }
 
 FIXTURE_TEARDOWN(sgl_hang)
@@ -541,8 +533,7 @@ FIXTURE_TEARDOWN(sgl_hang)
 	if (self->fd < 0)
 		return;
 	close(self->fd);
-	ionpu_test_write_file(TIMEOUT_PARAM, self->saved_timeout);
-	ionpu_test_write_file(WATCHDOG_PARAM, self->saved_watchdog);
+	ionpu_test_hang_params_restore(&self->saved);
 }
 
 /*

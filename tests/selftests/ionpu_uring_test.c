@@ -525,15 +525,13 @@ TEST_F(uring, leaving_with_jobs_queued_is_safe)
 	EXPECT_EQ(0, lease_when_free(self->fd, self->tile - 1));
 }
 
-#define TIMEOUT_PARAM	"/sys/module/ionpu/parameters/cmd_timeout_ms"
-#define WATCHDOG_PARAM	"/sys/module/ionpu/parameters/watchdog_ms"
 #define HANG_JOBS	16
 
 TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 {
 	struct ionpu_job *job = calloc(HANG_JOBS, sizeof(*job));
 	int res[HANG_JOBS], seen[HANG_JOBS] = { 0 };
-	char timeout[32], watchdog[32];
+	struct ionpu_test_hang_params saved;
 	struct ionpu_lease lease = { .count = 1 };
 	struct ionpu_test_card card;
 	struct io_uring ring;
@@ -550,10 +548,7 @@ TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_LEASE, &lease));
 	ASSERT_EQ(0, io_uring_queue_init(HANG_JOBS * 2, &ring, 0));
 	/* Hangs are found by command timeouts and the watchdog: keep them short. */
-	ASSERT_EQ(0, ionpu_test_read_file(TIMEOUT_PARAM, timeout, sizeof(timeout)));
-	ASSERT_EQ(0, ionpu_test_read_file(WATCHDOG_PARAM, watchdog, sizeof(watchdog)));
-	ASSERT_EQ(0, ionpu_test_write_file(TIMEOUT_PARAM, "300"));
-	ASSERT_EQ(0, ionpu_test_write_file(WATCHDOG_PARAM, "100"));
+	ASSERT_EQ(0, ionpu_test_hang_params_set(&saved, "300", "100"));
 
 	for (unsigned int i = 0; i < HANG_JOBS; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
@@ -595,8 +590,7 @@ TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 	after = job_of(NULL, 0, NULL, 0);
 	EXPECT_EQ(0, net_ioctl(fd, IONPU_IOC_JOB, &after));
 
-	ionpu_test_write_file(TIMEOUT_PARAM, timeout);
-	ionpu_test_write_file(WATCHDOG_PARAM, watchdog);
+	ionpu_test_hang_params_restore(&saved);
 	io_uring_queue_exit(&ring);
 	close(fd);
 	free(job);
