@@ -91,12 +91,12 @@ static int read_owners(const char *sysfs_root, const struct ionpu_card *card,
 		if (end == p || pid < 0 || pid > most ||
 		    (*end && *end != ' ')) {
 			snprintf(why, why_size, "%s: '%s' is not a list of %s",
-				 attr, text, most == 1 ? "0s and 1s" :
-				 "process ids");
+				 attr, text,
+				 most == 1 ? "0s and 1s" : "process ids");
 			return -EPROTO;
 		}
 		h->owner[h->tiles++] = most == 1 && pid ? IONPU_OWNER_HIDDEN :
-							 (int32_t)pid;
+							  (int32_t)pid;
 		while (*end == ' ')
 			end++;
 	}
