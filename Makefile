@@ -9,6 +9,7 @@ IONPU_CACHE ?= /var/cache/ionpu
 export IONPU_CACHE
 
 CC ?= cc
+comma := ,
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CPPFLAGS_IONPU := -Iinclude -Iinclude/uapi
@@ -46,7 +47,7 @@ LIB_SO := $(BUILD)/lib/libionpu.so.$(LIB_VERSION)
 LIB_PKGS := hdf5-serial liburing libpci
 LIB_DEP_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) 2>/dev/null)
 LIB_LDLIBS := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lm
-LIB_CFLAGS = -std=c11 $(WARN) $(CFLAGS) -fvisibility=hidden $(FABRIC_CPPFLAGS) -Ilib \
+LIB_CFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden $(FABRIC_CPPFLAGS) -Ilib \
 	$(LIB_DEP_CFLAGS)
 
 # --- tools -----------------------------------------------------------------
@@ -104,7 +105,7 @@ $(FABRIC_A): $(FABRIC_PIC_OBJS)
 
 $(LIB_SO): $(LIB_PIC_OBJS) $(FABRIC_A) lib/libionpu.map
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=lib/libionpu.map \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=lib/libionpu.map \
 		-Wl,-z,defs -o $@ $(LIB_PIC_OBJS) $(FABRIC_A) $(LIB_LDLIBS)
 	ln -sf $(notdir $@) $(BUILD)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(BUILD)/lib/libionpu.so
@@ -114,10 +115,15 @@ TOOL_HDRS := $(wildcard tools/*.h)
 $(BUILD)/tools/ionpu-smi $(BUILD)/tools-static/ionpu-smi: tools/ionpu_cdi.c tools/ionpu_health.c
 $(BUILD)/tools/ionpu-run $(BUILD)/tools-static/ionpu-run: tools/ionpu_progress.c
 
+# The tools find the library beside them, ../lib, so that a build or a
+# DESTDIR tree runs where it lies; a distribution's package, whose library
+# is where the loader looks, builds them with TOOL_RPATH empty.
+TOOL_RPATH ?= $$ORIGIN/../lib
+
 $(BUILD)/tools/%: tools/%.c $(TOOL_HDRS) $(LIB_SO)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) $(CFLAGS) $(CPPFLAGS_IONPU) -o $@ $(filter %.c,$^) \
-		-L$(BUILD)/lib -lionpu -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CC) -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS) $(CPPFLAGS_IONPU) $(LDFLAGS) -o $@ $(filter %.c,$^) \
+		-L$(BUILD)/lib -lionpu $(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)'$(TOOL_RPATH)')
 
 $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 	@mkdir -p $(@D)
@@ -164,7 +170,7 @@ MAN_TOOL_SRCS := $(wildcard docs/man/*.scd)
 MAN_LIB_GROUPS := $(shell /usr/bin/python3 scripts/man-pages --groups)
 MAN_LIB_PAGES := $(BUILD)/man/libionpu.3 $(MAN_LIB_GROUPS:%=$(BUILD)/man/libionpu-%.3)
 MAN_PAGES := $(MAN_TOOL_SRCS:docs/man/%.scd=$(BUILD)/man/%) $(MAN_LIB_PAGES)
-MAN_DATE := $(shell git log -1 --format=%ct 2>/dev/null)
+MAN_DATE := $(or $(shell git log -1 --format=%ct 2>/dev/null),$(SOURCE_DATE_EPOCH))
 
 $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(@D)
@@ -276,9 +282,27 @@ install-dkms: $(BUILD)/dkms.conf
 uninstall-dkms:
 	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
 
+# --- Debian packages ----------------------------------------------------------
+# `make deb`: libionpu0, libionpu-dev, ionpu-tools and ionpu-dkms, built by
+# debhelper (debian/) from a copy of the tracked files, then checked by
+# lintian; the .deb files land in $(DEB_DIR).  debian/changelog's version
+# must be the library's.
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/ionpu-$(LIB_VERSION)
+
+deb:
+	test "$$(dpkg-parsechangelog -S Version)" = $(LIB_VERSION) || \
+		{ echo "debian/changelog is not at version $(LIB_VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	git ls-files -z | xargs -0 cp -P --parents -t $(DEB_SRC)
+	cd $(DEB_SRC) && SOURCE_DATE_EPOCH=$(MAN_DATE) dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning \
+		$(DEB_DIR)/ionpu_$(LIB_VERSION)_*.changes
+
 FORCE:
 
-.PHONY: install uninstall install-dkms uninstall-dkms FORCE
+.PHONY: install uninstall install-dkms uninstall-dkms deb FORCE
 
 # --- kernel module ---------------------------------------------------------
 # Built in $(BUILD)/module/<release>/ from a tree of symlinks, so builds for
