@@ -629,14 +629,73 @@ static void prometheus_family(const char *name, const char *type,
 	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{card="...",serial="..."} for one card. */
-static void prometheus_sample(const char *name, const struct ionpu_card *c)
+/* name{card="...",serial="..."} for one card, with @label="@value" too. */
+static void prometheus_sample_with(const char *name, const struct ionpu_card *c,
+				   const char *label, const char *value)
 {
 	printf("%s{", name);
 	prometheus_label("card", c->pci_address);
 	putchar(',');
 	prometheus_label("serial", c->serial);
+	if (label) {
+		putchar(',');
+		prometheus_label(label, value);
+	}
 	printf("} ");
+}
+
+static void prometheus_sample(const char *name, const struct ionpu_card *c)
+{
+	prometheus_sample_with(name, c, NULL, NULL);
+}
+
+/*
+ * The health sysfs shows anyone, for the cards whose driver serves it:
+ * resets by cause, hangs, leased tiles out of the card's.
+ */
+static void print_prometheus_health(const struct ionpu_card *cards,
+				    const struct card_health *health,
+				    const bool *healthy, size_t count)
+{
+	prometheus_family("ionpu_resets_total", "counter",
+			  "Resets of the card since its driver bound it, by cause.");
+	for (size_t i = 0; i < count; i++)
+		for (int k = 0;
+		     healthy[i] && health[i].by_cause && k < IONPU_RESET_CAUSES;
+		     k++) {
+			prometheus_sample_with("ionpu_resets_total", &cards[i],
+					       "cause",
+					       ionpu_reset_cause_names[k]);
+			printf("%" PRIu64 "\n", health[i].resets_by_cause[k]);
+		}
+	prometheus_family("ionpu_hangs_total", "counter",
+			  "Times the driver found the card hung.");
+	for (size_t i = 0; i < count; i++) {
+		if (!healthy[i])
+			continue;
+		prometheus_sample("ionpu_hangs_total", &cards[i]);
+		printf("%" PRIu64 "\n", health[i].hangs);
+	}
+	prometheus_family("ionpu_tiles", "gauge",
+			  "Crossbar tiles of the card.");
+	for (size_t i = 0; i < count; i++) {
+		if (!healthy[i])
+			continue;
+		prometheus_sample("ionpu_tiles", &cards[i]);
+		printf("%" PRIu32 "\n", cards[i].tiles);
+	}
+	prometheus_family("ionpu_leased_tiles", "gauge",
+			  "Tiles an open file holds a lease on.");
+	for (size_t i = 0; i < count; i++) {
+		uint32_t leased = 0;
+
+		if (!healthy[i])
+			continue;
+		for (uint32_t t = 0; t < health[i].tiles; t++)
+			leased += health[i].owner[t] != 0;
+		prometheus_sample("ionpu_leased_tiles", &cards[i]);
+		printf("%" PRIu32 "\n", leased);
+	}
 }
 
 /*
@@ -645,12 +704,19 @@ static void prometheus_sample(const char *name, const struct ionpu_card *c)
  * scrape.  Its reason goes to stderr.
  */
 static int print_prometheus(const struct ionpu_card *cards, size_t count,
-			    const char *id)
+			    const char *id, const char *sysfs_root)
 {
-	struct driver_view *views = calloc(count ? count : 1, sizeof(*views));
+	size_t n = count ? count : 1;
+	struct driver_view *views = calloc(n, sizeof(*views));
+	struct card_health *health = calloc(n, sizeof(*health));
+	bool *healthy = calloc(n, sizeof(*healthy));
+	char why[256];
 
-	if (!views) {
+	if (!views || !health || !healthy) {
 		fprintf(stderr, "ionpu-smi: %s\n", strerror(errno));
+		free(views);
+		free(health);
+		free(healthy);
 		return IONPU_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -660,6 +726,14 @@ static int print_prometheus(const struct ionpu_card *cards, size_t count,
 		if (!views[i].answered)
 			fprintf(stderr, "ionpu-smi: %s: %s\n",
 				cards[i].pci_address, views[i].error);
+		/* A card no driver serves has no health to tell. */
+		if (!cards[i].driver_bound)
+			continue;
+		healthy[i] = !ionpu_health_read(sysfs_root, &cards[i],
+						&health[i], why, sizeof(why));
+		if (!healthy[i])
+			fprintf(stderr, "ionpu-smi: %s: %s\n",
+				cards[i].pci_address, why);
 	}
 	prometheus_family("ionpu_up", "gauge",
 			  "1 if the card's driver answered, 0 if not.");
@@ -680,6 +754,9 @@ static int print_prometheus(const struct ionpu_card *cards, size_t count,
 			printf("\n");
 		}
 	}
+	print_prometheus_health(cards, health, healthy, count);
+	free(healthy);
+	free(health);
 	free(views);
 	return IONPU_EXIT_OK;
 }
@@ -1195,7 +1272,8 @@ static int show_list(const struct options *opts)
 		status = print_json(cards, count, opts) ? IONPU_EXIT_OK :
 							  IONPU_EXIT_ERROR;
 	} else if (opts->format == OUT_PROMETHEUS) {
-		status = print_prometheus(cards, count, opts->id);
+		status = print_prometheus(cards, count, opts->id,
+					  opts->sysfs_root);
 	} else if (none) {
 		if (opts->id)
 			printf("No IONPU card matches \"%s\".\n", opts->id);

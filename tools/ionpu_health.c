@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A card's health as sysfs has it: class/ionpu/ionpuN/state, resets,
- * last_reset, hangs and leased_tiles (docs/ABI/sysfs-class-ionpu), all
+ * resets_by_cause/, last_reset, hangs and leased_tiles (docs/ABI/sysfs-class-ionpu), all
  * readable by anyone; which process leased a tile (tile_owners) and its
  * command only for an administrator.
  */
@@ -16,6 +16,12 @@
 #include <unistd.h>
 
 #include "ionpu_health.h"
+
+const char *const ionpu_reset_cause_names[IONPU_RESET_CAUSES] = {
+	"hang",
+	"requested",
+	"pci_error",
+};
 
 /* The text of attribute @attr of @card, without its newline. */
 static int read_attr(const char *sysfs_root, const struct ionpu_card *card,
@@ -114,6 +120,20 @@ int ionpu_health_read(const char *sysfs_root, const struct ionpu_card *card,
 	if (!err)
 		err = read_u64(sysfs_root, card, "resets", &h->resets, why,
 			       why_size);
+	h->by_cause = !err;
+	for (int i = 0; h->by_cause && !err && i < IONPU_RESET_CAUSES; i++) {
+		char attr[64];
+
+		snprintf(attr, sizeof(attr), "resets_by_cause/%s",
+			 ionpu_reset_cause_names[i]);
+		err = read_u64(sysfs_root, card, attr, &h->resets_by_cause[i],
+			       why, why_size);
+		/* An older driver counts resets only in all. */
+		if (err == -ENOENT && i == 0) {
+			h->by_cause = false;
+			err = 0;
+		}
+	}
 	if (!err)
 		err = read_u64(sysfs_root, card, "hangs", &h->hangs, why,
 			       why_size);

@@ -16,12 +16,18 @@
 /* Room for a process's command name, as /proc/PID/comm gives it. */
 #define IONPU_COMM_SIZE 32
 
+/* The causes sysfs resets_by_cause/ counts, by its file names. */
+#define IONPU_RESET_CAUSES 3
+extern const char *const ionpu_reset_cause_names[IONPU_RESET_CAUSES];
+
 /* A leased tile whose owner only an administrator may see (tile_owners). */
 #define IONPU_OWNER_HIDDEN (-1)
 
 struct card_health {
 	char state[32]; /* "ok", "resetting", "dead" or "gone" */
 	uint64_t resets;
+	bool by_cause; /* resets_by_cause/ is there (not before driver 0.3) */
+	uint64_t resets_by_cause[IONPU_RESET_CAUSES]; /* as the names above */
 	uint64_t hangs;
 	char last_reset[32]; /* why: "none", "hang", "requested", "pci-error" */
 	uint32_t tiles;
