@@ -163,7 +163,7 @@ TEST_F(tools, smi_json_names_every_card)
 
 /*
  * Every line is a comment or "name{labels} value", each name's HELP and
- * TYPE come first, and each card is up with its counters.
+ * TYPE come first, and each card is up with its counters and health.
  */
 TEST_F(tools, smi_prometheus_lines_parse)
 {
@@ -176,6 +176,13 @@ TEST_F(tools, smi_prometheus_lines_parse)
 			 self->cards[k].pci, self->cards[k].serial);
 		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
 		snprintf(want, sizeof(want), "ionpu_energy_joules_total{card=\"%s\",",
+			 self->cards[k].pci);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);		/* The health the driver's sysfs shows. */
+		snprintf(want, sizeof(want),
+			 "ionpu_resets_total{card=\"%s\",serial=\"%s\",cause=\"hang\"} ",
+			 self->cards[k].pci, self->cards[k].serial);
+		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
+		snprintf(want, sizeof(want), "ionpu_leased_tiles{card=\"%s\",",
 			 self->cards[k].pci);
 		EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s", want);
 	}
