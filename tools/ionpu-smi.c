@@ -249,6 +249,19 @@ static void print_counter(const struct ionpu_activity *act,
 		printf("%.15g", (double)v * c->scale);
 }
 
+/*
+ * The card's mean modeled power while busy, energy over busy time, in W;
+ * false before it was ever busy.  The card models no temperature: this is
+ * the figure that stands for its heat.
+ */
+static bool busy_power(const struct ionpu_activity *act, double *watts)
+{
+	if (!act->busy_ns)
+		return false;
+	*watts = (double)act->energy_fj * 1e-15 / ((double)act->busy_ns * 1e-9);
+	return true;
+}
+
 /* What the driver says of one card, when it could be asked. */
 struct driver_view {
 	bool answered;
@@ -391,6 +404,7 @@ static bool print_driver_view(const struct ionpu_card *card)
 {
 	struct driver_view view;
 	const struct ionpu_dev_info *info = &view.info;
+	double watts;
 
 	ask_driver(card, &view);
 	if (!view.answered) {
@@ -411,6 +425,11 @@ static bool print_driver_view(const struct ionpu_card *card)
 		print_counter(&view.activity, &counters[i]);
 		printf("\n");
 	}
+	printf("    %-20s: ", "Power (modeled, W)");
+	if (busy_power(&view.activity, &watts))
+		printf("%.6g while busy\n", watts);
+	else
+		printf("never busy yet\n");
 	print_calibration(&view.calib);
 	return true;
 }
@@ -513,6 +532,7 @@ static void json_driver_view(const struct driver_view *view)
 {
 	const struct ionpu_dev_info *info = &view->info;
 	const char *sep = "";
+	double watts;
 
 	if (!view->answered) {
 		printf(",\"info\":null,\"activity\":null,\"calibration\":null"
@@ -538,6 +558,10 @@ static void json_driver_view(const struct driver_view *view)
 		printf("%s\"%s\":", i ? "," : "", counters[i].json);
 		print_counter(&view->activity, &counters[i]);
 	}
+	if (busy_power(&view->activity, &watts))
+		printf(",\"power_w\":%.15g", watts);
+	else
+		printf(",\"power_w\":null");
 	printf("},\"calibration\":");
 	json_calibration(&view->calib);
 	printf(",\"error\":null");

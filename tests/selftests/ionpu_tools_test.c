@@ -417,6 +417,9 @@ TEST_F(tools, run_on_a_card_with_no_free_tile_is_busy)
 	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
 	EXPECT_TRUE(json_check(self->out));
 	EXPECT_NE(NULL, strstr(self->out, "\"health\":{\"state\":\"ok\",")) TH_LOG("%s", self->out);
+	/* A card that ran has a mean modeled power, a number. */
+	EXPECT_NE(NULL, strstr(self->out, "\"power_w\":")) TH_LOG("%s", self->out);
+	EXPECT_EQ(NULL, strstr(self->out, "\"power_w\":null")) TH_LOG("%s", self->out);
 	snprintf(want, sizeof(want), "{\"tile\":%u,\"pid\":%d,\"command\":\"ionpu_tools_tes\"}",
 		 c->tiles - 1, (int)getpid());
 	EXPECT_NE(NULL, strstr(self->out, want)) TH_LOG("no %s in %s", want, self->out);
