@@ -424,8 +424,9 @@ void ionpu_job_close(struct ionpu_file *f)
  * @data: @done's argument
  *
  * Return: the job, with the caller's reference and the queue's, or an
- * ERR_PTR: -EINVAL, -EACCES, -EFAULT as %IONPU_IOC_JOB says, -EAGAIN when
- * the file has %IONPU_JOBS_PER_FILE jobs already, -ENODEV, -ENOMEM.
+ * ERR_PTR: -EINVAL, -EACCES, -EFAULT, -ESTALE as %IONPU_IOC_JOB says,
+ * -EAGAIN when the file has %IONPU_JOBS_PER_FILE jobs already, -ENODEV,
+ * -ENOMEM.
  */
 struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 				    const struct ionpu_job *arg,
@@ -438,6 +439,8 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 	if (READ_ONCE(f->idev->gone))
 		return ERR_PTR(-ENODEV);
 	ret = ionpu_job_check(arg, tiles);
+	if (!ret)
+		ret = ionpu_lease_fresh(f);
 	if (ret)
 		return ERR_PTR(ret);
 	if (atomic_inc_return(&f->jobs) > IONPU_JOBS_PER_FILE) {

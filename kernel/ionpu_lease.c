@@ -210,6 +210,18 @@ __poll_t ionpu_lease_poll(struct ionpu_file *f)
 	return READ_ONCE(f->reset_seen) ? EPOLLPRI : 0;
 }
 
+/*
+ * A file whose tiles a reset cleared runs nothing until it acknowledges the
+ * reset: a run would use what the reset left, not what the file set up,
+ * and give wrong results without an error.  -ESTALE tells it to configure
+ * its tiles again (their cells are non-volatile and kept), acknowledge and
+ * retry; a reset during the run is the run's -EIO.
+ */
+int ionpu_lease_fresh(struct ionpu_file *f)
+{
+	return READ_ONCE(f->reset_seen) ? -ESTALE : 0;
+}
+
 /* IONPU_IOC_ACK_RESET: the file was told; returns the reset count. */
 u64 ionpu_lease_ack_reset(struct ionpu_file *f)
 {

@@ -521,6 +521,9 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 		return -ENODEV;
 	if (!READ_ONCE(f->tiles))
 		return -EACCES;
+	ret = ionpu_lease_fresh(f);
+	if (ret)
+		return ret;
 	r->stopped = 0;
 	r->ran = 0;
 	if (r->flags & IONPU_RUN_NOWAIT)

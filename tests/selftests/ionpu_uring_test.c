@@ -532,6 +532,7 @@ TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 	struct ionpu_job *job = calloc(HANG_JOBS, sizeof(*job));
 	int res[HANG_JOBS], seen[HANG_JOBS] = { 0 };
 	struct ionpu_test_hang_params saved;
+	struct ionpu_ack_reset ack = { 0 };
 	struct ionpu_lease lease = { .count = 1 };
 	struct ionpu_test_card card;
 	struct io_uring ring;
@@ -587,6 +588,10 @@ TEST(a_hung_card_fails_the_jobs_submitted_before_its_reset)
 	for (int i = 0; i < 500 && ionpu_test_card_long(&card, "resets") <= resets; i++)
 		usleep(10000);
 	EXPECT_LT(resets, ionpu_test_card_long(&card, "resets"));
+	/* Not before the file acknowledged the reset, which cleared its tiles. */
+	after = job_of(NULL, 0, NULL, 0);
+	EXPECT_EQ(-ESTALE, net_ioctl(fd, IONPU_IOC_JOB, &after));
+	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_ACK_RESET, &ack));
 	after = job_of(NULL, 0, NULL, 0);
 	EXPECT_EQ(0, net_ioctl(fd, IONPU_IOC_JOB, &after));
 

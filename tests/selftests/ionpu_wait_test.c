@@ -342,6 +342,7 @@ TEST_F(wait, killed_run_caller_stops_its_run)
 
 TEST_F(wait, a_reset_ends_the_run_with_eio)
 {
+	struct ionpu_ack_reset ack = { 0 };
 	struct ionpu_run run, mine;
 	struct ionpu_wait w;
 	char path[PATH_MAX];
@@ -351,9 +352,14 @@ TEST_F(wait, a_reset_ends_the_run_with_eio)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
 		 self->card.pci);
 	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
-	/* The outcome is the card's error, once; the card runs again. */
+	/*
+	 * The outcome is the card's error, once; the card runs again once
+	 * the file has acknowledged the reset, which cleared its tiles.
+	 */
 	EXPECT_EQ(-EIO, wait_run(self->fd, now_ns() + 5000 * MS, &w));
 	EXPECT_EQ(-ENOENT, wait_run(self->fd, 0, &w));
+	EXPECT_EQ(-ESTALE, net_run(self->fd, 1, &mine));
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_ACK_RESET, &ack));
 	ASSERT_EQ(0, net_run(self->fd, 1, &mine));
 	EXPECT_EQ(1, mine.ran);
 }

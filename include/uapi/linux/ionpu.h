@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Version of this interface; bumped when a command or field is added. */
-#define IONPU_API_VERSION	4
+#define IONPU_API_VERSION	5
 
 #define IONPU_SERIAL_LEN	16
 
@@ -48,7 +48,10 @@
  * tiles when the card was reset reports EPOLLPRI until the file
  * acknowledges it with %IONPU_IOC_ACK_RESET (before API version 4, reading
  * INFO acknowledged it; INFO now has no side effect); the owner then
- * configures its tiles and maps them again.
+ * configures its tiles and maps them again.  Until it acknowledges, its
+ * %IONPU_IOC_RUN and %IONPU_IOC_JOB fail with -ESTALE (since API version
+ * 5), so that nothing runs on what the reset left; the cells' conductances
+ * are non-volatile and need no programming again.
  */
 struct ionpu_info {
 	__u32 flags;
@@ -879,7 +882,9 @@ struct ionpu_event {
  * the run to end after its timestep.  Returns 0 also when a STOP ended the
  * run (@stopped 1);
  * -EBUSY at once, without waiting, when a run or a job is in progress;
- * -EINVAL for more than %IONPU_RUN_MAX_TIMESTEPS.
+ * -EINVAL for more than %IONPU_RUN_MAX_TIMESTEPS; -ESTALE (since API
+ * version 5) when the card was reset since the file leased tiles and the
+ * file has not acknowledged it (&struct ionpu_info).
  * When it returns 0, every output spike of the run can be read().
  *
  * Fair share (since API version 4): a run holds the card's clock for
@@ -942,7 +947,8 @@ struct ionpu_event {
  * %IONPU_JOB_KEEP_STATE on a card that cannot clear tiles selectively (as
  * %IONPU_IOC_RESET_STATE); and what %IONPU_IOC_COUNTERS returns when the
  * card fails (-EIO when it was reset since the submission, -ENODEV once it
- * is gone).
+ * is gone); -ESTALE (since API version 5) when it was reset before the
+ * submission and the file has not acknowledged it (&struct ionpu_info).
  * The lease is checked again when the job starts.
  */
 #define IONPU_IOC_JOB		_IOWR(IONPU_IOCTL_BASE, 0x1b, struct ionpu_job)
