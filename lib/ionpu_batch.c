@@ -111,22 +111,15 @@ static int reap(struct ionpu_queue *q, size_t wait_for, int *first_err)
 	return 0;
 }
 
-IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in,
-				     size_t samples, size_t steps, uint8_t *out)
+/* The batch through io_uring, or one sample after another without it. */
+static int run_batch(struct ionpu_loaded *n, const float *in, size_t samples,
+		     size_t steps, uint8_t *out)
 {
+	size_t n_in = ionpu_loaded_inputs(n), n_out = ionpu_loaded_outputs(n);
 	struct ionpu_queue *q = NULL;
-	size_t n_in, n_out, next = 0;
+	size_t next = 0;
 	int err, first_err = 0;
 
-	if (!n || (samples && steps && (!in || !out)))
-		return ionpu_error(-EINVAL,
-				   "ionpu_loaded_run_batch: NULL argument");
-	n_in = ionpu_loaded_inputs(n);
-	n_out = ionpu_loaded_outputs(n);
-	err = check_batch("ionpu_loaded_run_batch", samples, steps, n_in,
-			  n_out);
-	if (err || !samples)
-		return err;
 	err = ionpu_queue_new(n, BATCH_DEPTH, &q);
 	if (err == -ENOSYS || err == -EOPNOTSUPP)
 		return run_each(n, in, samples, steps, out);
@@ -156,4 +149,29 @@ IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in,
 out:
 	ionpu_queue_free(q);
 	return first_err ? first_err : err;
+}
+
+IONPU_API int ionpu_loaded_run_batch(struct ionpu_loaded *n, const float *in,
+				     size_t samples, size_t steps, uint8_t *out)
+{
+	int err;
+
+	if (!n || (samples && steps && (!in || !out)))
+		return ionpu_error(-EINVAL,
+				   "ionpu_loaded_run_batch: NULL argument");
+	err = check_batch("ionpu_loaded_run_batch", samples, steps,
+			  ionpu_loaded_inputs(n), ionpu_loaded_outputs(n));
+	if (err || !samples)
+		return err;
+	err = run_batch(n, in, samples, steps, out);
+	/*
+	 * A reset of the card cleared the tiles under some samples: set them
+	 * up again and run the batch once more, each sample from rest.
+	 */
+	if (err && ionpu_loaded_was_reset(n, err)) {
+		err = ionpu_loaded_restore(n);
+		if (!err)
+			err = run_batch(n, in, samples, steps, out);
+	}
+	return err;
 }

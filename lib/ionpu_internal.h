@@ -342,7 +342,22 @@ struct ionpu_loaded {
 	size_t n_routes;
 	struct ionpu_plan_segment **segments; /* per plan tile */
 	size_t *n_segments;
+	/* What a reset of the card clears, to set up again (restore). */
+	uint32_t mode;	 /* IONPU_MODE_* the tiles run in */
+	uint64_t resets; /* the card's resets when they were configured */
 };
+
+/*
+ * Whether the failure @err of a run of @n comes from a reset of the card
+ * since its tiles were configured (-ESTALE, or -EIO and the card's reset
+ * count moved on).
+ */
+bool ionpu_loaded_was_reset(struct ionpu_loaded *n, int err);
+/*
+ * After such a reset: acknowledge it and configure @n's tiles again (the
+ * cells are non-volatile and kept).  0 or -errno with a message.
+ */
+int ionpu_loaded_restore(struct ionpu_loaded *n);
 
 /* The host reference's fabric and image, for the learning code. */
 struct ionpu_fabric *ionpu_host_fabric(struct ionpu_host *h);

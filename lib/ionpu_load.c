@@ -319,6 +319,51 @@ static int load_routes(struct ionpu_loaded *n, uint32_t t)
 	return 0;
 }
 
+/* Everything of @n's tiles that a reset of the card clears. */
+static int configure_all(struct ionpu_loaded *n)
+{
+	int err = configure(n, n->mode);
+
+	for (uint32_t t = 0; !err && t < n->img->n_tiles; t++)
+		err = load_routes(n, t);
+	return err;
+}
+
+/* The card's reset count, as INFO reports it; 0 or -errno, no message. */
+static int card_resets(struct ionpu_loaded *n, uint64_t *resets)
+{
+	struct ionpu_info info = { 0 };
+	int err = ionpu_ioctl(n->fd, IONPU_IOC_INFO, &info);
+
+	*resets = info.resets;
+	return err;
+}
+
+bool ionpu_loaded_was_reset(struct ionpu_loaded *n, int err)
+{
+	uint64_t now;
+
+	if (err == -ESTALE)
+		return true;
+	return err == -EIO && !card_resets(n, &now) && now != n->resets;
+}
+
+/*
+ * A reset keeps the lease and the cells but clears the tiles' settings,
+ * neurons, routes and chains: set them up again as the load did.
+ */
+int ionpu_loaded_restore(struct ionpu_loaded *n)
+{
+	struct ionpu_ack_reset ack = { 0 };
+	int err = ionpu_ioctl(n->fd, IONPU_IOC_ACK_RESET, &ack);
+
+	if (err)
+		return ionpu_error_errno(err,
+					 "run: the card was reset: IONPU_IOC_ACK_RESET");
+	n->resets = ack.resets;
+	return configure_all(n);
+}
+
 /* One tile's cells: what was asked, what the card did. */
 struct cell_state {
 	float target[2];
@@ -712,15 +757,14 @@ static int load(struct ionpu_loaded *n, struct ionpu_dev *dev,
 		if (err)
 			return err;
 	}
-	err = configure(n, how.mode == LOAD_PHYSICAL ? IONPU_MODE_PHYSICAL :
-						       IONPU_MODE_IDEAL);
+	n->mode = how.mode == LOAD_PHYSICAL ? IONPU_MODE_PHYSICAL :
+					      IONPU_MODE_IDEAL;
+	err = card_resets(n, &n->resets);
+	if (err)
+		return ionpu_error_errno(err, "load: IONPU_IOC_INFO");
+	err = configure_all(n);
 	if (err)
 		return err;
-	for (uint32_t t = 0; t < n->img->n_tiles; t++) {
-		err = load_routes(n, t);
-		if (err)
-			return err;
-	}
 	/*
 	 * An ideal tile has no stuck devices: the record is for physical mode.
 	 */

@@ -141,6 +141,21 @@ IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in,
 	if (err)
 		return err;
 	err = ionpu_ioctl(n->fd, IONPU_IOC_JOB, &b.job);
+	/*
+	 * A reset of the card, caused by anyone, cleared the tiles: set them
+	 * up again and run once more, unless the run was to go on from a
+	 * state the reset lost.
+	 */
+	if (err && !(flags & IONPU_RUN_KEEP_STATE) &&
+	    ionpu_loaded_was_reset(n, err)) {
+		err = ionpu_loaded_restore(n);
+		if (err) {
+			ionpu_job_free(&b);
+			return err;
+		}
+		b.job.produced = 0;
+		err = ionpu_ioctl(n->fd, IONPU_IOC_JOB, &b.job);
+	}
 	if (err)
 		err = ionpu_error_errno(err, "run: IONPU_IOC_JOB");
 	else

@@ -1232,6 +1232,11 @@ IONPU_API int ionpu_loaded_read_weights(struct ionpu_loaded *n,
  * @out: out: @steps x ionpu_loaded_outputs() bytes, as for ionpu_host_run().
  *
  * One job on the card (IONPU_IOC_JOB).  Calls on one @n must not overlap.
+ * When the card was reset (by anyone: a hang, an administrator), which
+ * clears its tiles' settings but keeps their cells, the run sets @n's
+ * tiles up again and runs once more, from rest; with
+ * %IONPU_RUN_KEEP_STATE, whose state the reset lost, it fails instead
+ * (-ESTALE, or -EIO when the reset came during the run).
  *
  * Return: 0; -EINVAL for a bad argument or a value outside
  * [-%IONPU_INPUT_MAX, %IONPU_INPUT_MAX], as ionpu_host_run(); -E2BIG for more than 2^20 input events in one run; -ENOBUFS for more than
@@ -1254,6 +1259,9 @@ IONPU_API int ionpu_loaded_run(struct ionpu_loaded *n, const float *in, size_t s
  * network's tiles first), and up to 64 are in flight at once on an
  * io_uring queue of @n (or one after another where io_uring is missing).
  * Calls on one @n must not overlap, nor with a queue of @n.
+ *
+ * A reset of the card under the batch is handled as ionpu_loaded_run()
+ * does: the tiles are set up again and the whole batch runs once more.
  *
  * Return: 0, or what ionpu_loaded_run() returns for the first sample that
  * failed (the message names it); the samples after it may not have run.

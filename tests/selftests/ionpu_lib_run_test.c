@@ -8,11 +8,13 @@
  * the host reference's bit for bit and programming reports no failed cell.
  * Also: the weights read back, a long input streamed in pieces, hundreds
  * of runs in flight on the io_uring queue, two processes with a network
- * each at once, and physical mode's statistics.
+ * each at once, physical mode's statistics, and runs that go on right
+ * after a reset of the card.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -118,6 +120,7 @@ FIXTURE(run) {
 	struct ionpu_dev *dev;
 	struct ionpu_card_desc card;
 	char node[64];
+	char pci[32];
 	bool has_job;
 };
 
@@ -149,6 +152,7 @@ FIXTURE_SETUP(run)
 		if (cards[i].tiles > cards[0].tiles)
 			cards[0] = cards[i];
 	snprintf(self->node, sizeof(self->node), "%s", cards[0].node);
+	snprintf(self->pci, sizeof(self->pci), "%s", cards[0].pci);
 	ASSERT_EQ(0, ionpu_open(self->node, &self->dev)) TH_LOG("%s", ionpu_last_error());
 	ASSERT_EQ(0, ionpu_card_desc_of(self->dev, &self->card)) TH_LOG("%s", ionpu_last_error());
 	self->has_job = job_supported(self->node);
@@ -282,6 +286,55 @@ TEST_F(run, dense_lif_layer)
 	CHECK_NET(net, in, 60);
 	free(in);
 	ionpu_network_free(net);
+}
+
+/*
+ * A reset of the card (here through sysfs, as an administrator's or
+ * another tenant's hang) clears the network's tiles but keeps its cells:
+ * the library sets them up again, and a run and a batch right after each
+ * reset still equal the host.  Without that the driver refuses the run
+ * (-ESTALE) rather than run on cleared tiles.
+ */
+TEST_F(run, runs_go_on_after_a_reset)
+{
+	const size_t steps = 60, samples = 3;
+	uint64_t seed = 11;
+	struct ionpu_network *net = dense_lif(&seed);
+	float *in = raster(steps * samples, 64, 4, &seed);
+	uint8_t *want = calloc(samples * steps * 100, 1);
+	uint8_t *got = calloc(samples * steps * 100, 1);
+	struct ionpu_plan *plan = NULL;
+	struct ionpu_host *host = NULL;
+	struct ionpu_loaded *n = NULL;
+	char path[PATH_MAX];
+
+	NEED_JOB();
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", self->pci);
+	if (access(path, W_OK))
+		SKIP(return, "%s has no reset method", self->pci);
+	ASSERT_TRUE(net && in && want && got);
+	ASSERT_EQ(0, ionpu_compile(net, &self->card, &plan)) TH_LOG("%s", ionpu_last_error());
+	ASSERT_EQ(0, ionpu_host_new(net, plan, &host)) TH_LOG("%s", ionpu_last_error());
+	ASSERT_EQ(0, ionpu_load(self->dev, net, plan, NULL, &n)) TH_LOG("%s", ionpu_last_error());
+	ASSERT_EQ(0, ionpu_host_run_batch(host, in, samples, steps, want));
+
+	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
+	EXPECT_EQ(0, ionpu_loaded_run(n, in, steps, 0, got)) TH_LOG("%s", ionpu_last_error());
+	EXPECT_EQ(0, memcmp(want, got, steps * 100));
+
+	ASSERT_EQ(0, ionpu_test_write_file(path, "1"));
+	memset(got, 0, samples * steps * 100);
+	EXPECT_EQ(0, ionpu_loaded_run_batch(n, in, samples, steps, got))
+		TH_LOG("%s", ionpu_last_error());
+	EXPECT_EQ(0, memcmp(want, got, samples * steps * 100));
+
+	ionpu_unload(n);
+	ionpu_host_free(host);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+	free(in);
+	free(want);
+	free(got);
 }
 
 /*

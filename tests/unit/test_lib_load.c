@@ -36,6 +36,9 @@ static struct {
 	struct ionpu_event *sink;
 	uint32_t room, produced;
 	uint64_t t0;
+	/* As the driver: resets so far, one not acknowledged yet. */
+	uint64_t resets;
+	bool reset_seen;
 } card;
 
 int __wrap_ioctl(int fd, unsigned long request, ...);
@@ -184,6 +187,8 @@ static int do_job(struct ionpu_job *j)
 
 	if (!card.leased)
 		return refuse(-EACCES);
+	if (card.reset_seen)
+		return refuse(-ESTALE);
 	if (!(j->flags & IONPU_JOB_KEEP_STATE))
 		ionpu_fabric_reset_state(card.fab, card.leased);
 	card.sink = (struct ionpu_event *)(uintptr_t)j->outputs;
@@ -226,7 +231,12 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 			.api_version = IONPU_API_VERSION, .hw_version = IONPU_HW_VERSION,
 			.caps = IONPU_CAP_QUEUES, .tiles = TILES, .tile_rows = IONPU_TILE_ROWS,
 			.tile_neurons = IONPU_TILE_NEURONS, .serial = "FAKE",
+			.resets = card.resets,
 		};
+		return 0;
+	case IONPU_IOC_ACK_RESET:
+		card.reset_seen = false;
+		((struct ionpu_ack_reset *)arg)->resets = card.resets;
 		return 0;
 	case IONPU_IOC_LEASE: {
 		struct ionpu_lease *l = arg;
@@ -430,6 +440,59 @@ static void test_ideal_equals_host(void **state)
 	free(got);
 }
 
+/* A reset of the card, as the driver makes one: the cells stay. */
+static void card_reset(void)
+{
+	ionpu_fabric_reset(card.fab);
+	card.resets++;
+	card.reset_seen = true;
+}
+
+/*
+ * A reset of the card (someone else's hang) between two runs clears the
+ * tiles; the library sets them up again and the run equals the host's.  A
+ * run that was to go on from the lost state fails instead.
+ */
+static void test_reset_is_restored(void **state)
+{
+	struct ionpu_network *net = network();
+	struct ionpu_plan *plan;
+	struct ionpu_host *host;
+	struct ionpu_loaded *n;
+	float *in = raster();
+	uint8_t *want = malloc(STEPS * 20), *got = malloc(STEPS * 20);
+
+	(void)state;
+	assert_true(want && got);
+	load(net, NULL, &plan, &n);
+	assert_int_equal(ionpu_host_new(net, plan, &host), 0);
+	assert_int_equal(ionpu_host_run(host, in, STEPS, want), 0);
+
+	card_reset();
+	memset(got, 0, STEPS * 20);
+	assert_int_equal(ionpu_loaded_run(n, in, STEPS, 0, got), 0);
+	assert_false(card.reset_seen);
+	assert_memory_equal(want, got, STEPS * 20);
+
+	/* Once more: the library counts resets from the one it restored. */
+	card_reset();
+	memset(got, 0, STEPS * 20);
+	assert_int_equal(ionpu_loaded_run(n, in, STEPS, 0, got), 0);
+	assert_memory_equal(want, got, STEPS * 20);
+
+	card_reset();
+	assert_int_equal(ionpu_loaded_run(n, in, STEPS, IONPU_RUN_KEEP_STATE, got), -ESTALE);
+	assert_non_null(strstr(ionpu_last_error(), "IONPU_IOC_JOB"));
+
+	ionpu_unload(n);
+	ionpu_host_free(host);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+	free(in);
+	free(want);
+	free(got);
+}
+
 /* Physical mode: every cell accounted for; stuck devices remapped or failed. */
 static void test_physical_report(void **state)
 {
@@ -563,6 +626,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ideal_equals_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_is_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_physical_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
