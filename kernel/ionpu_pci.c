@@ -291,8 +291,10 @@ static int ionpu_restart(struct ionpu_device *idev)
 }
 
 /*
- * Counted while @idev->lock is held for write, so that no job or run
- * submitted before the reset takes the lock afterwards unaware of it.
+ * Counted, and the owners of tiles told, while @idev->lock is held for
+ * write: no job or run submitted before the reset takes the lock
+ * afterwards unaware of it, and none submitted after it by an owner that
+ * was not told yet runs on the cleared tiles (ionpu_lease_fresh()).
  */
 static void ionpu_reset_count(struct ionpu_device *idev,
 			      enum ionpu_reset_cause why)
@@ -301,6 +303,7 @@ static void ionpu_reset_count(struct ionpu_device *idev,
 	atomic_inc(&idev->resets);
 	WRITE_ONCE(idev->resets_by_cause[why], idev->resets_by_cause[why] + 1);
 	WRITE_ONCE(idev->last_reset, why);
+	ionpu_lease_reset(idev);
 }
 
 /*
@@ -322,10 +325,11 @@ static bool ionpu_hangs_too_often(struct ionpu_device *idev)
 
 /*
  * After any reset, whether the card came back (@err 0) or not: leases
- * stay, but their owners' configuration is gone, so they are told.  A card
- * that did not come back is dead: every call that needs it fails with
- * -ENODEV (those in flight failed with -EIO), files close as after a
- * removal, and only a later reset that succeeds (sysfs "reset") revives it.
+ * stay, but their owners' configuration is gone (they were told when the
+ * reset was counted).  A card that did not come back is dead: every call
+ * that needs it fails with -ENODEV (those in flight failed with -EIO),
+ * files close as after a removal, and only a later reset that succeeds
+ * (sysfs "reset") revives it.
  */
 static void ionpu_reset_finish(struct ionpu_device *idev, int err)
 {
@@ -337,7 +341,6 @@ static void ionpu_reset_finish(struct ionpu_device *idev, int err)
 		ionpu_mmap_restore(idev);
 	}
 	WRITE_ONCE(idev->resetting, false);
-	ionpu_lease_reset(idev);
 }
 
 /*
