@@ -558,7 +558,7 @@ ssize_t ionpu_lease_show(struct ionpu_device *idev, enum ionpu_lease_view view,
 void ionpu_lease_reset(struct ionpu_device *idev);
 __poll_t ionpu_lease_poll(struct ionpu_file *f);
 u64 ionpu_lease_ack_reset(struct ionpu_file *f);
-int ionpu_lease_fresh(struct ionpu_file *f);
+int ionpu_lease_fresh(struct ionpu_file *f, int *resets);
 int ionpu_tile_check(struct ionpu_device *idev, u64 tiles, u32 tile);
 int ionpu_use_begin(struct ionpu_file *f, u64 *tiles);
 void ionpu_use_end(struct ionpu_file *f);

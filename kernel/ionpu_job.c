@@ -434,13 +434,13 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 {
 	u64 tiles = READ_ONCE(f->tiles);
 	struct ionpu_kjob *job;
-	int ret;
+	int ret, resets;
 
 	if (READ_ONCE(f->idev->gone))
 		return ERR_PTR(-ENODEV);
 	ret = ionpu_job_check(arg, tiles);
 	if (!ret)
-		ret = ionpu_lease_fresh(f);
+		ret = ionpu_lease_fresh(f, &resets);
 	if (ret)
 		return ERR_PTR(ret);
 	if (atomic_inc_return(&f->jobs) > IONPU_JOBS_PER_FILE) {
@@ -462,7 +462,7 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 	job->timesteps = arg->timesteps;
 	job->in_count = arg->in_count;
 	job->outputs = arg->outputs;
-	job->resets = atomic_read(&f->idev->resets);
+	job->resets = resets;
 	job->sink.room = arg->out_room;
 	init_completion(&job->finished);
 	job->done = done;

@@ -215,10 +215,16 @@ __poll_t ionpu_lease_poll(struct ionpu_file *f)
  * reset: a run would use what the reset left, not what the file set up,
  * and give wrong results without an error.  -ESTALE tells it to configure
  * its tiles again (their cells are non-volatile and kept), acknowledge and
- * retry; a reset during the run is the run's -EIO.
+ * retry.  Otherwise *@resets is the card's reset count to run under: the
+ * count is read first, so a count that includes a reset means the file
+ * was told of it (ionpu_reset_count() tells, then counts), and a reset
+ * after the read fails the run with -EIO when it takes the card.
  */
-int ionpu_lease_fresh(struct ionpu_file *f)
+int ionpu_lease_fresh(struct ionpu_file *f, int *resets)
 {
+	*resets = atomic_read(&f->idev->resets);
+	/* Pairs with the smp_wmb() of ionpu_reset_count(). */
+	smp_rmb();
 	return READ_ONCE(f->reset_seen) ? -ESTALE : 0;
 }
 

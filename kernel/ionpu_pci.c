@@ -300,10 +300,12 @@ static void ionpu_reset_count(struct ionpu_device *idev,
 			      enum ionpu_reset_cause why)
 {
 	lockdep_assert_held_write(&idev->lock);
+	ionpu_lease_reset(idev);
+	/* Told before counted: pairs with the smp_rmb() of ionpu_lease_fresh(). */
+	smp_wmb();
 	atomic_inc(&idev->resets);
 	WRITE_ONCE(idev->resets_by_cause[why], idev->resets_by_cause[why] + 1);
 	WRITE_ONCE(idev->last_reset, why);
-	ionpu_lease_reset(idev);
 }
 
 /*

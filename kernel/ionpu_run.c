@@ -482,8 +482,11 @@ void ionpu_run_close(struct ionpu_file *f)
 	flush_work(&run->work);
 }
 
-/* Take the clock for the file's run and hand it to the run's worker. */
-static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
+/*
+ * Take the clock for the file's run and hand it to the run's worker; a
+ * reset after @resets fails the run.
+ */
+static int ionpu_run_start(struct ionpu_file *f, u32 timesteps, int resets)
 {
 	struct ionpu_file_run *run = &f->run;
 	struct ionpu_device *idev = f->idev;
@@ -494,7 +497,7 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps)
 		return -EBUSY;
 	}
 	run->timesteps = timesteps;
-	run->resets = atomic_read(&idev->resets);
+	run->resets = resets;
 	WRITE_ONCE(run->state, IONPU_RUN_GOING);
 	spin_unlock(&run->lock);
 	queue_work(system_unbound_wq, &run->work);
@@ -511,8 +514,8 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_device *idev = f->idev;
 	struct ionpu_run *r = arg;
+	int ret, resets;
 	u64 ran = 0;
-	int ret;
 
 	if (r->flags & ~IONPU_RUN_NOWAIT || r->reserved ||
 	    r->timesteps > IONPU_RUN_MAX_TIMESTEPS)
@@ -521,17 +524,16 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 		return -ENODEV;
 	if (!READ_ONCE(f->tiles))
 		return -EACCES;
-	ret = ionpu_lease_fresh(f);
+	ret = ionpu_lease_fresh(f, &resets);
 	if (ret)
 		return ret;
 	r->stopped = 0;
 	r->ran = 0;
 	if (r->flags & IONPU_RUN_NOWAIT)
-		return ionpu_run_start(f, r->timesteps);
+		return ionpu_run_start(f, r->timesteps, resets);
 	if (!ionpu_clock_take_idle(&idev->runner, f))
 		return -EBUSY;
-	ret = ionpu_run_slices(f, r->timesteps, atomic_read(&idev->resets),
-			       &ran);
+	ret = ionpu_run_slices(f, r->timesteps, resets, &ran);
 	r->stopped = ret == -ECANCELED;
 	if (r->stopped)
 		ret = 0;
