@@ -136,11 +136,16 @@ static int ionpu_clock_queue(struct ionpu_device *idev,
 	list_add_tail(&w.node, &r->waiters);
 	spin_unlock(&r->lock);
 
+	/*
+	 * @why first: a waiter handed the clock (a RUN yields it between two
+	 * slices to whoever waits) that must not have it still gives up, and
+	 * passes it on below.
+	 */
 	if (current->flags & PF_KTHREAD) {
-		wait_event_idle(r->wait, READ_ONCE(w.granted) || (ret = why(arg)));
+		wait_event_idle(r->wait, (ret = why(arg)) || READ_ONCE(w.granted));
 	} else {
-		int killed = wait_event_killable(r->wait, READ_ONCE(w.granted) ||
-						 (ret = why(arg)));
+		int killed = wait_event_killable(r->wait, (ret = why(arg)) ||
+						 READ_ONCE(w.granted));
 
 		if (killed)
 			ret = -EINTR;
