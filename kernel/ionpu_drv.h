@@ -11,6 +11,7 @@
 #include <linux/device.h>
 #include <linux/dma-direction.h>
 #include <linux/kfifo.h>
+#include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -378,23 +379,32 @@ struct ionpu_device {
 };
 
 /**
- * struct ionpu_file_run - a file's IONPU_RUN_NOWAIT run
- * @work: runs it, holding the card's clock until the card ends it
+ * struct ionpu_file_run - a file's run: its deadline, and its
+ *	IONPU_RUN_NOWAIT run's state
+ * @work: runs a NOWAIT run, holding the card's clock until the card ends it
+ * @deadline_work: ends the file's run, NOWAIT or not, at its deadline
+ * @deadline_hit: @deadline_work ended the run
  * @lock: protects @state and the outcome
  * @state: IONPU_RUN_NONE, IONPU_RUN_GOING or IONPU_RUN_ENDED
  * @timesteps: timesteps to run, 0 until a STOP
  * @resets: the card's reset count when the run was asked for
- * @ret: the outcome once ended, as ionpu_run_steps() returns it
+ * @deadline: when the run ends as if stopped, 0 for never
+ * @ret: the outcome once ended, as ionpu_run_slices() returns it
+ * @stopped: once ended, IONPU_RUN_ENDED_* or 0
  * @ran: timesteps run, once ended
  * @ended: woken when @state leaves IONPU_RUN_GOING
  */
 struct ionpu_file_run {
 	struct work_struct work;
+	struct delayed_work deadline_work;
+	bool deadline_hit;
 	spinlock_t lock;	/* see kernel-doc */
 	int state;
 	u32 timesteps;
 	int resets;
+	ktime_t deadline;
 	int ret;
+	u32 stopped;
 	u64 ran;
 	wait_queue_head_t ended;
 };
@@ -479,6 +489,36 @@ static inline void ionpu_wr(struct ionpu_device *idev, u32 reg, u32 val)
 {
 	iowrite32(val, idev->regs + reg);
 }
+
+/*
+ * Deadlines in the UAPI (a run's, a job's, a wait's) are absolute
+ * CLOCK_MONOTONIC nanoseconds, 0 for none; as a ktime_t, 0 stays none.
+ */
+static inline ktime_t ionpu_deadline(u64 ns)
+{
+	return min_t(u64, ns, KTIME_MAX);
+}
+
+static inline bool ionpu_deadline_passed(ktime_t deadline)
+{
+	return deadline && ktime_after(ktime_get(), deadline);
+}
+
+/* Jiffies from now until @deadline, rounded up; forever for none. */
+static inline long ionpu_deadline_jiffies(ktime_t deadline)
+{
+	s64 ns;
+
+	if (!deadline)
+		return MAX_SCHEDULE_TIMEOUT;
+	ns = ktime_to_ns(ktime_sub(deadline, ktime_get()));
+	if (ns <= 0)
+		return 0;
+	return min_t(u64, nsecs_to_jiffies64(ns) + 1, MAX_SCHEDULE_TIMEOUT - 1);
+}
+
+/* The size of &struct ionpu_job's first version, which callers may still pass. */
+#define IONPU_JOB_FIRST_SIZE	offsetofend(struct ionpu_job, reserved)
 
 /* ionpu_cdev.c */
 int ionpu_cdev_init(void);
@@ -591,7 +631,7 @@ void ionpu_clock_init(struct ionpu_device *idev);
 bool ionpu_clock_try(struct ionpu_device *idev);
 typedef int ionpu_clock_why_fn(void *arg);
 int ionpu_clock_wait(struct ionpu_device *idev, ionpu_clock_why_fn *why,
-		     void *arg);
+		     void *arg, ktime_t deadline);
 void ionpu_clock_put(struct ionpu_device *idev);
 int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);

@@ -25,7 +25,9 @@
  * started is taken off its file's queue and never runs; one cancelled
  * while it runs ends at its next slice of IONPU_RUN_SLICE_TIMESTEPS
  * (-ECANCELED).  Cancelling all of a file's jobs (IONPU_IOC_CANCEL, a
- * close) completes each one with -ECANCELED.
+ * close) completes each one with -ECANCELED.  A job past its deadline ends
+ * the same way, with -ETIMEDOUT: while it waits for the clock, when the
+ * wait times out, and while it runs, at its next window.
  */
 #include <linux/bits.h>
 #include <linux/file.h>
@@ -59,6 +61,7 @@
  * @inputs: the inputs, checked, in timestep order
  * @outputs: user address of the submitter's room for events
  * @resets: the card's reset count at the submission
+ * @deadline: when the job fails with -ETIMEDOUT, 0 for never
  * @sink: the output events, once the job ran
  * @ret: the job's outcome, once it ran
  * @cancelled: its submitter gave up, or it was cancelled, while it waited
@@ -80,6 +83,7 @@ struct ionpu_kjob {
 	struct ionpu_job_input *inputs;
 	u64 outputs;
 	int resets;
+	ktime_t deadline;
 	struct ionpu_job_sink sink;
 	int ret;
 	bool cancelled;
@@ -244,9 +248,18 @@ static int ionpu_job_now(struct ionpu_device *idev, u64 *now)
 	return ret;
 }
 
+/* Why a job must end before its next window: cancelled, or late. */
+static int ionpu_job_ended(struct ionpu_kjob *job)
+{
+	if (READ_ONCE(job->cancelled))
+		return -ECANCELED;
+	return ionpu_deadline_passed(job->deadline) ? -ETIMEDOUT : 0;
+}
+
 /*
  * Feed and run the job's timesteps, one input window at a time while
- * inputs remain, else a slice at a time: a cancel ends the job between two.
+ * inputs remain, else a slice at a time: a cancel or the deadline ends the
+ * job between two.
  */
 static int ionpu_job_windows(struct ionpu_kjob *job)
 {
@@ -258,8 +271,9 @@ static int ionpu_job_windows(struct ionpu_kjob *job)
 		u32 steps = min_t(u32, job->timesteps - done,
 				  IONPU_RUN_SLICE_TIMESTEPS);
 
-		if (READ_ONCE(job->cancelled))
-			return -ECANCELED;
+		ret = ionpu_job_ended(job);
+		if (ret)
+			return ret;
 		if (next < job->in_count) {
 			steps = min_t(u32, steps, IONPU_INPUT_WINDOW);
 			ret = ionpu_job_feed(job, &next, done, done + steps);
@@ -340,13 +354,16 @@ unlock:
 }
 
 /*
- * Why a job must not wait for the clock: it was cancelled, or the clock is
- * its own file's run, which only that file can end while the job pins it.
+ * Why a job must not wait for the clock: it was cancelled or is late, or
+ * the clock is its own file's run, which only that file can end while the
+ * job pins it.
  */
 static int ionpu_job_no_wait(struct ionpu_kjob *job)
 {
-	if (READ_ONCE(job->cancelled))
-		return -ECANCELED;
+	int ret = ionpu_job_ended(job);
+
+	if (ret)
+		return ret;
 	return ionpu_file_running(job->f) ? -EBUSY : 0;
 }
 
@@ -386,7 +403,7 @@ static void ionpu_job_file_work(struct work_struct *work)
 	if (!job)
 		return;
 
-	ret = ionpu_clock_wait(idev, ionpu_job_why_not, job);
+	ret = ionpu_clock_wait(idev, ionpu_job_why_not, job, job->deadline);
 	if (!ret) {
 		ret = ionpu_job_run(job);
 		ionpu_clock_put(idev);
@@ -463,6 +480,7 @@ struct ionpu_kjob *ionpu_job_create(struct ionpu_file *f,
 	job->in_count = arg->in_count;
 	job->outputs = arg->outputs;
 	job->resets = resets;
+	job->deadline = ionpu_deadline(arg->deadline_ns);
 	job->sink.room = arg->out_room;
 	init_completion(&job->finished);
 	job->done = done;

@@ -19,6 +19,10 @@
  * two slices a RUN holds neither the clock nor the card's lock, so a reset
  * may come in between: the run then ends with -EIO.
  *
+ * A run's own deadline ends it as a STOP from its file would, from a
+ * delayed work: only that run ends.  The card is reset only when it stops
+ * answering (ionpu_watchdog.c), never because a run or job is late.
+ *
  * Input spikes name tiles: like the network commands (ionpu_net.c), they
  * are checked against the file's lease on the kernel's copy, the one sent.
  */
@@ -114,16 +118,18 @@ void ionpu_clock_put(struct ionpu_device *idev)
 
 /*
  * Wait for the clock behind everyone who waits already, as @owner (NULL
- * for a job).  @why says, when non-zero, the error to give up with; a
- * RUN's caller (@owner set, not a worker) waits killably, a worker without
- * counting as load.  Returns 0 holding the clock.
+ * for a job), until @deadline (0: none).  @why says, when non-zero, the
+ * error to give up with; a RUN's caller (@owner set, not a worker) waits
+ * killably, a worker without counting as load.  Returns 0 holding the
+ * clock, else @why's error, -ETIMEDOUT or -EINTR.
  */
 static int ionpu_clock_queue(struct ionpu_device *idev,
 			     struct ionpu_file *owner, ionpu_clock_why_fn *why,
-			     void *arg)
+			     void *arg, ktime_t deadline)
 {
 	struct ionpu_runner *r = &idev->runner;
 	struct ionpu_clock_waiter w = { .owner = owner };
+	long left = ionpu_deadline_jiffies(deadline);
 	int ret = 0;
 
 	spin_lock(&r->lock);
@@ -141,15 +147,16 @@ static int ionpu_clock_queue(struct ionpu_device *idev,
 	 * slices to whoever waits) that must not have it still gives up, and
 	 * passes it on below.
 	 */
-	if (current->flags & PF_KTHREAD) {
-		wait_event_idle(r->wait, (ret = why(arg)) || READ_ONCE(w.granted));
-	} else {
-		int killed = wait_event_killable(r->wait, (ret = why(arg)) ||
-						 READ_ONCE(w.granted));
-
-		if (killed)
-			ret = -EINTR;
-	}
+	if (current->flags & PF_KTHREAD)
+		left = wait_event_idle_timeout(r->wait, (ret = why(arg)) ||
+					       READ_ONCE(w.granted), left);
+	else
+		left = wait_event_killable_timeout(r->wait, (ret = why(arg)) ||
+						   READ_ONCE(w.granted), left);
+	if (left < 0)
+		ret = -EINTR;
+	else if (!left)
+		ret = -ETIMEDOUT;
 	if (!ret)
 		return 0;
 
@@ -170,14 +177,15 @@ static int ionpu_clock_queue(struct ionpu_device *idev,
  * @idev: the card
  * @why: when it returns non-zero, the wait ends with that error
  * @arg: @why's argument
+ * @deadline: when the wait ends with -ETIMEDOUT, 0 for never
  *
- * Return: 0 holding the clock (ionpu_clock_put() gives it back), or the
- * error of @why.
+ * Return: 0 holding the clock (ionpu_clock_put() gives it back), the
+ * error of @why, or -ETIMEDOUT.
  */
 int ionpu_clock_wait(struct ionpu_device *idev, ionpu_clock_why_fn *why,
-		     void *arg)
+		     void *arg, ktime_t deadline)
 {
-	return ionpu_clock_queue(idev, NULL, why, arg);
+	return ionpu_clock_queue(idev, NULL, why, arg, deadline);
 }
 
 /* Why a RUN waiting between two slices must not go on. */
@@ -205,7 +213,8 @@ static int ionpu_run_yield(struct ionpu_file *f)
 	if (!waited)
 		return 0;
 	ionpu_clock_put(idev);
-	return ionpu_clock_queue(idev, f, ionpu_run_why_stop, r);
+	/* The run's deadline reaches the wait as a STOP. */
+	return ionpu_clock_queue(idev, f, ionpu_run_why_stop, r, 0);
 }
 
 /* Every event of the payload on a tile in @tiles. */
@@ -365,30 +374,58 @@ static int ionpu_run_slice(struct ionpu_file *f, u32 steps, int resets,
 }
 
 /*
+ * The file's run reached its deadline: stop it as IONPU_IOC_STOP would.
+ * Without the card's lock for read, the card is being reset or removed,
+ * which ends the run as well.
+ */
+static void ionpu_run_deadline_work(struct work_struct *work)
+{
+	struct ionpu_file_run *run = container_of(to_delayed_work(work),
+						  struct ionpu_file_run,
+						  deadline_work);
+	struct ionpu_file *f = container_of(run, struct ionpu_file, run);
+	struct ionpu_device *idev = f->idev;
+
+	WRITE_ONCE(run->deadline_hit, true);
+	if (!down_read_trylock(&idev->lock))
+		return;
+	if (!idev->gone)
+		ionpu_run_stop(f, NULL, 0);
+	up_read(&idev->lock);
+}
+
+/*
  * Run @timesteps (0: until stopped) for @f, a slice at a time, from
- * ionpu_clock_take_idle() on; gives the clock back.  @resets is the card's
- * reset count when the run was asked for.
+ * ionpu_clock_take_idle() on, until @deadline (0: none); gives the clock
+ * back.  @resets is the card's reset count when the run was asked for.
+ * *@stopped tells a run that ended early, with 0 returned, from one that
+ * ran its timesteps.
  *
- * Return: as ionpu_run_steps(), -ECANCELED also for a run stopped between
- * two slices, -EINTR for a caller killed while it waited for the clock,
- * -EIO when the card was reset meanwhile, -ENODEV once it is gone.
+ * Return: 0, as ionpu_run_steps(), -EINTR for a caller killed while it
+ * waited for the clock, -EIO when the card was reset meanwhile, -ENODEV
+ * once it is gone.
  */
 static int ionpu_run_slices(struct ionpu_file *f, u32 timesteps, int resets,
-			    u64 *ran)
+			    ktime_t deadline, u64 *ran, u32 *stopped)
 {
 	struct ionpu_device *idev = f->idev;
 	struct ionpu_runner *r = &idev->runner;
+	struct ionpu_file_run *run = &f->run;
 	u32 left = timesteps;
 	bool holding = true;
 	int ret;
 
 	*ran = 0;
+	WRITE_ONCE(run->deadline_hit, false);
+	if (deadline)
+		queue_delayed_work(system_wq, &run->deadline_work,
+				   ionpu_deadline_jiffies(deadline));
 	for (;;) {
 		u32 slice = timesteps ? min_t(u32, left, IONPU_RUN_SLICE_TIMESTEPS) :
 					IONPU_RUN_SLICE_TIMESTEPS;
 		u64 n = 0;
 
-		if (READ_ONCE(r->stop))
+		if (READ_ONCE(r->stop) || ionpu_deadline_passed(deadline))
 			ret = -ECANCELED;
 		else
 			ret = ionpu_run_slice(f, slice, resets, &n);
@@ -407,13 +444,21 @@ static int ionpu_run_slices(struct ionpu_file *f, u32 timesteps, int resets,
 		}
 	}
 
+	/* While the run is still the card's: its deadline stops no other. */
+	cancel_delayed_work_sync(&run->deadline_work);
 	spin_lock(&r->lock);
 	r->run_file = NULL;
 	r->stop = false;
 	spin_unlock(&r->lock);
 	if (holding)
 		ionpu_clock_put(idev);
-	return ret;
+
+	*stopped = 0;
+	if (ret != -ECANCELED)
+		return ret;
+	*stopped = READ_ONCE(run->deadline_hit) || ionpu_deadline_passed(deadline) ?
+		IONPU_RUN_ENDED_DEADLINE : IONPU_RUN_ENDED_STOP;
+	return 0;
 }
 
 /* States of a file's IONPU_RUN_NOWAIT run. */
@@ -440,13 +485,16 @@ static void ionpu_run_work(struct work_struct *work)
 	struct ionpu_file_run *run = container_of(work, struct ionpu_file_run,
 						  work);
 	struct ionpu_file *f = container_of(run, struct ionpu_file, run);
+	u32 stopped = 0;
 	u64 ran = 0;
 	int ret;
 
-	ret = ionpu_run_slices(f, run->timesteps, run->resets, &ran);
+	ret = ionpu_run_slices(f, run->timesteps, run->resets, run->deadline,
+			       &ran, &stopped);
 
 	spin_lock(&run->lock);
 	run->ret = ret;
+	run->stopped = stopped;
 	run->ran = ran;
 	WRITE_ONCE(run->state, IONPU_RUN_ENDED);
 	spin_unlock(&run->lock);
@@ -462,6 +510,7 @@ bool ionpu_file_running(struct ionpu_file *f)
 void ionpu_run_open(struct ionpu_file *f)
 {
 	INIT_WORK(&f->run.work, ionpu_run_work);
+	INIT_DELAYED_WORK(&f->run.deadline_work, ionpu_run_deadline_work);
 	spin_lock_init(&f->run.lock);
 	init_waitqueue_head(&f->run.ended);
 }
@@ -489,9 +538,10 @@ void ionpu_run_close(struct ionpu_file *f)
 
 /*
  * Take the clock for the file's run and hand it to the run's worker; a
- * reset after @resets fails the run.
+ * reset after @resets fails the run, and @deadline ends it.
  */
-static int ionpu_run_start(struct ionpu_file *f, u32 timesteps, int resets)
+static int ionpu_run_start(struct ionpu_file *f, u32 timesteps, int resets,
+			   ktime_t deadline)
 {
 	struct ionpu_file_run *run = &f->run;
 	struct ionpu_device *idev = f->idev;
@@ -503,6 +553,7 @@ static int ionpu_run_start(struct ionpu_file *f, u32 timesteps, int resets)
 	}
 	run->timesteps = timesteps;
 	run->resets = resets;
+	run->deadline = deadline;
 	WRITE_ONCE(run->state, IONPU_RUN_GOING);
 	spin_unlock(&run->lock);
 	queue_work(system_unbound_wq, &run->work);
@@ -519,6 +570,8 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 {
 	struct ionpu_device *idev = f->idev;
 	struct ionpu_run *r = arg;
+	ktime_t deadline = ionpu_deadline(r->deadline_ns);
+	u32 stopped = 0;
 	int ret, resets;
 	u64 ran = 0;
 
@@ -535,13 +588,12 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg)
 	r->stopped = 0;
 	r->ran = 0;
 	if (r->flags & IONPU_RUN_NOWAIT)
-		return ionpu_run_start(f, r->timesteps, resets);
+		return ionpu_run_start(f, r->timesteps, resets, deadline);
 	if (!ionpu_clock_take_idle(&idev->runner, f))
 		return -EBUSY;
-	ret = ionpu_run_slices(f, r->timesteps, resets, &ran);
-	r->stopped = ret == -ECANCELED;
-	if (r->stopped)
-		ret = 0;
+	ret = ionpu_run_slices(f, r->timesteps, resets, deadline, &ran,
+			       &stopped);
+	r->stopped = stopped;
 	r->ran = ran;
 	return ret;
 }
@@ -589,7 +641,7 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
 		ret = wait_event_interruptible(run->ended,
 					       !ionpu_run_going(run));
 	} else {
-		ktime_t deadline = min_t(u64, w->timeout_ns, KTIME_MAX);
+		ktime_t deadline = ionpu_deadline(w->timeout_ns);
 		/* A past deadline polls: the timer takes a negative time as never. */
 		ktime_t left = max_t(s64, ktime_sub(deadline, ktime_get()), 0);
 
@@ -608,11 +660,11 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
 		return READ_ONCE(f->idev->gone) ? -ENODEV : -ENOENT;
 	}
 	ret = run->ret;
+	w->stopped = run->stopped;
 	w->ran = run->ran;
 	WRITE_ONCE(run->state, IONPU_RUN_NONE);
 	spin_unlock(&run->lock);
-	w->stopped = ret == -ECANCELED;
-	return w->stopped ? 0 : ret;
+	return ret;
 }
 
 /**

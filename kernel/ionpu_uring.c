@@ -176,12 +176,12 @@ int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 		return -ENOTTY;
 	/* The SQE is shared with the user: work on one copy of it. */
 	memcpy(&cmd, ionpu_uring_cmd_area(ioucmd), sizeof(cmd));
-	/* @size 0 is the job's first version, which it is up to now. */
-	if (cmd.flags || (cmd.size && cmd.size < sizeof(arg)) ||
+	/* @size 0 is the job's first version. */
+	if (cmd.flags || (cmd.size && cmd.size < IONPU_JOB_FIRST_SIZE) ||
 	    cmd.size > PAGE_SIZE)
 		return -EINVAL;
 	ret = copy_struct_from_user(&arg, sizeof(arg), u64_to_user_ptr(cmd.job),
-				    cmd.size ?: sizeof(arg));
+				    cmd.size ?: IONPU_JOB_FIRST_SIZE);
 	if (ret)
 		return ret;
 

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,12 @@ TEST_F(job, malformed_jobs_are_refused)
 	job_net_inputs(in, self->tile, 0);
 	j = job_of(in, 2, out, JOB_ROOM);
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, net_resize(IONPU_IOC_JOB, 16), &j));
+	/* The first version, before @deadline_ns (API version 6), still runs. */
+	EXPECT_EQ(0, net_ioctl(self->fd,
+			       net_resize(IONPU_IOC_JOB,
+					  offsetof(struct ionpu_job, deadline_ns)),
+			       &j));
+	EXPECT_EQ(NET_EVENTS, j.produced);
 	EXPECT_EQ(-ENOTTY, net_ioctl(self->fd,
 				     _IOW(IONPU_IOCTL_BASE, 0x1b, struct ionpu_job),
 				     &j));

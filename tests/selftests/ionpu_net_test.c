@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,16 @@ TEST_F(net, malformed_arguments_are_refused)
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd,
 				     net_resize(IONPU_IOC_CONFIGURE, 16), &c));
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, net_resize(IONPU_IOC_RUN, 8), &run));
+	/* The first version, before @deadline_ns (API version 6), still runs. */
+	{
+		struct ionpu_run first = { .timesteps = 3 };
+
+		EXPECT_EQ(0, net_ioctl(self->fd,
+				       net_resize(IONPU_IOC_RUN,
+						  offsetof(struct ionpu_run, deadline_ns)),
+				       &first));
+		EXPECT_EQ(3, first.ran);
+	}
 
 	p.flags = 1;
 	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_PROGRAM, &p));

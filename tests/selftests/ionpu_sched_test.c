@@ -6,7 +6,9 @@
  * turns, so a file with a queue of long jobs does not hold back another's
  * short one; IONPU_IOC_CANCEL ends the file's run and its jobs, queued or
  * running; closing the file cancels the jobs submitted through it, also on
- * kernels whose io_uring cannot cancel commands itself.
+ * kernels whose io_uring cannot cancel commands itself.  A run or job with
+ * a deadline (API version 6) ends alone when it passes: the card is not
+ * reset and other files' work goes on.
  *
  * The long jobs are sized from the card's speed, measured first, to last
  * about LONG_JOB_S seconds (at most IONPU_JOB_MAX_TIMESTEPS), so that "at
@@ -63,6 +65,19 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* CLOCK_MONOTONIC nanoseconds @s seconds from now: a UAPI deadline. */
+static __u64 deadline_in(double s)
+{
+	return (__u64)((now_s() + s) * 1e9);
+}
+
+static unsigned int card_resets(int fd)
+{
+	struct ionpu_info info = { 0 };
+
+	return ioctl(fd, IONPU_IOC_INFO, &info) ? ~0U : info.resets;
 }
 
 /* Seconds the card takes for @steps timesteps, from a RUN on @fd. */
@@ -286,6 +301,102 @@ TEST_F_TIMEOUT(sched, closing_the_file_cancels_the_jobs_it_submitted, SCHED_TIME
 	ASSERT_EQ(0, close(other));
 	EXPECT_EQ(LONG_JOBS, reap_long_jobs(_metadata, &self->ring, self->long_s / 2, &cancelled));
 	EXPECT_EQ(LONG_JOBS, cancelled);
+}
+
+TEST_F_TIMEOUT(sched, a_run_ends_at_its_deadline_and_alone, SCHED_TIMEOUT_S)
+{
+	const double budget = self->long_s / 4, t0 = now_s();
+	struct ionpu_run run = { .deadline_ns = deadline_in(budget) };
+	unsigned int resets = card_resets(self->fd);
+	struct ionpu_wait w = { 0 };
+	int other = net_other_file(self->card.node, self->tile - 1), status = -1;
+	pid_t child;
+
+	ASSERT_LE(0, other);
+	/* Until stopped: only the deadline ends it. */
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RUN, &run));
+	EXPECT_EQ(IONPU_RUN_ENDED_DEADLINE, run.stopped);
+	EXPECT_LT(0, run.ran);
+	EXPECT_LE(budget, now_s() - t0);
+
+	/* A NOWAIT run's deadline reaches WAIT. */
+	run = (struct ionpu_run){ .flags = IONPU_RUN_NOWAIT,
+				  .deadline_ns = deadline_in(budget) };
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RUN, &run));
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_WAIT, &w));
+	EXPECT_EQ(IONPU_RUN_ENDED_DEADLINE, w.stopped);
+	EXPECT_LT(0, w.ran);
+
+	/* A deadline already past: not a timestep. */
+	run = (struct ionpu_run){ .timesteps = 100, .deadline_ns = 1 };
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RUN, &run));
+	EXPECT_EQ(IONPU_RUN_ENDED_DEADLINE, run.stopped);
+	EXPECT_EQ(0, run.ran);
+
+	/* A run that ends first is not touched by its deadline. */
+	run = (struct ionpu_run){ .timesteps = 100, .deadline_ns = deadline_in(60) };
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RUN, &run));
+	EXPECT_EQ(0, run.stopped);
+	EXPECT_EQ(100, run.ran);
+
+	/* No reset: the other file's network still computes. */
+	EXPECT_EQ(resets, card_resets(self->fd));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0)
+		job_in_child(other, self->tile - 1, CHILD_LIMIT_S);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the other file's job failed (status %#x)", status);
+	close(other);
+}
+
+TEST_F_TIMEOUT(sched, a_job_past_its_deadline_fails_alone, SCHED_TIMEOUT_S)
+{
+	const double budget = self->long_s / 4;
+	unsigned int resets = card_resets(self->fd);
+	struct ionpu_job_input in[2];
+	struct ionpu_event out[JOB_ROOM];
+	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
+	struct ionpu_cancel cancel = { 0 };
+	int other = net_other_file(self->card.node, self->tile - 1), cancelled;
+	struct io_uring_cqe *cqe;
+	double t0;
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, queue_long_jobs(self, self->fd));
+	t0 = now_s();
+	j.deadline_ns = deadline_in(budget);
+	job_net_inputs(in, self->tile - 1, 0);
+	/* Waiting for the clock behind them, it gives up at its deadline. */
+	EXPECT_EQ(-ETIMEDOUT, net_ioctl(other, IONPU_IOC_JOB, &j));
+	EXPECT_LE(budget, now_s() - t0);
+	EXPECT_GT(self->long_s, now_s() - t0);
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_CANCEL, &cancel));
+	EXPECT_EQ(LONG_JOBS, reap_long_jobs(_metadata, &self->ring, self->long_s / 2,
+					    &cancelled));
+	EXPECT_EQ(LONG_JOBS, cancelled);
+
+	/* Running, through the ring: it ends at its next slice. */
+	t0 = now_s();
+	self->long_job[0] = (struct ionpu_job){
+		.timesteps = self->long_steps,
+		.deadline_ns = deadline_in(budget),
+	};
+	uring_prep_job(io_uring_get_sqe(&self->ring), self->fd, &self->long_job[0], 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, io_uring_wait_cqe(&self->ring, &cqe));
+	EXPECT_EQ(-ETIMEDOUT, cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+	EXPECT_LE(budget, now_s() - t0);
+	EXPECT_GT(self->long_s / 2 + budget, now_s() - t0);
+
+	/* No reset, and a job in time computes. */
+	EXPECT_EQ(resets, card_resets(self->fd));
+	j.deadline_ns = deadline_in(CHILD_LIMIT_S);
+	ASSERT_EQ(0, net_ioctl(other, IONPU_IOC_JOB, &j));
+	EXPECT_TRUE(job_is_net_output(out, j.produced, self->tile - 1, 0));
+	close(other);
 }
 
 TEST_HARNESS_MAIN

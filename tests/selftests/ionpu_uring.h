@@ -30,11 +30,13 @@ static inline void uring_prep_cmd(struct io_uring_sqe *sqe, int fd,
 	sqe->user_data = user_data;
 }
 
-/* A job submission of the &struct ionpu_job at @job. */
+/* A job submission of the &struct ionpu_job at @job, of this header's size. */
 static inline void uring_prep_job(struct io_uring_sqe *sqe, int fd,
 				  struct ionpu_job *job, uint64_t user_data)
 {
-	const struct ionpu_uring_job cmd = { .job = (uintptr_t)job };
+	const struct ionpu_uring_job cmd = {
+		.job = (uintptr_t)job, .size = sizeof(*job),
+	};
 
 	uring_prep_cmd(sqe, fd, IONPU_URING_CMD_JOB, &cmd, user_data);
 }

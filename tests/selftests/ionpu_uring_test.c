@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,7 @@ TEST_F(uring, malformed_submissions_are_refused)
 	EXPECT_EQ(-EINVAL, one_cmd(&self->ring, self->fd, IONPU_URING_CMD_JOB, &cmd));
 	cmd.flags = 0;
 	/* Shorter than the job's first version. */
-	cmd.size = sizeof(s.job) - 8;
+	cmd.size = offsetof(struct ionpu_job, deadline_ns) - 8;
 	EXPECT_EQ(-EINVAL, one_cmd(&self->ring, self->fd, IONPU_URING_CMD_JOB, &cmd));
 	cmd.size = 0;
 	cmd.job = 8;

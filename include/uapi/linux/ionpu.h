@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Version of this interface; bumped when a command or field is added. */
-#define IONPU_API_VERSION	5
+#define IONPU_API_VERSION	6
 
 #define IONPU_SERIAL_LEN	16
 
@@ -519,9 +519,16 @@ struct ionpu_spikes {
  * @flags: in: 0 or %IONPU_RUN_NOWAIT.
  * @timesteps: in: timesteps to run, at most %IONPU_RUN_MAX_TIMESTEPS; 0
  *             runs until %IONPU_IOC_STOP or %IONPU_IOC_CANCEL.
- * @stopped: out: 1 when %IONPU_IOC_STOP ended the run, else 0.
+ * @stopped: out: %IONPU_RUN_ENDED_STOP when %IONPU_IOC_STOP (or
+ *           %IONPU_IOC_CANCEL) ended the run, %IONPU_RUN_ENDED_DEADLINE
+ *           when @deadline_ns did, else 0.
  * @reserved: in: must be zero.
  * @ran: out: timesteps run (0 for %IONPU_RUN_NOWAIT).
+ * @deadline_ns: in: absolute %CLOCK_MONOTONIC time in nanoseconds at which
+ *               the run ends as if stopped, 0 for none; since API version
+ *               6.  Only this run ends: the card is not reset and other
+ *               files' work goes on.  A deadline already past ends the run
+ *               before its first timestep.
  */
 struct ionpu_run {
 	__u32 flags;
@@ -529,7 +536,12 @@ struct ionpu_run {
 	__u32 stopped;
 	__u32 reserved;
 	__u64 ran;
+	__u64 deadline_ns;
 };
+
+/* Why a run ended early: @stopped of &struct ionpu_run and &struct ionpu_wait. */
+#define IONPU_RUN_ENDED_STOP		1
+#define IONPU_RUN_ENDED_DEADLINE	2	/* since API version 6 */
 
 /**
  * define IONPU_RUN_NOWAIT - %IONPU_IOC_RUN flag that starts a run and returns
@@ -542,9 +554,9 @@ struct ionpu_run {
 /**
  * struct ionpu_wait - wait for the calling file's %IONPU_RUN_NOWAIT run
  * @flags: in: must be zero.
- * @stopped: out: 1 when %IONPU_IOC_STOP ended the run, else 0.
- * @timeout_ns: in: absolute %CLOCK_MONOTONIC deadline in nanoseconds, 0 for
- *              none.
+ * @stopped: out: as in &struct ionpu_run.
+ * @timeout_ns: in: absolute %CLOCK_MONOTONIC deadline of the wait (not of
+ *              the run) in nanoseconds, 0 for none.
  * @ran: out: timesteps run.
  */
 struct ionpu_wait {
@@ -647,6 +659,13 @@ struct ionpu_job_input {
  *            (a full ring), the next event written carries
  *            %IONPU_EVENT_LOST.
  * @reserved: in: must be zero.
+ * @deadline_ns: in: absolute %CLOCK_MONOTONIC time in nanoseconds by which
+ *               the job must have ended, 0 for none; since API version 6.
+ *               A job still waiting for the card then fails with
+ *               -ETIMEDOUT without running; one that runs fails so at its
+ *               next input window or slice of %IONPU_RUN_SLICE_TIMESTEPS,
+ *               its events discarded.  Only this job ends: the card is not
+ *               reset and other jobs go on.
  *
  * A job is what one inference needs, done as one unit: clear the state of
  * the file's tiles (neurons, pending inputs, spikes in flight), feed the
@@ -672,6 +691,7 @@ struct ionpu_job {
 	__u64 outputs;
 	__u32 produced;
 	__u32 reserved;
+	__u64 deadline_ns;
 };
 
 /**
@@ -877,10 +897,10 @@ struct ionpu_event {
 /**
  * define IONPU_IOC_RUN - run timesteps and wait until they are done
  *
- * Takes a &struct ionpu_run.  Waits as long as the run lasts (no timeout),
- * killably: a caller killed meanwhile sends a %IONPU_IOC_STOP and waits for
- * the run to end after its timestep.  Returns 0 also when a STOP ended the
- * run (@stopped 1);
+ * Takes a &struct ionpu_run.  Waits as long as the run lasts (until its
+ * @deadline_ns, if any), killably: a caller killed meanwhile sends a
+ * %IONPU_IOC_STOP and waits for the run to end after its timestep.  Returns
+ * 0 also when a STOP or the deadline ended the run (@stopped says which);
  * -EBUSY at once, without waiting, when a run or a job is in progress;
  * -EINVAL for more than %IONPU_RUN_MAX_TIMESTEPS; -ESTALE (since API
  * version 5) when the card was reset since the file leased tiles and the
@@ -947,7 +967,8 @@ struct ionpu_event {
  * %IONPU_JOB_KEEP_STATE on a card that cannot clear tiles selectively (as
  * %IONPU_IOC_RESET_STATE); and what %IONPU_IOC_COUNTERS returns when the
  * card fails (-EIO when it was reset since the submission, -ENODEV once it
- * is gone); -ESTALE (since API version 5) when it was reset before the
+ * is gone); -ETIMEDOUT (since API version 6) when its @deadline_ns passed
+ * first; -ESTALE (since API version 5) when it was reset before the
  * submission and the file has not acknowledged it (&struct ionpu_info).
  * The lease is checked again when the job starts.
  */
