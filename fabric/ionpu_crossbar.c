@@ -226,6 +226,6 @@ int ionpu_fabric_read(struct ionpu_fabric *f, unsigned int tile,
 		if (out)
 			*out = g;
 	}
-	ionpu_fabric_busy(f, IONPU_T_VERIFY_NS, 2 * IONPU_E_VERIFY_FJ);
+	ionpu_fabric_busy(f, t, IONPU_T_VERIFY_NS, 2 * IONPU_E_VERIFY_FJ);
 	return 0;
 }

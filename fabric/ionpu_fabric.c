@@ -20,6 +20,9 @@ static void tile_defaults(struct ionpu_fabric *f, unsigned int t)
 	tile->head = t;
 	tile->members = 0;
 	tile->rows_read = 0;
+	memset(&tile->cnt, 0, sizeof(tile->cnt));
+	tile->energy_fj = 0;
+	tile->learn_energy_fj = 0;
 	ionpu_rng_seed(&tile->rng,
 		       ionpu_hash(f->seed, IONPU_RNG_STREAM, t, 0, 0));
 	for (unsigned int n = 0; n < IONPU_FAB_NEURONS; n++)
@@ -202,8 +205,10 @@ int ionpu_fabric_input_at(struct ionpu_fabric *f, uint64_t timestep,
 	    timestep - f->now >= IONPU_FAB_INPUT_WINDOW)
 		return -ERANGE;
 	ret = ionpu_router_push(f, timestep, tile, row, value);
-	if (!ret)
+	if (!ret) {
 		f->cnt.spikes_in++;
+		f->tile[tile].cnt.spikes_in++;
+	}
 	return ret;
 }
 
@@ -215,11 +220,33 @@ int ionpu_fabric_input(struct ionpu_fabric *f, unsigned int tile,
 	return ionpu_fabric_input_at(f, f->now, tile, row, value);
 }
 
-void ionpu_fabric_busy(struct ionpu_fabric *f, uint64_t ns, double energy_fj)
+void ionpu_fabric_busy(struct ionpu_fabric *f, struct ionpu_tile *t,
+		       uint64_t ns, double energy_fj)
 {
 	f->cnt.busy_ns += ns;
 	f->device_time_ns += ns;
 	f->energy_fj += energy_fj;
+	if (t) {
+		t->cnt.busy_ns += ns;
+		t->energy_fj += energy_fj;
+	}
+}
+
+/*
+ * A tile's share of the timestep that ended: the rows it read (counted
+ * card-wide as the events were delivered) and, when it was on or read
+ * any, its own time.
+ */
+static void tile_step_done(struct ionpu_tile *t)
+{
+	uint64_t cells = (uint64_t)t->rows_read * IONPU_FAB_NEURONS;
+
+	t->cnt.syn_events += cells;
+	t->energy_fj += (double)cells * IONPU_E_SYN_READ_FJ;
+	if (t->cfg.mode != IONPU_FAB_OFF || t->rows_read)
+		t->cnt.busy_ns += IONPU_T_STEP_NS +
+				  (uint64_t)t->rows_read * IONPU_T_ROW_NS;
+	t->rows_read = 0;
 }
 
 /* How many events ahead the crossbar rows are prefetched. */
@@ -275,6 +302,8 @@ static int update_neurons(struct ionpu_fabric *f, ionpu_fab_spike_fn fn,
 			continue;
 		f->cnt.spikes_out += spikes;
 		f->energy_fj += spikes * IONPU_E_SPIKE_FJ;
+		t->cnt.spikes_out += spikes;
+		t->energy_fj += spikes * IONPU_E_SPIKE_FJ;
 		ionpu_learn_post(f, h);
 		for (unsigned int n = 0; n < IONPU_FAB_NEURONS; n++) {
 			if (!t->n.fired[n])
@@ -314,9 +343,9 @@ int ionpu_fabric_run(struct ionpu_fabric *f, uint64_t steps,
 		for (unsigned int t = 0; t < f->tiles; t++) {
 			if (f->tile[t].rows_read > rows)
 				rows = f->tile[t].rows_read;
-			f->tile[t].rows_read = 0;
+			tile_step_done(&f->tile[t]);
 		}
-		ionpu_fabric_busy(f,
+		ionpu_fabric_busy(f, NULL,
 				  IONPU_T_STEP_NS +
 					  (uint64_t)rows * IONPU_T_ROW_NS,
 				  0);
@@ -347,6 +376,28 @@ void ionpu_fabric_counters(const struct ionpu_fabric *f,
 	*c = f->cnt;
 	c->energy_fj = (uint64_t)f->energy_fj;
 	c->learn_energy_fj = (uint64_t)f->learn_energy_fj;
+}
+
+int ionpu_fabric_tile_counters(struct ionpu_fabric *f, unsigned int tile,
+			       struct ionpu_fab_tile_counters *c, bool clear)
+{
+	struct ionpu_tile *t;
+
+	if (!f || !c)
+		return -EINVAL;
+	if (tile >= f->tiles)
+		return -ERANGE;
+	t = &f->tile[tile];
+	*c = t->cnt;
+	c->energy_fj = (uint64_t)t->energy_fj;
+	c->learn_energy_fj = (uint64_t)t->learn_energy_fj;
+	if (clear) {
+		/* The fractions of a fJ not reported yet stay. */
+		memset(&t->cnt, 0, sizeof(t->cnt));
+		t->energy_fj -= (double)c->energy_fj;
+		t->learn_energy_fj -= (double)c->learn_energy_fj;
+	}
+	return 0;
 }
 
 uint64_t ionpu_fabric_device_time(const struct ionpu_fabric *f)

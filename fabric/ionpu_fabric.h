@@ -178,6 +178,24 @@ struct ionpu_fab_counters {
 };
 
 /*
+ * One tile's part of the counters above, so that the work of the tenants
+ * of different tiles can be told apart.  Busy time is the tile's own: a
+ * timestep keeps the card busy as long as its busiest tile, so the tiles'
+ * busy_ns add up to more than the card's; their energy adds up to the
+ * card's (up to rounding).
+ */
+struct ionpu_fab_tile_counters {
+	uint64_t spikes_in;  /* host input events aimed at the tile's rows */
+	uint64_t spikes_out; /* spikes of its neurons (for a chain, its head) */
+	uint64_t syn_events; /* its cells read */
+	uint64_t program_pulses;
+	uint64_t busy_ns; /* timesteps it was on or read rows in, and pulses */
+	uint64_t energy_fj;
+	uint64_t learn_pulses;
+	uint64_t learn_energy_fj;
+};
+
+/*
  * Output spike: neuron @neuron of tile @tile fired in timestep @timestep
  * and its route sends it to the host.  For a chain, @tile is the head.
  * Return 0 to go on, anything else to stop at the end of this timestep.
@@ -384,6 +402,13 @@ int ionpu_fabric_teach(struct ionpu_fabric *f, unsigned int tile,
 
 void ionpu_fabric_counters(const struct ionpu_fabric *f,
 			   struct ionpu_fab_counters *c);
+/*
+ * Tile @tile's counters since the fabric was made or reset, or since they
+ * were last cleared: with @clear they start again from 0 (the card-wide
+ * counters are not touched).  0, or -ERANGE for a tile past the fabric.
+ */
+int ionpu_fabric_tile_counters(struct ionpu_fabric *f, unsigned int tile,
+			       struct ionpu_fab_tile_counters *c, bool clear);
 
 /*
  * Device time: how long the devices have existed, in ns; drift follows it.

@@ -124,6 +124,10 @@ struct ionpu_tile {
 	struct ionpu_neurons n;
 	struct ionpu_route route[IONPU_FAB_NEURONS];
 	struct ionpu_learner learn;
+	/* energy_fj and learn_energy_fj come from the doubles below. */
+	struct ionpu_fab_tile_counters cnt;
+	double energy_fj;
+	double learn_energy_fj;
 };
 
 struct ionpu_fabric {
@@ -154,8 +158,12 @@ static inline double ionpu_device_time_s(const struct ionpu_fabric *f)
 	return (double)f->device_time_ns * 1e-9;
 }
 
-/* Busy time and device time move together. */
-void ionpu_fabric_busy(struct ionpu_fabric *f, uint64_t ns, double energy_fj);
+/*
+ * Busy time and device time move together; @t is the tile whose work it
+ * was, or NULL for the card's timestep.
+ */
+void ionpu_fabric_busy(struct ionpu_fabric *f, struct ionpu_tile *t,
+		       uint64_t ns, double energy_fj);
 int ionpu_fabric_check_cell(const struct ionpu_fabric *f, unsigned int tile,
 			    unsigned int row, unsigned int col);
 

@@ -74,10 +74,13 @@ static void ideal_pulse(struct ionpu_tile *t, unsigned int cell,
 						    -IONPU_FAB_G_STEP));
 }
 
-static void count_pulses(struct ionpu_fabric *f, uint32_t n)
+static void count_pulses(struct ionpu_fabric *f, unsigned int tile, uint32_t n)
 {
+	struct ionpu_tile *t = &f->tile[tile];
+
 	f->cnt.program_pulses += n;
-	ionpu_fabric_busy(f, (uint64_t)n * IONPU_T_PULSE_NS,
+	t->cnt.program_pulses += n;
+	ionpu_fabric_busy(f, t, (uint64_t)n * IONPU_T_PULSE_NS,
 			  (double)n * IONPU_E_PULSE_FJ);
 }
 
@@ -97,7 +100,9 @@ void ionpu_program_learn_pulse(struct ionpu_fabric *f, unsigned int tile,
 					   (IONPU_FAB_G_MAX - *g));
 	f->cnt.learn_pulses++;
 	f->learn_energy_fj += IONPU_E_PULSE_FJ;
-	ionpu_fabric_busy(f, IONPU_T_PULSE_NS, IONPU_E_PULSE_FJ);
+	t->cnt.learn_pulses++;
+	t->learn_energy_fj += IONPU_E_PULSE_FJ;
+	ionpu_fabric_busy(f, t, IONPU_T_PULSE_NS, IONPU_E_PULSE_FJ);
 	ionpu_xbar_update_cell(f, tile, cell);
 }
 
@@ -125,7 +130,7 @@ int ionpu_fabric_pulse(struct ionpu_fabric *f, unsigned int tile,
 		else
 			ideal_pulse(t, cell, dev, kind);
 	}
-	count_pulses(f, count);
+	count_pulses(f, tile, count);
 	ionpu_xbar_update_cell(f, tile, cell);
 	if (g)
 		*g = ionpu_xbar_true_g(f, tile, cell, dev);
@@ -137,7 +142,8 @@ static float verify_read(struct ionpu_fabric *f, unsigned int tile,
 {
 	float g = ionpu_xbar_true_g(f, tile, cell, dev);
 
-	ionpu_fabric_busy(f, IONPU_T_VERIFY_NS, IONPU_E_VERIFY_FJ);
+	ionpu_fabric_busy(f, &f->tile[tile], IONPU_T_VERIFY_NS,
+			  IONPU_E_VERIFY_FJ);
 	return g + IONPU_READ_NOISE_US * ionpu_rng_normal(&f->tile[tile].rng);
 }
 
@@ -182,7 +188,7 @@ static void physical_program(struct ionpu_fabric *f, unsigned int tile,
 		physical_pulse(f, tile, cell, dev,
 			       dir > 0 ? IONPU_FAB_SET : IONPU_FAB_RESET, amp);
 		res->pulses++;
-		count_pulses(f, 1);
+		count_pulses(f, tile, 1);
 		g = verify_read(f, tile, cell, dev);
 		run++;
 		expected += amp * (full > 0 ? full : 0);
@@ -220,7 +226,7 @@ int ionpu_fabric_program(struct ionpu_fabric *f, unsigned int tile,
 				 max_pulses, res);
 	} else {
 		*device_slot(t, cell, dev) = quantize(target);
-		count_pulses(f, 1);
+		count_pulses(f, tile, 1);
 		res->pulses = 1;
 		res->achieved = *device_slot(t, cell, dev);
 		res->status = fabsf(res->achieved - target) <= tolerance ?

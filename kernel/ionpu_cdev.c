@@ -48,6 +48,7 @@ static int ionpu_open(struct inode *inode, struct file *file)
 	f->file = file;
 	f->mapping = file->f_mapping;
 	init_rwsem(&f->use);
+	spin_lock_init(&f->counted_lock);
 	ionpu_run_open(f);
 	ionpu_job_open(f);
 	file->private_data = f;

@@ -428,6 +428,11 @@ struct ionpu_file_run {
  * @job_running: the job @job_work runs, or NULL
  * @job_work: runs the file's jobs, one at a time
  * @run: the file's run started with IONPU_RUN_NOWAIT
+ * @counted_lock: protects @counted
+ * @counted: what the file's tiles did, gathered from the card so far, and
+ *	the timesteps its runs and jobs ran
+ * @events_dropped: events of this file's tiles that found @events full;
+ *	protected by the card's &ionpu_events.lock
  */
 struct ionpu_file {
 	struct ionpu_device *idev;
@@ -444,6 +449,9 @@ struct ionpu_file {
 	struct ionpu_kjob *job_running;
 	struct work_struct job_work;
 	struct ionpu_file_run run;
+	spinlock_t counted_lock;	/* see kernel-doc */
+	struct ionpu_counters counted;
+	u64 events_dropped;
 };
 
 /*
@@ -656,6 +664,7 @@ void ionpu_stream_own(struct ionpu_device *idev, u64 tiles,
 int ionpu_stream_open(struct ionpu_file *f);
 void ionpu_stream_close(struct ionpu_file *f);
 void ionpu_stream_sink(struct ionpu_device *idev, struct ionpu_job_sink *sink);
+u64 ionpu_stream_dropped(struct ionpu_file *f);
 ssize_t ionpu_read_iter(struct kiocb *iocb, struct iov_iter *to);
 __poll_t ionpu_poll(struct file *file, struct poll_table_struct *wait);
 
@@ -681,6 +690,12 @@ struct io_uring_cmd;
 int ionpu_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 int ionpu_uring_init(void);
 void ionpu_uring_exit(void);
+
+/* ionpu_counters.c */
+int ionpu_counters_gather(struct ionpu_device *idev, u64 tiles,
+			  struct ionpu_file *f, u32 flags);
+void ionpu_counters_ran(struct ionpu_file *f, u64 timesteps);
+int ionpu_counters(struct ionpu_file *f, struct ionpu_counters *c);
 
 /* ionpu_ioctl.c */
 long ionpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -115,32 +115,7 @@ static int ionpu_ioctl_release(struct ionpu_file *f, void *arg)
 
 static int ionpu_ioctl_counters(struct ionpu_file *f, void *arg)
 {
-	const struct ionpu_cmd cmd = {
-		.opcode = IONPU_OP_READ_COUNTERS,
-		.out_len = sizeof(struct ionpu_hw_counters),
-	};
-	struct ionpu_counters *c = arg;
-	/* A rev 1.3 card writes the first 64 bytes: the rest stays 0. */
-	struct ionpu_hw_counters raw = { };
-	int ret;
-
-	if (c->flags || c->reserved)
-		return -EINVAL;
-	ret = ionpu_cmd_exec(f->idev, &cmd, NULL, &raw, NULL);
-	if (ret)
-		return ret;
-
-	c->timesteps = le64_to_cpu(raw.timesteps);
-	c->spikes_in = le64_to_cpu(raw.spikes_in);
-	c->spikes_out = le64_to_cpu(raw.spikes_out);
-	c->synaptic_events = le64_to_cpu(raw.syn_events);
-	c->program_pulses = le64_to_cpu(raw.program_pulses);
-	c->busy_ns = le64_to_cpu(raw.busy_ns);
-	c->energy_fj = le64_to_cpu(raw.energy_fj);
-	c->events_dropped = le64_to_cpu(raw.eq_dropped);
-	c->learn_pulses = le64_to_cpu(raw.learn_pulses);
-	c->learn_energy_fj = le64_to_cpu(raw.learn_energy_fj);
-	return 0;
+	return ionpu_counters(f, arg);
 }
 
 /* Indexed by command number; a hole is an unknown command. */

@@ -222,14 +222,16 @@ static int ionpu_job_feed(struct ionpu_kjob *job, u32 *next, u32 start,
 }
 
 /*
- * Run @steps timesteps.  No STOP reaches a job's run (ionpu_run_stop()), so
- * a run the card reports as stopped is the card's fault.
+ * Run @steps timesteps of @job.  No STOP reaches a job's run
+ * (ionpu_run_stop()), so a run the card reports as stopped is the card's
+ * fault.
  */
-static int ionpu_job_steps(struct ionpu_device *idev, u32 steps)
+static int ionpu_job_steps(struct ionpu_kjob *job, u32 steps)
 {
-	u64 ran;
-	int ret = ionpu_run_steps(idev, steps, &ran);
+	u64 ran = 0;
+	int ret = ionpu_run_steps(job->f->idev, steps, &ran);
 
+	ionpu_counters_ran(job->f, ran);
 	return ret == -ECANCELED ? -EIO : ret;
 }
 
@@ -263,7 +265,6 @@ static int ionpu_job_ended(struct ionpu_kjob *job)
  */
 static int ionpu_job_windows(struct ionpu_kjob *job)
 {
-	struct ionpu_device *idev = job->f->idev;
 	u32 next = 0, done = 0;
 	int ret;
 
@@ -280,7 +281,7 @@ static int ionpu_job_windows(struct ionpu_kjob *job)
 			if (ret)
 				return ret;
 		}
-		ret = ionpu_job_steps(idev, steps);
+		ret = ionpu_job_steps(job, steps);
 		if (ret)
 			return ret;
 		done += steps;

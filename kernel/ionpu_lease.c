@@ -104,6 +104,12 @@ int ionpu_lease(struct ionpu_file *f, struct ionpu_lease *arg)
 			goto unlock;
 	}
 	idev->dirty &= ~want;
+	/*
+	 * The tiles' counts are the former tenants' and the scrub's: not the
+	 * new tenant's.  A card that does not answer now will not run its
+	 * work either, so that is no reason to refuse the lease.
+	 */
+	ionpu_counters_gather(idev, want, NULL, IONPU_CMD_UNKILLABLE);
 	idev->leased |= want;
 	WRITE_ONCE(f->tiles, f->tiles | want);
 	ionpu_set_owner(idev, want, f, pid);
@@ -143,6 +149,9 @@ int ionpu_release_tiles(struct ionpu_file *f, u64 tiles,
 	if (tiles & ~f->tiles) {
 		ret = -EPERM;
 	} else {
+		/* At close, nobody is left to read the counts. */
+		if (how == IONPU_RELEASE_KILLABLE)
+			ionpu_counters_gather(idev, tiles, f, 0);
 		if (ionpu_scrub_tiles(idev, tiles))
 			idev->dirty |= tiles;
 		WRITE_ONCE(f->tiles, f->tiles & ~tiles);

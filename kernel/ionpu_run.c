@@ -366,6 +366,7 @@ static int ionpu_run_slice(struct ionpu_file *f, u32 steps, int resets,
 		ret = -EIO;
 	else
 		ret = ionpu_run_steps(idev, steps, ran);
+	ionpu_counters_ran(f, *ran);
 	/* Killed while the card runs: nobody would learn the outcome. */
 	if (ret == -EINTR)
 		ionpu_run_stop(f, NULL, IONPU_CMD_UNKILLABLE);

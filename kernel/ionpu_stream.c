@@ -86,6 +86,17 @@ void ionpu_stream_sink(struct ionpu_device *idev, struct ionpu_job_sink *sink)
 	spin_unlock(&ev->lock);
 }
 
+u64 ionpu_stream_dropped(struct ionpu_file *f)
+{
+	struct ionpu_events *ev = &f->idev->ev;
+	u64 dropped;
+
+	spin_lock(&ev->lock);
+	dropped = f->events_dropped;
+	spin_unlock(&ev->lock);
+	return dropped;
+}
+
 /* Store @e in @sink when there is room; count it anyway. */
 static void ionpu_sink_put(struct ionpu_job_sink *sink, struct ionpu_event e)
 {
@@ -142,6 +153,7 @@ void ionpu_stream_consume(struct ionpu_device *idev)
 			continue;
 		if (kfifo_is_full(&f->events)) {
 			f->lost = true;
+			f->events_dropped++;
 			continue;
 		}
 		if (f->lost)

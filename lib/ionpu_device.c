@@ -258,19 +258,29 @@ IONPU_API int ionpu_activity(struct ionpu_dev *dev, struct ionpu_activity *out)
 	ret = ionpu_dev_ioctl(dev, IONPU_IOC_COUNTERS, &c);
 	if (ret == -ENODEV)
 		return ionpu_error(ret, "%s: the card is gone", dev->path);
+	if (ret == -EPERM)
+		return ionpu_error(ret,
+				   "%s: the whole card's counters need CAP_PERFMON; ionpu_loaded_activity() gives a network's own",
+				   dev->path);
 	if (ret)
 		return ionpu_error_errno(ret, "%s: IONPU_IOC_COUNTERS",
 					 dev->path);
-	*out = (struct ionpu_activity){
-		.timesteps = c.timesteps,
-		.spikes_in = c.spikes_in,
-		.spikes_out = c.spikes_out,
-		.synaptic_events = c.synaptic_events,
-		.program_pulses = c.program_pulses,
-		.busy_ns = c.busy_ns,
-		.energy_fj = c.energy_fj,
-	};
+	ionpu_activity_from(&c, out);
 	return 0;
+}
+
+void ionpu_activity_from(const struct ionpu_counters *c,
+			 struct ionpu_activity *out)
+{
+	*out = (struct ionpu_activity){
+		.timesteps = c->timesteps,
+		.spikes_in = c->spikes_in,
+		.spikes_out = c->spikes_out,
+		.synaptic_events = c->synaptic_events,
+		.program_pulses = c->program_pulses,
+		.busy_ns = c->busy_ns,
+		.energy_fj = c->energy_fj,
+	};
 }
 
 int ionpu_ioctl(int fd, unsigned long request, void *arg)

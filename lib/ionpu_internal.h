@@ -365,6 +365,10 @@ struct ionpu_image *ionpu_host_image(struct ionpu_host *h);
 
 /* ioctl() that retries on EINTR: 0 or -errno. */
 int ionpu_ioctl(int fd, unsigned long request, void *arg);
+/* The driver's counters as the library gives them. */
+struct ionpu_counters;
+void ionpu_activity_from(const struct ionpu_counters *c,
+			 struct ionpu_activity *out);
 
 /* A new read-write open file of @dev's node, or -errno with a message. */
 int ionpu_dev_reopen(const struct ionpu_dev *dev);

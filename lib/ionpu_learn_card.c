@@ -61,7 +61,8 @@ static int card_teach(struct ionpu_learner *l, uint32_t column)
 static int card_counters(struct ionpu_learner *l, uint64_t *pulses,
 			 uint64_t *energy_fj)
 {
-	struct ionpu_counters c = { 0 };
+	/* Other tenants may learn on the card at the same time. */
+	struct ionpu_counters c = { .flags = IONPU_COUNTERS_FILE };
 	int err = ionpu_ioctl(l->loaded->fd, IONPU_IOC_COUNTERS, &c);
 
 	if (err)

@@ -858,6 +858,26 @@ IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n,
 	*out = n->total;
 }
 
+IONPU_API int ionpu_loaded_activity(struct ionpu_loaded *n,
+				    struct ionpu_activity *out)
+{
+	struct ionpu_counters c = { .flags = IONPU_COUNTERS_FILE };
+	int err;
+
+	if (!n || !out)
+		return ionpu_error(-EINVAL,
+				   "ionpu_loaded_activity: NULL argument");
+	err = ionpu_ioctl(n->fd, IONPU_IOC_COUNTERS, &c);
+	if (err == -EOPNOTSUPP || err == -EINVAL)
+		return ionpu_error(-EOPNOTSUPP,
+				   "ionpu_loaded_activity: the card or its driver counts for all tenants together only (per-tile counters came with card rev 1.5, driver API 7)");
+	if (err)
+		return ionpu_error_errno(err,
+					 "ionpu_loaded_activity: IONPU_IOC_COUNTERS");
+	ionpu_activity_from(&c, out);
+	return 0;
+}
+
 IONPU_API int ionpu_loaded_tile_report(const struct ionpu_loaded *n,
 				       uint32_t tile, uint32_t *card_tile,
 				       struct ionpu_program_stats *out)

@@ -102,7 +102,7 @@ struct ionpy_runner {
 	int busy;		 /* a run without the GIL is using @h */
 	size_t learners;	 /* open Learner sessions on a Host */
 	struct ionpy_plan *plan; /* what it runs */
-	struct ionpy_card *card; /* a Loaded's card, for its counters */
+	struct ionpy_card *card; /* a Loaded's card, kept open while it is */
 };
 
 /*

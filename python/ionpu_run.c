@@ -22,6 +22,7 @@ struct runner_ops {
 	int (*learn_start)(void *h, const char *node,
 			   const struct ionpu_learn_rule *rule,
 			   struct ionpu_learner **out);
+	int (*activity)(void *h, struct ionpu_activity *out);
 	enum ionpy_ctx ctx;
 };
 
@@ -51,12 +52,19 @@ static int host_learn_start(void *h, const char *node,
 	return ionpu_host_learn_start(h, node, rule, out);
 }
 
+static int host_activity(void *h, struct ionpu_activity *out)
+{
+	ionpu_host_activity(h, out);
+	return 0;
+}
+
 static const struct runner_ops host_ops = {
 	.what = "host reference",
 	.run = host_run,
 	.run_batch = host_run_batch,
 	.free = host_free,
 	.learn_start = host_learn_start,
+	.activity = host_activity,
 	.ctx = IONPY_CTX_RUN,
 };
 
@@ -85,12 +93,18 @@ static int loaded_learn_start(void *h, const char *node,
 	return ionpu_learn_start(h, node, rule, out);
 }
 
+static int loaded_activity(void *h, struct ionpu_activity *out)
+{
+	return ionpu_loaded_activity(h, out);
+}
+
 static const struct runner_ops loaded_ops = {
 	.what = "loaded network",
 	.run = loaded_run,
 	.run_batch = loaded_run_batch,
 	.free = loaded_free,
 	.learn_start = loaded_learn_start,
+	.activity = loaded_activity,
 	.ctx = IONPY_CTX_CARD,
 };
 
@@ -355,9 +369,10 @@ static PyObject *host_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	return (PyObject *)r;
 }
 
-static PyObject *host_activity(struct ionpy_runner *r, PyObject *unused)
+static PyObject *runner_activity(struct ionpy_runner *r, PyObject *unused)
 {
 	struct ionpu_activity a;
+	int err;
 
 	(void)unused;
 	if (!r->h)
@@ -365,7 +380,9 @@ static PyObject *host_activity(struct ionpy_runner *r, PyObject *unused)
 				    r->ops->what);
 	if (r->busy)
 		return ionpy_raise_busy("activity: in use by another thread");
-	ionpu_host_activity(r->h, &a);
+	err = r->ops->activity(r->h, &a);
+	if (err)
+		return ionpy_raise(err, r->ops->ctx);
 	return ionpy_activity_dict(&a);
 }
 
@@ -404,7 +421,7 @@ static PyObject *runner_learn(struct ionpy_runner *r, PyObject *args,
 static PyMethodDef host_methods[] = {
 	{ "run", (PyCFunction)(void (*)(void))runner_run,
 	  METH_VARARGS | METH_KEYWORDS, RUN_DOC },
-	{ "activity", (PyCFunction)host_activity, METH_NOARGS,
+	{ "activity", (PyCFunction)runner_activity, METH_NOARGS,
 	  "activity($self, /)\n--\n\nReturns dict.  The counters of the host reference's model core since it was made, as\nCard.activity() gives a card's." },
 	{ "learn", (PyCFunction)(void (*)(void))runner_learn,
 	  METH_VARARGS | METH_KEYWORDS, LEARN_DOC },
@@ -529,12 +546,6 @@ static PyObject *loaded_report(struct ionpy_runner *r, PyObject *unused)
 			     (unsigned long long)s.failed);
 }
 
-static PyObject *loaded_activity(struct ionpy_runner *r, PyObject *unused)
-{
-	(void)unused;
-	return PyObject_CallMethod((PyObject *)r->card, "activity", NULL);
-}
-
 static PyMethodDef loaded_methods[] = {
 	{ "run", (PyCFunction)(void (*)(void))runner_run,
 	  METH_VARARGS | METH_KEYWORDS, RUN_DOC },
@@ -542,8 +553,8 @@ static PyMethodDef loaded_methods[] = {
 	  METH_VARARGS | METH_KEYWORDS, LEARN_DOC },
 	{ "report", (PyCFunction)loaded_report, METH_NOARGS,
 	  "report($self, /)\n--\n\nReturns dict.  What programming the weights achieved: cells, devices, pulses,\nmean_error_us, max_error_us, mean_weight_error, max_weight_error, stuck,\nremapped, failed." },
-	{ "activity", (PyCFunction)loaded_activity, METH_NOARGS,
-	  "activity($self, /)\n--\n\nReturns dict.  The card's counters (Card.activity()): the whole card's, so take the\ndifference of two readings around a run." },
+	{ "activity", (PyCFunction)runner_activity, METH_NOARGS,
+	  "activity($self, /)\n--\n\nReturns dict.  The network's own counters, as Card.activity() gives the whole\ncard's: its tiles' work since they were leased and the timesteps its runs ran." },
 	{ "close", (PyCFunction)runner_close, METH_NOARGS,
 	  "close($self, /)\n--\n\nRelease the network's tiles on the card." },
 	{ "__enter__", (PyCFunction)runner_enter, METH_NOARGS,

@@ -320,6 +320,52 @@ static void op_read_counters(struct ionpu_cmd_card *card, const struct cmd *c,
 	payload_out(card, c, &b, c->out_len < size ? c->out_len : size, out);
 }
 
+/*
+ * Each tile of the mask, lowest first; checked whole (the tiles, the room)
+ * before a counter is read or cleared.
+ */
+static void op_read_tile_counters(struct ionpu_cmd_card *card,
+				  const struct cmd *c,
+				  struct ionpu_cmd_outcome *out)
+{
+	unsigned int tiles = ionpu_fabric_tiles(card->fabric);
+	uint64_t mask = (uint64_t)c->p[1] << 32 | c->p[0];
+	bool clear = c->p[2] & IONPU_TILE_COUNTERS_CLEAR;
+	struct ionpu_hw_tile_counters b[IONPU_MAX_TILES];
+	unsigned int n = 0;
+
+	if (!mask || (tiles < 64 && mask >> tiles) ||
+	    c->p[2] & ~IONPU_TILE_COUNTERS_CLEAR) {
+		status(out, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+		return;
+	}
+	if (out_room(c, (uint64_t)__builtin_popcountll(mask) * sizeof(b[0]),
+		     out))
+		return;
+	for (unsigned int t = 0; t < tiles; t++) {
+		struct ionpu_fab_tile_counters k;
+
+		if (!(mask >> t & 1))
+			continue;
+		if (ionpu_fabric_tile_counters(card->fabric, t, &k, clear)) {
+			status(out, IONPU_SC_INTERNAL, 0);
+			return;
+		}
+		b[n++] = (struct ionpu_hw_tile_counters){
+			.spikes_in = ionpu_cpu_to_le64(k.spikes_in),
+			.spikes_out = ionpu_cpu_to_le64(k.spikes_out),
+			.syn_events = ionpu_cpu_to_le64(k.syn_events),
+			.program_pulses = ionpu_cpu_to_le64(k.program_pulses),
+			.busy_ns = ionpu_cpu_to_le64(k.busy_ns),
+			.energy_fj = ionpu_cpu_to_le64(k.energy_fj),
+			.learn_pulses = ionpu_cpu_to_le64(k.learn_pulses),
+			.learn_energy_fj = ionpu_cpu_to_le64(k.learn_energy_fj),
+		};
+	}
+	status(out, IONPU_SC_SUCCESS, n);
+	payload_out(card, c, b, n * sizeof(b[0]), out);
+}
+
 /* A tile mask of 0 means every tile, as RESET_STATE did before rev 1.2. */
 static void op_reset_state(struct ionpu_cmd_card *card, const struct cmd *c,
 			   struct ionpu_cmd_outcome *out)
@@ -844,6 +890,8 @@ static const struct op ops[] = {
 	{ IONPU_OP_IDENTIFY, USE_OUT, 0, op_identify, 0 },
 	{ IONPU_OP_READ_COUNTERS, USE_OUT, 0, op_read_counters, 0 },
 	{ IONPU_OP_RESET_STATE, 0, 0x03, op_reset_state, 0 },
+	{ IONPU_OP_READ_TILE_COUNTERS, USE_OUT, 0x07, op_read_tile_counters,
+	  IONPU_CAP_TILE_COUNTERS },
 	{ IONPU_OP_CONFIGURE_NEURONS, USE_TILE | USE_IN, 0x7f,
 	  op_configure_neurons, 0 },
 	{ IONPU_OP_LOAD_ROUTES, USE_TILE | USE_IN, 0x01, op_load_routes, 0 },

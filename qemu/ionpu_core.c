@@ -22,7 +22,7 @@
 #define CAPS_ALWAYS                                                 \
 	(IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | IONPU_CAP_QUEUES |    \
 	 IONPU_CAP_READOUT | IONPU_CAP_TILE_RESET | IONPU_CAP_SGL | \
-	 IONPU_CAP_LEARN)
+	 IONPU_CAP_LEARN | IONPU_CAP_TILE_COUNTERS)
 
 /* Commands one ionpu_core_work() call executes at most: bounds its time. */
 #define CMDS_PER_WORK 32
@@ -189,7 +189,7 @@ int ionpu_core_new(const struct ionpu_config *cfg,
 		     (cfg->faults ? IONPU_CAP_FAULTS : 0);
 	core->version = IONPU_HW_VERSION;
 	if (cfg->without_learning) {
-		core->caps &= ~IONPU_CAP_LEARN;
+		core->caps &= ~(IONPU_CAP_LEARN | IONPU_CAP_TILE_COUNTERS);
 		core->version = IONPU_HW_VERSION_1_3;
 	}
 	/* SERIAL0 bits 7:0 hold byte 0, whatever the host's byte order. */

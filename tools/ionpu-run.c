@@ -292,7 +292,7 @@ static int runner_activity(const struct runner *t, struct ionpu_activity *a)
 		ionpu_host_activity(t->host, a);
 		return 0;
 	}
-	return ionpu_activity(t->dev, a);
+	return ionpu_loaded_activity(t->loaded, a);
 }
 
 /*

@@ -266,6 +266,7 @@ static bool busy_power(const struct ionpu_activity *act, double *watts)
 struct driver_view {
 	bool answered;
 	struct ionpu_dev_info info;
+	bool counted; /* false: the card's counters need CAP_PERFMON */
 	struct ionpu_activity activity;
 	struct ionpu_calib_info calib; /* the record's header */
 	char error[256];	       /* why it could not, when not */
@@ -274,6 +275,7 @@ struct driver_view {
 static void ask_driver(const struct ionpu_card *card, struct driver_view *view)
 {
 	struct ionpu_dev *dev;
+	int err;
 
 	memset(view, 0, sizeof(*view));
 	if (!card->driver_bound) {
@@ -283,9 +285,14 @@ static void ask_driver(const struct ionpu_card *card, struct driver_view *view)
 	}
 	if (ionpu_open(card->node, &dev))
 		goto err_unavailable;
-	if (ionpu_info(dev, &view->info) ||
-	    ionpu_activity(dev, &view->activity) ||
-	    ionpu_calib_read(dev, &view->calib, NULL, NULL))
+	if (ionpu_info(dev, &view->info))
+		goto err_close;
+	/* The whole card's work is not every user's to see. */
+	err = ionpu_activity(dev, &view->activity);
+	if (err && err != -EPERM)
+		goto err_close;
+	view->counted = !err;
+	if (ionpu_calib_read(dev, &view->calib, NULL, NULL))
 		goto err_close;
 	ionpu_close(dev);
 	view->answered = true;
@@ -420,6 +427,11 @@ static bool print_driver_view(const struct ionpu_card *card)
 	printf("    %-20s: %" PRIu64 "\n", "Synapses",
 	       (uint64_t)info->tiles * info->tile_rows * info->tile_neurons);
 	print_caps(info->caps);
+	if (!view.counted) {
+		printf("    %-20s: %s\n", "Activity",
+		       "hidden: the whole card's counters need CAP_PERFMON");
+		goto calibration;
+	}
 	for (size_t i = 0; i < COUNT_OF(counters); i++) {
 		printf("    %-20s: ", counters[i].label);
 		print_counter(&view.activity, &counters[i]);
@@ -430,6 +442,7 @@ static bool print_driver_view(const struct ionpu_card *card)
 		printf("%.6g while busy\n", watts);
 	else
 		printf("never busy yet\n");
+calibration:
 	print_calibration(&view.calib);
 	return true;
 }
@@ -553,16 +566,20 @@ static void json_driver_view(const struct driver_view *view)
 		json_string(stdout, cap_names[i].name);
 		sep = ",";
 	}
-	printf("]},\"activity\":{");
-	for (size_t i = 0; i < COUNT_OF(counters); i++) {
-		printf("%s\"%s\":", i ? "," : "", counters[i].json);
-		print_counter(&view->activity, &counters[i]);
+	printf("]},\"activity\":");
+	if (view->counted) {
+		for (size_t i = 0; i < COUNT_OF(counters); i++) {
+			printf("%s\"%s\":", i ? "," : "{", counters[i].json);
+			print_counter(&view->activity, &counters[i]);
+		}
+		if (busy_power(&view->activity, &watts))
+			printf(",\"power_w\":%.15g}", watts);
+		else
+			printf(",\"power_w\":null}");
+	} else {
+		printf("null");
 	}
-	if (busy_power(&view->activity, &watts))
-		printf(",\"power_w\":%.15g", watts);
-	else
-		printf(",\"power_w\":null");
-	printf("},\"calibration\":");
+	printf(",\"calibration\":");
 	json_calibration(&view->calib);
 	printf(",\"error\":null");
 }
@@ -771,7 +788,7 @@ static int print_prometheus(const struct ionpu_card *cards, size_t count,
 		prometheus_family(counters[k].metric, "counter",
 				  counters[k].help);
 		for (size_t i = 0; i < count; i++) {
-			if (!views[i].answered)
+			if (!views[i].counted)
 				continue;
 			prometheus_sample(counters[k].metric, &cards[i]);
 			print_counter(&views[i].activity, &counters[k]);

@@ -12,8 +12,8 @@
 
 #define IONPU_PCI_VENDOR_ID		0x1234
 #define IONPU_PCI_DEVICE_ID		0x4e50
-#define IONPU_PCI_REVISION		0x02
-/* What a card without CAPS.LEARN (QEMU property learning=off) reports. */
+#define IONPU_PCI_REVISION		0x03
+/* What a rev 1.3 card (QEMU property learning=off) reports. */
 #define IONPU_PCI_REVISION_1_3		0x01
 /* PCI class 0x1200: processing accelerator. */
 #define IONPU_PCI_CLASS			0x1200
@@ -36,7 +36,7 @@
 #define IONPU_REG_VERSION		0x004
 #define IONPU_VERSION_MAJOR(v)		(((v) >> 16) & 0xffff)
 #define IONPU_VERSION_MINOR(v)		((v) & 0xffff)
-#define IONPU_HW_VERSION		0x00010004	/* 1.4 */
+#define IONPU_HW_VERSION		0x00010005	/* 1.5 */
 #define IONPU_HW_VERSION_1_3		0x00010003	/* learning=off */
 #define IONPU_REG_CAPS			0x008
 #define IONPU_CAP_FLR			0x00000001
@@ -48,6 +48,7 @@
 #define IONPU_CAP_TILE_RESET		0x00000040	/* rev 1.2: RESET_STATE tile mask */
 #define IONPU_CAP_SGL			0x00000080	/* rev 1.3: scatter-gather payloads */
 #define IONPU_CAP_LEARN			0x00000100	/* rev 1.4: LEARN, TEACH */
+#define IONPU_CAP_TILE_COUNTERS		0x00000200	/* rev 1.5: READ_TILE_COUNTERS */
 #define IONPU_REG_TILES			0x00c
 #define IONPU_REG_TILE_ROWS		0x010
 #define IONPU_REG_TILE_NEURONS		0x014

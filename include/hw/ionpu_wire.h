@@ -53,6 +53,7 @@ static_assert(offsetof(struct ionpu_hw_sqe, param) == 0x20, "SQE param");
 #define IONPU_OP_IDENTIFY		0x01
 #define IONPU_OP_READ_COUNTERS		0x02
 #define IONPU_OP_RESET_STATE		0x03
+#define IONPU_OP_READ_TILE_COUNTERS	0x04	/* rev 1.5 */
 #define IONPU_OP_CONFIGURE_NEURONS	0x10
 #define IONPU_OP_LOAD_ROUTES		0x11
 #define IONPU_OP_PROGRAM_CELLS		0x20
@@ -185,6 +186,31 @@ static_assert(offsetof(struct ionpu_hw_counters, learn_pulses) == 0x40,
 	      "counters learn_pulses");
 /* What a rev 1.3 card writes, and a driver of that time asks for. */
 #define IONPU_HW_COUNTERS_V1_SIZE	64
+
+/*
+ * READ_TILE_COUNTERS (rev 1.5): param[0..1] a tile mask (low, high word),
+ * param[2] IONPU_TILE_COUNTERS_*; the card writes one entry per tile of the
+ * mask, lowest tile first.  A tile's counters are its part of the card's
+ * (docs/hardware.md): they add up to the card's, but busy_ns, which is
+ * each tile's own time, tiles working side by side.
+ */
+struct ionpu_hw_tile_counters {
+	__le64 spikes_in;
+	__le64 spikes_out;
+	__le64 syn_events;
+	__le64 program_pulses;
+	__le64 busy_ns;
+	__le64 energy_fj;
+	__le64 learn_pulses;
+	__le64 learn_energy_fj;
+};
+
+/* The tiles' counters start again from 0 once read. */
+#define IONPU_TILE_COUNTERS_CLEAR	0x1
+
+static_assert(sizeof(struct ionpu_hw_tile_counters) == 64, "tile counters size");
+static_assert(offsetof(struct ionpu_hw_tile_counters, busy_ns) == 0x20,
+	      "tile counters busy_ns");
 
 /* CONFIGURE_NEURONS entry; the f32 fields as the docs give their units. */
 struct ionpu_hw_neuron {

@@ -228,10 +228,12 @@ struct ionpu_activity {
  * @out: out: the counters since the card's last reset.
  *
  * The counters are the whole card's: what other open files run on it
- * counts too.
+ * counts too, which is why the driver gives them only to a caller with
+ * CAP_PERFMON (or CAP_SYS_ADMIN).  ionpu_loaded_activity() gives a
+ * network's own.
  *
  * Return: 0; -EINVAL for a NULL argument; -ENODEV if the card is gone;
- * another negative errno from the driver.
+ * -EPERM without CAP_PERFMON; another negative errno from the driver.
  */
 IONPU_API int ionpu_activity(struct ionpu_dev *dev, struct ionpu_activity *out);
 
@@ -1161,6 +1163,19 @@ IONPU_API size_t ionpu_loaded_outputs(const struct ionpu_loaded *n);
  */
 IONPU_API void ionpu_loaded_report(const struct ionpu_loaded *n,
 				   struct ionpu_program_stats *out);
+
+/**
+ * ionpu_loaded_activity() - what a loaded network has done on its card
+ * @n: the loaded network.
+ * @out: out: its tiles' work since they were leased (programming them
+ *       included) and the timesteps its runs ran; other tenants' work is
+ *       not in it.  A reset of the card loses what was not read before it.
+ *
+ * Return: 0; -EINVAL for a NULL argument; -EOPNOTSUPP for a card that only
+ * counts for all its tenants together (before rev 1.5); -ENODEV if the card
+ * is gone; another negative errno from the driver.
+ */
+IONPU_API int ionpu_loaded_activity(struct ionpu_loaded *n, struct ionpu_activity *out);
 
 /**
  * ionpu_loaded_tile_report() - what programming one tile achieved

@@ -458,7 +458,7 @@ TEST_F(learn, counters_of_an_old_binary_still_work)
 /*
  * A card without learning (older than rev 1.4, or QEMU's learning=off):
  * the driver refuses learning with -EOPNOTSUPP before the card sees it, and
- * the learning counters read 0.  Skipped where every card can learn.
+ * the learning counters read 0; a file's own counters too are refused.  Skipped where every card can learn.
  */
 TEST(an_older_card_refuses_learning)
 {
@@ -486,6 +486,8 @@ TEST(an_older_card_refuses_learning)
 		ASSERT_EQ(0, net_counters(fd, &c));
 		EXPECT_EQ(0, c.learn_pulses);
 		EXPECT_EQ(0, c.learn_energy_fj);
+		/* Nor does it count per tile (rev 1.5 came after learning). */
+		EXPECT_EQ(-EOPNOTSUPP, net_file_counters(fd, &c));
 		close(fd);
 		return;
 	}

@@ -236,6 +236,13 @@ static inline int net_counters(int fd, struct ionpu_counters *c)
 	return net_ioctl(fd, IONPU_IOC_COUNTERS, c);
 }
 
+/* The calling file's own counters (IONPU_COUNTERS_FILE). */
+static inline int net_file_counters(int fd, struct ionpu_counters *c)
+{
+	*c = (struct ionpu_counters) { .flags = IONPU_COUNTERS_FILE };
+	return net_ioctl(fd, IONPU_IOC_COUNTERS, c);
+}
+
 /* Configures, programs and routes the network on @tile: 0 or -errno. */
 static inline int net_build(int fd, unsigned int tile)
 {

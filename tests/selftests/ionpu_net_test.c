@@ -66,6 +66,132 @@ TEST_F(net, small_network_computes_what_it_must)
 	EXPECT_EQ(4 * 256, after.synaptic_events - before.synaptic_events);
 }
 
+/* @after - @before, field by field. */
+static struct ionpu_counters net_delta(const struct ionpu_counters *after,
+				       const struct ionpu_counters *before)
+{
+	return (struct ionpu_counters) {
+		.timesteps = after->timesteps - before->timesteps,
+		.spikes_in = after->spikes_in - before->spikes_in,
+		.spikes_out = after->spikes_out - before->spikes_out,
+		.synaptic_events = after->synaptic_events -
+				   before->synaptic_events,
+		.program_pulses = after->program_pulses - before->program_pulses,
+		.busy_ns = after->busy_ns - before->busy_ns,
+		.energy_fj = after->energy_fj - before->energy_fj,
+	};
+}
+
+/*
+ * Two tenants side by side: each file's counters hold its own tiles' work
+ * and its own runs only, and the card's hold both.  A released tile's work
+ * stays with the file that did it; its next tenant starts from nothing,
+ * the scrub between the two included.
+ */
+TEST_F(net, each_file_counts_its_own_work)
+{
+	struct ionpu_counters a0, a1, a2, b0, b1, b2, card0, card1, d, bd, cd;
+	struct ionpu_info info = { 0 };
+	struct ionpu_release rel = { .tiles = 1ULL << self->tile };
+	unsigned int other = self->tile - 1;
+	struct ionpu_run run;
+	int b;
+
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_INFO, &info));
+	if (!(info.caps & IONPU_CAP_TILE_COUNTERS))
+		SKIP(return, "%s has no per-tile counters (rev %u.%u)",
+		     self->card.name, info.hw_version >> 16,
+		     info.hw_version & 0xffff);
+	ASSERT_EQ(0, net_lease(self->fd, self->tile));
+	ASSERT_EQ(0, net_build(self->fd, self->tile));
+	b = net_other_file(self->card.node, other);
+	ASSERT_LE(0, b) TH_LOG("second file: %s", strerror(-b));
+
+	ASSERT_EQ(0, net_file_counters(self->fd, &a0));
+	EXPECT_EQ(IONPU_COUNTERS_FILE, a0.flags);
+	/* Programming the network was this file's work. */
+	EXPECT_LT(0, a0.program_pulses);
+	ASSERT_EQ(0, net_file_counters(b, &b0));
+	ASSERT_EQ(0, net_counters(self->fd, &card0));
+	ASSERT_EQ(0, net_input(self->fd, self->tile));
+	ASSERT_EQ(0, net_run(self->fd, NET_STEPS, &run));
+	ASSERT_EQ(0, net_file_counters(self->fd, &a1));
+	ASSERT_EQ(0, net_file_counters(b, &b1));
+	ASSERT_EQ(0, net_counters(self->fd, &card1));
+
+	d = net_delta(&a1, &a0);
+	EXPECT_EQ(NET_STEPS, d.timesteps);
+	EXPECT_EQ(2, d.spikes_in);
+	EXPECT_EQ(NET_EVENTS, d.spikes_out);
+	EXPECT_EQ(4 * 256, d.synaptic_events);
+	EXPECT_EQ(0, d.program_pulses);
+	EXPECT_LT(0, d.energy_fj);
+	EXPECT_LT(0, d.busy_ns);
+	/* B's tile was stepped by A's run, but nothing reached it. */
+	bd = net_delta(&b1, &b0);
+	EXPECT_EQ(0, bd.timesteps);
+	EXPECT_EQ(0, bd.spikes_in);
+	EXPECT_EQ(0, bd.spikes_out);
+	EXPECT_EQ(0, bd.synaptic_events);
+	EXPECT_EQ(0, bd.energy_fj);
+	cd = net_delta(&card1, &card0);
+	EXPECT_EQ(d.timesteps, cd.timesteps);
+	EXPECT_EQ(d.spikes_in, cd.spikes_in);
+	EXPECT_EQ(d.synaptic_events, cd.synaptic_events);
+	/* Whole fJ, each rounded down on its own. */
+	EXPECT_GE(cd.energy_fj + 1, d.energy_fj);
+	EXPECT_LE(cd.energy_fj, d.energy_fj + 2);
+
+	/* Released: the work stays A's; B, leasing the tile next, has none of it. */
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_RELEASE, &rel));
+	ASSERT_EQ(0, net_file_counters(self->fd, &a2));
+	EXPECT_EQ(0, memcmp(&a1, &a2, sizeof(a1)));
+	ASSERT_EQ(0, net_lease(b, self->tile));
+	ASSERT_EQ(0, net_file_counters(b, &b2));
+	bd = net_delta(&b2, &b1);
+	EXPECT_EQ(0, bd.program_pulses);
+	EXPECT_EQ(0, bd.spikes_in);
+	EXPECT_EQ(0, bd.synaptic_events);
+	EXPECT_EQ(0, bd.energy_fj);
+	close(b);
+
+	a0 = (struct ionpu_counters) { .flags = IONPU_COUNTERS_FILE << 1 };
+	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_COUNTERS, &a0));
+	a0 = (struct ionpu_counters) { .flags = IONPU_COUNTERS_FILE,
+				       .reserved = 1 };
+	EXPECT_EQ(-EINVAL, net_ioctl(self->fd, IONPU_IOC_COUNTERS, &a0));
+}
+
+/*
+ * The card's counters say what every tenant does: CAP_PERFMON's business.
+ * A file's own need no privilege.
+ */
+TEST_F(net, the_cards_counters_need_cap_perfmon)
+{
+	struct ionpu_info info = { 0 };
+	int status;
+	pid_t child;
+
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_INFO, &info));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct ionpu_counters c;
+		int bad = 0;
+
+		/* Root that becomes nobody loses every capability. */
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		bad |= net_counters(self->fd, &c) != -EPERM;
+		if (info.caps & IONPU_CAP_TILE_COUNTERS)
+			bad |= net_file_counters(self->fd, &c) != 0;
+		_exit(bad);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_F(net, program_reports_each_cell_and_read_cells_agrees)
 {
 	struct ionpu_cell_prog *cells = calloc(NET_CELLS, sizeof(*cells));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The card's commands against docs/hardware.md revision 1.4: each
+ * The card's commands against docs/hardware.md revision 1.5: each
  * command's happy path, the checks every command makes (opcode, reserved
  * fields, tile, lengths, payload entries, DMA reach), scatter-gather
  * payloads, the crossbar readout and the non-volatile store.  Host memory
@@ -84,7 +84,7 @@ static void test_identify(void **state)
 	memset(out_buf(h), 0xee, 4096);
 	expect(h, &s, IONPU_SC_SUCCESS, sizeof(*id));
 	assert_int_equal(ionpu_le32_to_cpu(id->id), IONPU_ID_MAGIC);
-	assert_int_equal(ionpu_le32_to_cpu(id->version), 0x00010004);
+	assert_int_equal(ionpu_le32_to_cpu(id->version), 0x00010005);
 	assert_int_equal(ionpu_le32_to_cpu(id->caps), rd(h, IONPU_REG_CAPS));
 	assert_int_equal(ionpu_le32_to_cpu(id->caps) & IONPU_CAP_SGL,
 			 IONPU_CAP_SGL);
@@ -109,7 +109,7 @@ static void test_identify(void **state)
 	expect(h, &s, IONPU_SC_SUCCESS, sizeof(*id));
 	assert_int_equal(ionpu_le32_to_cpu(id->id), IONPU_ID_MAGIC);
 	assert_int_equal(ionpu_get_le16(o + offsetof(struct ionpu_hw_identify,
-						     version)), 0x0004);
+						     version)), 0x0005);
 	assert_int_equal(o[6], 0xee);
 	s.out_len = 0;
 	expect(h, &s, IONPU_SC_INVALID_LENGTH, sizeof(*id));
@@ -218,6 +218,106 @@ static void test_counters_and_run(void **state)
 	assert_int_equal(ionpu_le64_to_cpu(k->spikes_in), 1);
 	/* Every tile is off: nothing fired. */
 	assert_int_equal(ionpu_le64_to_cpu(k->spikes_out), 0);
+}
+
+static uint64_t tile_counter(struct fake_host *h, unsigned int i,
+			     size_t field)
+{
+	const uint8_t *e = out_buf(h) + i * sizeof(struct ionpu_hw_tile_counters);
+	uint64_t v;
+
+	memcpy(&v, e + field, sizeof(v));
+	return ionpu_le64_to_cpu(v);
+}
+
+#define TILE_CNT(h, i, f) \
+	tile_counter(h, i, offsetof(struct ionpu_hw_tile_counters, f))
+
+/*
+ * A tile's counters hold its own work only, add up with the other tiles'
+ * to the card's, and start again once cleared; the card's do not.
+ */
+static void test_tile_counters(void **state)
+{
+	struct fake_host *h = *state;
+	const size_t one = sizeof(struct ionpu_hw_tile_counters);
+	struct sqe s = {
+		.op = IONPU_OP_READ_TILE_COUNTERS, .cid = 1,
+		.out_addr = BUS(OUT_OFF), .out_len = 4 * one, .p = { 0xf },
+	};
+	const struct sqe counters = {
+		.op = IONPU_OP_READ_COUNTERS, .cid = 2,
+		.out_addr = BUS(OUT_OFF), .out_len = 256,
+	};
+	const struct sqe run = { .op = IONPU_OP_RUN, .cid = 3, .p = { 5 } };
+	uint64_t energy = 0, card_energy, pulses;
+
+	make_spiker(h, 9, false);
+	input_spike(h, 9, 1);
+	expect(h, &run, IONPU_SC_SUCCESS, 5);
+
+	memset(out_buf(h), 0xee, 5 * one);
+	expect(h, &s, IONPU_SC_SUCCESS, 4);
+	assert_int_equal(out_buf(h)[4 * one], 0xee);
+	assert_int_equal(TILE_CNT(h, 0, spikes_in), 1);
+	assert_int_equal(TILE_CNT(h, 0, spikes_out), 1);
+	assert_int_equal(TILE_CNT(h, 0, syn_events), IONPU_FAB_NEURONS);
+	pulses = TILE_CNT(h, 0, program_pulses);
+	assert_true(pulses > 0);
+	assert_true(TILE_CNT(h, 0, busy_ns) > 0);
+	for (unsigned int t = 1; t < 4; t++) {
+		assert_int_equal(TILE_CNT(h, t, spikes_in), 0);
+		assert_int_equal(TILE_CNT(h, t, syn_events), 0);
+		assert_int_equal(TILE_CNT(h, t, program_pulses), 0);
+		assert_int_equal(TILE_CNT(h, t, busy_ns), 0);
+	}
+	for (unsigned int t = 0; t < 4; t++)
+		energy += TILE_CNT(h, t, energy_fj);
+
+	expect(h, &counters, IONPU_SC_SUCCESS, sizeof(struct ionpu_hw_counters));
+	card_energy = ionpu_le64_to_cpu(
+		HOST_AT(h, OUT_OFF, struct ionpu_hw_counters)->energy_fj);
+	/* Each tile's energy is rounded down on its own. */
+	assert_true(energy <= card_energy && card_energy - energy < 4);
+	assert_int_equal(ionpu_le64_to_cpu(HOST_AT(h, OUT_OFF,
+						   struct ionpu_hw_counters)
+						   ->program_pulses),
+			 pulses);
+
+	/* Only the tiles of the mask, lowest first; cleared when asked. */
+	s.p[0] = 0x9;
+	s.p[2] = IONPU_TILE_COUNTERS_CLEAR;
+	expect(h, &s, IONPU_SC_SUCCESS, 2);
+	assert_int_equal(TILE_CNT(h, 0, spikes_in), 1);
+	assert_int_equal(TILE_CNT(h, 1, spikes_in), 0);
+	s.p[2] = 0;
+	expect(h, &s, IONPU_SC_SUCCESS, 2);
+	assert_int_equal(TILE_CNT(h, 0, spikes_in), 0);
+	assert_int_equal(TILE_CNT(h, 0, energy_fj), 0);
+	expect(h, &counters, IONPU_SC_SUCCESS, sizeof(struct ionpu_hw_counters));
+	assert_int_equal(ionpu_le64_to_cpu(HOST_AT(h, OUT_OFF,
+						   struct ionpu_hw_counters)
+						   ->spikes_in),
+			 1);
+
+	/* No tile, a tile past the card, an unknown flag, too little room. */
+	memset(out_buf(h), 0xee, one);
+	s.p[0] = 0;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[0] = 0x10;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[0] = 0;
+	s.p[1] = 1;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[1] = 0;
+	s.p[0] = 1;
+	s.p[2] = 2;
+	expect(h, &s, IONPU_SC_INVALID_FIELD, BAD_INLINE);
+	s.p[2] = 0;
+	s.p[0] = 0x3;
+	s.out_len = one;
+	expect(h, &s, IONPU_SC_INVALID_LENGTH, 2 * one);
+	assert_int_equal(out_buf(h)[0], 0xee);
 }
 
 /* An input spike lands in the timestep its delay names. */
@@ -1229,6 +1329,7 @@ int main(void)
 		T(test_common_checks),
 		T(test_payload_dma_error),
 		T(test_counters_and_run),
+		T(test_tile_counters),
 		T(test_input_spikes_and_events),
 		T(test_run_stop),
 		T(test_reset_state),

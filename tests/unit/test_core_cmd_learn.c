@@ -323,7 +323,9 @@ static void test_without_learning(void **state)
 	(void)state;
 	host_queues(h, 16, 16, 64);
 	assert_int_equal(rd(h, IONPU_REG_VERSION), IONPU_HW_VERSION_1_3);
-	assert_int_equal(rd(h, IONPU_REG_CAPS) & IONPU_CAP_LEARN, 0);
+	assert_int_equal(rd(h, IONPU_REG_CAPS) &
+				 (IONPU_CAP_LEARN | IONPU_CAP_TILE_COUNTERS),
+			 0);
 	assert_int_equal(run_cmd(h, &(struct sqe){
 		.op = IONPU_OP_IDENTIFY, .cid = 40, .out_addr = BUS(OUT_OFF),
 		.out_len = sizeof(*id) }).code, IONPU_SC_SUCCESS);

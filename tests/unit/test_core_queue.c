@@ -29,11 +29,12 @@ static void test_caps_and_version(void **state)
 	struct fake_host *h = host_new(2, true);
 
 	(void)state;
-	assert_int_equal(rd(h, IONPU_REG_VERSION), 0x00010004);
+	assert_int_equal(rd(h, IONPU_REG_VERSION), 0x00010005);
 	assert_int_equal(rd(h, IONPU_REG_CAPS),
 			 IONPU_CAP_FLR | IONPU_CAP_TEST_IRQ | IONPU_CAP_QUEUES |
 			 IONPU_CAP_READOUT | IONPU_CAP_FAULTS |
-			 IONPU_CAP_TILE_RESET | IONPU_CAP_SGL | IONPU_CAP_LEARN);
+			 IONPU_CAP_TILE_RESET | IONPU_CAP_SGL | IONPU_CAP_LEARN |
+			 IONPU_CAP_TILE_COUNTERS);
 	assert_int_equal(rd(h, IONPU_REG_QUEUE_STATUS), 0);
 	host_free(h);
 }

@@ -111,12 +111,12 @@ static void check_identity(struct card *card, unsigned int tiles,
 	char got[IONPU_SERIAL_MAX + 1];
 
 	assert_int_equal(rd(card, IONPU_REG_ID), 0x504e4f49);
-	assert_int_equal(rd(card, IONPU_REG_VERSION), 0x00010004);
+	assert_int_equal(rd(card, IONPU_REG_VERSION), 0x00010005);
 	/*
-	 * FLR, TEST_IRQ, QUEUES, READOUT, TILE_RESET, SGL, LEARN; no nvstore,
-	 * no faults.
+	 * FLR, TEST_IRQ, QUEUES, READOUT, TILE_RESET, SGL, LEARN,
+	 * TILE_COUNTERS; no nvstore, no faults.
 	 */
-	assert_int_equal(rd(card, IONPU_REG_CAPS), 0x1cf);
+	assert_int_equal(rd(card, IONPU_REG_CAPS), 0x3cf);
 	assert_int_equal(rd(card, IONPU_REG_TILES), tiles);
 	assert_int_equal(rd(card, IONPU_REG_TILE_ROWS), 256);
 	assert_int_equal(rd(card, IONPU_REG_TILE_NEURONS), 256);

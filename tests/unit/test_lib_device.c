@@ -111,7 +111,10 @@ static void test_info_translates(void **state)
 	ionpu_close(dev);
 }
 
-/* The card's counters, field by field; a card that is gone says so. */
+/*
+ * The card's counters, field by field; a card that is gone says so, and so
+ * does a caller not allowed to watch the whole card.
+ */
 static void test_activity(void **state)
 {
 	const struct ionpu_counters c = {
@@ -136,6 +139,10 @@ static void test_activity(void **state)
 	will_return(__wrap_ioctl, -ENODEV);
 	assert_int_equal(ionpu_activity(dev, &a), -ENODEV);
 	assert_non_null(strstr(ionpu_last_error(), "gone"));
+	expect_value(__wrap_ioctl, request, IONPU_IOC_COUNTERS);
+	will_return(__wrap_ioctl, -EPERM);
+	assert_int_equal(ionpu_activity(dev, &a), -EPERM);
+	assert_non_null(strstr(ionpu_last_error(), "CAP_PERFMON"));
 	assert_int_equal(ionpu_activity(NULL, &a), -EINVAL);
 	ionpu_close(dev);
 }

@@ -39,6 +39,8 @@ static struct {
 	/* As the driver: resets so far, one not acknowledged yet. */
 	uint64_t resets;
 	bool reset_seen;
+	uint64_t timesteps;	/* the library's file's jobs ran */
+	bool per_card_only;	/* counters of a card before rev 1.5 */
 } card;
 
 int __wrap_ioctl(int fd, unsigned long request, ...);
@@ -210,9 +212,34 @@ static int do_job(struct ionpu_job *j)
 			}
 		}
 		assert_int_equal(ionpu_fabric_run(card.fab, steps, on_spike, NULL, NULL), 0);
+		card.timesteps += steps;
 		done += steps;
 	}
 	j->produced = card.produced;
+	return 0;
+}
+
+/* A file's own counters, as the driver sums its tiles'; the card's are not ours. */
+static int do_counters(struct ionpu_counters *c)
+{
+	if (!(c->flags & IONPU_COUNTERS_FILE))
+		return refuse(-EPERM);
+	if (card.per_card_only)
+		return refuse(-EOPNOTSUPP);
+	*c = (struct ionpu_counters){ .flags = IONPU_COUNTERS_FILE, .timesteps = card.timesteps };
+	for (uint32_t t = 0; t < TILES; t++) {
+		struct ionpu_fab_tile_counters k;
+
+		if (!mine(t))
+			continue;
+		assert_int_equal(ionpu_fabric_tile_counters(card.fab, t, &k, false), 0);
+		c->spikes_in += k.spikes_in;
+		c->spikes_out += k.spikes_out;
+		c->synaptic_events += k.syn_events;
+		c->program_pulses += k.program_pulses;
+		c->busy_ns += k.busy_ns;
+		c->energy_fj += k.energy_fj;
+	}
 	return 0;
 }
 
@@ -273,6 +300,8 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 		return 0;
 	case IONPU_IOC_JOB:
 		return do_job(arg);
+	case IONPU_IOC_COUNTERS:
+		return do_counters(arg);
 	}
 	return refuse(-ENOTTY);
 }
@@ -438,6 +467,57 @@ static void test_ideal_equals_host(void **state)
 	free(in);
 	free(want);
 	free(got);
+}
+
+/*
+ * A loaded network's activity is its own: what the host reference counts
+ * for the same run, the programming besides, and nothing of the tenant of
+ * tile 0.
+ */
+static void test_activity(void **state)
+{
+	struct ionpu_network *net = network();
+	struct ionpu_activity mine_act, host_act;
+	struct ionpu_program_stats st;
+	struct ionpu_plan *plan;
+	struct ionpu_host *host;
+	struct ionpu_loaded *n;
+	float *in = raster();
+	uint8_t *out = malloc(STEPS * 20);
+
+	(void)state;
+	assert_non_null(out);
+	load(net, NULL, &plan, &n);
+	ionpu_loaded_report(n, &st);
+	assert_int_equal(ionpu_loaded_activity(n, &mine_act), 0);
+	assert_int_equal(mine_act.program_pulses, st.pulses);
+	assert_int_equal(mine_act.timesteps + mine_act.spikes_in, 0);
+
+	/* The other tenant's work. */
+	assert_int_equal(ionpu_fabric_input(card.fab, 0, 3, 1.0f), 0);
+	assert_int_equal(ionpu_host_new(net, plan, &host), 0);
+	assert_int_equal(ionpu_host_run(host, in, STEPS, out), 0);
+	assert_int_equal(ionpu_loaded_run(n, in, STEPS, 0, out), 0);
+	ionpu_host_activity(host, &host_act);
+	assert_int_equal(ionpu_loaded_activity(n, &mine_act), 0);
+	assert_int_equal(mine_act.timesteps, STEPS);
+	assert_int_equal(mine_act.spikes_in, host_act.spikes_in);
+	assert_true(host_act.spikes_in > 0);
+	assert_int_equal(mine_act.spikes_out, host_act.spikes_out);
+	assert_int_equal(mine_act.synaptic_events, host_act.synaptic_events);
+	assert_int_equal(mine_act.program_pulses, st.pulses);
+
+	assert_int_equal(ionpu_loaded_activity(NULL, &mine_act), -EINVAL);
+	card.per_card_only = true;
+	assert_int_equal(ionpu_loaded_activity(n, &mine_act), -EOPNOTSUPP);
+	assert_non_null(strstr(ionpu_last_error(), "rev 1.5"));
+
+	ionpu_unload(n);
+	ionpu_host_free(host);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+	free(in);
+	free(out);
 }
 
 /* A reset of the card, as the driver makes one: the cells stay. */
@@ -626,6 +706,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ideal_equals_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_is_restored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_physical_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),

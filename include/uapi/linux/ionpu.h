@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Version of this interface; bumped when a command or field is added. */
-#define IONPU_API_VERSION	6
+#define IONPU_API_VERSION	7
 
 #define IONPU_SERIAL_LEN	16
 
@@ -120,17 +120,23 @@ struct ionpu_release {
 };
 
 /**
- * struct ionpu_counters - the card's activity counters since its last reset
- * @flags: in: must be zero.
+ * struct ionpu_counters - activity counters, of the card or of one open file
+ * @flags: in: 0 for the card's counters since its last reset, which need
+ *         CAP_PERFMON (or CAP_SYS_ADMIN) since API version 7, or
+ *         %IONPU_COUNTERS_FILE for the calling file's own (API version 7,
+ *         a card whose caps have bit 9, rev 1.5).  Out: as given.
  * @reserved: in: must be zero.
- * @timesteps: timesteps run.
- * @spikes_in: input spike events the host gave.
- * @spikes_out: neuron spikes, routed or not.
- * @synaptic_events: crossbar cells read by input events.
- * @program_pulses: SET/RESET pulses applied to cells.
- * @busy_ns: modeled time the fabric was busy, in ns.
+ * @timesteps: timesteps run; for a file, by its runs and jobs.
+ * @spikes_in: input spike events the host gave; for a file, to its tiles.
+ * @spikes_out: neuron spikes, routed or not; for a file, of its tiles.
+ * @synaptic_events: crossbar cells read by input events (a file: its tiles').
+ * @program_pulses: SET/RESET pulses applied to cells (a file: its tiles').
+ * @busy_ns: modeled time the fabric was busy, in ns.  For a file, the sum
+ *           of its tiles' own busy times, which work side by side: it may
+ *           exceed the card's.
  * @energy_fj: modeled energy, in fJ (docs/physics.md gives the constants).
- * @events_dropped: output spike events lost to a full event ring.
+ * @events_dropped: output spike events lost to a full event ring; for a
+ *                  file, its tiles' events lost to its own full queue.
  * @learn_pulses: pulses the tiles' learning engines applied (%IONPU_IOC_TEACH);
  *                added in API version 4, so a caller's struct may end
  *                before it; 0 on a card without %IONPU_CAP_LEARN.
@@ -151,6 +157,14 @@ struct ionpu_counters {
 	__u64 learn_pulses;
 	__u64 learn_energy_fj;
 };
+
+/*
+ * Flag of &struct ionpu_counters: what the calling file's tiles did while it
+ * leased them (a released tile's count up to its release included), and
+ * the timesteps its runs and jobs ran.  Only what the card counted since
+ * its last reset is there: a reset loses the rest.
+ */
+#define IONPU_COUNTERS_FILE	(1U << 0)
 
 /* Tile modes and neuron models of &struct ionpu_configure (docs/physics.md). */
 #define IONPU_MODE_OFF		0
@@ -795,11 +809,13 @@ struct ionpu_event {
 #define IONPU_IOC_RELEASE	_IOW(IONPU_IOCTL_BASE, 0x02, struct ionpu_release)
 
 /**
- * define IONPU_IOC_COUNTERS - read the card's counters
+ * define IONPU_IOC_COUNTERS - read the card's counters, or the file's
  *
- * Takes a &struct ionpu_counters.  Asks the card, so it may also fail with
- * -ETIMEDOUT or -EIO when the card does not answer, -EINTR on a fatal
- * signal, -EOPNOTSUPP for a card without command queues.
+ * Takes a &struct ionpu_counters.  -EPERM for the card's counters without
+ * CAP_PERFMON: they tell what the other tenants do.  Asks the card, so it
+ * may also fail with -ETIMEDOUT or -EIO when the card does not answer,
+ * -EINTR on a fatal signal, -EOPNOTSUPP for a card without command queues
+ * or, for %IONPU_COUNTERS_FILE, a card without per-tile counters (caps bit 9).
  */
 #define IONPU_IOC_COUNTERS	_IOWR(IONPU_IOCTL_BASE, 0x03, struct ionpu_counters)
 
