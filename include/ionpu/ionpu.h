@@ -32,7 +32,7 @@ extern "C" {
 #define IONPU_API __attribute__((visibility("default")))
 
 #define IONPU_LIB_VERSION_MAJOR	0
-#define IONPU_LIB_VERSION_MINOR	3
+#define IONPU_LIB_VERSION_MINOR	4
 #define IONPU_LIB_VERSION_PATCH	0
 
 /* Longest serial number a card reports, without the terminating NUL. */
