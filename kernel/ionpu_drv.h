@@ -49,20 +49,34 @@ static_assert(IONPU_CID_SLOT(IONPU_CID_UNKNOWN) >= IONPU_MAX_INFLIGHT);
 struct ionpu_pin;
 
 /**
- * struct ionpu_dma_buf - a command payload: a bounce buffer in coherent DMA
- *	memory, or pinned user memory the card reaches through a list
+ * struct ionpu_dma_buf - a command payload: a bounce buffer, or pinned user
+ *	memory the card reaches through a list
  * @cpu: kernel address of the bounce buffer, NULL for none
  * @dma: what the command's address field holds: the bounce buffer's bus
  *	address, or that of @pin's scatter-gather list
  * @len: bytes of payload
- * @pin: the pinned user range (the command says IONPU_SQE_FLAG_*_SGL), or
- *	NULL for a bounce buffer
+ * @pin: the pages the card reaches through a list (the command says
+ *	IONPU_SQE_FLAG_*_SGL): pinned user memory, or a large bounce buffer's
+ *	own pages; NULL for a bounce buffer in coherent memory
  */
 struct ionpu_dma_buf {
 	void *cpu;
 	dma_addr_t dma;
 	size_t len;
 	struct ionpu_pin *pin;
+};
+
+/*
+ * The largest bounce buffer asked for in one piece of coherent memory (an
+ * order the page allocator does not find costly); a larger one is made of
+ * single pages on a card that reads lists (ionpu_pin_bounce()).
+ */
+#define IONPU_BOUNCE_CONTIG_MAX	(PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER)
+
+/* Which way ionpu_pin_sync() hands the driver's own pages. */
+enum ionpu_sync {
+	IONPU_SYNC_FOR_DEVICE,
+	IONPU_SYNC_FOR_CPU,
 };
 
 /**
@@ -580,6 +594,10 @@ struct ionpu_pin *ionpu_pin_user(u64 uaddr, size_t len,
 int ionpu_pin_map(struct ionpu_device *idev, struct ionpu_pin *pin,
 		  dma_addr_t *sgl);
 void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin);
+int ionpu_pin_bounce(struct ionpu_device *idev, struct ionpu_dma_buf *buf);
+void ionpu_pin_sync(struct ionpu_device *idev, struct ionpu_pin *pin,
+		    enum ionpu_sync to);
+size_t ionpu_pin_user_bytes(const struct ionpu_pin *pin);
 
 /* ionpu_scrub.c */
 int ionpu_scrub_tiles(struct ionpu_device *idev, u64 tiles);

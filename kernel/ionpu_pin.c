@@ -17,13 +17,20 @@
  * (never in ZONE_MOVABLE or CMA, where they would block migration) and
  * charged to the pinner's RLIMIT_MEMLOCK like vfio's and RDMA's: a pin
  * past it fails with -ENOMEM, and the charge goes when the pages do.
+ *
+ * A bounce buffer too large to ask for in one piece (ionpu_pin_bounce())
+ * goes the same way, made of single pages of the driver's own: a
+ * contiguous allocation of high order may fail on a fragmented machine, or
+ * stall while the kernel compacts memory for it.
  */
 #include <linux/dma-mapping.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "ionpu_drv.h"
 
@@ -39,6 +46,9 @@ static_assert(DIV_ROUND_UP(IONPU_MAX_CELLS * sizeof(struct ionpu_hw_prog_entry),
  * @pages: the pinned pages
  * @npages: entries of @pages
  * @mm: the pinner's memory, grabbed, charged @npages of locked memory
+ * @own: the pages are the driver's (ionpu_pin_bounce()), not pinned user
+ *	pages: nothing is charged, @mm is NULL
+ * @vaddr: the driver's pages mapped contiguously for the CPU, or NULL
  * @offset: where the range starts in its first page
  * @len: bytes of the range
  * @dir: DMA_FROM_DEVICE when the card writes the range: its pages are
@@ -53,6 +63,8 @@ struct ionpu_pin {
 	struct page **pages;
 	unsigned int npages;
 	struct mm_struct *mm;
+	bool own;
+	void *vaddr;
 	unsigned int offset;
 	size_t len;
 	enum dma_data_direction dir;
@@ -165,7 +177,7 @@ static void ionpu_pin_unmap(struct device *dev, struct ionpu_pin *pin)
 /**
  * ionpu_pin_map() - map a pinned range for the card and write its list
  * @idev: the card, with @idev->lock held for read and not gone
- * @pin: from ionpu_pin_user(), not mapped yet
+ * @pin: from ionpu_pin_user(), or the driver's own pages, not mapped yet
  * @sgl: out: the bus address of the list, for the command's address field
  *
  * Segments are at most the device's DMA segment size, so an IOMMU never
@@ -216,6 +228,98 @@ unmap:
 }
 
 /**
+ * ionpu_pin_bounce() - a large bounce buffer of single pages, for the card's lists
+ * @idev: the card, with @idev->lock held for read and not gone; it reads
+ *	lists (IONPU_CAP_SGL)
+ * @buf: out: the buffer, zeroed; @buf->len set by the caller, at most what
+ *	a list of one entry per page describes
+ *
+ * The pages stay mapped for DMA both ways for as long as they live, so the
+ * same buffer may serve many commands; ionpu_pin_sync() hands them to the
+ * card before each and back after it.
+ *
+ * Return: 0, -ENOMEM, or as ionpu_pin_map().
+ */
+int ionpu_pin_bounce(struct ionpu_device *idev, struct ionpu_dma_buf *buf)
+{
+	struct ionpu_pin *pin;
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	if (!ionpu_pin_fits(0, buf->len))
+		return -EINVAL;
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	if (!pin)
+		return -ENOMEM;
+	pin->own = true;
+	pin->npages = ionpu_pin_pages(0, buf->len);
+	pin->len = buf->len;
+	pin->dir = DMA_BIDIRECTIONAL;
+	pin->pages = kvcalloc(pin->npages, sizeof(*pin->pages), GFP_KERNEL);
+	if (!pin->pages)
+		goto err_free;
+	for (i = 0; i < pin->npages; i++) {
+		pin->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!pin->pages[i])
+			goto err_free;
+	}
+	pin->vaddr = vmap(pin->pages, pin->npages, VM_MAP, PAGE_KERNEL);
+	if (!pin->vaddr)
+		goto err_free;
+	ret = ionpu_pin_map(idev, pin, &buf->dma);
+	if (ret)
+		goto err_free;
+	buf->cpu = pin->vaddr;
+	buf->pin = pin;
+	return 0;
+
+err_free:
+	ionpu_pin_free(idev, pin);
+	return ret;
+}
+
+/**
+ * ionpu_pin_sync() - hand the driver's own pages to the card, or back
+ * @idev: the card, with its PCI function bound
+ * @pin: a range, or NULL; pinned user pages need nothing (they are mapped
+ *	for one command only)
+ * @to: IONPU_SYNC_FOR_DEVICE before a command, IONPU_SYNC_FOR_CPU once
+ *	the card completed it
+ */
+void ionpu_pin_sync(struct ionpu_device *idev, struct ionpu_pin *pin,
+		    enum ionpu_sync to)
+{
+	struct device *dev = &idev->pdev->dev;
+
+	if (!pin || !pin->own)
+		return;
+	if (to == IONPU_SYNC_FOR_DEVICE) {
+		flush_kernel_vmap_range(pin->vaddr, pin->len);
+		dma_sync_sgtable_for_device(dev, &pin->sgt, pin->dir);
+	} else {
+		dma_sync_sgtable_for_cpu(dev, &pin->sgt, pin->dir);
+		invalidate_kernel_vmap_range(pin->vaddr, pin->len);
+	}
+}
+
+/* Bytes of user memory @pin reaches in place: 0 for the driver's own. */
+size_t ionpu_pin_user_bytes(const struct ionpu_pin *pin)
+{
+	return pin && !pin->own ? pin->len : 0;
+}
+
+static void ionpu_pin_free_own(struct ionpu_pin *pin)
+{
+	unsigned int i;
+
+	if (pin->vaddr)
+		vunmap(pin->vaddr);
+	for (i = 0; pin->pages && i < pin->npages; i++)
+		if (pin->pages[i])
+			__free_page(pin->pages[i]);
+}
+
+/**
  * ionpu_pin_free() - unmap and unpin a range the card no longer touches
  * @idev: the card; when @pin is mapped, with its PCI function still bound
  *	(@idev->lock held, or the card stopped by a reset or removal)
@@ -223,6 +327,7 @@ unmap:
  *
  * Pages the card may have written (it had their list) are marked dirty as
  * they are unpinned, so a file-backed mapping writes the card's bytes back.
+ * The driver's own pages are freed.
  */
 void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
 {
@@ -238,12 +343,17 @@ void ionpu_pin_free(struct ionpu_device *idev, struct ionpu_pin *pin)
 					  pin->sgl_dma);
 		ionpu_pin_unmap(dev, pin);
 	}
-	if (written)
-		unpin_user_pages_dirty_lock(pin->pages, pin->npages, true);
-	else
-		unpin_user_pages(pin->pages, pin->npages);
-	account_locked_vm(pin->mm, pin->npages, false);
-	mmdrop(pin->mm);
+	if (pin->own) {
+		ionpu_pin_free_own(pin);
+	} else {
+		if (written)
+			unpin_user_pages_dirty_lock(pin->pages, pin->npages,
+						    true);
+		else
+			unpin_user_pages(pin->pages, pin->npages);
+		account_locked_vm(pin->mm, pin->npages, false);
+		mmdrop(pin->mm);
+	}
 	kvfree(pin->pages);
 	kfree(pin);
 }

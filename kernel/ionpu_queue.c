@@ -8,8 +8,10 @@
  * carries an earlier generation of its slot (IONPU_CID()), is counted and
  * dropped, never acted on.
  *
- * Payloads are bounced through coherent DMA buffers, or reach the card
- * through a scatter-gather list of pinned user pages (ionpu_pin.c).  A
+ * Payloads are bounced through coherent DMA buffers (through single pages
+ * and a scatter-gather list past IONPU_BOUNCE_CONTIG_MAX, on a card that
+ * reads lists), or reach the card through a list of pinned user pages
+ * (ionpu_pin.c).  A
  * submitter that stops waiting (timeout, fatal signal, card gone) abandons
  * its slot: the slot then owns the buffers, which stay mapped (and pinned)
  * until the card completes the command or is stopped for good, so a late
@@ -39,6 +41,8 @@ int ionpu_buf_alloc(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 	buf->pin = NULL;
 	if (!len)
 		return 0;
+	if (len > IONPU_BOUNCE_CONTIG_MAX && idev->caps & IONPU_CAP_SGL)
+		return ionpu_pin_bounce(idev, buf);
 	buf->cpu = dma_alloc_coherent(&idev->pdev->dev, len, &buf->dma,
 				      GFP_KERNEL);
 	return buf->cpu ? 0 : -ENOMEM;
@@ -56,13 +60,17 @@ int ionpu_buf_from(struct ionpu_device *idev, struct ionpu_dma_buf *buf,
 	return 0;
 }
 
-/* Either kind; with the card's PCI function bound, see ionpu_pin_free(). */
+/*
+ * Any kind; with the card's PCI function bound, see ionpu_pin_free().  A
+ * buffer of pages has its CPU mapping freed with them.
+ */
 void ionpu_buf_free(struct ionpu_device *idev, struct ionpu_dma_buf *buf)
 {
-	if (buf->cpu)
+	if (buf->pin)
+		ionpu_pin_free(idev, buf->pin);
+	else if (buf->cpu)
 		dma_free_coherent(&idev->pdev->dev, buf->len, buf->cpu,
 				  buf->dma);
-	ionpu_pin_free(idev, buf->pin);
 	buf->cpu = NULL;
 	buf->pin = NULL;
 }
@@ -388,6 +396,7 @@ static int ionpu_cmd_post(struct ionpu_device *idev,
 {
 	struct ionpu_queues *q = &idev->q;
 	struct ionpu_slot *s = &q->slot[cid];
+	size_t user;
 	int ret;
 
 	spin_lock(&q->lock);
@@ -401,10 +410,10 @@ static int ionpu_cmd_post(struct ionpu_device *idev,
 	s->out = *ob;
 	s->timed = !(cmd->flags & IONPU_CMD_UNTIMED);
 	s->deadline = jiffies + timeout;
-	if (ib->pin || ob->pin) {
+	user = ionpu_pin_user_bytes(ib->pin) + ionpu_pin_user_bytes(ob->pin);
+	if (user) {
 		WRITE_ONCE(q->sgl_cmds, q->sgl_cmds + 1);
-		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes +
-			   (ib->pin ? ib->len : 0) + (ob->pin ? ob->len : 0));
+		WRITE_ONCE(q->sgl_bytes, q->sgl_bytes + user);
 	}
 	ionpu_sqe_fill(&q->sq[q->sq_tail], cmd, s);
 	q->sq_cid[q->sq_tail] = s->cid;
@@ -500,11 +509,18 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 	/* Without a slot, the queues were killed: ret is their error. */
 	if (ret || cid == IONPU_MAX_INFLIGHT)
 		return ret;
+	ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_DEVICE);
+	ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_DEVICE);
 	ret = ionpu_cmd_post(idev, cmd, cid, ib, ob, timeout);
 	if (ret)
-		return ret;
-	return ionpu_cmd_wait(idev, cmd, &q->slot[cid], ib, ob, timeout,
-			      result);
+		goto sync;
+	ret = ionpu_cmd_wait(idev, cmd, &q->slot[cid], ib, ob, timeout,
+			     result);
+sync:
+	/* Emptied when abandoned: the card may still use them. */
+	ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_CPU);
+	ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_CPU);
+	return ret;
 }
 
 /**
