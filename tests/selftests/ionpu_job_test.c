@@ -5,7 +5,8 @@
  * malformed field; two files whose jobs interleave each get their own
  * output, and neither a job nor RESET_STATE of one file touches the other
  * file's state; a tile given back keeps nothing of its last tenant (cells,
- * routes into it); a killed waiter leaves the card working.
+ * routes into it, also when two processes set routes at once); a killed
+ * waiter leaves the card working.
  *
  * Runs on the machine's last card, like the other network tests.
  */
@@ -20,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hw/ionpu_regs.h>
@@ -374,6 +377,199 @@ TEST_F(job, a_released_tile_keeps_nothing_of_its_last_tenant)
 	ASSERT_EQ(0, net_ioctl(next, IONPU_IOC_JOB, &j));
 	EXPECT_TRUE(job_is_net_output(out, j.produced, below, 0));
 	close(next);
+}
+
+/* Routes of @feeder's neuron 0: to the host, its own row 1 and @fed's row 0. */
+static int route_into(int fd, unsigned int feeder, unsigned int fed)
+{
+	struct {
+		struct ionpu_route r;
+		struct ionpu_route_target t[2];
+	} rec = {
+		.r = { .neuron = 0, .flags = IONPU_ROUTE_TO_HOST, .targets = 2 },
+		.t = { { .tile = feeder, .row = 1, .delay = 2 },
+		       { .tile = fed, .row = 0 } },
+	};
+	struct ionpu_routes routes = {
+		.tile = feeder, .records = 1,
+		.size = sizeof(rec), .routes = (uintptr_t)&rec,
+	};
+
+	return net_ioctl(fd, IONPU_IOC_ROUTES, &routes);
+}
+
+/* Set @feeder's routes into @fed many times, then give @fed back. */
+static int route_race(int fd, unsigned int feeder, unsigned int fed)
+{
+	struct ionpu_release rel = { .tiles = 1ULL << fed };
+	int ret = 0;
+
+	for (int i = 0; i < 200 && !ret; i++)
+		ret = route_into(fd, feeder, fed);
+	return ret ? ret : net_ioctl(fd, IONPU_IOC_RELEASE, &rel);
+}
+
+/*
+ * A job of the network's inputs on @tile: its result, and in *@net whether
+ * it gave the network's output.
+ */
+static int net_job(int fd, unsigned int tile, bool *net)
+{
+	struct ionpu_job_input in[2];
+	struct ionpu_event out[JOB_ROOM];
+	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
+	int ret;
+
+	job_net_inputs(in, tile, 0);
+	ret = net_ioctl(fd, IONPU_IOC_JOB, &j);
+	*net = !ret && job_is_net_output(out, j.produced, tile, 0);
+	return ret;
+}
+
+/*
+ * Two processes, each letting a tile of its own feed another, set those
+ * routes over and over at the same time, then give the fed tile back:
+ * neither loses the driver's record of what its tile feeds, so both routes
+ * are cut (the feeders are silenced, their networks having lost a part),
+ * and the next tenant of the two fed tiles hears nothing of either.
+ */
+TEST_F(job, routes_set_by_two_processes_at_once_are_both_cut_at_release)
+{
+	unsigned int p_feeder = self->tile, p_fed = self->tile - 1;
+	unsigned int q_feeder = self->tile - 2, q_fed = self->tile - 3;
+	int ready[2], go[2], status = -1;
+	struct ionpu_event ev;
+	pid_t child;
+	bool net;
+	char c;
+	int next;
+
+	if (self->tile < 3)
+		SKIP(return, "%s has fewer than 4 tiles", self->card.name);
+	ASSERT_EQ(0, net_lease(self->fd, p_fed));
+	ASSERT_EQ(0, net_build(self->fd, p_fed));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int fd = open(self->card.node, O_RDWR | O_CLOEXEC);
+		bool net;
+
+		if (fd < 0 || net_lease(fd, q_feeder) || net_lease(fd, q_fed) ||
+		    net_build(fd, q_feeder) || net_build(fd, q_fed) ||
+		    write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		/* Raced, released; then, once the fed tile is rebuilt, run. */
+		if (route_race(fd, q_feeder, q_fed) ||
+		    write(ready[1], "d", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(net_job(fd, q_feeder, &net) ? 3 : 0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	EXPECT_EQ(0, route_race(self->fd, p_feeder, p_fed));
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	next = open(self->card.node, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, next);
+	ASSERT_EQ(0, net_lease(next, p_fed));
+	ASSERT_EQ(0, net_lease(next, q_fed));
+	ASSERT_EQ(0, net_build(next, p_fed));
+	ASSERT_EQ(0, net_build(next, q_fed));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, net_job(self->fd, p_feeder, &net));
+	EXPECT_FALSE(net);
+	EXPECT_EQ(-1, read(next, &ev, sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
+	close(next);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * RELEASE waits for its file's commands that use the tiles, a job's whole
+ * run among them; a fatal signal ends that wait.  The job here is another
+ * process's, on the same open file, so it goes on after the releaser is
+ * killed: the releaser must die at once all the same, not when the job is
+ * done.  Once the job's process is gone too, the card is free.
+ */
+TEST_F(job, a_release_waiting_for_a_long_job_gives_way_to_sigkill)
+{
+	unsigned int tile = self->tile - 1;
+	struct ionpu_counters c0, c1, c2;
+	double t0, killed_in, rate, left;
+	int ready[2], status = -1;
+	pid_t child, runner;
+	bool net;
+
+	/* The job's process outlives its parent: we reap it. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, net_counters(self->fd, &c0));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct ionpu_release rel = { .tiles = 1ULL << tile };
+		struct ionpu_job j = job_of(NULL, 0, NULL, 0);
+		struct ionpu_counters mine;
+		int fd = open(self->card.node, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || net_lease(fd, tile) || net_build(fd, tile))
+			_exit(1);
+		runner = fork();
+		if (runner < 0)
+			_exit(2);
+		if (runner == 0) {
+			j.timesteps = IONPU_JOB_MAX_TIMESTEPS;
+			_exit(net_ioctl(fd, IONPU_IOC_JOB, &j) ? 1 : 0);
+		}
+		do {
+			usleep(1000);
+			if (net_file_counters(fd, &mine))
+				_exit(3);
+		} while (!mine.timesteps);
+		if (write(ready[1], &runner, sizeof(runner)) != sizeof(runner))
+			_exit(4);
+		net_ioctl(fd, IONPU_IOC_RELEASE, &rel);
+		_exit(5);
+	}
+	ASSERT_EQ(sizeof(runner), read(ready[0], &runner, sizeof(runner)));
+	ASSERT_EQ(0, net_counters(self->fd, &c1));
+	usleep(300 * 1000);
+	ASSERT_EQ(0, net_counters(self->fd, &c2));
+	t0 = now_s();
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	killed_in = now_s() - t0;
+	EXPECT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(0, kill(runner, SIGKILL));
+	ASSERT_EQ(runner, waitpid(runner, &status, 0));
+
+	/* What the job had left when the releaser was killed: its wait. */
+	rate = (c2.timesteps - c1.timesteps) / 0.3;
+	left = (IONPU_JOB_MAX_TIMESTEPS - (double)(c2.timesteps - c0.timesteps)) / rate;
+	TH_LOG("killed in %.3f s; the job had %.1f s left", killed_in, left);
+	if (left < 2)
+		SKIP(return, "the card runs the longest job in under 2 s: too fast to tell");
+	EXPECT_LT(killed_in, left / 4);
+	EXPECT_EQ(0, net_job(self->fd, self->tile, &net));
+	EXPECT_TRUE(net);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 /* The same when the last tenant is killed while it holds the tile. */
