@@ -496,7 +496,14 @@ fuzz-build: $(FUZZERS:%=$(BUILD)/fuzz/bin/%) $(BUILD)/fuzz/seeds
 fuzz: fuzz-build
 	tests/fuzz/run --build $(BUILD) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-.PHONY: fuzz-build fuzz
+# The in-VM ioctl and io_uring fuzzer at length: FUZZ_LONG_CALLS calls from
+# FUZZ_LONG_PROCS processes on each kernel (make check: 1,000,000 from 2).
+FUZZ_LONG_CALLS ?= 20000000
+FUZZ_LONG_PROCS ?= 4
+fuzz-long: deps modules-all selftests
+	scripts/fuzz-long --build $(BUILD) --calls $(FUZZ_LONG_CALLS) --procs $(FUZZ_LONG_PROCS)
+
+.PHONY: fuzz-build fuzz fuzz-long
 
 # --- benchmark ---------------------------------------------------------------
 # bench-core: the card's model core against Brian2 on the same network, in

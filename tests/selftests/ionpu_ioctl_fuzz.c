@@ -13,8 +13,9 @@
  * state.  Runs the RUN and JOB timesteps it picks down to a few hundred, so
  * no call waits for long, and puts the card's calibration record back.
  *
- * IONPU_FUZZ_SEED and IONPU_FUZZ_SECONDS (default 10) steer it; the seed
- * is printed so a failing run can be repeated.
+ * A fixed count of calls from a fixed seed by default, from several
+ * processes at once; `make fuzz-long` asks for many more (the test's
+ * comment lists the variables that steer it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,9 +23,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,43 +266,30 @@ static unsigned long env_or(const char *name, unsigned long dflt)
 	return v && *v ? strtoul(v, NULL, 0) : dflt;
 }
 
-TEST(ioctls_and_uring_cmds_at_random_break_nothing)
+/* What one fuzzing process did, in memory its parent shares. */
+struct fuzz_totals {
+	unsigned long calls, calls_ok, urings, urings_ok;
+	int ret;	/* 0, or why the process could not fuzz */
+};
+
+/*
+ * One process's share: @calls ioctls and io_uring commands from @seed on
+ * @fd0 (which leases a tile) and @fd1, at most until @end.
+ */
+static void fuzz_process(int fd0, int fd1, uint64_t seed, unsigned long calls,
+			 time_t end, struct fuzz_totals *out)
 {
-	struct ionpu_test_card card;
-	struct fuzz z = { .fd = { -1, -1 } };
-	unsigned long seconds = env_or("IONPU_FUZZ_SECONDS", 10);
-	unsigned char calib[IONPU_CALIB_LEN];
-	struct ionpu_calib c = { .length = sizeof(calib), .data = (uintptr_t)calib };
-	struct ionpu_job_input in[2];
-	struct ionpu_event out[JOB_ROOM];
-	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
-	struct ionpu_counters counters;
-	struct ionpu_info info = { 0 };
-	unsigned int tile = 0;
-	time_t end;
-	int fd;
+	struct fuzz z = { .rng = seed ? seed : 1, .fd = { fd0, fd1 } };
 
-	z.rng = env_or("IONPU_FUZZ_SEED", (unsigned long)time(NULL) ^ getpid());
-	if (!z.rng)
-		z.rng = 1;
-	TH_LOG("seed %llu (IONPU_FUZZ_SEED repeats it)", (unsigned long long)z.rng);
-
-	z.fd[0] = net_open(&card, &tile);
-	if (z.fd[0] == -ENODEV)
-		SKIP(return, "no ionpu card in this machine");
-	if (z.fd[0] == -EOPNOTSUPP)
-		SKIP(return, "%s has no command queues or a single tile", card.name);
-	ASSERT_LE(0, z.fd[0]);
-	z.fd[1] = open(card.node, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, z.fd[1]);
-	ASSERT_EQ(0, net_lease(z.fd[0], tile));
-	ASSERT_EQ(0, net_ioctl(z.fd[0], IONPU_IOC_READ_CALIB, &c));
 	z.scratch = guarded(SCRATCH_LEN);
-	ASSERT_NE(NULL, z.scratch);
-	ASSERT_EQ(0, io_uring_queue_init(RING_ENTRIES, &z.ring, 0));
-
-	end = time(NULL) + seconds;
-	while (time(NULL) < end) {
+	if (!z.scratch) {
+		out->ret = -ENOMEM;
+		return;
+	}
+	out->ret = io_uring_queue_init(RING_ENTRIES, &z.ring, 0);
+	if (out->ret)
+		return;
+	while (z.calls + z.urings < calls && time(NULL) < end) {
 		for (int i = 0; i < 64; i++) {
 			if (below(&z, 5))
 				fuzz_ioctl(&z);
@@ -306,12 +297,109 @@ TEST(ioctls_and_uring_cmds_at_random_break_nothing)
 				fuzz_uring(&z);
 		}
 	}
-	TH_LOG("%lu ioctls (%lu succeeded), %lu io_uring commands (%lu succeeded)",
-	       z.calls, z.calls_ok, z.urings, z.urings_ok);
 	/* The ring goes with jobs maybe still in flight: that must be safe too. */
 	io_uring_queue_exit(&z.ring);
-	close(z.fd[1]);
-	close(z.fd[0]);
+	*out = (struct fuzz_totals) {
+		.calls = z.calls, .calls_ok = z.calls_ok,
+		.urings = z.urings, .urings_ok = z.urings_ok,
+	};
+}
+
+/*
+ * IONPU_FUZZ_PROCS processes (default 2), each with two files of the last
+ * card, the first leasing a tile of its own, make IONPU_FUZZ_CALLS calls
+ * in all (default 1,000,000), from IONPU_FUZZ_SEED (default fixed, so that
+ * every CI run makes the same calls); IONPU_FUZZ_SECONDS (default 300)
+ * bounds the time, and falling short of the count fails.  The harness's
+ * own limit is past any run make fuzz-long asks for: the VM's bounds it.
+ */
+FIXTURE(fuzz) {
+};
+
+FIXTURE_SETUP(fuzz)
+{
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+}
+
+TEST_F_TIMEOUT(fuzz, ioctls_and_uring_cmds_at_random_break_nothing, 24 * 3600)
+{
+	unsigned long procs = env_or("IONPU_FUZZ_PROCS", 2);
+	unsigned long calls = env_or("IONPU_FUZZ_CALLS", 1000000);
+	unsigned long seconds = env_or("IONPU_FUZZ_SECONDS", 300);
+	uint64_t seed = env_or("IONPU_FUZZ_SEED", 20261205);
+	struct ionpu_test_card card;
+	unsigned char calib[IONPU_CALIB_LEN];
+	struct ionpu_calib c = { .length = sizeof(calib), .data = (uintptr_t)calib };
+	struct ionpu_job_input in[2];
+	struct ionpu_event out[JOB_ROOM];
+	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
+	struct ionpu_counters counters;
+	struct ionpu_info info = { 0 };
+	struct fuzz_totals *tot, sum = { 0 };
+	unsigned int tile = 0;
+	int fd, status;
+	time_t start;
+
+	fd = net_open(&card, &tile);
+	if (fd == -ENODEV)
+		SKIP(return, "no ionpu card in this machine");
+	if (fd == -EOPNOTSUPP)
+		SKIP(return, "%s has no command queues or a single tile", card.name);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_INFO, &info));
+	ASSERT_LE(1, procs);
+	ASSERT_GE(info.tiles, procs) TH_LOG("a tile per process");
+	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_READ_CALIB, &c));
+	close(fd);
+	tot = mmap(NULL, procs * sizeof(*tot), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, tot);
+	TH_LOG("%lu processes, %lu calls from seed %llu (IONPU_FUZZ_SEED repeats them)",
+	       procs, calls, (unsigned long long)seed);
+
+	start = time(NULL);
+	for (unsigned long k = 0; k < procs; k++) {
+		struct ionpu_lease l = { .count = 1 };
+		int fd0 = open(card.node, O_RDWR | O_CLOEXEC);
+		int fd1 = open(card.node, O_RDWR | O_CLOEXEC);
+		pid_t child;
+
+		ASSERT_LE(0, fd0);
+		ASSERT_LE(0, fd1);
+		ASSERT_EQ(0, net_ioctl(fd0, IONPU_IOC_LEASE, &l));
+		child = fork();
+		ASSERT_LE(0, child);
+		if (child == 0) {
+			/* Not past the test: its harness may kill it. */
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+				_exit(1);
+			fuzz_process(fd0, fd1, seed + k, calls / procs +
+				     (k < calls % procs), start + seconds, &tot[k]);
+			_exit(0);
+		}
+		close(fd0);
+		close(fd1);
+	}
+	for (unsigned long k = 0; k < procs; k++) {
+		ASSERT_LT(0, wait(&status));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	for (unsigned long k = 0; k < procs; k++) {
+		EXPECT_EQ(0, tot[k].ret) TH_LOG("process %lu: %s", k, strerror(-tot[k].ret));
+		sum.calls += tot[k].calls;
+		sum.calls_ok += tot[k].calls_ok;
+		sum.urings += tot[k].urings;
+		sum.urings_ok += tot[k].urings_ok;
+	}
+	TH_LOG("%lu ioctls (%lu succeeded), %lu io_uring commands (%lu succeeded) in %ld s",
+	       sum.calls, sum.calls_ok, sum.urings, sum.urings_ok,
+	       (long)(time(NULL) - start));
+	EXPECT_LE(calls, sum.calls + sum.urings)
+		TH_LOG("IONPU_FUZZ_SECONDS=%lu ended the run first", seconds);
+	munmap(tot, procs * sizeof(*tot));
 
 	/* The card still answers, and a fresh file computes exactly. */
 	fd = net_open(&card, &tile);
@@ -319,7 +407,7 @@ TEST(ioctls_and_uring_cmds_at_random_break_nothing)
 	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_INFO, &info));
 	EXPECT_EQ(IONPU_API_VERSION, info.api_version);
 	ASSERT_EQ(0, net_counters(fd, &counters));
-	/* The fuzzer's files may still be held by io_uring for a moment. */
+	/* The fuzzers' files may still be held by io_uring for a moment. */
 	for (int i = 0; i < 500 && net_lease(fd, tile) == -EBUSY; i++)
 		usleep(10000);
 	ASSERT_EQ(0, net_build(fd, tile));
@@ -328,7 +416,6 @@ TEST(ioctls_and_uring_cmds_at_random_break_nothing)
 	EXPECT_TRUE(job_is_net_output(out, j.produced, tile, 0));
 	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_WRITE_CALIB, &c));
 	close(fd);
-	munmap(z.scratch - PAGE, SCRATCH_LEN + 2 * PAGE);
 }
 
 TEST_HARNESS_MAIN
