@@ -396,6 +396,41 @@ TEST_F(tools, exit_status_no_card_no_permission_bad_input)
 	EXPECT_EQ(0, sh(AS_ROOT, RUN " --version", self->out));
 }
 
+/*
+ * A user who may open the node but not watch the whole card (no
+ * CAP_PERFMON) gets the card's identity, geometry and calibration, and its
+ * activity as hidden: null in JSON, said so in text, left out of
+ * Prometheus; the exit status is 0 all the same.
+ */
+TEST_F(tools, smi_hides_the_cards_activity_from_a_user_without_cap_perfmon)
+{
+	const char *node = self->cards[0].node;
+	struct stat st;
+	char cmd[256];
+
+	ASSERT_EQ(0, stat(node, &st));
+	ASSERT_EQ(0, chmod(node, 0666));
+	snprintf(cmd, sizeof(cmd), SMI " --json -q -i %s", self->cards[0].pci);
+	EXPECT_EQ(0, sh(AS_NOBODY, cmd, self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"activity\":null,"))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "\"api_version\":"));
+	snprintf(cmd, sizeof(cmd), SMI " -q -i %s", self->cards[0].pci);
+	EXPECT_EQ(0, sh(AS_NOBODY, cmd, self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_NE(NULL, strstr(self->out, "need CAP_PERFMON")) TH_LOG("%s", self->out);
+	snprintf(cmd, sizeof(cmd), SMI " --prometheus -i %s", self->cards[0].pci);
+	EXPECT_EQ(0, sh(AS_NOBODY, cmd, self->out)) TH_LOG("%s", last_stderr());
+	EXPECT_NE(NULL, strstr(self->out, "ionpu_up{")) TH_LOG("%s", self->out);
+	EXPECT_EQ(NULL, strstr(self->out, "ionpu_energy_joules_total{"));
+	/* Root sees it. */
+	snprintf(cmd, sizeof(cmd), SMI " --json -q -i %s", self->cards[0].pci);
+	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"activity\":{\"timesteps\":"))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, chmod(node, st.st_mode & 07777));
+}
+
 /* A card whose every tile is leased by another file: busy, exit 4. */
 TEST_F(tools, run_on_a_card_with_no_free_tile_is_busy)
 {
