@@ -232,7 +232,7 @@ void ionpu_queue_reclaim(struct ionpu_device *idev)
 void ionpu_queue_complete(struct ionpu_device *idev)
 {
 	struct ionpu_queues *q = &idev->q;
-	bool reap = false;
+	bool reap = false, garbled = false;
 
 	spin_lock(&q->lock);
 	for (;;) {
@@ -268,6 +268,15 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 		/* A stale generation is an earlier command's: not this one's. */
 		if (!s || !s->busy || s->completed || s->cid != cid) {
 			q->bad_cqes++;
+			/*
+			 * A stale copy names a slot and a status the card
+			 * defines.  Anything else is garbled, and stood for a
+			 * completion now lost, which a command without a
+			 * timeout (a RUN) would wait on for ever: the card is
+			 * reset as a hung one.
+			 */
+			if (!s || IONPU_CQE_CODE(status) > IONPU_SC_LAST)
+				garbled = true;
 			dev_err_ratelimited(&idev->pdev->dev,
 					    "dropped completion for command id %u (status %#x)\n",
 					    cid, status);
@@ -286,6 +295,8 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 
 	if (reap)
 		schedule_work(&q->reap_work);
+	if (garbled)
+		ionpu_recover(idev);
 }
 
 static int ionpu_sc_to_errno(u16 code)

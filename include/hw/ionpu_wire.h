@@ -115,6 +115,8 @@ static_assert(offsetof(struct ionpu_hw_cqe, status) == 0x0e, "CQE status");
 #define IONPU_SC_INTERNAL		0x09	/* the fabric refused the request */
 /* A malformed scatter-gather list; result: list (0 in, 1 out) << 32 | entry. */
 #define IONPU_SC_INVALID_SGL		0x0a
+/* The last code defined: a completion with a later one is garbled. */
+#define IONPU_SC_LAST			IONPU_SC_INVALID_SGL
 
 /* Output-spike event ring entry. */
 struct ionpu_hw_eqe {
