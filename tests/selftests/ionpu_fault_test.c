@@ -9,10 +9,7 @@
  * does not complete the next command of its slot; a card that does not
  * come back from a reset is dead (ENODEV, sysfs state "dead") until a
  * reset succeeds; nor is one that hangs more than max_hang_resets times a
- * minute, until a reset is asked for.  And every fault again and again
- * while three processes run jobs: each job gives the network's output or
- * an error, never a wrong output; no process hangs; the card ends up
- * computing exactly, with nothing left abandoned.
+ * minute, until a reset is asked for.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,8 +28,6 @@
 
 #include "kselftest_harness.h"
 #include "ionpu_cards.h"
-#include "ionpu_job.h"
-#include "ionpu_net.h"
 
 FIXTURE(fault) {
 	struct ionpu_test_card card;
@@ -365,149 +359,6 @@ TEST_F(fault, card_that_keeps_hanging_is_left_dead)
 	EXPECT_STREQ("ok", state);
 	EXPECT_EQ(0, counters(self->fd));
 	EXPECT_EQ(requested + 1, resets_by(&self->card, "requested"));
-}
-
-/* What one process running jobs through the fault loop saw. */
-struct loop_tally {
-	unsigned long ok, failed, wrong, rebuilt;
-	int unexpected;		/* an error no fault explains, or 0 */
-};
-
-/*
- * Jobs of the network on @tile until *@stop; after a failed one the tile is
- * set up again (a reset cleared it), until that works.
- */
-static void loop_worker(const struct ionpu_test_card *card, unsigned int tile,
-			const volatile int *stop, struct loop_tally *t)
-{
-	int fd = open(card->node, O_RDWR | O_CLOEXEC);
-	bool broken = false;
-
-	if (fd < 0 || net_lease(fd, tile)) {
-		t->unexpected = fd < 0 ? -errno : -EBUSY;
-		return;
-	}
-	while (!*stop) {
-		struct ionpu_ack_reset ack = { 0 };
-		struct ionpu_job_input in[2];
-		struct ionpu_event out[JOB_ROOM];
-		struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
-		int ret;
-
-		if (broken) {
-			net_ioctl(fd, IONPU_IOC_ACK_RESET, &ack);
-			if (net_build(fd, tile))
-				continue;
-			broken = false;
-			t->rebuilt++;
-		}
-		job_net_inputs(in, tile, 0);
-		ret = net_ioctl(fd, IONPU_IOC_JOB, &j);
-		if (!ret) {
-			if (job_is_net_output(out, j.produced, tile, 0))
-				t->ok++;
-			else
-				t->wrong++;
-			continue;
-		}
-		t->failed++;
-		broken = true;
-		if (ret != -EIO && ret != -ETIMEDOUT && ret != -ESTALE)
-			t->unexpected = ret;
-	}
-	close(fd);
-}
-
-#define LOOP_WORKERS	3
-#define LOOP_ROUNDS	4
-
-TEST_F_TIMEOUT(fault, every_fault_again_and_again_under_load, 300)
-{
-	static const unsigned int faults[] = {
-		IONPU_FAULT_HANG, IONPU_FAULT_DMA_ERROR, IONPU_FAULT_BAD_COMPLETION,
-		IONPU_FAULT_DUP_COMPLETION, IONPU_FAULT_SPURIOUS_IRQ,
-	};
-	struct {
-		int stop;
-		struct loop_tally t[LOOP_WORKERS];
-	} *shared;
-	struct ionpu_job_input in[2];
-	struct ionpu_event out[JOB_ROOM];
-	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
-	struct ionpu_info info = { 0 };
-	unsigned long ok = 0, failed = 0;
-	unsigned int injected = 0;
-	long abandoned = -1;
-	pid_t pid[LOOP_WORKERS];
-	unsigned int tile;
-	int status, fd;
-
-	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_INFO, &info));
-	ASSERT_LT(LOOP_WORKERS, info.tiles);
-	/* A job's run waits as long as the run: the watchdog finds its hang. */
-	ASSERT_EQ(0, ionpu_test_param_set("watchdog_ms", "100"));
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, shared);
-	for (int k = 0; k < LOOP_WORKERS; k++) {
-		pid[k] = fork();
-		ASSERT_LE(0, pid[k]);
-		if (pid[k] == 0) {
-			/* A worker that hangs fails the test, in bounded time. */
-			alarm(120);
-			loop_worker(&self->card, info.tiles - 1 - k, &shared->stop,
-				    &shared->t[k]);
-			_exit(0);
-		}
-	}
-	for (int r = 0; r < LOOP_ROUNDS; r++) {
-		for (unsigned int f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
-			long before = ionpu_test_debugfs_long(&self->card, "queues",
-							      "recoveries");
-
-			ASSERT_EQ(0, ionpu_test_inject(&self->card, faults[f]));
-			injected++;
-			/* The workers' commands meet it; a hang is reset. */
-			usleep(200 * 1000);
-			if (faults[f] == IONPU_FAULT_HANG ||
-			    faults[f] == IONPU_FAULT_BAD_COMPLETION)
-				EXPECT_TRUE(recovered(&self->card, before + 1))
-					TH_LOG("fault %u of round %d: no reset", faults[f], r);
-		}
-	}
-	shared->stop = 1;
-	for (int k = 0; k < LOOP_WORKERS; k++) {
-		ASSERT_EQ(pid[k], waitpid(pid[k], &status, 0));
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
-		TH_LOG("process %d: %lu jobs right, %lu failed, %lu wrong, set up again %lu times",
-		       k, shared->t[k].ok, shared->t[k].failed, shared->t[k].wrong,
-		       shared->t[k].rebuilt);
-		EXPECT_EQ(0, shared->t[k].wrong);
-		EXPECT_EQ(0, shared->t[k].unexpected)
-			TH_LOG("process %d: %s", k, strerror(-shared->t[k].unexpected));
-		EXPECT_LT(0, shared->t[k].ok);
-		ok += shared->t[k].ok;
-		failed += shared->t[k].failed;
-	}
-	TH_LOG("%u faults injected; %lu jobs right, %lu failed with an error, none wrong",
-	       injected, ok, failed);
-	munmap(shared, sizeof(*shared));
-
-	/* A fresh tenant computes exactly; nothing is left to the card. */
-	fd = open(self->card.node, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	tile = info.tiles - 1;
-	ASSERT_EQ(0, net_lease(fd, tile));
-	ASSERT_EQ(0, net_build(fd, tile));
-	job_net_inputs(in, tile, 0);
-	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_JOB, &j));
-	EXPECT_TRUE(job_is_net_output(out, j.produced, tile, 0));
-	close(fd);
-	for (int i = 0; i < 100 && abandoned; i++) {
-		abandoned = ionpu_test_debugfs_long(&self->card, "queues", "abandoned");
-		usleep(50 * 1000);
-	}
-	EXPECT_EQ(0, abandoned);
 }
 
 TEST_HARNESS_MAIN
