@@ -13,6 +13,23 @@
 
 #define IONPU_TEST_IRQ_TIMEOUT_MS	1000
 
+/*
+ * What only the error vector reports.  A completion the card could not
+ * write is lost: its command would wait until it timed out, a RUN (untimed,
+ * and the card still answers the watchdog) for ever.  Only a reset ends it,
+ * as for a garbled completion: what is in flight fails with -EIO.
+ */
+static void ionpu_card_error(struct ionpu_device *idev)
+{
+	u32 code = ionpu_rd(idev, IONPU_REG_ERROR_CODE);
+	u32 info = ionpu_rd(idev, IONPU_REG_ERROR_INFO);
+
+	dev_err_ratelimited(&idev->pdev->dev, "card error %u (info %#x)\n",
+			    code, info);
+	if (code == IONPU_ERR_COMPLETION_LOST)
+		ionpu_recover(idev);
+}
+
 static irqreturn_t ionpu_irq_thread(int irq, void *data)
 {
 	struct ionpu_vector *vec = data;
@@ -36,10 +53,7 @@ static irqreturn_t ionpu_irq_thread(int irq, void *data)
 	if (cause & IONPU_INTR_SPIKE)
 		ionpu_stream_consume(idev);
 	if (cause & IONPU_INTR_ERROR)
-		dev_err_ratelimited(&idev->pdev->dev,
-				    "card error %u (info %#x)\n",
-				    ionpu_rd(idev, IONPU_REG_ERROR_CODE),
-				    ionpu_rd(idev, IONPU_REG_ERROR_INFO));
+		ionpu_card_error(idev);
 	if (cause & IONPU_INTR_TEST(vec->index)) {
 		atomic_inc(&vec->test_irqs);
 		wake_up_all(&idev->irq_wait);

@@ -239,6 +239,7 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 		struct ionpu_hw_cqe *cqe = &q->cq[q->cq_head];
 		u16 status = le16_to_cpu(READ_ONCE(cqe->status));
 		struct ionpu_slot *s;
+		bool undefined;
 		u16 cid;
 
 		if (!!(status & IONPU_CQE_PHASE) != q->cq_phase)
@@ -265,18 +266,18 @@ void ionpu_queue_complete(struct ionpu_device *idev)
 
 		s = IONPU_CID_SLOT(cid) < IONPU_MAX_INFLIGHT ?
 			&q->slot[IONPU_CID_SLOT(cid)] : NULL;
+		/*
+		 * A stale copy names a slot and a status the card defines.
+		 * Anything else is garbled, even when its id happens to be
+		 * one in flight, and stood for a completion now lost, which
+		 * a command without a timeout (a RUN) would wait on for ever:
+		 * the card is reset as a hung one.
+		 */
+		undefined = !s || IONPU_CQE_CODE(status) > IONPU_SC_LAST;
+		garbled |= undefined;
 		/* A stale generation is an earlier command's: not this one's. */
-		if (!s || !s->busy || s->completed || s->cid != cid) {
+		if (undefined || !s->busy || s->completed || s->cid != cid) {
 			q->bad_cqes++;
-			/*
-			 * A stale copy names a slot and a status the card
-			 * defines.  Anything else is garbled, and stood for a
-			 * completion now lost, which a command without a
-			 * timeout (a RUN) would wait on for ever: the card is
-			 * reset as a hung one.
-			 */
-			if (!s || IONPU_CQE_CODE(status) > IONPU_SC_LAST)
-				garbled = true;
 			dev_err_ratelimited(&idev->pdev->dev,
 					    "dropped completion for command id %u (status %#x)\n",
 					    cid, status);

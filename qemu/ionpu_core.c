@@ -59,6 +59,7 @@ struct ionpu_core {
 	/* Injected faults still armed (the DMA one lives in @dma). */
 	bool hung;
 	bool corrupt_next;
+	bool lose_next;
 	/* RESET_FAIL: armed, and whether the last reset left us not ready. */
 	bool reset_fails;
 	bool not_ready;
@@ -228,6 +229,7 @@ void ionpu_core_reset(struct ionpu_core *core)
 	core->error_count = 0;
 	core->hung = false;
 	core->corrupt_next = false;
+	core->lose_next = false;
 	core->dup_next = false;
 	core->dup_held = false;
 	core->dma.fail_next = false;
@@ -317,9 +319,12 @@ void ionpu_core_timer(struct ionpu_core *core, unsigned int vector)
 static void post_cqe(struct ionpu_core *core, const struct ionpu_cqe *cqe,
 		     bool corrupt)
 {
-	if (ionpu_cq_post(&core->q, &core->dma, cqe, corrupt))
-		/* The completion is lost: only the error says so. */
-		report_error(core, IONPU_ERR_DMA, cqe->cid);
+	bool lost = core->lose_next;
+
+	core->lose_next = false;
+	if (lost || ionpu_cq_post(&core->q, &core->dma, cqe, corrupt))
+		/* Only the error can tell the host; its command never ends. */
+		report_error(core, IONPU_ERR_COMPLETION_LOST, cqe->cid);
 	else
 		posted(core, IONPU_VEC_CQ, 1);
 }
@@ -410,6 +415,8 @@ static uint32_t fault_armed(const struct ionpu_core *core)
 		return IONPU_FAULT_DMA_ERROR;
 	if (core->corrupt_next)
 		return IONPU_FAULT_BAD_COMPLETION;
+	if (core->lose_next)
+		return IONPU_FAULT_LOST_COMPLETION;
 	if (core->reset_fails)
 		return IONPU_FAULT_RESET_FAIL;
 	if (core->dup_next || core->dup_held)
@@ -604,6 +611,7 @@ static void write_fault(struct ionpu_core *core, uint32_t val)
 	/* A new fault replaces an armed one; only a reset ends a hang. */
 	core->dma.fail_next = false;
 	core->corrupt_next = false;
+	core->lose_next = false;
 	core->reset_fails = false;
 	core->dup_next = false;
 	core->dup_held = false;
@@ -626,6 +634,9 @@ static void write_fault(struct ionpu_core *core, uint32_t val)
 		break;
 	case IONPU_FAULT_DUP_COMPLETION:
 		core->dup_next = true;
+		break;
+	case IONPU_FAULT_LOST_COMPLETION:
+		core->lose_next = true;
 		break;
 	default:
 		break;

@@ -136,6 +136,7 @@
 #define IONPU_ERR_QUEUE_CONFIG		2	/* info: offending register */
 #define IONPU_ERR_DOORBELL		3	/* info: doorbell offset << 16 | value */
 #define IONPU_ERR_NVSTORE		4	/* info: opcode << 16 | cid */
+#define IONPU_ERR_COMPLETION_LOST	5	/* info: cid; rev >= 1.5, was DMA */
 
 /* Fault injection: only when CAPS.FAULTS (QEMU property faults=on). */
 #define IONPU_REG_FAULT_INJECT		0x0e0
@@ -146,6 +147,7 @@
 #define IONPU_FAULT_SPURIOUS_IRQ	4	/* one message with no cause */
 #define IONPU_FAULT_RESET_FAIL		5	/* resets leave READY 0 */
 #define IONPU_FAULT_DUP_COMPLETION	6	/* the next completion twice */
+#define IONPU_FAULT_LOST_COMPLETION	7	/* the next completion unwritten */
 
 /* Doorbells: a page of their own, write-only, read as 0. */
 #define IONPU_REG_SQ_TAIL_DB		0x1000

@@ -5,6 +5,7 @@
  * time out and the driver reset the card, after which the next command
  * works; the watchdog finds a card that hangs under a RUN nobody could time
  * out, or with every command slot held by callers that were killed; a
+ * completion the card could not write ends its RUN through a reset; a
  * spurious interrupt changes nothing; a stale duplicate of a completion
  * does not complete the next command of its slot; a card that does not
  * come back from a reset is dead (ENODEV, sysfs state "dead") until a
@@ -221,6 +222,53 @@ TEST_F(fault, corrupted_completion_is_dropped_not_trusted)
 	EXPECT_EQ(bad + 1, ionpu_test_debugfs_long(&self->card, "queues", "bad_completions"));
 	ASSERT_TRUE(recovered(&self->card, before + 1));
 	EXPECT_EQ(0, counters(self->fd));
+}
+
+/*
+ * The card could not write a RUN's completion: the RUN has no timeout and
+ * the card still answers the watchdog, so only the card's error report can
+ * end it.  The driver resets the card on it, and the RUN fails with EIO in
+ * bounded time rather than wait for ever.
+ */
+TEST_F(fault, lost_completion_ends_its_run_with_a_reset)
+{
+	struct ionpu_lease lease = { .count = 1 };
+	struct ionpu_info info = { 0 };
+	long before = ionpu_test_debugfs_long(&self->card, "queues", "recoveries");
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	int status = -1, i;
+	pid_t child;
+
+	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_INFO, &info));
+	if (info.hw_version < 0x00010005)
+		SKIP(return, "card revision %#x has no LOST_COMPLETION fault (1.5)",
+		     info.hw_version);
+	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
+	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_LOST_COMPLETION));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		struct ionpu_run run = { .timesteps = 4 };
+
+		alarm(20);
+		_exit(ioctl(self->fd, IONPU_IOC_RUN, &run) == -1 &&
+		      errno == EIO ? 0 : 1);
+	}
+	for (i = 0; i < 100; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (i == 100) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	EXPECT_LT(i, 100) TH_LOG("the RUN whose completion was lost still waits after 10 s");
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("RUN did not fail with EIO (status %#x)", status);
+	ASSERT_TRUE(recovered(&self->card, before + 1));
+	EXPECT_EQ(0, counters(self->fd));
+	EXPECT_EQ(0, ionpu_test_debugfs_long(&self->card, "queues", "abandoned"));
 }
 
 TEST_F(fault, spurious_interrupt_changes_nothing)

@@ -260,7 +260,7 @@ static void test_completion_dma_error(void **state)
 	work(h);
 	assert_int_equal(rd(h, IONPU_REG_SQ_HEAD), 1);
 	assert_int_equal(rd(h, IONPU_REG_CQ_TAIL), 0);
-	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_DMA);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_COMPLETION_LOST);
 	assert_int_equal(rd(h, IONPU_REG_ERROR_INFO), 0x42);
 	assert_int_equal(rd(h, IONPU_REG_INTR_CAUSE), IONPU_INTR_ERROR);
 	host_free(h);
@@ -518,6 +518,30 @@ static void test_fault_dma_error(void **state)
 	host_free(h);
 }
 
+/* The completion of 5 is not written; the error names it; 6 completes. */
+static void test_fault_lost_completion(void **state)
+{
+	struct fake_host *h = host_new(1, true);
+	const struct sqe lost = stop_cmd(5), next = stop_cmd(6);
+	struct cqe c;
+
+	(void)state;
+	host_queues(h, 4, 4, 0);
+	wr(h, IONPU_REG_FAULT_INJECT, IONPU_FAULT_LOST_COMPLETION);
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT),
+			 IONPU_FAULT_LOST_COMPLETION);
+	submit(h, &lost);
+	work(h);
+	assert_int_equal(rd(h, IONPU_REG_SQ_HEAD), 1);
+	assert_int_equal(reap(h, &c), 0);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_CODE), IONPU_ERR_COMPLETION_LOST);
+	assert_int_equal(rd(h, IONPU_REG_ERROR_INFO), 5);
+	assert_int_equal(rd(h, IONPU_REG_INTR_CAUSE), IONPU_INTR_ERROR);
+	assert_int_equal(rd(h, IONPU_REG_FAULT_INJECT), 0);
+	assert_int_equal(run_cmd(h, &next).cid, 6);
+	host_free(h);
+}
+
 static void test_fault_bad_completion(void **state)
 {
 	struct fake_host *h = host_new(1, true);
@@ -653,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_faults_absent),
 		cmocka_unit_test(test_fault_hang),
 		cmocka_unit_test(test_fault_dma_error),
+		cmocka_unit_test(test_fault_lost_completion),
 		cmocka_unit_test(test_fault_bad_completion),
 		cmocka_unit_test(test_fault_spurious_irq),
 		cmocka_unit_test(test_fault_reset_fail),
