@@ -549,6 +549,14 @@ deps:
 check: deps
 	scripts/check
 
+# The debug kernel (KASAN, lockdep, kmemleak, DMA-API debugging, KCOV), built
+# once into the cache; check-debug runs the VM suite on it behind an IOMMU.
+debug-kernel: deps
+	scripts/debug-kernel
+
+check-debug: deps
+	scripts/check-debug
+
 demo: deps
 	scripts/demo
 
@@ -561,4 +569,4 @@ clean:
 
 .PHONY: all man python tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
-	bench-core bench-compile digits deps check demo demo-learn clean
+	bench-core bench-compile digits deps check debug-kernel check-debug demo demo-learn clean

@@ -441,8 +441,9 @@ static bool reaped(pid_t pid, int *status)
 		nanosleep(&tick, NULL);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	/* stderr: unbuffered, as the test process ends with _exit(). */
 	if (!ionpu_test_read_file(path, stack, sizeof(stack)))
-		ksft_print_msg("process %d is stuck in:\n%s\n", (int)pid, stack);
+		fprintf(stderr, "# process %d is stuck in:\n%s\n", (int)pid, stack);
 	kill(pid, SIGKILL);
 	return waitpid(pid, status, 0) == pid;
 }

@@ -16,10 +16,17 @@
  * A fixed count of calls from a fixed seed by default, from several
  * processes at once; `make fuzz-long` asks for many more (the test's
  * comment lists the variables that steer it).
+ *
+ * On a kernel with KCOV (make check-debug's), each process traces the code
+ * its own calls run, and the test prints the offsets in ionpu.ko's .text of
+ * the coverage points reached ("# kcov-text:" lines, hex): the host maps
+ * them to lines of kernel/ (scripts/kcov-lines).  The io_uring work the
+ * kernel does in its own threads is not traced.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/kcov.h>
 
 #include <hw/ionpu_regs.h>
 
@@ -266,6 +275,100 @@ static unsigned long env_or(const char *name, unsigned long dflt)
 	return v && *v ? strtoul(v, NULL, 0) : dflt;
 }
 
+/* A process's KCOV trace: room for the points a batch of calls reaches. */
+#define KCOV_WORDS	(1 << 16)
+/* ionpu.ko's .text is well below this; the hit map has a byte per offset. */
+#define KCOV_TEXT_MAX	(1 << 20)
+
+struct cover {
+	int fd;			/* /sys/kernel/debug/kcov, -1 without KCOV */
+	unsigned long *area;	/* [0]: count, then the points' addresses */
+	uintptr_t text;		/* where ionpu.ko's .text is */
+	uint8_t *hit;		/* KCOV_TEXT_MAX bytes the processes share */
+};
+
+/* Where ionpu.ko's .text is loaded, or 0 when it cannot be read. */
+static uintptr_t module_text(void)
+{
+	FILE *f = fopen("/sys/module/ionpu/sections/.text", "r");
+	unsigned long long addr = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llx", &addr) != 1)
+		addr = 0;
+	fclose(f);
+	return addr;
+}
+
+/* Trace this process's calls, when the kernel has KCOV. */
+static void cover_start(struct cover *c)
+{
+	c->fd = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return;
+	if (ioctl(c->fd, KCOV_INIT_TRACE, KCOV_WORDS))
+		goto err_close;
+	c->area = mmap(NULL, KCOV_WORDS * sizeof(unsigned long),
+		       PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (c->area == MAP_FAILED)
+		goto err_close;
+	if (ioctl(c->fd, KCOV_ENABLE, KCOV_TRACE_PC))
+		goto err_unmap;
+	__atomic_store_n(&c->area[0], 0, __ATOMIC_RELAXED);
+	return;
+
+err_unmap:
+	munmap(c->area, KCOV_WORDS * sizeof(unsigned long));
+err_close:
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Mark the module's points the calls since the last time reached. */
+static void cover_collect(struct cover *c)
+{
+	unsigned long n;
+
+	if (c->fd < 0)
+		return;
+	n = __atomic_load_n(&c->area[0], __ATOMIC_RELAXED);
+	for (unsigned long i = 0; i < n && i + 1 < KCOV_WORDS; i++) {
+		uintptr_t off = c->area[i + 1] - c->text;
+
+		if (off < KCOV_TEXT_MAX)
+			c->hit[off] = 1;
+	}
+	__atomic_store_n(&c->area[0], 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * The offsets reached, sixteen to a line, for scripts/kcov-lines; on
+ * stderr, unbuffered, as the harness's test process ends with _exit().
+ */
+static void cover_print(const uint8_t *hit)
+{
+	char line[16 * 8 + 1];
+	size_t len = 0;
+	unsigned int on_line = 0, points = 0;
+
+	for (size_t off = 0; off < KCOV_TEXT_MAX; off++) {
+		if (!hit[off])
+			continue;
+		points++;
+		len += snprintf(line + len, sizeof(line) - len, " %zx", off);
+		if (++on_line == 16) {
+			fprintf(stderr, "# kcov-text:%s\n", line);
+			len = 0;
+			on_line = 0;
+		}
+	}
+	if (on_line)
+		fprintf(stderr, "# kcov-text:%s\n", line);
+	fprintf(stderr, "# kcov: the fuzzer's calls reached %u coverage points of ionpu.ko\n",
+		points);
+}
+
 /* What one fuzzing process did, in memory its parent shares. */
 struct fuzz_totals {
 	unsigned long calls, calls_ok, urings, urings_ok;
@@ -277,7 +380,7 @@ struct fuzz_totals {
  * @fd0 (which leases a tile) and @fd1, at most until @end.
  */
 static void fuzz_process(int fd0, int fd1, uint64_t seed, unsigned long calls,
-			 time_t end, struct fuzz_totals *out)
+			 time_t end, struct cover *cover, struct fuzz_totals *out)
 {
 	struct fuzz z = { .rng = seed ? seed : 1, .fd = { fd0, fd1 } };
 
@@ -289,6 +392,8 @@ static void fuzz_process(int fd0, int fd1, uint64_t seed, unsigned long calls,
 	out->ret = io_uring_queue_init(RING_ENTRIES, &z.ring, 0);
 	if (out->ret)
 		return;
+	if (cover->hit)
+		cover_start(cover);
 	while (z.calls + z.urings < calls && time(NULL) < end) {
 		for (int i = 0; i < 64; i++) {
 			if (below(&z, 5))
@@ -296,6 +401,7 @@ static void fuzz_process(int fd0, int fd1, uint64_t seed, unsigned long calls,
 			else
 				fuzz_uring(&z);
 		}
+		cover_collect(cover);
 	}
 	/* The ring goes with jobs maybe still in flight: that must be safe too. */
 	io_uring_queue_exit(&z.ring);
@@ -339,6 +445,7 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_uring_cmds_at_random_break_nothing, 24 * 3600)
 	struct ionpu_counters counters;
 	struct ionpu_info info = { 0 };
 	struct fuzz_totals *tot, sum = { 0 };
+	struct cover cover = { .fd = -1 };
 	unsigned int tile = 0;
 	int fd, status;
 	time_t start;
@@ -357,6 +464,12 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_uring_cmds_at_random_break_nothing, 24 * 3600)
 	tot = mmap(NULL, procs * sizeof(*tot), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, tot);
+	cover.text = module_text();
+	if (cover.text && !access("/sys/kernel/debug/kcov", F_OK)) {
+		cover.hit = mmap(NULL, KCOV_TEXT_MAX, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, cover.hit);
+	}
 	TH_LOG("%lu processes, %lu calls from seed %llu (IONPU_FUZZ_SEED repeats them)",
 	       procs, calls, (unsigned long long)seed);
 
@@ -377,7 +490,8 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_uring_cmds_at_random_break_nothing, 24 * 3600)
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 				_exit(1);
 			fuzz_process(fd0, fd1, seed + k, calls / procs +
-				     (k < calls % procs), start + seconds, &tot[k]);
+				     (k < calls % procs), start + seconds, &cover,
+				     &tot[k]);
 			_exit(0);
 		}
 		close(fd0);
@@ -400,6 +514,10 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_uring_cmds_at_random_break_nothing, 24 * 3600)
 	EXPECT_LE(calls, sum.calls + sum.urings)
 		TH_LOG("IONPU_FUZZ_SECONDS=%lu ended the run first", seconds);
 	munmap(tot, procs * sizeof(*tot));
+	if (cover.hit) {
+		cover_print(cover.hit);
+		munmap(cover.hit, KCOV_TEXT_MAX);
+	}
 
 	/* The card still answers, and a fresh file computes exactly. */
 	fd = net_open(&card, &tile);
