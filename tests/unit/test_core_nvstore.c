@@ -3,7 +3,9 @@
  * The non-volatile store: a round trip keeps every conductance, the
  * calibration record and device time; truncated, corrupted and foreign
  * files are refused without touching the card; a write torn by a failing
- * disk leaves the old file intact.
+ * disk leaves the old file intact; a process killed while it saves (as
+ * QEMU killed while the card programs) leaves the old state or the new one,
+ * never a mix, and the device time says which.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,6 +20,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -304,6 +308,110 @@ static void test_torn_write(void **state)
 	ionpu_fabric_free(c);
 }
 
+/* Kills: a process saving states A and B in turn is SIGKILLed this often. */
+#define KILLS		40
+
+/* The bytes of the store at @path, saved again from a card it loads into. */
+static uint8_t *resaved(const char *path, const char *again, long *len)
+{
+	struct ionpu_fabric *f = fresh_card(31, 2);
+	uint8_t *buf;
+	FILE *in;
+
+	assert_int_equal(ionpu_fabric_load(f, path, NULL), 0);
+	assert_int_equal(ionpu_fabric_save(f, again, NULL), 0);
+	ionpu_fabric_free(f);
+	*len = file_size(again);
+	buf = malloc(*len);
+	in = fopen(again, "rb");
+	assert_non_null(buf);
+	assert_non_null(in);
+	assert_int_equal(fread(buf, 1, *len, in), *len);
+	fclose(in);
+	return buf;
+}
+
+/*
+ * SIGKILL at a moment that moves through the save: each time the store
+ * loads, and holds A or B whole, byte for byte once saved again (the
+ * device time says which); temporary files the killed saves left do not
+ * get in the way.
+ */
+static void test_killed_mid_save(void **state)
+{
+	struct store *s = *state;
+	struct ionpu_fabric *a = programmed_card(31);
+	struct ionpu_fabric *b = programmed_card(31);
+	struct ionpu_fab_prog_result r;
+	unsigned int seen_a = 0, seen_b = 0;
+	const char note[] = "trim table v2";
+	char again[128], path_a[128], path_b[128];
+	uint8_t *bytes_a, *bytes_b;
+	long len_a, len_b;
+	struct timespec t0, t1;
+	long long cycle_ns;
+
+	/* B: a cell reprogrammed, the record rewritten, a second later. */
+	assert_int_equal(ionpu_fabric_program(b, 1, 7, 7, IONPU_FAB_GPLUS,
+					      80.0f, 0.5f, 100, &r), 0);
+	assert_int_equal(ionpu_fabric_calib_write(b, 100, note, sizeof(note)),
+			 0);
+	ionpu_fabric_advance_time(b, 1000000000ULL);
+	snprintf(again, sizeof(again), "%s/again.nv", s->dir);
+	snprintf(path_a, sizeof(path_a), "%s/a.nv", s->dir);
+	snprintf(path_b, sizeof(path_b), "%s/b.nv", s->dir);
+	assert_int_equal(ionpu_fabric_save(a, path_a, NULL), 0);
+	assert_int_equal(ionpu_fabric_save(b, path_b, NULL), 0);
+	bytes_a = resaved(path_a, again, &len_a);
+	bytes_b = resaved(path_b, again, &len_b);
+	assert_int_equal(len_a, len_b);
+	assert_memory_not_equal(bytes_a, bytes_b, len_a);
+	/* How long saving B then A takes here: the kills spread over it. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ionpu_fabric_save(b, s->path, NULL), 0);
+	assert_int_equal(ionpu_fabric_save(a, s->path, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cycle_ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + t1.tv_nsec - t0.tv_nsec;
+
+	for (unsigned int k = 0; k < KILLS; k++) {
+		/* From the first save's start to past the second's end. */
+		long long at = cycle_ns * 3 / 2 * (k + 1) / KILLS;
+		const struct timespec wait = {
+			.tv_sec = at / 1000000000LL, .tv_nsec = at % 1000000000LL,
+		};
+		pid_t child = fork();
+		uint8_t *got;
+		long len;
+
+		assert_true(child >= 0);
+		if (child == 0) {
+			for (;;) {
+				ionpu_fabric_save(b, s->path, NULL);
+				ionpu_fabric_save(a, s->path, NULL);
+			}
+		}
+		nanosleep(&wait, NULL);
+		assert_int_equal(kill(child, SIGKILL), 0);
+		assert_int_equal(waitpid(child, NULL, 0), child);
+
+		got = resaved(s->path, again, &len);
+		assert_int_equal(len, len_a);
+		if (!memcmp(got, bytes_a, len)) {
+			seen_a++;
+		} else {
+			assert_memory_equal(got, bytes_b, len);
+			seen_b++;
+		}
+		free(got);
+	}
+	print_message("%u kills: the store held A %u times, B %u times\n",
+		      KILLS, seen_a, seen_b);
+	free(bytes_a);
+	free(bytes_b);
+	ionpu_fabric_free(a);
+	ionpu_fabric_free(b);
+}
+
 static void test_bad_args(void **state)
 {
 	struct store *s = *state;
@@ -332,6 +440,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_torn_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_killed_mid_save, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, setup,
 						teardown),
