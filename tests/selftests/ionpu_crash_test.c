@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The guest's half of tests/vm/crash, which kills QEMU (SIGKILL) while the
+ * card programs and boots it again on the same non-volatile store.
+ *
+ * IONPU_CRASH=write: program the cells of rows 0..1 of the last tile, the
+ * G+ devices to pattern A, then B, then A..., one PROGRAM each (the card
+ * saves its store after each), saying which on stderr, until killed.
+ * IONPU_CRASH=check: read those cells back: every one must be at pattern A
+ * or every one at pattern B, never a mix, and the test says which.
+ * Without IONPU_CRASH (a plain make check) there is nothing to do: SKIP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ionpu_cards.h"
+#include "ionpu_net.h"
+
+#define CRASH_ROWS	2
+#define CRASH_CELLS	(CRASH_ROWS * 256)
+
+/* Pattern @p's G+ target of column @col, µS: whole levels, A and B apart. */
+static float pattern_g(unsigned int p, unsigned int col)
+{
+	return p ? 40.0f - (float)(col % 8) : 10.0f + (float)(col % 8);
+}
+
+static int program_pattern(int fd, unsigned int tile, unsigned int p)
+{
+	static struct ionpu_cell_prog cells[CRASH_CELLS];
+	static struct ionpu_cell_result res[CRASH_CELLS];
+	struct ionpu_program prog = {
+		.tile = tile, .count = CRASH_CELLS,
+		.cells = (uintptr_t)cells, .results = (uintptr_t)res,
+	};
+	unsigned int i = 0;
+	int ret;
+
+	for (unsigned int row = 0; row < CRASH_ROWS; row++)
+		for (unsigned int col = 0; col < 256; col++)
+			cells[i++] = (struct ionpu_cell_prog) {
+				.row = row, .column = col, .budget = 16,
+				.target = ionpu_f32_to_bits(pattern_g(p, col)),
+				.tolerance = ionpu_f32_to_bits(0.25f),
+			};
+	ret = net_ioctl(fd, IONPU_IOC_PROGRAM, &prog);
+	return ret ? ret : prog.failed ? -EIO : 0;
+}
+
+/* The pattern every cell is at, or -1 for a mix (or a read that failed). */
+static int pattern_read(int fd, unsigned int tile)
+{
+	static struct ionpu_cell_read cells[CRASH_CELLS];
+	struct ionpu_read_cells r = {
+		.tile = tile, .rows = CRASH_ROWS, .columns = 256,
+		.cells = (uintptr_t)cells,
+	};
+	int found = -1;
+
+	if (net_ioctl(fd, IONPU_IOC_READ_CELLS, &r))
+		return -1;
+	for (unsigned int i = 0; i < CRASH_CELLS; i++) {
+		float g = ionpu_bits_to_f32(cells[i].g_plus);
+		int p = fabsf(g - pattern_g(0, i % 256)) <= 0.5f ? 0 :
+			fabsf(g - pattern_g(1, i % 256)) <= 0.5f ? 1 : -1;
+
+		if (p < 0 || (found >= 0 && p != found))
+			return -1;
+		found = p;
+	}
+	return found;
+}
+
+FIXTURE(crash) {
+};
+
+FIXTURE_SETUP(crash)
+{
+}
+
+FIXTURE_TEARDOWN(crash)
+{
+}
+
+/* The write mode runs until QEMU is killed: well past that. */
+TEST_F_TIMEOUT(crash, programming_survives_a_killed_card_whole, 300)
+{
+	const char *mode = getenv("IONPU_CRASH");
+	struct ionpu_test_card card;
+	unsigned int tile = 0;
+	int fd, p;
+
+	if (!mode)
+		SKIP(return, "tests/vm/crash runs this, killing QEMU between two boots");
+	fd = net_open(&card, &tile);
+	if (fd == -ENODEV)
+		SKIP(return, "no ionpu card in this machine");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, net_lease(fd, tile));
+	ASSERT_EQ(0, net_configure(fd, tile));
+	if (!strcmp(mode, "write")) {
+		for (unsigned long gen = 1;; gen++) {
+			ASSERT_EQ(0, program_pattern(fd, tile, gen % 2));
+			fprintf(stderr, "# crash: generation %lu, pattern %c\n",
+				gen, gen % 2 ? 'B' : 'A');
+		}
+	}
+	ASSERT_STREQ("check", mode);
+	p = pattern_read(fd, tile);
+	EXPECT_LE(0, p) TH_LOG("the cells are a mix of the two patterns, or neither");
+	fprintf(stderr, "# crash: the card came up with pattern %c\n",
+		p == 0 ? 'A' : p == 1 ? 'B' : '?');
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
