@@ -66,6 +66,30 @@ static bool recovered(const struct ionpu_test_card *card, long want)
 	return false;
 }
 
+/*
+ * Waits up to @seconds for child @pid to end, into *@status; one that does
+ * not is stuck in the kernel: its stack is logged, then it is killed.
+ * Returns whether it ended by itself.
+ */
+static bool child_ended(pid_t pid, int *status, int seconds)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	char path[64], stack[2048];
+
+	for (int i = 0; i < seconds * 10; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	/* stderr: unbuffered, as the test process ends with _exit(). */
+	if (!ionpu_test_read_file(path, stack, sizeof(stack)))
+		fprintf(stderr, "# process %d is stuck in:\n%s\n", (int)pid, stack);
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return false;
+}
+
 FIXTURE_SETUP(fault)
 {
 	self->fd = ionpu_test_open_fault_card(&self->card);
@@ -151,16 +175,8 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 
 	/* Watchdog tick + probe timeout + reset: well below 10 s. */
-	for (i = 0; i < 100; i++) {
-		if (waitpid(child, &status, WNOHANG) == child)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	if (i == 100) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-	}
-	EXPECT_LT(i, 100) TH_LOG("the RUN was not failed within 10 s");
+	EXPECT_TRUE(child_ended(child, &status, 10))
+		TH_LOG("the RUN was not failed within 10 s");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("RUN did not fail with EIO (status %#x)", status);
 	EXPECT_EQ(hangs + 1, ionpu_test_card_long(&self->card, "hangs"));
@@ -252,8 +268,7 @@ TEST_F(fault, lost_completion_ends_its_run_with_a_reset)
 	struct ionpu_lease lease = { .count = 1 };
 	struct ionpu_info info = { 0 };
 	long before = ionpu_test_debugfs_long(&self->card, "queues", "recoveries");
-	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
-	int status = -1, i;
+	int status = -1;
 	pid_t child;
 
 	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_INFO, &info));
@@ -271,16 +286,8 @@ TEST_F(fault, lost_completion_ends_its_run_with_a_reset)
 		_exit(ioctl(self->fd, IONPU_IOC_RUN, &run) == -1 &&
 		      errno == EIO ? 0 : 1);
 	}
-	for (i = 0; i < 100; i++) {
-		if (waitpid(child, &status, WNOHANG) == child)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	if (i == 100) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-	}
-	EXPECT_LT(i, 100) TH_LOG("the RUN whose completion was lost still waits after 10 s");
+	EXPECT_TRUE(child_ended(child, &status, 10))
+		TH_LOG("the RUN whose completion was lost still waits after 10 s");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("RUN did not fail with EIO (status %#x)", status);
 	ASSERT_TRUE(recovered(&self->card, before + 1));
@@ -426,28 +433,6 @@ TEST_F(fault, card_that_keeps_hanging_is_left_dead)
 	EXPECT_EQ(requested + 1, resets_by(&self->card, "requested"));
 }
 
-/*
- * Waits up to 60 s for worker @pid to end; one that does not is stuck in
- * the kernel: its stack is logged, then it is killed.
- */
-static bool reaped(pid_t pid, int *status)
-{
-	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
-	char path[64], stack[2048];
-
-	for (int i = 0; i < 600; i++) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return true;
-		nanosleep(&tick, NULL);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
-	/* stderr: unbuffered, as the test process ends with _exit(). */
-	if (!ionpu_test_read_file(path, stack, sizeof(stack)))
-		fprintf(stderr, "# process %d is stuck in:\n%s\n", (int)pid, stack);
-	kill(pid, SIGKILL);
-	return waitpid(pid, status, 0) == pid;
-}
-
 /* What one process running jobs through the fault loop saw. */
 struct loop_tally {
 	unsigned long ok, failed, wrong, rebuilt;
@@ -562,7 +547,7 @@ TEST_F_TIMEOUT(fault, every_fault_again_and_again_under_load, 300)
 	}
 	shared->stop = 1;
 	for (int k = 0; k < LOOP_WORKERS; k++) {
-		ASSERT_TRUE(reaped(pid[k], &status));
+		EXPECT_TRUE(child_ended(pid[k], &status, 60));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 		TH_LOG("process %d: %lu jobs right, %lu failed, %lu wrong, network set up %lu times",
 		       k, shared->t[k].ok, shared->t[k].failed, shared->t[k].wrong,
