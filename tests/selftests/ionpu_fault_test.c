@@ -90,6 +90,24 @@ static bool child_ended(pid_t pid, int *status, int seconds)
 	return false;
 }
 
+/*
+ * A child that runs @timesteps (0: until STOP) on @fd and exits 0 when the
+ * RUN fails with EIO, 1 otherwise; killed by its own alarm after 20 s.
+ * Returns its pid, or -1 when it cannot be started.
+ */
+static pid_t run_expecting_eio(int fd, unsigned int timesteps)
+{
+	pid_t child = fork();
+
+	if (child == 0) {
+		struct ionpu_run run = { .timesteps = timesteps };
+
+		alarm(20);
+		_exit(ioctl(fd, IONPU_IOC_RUN, &run) == -1 && errno == EIO ? 0 : 1);
+	}
+	return child;
+}
+
 FIXTURE_SETUP(fault)
 {
 	self->fd = ionpu_test_open_fault_card(&self->card);
@@ -162,15 +180,8 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 	ASSERT_LE(0, hangs);
 	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
 	ASSERT_EQ(0, ionpu_test_param_set("watchdog_ms", "100"));
-	child = fork();
+	child = run_expecting_eio(self->fd, 0);
 	ASSERT_LE(0, child);
-	if (child == 0) {
-		struct ionpu_run run = { .timesteps = 0 };
-
-		alarm(20);
-		_exit(ioctl(self->fd, IONPU_IOC_RUN, &run) == -1 &&
-		      errno == EIO ? 0 : 1);
-	}
 	nanosleep(&tick, NULL);
 	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 
@@ -277,15 +288,8 @@ TEST_F(fault, lost_completion_ends_its_run_with_a_reset)
 		     info.hw_version);
 	ASSERT_EQ(0, ioctl(self->fd, IONPU_IOC_LEASE, &lease));
 	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_LOST_COMPLETION));
-	child = fork();
+	child = run_expecting_eio(self->fd, 4);
 	ASSERT_LE(0, child);
-	if (child == 0) {
-		struct ionpu_run run = { .timesteps = 4 };
-
-		alarm(20);
-		_exit(ioctl(self->fd, IONPU_IOC_RUN, &run) == -1 &&
-		      errno == EIO ? 0 : 1);
-	}
 	EXPECT_TRUE(child_ended(child, &status, 10))
 		TH_LOG("the RUN whose completion was lost still waits after 10 s");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
