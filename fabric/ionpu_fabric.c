@@ -53,12 +53,9 @@ int ionpu_fabric_new(const struct ionpu_fabric_config *cfg,
 
 		if (ionpu_xbar_alloc(xb))
 			goto nomem;
-		for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++) {
-			xb->gp[c] = IONPU_FAB_G_MIN;
-			xb->gn[c] = IONPU_FAB_G_MIN;
-		}
 	}
 	atomic_init(&f->stop, false);
+	ionpu_fabric_erase(f);
 	ionpu_fabric_reset(f);
 	*out = f;
 	return 0;
@@ -87,6 +84,24 @@ void ionpu_fabric_free(struct ionpu_fabric *f)
 unsigned int ionpu_fabric_tiles(const struct ionpu_fabric *f)
 {
 	return f ? f->tiles : 0;
+}
+
+void ionpu_fabric_erase(struct ionpu_fabric *f)
+{
+	if (!f)
+		return;
+	for (unsigned int t = 0; t < f->tiles; t++) {
+		struct ionpu_xbar *xb = &f->tile[t].xb;
+
+		for (unsigned int c = 0; c < IONPU_FAB_CELLS; c++) {
+			xb->gp[c] = IONPU_FAB_G_MIN;
+			xb->gn[c] = IONPU_FAB_G_MIN;
+		}
+		memset(xb->t_prog, 0, IONPU_FAB_CELLS * sizeof(*xb->t_prog));
+		ionpu_xbar_invalidate(f, t);
+	}
+	memset(f->calib, 0, sizeof(f->calib));
+	f->device_time_ns = 0;
 }
 
 void ionpu_fabric_reset(struct ionpu_fabric *f)

@@ -218,6 +218,13 @@ void ionpu_fabric_free(struct ionpu_fabric *f);
 unsigned int ionpu_fabric_tiles(const struct ionpu_fabric *f);
 
 /*
+ * The non-volatile state back to ionpu_fabric_new()'s: every device at
+ * G_MIN and never programmed, calibration record zeroed, device time 0.
+ * Nothing volatile changes (see ionpu_fabric_reset()).
+ */
+void ionpu_fabric_erase(struct ionpu_fabric *f);
+
+/*
  * Card reset: everything volatile back to its state after
  * ionpu_fabric_new() (tile configs, neurons, routes, chains, neuron state,
  * pending inputs and spikes in flight, counters).  The non-volatile state

@@ -113,6 +113,18 @@ int ionpu_config_serial(const struct ionpu_config *cfg,
 }
 
 /* The fabric, the transport and the command layer of a new card. */
+/* The card's non-volatile state from its store, when it has one. */
+static int load_store(struct ionpu_core *core, const char **why)
+{
+	int ret;
+
+	if (!core->nvstore)
+		return 0;
+	ret = ionpu_fabric_load(core->fabric, core->nvstore, why);
+	/* No file yet: a fresh card, saved at its first change. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
 static int card_build(struct ionpu_core *core, const struct ionpu_config *cfg,
 		      const char serial[IONPU_SERIAL_MAX + 1], const char **why)
 {
@@ -135,9 +147,8 @@ static int card_build(struct ionpu_core *core, const struct ionpu_config *cfg,
 		if (!core->nvstore)
 			return -ENOMEM;
 		memcpy(core->nvstore, cfg->nvstore, len);
-		ret = ionpu_fabric_load(core->fabric, cfg->nvstore, why);
-		/* No file yet: a fresh card, saved at its first change. */
-		if (ret && ret != -ENOENT)
+		ret = load_store(core, why);
+		if (ret)
 			return ret;
 	}
 	core->dma = (struct ionpu_dma){
@@ -238,6 +249,18 @@ void ionpu_core_reset(struct ionpu_core *core)
 	ionpu_queues_reset(&core->q);
 	ionpu_cmd_reset(&core->card);
 	ionpu_fabric_reset(core->fabric);
+}
+
+int ionpu_core_power_cycle(struct ionpu_core *core, const char **why)
+{
+	int ret;
+
+	ionpu_fabric_erase(core->fabric);
+	ret = load_store(core, why);
+	/* Power lost ends every injected fault, RESET_FAIL included. */
+	core->reset_fails = false;
+	ionpu_core_reset(core);
+	return ret;
 }
 
 /* One message per vector that has at least one cause in @edges. */

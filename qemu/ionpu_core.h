@@ -104,6 +104,15 @@ void ionpu_core_write(struct ionpu_core *core, uint64_t offset, uint64_t value,
 void ionpu_core_reset(struct ionpu_core *core);
 
 /*
+ * Power lost and restored: the conductances, calibration record and device
+ * time come back from the store, or blank (as at ionpu_core_new()) on a
+ * card without one; then a reset.  Returns 0, or the error of loading the
+ * store with *@why (when @why is not NULL) saying why: the card is then
+ * blank.
+ */
+int ionpu_core_power_cycle(struct ionpu_core *core, const char **why);
+
+/*
  * Do a bounded slice of the card's work: the commands it can fetch now
  * and one timestep of a run in progress.  Returns whether more work is
  * ready, i.e. whether the host should call again without waiting for a

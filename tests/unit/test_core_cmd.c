@@ -747,6 +747,17 @@ static void test_program_and_read_cells(void **state)
 	assert_int_equal(ionpu_core_readout(h->core, 2, 4), 0);
 	assert_int_equal(ionpu_core_readout(h->core, 0, 1), 0);
 	assert_int_equal(ionpu_core_readout(h->core, 0, 4), 100 | 100 << 16);
+
+	/* A reset keeps the conductances; power lost without a store does not. */
+	ionpu_core_reset(h->core);
+	host_queues(h, 16, 16, 64);
+	read_cells(h, 2, 10, 20, &gp, &gm);
+	assert_g(gp, g1);
+	assert_int_equal(ionpu_core_power_cycle(h->core, NULL), 0);
+	host_queues(h, 16, 16, 64);
+	read_cells(h, 2, 10, 20, &gp, &gm);
+	assert_g(gp, IONPU_FAB_G_MIN);
+	assert_g(gm, IONPU_FAB_G_MIN);
 }
 
 static void test_program_checks(void **state)
@@ -899,6 +910,13 @@ static void test_calibration_record(void **state)
 	r.out_len = 100;
 	expect(h, &r, IONPU_SC_SUCCESS, 100);
 	assert_memory_equal(out_buf(h), in_buf(h), 100);
+
+	/* Power lost on a card without a store: the record is gone. */
+	assert_int_equal(ionpu_core_power_cycle(h->core, NULL), 0);
+	host_queues(h, 16, 16, 64);
+	expect(h, &r, IONPU_SC_SUCCESS, 100);
+	for (unsigned int i = 0; i < 100; i++)
+		assert_int_equal(out_buf(h)[i], 0);
 }
 
 /* The store survives the card: a new card on the same file sees it. */
@@ -933,6 +951,11 @@ static void test_nvstore(void **state)
 	read_cells(h, 1, 2, 3, &gp, &gm);
 	assert_g(gm, g);
 	assert_g(gp, IONPU_FAB_G_MIN);
+	/* Power lost and back: the store is read again. */
+	assert_int_equal(ionpu_core_power_cycle(h->core, NULL), 0);
+	host_queues(h, 4, 4, 0);
+	read_cells(h, 1, 2, 3, &gp, &gm);
+	assert_g(gm, g);
 	host_free(h);
 
 	/* A file for another number of tiles is refused. */
