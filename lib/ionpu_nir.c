@@ -1506,7 +1506,21 @@ out_file:
 	return err;
 }
 
-IONPU_API int ionpu_nir_load(const char *path, struct ionpu_network **out)
+/* The load in ionpu_nir_h5_trial()'s child: all of it, then thrown away. */
+static void trial_load(void *arg)
+{
+	struct nir_loader L = { .path = arg };
+	struct ionpu_network *net;
+
+	if (ionpu_network_create(&net))
+		return;
+	load_file(&L, net);
+	free_loader(&L);
+	ionpu_network_free(net);
+}
+
+int ionpu_nir_read(const char *path, enum nir_trial trial,
+		   struct ionpu_network **out)
 {
 	struct nir_loader L = { .path = path };
 	struct ionpu_network *net;
@@ -1518,13 +1532,27 @@ IONPU_API int ionpu_nir_load(const char *path, struct ionpu_network **out)
 	if (err)
 		return err;
 	ionpu_h5_lock();
+	if (trial == NIR_TRIAL) {
+		err = ionpu_nir_h5_trial(path, trial_load, (void *)path);
+		if (err)
+			goto err_unlock;
+	}
 	err = load_file(&L, net);
+	if (err)
+		goto err_unlock;
 	ionpu_h5_unlock();
 	free_loader(&L);
-	if (err) {
-		ionpu_network_free(net);
-		return err;
-	}
 	*out = net;
 	return 0;
+
+err_unlock:
+	ionpu_h5_unlock();
+	free_loader(&L);
+	ionpu_network_free(net);
+	return err;
+}
+
+IONPU_API int ionpu_nir_load(const char *path, struct ionpu_network **out)
+{
+	return ionpu_nir_read(path, NIR_TRIAL, out);
 }

@@ -8,11 +8,15 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -33,6 +37,75 @@ int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt,
 		return ionpu_error(err, "%s: node '%s': %s", path, node,
 				   reason);
 	return ionpu_error(err, "%s: %s", path, reason);
+}
+
+/*
+ * libhdf5 trusts a file's structure: a damaged B-tree, heap or object
+ * header can make it read out of bounds or crash inside H5Fopen() or
+ * H5Gopen2() (Debian's 1.10.8 does, in H5HL_protect(), on a damaged group
+ * heap), before any check of ours can look at a value.  So the whole read
+ * is first done in a child, where a crash costs nothing; the application's
+ * own signal handlers (and a fuzzer's or sanitizer's) are put back to the
+ * default there, so that the child dies of what kills it, and a CPU limit
+ * ends a read that never finishes.
+ */
+static void trial_child(void (*fn)(void *arg), void *arg)
+{
+	static const int fatal[] = {
+		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGXCPU,
+	};
+	const struct rlimit cpu = {
+		.rlim_cur = IONPU_NIR_TRIAL_CPU_S,
+		.rlim_max = IONPU_NIR_TRIAL_CPU_S + 1,
+	};
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		signal(fatal[i], SIG_DFL);
+		sigaddset(&set, fatal[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	setrlimit(RLIMIT_CPU, &cpu);
+	fn(arg);
+	/* Not exit(): the application's atexit handlers are not the child's. */
+	_exit(0);
+}
+
+int ionpu_nir_h5_trial(const char *path, void (*fn)(void *arg), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return ionpu_error_errno(-errno,
+					 "%s: cannot start the process that reads it first",
+					 path);
+	if (!pid)
+		trial_child(fn, arg);
+	while (waitpid(pid, &status, 0) < 0) {
+		/* SIGCHLD ignored: the child was reaped, its fate unknown. */
+		if (errno == ECHILD)
+			return 0;
+		if (errno != EINTR)
+			return ionpu_error_errno(-errno,
+						 "%s: waiting for the process that reads it first",
+						 path);
+	}
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+		return ionpu_nir_fail(path, -EPROTO, NULL,
+				      "libhdf5 read it for more than %d s of CPU: damaged file?",
+				      IONPU_NIR_TRIAL_CPU_S);
+	if (WIFSIGNALED(status))
+		return ionpu_nir_fail(path, -EPROTO, NULL,
+				      "libhdf5 crashed reading it (%s): the file is damaged",
+				      strsignal(WTERMSIG(status)));
+	return ionpu_nir_fail(path, -EPROTO, NULL,
+			      "reading it stopped with exit status %d (a sanitizer's report?): the file is damaged",
+			      WEXITSTATUS(status));
 }
 
 void ionpu_nir_array_free(struct nir_array *a)

@@ -44,6 +44,27 @@ void ionpu_nir_strings_free(struct nir_strings *strs);
 int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt,
 		   ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Run @fn(@arg), which reads @path through libhdf5, in a child process
+ * first.  Returns 0 when the child came back, whatever the file held (the
+ * caller then reads it itself: libhdf5 does the same on the same bytes);
+ * -EPROTO with a message naming @path when libhdf5 crashed, was stopped by
+ * a sanitizer or ran past IONPU_NIR_TRIAL_CPU_S of CPU; -errno when no
+ * child could be started.
+ */
+#define IONPU_NIR_TRIAL_CPU_S 120
+int ionpu_nir_h5_trial(const char *path, void (*fn)(void *arg), void *arg);
+
+/* Whether ionpu_nir_read() has the file read in a trial child first. */
+enum nir_trial {
+	NIR_TRIAL,    /* any file: ionpu_nir_load() */
+	NIR_NO_TRIAL, /* a file this process's libhdf5 wrote (lib_nir_graph) */
+};
+
+struct ionpu_network;
+int ionpu_nir_read(const char *path, enum nir_trial trial,
+		   struct ionpu_network **out);
+
 /* Where a dataset is read: the file (for messages), its group, its node. */
 struct nir_place {
 	const char *path;

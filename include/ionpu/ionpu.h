@@ -605,8 +605,15 @@ IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net, u
  * order it lists the node next to their target: the order they were
  * written in where the file keeps it (ionpu_nir_save() does), else by name.
  *
+ * libhdf5 can crash on a damaged file before any check sees a value, so
+ * the file is first read the same way in a child process (fork()): a file
+ * that crashes it there, or keeps it busy for more than two minutes of CPU,
+ * is refused.  The child is waited for; a caller that ignores SIGCHLD (so
+ * that children are reaped unseen) loses that protection.
+ *
  * Return: 0; -ENOENT or another errno if the file cannot be read; -EPROTO
- * for a malformed file (not HDF5 or truncated, missing or mistyped
+ * for a malformed file (not HDF5 or truncated, damaged so that libhdf5
+ * crashes on it, missing or mistyped
  * dataset, wrong shape, dangling edge, a cycle with no neuron in it);
  * -EOPNOTSUPP for a valid graph the network model cannot express (unknown
  * node type, an Output fed by no neurons, ...); -ENOMEM.  The message names

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include <ionpu/ionpu.h>
 
 #include "ionpu_internal.h"
+#include "ionpu_nir_h5.h"
 #include "network_equal.h"
 #include "shared_nir.h"
 #include "tmp_file.h"
@@ -693,6 +695,57 @@ static void test_damaged_heap(void **state)
 	ionpu_network_free(net);
 }
 
+static void trial_returns(void *arg)
+{
+	(void)arg;
+}
+
+static void trial_crashes(void *arg)
+{
+	(void)arg;
+	raise(SIGSEGV);
+}
+
+static void trial_aborts(void *arg)
+{
+	(void)arg;
+	abort();
+}
+
+/* What a sanitizer does when it stops a process: a report, then exit. */
+static void trial_exits(void *arg)
+{
+	(void)arg;
+	_exit(1);
+}
+
+static void expect_trial(void (*fn)(void *arg), int err, const char *why)
+{
+	assert_int_equal(ionpu_nir_h5_trial("x.nir", fn, NULL), err);
+	if (why && !strstr(ionpu_last_error(), why))
+		fail_msg("message \"%s\" lacks \"%s\"", ionpu_last_error(), why);
+}
+
+/*
+ * ionpu_nir_load() reads a file in a child first: a crash there (of
+ * libhdf5, on a damaged file) refuses the file instead of killing the
+ * caller, whatever signal handlers the caller has.
+ */
+static void test_trial_child(void **state)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+
+	(void)state;
+	expect_trial(trial_returns, 0, NULL);
+	expect_trial(trial_crashes, -EPROTO, "x.nir: libhdf5 crashed reading it");
+	expect_trial(trial_aborts, -EPROTO, "crashed reading it");
+	expect_trial(trial_exits, -EPROTO, "exit status 1");
+	/* A handler of the caller's that would carry on is not the child's. */
+	assert_int_equal(sigaction(SIGSEGV, &ignore, &old), 0);
+	expect_trial(trial_crashes, -EPROTO, "crashed reading it");
+	assert_int_equal(sigaction(SIGSEGV, &old, NULL), 0);
+}
+
 /* Valid files of other layouts pass the heap check: userblocks, narrow sizes. */
 static void test_heap_layouts(void **state)
 {
@@ -976,6 +1029,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_file, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_heap, tmp_setup, tmp_teardown),
+		cmocka_unit_test(test_trial_child),
 		cmocka_unit_test_setup_teardown(test_compact_strings, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_heap_layouts, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, tmp_setup, tmp_teardown),
