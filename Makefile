@@ -503,11 +503,14 @@ fuzz-corpus: fuzz-build
 	tests/fuzz/run --build $(BUILD) --merge $(FUZZ_TARGETS)
 
 # The in-VM ioctl and io_uring fuzzer at length: FUZZ_LONG_CALLS calls from
-# FUZZ_LONG_PROCS processes on each kernel (make check: 1,000,000 from 2).
+# FUZZ_LONG_PROCS processes on each of FUZZ_LONG_KERNELS (make check:
+# 1,000,000 from 2); "debug" is the debug kernel, with KCOV's coverage.
 FUZZ_LONG_CALLS ?= 20000000
 FUZZ_LONG_PROCS ?= 4
+FUZZ_LONG_KERNELS ?= 6.1 6.12
 fuzz-long: deps modules-all selftests
-	scripts/fuzz-long --build $(BUILD) --calls $(FUZZ_LONG_CALLS) --procs $(FUZZ_LONG_PROCS)
+	scripts/fuzz-long --build $(BUILD) --calls $(FUZZ_LONG_CALLS) --procs $(FUZZ_LONG_PROCS) \
+		$(FUZZ_LONG_KERNELS)
 
 .PHONY: fuzz-build fuzz fuzz-corpus fuzz-long
 

@@ -11,7 +11,9 @@
  *
  * AER: an uncorrectable error, non-fatal or fatal, fails the RUN in flight
  * with EIO, kills the mapping, resets the card, keeps the lease and tells
- * its owner; the next commands work.
+ * its owner; the next commands work.  One the card does not come back from
+ * (its reset fails, so no resume follows) leaves it dead until a reset
+ * succeeds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -199,12 +201,18 @@ static void load_window(int fd, void *win)
 	_exit(sum ? 3 : 4);
 }
 
-static bool card_ok(const struct ionpu_test_card *card)
+/* Whether sysfs gives @card's state as @state ("ok", "dead", ...). */
+static bool card_is(const struct ionpu_test_card *card, const char *state)
 {
 	char path[PATH_MAX], buf[32];
 
 	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/state", card->name);
-	return !ionpu_test_read_file(path, buf, sizeof(buf)) && !strcmp(buf, "ok");
+	return !ionpu_test_read_file(path, buf, sizeof(buf)) && !strcmp(buf, state);
+}
+
+static bool card_ok(const struct ionpu_test_card *card)
+{
+	return card_is(card, "ok");
 }
 
 /* Waits for @pid until @deadline; kills it when it is late. */
@@ -373,6 +381,78 @@ TEST_F(hotplug, aer_non_fatal_error_resets_and_tells_the_owner)
 TEST_F(hotplug, aer_fatal_error_resets_and_tells_the_owner)
 {
 	aer_recovers(_metadata, self, "MALF_TLP");
+}
+
+/*
+ * A fatal error the card does not come back from (its reset fails): no
+ * resume follows.  The RUN in flight fails with EIO, the card is dead, a
+ * RUN says the reset (ESTALE) and, once that is acknowledged, the death
+ * (ENODEV); the file closes; a reset that succeeds later revives it.
+ */
+TEST_F(hotplug, aer_the_card_does_not_recover_from_leaves_it_dead)
+{
+	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
+	struct ionpu_run run = { .timesteps = 10 };
+	struct ionpu_lease lease = { .count = 1 };
+	struct ionpu_ack_reset ack = { 0 };
+	struct ionpu_test_card card;
+	char qemu_id[32], reset[PATH_MAX];
+	int fd, status, idx, ret, i;
+	pid_t runner;
+	void *win;
+
+	if (!self->agent)
+		return;
+	fd = ionpu_test_open_fault_card(&card);
+	if (fd < 0)
+		SKIP(return, "no card with fault injection");
+	close(fd);
+	if (!reports_errors(&card))
+		SKIP(return, "the card's Device Control error reporting enables read 0: it sends no AER message");
+	snprintf(reset, sizeof(reset), "/sys/bus/pci/devices/%s/reset", card.pci);
+	if (access(reset, W_OK))
+		SKIP(return, "%s has no reset method", card.pci);
+	idx = qemu_index(card.serial);
+	ASSERT_LE(0, idx) TH_LOG("%s is not in IONPU_CARDS", card.serial);
+	snprintf(qemu_id, sizeof(qemu_id), "ionpu%d", idx);
+
+	fd = open_leased(_metadata, &card, &win);
+	runner = spawn(load_run_eio, fd, NULL);
+	ASSERT_LT(0, runner);
+	nanosleep(&tick, NULL);
+	ASSERT_EQ(0, ionpu_test_inject(&card, IONPU_FAULT_RESET_FAIL));
+	ret = agent_request(self->agent, "aer %s MALF_TLP", qemu_id);
+	if (ret) {
+		kill(runner, SIGKILL);
+		ionpu_test_inject(&card, IONPU_FAULT_NONE);
+	}
+	ASSERT_EQ(0, ret);
+	status = reap(runner, time(NULL) + LOAD_TIMEOUT_S);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("RUN under an error the card does not recover from: status %#x", status);
+	for (i = 0; i < 200 && !card_is(&card, "dead"); i++)
+		nanosleep(&tick, NULL);
+	EXPECT_TRUE(card_is(&card, "dead"));
+	/* The reset is told first (its tiles lost their setup), then the death. */
+	EXPECT_EQ(-1, ioctl(fd, IONPU_IOC_RUN, &run));
+	EXPECT_EQ(ESTALE, errno);
+	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_ACK_RESET, &ack)) TH_LOG("%m");
+	EXPECT_EQ(-1, ioctl(fd, IONPU_IOC_RUN, &run));
+	EXPECT_EQ(ENODEV, errno);
+	if (win != MAP_FAILED)
+		munmap(win, IONPU_READOUT_TILE_SIZE);
+	EXPECT_EQ(0, close(fd));
+
+	/* The fault disarmed, a reset that succeeds brings the card back. */
+	ASSERT_EQ(0, ionpu_test_inject(&card, IONPU_FAULT_NONE));
+	ASSERT_EQ(0, ionpu_test_write_file(reset, "1"));
+	ASSERT_TRUE(card_ok(&card));
+	fd = open(card.node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_LEASE, &lease)) TH_LOG("%m");
+	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_RUN, &run)) TH_LOG("%m");
+	EXPECT_EQ(10, run.ran);
+	close(fd);
 }
 
 TEST_F(hotplug, unplug_under_load_then_replug)
