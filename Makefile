@@ -54,10 +54,11 @@ LIB_CFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden $(FABRIC
 TOOLS := ionpu-smi
 # Tools that read NIR files need libhdf5; their static builds, for the
 # busybox VM (the demo runs ionpu-run there), link its static archives.
-SHARED_TOOLS := ionpu-run
+SHARED_TOOLS := ionpu-run ionpu-bench
 TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%) $(SHARED_TOOLS:%=$(BUILD)/tools/%)
 STATIC_TOOL_BINS := $(TOOLS:%=$(BUILD)/tools-static/%) $(SHARED_TOOLS:%=$(BUILD)/tools-static/%)
 STATIC_LDLIBS_ionpu-run = $(LIB_STATIC_LDLIBS)
+STATIC_LDLIBS_ionpu-bench = $(LIB_STATIC_LDLIBS)
 # Example programs, built like the tools.
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
@@ -540,6 +541,19 @@ $(BUILD)/bench/bench_compile: bench/bench_compile.c $(LIB_A)
 bench-compile: $(BUILD)/bench/bench_compile
 	$(BUILD)/bench/bench_compile
 
+# bench: every benchmark, host and VM, into $(BUILD)/bench/bench.json and a
+# table (docs/bench.md); BENCH_RUNS runs of each; make bench-readme also
+# writes the table into README.md.
+BENCH_RUNS ?= 5
+bench: deps modules-all selftests tools-static $(BUILD)/bench/bench_core $(BUILD)/bench/bench_compile
+	scripts/install-deps --bench
+	scripts/bench --build $(BUILD) --runs $(BENCH_RUNS)
+
+bench-readme: deps modules-all selftests tools-static $(BUILD)/bench/bench_core \
+		$(BUILD)/bench/bench_compile
+	scripts/install-deps --bench
+	scripts/bench --build $(BUILD) --runs $(BENCH_RUNS) --update
+
 # --- examples/digits ----------------------------------------------------------
 # digits: retrain the classifier into $(BUILD)/digits, check that it gives the
 # committed files byte for byte, and score the committed graph over the whole
@@ -578,4 +592,4 @@ clean:
 
 .PHONY: all man python tools-static module modules-all sparse checkpatch qemu unit-build unit \
 	unit-valgrind-build unit-valgrind selftests \
-	bench-core bench-compile digits deps check debug-kernel check-debug demo demo-learn clean
+	bench-core bench-compile bench bench-readme digits deps check debug-kernel check-debug demo demo-learn clean

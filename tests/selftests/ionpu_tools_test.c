@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ionpu-smi and ionpu-run on the VM's cards, as an administrator and a user
- * run them: every view's JSON is well formed and names each card, the
+ * ionpu-smi, ionpu-run and ionpu-bench on the VM's cards, as an
+ * administrator and a user run them: every view's JSON is well formed and
+ * names each card, the
  * Prometheus lines parse, -q names who leases a tile to root only, the CDI
  * spec names each card's node with the device number the node really has,
  * a run on each card gives the host reference's output bit for bit (through
  * files and through a pipe), and the exit statuses of tools/ionpu_exit.h
  * come out for no card, no driver, no permission, busy tiles, a bad file
- * and a bad command line.
+ * and a bad command line; ionpu-bench measures every figure it names.
  *
  * The tools are the VM's /usr/bin ones; the graph and the inputs are the
  * digit classifier's slice in /selftests/digits/ (ionpu_digits_test's).
@@ -34,6 +35,7 @@
 
 #define SMI		"/usr/bin/ionpu-smi"
 #define RUN		"/usr/bin/ionpu-run"
+#define BENCH		"/usr/bin/ionpu-bench"
 #define DIGITS_DIR	"/selftests/digits"
 #define GRAPH		DIGITS_DIR "/digits.nir"
 #define DRIVER_DIR	"/sys/bus/pci/drivers/ionpu"
@@ -514,6 +516,42 @@ TEST_F(tools, card_without_driver)
 	ASSERT_TRUE(ionpu_test_wait_path(c->node, true, 2000));
 	snprintf(cmd, sizeof(cmd), SMI " cdi -i %s", c->pci);
 	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+}
+
+/*
+ * ionpu-bench measures every figure docs/bench.md lists for one card, each
+ * above zero, as well-formed JSON; a bad command line is a usage error.
+ */
+TEST_F(tools, bench_json_has_every_figure)
+{
+	static const char *const keys[] = {
+		"ioctl_batch1_jobs_per_s", "uring64_batch1_jobs_per_s", "uring64_vs_ioctl_batch1",
+		"batch4096_cpu_us_per_job", "batch4096_card_us_per_job",
+		"driver_overhead_batch4096", "batch4096_events_per_s", "programming_cells_per_s",
+		"programming_cpu_ms", "programming_card_ms", "programming_overhead",
+		"inference_single_images_per_s", "inference_batch_images_per_s",
+		"batch_vs_single_inference", "inference_latency_p50_ms",
+		"inference_latency_p99_ms",
+	};
+	char cmd[512], want[96];
+	const char *p;
+
+	if (access(BENCH, X_OK))
+		SKIP(return, "ionpu-bench is not in /usr/bin");
+	snprintf(cmd, sizeof(cmd),
+		 BENCH " -d %s --json --runs 1 --seconds 0.2 --graph " GRAPH
+		       " --inputs " DIGITS_DIR "/test-inputs.npy",
+		 self->cards[0].pci);
+	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	ASSERT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(want, sizeof(want), "\"%s\":{\"median\":", keys[i]);
+		p = strstr(self->out, want);
+		ASSERT_NE(NULL, p) TH_LOG("no %s in %s", keys[i], self->out);
+		EXPECT_GT(strtod(p + strlen(want), NULL), 0) TH_LOG("%s", keys[i]);
+	}
+	EXPECT_EQ(2, sh(AS_ROOT, BENCH " --runs 0", self->out));
+	EXPECT_EQ(2, sh(AS_ROOT, BENCH " --graph " GRAPH, self->out));
 }
 
 TEST_HARNESS_MAIN

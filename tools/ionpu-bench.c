@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ionpu-bench: how fast the paths an application waits on are, on a card.
+ *
+ * Each benchmark runs one side against its baseline in the same process,
+ * one after the other, --runs times, each side for at least --seconds:
+ * these machines are shared and noisy, so what is reported is the median
+ * of the runs with their smallest and largest value beside it, and the
+ * figures that matter are ratios taken within one run.
+ *
+ *  - jobs: one-step jobs of one input event, synchronous (one IONPU_IOC_JOB
+ *    each, ionpu_loaded_run()) against 64 in flight on the io_uring queue
+ *    (ionpu_queue_*(), uring_cmd); jobs per second and their ratio.
+ *  - batch 4096: jobs of 16 steps x 256 inputs, all spiking (4096 events):
+ *    the process's CPU time per job (library and driver) against the
+ *    card's own busy time for it (its modeled time, from its counter).
+ *  - programming: a full tile's 65,536 cells with write-verify
+ *    (ionpu_load()): cells per second, and the process's CPU time against
+ *    the card's modeled programming time.
+ *  - inference (with --graph and --inputs, e.g. the digit classifier and
+ *    its test split): each sample as its own job against all of them as
+ *    one batch (ionpu_loaded_run_batch()); images per second, their ratio,
+ *    and the latency of one image (median and 99th percentile).
+ *
+ * Under QEMU's TCG the guest's CPU is emulated, so a CPU time here is
+ * many times what the same code takes on real hardware; the card's time
+ * is the model's, not the emulator's.  docs/bench.md says what each key
+ * of the JSON output (--json) means.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ionpu/ionpu.h>
+
+#include "ionpu_exit.h"
+#include "ionpu_json.h"
+
+#define MAX_RUNS 99
+/* The job benchmarks' network: every input to every neuron of one tile. */
+#define NET_INPUTS 256
+#define NET_NEURONS 256
+#define NET_DT 1e-3
+#define QUEUE_DEPTH 64
+#define BATCH_STEPS 16 /* x NET_INPUTS events per job: 4096 */
+#define BATCH_EVENTS (BATCH_STEPS * NET_INPUTS)
+
+struct options {
+	const char *device;
+	const char *graph; /* inference: a NIR graph */
+	const char *
+		inputs; /* inference: its samples, samples x steps x channels */
+	unsigned int runs;
+	double seconds;
+	bool json;
+};
+
+/* One figure: a value per run. */
+struct figure {
+	const char *key;
+	const char *unit;
+	double v[MAX_RUNS];
+	unsigned int n;
+};
+
+enum figure_id {
+	F_SYNC_JOBS,
+	F_URING_JOBS,
+	F_URING_VS_SYNC,
+	F_BATCH_CPU_US,
+	F_BATCH_CARD_US,
+	F_BATCH_OVERHEAD,
+	F_BATCH_EVENTS,
+	F_PROG_CELLS,
+	F_PROG_CPU_MS,
+	F_PROG_CARD_MS,
+	F_PROG_OVERHEAD,
+	F_INF_SINGLE,
+	F_INF_BATCH,
+	F_INF_RATIO,
+	F_INF_P50,
+	F_INF_P99,
+	F_COUNT
+};
+
+static const struct figure figure_names[F_COUNT] = {
+	[F_SYNC_JOBS] = { "ioctl_batch1_jobs_per_s", "jobs/s" },
+	[F_URING_JOBS] = { "uring64_batch1_jobs_per_s", "jobs/s" },
+	[F_URING_VS_SYNC] = { "uring64_vs_ioctl_batch1", "x" },
+	[F_BATCH_CPU_US] = { "batch4096_cpu_us_per_job", "us" },
+	[F_BATCH_CARD_US] = { "batch4096_card_us_per_job", "us" },
+	[F_BATCH_OVERHEAD] = { "driver_overhead_batch4096", "x" },
+	[F_BATCH_EVENTS] = { "batch4096_events_per_s", "events/s" },
+	[F_PROG_CELLS] = { "programming_cells_per_s", "cells/s" },
+	[F_PROG_CPU_MS] = { "programming_cpu_ms", "ms" },
+	[F_PROG_CARD_MS] = { "programming_card_ms", "ms" },
+	[F_PROG_OVERHEAD] = { "programming_overhead", "fraction" },
+	[F_INF_SINGLE] = { "inference_single_images_per_s", "images/s" },
+	[F_INF_BATCH] = { "inference_batch_images_per_s", "images/s" },
+	[F_INF_RATIO] = { "batch_vs_single_inference", "x" },
+	[F_INF_P50] = { "inference_latency_p50_ms", "ms" },
+	[F_INF_P99] = { "inference_latency_p99_ms", "ms" },
+};
+
+struct bench {
+	struct options o;
+	struct ionpu_dev *dev;
+	struct figure f[F_COUNT];
+};
+
+static double seconds_of(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall(void)
+{
+	return seconds_of(CLOCK_MONOTONIC);
+}
+
+/* Library and driver work of this process, all its threads. */
+static double cpu(void)
+{
+	return seconds_of(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static void record(struct bench *b, enum figure_id id, double v)
+{
+	struct figure *f = &b->f[id];
+
+	if (f->n < MAX_RUNS)
+		f->v[f->n++] = v;
+}
+
+static int fail(int err, const char *what)
+{
+	fprintf(stderr, "ionpu-bench: %s: %s\n", what, ionpu_last_error());
+	return err;
+}
+
+/* The job benchmarks' network; weights -0.4..0.4 so that some neurons fire. */
+static int job_network(struct ionpu_network **out)
+{
+	static double w[NET_NEURONS * NET_INPUTS];
+	double r[NET_NEURONS], th[NET_NEURONS];
+	struct ionpu_neuron_params p = { .r = r, .v_threshold = th };
+	struct ionpu_network *net;
+	uint32_t in, pop;
+	int err;
+
+	for (size_t i = 0; i < NET_NEURONS * NET_INPUTS; i++)
+		w[i] = (double)((i * 131 + i / NET_INPUTS * 71) % 9) * 0.1 -
+		       0.4;
+	for (size_t i = 0; i < NET_NEURONS; i++) {
+		r[i] = 1 / NET_DT;
+		th[i] = 1.0;
+	}
+	err = ionpu_network_create(&net);
+	if (err)
+		return fail(err, "network");
+	err = ionpu_network_add_input(net, "in", NET_INPUTS, &in);
+	if (err)
+		goto err_net;
+	err = ionpu_network_add_population(net, "out", IONPU_NEURON_IF,
+					   NET_NEURONS, &p, &pop);
+	if (err)
+		goto err_net;
+	err = ionpu_network_add_dense(net, in, pop, w, NULL, NULL);
+	if (err)
+		goto err_net;
+	err = ionpu_network_mark_output(net, pop);
+	if (err)
+		goto err_net;
+	*out = net;
+	return 0;
+
+err_net:
+	ionpu_network_free(net);
+	return fail(err, "network");
+}
+
+static int compile_for(struct bench *b, const struct ionpu_network *net,
+		       struct ionpu_plan **plan)
+{
+	struct ionpu_card_desc desc;
+	int err;
+
+	err = ionpu_card_desc_of(b->dev, &desc);
+	if (err)
+		return fail(err, "the card's description");
+	err = ionpu_compile(net, &desc, plan);
+	if (err)
+		return fail(err, "compiling");
+	return 0;
+}
+
+static int card_busy_ns(struct bench *b, uint64_t *ns)
+{
+	struct ionpu_activity a;
+	int err = ionpu_activity(b->dev, &a);
+
+	if (err)
+		return fail(err, "the card's busy time (needs CAP_PERFMON)");
+	*ns = a.busy_ns;
+	return 0;
+}
+
+/* Jobs of one step and one event, one IONPU_IOC_JOB each: jobs/s. */
+static int sync_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
+{
+	float in[NET_INPUTS] = { 1.0f };
+	uint8_t out[NET_NEURONS];
+	double t0 = wall(), t;
+	uint64_t jobs = 0;
+	int err;
+
+	do {
+		err = ionpu_loaded_run(n, in, 1, 0, out);
+		if (err)
+			return fail(err, "a synchronous job");
+		jobs++;
+		t = wall() - t0;
+	} while (t < b->o.seconds);
+	*rate = (double)jobs / t;
+	return 0;
+}
+
+/* The same jobs, QUEUE_DEPTH in flight on the io_uring queue: jobs/s. */
+static int uring_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
+{
+	static uint8_t out[QUEUE_DEPTH][NET_NEURONS];
+	float in[NET_INPUTS] = { 1.0f };
+	struct ionpu_completion c[QUEUE_DEPTH];
+	struct ionpu_queue *q;
+	double t0, t = 0;
+	uint64_t jobs = 0, next = 0;
+	int err, got;
+
+	err = ionpu_queue_new(n, QUEUE_DEPTH, &q);
+	if (err)
+		return fail(err, "the io_uring queue");
+	t0 = wall();
+	for (;;) {
+		bool more = t < b->o.seconds;
+
+		while (more && ionpu_queue_in_flight(q) < QUEUE_DEPTH) {
+			err = ionpu_queue_submit(q, in, 1, 0,
+						 out[next % QUEUE_DEPTH], next);
+			if (err)
+				goto out;
+			next++;
+		}
+		if (!ionpu_queue_in_flight(q))
+			break;
+		got = ionpu_queue_reap(q, c, QUEUE_DEPTH, 1);
+		if (got < 0) {
+			err = got;
+			goto out;
+		}
+		for (int i = 0; i < got; i++) {
+			if (c[i].status) {
+				err = c[i].status;
+				goto out;
+			}
+		}
+		jobs += (uint64_t)got;
+		t = wall() - t0;
+	}
+	*rate = (double)jobs / t;
+out:
+	ionpu_queue_free(q);
+	return err ? fail(err, "a job on the io_uring queue") : 0;
+}
+
+/* Jobs of BATCH_EVENTS events: our CPU time and the card's, per job. */
+static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
+{
+	static float in[BATCH_STEPS * NET_INPUTS];
+	static uint8_t out[BATCH_STEPS * NET_NEURONS];
+	uint64_t jobs = 0, busy0, busy1;
+	double t0, c0, t;
+	int err;
+
+	for (size_t i = 0; i < BATCH_STEPS * NET_INPUTS; i++)
+		in[i] = 1.0f;
+	err = card_busy_ns(b, &busy0);
+	if (err)
+		return err;
+	t0 = wall();
+	c0 = cpu();
+	do {
+		err = ionpu_loaded_run(n, in, BATCH_STEPS, 0, out);
+		if (err)
+			return fail(err, "a job of 4096 events");
+		jobs++;
+		t = wall() - t0;
+	} while (t < b->o.seconds);
+	record(b, F_BATCH_CPU_US, (cpu() - c0) / (double)jobs * 1e6);
+	err = card_busy_ns(b, &busy1);
+	if (err)
+		return err;
+	record(b, F_BATCH_CARD_US,
+	       (double)(busy1 - busy0) / (double)jobs * 1e-3);
+	record(b, F_BATCH_OVERHEAD,
+	       (cpu() - c0) / ((double)(busy1 - busy0) * 1e-9));
+	record(b, F_BATCH_EVENTS, (double)jobs * BATCH_EVENTS / t);
+	return 0;
+}
+
+/* The job network loaded --runs times: programming 65,536 cells each. */
+static int programming(struct bench *b, const struct ionpu_network *net,
+		       const struct ionpu_plan *plan)
+{
+	struct ionpu_plan_stats st;
+	struct ionpu_loaded *n;
+	uint64_t busy0, busy1;
+	double t0, c0, t, c;
+	int err;
+
+	ionpu_plan_stats(plan, &st);
+	err = card_busy_ns(b, &busy0);
+	if (err)
+		return err;
+	t0 = wall();
+	c0 = cpu();
+	err = ionpu_load(b->dev, net, plan, NULL, &n);
+	if (err)
+		return fail(err, "loading (programming) the network");
+	t = wall() - t0;
+	c = cpu() - c0;
+	ionpu_unload(n);
+	err = card_busy_ns(b, &busy1);
+	if (err)
+		return err;
+	record(b, F_PROG_CELLS, (double)st.cells / t);
+	record(b, F_PROG_CPU_MS, c * 1e3);
+	record(b, F_PROG_CARD_MS, (double)(busy1 - busy0) * 1e-6);
+	record(b, F_PROG_OVERHEAD, c / ((double)(busy1 - busy0) * 1e-9));
+	return 0;
+}
+
+static int job_benchmarks(struct bench *b)
+{
+	struct ionpu_network *net = NULL;
+	struct ionpu_plan *plan = NULL;
+	struct ionpu_loaded *n = NULL;
+	double sync, uring;
+	int err;
+
+	err = job_network(&net);
+	if (err)
+		return err;
+	err = compile_for(b, net, &plan);
+	if (err)
+		goto out;
+	err = ionpu_load(b->dev, net, plan, NULL, &n);
+	if (err) {
+		fail(err, "loading the network");
+		goto out;
+	}
+	for (unsigned int r = 0; r < b->o.runs; r++) {
+		err = sync_jobs(b, n, &sync);
+		if (err)
+			goto out;
+		err = uring_jobs(b, n, &uring);
+		if (err)
+			goto out;
+		record(b, F_SYNC_JOBS, sync);
+		record(b, F_URING_JOBS, uring);
+		record(b, F_URING_VS_SYNC, uring / sync);
+		err = batch_jobs(b, n);
+		if (err)
+			goto out;
+	}
+	/* Programming needs the tile the running network holds. */
+	ionpu_unload(n);
+	n = NULL;
+	for (unsigned int r = 0; r < b->o.runs && !err; r++)
+		err = programming(b, net, plan);
+out:
+	ionpu_unload(n);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+	return err;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The value below which @q of the sorted @v lie (nearest rank). */
+static double quantile(const double *v, size_t n, double q)
+{
+	size_t k = (size_t)(q * (double)n);
+
+	if ((double)k < q * (double)n)
+		k++;
+	return v[k ? k - 1 : 0];
+}
+
+/* Each sample as its own job, then all as one batch: images/s and latency. */
+static int inference_run(struct bench *b, struct ionpu_loaded *n,
+			 const float *in, size_t samples, size_t steps,
+			 uint8_t *out, double *lat)
+{
+	size_t one_in = steps * ionpu_loaded_inputs(n);
+	size_t one_out = steps * ionpu_loaded_outputs(n);
+	double t0, t, single, batch;
+	size_t done = 0;
+	int err;
+
+	t0 = wall();
+	do {
+		double s0 = wall();
+
+		err = ionpu_loaded_run(n, in + done % samples * one_in, steps,
+				       0, out + done % samples * one_out);
+		if (err)
+			return fail(err, "one image");
+		lat[done % samples] = wall() - s0;
+		done++;
+		t = wall() - t0;
+	} while (t < b->o.seconds || done < samples);
+	single = (double)done / t;
+	qsort(lat, samples, sizeof(*lat), compare_double);
+	record(b, F_INF_P50, quantile(lat, samples, 0.5) * 1e3);
+	record(b, F_INF_P99, quantile(lat, samples, 0.99) * 1e3);
+
+	t0 = wall();
+	done = 0;
+	do {
+		err = ionpu_loaded_run_batch(n, in, samples, steps, out);
+		if (err)
+			return fail(err, "a batch of images");
+		done += samples;
+		t = wall() - t0;
+	} while (t < b->o.seconds);
+	batch = (double)done / t;
+	record(b, F_INF_SINGLE, single);
+	record(b, F_INF_BATCH, batch);
+	record(b, F_INF_RATIO, batch / single);
+	return 0;
+}
+
+static int inference(struct bench *b)
+{
+	struct ionpu_network *net = NULL;
+	struct ionpu_plan *plan = NULL;
+	struct ionpu_loaded *n = NULL;
+	size_t samples = 0, steps = 0, cols = 0;
+	float *in = NULL;
+	uint8_t *out = NULL;
+	double *lat = NULL;
+	int err;
+
+	err = ionpu_nir_load(b->o.graph, &net);
+	if (err)
+		return fail(err, "the graph");
+	err = ionpu_npy_read_batch(b->o.inputs, &in, &samples, &steps, &cols,
+				   NULL);
+	if (err) {
+		fail(err, "the inputs");
+		goto out;
+	}
+	err = compile_for(b, net, &plan);
+	if (err)
+		goto out;
+	err = ionpu_load(b->dev, net, plan, NULL, &n);
+	if (err) {
+		fail(err, "loading the graph");
+		goto out;
+	}
+	if (cols != ionpu_loaded_inputs(n) || !samples) {
+		fprintf(stderr,
+			"ionpu-bench: %s: %zu samples of %zu channels; the graph has %zu inputs\n",
+			b->o.inputs, samples, cols, ionpu_loaded_inputs(n));
+		err = -EINVAL;
+		goto out;
+	}
+	out = malloc(samples * steps * ionpu_loaded_outputs(n));
+	lat = malloc(samples * sizeof(*lat));
+	if (!out || !lat) {
+		fprintf(stderr, "ionpu-bench: out of memory\n");
+		err = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int r = 0; r < b->o.runs && !err; r++)
+		err = inference_run(b, n, in, samples, steps, out, lat);
+out:
+	free(lat);
+	free(out);
+	free(in);
+	ionpu_unload(n);
+	ionpu_plan_free(plan);
+	ionpu_network_free(net);
+	return err;
+}
+
+/* Median, smallest and largest of a figure's runs. */
+static void summary(const struct figure *f, double *med, double *lo, double *hi)
+{
+	double v[MAX_RUNS];
+
+	memcpy(v, f->v, f->n * sizeof(v[0]));
+	qsort(v, f->n, sizeof(v[0]), compare_double);
+	*med = f->n % 2 ? v[f->n / 2] : (v[f->n / 2 - 1] + v[f->n / 2]) / 2;
+	*lo = v[0];
+	*hi = v[f->n - 1];
+}
+
+static void print_table(const struct bench *b)
+{
+	printf("%-32s %12s %12s %12s  %s\n", "figure", "median", "min", "max",
+	       "unit");
+	for (int i = 0; i < F_COUNT; i++) {
+		const struct figure *f = &b->f[i];
+		double med, lo, hi;
+
+		if (!f->n)
+			continue;
+		summary(f, &med, &lo, &hi);
+		printf("%-32s %12.4g %12.4g %12.4g  %s\n", f->key, med, lo, hi,
+		       f->unit);
+	}
+	printf("(%u runs of at least %g s each)\n", b->o.runs, b->o.seconds);
+}
+
+static void print_json(const struct bench *b)
+{
+	const char *sep = "";
+
+	printf("{\"runs\":%u,\"seconds\":%g,\"figures\":{", b->o.runs,
+	       b->o.seconds);
+	for (int i = 0; i < F_COUNT; i++) {
+		const struct figure *f = &b->f[i];
+		double med, lo, hi;
+
+		if (!f->n)
+			continue;
+		summary(f, &med, &lo, &hi);
+		printf("%s", sep);
+		json_string(stdout, f->key);
+		printf(":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g,\"unit\":",
+		       med, lo, hi);
+		json_string(stdout, f->unit);
+		printf("}");
+		sep = ",";
+	}
+	printf("}}\n");
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ionpu-bench [OPTION]...\n"
+		"Measure the paths an application waits on, on an IONPU card: jobs through\n"
+		"ioctl and io_uring, jobs of 4096 events against the card's own time,\n"
+		"programming, and (with --graph and --inputs) inference one image at a time\n"
+		"against a batch.  Each figure is the median of --runs runs, with their\n"
+		"smallest and largest value.\n"
+		"\n"
+		"  -d, --device=CARD  the card: /dev/ionpuN, its index N or its PCI address\n"
+		"                     (default: 0, /dev/ionpu0)\n"
+		"  -g, --graph=FILE   a NIR graph for the inference figures\n"
+		"  -i, --inputs=FILE  its samples, a .npy of samples x steps x channels\n"
+		"  -r, --runs=N       runs of each benchmark, 1 to %d (default 5)\n"
+		"  -s, --seconds=S    least length of each side of a run (default 1)\n"
+		"  -j, --json         the figures as JSON, one line (docs/bench.md)\n"
+		"  -V, --version      show the version and exit\n"
+		"  -h, --help         show this help and exit\n"
+		"\n"
+		"Needs CAP_PERFMON (or root) to read the card's busy time.\n",
+		MAX_RUNS);
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "graph", required_argument, NULL, 'g' },
+		{ "inputs", required_argument, NULL, 'i' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long runs;
+	int opt;
+
+	*o = (struct options){ .device = "0", .runs = 5, .seconds = 1.0 };
+	while ((opt = getopt_long(argc, argv, "d:g:i:r:s:jVh", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			o->device = optarg;
+			break;
+		case 'g':
+			o->graph = optarg;
+			break;
+		case 'i':
+			o->inputs = optarg;
+			break;
+		case 'r':
+			errno = 0;
+			runs = strtol(optarg, &end, 10);
+			if (errno || *end || runs < 1 || runs > MAX_RUNS) {
+				fprintf(stderr,
+					"ionpu-bench: --runs: '%s' is not 1 to %d\n",
+					optarg, MAX_RUNS);
+				return IONPU_EXIT_USAGE;
+			}
+			o->runs = (unsigned int)runs;
+			break;
+		case 's':
+			errno = 0;
+			o->seconds = strtod(optarg, &end);
+			if (errno || *end || !(o->seconds > 0) ||
+			    o->seconds > 3600) {
+				fprintf(stderr,
+					"ionpu-bench: --seconds: '%s' is not above 0 and up to 3600\n",
+					optarg);
+				return IONPU_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'V':
+			printf("ionpu-bench (libionpu %s)\n", ionpu_version());
+			exit(IONPU_EXIT_OK);
+		case 'h':
+			usage(stdout);
+			exit(IONPU_EXIT_OK);
+		default:
+			usage(stderr);
+			return IONPU_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ionpu-bench: unexpected argument '%s'\n",
+			argv[optind]);
+		return IONPU_EXIT_USAGE;
+	}
+	if (!o->graph != !o->inputs) {
+		fprintf(stderr,
+			"ionpu-bench: --graph and --inputs go together\n");
+		return IONPU_EXIT_USAGE;
+	}
+	return IONPU_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench *b = calloc(1, sizeof(*b));
+	int ret, err;
+
+	if (!b) {
+		fprintf(stderr, "ionpu-bench: out of memory\n");
+		return IONPU_EXIT_ERROR;
+	}
+	ret = parse(argc, argv, &b->o);
+	if (ret)
+		goto out;
+	for (int i = 0; i < F_COUNT; i++)
+		b->f[i] = figure_names[i];
+	err = ionpu_open(b->o.device, &b->dev);
+	if (err) {
+		ret = ionpu_exit_of(fail(err, b->o.device));
+		goto out;
+	}
+	err = job_benchmarks(b);
+	if (!err && b->o.graph)
+		err = inference(b);
+	if (err) {
+		ret = ionpu_exit_of(err);
+		goto out;
+	}
+	if (b->o.json)
+		print_json(b);
+	else
+		print_table(b);
+out:
+	ionpu_close(b->dev);
+	free(b);
+	return ret;
+}
