@@ -8,10 +8,13 @@
  * saves its store after each), saying which on stderr, until killed.
  * IONPU_CRASH=check: read those cells back: every one must be at pattern A
  * or every one at pattern B, never a mix, and the test says which.
- * Without IONPU_CRASH (a plain make check) there is nothing to do: SKIP.
+ * IONPU_CRASH_OF=calib does the same with the calibration record, written
+ * whole (4 KiB, one WRITE_CALIB) to pattern A, B, A...; the other test
+ * SKIPs.  Without IONPU_CRASH (a plain make check) there is nothing to do.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +81,50 @@ static int pattern_read(int fd, unsigned int tile)
 	return found;
 }
 
+/* Byte @i of calibration record pattern @p: no byte the same in A and B. */
+static uint8_t calib_byte(unsigned int p, unsigned int i)
+{
+	return (uint8_t)(p ? 0x80 | (i * 13 + 5) % 128 : (i * 7 + 1) % 128);
+}
+
+static int calib_pattern(int fd, unsigned int p)
+{
+	static uint8_t rec[IONPU_CALIB_LEN];
+	struct ionpu_calib c = {
+		.length = IONPU_CALIB_LEN, .data = (uintptr_t)rec,
+	};
+
+	for (unsigned int i = 0; i < IONPU_CALIB_LEN; i++)
+		rec[i] = calib_byte(p, i);
+	return net_ioctl(fd, IONPU_IOC_WRITE_CALIB, &c);
+}
+
+/* The pattern the whole record is at, or -1 for a mix (or a failed read). */
+static int calib_read(int fd)
+{
+	static uint8_t rec[IONPU_CALIB_LEN];
+	struct ionpu_calib c = {
+		.length = IONPU_CALIB_LEN, .data = (uintptr_t)rec,
+	};
+	int found;
+
+	if (net_ioctl(fd, IONPU_IOC_READ_CALIB, &c))
+		return -1;
+	found = rec[0] == calib_byte(1, 0);
+	for (unsigned int i = 0; i < IONPU_CALIB_LEN; i++)
+		if (rec[i] != calib_byte((unsigned int)found, i))
+			return -1;
+	return found;
+}
+
+/* Whether this run kills the calibration record's write, not programming. */
+static bool crash_of_calib(void)
+{
+	const char *of = getenv("IONPU_CRASH_OF");
+
+	return of && !strcmp(of, "calib");
+}
+
 FIXTURE(crash) {
 };
 
@@ -99,6 +146,8 @@ TEST_F_TIMEOUT(crash, programming_survives_a_killed_card_whole, 300)
 
 	if (!mode)
 		SKIP(return, "tests/vm/crash runs this, killing QEMU between two boots");
+	if (crash_of_calib())
+		SKIP(return, "this run kills the calibration record's write");
 	fd = net_open(&card, &tile);
 	if (fd == -ENODEV)
 		SKIP(return, "no ionpu card in this machine");
@@ -115,6 +164,36 @@ TEST_F_TIMEOUT(crash, programming_survives_a_killed_card_whole, 300)
 	ASSERT_STREQ("check", mode);
 	p = pattern_read(fd, tile);
 	EXPECT_LE(0, p) TH_LOG("the cells are a mix of the two patterns, or neither");
+	fprintf(stderr, "# crash: the card came up with pattern %c\n",
+		p == 0 ? 'A' : p == 1 ? 'B' : '?');
+	close(fd);
+}
+
+TEST_F_TIMEOUT(crash, calibration_record_survives_a_killed_card_whole, 300)
+{
+	const char *mode = getenv("IONPU_CRASH");
+	struct ionpu_test_card card;
+	unsigned int tile = 0;
+	int fd, p;
+
+	if (!mode)
+		SKIP(return, "tests/vm/crash runs this, killing QEMU between two boots");
+	if (!crash_of_calib())
+		SKIP(return, "this run kills programming");
+	fd = net_open(&card, &tile);
+	if (fd == -ENODEV)
+		SKIP(return, "no ionpu card in this machine");
+	ASSERT_LE(0, fd);
+	if (!strcmp(mode, "write")) {
+		for (unsigned long gen = 1;; gen++) {
+			ASSERT_EQ(0, calib_pattern(fd, gen % 2));
+			fprintf(stderr, "# crash: generation %lu, pattern %c\n",
+				gen, gen % 2 ? 'B' : 'A');
+		}
+	}
+	ASSERT_STREQ("check", mode);
+	p = calib_read(fd);
+	EXPECT_LE(0, p) TH_LOG("the record is a mix of the two patterns, or neither");
 	fprintf(stderr, "# crash: the card came up with pattern %c\n",
 		p == 0 ? 'A' : p == 1 ? 'B' : '?');
 	close(fd);
