@@ -6,10 +6,12 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ionpu_cards.h"
@@ -303,4 +305,23 @@ int ionpu_test_open_first(struct ionpu_test_card *card)
 int ionpu_test_open_last(struct ionpu_test_card *card)
 {
 	return open_card(card, true);
+}
+
+bool ionpu_test_child_ended(pid_t pid, int *status, int seconds)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	char path[64], stack[2048];
+
+	for (int i = 0; i < seconds * 10; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
+	/* stderr: unbuffered, as the test process ends with _exit(). */
+	if (!ionpu_test_read_file(path, stack, sizeof(stack)))
+		fprintf(stderr, "# process %d is stuck in:\n%s\n", (int)pid, stack);
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	return false;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <hw/ionpu_le.h>
 #include <linux/ionpu.h>
@@ -97,5 +98,11 @@ int ionpu_test_write_file(const char *path, const char *val);
 bool ionpu_test_wait_path(const char *path, bool present, int timeout_ms);
 /* The events (POLLIN, POLLPRI) @fd has now, without waiting. */
 short ionpu_test_poll(int fd);
+/*
+ * Waits up to @seconds for child @pid to end, into *@status; one that does
+ * not is stuck in the kernel: its stack is logged, then it is killed.
+ * Returns whether it ended by itself.
+ */
+bool ionpu_test_child_ended(pid_t pid, int *status, int seconds);
 
 #endif /* IONPU_CARDS_H */

@@ -34,6 +34,7 @@
 #include "kselftest_harness.h"
 #include "ionpu_cards.h"
 #include "ionpu_job.h"
+#include "ionpu_job_loop.h"
 #include "ionpu_net.h"
 
 FIXTURE(fault) {
@@ -63,30 +64,6 @@ static bool recovered(const struct ionpu_test_card *card, long want)
 			return true;
 		nanosleep(&tick, NULL);
 	}
-	return false;
-}
-
-/*
- * Waits up to @seconds for child @pid to end, into *@status; one that does
- * not is stuck in the kernel: its stack is logged, then it is killed.
- * Returns whether it ended by itself.
- */
-static bool child_ended(pid_t pid, int *status, int seconds)
-{
-	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
-	char path[64], stack[2048];
-
-	for (int i = 0; i < seconds * 10; i++) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return true;
-		nanosleep(&tick, NULL);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stack", (int)pid);
-	/* stderr: unbuffered, as the test process ends with _exit(). */
-	if (!ionpu_test_read_file(path, stack, sizeof(stack)))
-		fprintf(stderr, "# process %d is stuck in:\n%s\n", (int)pid, stack);
-	kill(pid, SIGKILL);
-	waitpid(pid, status, 0);
 	return false;
 }
 
@@ -186,7 +163,7 @@ TEST_F(fault, watchdog_finds_a_hang_under_an_endless_run)
 	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_HANG));
 
 	/* Watchdog tick + probe timeout + reset: well below 10 s. */
-	EXPECT_TRUE(child_ended(child, &status, 10))
+	EXPECT_TRUE(ionpu_test_child_ended(child, &status, 10))
 		TH_LOG("the RUN was not failed within 10 s");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("RUN did not fail with EIO (status %#x)", status);
@@ -290,7 +267,7 @@ TEST_F(fault, lost_completion_ends_its_run_with_a_reset)
 	ASSERT_EQ(0, ionpu_test_inject(&self->card, IONPU_FAULT_LOST_COMPLETION));
 	child = run_expecting_eio(self->fd, 4);
 	ASSERT_LE(0, child);
-	EXPECT_TRUE(child_ended(child, &status, 10))
+	EXPECT_TRUE(ionpu_test_child_ended(child, &status, 10))
 		TH_LOG("the RUN whose completion was lost still waits after 10 s");
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("RUN did not fail with EIO (status %#x)", status);
@@ -437,58 +414,6 @@ TEST_F(fault, card_that_keeps_hanging_is_left_dead)
 	EXPECT_EQ(requested + 1, resets_by(&self->card, "requested"));
 }
 
-/* What one process running jobs through the fault loop saw. */
-struct loop_tally {
-	unsigned long ok, failed, wrong, rebuilt;
-	int unexpected;		/* an error no fault explains, or 0 */
-};
-
-/*
- * Jobs of the network on @tile until *@stop; after a failed one the tile is
- * set up again (a reset cleared it), until that works.
- */
-static void loop_worker(const struct ionpu_test_card *card, unsigned int tile,
-			const volatile int *stop, struct loop_tally *t)
-{
-	int fd = open(card->node, O_RDWR | O_CLOEXEC);
-	bool broken = true;	/* the network is not built yet */
-
-	if (fd < 0 || net_lease(fd, tile)) {
-		t->unexpected = fd < 0 ? -errno : -EBUSY;
-		return;
-	}
-	while (!*stop) {
-		struct ionpu_ack_reset ack = { 0 };
-		struct ionpu_job_input in[2];
-		struct ionpu_event out[JOB_ROOM];
-		struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
-		int ret;
-
-		if (broken) {
-			net_ioctl(fd, IONPU_IOC_ACK_RESET, &ack);
-			if (net_build(fd, tile))
-				continue;
-			broken = false;
-			t->rebuilt++;
-		}
-		job_net_inputs(in, tile, 0);
-		ret = net_ioctl(fd, IONPU_IOC_JOB, &j);
-		if (!ret) {
-			if (job_is_net_output(out, j.produced, tile, 0))
-				t->ok++;
-			else
-				t->wrong++;
-			continue;
-		}
-		t->failed++;
-		broken = true;
-		if (ret != -EIO && ret != -ETIMEDOUT && ret != -ESTALE)
-			t->unexpected = ret;
-	}
-	close(fd);
-}
-
-#define LOOP_WORKERS	3
 #define LOOP_ROUNDS	4
 
 TEST_F_TIMEOUT(fault, every_fault_again_and_again_under_load, 300)
@@ -500,39 +425,16 @@ TEST_F_TIMEOUT(fault, every_fault_again_and_again_under_load, 300)
 		IONPU_FAULT_LOST_COMPLETION,
 	};
 	unsigned int nfaults = sizeof(faults) / sizeof(faults[0]);
-	struct {
-		int stop;
-		struct loop_tally t[LOOP_WORKERS];
-	} *shared;
-	struct ionpu_job_input in[2];
-	struct ionpu_event out[JOB_ROOM];
-	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
 	struct ionpu_info info = { 0 };
-	unsigned long ok = 0, failed = 0;
 	unsigned int injected = 0;
-	long abandoned = -1;
-	pid_t pid[LOOP_WORKERS];
-	unsigned int tile;
-	int status, fd;
+	struct job_loop *loop;
 
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_INFO, &info));
-	ASSERT_LT(LOOP_WORKERS, info.tiles);
 	if (info.hw_version < 0x00010005)
 		nfaults--;
 	/* A job's run waits as long as the run: the watchdog finds its hang. */
 	ASSERT_EQ(0, ionpu_test_param_set("watchdog_ms", "100"));
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, shared);
-	for (int k = 0; k < LOOP_WORKERS; k++) {
-		pid[k] = fork();
-		ASSERT_LE(0, pid[k]);
-		if (pid[k] == 0) {
-			loop_worker(&self->card, info.tiles - 1 - k, &shared->stop,
-				    &shared->t[k]);
-			_exit(0);
-		}
-	}
+	loop = job_loop_start(_metadata, &self->card, info.tiles);
 	for (int r = 0; r < LOOP_ROUNDS; r++) {
 		for (unsigned int f = 0; f < nfaults; f++) {
 			long before = ionpu_test_debugfs_long(&self->card, "queues",
@@ -549,39 +451,8 @@ TEST_F_TIMEOUT(fault, every_fault_again_and_again_under_load, 300)
 					TH_LOG("fault %u of round %d: no reset", faults[f], r);
 		}
 	}
-	shared->stop = 1;
-	for (int k = 0; k < LOOP_WORKERS; k++) {
-		EXPECT_TRUE(child_ended(pid[k], &status, 60));
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
-		TH_LOG("process %d: %lu jobs right, %lu failed, %lu wrong, network set up %lu times",
-		       k, shared->t[k].ok, shared->t[k].failed, shared->t[k].wrong,
-		       shared->t[k].rebuilt);
-		EXPECT_EQ(0, shared->t[k].wrong);
-		EXPECT_EQ(0, shared->t[k].unexpected)
-			TH_LOG("process %d: %s", k, strerror(-shared->t[k].unexpected));
-		EXPECT_LT(0, shared->t[k].ok);
-		ok += shared->t[k].ok;
-		failed += shared->t[k].failed;
-	}
-	TH_LOG("%u faults injected; %lu jobs right, %lu failed with an error, none wrong",
-	       injected, ok, failed);
-	munmap(shared, sizeof(*shared));
-
-	/* A fresh tenant computes exactly; nothing is left to the card. */
-	fd = open(self->card.node, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	tile = info.tiles - 1;
-	ASSERT_EQ(0, net_lease(fd, tile));
-	ASSERT_EQ(0, net_build(fd, tile));
-	job_net_inputs(in, tile, 0);
-	ASSERT_EQ(0, net_ioctl(fd, IONPU_IOC_JOB, &j));
-	EXPECT_TRUE(job_is_net_output(out, j.produced, tile, 0));
-	close(fd);
-	for (int i = 0; i < 100 && abandoned; i++) {
-		abandoned = ionpu_test_debugfs_long(&self->card, "queues", "abandoned");
-		usleep(50 * 1000);
-	}
-	EXPECT_EQ(0, abandoned);
+	job_loop_end(_metadata, loop, "faults injected", injected);
+	job_loop_fresh_tenant(_metadata, &self->card, info.tiles - 1);
 }
 
 TEST_HARNESS_MAIN

@@ -12,8 +12,9 @@
  * AER: an uncorrectable error, non-fatal or fatal, fails the RUN in flight
  * with EIO, kills the mapping, resets the card, keeps the lease and tells
  * its owner; the next commands work.  One the card does not come back from
- * (its reset fails, so no resume follows) leaves it dead until a reset
- * succeeds.
+ * (its reset fails, so no resume follows) leaves it dead until it is
+ * replaced.  Errors again and again under load: every job right or failed
+ * with the reset's error, never wrong.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,6 +39,7 @@
 
 #include "kselftest_harness.h"
 #include "ionpu_cards.h"
+#include "ionpu_job_loop.h"
 
 /* What a device_del or device_add may take under TCG, and the agent's own. */
 #define AGENT_TIMEOUT_MS	150000
@@ -387,7 +389,7 @@ TEST_F(hotplug, aer_fatal_error_resets_and_tells_the_owner)
  * A fatal error the card does not come back from (its reset fails): no
  * resume follows.  The RUN in flight fails with EIO, the card is dead, a
  * RUN says the reset (ESTALE) and, once that is acknowledged, the death
- * (ENODEV); the file closes; a reset that succeeds later revives it.
+ * (ENODEV); the file closes; the card replaced, it works.
  */
 TEST_F(hotplug, aer_the_card_does_not_recover_from_leaves_it_dead)
 {
@@ -395,8 +397,8 @@ TEST_F(hotplug, aer_the_card_does_not_recover_from_leaves_it_dead)
 	struct ionpu_run run = { .timesteps = 10 };
 	struct ionpu_lease lease = { .count = 1 };
 	struct ionpu_ack_reset ack = { 0 };
-	struct ionpu_test_card card;
-	char qemu_id[32], reset[PATH_MAX];
+	struct ionpu_test_card card, back;
+	char qemu_id[32];
 	int fd, status, idx, ret, i;
 	pid_t runner;
 	void *win;
@@ -409,9 +411,6 @@ TEST_F(hotplug, aer_the_card_does_not_recover_from_leaves_it_dead)
 	close(fd);
 	if (!reports_errors(&card))
 		SKIP(return, "the card's Device Control error reporting enables read 0: it sends no AER message");
-	snprintf(reset, sizeof(reset), "/sys/bus/pci/devices/%s/reset", card.pci);
-	if (access(reset, W_OK))
-		SKIP(return, "%s has no reset method", card.pci);
 	idx = qemu_index(card.serial);
 	ASSERT_LE(0, idx) TH_LOG("%s is not in IONPU_CARDS", card.serial);
 	snprintf(qemu_id, sizeof(qemu_id), "ionpu%d", idx);
@@ -443,16 +442,60 @@ TEST_F(hotplug, aer_the_card_does_not_recover_from_leaves_it_dead)
 		munmap(win, IONPU_READOUT_TILE_SIZE);
 	EXPECT_EQ(0, close(fd));
 
-	/* The fault disarmed, a reset that succeeds brings the card back. */
-	ASSERT_EQ(0, ionpu_test_inject(&card, IONPU_FAULT_NONE));
-	ASSERT_EQ(0, ionpu_test_write_file(reset, "1"));
-	ASSERT_TRUE(card_ok(&card));
-	fd = open(card.node, O_RDWR | O_CLOEXEC);
+	/*
+	 * Replaced, the card works again.  (A reset is not enough on every
+	 * kernel: 6.1 marks a device whose recovery failed disconnected, and
+	 * restores none of its config space after a later reset.)
+	 */
+	ASSERT_EQ(0, agent_request(self->agent, "device_del %s", qemu_id));
+	EXPECT_TRUE(ionpu_test_wait_path(card.node, false, 5000));
+	ASSERT_EQ(0, agent_request(self->agent, "device_add %s", qemu_id));
+	ASSERT_TRUE(find_card(card.serial, &back, 10000)) TH_LOG("%s did not come back", card.serial);
+	ASSERT_TRUE(card_ok(&back));
+	fd = open(back.node, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_LEASE, &lease)) TH_LOG("%m");
 	ASSERT_EQ(0, ioctl(fd, IONPU_IOC_RUN, &run)) TH_LOG("%m");
 	EXPECT_EQ(10, run.ran);
 	close(fd);
+}
+
+#define AER_ROUNDS	6
+
+/*
+ * AER errors again and again, non-fatal and fatal in turn, while processes
+ * run jobs on the card (ionpu_job_loop.h): each error resets the card,
+ * every job is right or fails with the reset's error, and a fresh tenant
+ * computes exactly after the last.
+ */
+TEST_F_TIMEOUT(hotplug, aer_again_and_again_under_load, 300)
+{
+	static const char *const errors[] = { "POISON_TLP", "MALF_TLP" };
+	const struct timespec tick = { .tv_nsec = 50 * 1000 * 1000 };
+	const struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
+	struct job_loop *loop;
+	long resets;
+
+	if (!self->agent)
+		return;
+	if (!reports_errors(&self->card))
+		SKIP(return, "the card's Device Control error reporting enables read 0: it sends no AER message");
+	resets = ionpu_test_card_long(&self->card, "resets");
+	ASSERT_LE(0, resets);
+	loop = job_loop_start(_metadata, &self->card, self->card.tiles);
+	for (int r = 0; r < AER_ROUNDS; r++) {
+		/* The workers set their tiles up again and run jobs. */
+		nanosleep(&settle, NULL);
+		ASSERT_EQ(0, agent_request(self->agent, "aer %s %s", self->qemu_id,
+					   errors[r % 2]));
+		for (int i = 0; i < 200 && !(ionpu_test_card_long(&self->card, "resets") >
+					     resets + r && card_ok(&self->card)); i++)
+			nanosleep(&tick, NULL);
+		EXPECT_EQ(resets + r + 1, ionpu_test_card_long(&self->card, "resets"))
+			TH_LOG("error %d (%s): no reset", r, errors[r % 2]);
+	}
+	job_loop_end(_metadata, loop, "AER errors sent", AER_ROUNDS);
+	job_loop_fresh_tenant(_metadata, &self->card, self->card.tiles - 1);
 }
 
 TEST_F(hotplug, unplug_under_load_then_replug)
