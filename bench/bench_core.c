@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 #include "ionpu_fabric.h"
 #include "ionpu_rng.h"
@@ -126,6 +127,15 @@ static int feed(struct ionpu_fabric *f, struct ionpu_rng *rng,
 	}
 }
 
+/* The process's peak resident memory so far, in bytes. */
+static double peak_rss(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss * 1024;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -145,7 +155,7 @@ int main(int argc, char **argv)
 	struct ionpu_fabric *f;
 	struct ionpu_rng rng;
 	uint64_t steps;
-	double t0, secs, log_q;
+	double t0, secs, log_q, rss0;
 	int ret;
 
 	if (parse(argc, argv, &o) || o.tiles < 1 ||
@@ -157,6 +167,7 @@ int main(int argc, char **argv)
 	}
 	cfg = (struct ionpu_fabric_config){ .tiles = o.tiles,
 					    .seed = o.seed };
+	rss0 = peak_rss();
 	ret = ionpu_fabric_new(&cfg, &f);
 	if (ret || (ret = build(f, &o))) {
 		fprintf(stderr, "bench_core: setting up: %s\n", strerror(-ret));
@@ -177,14 +188,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ionpu_fabric_counters(f, &c);
+	/* Every array of the fabric has been written by now: all resident. */
 	printf("fabric: neurons=%u inputs=%u steps=%llu input_spikes=%llu "
 	       "events=%llu output_spikes=%llu seconds=%.6f "
-	       "events_per_s=%.4g\n",
+	       "events_per_s=%.4g bytes_per_synapse=%.2f\n",
 	       o.tiles * IONPU_FAB_NEURONS, o.tiles * IONPU_FAB_ROWS,
 	       (unsigned long long)steps, (unsigned long long)c.spikes_in,
 	       (unsigned long long)c.syn_events,
 	       (unsigned long long)c.spikes_out, secs,
-	       (double)c.syn_events / secs);
+	       (double)c.syn_events / secs,
+	       (peak_rss() - rss0) / ((double)o.tiles * IONPU_FAB_ROWS * IONPU_FAB_NEURONS));
 	ionpu_fabric_free(f);
 	return 0;
 }

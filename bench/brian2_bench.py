@@ -124,10 +124,11 @@ def main():
         "core_seconds_per_run": spread([f["seconds"] for f in fab]),
         "brian2_seconds_per_run": spread([b["seconds"] for b in br]),
         "core_vs_brian2": spread(ratios),
+        "core_bytes_per_synapse": spread([f["bytes_per_synapse"] for f in fab]),
     }
     units = {"core_events_per_s": "events/s", "brian2_events_per_s": "events/s",
              "core_seconds_per_run": "s", "brian2_seconds_per_run": "s",
-             "core_vs_brian2": "x"}
+             "core_vs_brian2": "x", "core_bytes_per_synapse": "B"}
     for k, u in units.items():
         figures[k]["unit"] = u
     if a.json:
