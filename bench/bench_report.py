@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """bench_report: the results of one `make bench` run as bench.json and a table.
 
-Reads what each benchmark printed (the model core against Brian2, the
-compiler, ionpu-bench in the VM), writes them into one document with the
+Reads what each benchmark printed (the model core against Brian2 and over
+tile counts, the compiler, ionpu-bench in the VM), writes them into one document with the
 date, the machine and the commit, checks the goals of issue 17 against the
 medians, and prints a Markdown table; with --readme, the table replaces
 what README.md holds between its bench markers.  Nothing is typed in: a
@@ -115,6 +115,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True)
     p.add_argument("--core", required=True)
+    p.add_argument("--scaling", required=True)
     p.add_argument("--compile", required=True)
     p.add_argument("--vm", required=True)
     p.add_argument("--kernel", required=True, help="the VM's kernel release")
@@ -123,6 +124,7 @@ def main():
 
     core, comp, vm = load(a.core), load(a.compile), load(a.vm)
     figures = dict(core["figures"])
+    figures.update(load(a.scaling)["figures"])
     for key, f in vm["figures"].items():
         figures[key] = dict(f, runs=vm["runs"])
     goals = []
