@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
 #include "ionpu_fabric.h"
 #include "ionpu_rng.h"
@@ -127,13 +127,22 @@ static int feed(struct ionpu_fabric *f, struct ionpu_rng *rng,
 	}
 }
 
-/* The process's peak resident memory so far, in bytes. */
-static double peak_rss(void)
+/*
+ * The process's resident memory now, in bytes, or 0.  Not getrusage()'s
+ * peak: Linux carries that over an exec, from a parent (Python) that may
+ * well have been bigger.
+ */
+static double resident(void)
 {
-	struct rusage ru;
+	unsigned long size, pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
 
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_maxrss * 1024;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &pages) != 2)
+		pages = 0;
+	fclose(f);
+	return (double)pages * (double)sysconf(_SC_PAGESIZE);
 }
 
 static double now_s(void)
@@ -167,7 +176,7 @@ int main(int argc, char **argv)
 	}
 	cfg = (struct ionpu_fabric_config){ .tiles = o.tiles,
 					    .seed = o.seed };
-	rss0 = peak_rss();
+	rss0 = resident();
 	ret = ionpu_fabric_new(&cfg, &f);
 	if (ret || (ret = build(f, &o))) {
 		fprintf(stderr, "bench_core: setting up: %s\n", strerror(-ret));
@@ -188,7 +197,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ionpu_fabric_counters(f, &c);
-	/* Every array of the fabric has been written by now: all resident. */
+	/* Every array the run uses has been written by now: resident. */
 	printf("fabric: neurons=%u inputs=%u steps=%llu input_spikes=%llu "
 	       "events=%llu output_spikes=%llu seconds=%.6f "
 	       "events_per_s=%.4g bytes_per_synapse=%.2f\n",
@@ -197,7 +206,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)c.syn_events,
 	       (unsigned long long)c.spikes_out, secs,
 	       (double)c.syn_events / secs,
-	       (peak_rss() - rss0) / ((double)o.tiles * IONPU_FAB_ROWS * IONPU_FAB_NEURONS));
+	       (resident() - rss0) / ((double)o.tiles * IONPU_FAB_ROWS * IONPU_FAB_NEURONS));
 	ionpu_fabric_free(f);
 	return 0;
 }
