@@ -204,6 +204,19 @@ static int compile_for(struct bench *b, const struct ionpu_network *net,
 	return 0;
 }
 
+/* @net compiled for the card and loaded there (@what names it in an error). */
+static int load_on_card(struct bench *b, const struct ionpu_network *net,
+			const char *what, struct ionpu_plan **plan,
+			struct ionpu_loaded **n)
+{
+	int err = compile_for(b, net, plan);
+
+	if (err)
+		return err;
+	err = ionpu_load(b->dev, net, *plan, NULL, n);
+	return err ? fail(err, what) : 0;
+}
+
 static int card_busy_ns(struct bench *b, uint64_t *ns)
 {
 	struct ionpu_activity a;
@@ -360,14 +373,9 @@ static int job_benchmarks(struct bench *b)
 	err = job_network(&net);
 	if (err)
 		return err;
-	err = compile_for(b, net, &plan);
+	err = load_on_card(b, net, "loading the network", &plan, &n);
 	if (err)
 		goto out;
-	err = ionpu_load(b->dev, net, plan, NULL, &n);
-	if (err) {
-		fail(err, "loading the network");
-		goto out;
-	}
 	for (unsigned int r = 0; r < b->o.runs; r++) {
 		err = sync_jobs(b, n, &sync);
 		if (err)
@@ -475,14 +483,9 @@ static int inference(struct bench *b)
 		fail(err, "the inputs");
 		goto out;
 	}
-	err = compile_for(b, net, &plan);
+	err = load_on_card(b, net, "loading the graph", &plan, &n);
 	if (err)
 		goto out;
-	err = ionpu_load(b->dev, net, plan, NULL, &n);
-	if (err) {
-		fail(err, "loading the graph");
-		goto out;
-	}
 	if (cols != ionpu_loaded_inputs(n) || !samples) {
 		fprintf(stderr,
 			"ionpu-bench: %s: %zu samples of %zu channels; the graph has %zu inputs\n",

@@ -9,12 +9,12 @@
  * IONPU_CRASH=check: read those cells back: every one must be at pattern A
  * or every one at pattern B, never a mix, and the test says which.
  * IONPU_CRASH_OF=calib does the same with the calibration record, written
- * whole (4 KiB, one WRITE_CALIB) to pattern A, B, A...; the other test
- * SKIPs.  Without IONPU_CRASH (a plain make check) there is nothing to do.
+ * whole (4 KiB, one WRITE_CALIB) to pattern A, B, A... (variant calib; the
+ * other variant SKIPs).  Without IONPU_CRASH (a plain make check) there is
+ * nothing to do.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,20 +87,21 @@ static uint8_t calib_byte(unsigned int p, unsigned int i)
 	return (uint8_t)(p ? 0x80 | (i * 13 + 5) % 128 : (i * 7 + 1) % 128);
 }
 
-static int calib_pattern(int fd, unsigned int p)
+static int calib_pattern(int fd, unsigned int tile, unsigned int p)
 {
 	static uint8_t rec[IONPU_CALIB_LEN];
 	struct ionpu_calib c = {
 		.length = IONPU_CALIB_LEN, .data = (uintptr_t)rec,
 	};
 
+	(void)tile;	/* the record is the card's */
 	for (unsigned int i = 0; i < IONPU_CALIB_LEN; i++)
 		rec[i] = calib_byte(p, i);
 	return net_ioctl(fd, IONPU_IOC_WRITE_CALIB, &c);
 }
 
 /* The pattern the whole record is at, or -1 for a mix (or a failed read). */
-static int calib_read(int fd)
+static int calib_read(int fd, unsigned int tile)
 {
 	static uint8_t rec[IONPU_CALIB_LEN];
 	struct ionpu_calib c = {
@@ -108,6 +109,7 @@ static int calib_read(int fd)
 	};
 	int found;
 
+	(void)tile;
 	if (net_ioctl(fd, IONPU_IOC_READ_CALIB, &c))
 		return -1;
 	found = rec[0] == calib_byte(1, 0);
@@ -117,15 +119,29 @@ static int calib_read(int fd)
 	return found;
 }
 
-/* Whether this run kills the calibration record's write, not programming. */
-static bool crash_of_calib(void)
-{
-	const char *of = getenv("IONPU_CRASH_OF");
-
-	return of && !strcmp(of, "calib");
-}
-
 FIXTURE(crash) {
+};
+
+/* What a kind of kill interrupts: writing pattern 0 or 1, reading which. */
+FIXTURE_VARIANT(crash) {
+	const char *of;		/* IONPU_CRASH_OF that runs it */
+	int (*write)(int fd, unsigned int tile, unsigned int p);
+	int (*read)(int fd, unsigned int tile);
+	const char *mix;	/* what a read of neither pattern means */
+};
+
+FIXTURE_VARIANT_ADD(crash, cells) {
+	.of = "cells",
+	.write = program_pattern,
+	.read = pattern_read,
+	.mix = "the cells are a mix of the two patterns, or neither",
+};
+
+FIXTURE_VARIANT_ADD(crash, calib) {
+	.of = "calib",
+	.write = calib_pattern,
+	.read = calib_read,
+	.mix = "the record is a mix of the two patterns, or neither",
 };
 
 FIXTURE_SETUP(crash)
@@ -136,18 +152,22 @@ FIXTURE_TEARDOWN(crash)
 {
 }
 
-/* The write mode runs until QEMU is killed: well past that. */
-TEST_F_TIMEOUT(crash, programming_survives_a_killed_card_whole, 300)
+/*
+ * IONPU_CRASH=write: write pattern A, B, A... until QEMU is killed (the
+ * timeout is well past that); IONPU_CRASH=check: say which one pattern the
+ * card came up with.
+ */
+TEST_F_TIMEOUT(crash, survives_a_killed_card_whole, 300)
 {
-	const char *mode = getenv("IONPU_CRASH");
+	const char *mode = getenv("IONPU_CRASH"), *of = getenv("IONPU_CRASH_OF");
 	struct ionpu_test_card card;
 	unsigned int tile = 0;
 	int fd, p;
 
 	if (!mode)
 		SKIP(return, "tests/vm/crash runs this, killing QEMU between two boots");
-	if (crash_of_calib())
-		SKIP(return, "this run kills the calibration record's write");
+	if (strcmp(of ? of : "cells", variant->of))
+		SKIP(return, "this run kills another write (IONPU_CRASH_OF)");
 	fd = net_open(&card, &tile);
 	if (fd == -ENODEV)
 		SKIP(return, "no ionpu card in this machine");
@@ -156,44 +176,14 @@ TEST_F_TIMEOUT(crash, programming_survives_a_killed_card_whole, 300)
 	ASSERT_EQ(0, net_configure(fd, tile));
 	if (!strcmp(mode, "write")) {
 		for (unsigned long gen = 1;; gen++) {
-			ASSERT_EQ(0, program_pattern(fd, tile, gen % 2));
+			ASSERT_EQ(0, variant->write(fd, tile, gen % 2));
 			fprintf(stderr, "# crash: generation %lu, pattern %c\n",
 				gen, gen % 2 ? 'B' : 'A');
 		}
 	}
 	ASSERT_STREQ("check", mode);
-	p = pattern_read(fd, tile);
-	EXPECT_LE(0, p) TH_LOG("the cells are a mix of the two patterns, or neither");
-	fprintf(stderr, "# crash: the card came up with pattern %c\n",
-		p == 0 ? 'A' : p == 1 ? 'B' : '?');
-	close(fd);
-}
-
-TEST_F_TIMEOUT(crash, calibration_record_survives_a_killed_card_whole, 300)
-{
-	const char *mode = getenv("IONPU_CRASH");
-	struct ionpu_test_card card;
-	unsigned int tile = 0;
-	int fd, p;
-
-	if (!mode)
-		SKIP(return, "tests/vm/crash runs this, killing QEMU between two boots");
-	if (!crash_of_calib())
-		SKIP(return, "this run kills programming");
-	fd = net_open(&card, &tile);
-	if (fd == -ENODEV)
-		SKIP(return, "no ionpu card in this machine");
-	ASSERT_LE(0, fd);
-	if (!strcmp(mode, "write")) {
-		for (unsigned long gen = 1;; gen++) {
-			ASSERT_EQ(0, calib_pattern(fd, gen % 2));
-			fprintf(stderr, "# crash: generation %lu, pattern %c\n",
-				gen, gen % 2 ? 'B' : 'A');
-		}
-	}
-	ASSERT_STREQ("check", mode);
-	p = calib_read(fd);
-	EXPECT_LE(0, p) TH_LOG("the record is a mix of the two patterns, or neither");
+	p = variant->read(fd, tile);
+	EXPECT_LE(0, p) TH_LOG("%s", variant->mix);
 	fprintf(stderr, "# crash: the card came up with pattern %c\n",
 		p == 0 ? 'A' : p == 1 ? 'B' : '?');
 	close(fd);
