@@ -48,15 +48,18 @@ int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt,
  * heap), before any check of ours can look at a value.  So the whole read
  * is first done in a child, where a crash costs nothing; the application's
  * own signal handlers (and a fuzzer's or sanitizer's) are put back to the
- * default there, so that the child dies of what kills it, and a CPU limit
- * ends a read that never finishes.  The child says it came back with a
+ * default there, so that the child dies of what kills it; a CPU limit ends
+ * a read that never finishes, and an alarm one that waits for ever (on a
+ * lock another thread of the caller held at the fork, say).  The child
+ * says it came back with a
  * byte on a pipe, not with its exit status, which a checker in the process
  * (valgrind's leak check at exit, say) may change after the read is done.
  */
 static void trial_child(int done, void (*fn)(void *arg), void *arg)
 {
 	static const int fatal[] = {
-		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGXCPU,
+		SIGSEGV, SIGBUS, SIGFPE,  SIGILL,
+		SIGABRT, SIGSYS, SIGXCPU, SIGALRM,
 	};
 	const struct rlimit cpu = {
 		.rlim_cur = IONPU_NIR_TRIAL_CPU_S,
@@ -72,6 +75,7 @@ static void trial_child(int done, void (*fn)(void *arg), void *arg)
 	}
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	setrlimit(RLIMIT_CPU, &cpu);
+	alarm(IONPU_NIR_TRIAL_WALL_S);
 	fn(arg);
 	n = write(done, "", 1);
 	/* Not exit(): the application's atexit handlers are not the child's. */
@@ -120,6 +124,10 @@ int ionpu_nir_h5_trial(const char *path, void (*fn)(void *arg), void *arg)
 		return ionpu_nir_fail(path, -EPROTO, NULL,
 				      "libhdf5 read it for more than %d s of CPU: damaged file?",
 				      IONPU_NIR_TRIAL_CPU_S);
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		return ionpu_nir_fail(path, -EPROTO, NULL,
+				      "reading it did not end within %d s (stuck on a lock?)",
+				      IONPU_NIR_TRIAL_WALL_S);
 	if (WIFSIGNALED(status))
 		return ionpu_nir_fail(path, -EPROTO, NULL,
 				      "libhdf5 crashed reading it (%s): the file is damaged",

@@ -49,10 +49,11 @@ int ionpu_nir_fail(const char *path, int err, const char *node, const char *fmt,
  * first.  Returns 0 when the child came back, whatever the file held (the
  * caller then reads it itself: libhdf5 does the same on the same bytes);
  * -EPROTO with a message naming @path when libhdf5 crashed, was stopped by
- * a sanitizer or ran past IONPU_NIR_TRIAL_CPU_S of CPU; -errno when no
- * child could be started.
+ * a sanitizer, ran past IONPU_NIR_TRIAL_CPU_S of CPU or did not end within
+ * IONPU_NIR_TRIAL_WALL_S; -errno when no child could be started.
  */
 #define IONPU_NIR_TRIAL_CPU_S 120
+#define IONPU_NIR_TRIAL_WALL_S 600
 int ionpu_nir_h5_trial(const char *path, void (*fn)(void *arg), void *arg);
 
 /* Whether ionpu_nir_read() has the file read in a trial child first. */

@@ -112,7 +112,6 @@ int ionpu_config_serial(const struct ionpu_config *cfg,
 	return 0;
 }
 
-/* The fabric, the transport and the command layer of a new card. */
 /* The card's non-volatile state from its store, when it has one. */
 static int load_store(struct ionpu_core *core, const char **why)
 {
@@ -125,6 +124,7 @@ static int load_store(struct ionpu_core *core, const char **why)
 	return ret == -ENOENT ? 0 : ret;
 }
 
+/* The fabric, the transport and the command layer of a new card. */
 static int card_build(struct ionpu_core *core, const struct ionpu_config *cfg,
 		      const char serial[IONPU_SERIAL_MAX + 1], const char **why)
 {

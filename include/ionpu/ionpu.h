@@ -607,8 +607,8 @@ IONPU_API int ionpu_network_projection_matrix(const struct ionpu_network *net, u
  *
  * libhdf5 can crash on a damaged file before any check sees a value, so
  * the file is first read the same way in a child process (fork()): a file
- * that crashes it there, or keeps it busy for more than two minutes of CPU,
- * is refused, and the caller carries on.
+ * that crashes it there, keeps it busy for more than two minutes of CPU or
+ * does not let it end within ten, is refused, and the caller carries on.
  *
  * Return: 0; -ENOENT or another errno if the file cannot be read; -EPROTO
  * for a malformed file (not HDF5 or truncated, damaged so that libhdf5

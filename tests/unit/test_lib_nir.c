@@ -712,6 +712,13 @@ static void trial_aborts(void *arg)
 	abort();
 }
 
+/* What the alarm does to a read stuck for good. */
+static void trial_stuck(void *arg)
+{
+	(void)arg;
+	raise(SIGALRM);
+}
+
 /* What a sanitizer does when it stops a process: a report, then exit. */
 static void trial_exits(void *arg)
 {
@@ -740,6 +747,7 @@ static void test_trial_child(void **state)
 	expect_trial(trial_crashes, -EPROTO, "x.nir: libhdf5 crashed reading it");
 	expect_trial(trial_aborts, -EPROTO, "crashed reading it");
 	expect_trial(trial_exits, -EPROTO, "exit status 1");
+	expect_trial(trial_stuck, -EPROTO, "did not end within");
 	/* A handler of the caller's that would carry on is not the child's. */
 	assert_int_equal(sigaction(SIGSEGV, &ignore, &old), 0);
 	expect_trial(trial_crashes, -EPROTO, "crashed reading it");
