@@ -228,6 +228,26 @@ static int card_busy_ns(struct bench *b, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * The card's busy time since @before, in s; -EIO when it did not move (a
+ * card whose counter says it did no work cannot be compared against).
+ */
+static int card_busy_since(struct bench *b, uint64_t before, double *s)
+{
+	uint64_t now;
+	int err = card_busy_ns(b, &now);
+
+	if (err)
+		return err;
+	if (now <= before) {
+		fprintf(stderr,
+			"ionpu-bench: the card's busy time did not move\n");
+		return -EIO;
+	}
+	*s = (double)(now - before) * 1e-9;
+	return 0;
+}
+
 /* Jobs of one step and one event, one IONPU_IOC_JOB each: jobs/s. */
 static int sync_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
 {
@@ -300,8 +320,8 @@ static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 {
 	static float in[BATCH_STEPS * NET_INPUTS];
 	static uint8_t out[BATCH_STEPS * NET_NEURONS];
-	uint64_t jobs = 0, busy0, busy1;
-	double t0, c0, t;
+	double t0, c0, t, ours, card;
+	uint64_t jobs = 0, busy0;
 	int err;
 
 	for (size_t i = 0; i < BATCH_STEPS * NET_INPUTS; i++)
@@ -318,14 +338,13 @@ static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 		jobs++;
 		t = wall() - t0;
 	} while (t < b->o.seconds);
-	record(b, F_BATCH_CPU_US, (cpu() - c0) / (double)jobs * 1e6);
-	err = card_busy_ns(b, &busy1);
+	ours = cpu() - c0;
+	err = card_busy_since(b, busy0, &card);
 	if (err)
 		return err;
-	record(b, F_BATCH_CARD_US,
-	       (double)(busy1 - busy0) / (double)jobs * 1e-3);
-	record(b, F_BATCH_OVERHEAD,
-	       (cpu() - c0) / ((double)(busy1 - busy0) * 1e-9));
+	record(b, F_BATCH_CPU_US, ours / (double)jobs * 1e6);
+	record(b, F_BATCH_CARD_US, card / (double)jobs * 1e6);
+	record(b, F_BATCH_OVERHEAD, ours / card);
 	record(b, F_BATCH_EVENTS, (double)jobs * BATCH_EVENTS / t);
 	return 0;
 }
@@ -336,8 +355,8 @@ static int programming(struct bench *b, const struct ionpu_network *net,
 {
 	struct ionpu_plan_stats st;
 	struct ionpu_loaded *n;
-	uint64_t busy0, busy1;
-	double t0, c0, t, c;
+	double t0, c0, t, ours, card;
+	uint64_t busy0;
 	int err;
 
 	ionpu_plan_stats(plan, &st);
@@ -350,15 +369,16 @@ static int programming(struct bench *b, const struct ionpu_network *net,
 	if (err)
 		return fail(err, "loading (programming) the network");
 	t = wall() - t0;
-	c = cpu() - c0;
+	ours = cpu() - c0;
+	/* Before the unload, whose clean-up of the tile is not programming. */
+	err = card_busy_since(b, busy0, &card);
 	ionpu_unload(n);
-	err = card_busy_ns(b, &busy1);
 	if (err)
 		return err;
 	record(b, F_PROG_CELLS, (double)st.cells / t);
-	record(b, F_PROG_CPU_MS, c * 1e3);
-	record(b, F_PROG_CARD_MS, (double)(busy1 - busy0) * 1e-6);
-	record(b, F_PROG_OVERHEAD, c / ((double)(busy1 - busy0) * 1e-9));
+	record(b, F_PROG_CPU_MS, ours * 1e3);
+	record(b, F_PROG_CARD_MS, card * 1e3);
+	record(b, F_PROG_OVERHEAD, ours / card);
 	return 0;
 }
 
