@@ -30,7 +30,7 @@ CARD_CPPFLAGS := $(FABRIC_CPPFLAGS) -Iqemu
 
 # --- libionpu --------------------------------------------------------------
 LIB_SONAME := libionpu.so.0
-LIB_VERSION := 0.4.0
+LIB_VERSION := 0.5.0
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 # libionpu.a carries the fabric's objects, which its host reference needs;
 # libionpu.so takes from the fabric's archive only what it uses.  Both are

@@ -66,6 +66,15 @@ int ionpu_network_copy(const struct ionpu_network *net,
 		       struct ionpu_network **out);
 
 /*
+ * Add a projection described as ionpu_network_projection() gives it, from
+ * node @src to node @dst of @net (the numbers of @p's ends in another
+ * network need not be theirs here).
+ */
+int ionpu_network_add_projection(struct ionpu_network *net,
+				 const struct ionpu_projection_info *p,
+				 uint32_t src, uint32_t dst);
+
+/*
  * Replace dense projection @id's weights (dst size x src size, finite);
  * -EINVAL with a message otherwise.
  */
@@ -309,6 +318,13 @@ struct ionpu_feed {
 	struct ionpu_timed_input *pending; /* steps from the next run's first */
 	size_t n_pending;
 };
+
+/*
+ * An input raster of @steps x @n_in values is one the card takes: its size
+ * does not overflow and every value is within +-IONPU_INPUT_MAX (no NaN).
+ * 0, or -EOVERFLOW / -EINVAL with a message naming the step and channel.
+ */
+int ionpu_raster_check(const float *in, size_t steps, size_t n_in);
 
 /*
  * The events of a run of @steps steps of raster @in (steps x img->n_in):

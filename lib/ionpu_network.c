@@ -809,26 +809,33 @@ static int copy_node(struct ionpu_network *copy,
 	return err;
 }
 
+int ionpu_network_add_projection(struct ionpu_network *net,
+				 const struct ionpu_projection_info *p,
+				 uint32_t src, uint32_t dst)
+{
+	switch (p->kind) {
+	case IONPU_PROJ_DENSE:
+		return ionpu_network_add_dense(net, src, dst, p->weight,
+					       p->delay, NULL);
+	case IONPU_PROJ_SPARSE:
+		return ionpu_network_add_sparse(net, src, dst, p->nnz, p->pre,
+						p->post, p->weight, p->delay,
+						NULL);
+	case IONPU_PROJ_CONV:
+		return ionpu_network_add_conv(net, src, dst, &p->conv, p->delay,
+					      NULL);
+	}
+	return ionpu_error(-EINVAL, "network: projection of unknown kind %d",
+			   (int)p->kind);
+}
+
 static int copy_proj(struct ionpu_network *copy,
 		     const struct ionpu_network *net, uint32_t id)
 {
 	struct ionpu_projection_info p;
 
 	ionpu_network_projection(net, id, &p);
-	switch (p.kind) {
-	case IONPU_PROJ_DENSE:
-		return ionpu_network_add_dense(copy, p.src, p.dst, p.weight,
-					       p.delay, NULL);
-	case IONPU_PROJ_SPARSE:
-		return ionpu_network_add_sparse(copy, p.src, p.dst, p.nnz,
-						p.pre, p.post, p.weight,
-						p.delay, NULL);
-	case IONPU_PROJ_CONV:
-		return ionpu_network_add_conv(copy, p.src, p.dst, &p.conv,
-					      p.delay, NULL);
-	}
-	return ionpu_error(-EINVAL, "network: projection %u of unknown kind",
-			   id);
+	return ionpu_network_add_projection(copy, &p, p.src, p.dst);
 }
 
 int ionpu_network_copy(const struct ionpu_network *net,

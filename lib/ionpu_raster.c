@@ -72,6 +72,23 @@ static int sort_by_step(const struct ionpu_timed_input *all, size_t total,
 	return 0;
 }
 
+int ionpu_raster_check(const float *in, size_t steps, size_t n_in)
+{
+	if (n_in && steps > SIZE_MAX / n_in)
+		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow",
+				   steps);
+	for (size_t i = 0; i < steps * n_in; i++) {
+		/* NaN fails the comparison too. */
+		if (!(fabsf(in[i]) <= IONPU_INPUT_MAX))
+			return ionpu_error(-EINVAL,
+					   "run: step %zu, channel %zu: input %g is outside the card's input range [-%.0f, %.0f]",
+					   i / n_in, i % n_in, (double)in[i],
+					   (double)IONPU_INPUT_MAX,
+					   (double)IONPU_INPUT_MAX);
+	}
+	return 0;
+}
+
 int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed,
 		      const float *in, size_t steps,
 		      struct ionpu_timed_input **events, size_t *n)
@@ -80,18 +97,10 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed,
 	struct ionpu_timed_input *all, *sorted, *rest = NULL;
 	int err;
 
-	if (img->n_in && steps > SIZE_MAX / img->n_in)
-		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow",
-				   steps);
+	err = ionpu_raster_check(in, steps, img->n_in);
+	if (err)
+		return err;
 	for (size_t i = 0; i < steps * img->n_in; i++) {
-		/* NaN fails the comparison too. */
-		if (!(fabsf(in[i]) <= IONPU_INPUT_MAX))
-			return ionpu_error(-EINVAL,
-					   "run: step %zu, channel %zu: input %g is outside the card's input range [-%.0f, %.0f]",
-					   i / img->n_in, i % img->n_in,
-					   (double)in[i],
-					   (double)IONPU_INPUT_MAX,
-					   (double)IONPU_INPUT_MAX);
 		if (in[i] != 0) {
 			size_t c = i % img->n_in;
 

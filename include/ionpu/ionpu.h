@@ -32,7 +32,7 @@ extern "C" {
 #define IONPU_API __attribute__((visibility("default")))
 
 #define IONPU_LIB_VERSION_MAJOR	0
-#define IONPU_LIB_VERSION_MINOR	4
+#define IONPU_LIB_VERSION_MINOR	5
 #define IONPU_LIB_VERSION_PATCH	0
 
 /* Longest serial number a card reports, without the terminating NUL. */
@@ -1390,6 +1390,175 @@ IONPU_API int ionpu_queue_reap(struct ionpu_queue *q, struct ionpu_completion *c
  * Return: the count.
  */
 IONPU_API size_t ionpu_queue_in_flight(struct ionpu_queue *q);
+
+/*
+ * Several cards: a network too big for one card, split over several on the
+ * same host.  The host is the router between them, as chip-to-chip links
+ * would be: every time step each card runs one step, and the spikes that
+ * its populations send to populations on other cards are those cards'
+ * input in the next step, so a spike still reaches its targets one step
+ * plus its delay after it was sent, as on one card (docs/libionpu.md,
+ * "Several cards").  A split runs on cards (ionpu_multi_load()) or on
+ * their host references (ionpu_multi_host()), and the two agree bit for
+ * bit in ideal mode.
+ */
+
+/* A network split over cards; only the library sees inside. */
+struct ionpu_split;
+
+/**
+ * ionpu_split_compile() - split a network over cards and map each part
+ * @net: the network; the split keeps a copy of what it needs, so @net may
+ *       change or go after the call.
+ * @cards: @n_cards card descriptions, in the order the parts fill them.
+ * @n_cards: how many, at least 1.
+ * @flags: IONPU_COMPILE_* flags, as for ionpu_compile_flags().
+ * @out: out: the split; free it with ionpu_split_free().
+ *
+ * Whole populations go to the cards in node order: each card takes them as
+ * long as ionpu_compile_flags() still fits them on it, then the next card
+ * starts; cards left over are not used.  Each part is a network of its
+ * own, whose nodes keep the network's order and names: its populations,
+ * the network's inputs that feed them, and for every population on another
+ * card that feeds them an input node of that population's name and size,
+ * which the run drives with its spikes.  A population whose spikes another
+ * card takes is an output of its own part.
+ *
+ * Return: 0; -EINVAL for a NULL argument, no card, or a network with no
+ * output population; -ENOSPC when a population does not fit on a card of
+ * its own, or all the populations not on @n_cards cards (the message names
+ * the population and the card); what ionpu_compile_flags() returns.
+ */
+IONPU_API int ionpu_split_compile(const struct ionpu_network *net,
+				  const struct ionpu_card_desc *cards, size_t n_cards,
+				  uint32_t flags, struct ionpu_split **out);
+
+/**
+ * ionpu_split_free() - free a split
+ * @s: the split, or NULL.
+ */
+IONPU_API void ionpu_split_free(struct ionpu_split *s);
+
+/**
+ * ionpu_split_parts() - how many cards a split uses
+ * @s: the split.
+ *
+ * Return: the number of parts, 1 to the number of cards it was given.
+ */
+IONPU_API size_t ionpu_split_parts(const struct ionpu_split *s);
+
+/**
+ * ionpu_split_network() - one part's network
+ * @s: the split.
+ * @part: the part, 0 to ionpu_split_parts() - 1.
+ *
+ * Return: the network, owned by @s; NULL for no such part.
+ */
+IONPU_API const struct ionpu_network *ionpu_split_network(const struct ionpu_split *s,
+							  size_t part);
+
+/**
+ * ionpu_split_plan() - one part's plan, for the card it was compiled for
+ * @s: the split.
+ * @part: the part.
+ *
+ * Return: the plan (ionpu_plan_stats(), ionpu_plan_dump()), owned by @s;
+ * NULL for no such part.
+ */
+IONPU_API const struct ionpu_plan *ionpu_split_plan(const struct ionpu_split *s, size_t part);
+
+/**
+ * ionpu_split_part_of() - which part a population went to
+ * @s: the split.
+ * @node: a population of the network the split was made of.
+ *
+ * Return: the part; -EINVAL for an input node or no such node.
+ */
+IONPU_API int ionpu_split_part_of(const struct ionpu_split *s, uint32_t node);
+
+/* A split loaded onto cards, or onto host references; only the library sees inside. */
+struct ionpu_multi;
+
+/**
+ * ionpu_multi_load() - load each part of a split onto its card
+ * @s: the split; it may be freed once this returns.
+ * @devs: the cards, at least ionpu_split_parts(@s): part k goes to
+ *        @devs[k], which should be the card that @cards[k] of
+ *        ionpu_split_compile() described.  One card may be given twice if
+ *        it has the tiles for both parts.
+ * @n_devs: how many.
+ * @opts: as for ionpu_load(), for every part.
+ * @out: out: the loaded split; free it with ionpu_multi_free().
+ *
+ * Return: 0; -EINVAL for a NULL argument or fewer cards than parts; what
+ * ionpu_load() returns for a part (the message names it; the parts loaded
+ * before are unloaded).
+ */
+IONPU_API int ionpu_multi_load(const struct ionpu_split *s, struct ionpu_dev *const *devs,
+			       size_t n_devs, const struct ionpu_load_opts *opts,
+			       struct ionpu_multi **out);
+
+/**
+ * ionpu_multi_host() - load each part of a split into a host reference
+ * @s: the split; it may be freed once this returns.
+ * @out: out: the split on the host; free it with ionpu_multi_free().
+ *
+ * Return: 0; -EINVAL for a NULL argument; what ionpu_host_new() returns
+ * for a part.
+ */
+IONPU_API int ionpu_multi_host(const struct ionpu_split *s, struct ionpu_multi **out);
+
+/**
+ * ionpu_multi_free() - unload every part and free
+ * @m: the loaded split, or NULL.
+ */
+IONPU_API void ionpu_multi_free(struct ionpu_multi *m);
+
+/**
+ * ionpu_multi_inputs() - input channels: the columns of an input raster
+ * @m: the loaded split.
+ *
+ * Return: as ionpu_host_inputs() of the whole network.
+ */
+IONPU_API size_t ionpu_multi_inputs(const struct ionpu_multi *m);
+
+/**
+ * ionpu_multi_outputs() - output neurons: the columns of an output raster
+ * @m: the loaded split.
+ *
+ * Return: as ionpu_host_outputs() of the whole network.
+ */
+IONPU_API size_t ionpu_multi_outputs(const struct ionpu_multi *m);
+
+/**
+ * ionpu_multi_run() - run time steps on every part, routing spikes between them
+ * @m: the loaded split.
+ * @in: @steps x ionpu_multi_inputs() values, laid out as for the whole
+ *      network's ionpu_host_run().
+ * @steps: time steps, at least 1.
+ * @flags: 0 to start from rest, or %IONPU_RUN_KEEP_STATE to go on where
+ *         the last run stopped, spikes between the cards included.
+ * @out: out: @steps x ionpu_multi_outputs() bytes, as for the whole
+ *       network's ionpu_host_run().
+ *
+ * Each step is one run of one step on every part (a job on each card).  A
+ * part's inputs are the network's input channels that feed it and the
+ * spikes of the step before of every population on another card that
+ * feeds it.  The output equals the whole network's ionpu_host_run(), run a
+ * step at a time, bit for bit when no population takes spikes from its own
+ * card and from another one in the same step; where one does, the card adds
+ * them up in another order and a potential may differ in its last bit.
+ * Calls on one @m must not overlap.
+ *
+ * Return: 0; -EINVAL for a bad argument or an input value as
+ * ionpu_host_run() refuses (the message names the step and the network's
+ * channel); -ESTALE for %IONPU_RUN_KEEP_STATE after a run that failed;
+ * -EOVERFLOW if the raster's size overflows; what ionpu_loaded_run() or
+ * ionpu_host_run() returns for a part (the message names the step and the
+ * part).
+ */
+IONPU_API int ionpu_multi_run(struct ionpu_multi *m, const float *in, size_t steps,
+			      uint32_t flags, uint8_t *out);
 
 /*
  * Learning on the card (docs/libionpu.md, "Learning on the card").  A
