@@ -434,6 +434,7 @@ LIB_STATIC_LDLIBS = $(filter-out -lpci,$(LIB_LDLIBS)) -lsz -laec -lz -ldl
 SELFTEST_LDLIBS_ionpu_lib_run_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_conformance_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_digits_test = $(LIB_STATIC_LDLIBS)
+SELFTEST_LDLIBS_ionpu_multicard_test = $(LIB_STATIC_LDLIBS)
 SELFTEST_LDLIBS_ionpu_lib_learn_test = $(LIB_STATIC_LDLIBS) -lm
 SELFTEST_LDLIBS_ionpu_lib_test := -lm
 SELFTEST_LDLIBS_ionpu_calib_test := -lm
