@@ -21,6 +21,11 @@
  *    its test split): each sample as its own job against all of them as
  *    one batch (ionpu_loaded_run_batch()); images per second, their ratio,
  *    and the latency of one image (median and 99th percentile).
+ *  - several cards (with --multi): a network of four layers that fills one
+ *    card, split over 1, 2 and 4 of the cards given (ionpu_split_*(),
+ *    ionpu_multi_*(): one job per card per time step, the host routing the
+ *    spikes between them); time steps per second, and whether every run's
+ *    output equalled the whole network's host reference.
  *
  * Under QEMU's TCG the guest's CPU is emulated, so a CPU time here is
  * many times what the same code takes on real hardware; the card's time
@@ -51,12 +56,17 @@
 #define QUEUE_DEPTH 64
 #define BATCH_STEPS 16 /* x NET_INPUTS events per job: 4096 */
 #define BATCH_EVENTS (BATCH_STEPS * NET_INPUTS)
+/* The split benchmarks: cards, layers, steps of one run. */
+#define MULTI_MAX_CARDS 8
+#define MULTI_LAYERS 4
+#define MULTI_STEPS 100
 
 struct options {
 	const char *device;
 	const char *graph; /* inference: a NIR graph */
 	const char *
 		inputs; /* inference: its samples, samples x steps x channels */
+	const char *multi; /* several cards: their names, comma-separated */
 	unsigned int runs;
 	double seconds;
 	bool json;
@@ -87,6 +97,12 @@ enum figure_id {
 	F_INF_RATIO,
 	F_INF_P50,
 	F_INF_P99,
+	F_MULTI_MATCH,
+	F_MULTI_1,
+	F_MULTI_2,
+	F_MULTI_4,
+	F_MULTI_4_VS_1,
+	F_MULTI_SPIKES,
 	F_COUNT
 };
 
@@ -107,11 +123,19 @@ static const struct figure figure_names[F_COUNT] = {
 	[F_INF_RATIO] = { "batch_vs_single_inference", "x" },
 	[F_INF_P50] = { "inference_latency_p50_ms", "ms" },
 	[F_INF_P99] = { "inference_latency_p99_ms", "ms" },
+	[F_MULTI_MATCH] = { "multicard_matches_host", "bool" },
+	[F_MULTI_1] = { "multicard_steps_per_s_1_cards", "steps/s" },
+	[F_MULTI_2] = { "multicard_steps_per_s_2_cards", "steps/s" },
+	[F_MULTI_4] = { "multicard_steps_per_s_4_cards", "steps/s" },
+	[F_MULTI_4_VS_1] = { "multicard_4_vs_1_cards", "x" },
+	[F_MULTI_SPIKES] = { "multicard_output_spikes_per_step", "spikes" },
 };
 
 struct bench {
 	struct options o;
 	struct ionpu_dev *dev;
+	struct ionpu_dev *multi[MULTI_MAX_CARDS];
+	size_t n_multi;
 	struct figure f[F_COUNT];
 };
 
@@ -532,6 +556,246 @@ out:
 	return err;
 }
 
+/* A small deterministic generator: the same network and input every run. */
+static double next_uniform(uint64_t *s, double lo, double hi)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return lo + (hi - lo) * (double)(*s >> 33) / 2147483648.0;
+}
+
+/* @size LIF neurons (tau 20 steps, threshold 1); @id their node. */
+static int add_layer(struct ionpu_network *net, const char *name, uint32_t size,
+		     uint32_t *id)
+{
+	double *a = malloc(4 * size * sizeof(*a));
+	struct ionpu_neuron_params p = { 0 };
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < size; i++) {
+		a[i] = 20 * NET_DT;
+		a[size + i] = 1;
+		a[2 * size + i] = 0;
+		a[3 * size + i] = 1;
+	}
+	p.tau = a;
+	p.r = a + size;
+	p.v_leak = a + 2 * size;
+	p.v_threshold = a + 3 * size;
+	err = ionpu_network_add_population(net, name, IONPU_NEURON_LIF, size,
+					   &p, id);
+	free(a);
+	return err;
+}
+
+/*
+ * The split benchmarks' network: in(256) -> MULTI_LAYERS layers of @tiles
+ * x 256 neurons, the first dense, each next one's group g taking every
+ * neuron of the layer before's group g (one tile's rows).  A chain, so
+ * split anywhere its output is the whole network's bit for bit.
+ */
+static int multi_network(uint32_t tiles, struct ionpu_network **out)
+{
+	uint32_t n = tiles * 256, in, prev, id = 0;
+	size_t nnz = (size_t)n * 256;
+	double *w = malloc(nnz * sizeof(*w));
+	uint32_t *pre = malloc(nnz * sizeof(*pre));
+	uint32_t *post = malloc(nnz * sizeof(*post));
+	struct ionpu_network *net = NULL;
+	uint64_t seed = 7;
+	int err = -ENOMEM;
+
+	if (!w || !pre || !post || ionpu_network_create(&net))
+		goto out;
+	for (size_t k = 0; k < nnz; k++) {
+		post[k] = (uint32_t)(k / 256);
+		pre[k] = post[k] / 256 * 256 + (uint32_t)(k % 256);
+	}
+	err = ionpu_network_add_input(net, "in", NET_INPUTS, &prev);
+	if (err)
+		goto out;
+	in = prev;
+	for (int l = 0; l < MULTI_LAYERS; l++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "layer%d", l + 1);
+		err = add_layer(net, name, n, &id);
+		if (err)
+			goto out;
+		for (size_t k = 0; k < nnz; k++)
+			w[k] = next_uniform(&seed, -0.05, 0.2);
+		if (prev == in)
+			err = ionpu_network_add_dense(net, in, id, w, NULL,
+						      NULL);
+		else
+			err = ionpu_network_add_sparse(net, prev, id, nnz, pre,
+						       post, w, NULL, NULL);
+		if (err)
+			goto out;
+		prev = id;
+	}
+	err = ionpu_network_mark_output(net, id);
+out:
+	free(w);
+	free(pre);
+	free(post);
+	if (err) {
+		ionpu_network_free(net);
+		return fail(err, "the split benchmarks' network");
+	}
+	*out = net;
+	return 0;
+}
+
+/* The whole network's output over MULTI_STEPS steps, from its host reference. */
+static int multi_reference(const struct ionpu_network *net, const float *in,
+			   uint8_t *out)
+{
+	struct ionpu_card_desc big;
+	struct ionpu_plan *plan = NULL;
+	struct ionpu_host *h = NULL;
+	int err;
+
+	ionpu_card_desc_default(IONPU_CARD_MAX_TILES, &big);
+	err = ionpu_compile(net, &big, &plan);
+	if (err)
+		goto out;
+	err = ionpu_host_new(net, plan, &h);
+	if (err)
+		goto out;
+	err = ionpu_host_run(h, in, MULTI_STEPS, out);
+out:
+	ionpu_host_free(h);
+	ionpu_plan_free(plan);
+	return err ? fail(err, "the host reference") : 0;
+}
+
+/*
+ * @net split over @cards cards, each offered @tiles tiles: time steps per
+ * second, and whether every run's output was @want.
+ */
+static int multi_run(struct bench *b, const struct ionpu_network *net,
+		     size_t cards, uint32_t tiles, const float *in,
+		     const uint8_t *want, size_t n_out, uint8_t *out,
+		     double *rate, bool *match)
+{
+	struct ionpu_card_desc desc[MULTI_MAX_CARDS];
+	struct ionpu_split *s = NULL;
+	struct ionpu_multi *m = NULL;
+	uint64_t steps = 0;
+	double t0, t;
+	int err;
+
+	for (size_t k = 0; k < cards; k++) {
+		err = ionpu_card_desc_of(b->multi[k], &desc[k]);
+		if (err)
+			return fail(err, "a card's description");
+		desc[k].tiles = tiles;
+	}
+	err = ionpu_split_compile(net, desc, cards, 0, &s);
+	if (err)
+		return fail(err, "splitting the network");
+	err = ionpu_multi_load(s, b->multi, cards, NULL, &m);
+	ionpu_split_free(s);
+	if (err)
+		return fail(err, "loading the split");
+	t0 = wall();
+	do {
+		err = ionpu_multi_run(m, in, MULTI_STEPS, 0, out);
+		if (err) {
+			fail(err, "running the split");
+			goto out;
+		}
+		*match = *match && !memcmp(out, want, n_out);
+		steps += MULTI_STEPS;
+		t = wall() - t0;
+	} while (t < b->o.seconds);
+	*rate = (double)steps / t;
+out:
+	ionpu_multi_free(m);
+	return err;
+}
+
+static int multi_benchmarks(struct bench *b)
+{
+	static const size_t counts[] = { 1, 2, 4 };
+	static const enum figure_id ids[] = { F_MULTI_1, F_MULTI_2, F_MULTI_4 };
+	struct ionpu_network *net = NULL;
+	uint32_t layer_tiles = UINT32_MAX;
+	float *in = NULL;
+	uint8_t *want = NULL, *out = NULL;
+	uint64_t seed = 11;
+	size_t n_out, spikes = 0;
+	int err;
+
+	/* A layer's tiles: the whole network fits on each card. */
+	for (size_t k = 0; k < b->n_multi; k++) {
+		struct ionpu_card_desc d;
+
+		err = ionpu_card_desc_of(b->multi[k], &d);
+		if (err)
+			return fail(err, "a card's description");
+		if (d.tiles / MULTI_LAYERS < layer_tiles)
+			layer_tiles = d.tiles / MULTI_LAYERS;
+	}
+	if (!layer_tiles) {
+		fprintf(stderr,
+			"ionpu-bench: --multi: every card needs %d tiles or more\n",
+			MULTI_LAYERS);
+		return -EINVAL;
+	}
+	err = multi_network(layer_tiles, &net);
+	if (err)
+		return err;
+	n_out = (size_t)MULTI_STEPS * layer_tiles * 256;
+	in = malloc((size_t)MULTI_STEPS * NET_INPUTS * sizeof(*in));
+	want = calloc(n_out, 1);
+	out = calloc(n_out, 1);
+	if (!in || !want || !out) {
+		fprintf(stderr, "ionpu-bench: out of memory\n");
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < (size_t)MULTI_STEPS * NET_INPUTS; k++)
+		in[k] = next_uniform(&seed, 0, 1) < 0.25;
+	err = multi_reference(net, in, want);
+	for (size_t k = 0; !err && k < n_out; k++)
+		spikes += want[k];
+	if (!err && !spikes) {
+		fprintf(stderr,
+			"ionpu-bench: the split benchmarks' network gives no output spike\n");
+		err = -EIO;
+	}
+	for (unsigned int r = 0; !err && r < b->o.runs; r++) {
+		double rate[3] = { 0 };
+		bool match = true;
+
+		for (size_t c = 0; !err && c < 3; c++) {
+			if (counts[c] > b->n_multi)
+				break;
+			err = multi_run(b, net, counts[c],
+					layer_tiles * MULTI_LAYERS /
+						(uint32_t)counts[c],
+					in, want, n_out, out, &rate[c], &match);
+			if (!err)
+				record(b, ids[c], rate[c]);
+		}
+		if (err)
+			break;
+		record(b, F_MULTI_MATCH, match);
+		record(b, F_MULTI_SPIKES, (double)spikes / MULTI_STEPS);
+		if (rate[2] > 0)
+			record(b, F_MULTI_4_VS_1, rate[2] / rate[0]);
+	}
+out:
+	free(in);
+	free(want);
+	free(out);
+	ionpu_network_free(net);
+	return err;
+}
+
 /* Median, smallest and largest of a figure's runs. */
 static void summary(const struct figure *f, double *med, double *lo, double *hi)
 {
@@ -599,6 +863,8 @@ static void usage(FILE *out)
 		"                     (default: 0, /dev/ionpu0)\n"
 		"  -g, --graph=FILE   a NIR graph for the inference figures\n"
 		"  -i, --inputs=FILE  its samples, a .npy of samples x steps x channels\n"
+		"  -m, --multi=CARDS  two to %d cards, comma-separated, for the figures of a\n"
+		"                     network split over 1, 2 and 4 of them\n"
 		"  -r, --runs=N       runs of each benchmark, 1 to %d (default 5)\n"
 		"  -s, --seconds=S    least length of each side of a run (default 1)\n"
 		"  -j, --json         the figures as JSON, one line (docs/bench.md)\n"
@@ -606,7 +872,7 @@ static void usage(FILE *out)
 		"  -h, --help         show this help and exit\n"
 		"\n"
 		"Needs CAP_PERFMON (or root) to read the card's busy time.\n",
-		MAX_RUNS);
+		MULTI_MAX_CARDS, MAX_RUNS);
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -615,6 +881,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "device", required_argument, NULL, 'd' },
 		{ "graph", required_argument, NULL, 'g' },
 		{ "inputs", required_argument, NULL, 'i' },
+		{ "multi", required_argument, NULL, 'm' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -627,7 +894,7 @@ static int parse(int argc, char **argv, struct options *o)
 	int opt;
 
 	*o = (struct options){ .device = "0", .runs = 5, .seconds = 1.0 };
-	while ((opt = getopt_long(argc, argv, "d:g:i:r:s:jVh", longopts,
+	while ((opt = getopt_long(argc, argv, "d:g:i:m:r:s:jVh", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'd':
@@ -638,6 +905,9 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'i':
 			o->inputs = optarg;
+			break;
+		case 'm':
+			o->multi = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -688,6 +958,39 @@ static int parse(int argc, char **argv, struct options *o)
 	return IONPU_EXIT_OK;
 }
 
+/* The cards --multi names, opened. */
+static int open_multi(struct bench *b)
+{
+	char *list = strdup(b->o.multi), *save = NULL;
+	int err = 0;
+
+	if (!list)
+		return -ENOMEM;
+	for (char *name = strtok_r(list, ",", &save); name && !err;
+	     name = strtok_r(NULL, ",", &save)) {
+		if (b->n_multi == MULTI_MAX_CARDS) {
+			fprintf(stderr,
+				"ionpu-bench: --multi: more than %d cards\n",
+				MULTI_MAX_CARDS);
+			err = -EINVAL;
+			break;
+		}
+		err = ionpu_open(name, &b->multi[b->n_multi]);
+		if (err)
+			fail(err, name);
+		else
+			b->n_multi++;
+	}
+	if (!err && b->n_multi < 2) {
+		fprintf(stderr,
+			"ionpu-bench: --multi: '%s' names fewer than two cards\n",
+			b->o.multi);
+		err = -EINVAL;
+	}
+	free(list);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench *b = calloc(1, sizeof(*b));
@@ -707,9 +1010,13 @@ int main(int argc, char **argv)
 		ret = ionpu_exit_of(fail(err, b->o.device));
 		goto out;
 	}
-	err = job_benchmarks(b);
+	err = b->o.multi ? open_multi(b) : 0;
+	if (!err)
+		err = job_benchmarks(b);
 	if (!err && b->o.graph)
 		err = inference(b);
+	if (!err && b->o.multi)
+		err = multi_benchmarks(b);
 	if (err) {
 		ret = ionpu_exit_of(err);
 		goto out;
@@ -719,6 +1026,8 @@ int main(int argc, char **argv)
 	else
 		print_table(b);
 out:
+	for (size_t k = 0; k < b->n_multi; k++)
+		ionpu_close(b->multi[k]);
 	ionpu_close(b->dev);
 	free(b);
 	return ret;

@@ -518,6 +518,21 @@ TEST_F(tools, card_without_driver)
 	EXPECT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
 }
 
+/* Each of @keys is a figure of ionpu-bench's JSON @out, its median above zero. */
+static void figures_above_zero(struct __test_metadata *_metadata, const char *out,
+			       const char *const *keys, size_t n)
+{
+	char want[96];
+	const char *p;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "\"%s\":{\"median\":", keys[i]);
+		p = strstr(out, want);
+		ASSERT_NE(NULL, p) TH_LOG("no %s in %s", keys[i], out);
+		EXPECT_GT(strtod(p + strlen(want), NULL), 0) TH_LOG("%s", keys[i]);
+	}
+}
+
 /*
  * ionpu-bench measures every figure docs/bench.md lists for one card, each
  * above zero, as well-formed JSON; a bad command line is a usage error.
@@ -533,8 +548,7 @@ TEST_F(tools, bench_json_has_every_figure)
 		"batch_vs_single_inference", "inference_latency_p50_ms",
 		"inference_latency_p99_ms",
 	};
-	char cmd[512], want[96];
-	const char *p;
+	char cmd[512];
 
 	if (access(BENCH, X_OK))
 		SKIP(return, "ionpu-bench is not in /usr/bin");
@@ -544,14 +558,39 @@ TEST_F(tools, bench_json_has_every_figure)
 		 self->cards[0].pci);
 	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
 	ASSERT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		snprintf(want, sizeof(want), "\"%s\":{\"median\":", keys[i]);
-		p = strstr(self->out, want);
-		ASSERT_NE(NULL, p) TH_LOG("no %s in %s", keys[i], self->out);
-		EXPECT_GT(strtod(p + strlen(want), NULL), 0) TH_LOG("%s", keys[i]);
-	}
+	figures_above_zero(_metadata, self->out, keys, sizeof(keys) / sizeof(keys[0]));
 	EXPECT_EQ(2, sh(AS_ROOT, BENCH " --runs 0", self->out));
 	EXPECT_EQ(2, sh(AS_ROOT, BENCH " --graph " GRAPH, self->out));
+}
+
+/*
+ * A network split over the VM's two cards: the steps per second on one
+ * and two cards, and the output equal to the host reference's in every run.
+ */
+TEST_F(tools, bench_multi_json)
+{
+	static const char *const keys[] = {
+		"multicard_steps_per_s_1_cards",
+		"multicard_steps_per_s_2_cards",
+		"multicard_matches_host",
+		"multicard_output_spikes_per_step",
+	};
+	char cmd[512];
+
+	if (access(BENCH, X_OK))
+		SKIP(return, "ionpu-bench is not in /usr/bin");
+	if (self->n < 2)
+		SKIP(return, "one card: a split needs two");
+	snprintf(cmd, sizeof(cmd), BENCH " --json --runs 1 --seconds 0.2 --multi %s,%s",
+		 self->cards[0].pci, self->cards[1].pci);
+	ASSERT_EQ(0, sh(AS_ROOT, cmd, self->out)) TH_LOG("%s", last_stderr());
+	ASSERT_TRUE(json_check(self->out)) TH_LOG("not JSON: %s", self->out);
+	figures_above_zero(_metadata, self->out, keys, sizeof(keys) / sizeof(keys[0]));
+	/* Four cards asked for, two given: no figure for four. */
+	EXPECT_EQ(NULL, strstr(self->out, "multicard_steps_per_s_4_cards"));
+	snprintf(cmd, sizeof(cmd), BENCH " --multi %s", self->cards[0].pci);
+	EXPECT_NE(0, sh(AS_ROOT, cmd, self->out));
+	EXPECT_NE(NULL, strstr(last_stderr(), "fewer than two cards")) TH_LOG("%s", last_stderr());
 }
 
 TEST_HARNESS_MAIN
