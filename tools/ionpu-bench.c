@@ -672,13 +672,14 @@ out:
 }
 
 /*
- * @net split over @cards cards, each offered @tiles tiles: time steps per
- * second, and whether every run's output was @want.
+ * @net split over the first @cards cards (@descs, theirs), each offered
+ * @tiles tiles: time steps per second, and whether every run's output was
+ * @want.
  */
 static int multi_run(struct bench *b, const struct ionpu_network *net,
-		     size_t cards, uint32_t tiles, const float *in,
-		     const uint8_t *want, size_t n_out, uint8_t *out,
-		     double *rate, bool *match)
+		     const struct ionpu_card_desc *descs, size_t cards,
+		     uint32_t tiles, const float *in, const uint8_t *want,
+		     size_t n_out, uint8_t *out, double *rate, bool *match)
 {
 	struct ionpu_card_desc desc[MULTI_MAX_CARDS];
 	struct ionpu_split *s = NULL;
@@ -688,9 +689,7 @@ static int multi_run(struct bench *b, const struct ionpu_network *net,
 	int err;
 
 	for (size_t k = 0; k < cards; k++) {
-		err = ionpu_card_desc_of(b->multi[k], &desc[k]);
-		if (err)
-			return fail(err, "a card's description");
+		desc[k] = descs[k];
 		desc[k].tiles = tiles;
 	}
 	err = ionpu_split_compile(net, desc, cards, 0, &s);
@@ -721,6 +720,7 @@ static int multi_benchmarks(struct bench *b)
 {
 	static const size_t counts[] = { 1, 2, 4 };
 	static const enum figure_id ids[] = { F_MULTI_1, F_MULTI_2, F_MULTI_4 };
+	struct ionpu_card_desc descs[MULTI_MAX_CARDS];
 	struct ionpu_network *net = NULL;
 	uint32_t layer_tiles = UINT32_MAX;
 	float *in = NULL;
@@ -731,13 +731,11 @@ static int multi_benchmarks(struct bench *b)
 
 	/* A layer's tiles: the whole network fits on each card. */
 	for (size_t k = 0; k < b->n_multi; k++) {
-		struct ionpu_card_desc d;
-
-		err = ionpu_card_desc_of(b->multi[k], &d);
+		err = ionpu_card_desc_of(b->multi[k], &descs[k]);
 		if (err)
 			return fail(err, "a card's description");
-		if (d.tiles / MULTI_LAYERS < layer_tiles)
-			layer_tiles = d.tiles / MULTI_LAYERS;
+		if (descs[k].tiles / MULTI_LAYERS < layer_tiles)
+			layer_tiles = descs[k].tiles / MULTI_LAYERS;
 	}
 	if (!layer_tiles) {
 		fprintf(stderr,
@@ -774,7 +772,7 @@ static int multi_benchmarks(struct bench *b)
 		for (size_t c = 0; !err && c < 3; c++) {
 			if (counts[c] > b->n_multi)
 				break;
-			err = multi_run(b, net, counts[c],
+			err = multi_run(b, net, descs, counts[c],
 					layer_tiles * MULTI_LAYERS /
 						(uint32_t)counts[c],
 					in, want, n_out, out, &rate[c], &match);
