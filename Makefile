@@ -115,6 +115,9 @@ TOOL_HDRS := $(wildcard tools/*.h)
 # A tool's sources beyond tools/<tool>.c, as prerequisites of its builds.
 $(BUILD)/tools/ionpu-smi $(BUILD)/tools-static/ionpu-smi: tools/ionpu_cdi.c tools/ionpu_health.c
 $(BUILD)/tools/ionpu-run $(BUILD)/tools-static/ionpu-run: tools/ionpu_progress.c
+$(BUILD)/tools/ionpu-bench $(BUILD)/tools-static/ionpu-bench: tools/ionpu_bench_stream.c
+# ionpu-bench drives the driver's event stream through io_uring itself.
+TOOL_LDLIBS_ionpu-bench := -luring
 
 # The tools find the library beside them, ../lib, so that a build or a
 # DESTDIR tree runs where it lies; a distribution's package, whose library
@@ -124,7 +127,8 @@ TOOL_RPATH ?= $$ORIGIN/../lib
 $(BUILD)/tools/%: tools/%.c $(TOOL_HDRS) $(LIB_SO)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS) $(CPPFLAGS_IONPU) $(LDFLAGS) -o $@ $(filter %.c,$^) \
-		-L$(BUILD)/lib -lionpu $(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)'$(TOOL_RPATH)')
+		-L$(BUILD)/lib -lionpu $(TOOL_LDLIBS_$*) \
+		$(if $(TOOL_RPATH),-Wl$(comma)-rpath$(comma)'$(TOOL_RPATH)')
 
 $(BUILD)/examples/%: examples/%.c $(LIB_SO)
 	@mkdir -p $(@D)

@@ -21,6 +21,10 @@
  *    its test split): each sample as its own job against all of them as
  *    one batch (ionpu_loaded_run_batch()); images per second, their ratio,
  *    and the latency of one image (median and 99th percentile).
+ *  - spike I/O: rounds of 1, 64 and 4096 input events through the driver's
+ *    event stream to a running tile, by IONPU_IOC_INPUT, write() or
+ *    io_uring, their spikes read back (tools/ionpu_bench_stream.c); events
+ *    per second and system calls per event.
  *  - several cards (with --multi): a network of four layers that fills one
  *    card, split over 1, 2 and 4 of the cards given (ionpu_split_*(),
  *    ionpu_multi_*(): one job per card per time step, the host routing the
@@ -45,6 +49,7 @@
 
 #include <ionpu/ionpu.h>
 
+#include "ionpu_bench_stream.h"
 #include "ionpu_exit.h"
 #include "ionpu_json.h"
 
@@ -103,7 +108,10 @@ enum figure_id {
 	F_MULTI_4,
 	F_MULTI_4_VS_1,
 	F_MULTI_SPIKES,
-	F_COUNT
+	/* Per path and batch (ionpu_bench_stream.h): events/s, then calls. */
+	F_STREAM_EVENTS,
+	F_STREAM_CALLS = F_STREAM_EVENTS + STREAM_PATHS * STREAM_BATCHES,
+	F_COUNT = F_STREAM_CALLS + STREAM_PATHS * STREAM_BATCHES
 };
 
 static const struct figure figure_names[F_COUNT] = {
@@ -137,6 +145,8 @@ struct bench {
 	struct ionpu_dev *multi[MULTI_MAX_CARDS];
 	size_t n_multi;
 	struct figure f[F_COUNT];
+	/* The stream figures' keys, made from their path and batch. */
+	char stream_keys[F_COUNT - F_STREAM_EVENTS][48];
 };
 
 static double seconds_of(clockid_t clock)
@@ -556,6 +566,59 @@ out:
 	return err;
 }
 
+/* stream_<path>_batch<B>_events_per_s and _syscalls_per_event. */
+static void name_stream_figures(struct bench *b)
+{
+	static const char *const path[STREAM_PATHS] = {
+		[STREAM_IOCTL] = "ioctl",
+		[STREAM_WRITE] = "write",
+		[STREAM_URING] = "uring",
+	};
+
+	for (int i = 0; i < F_COUNT - F_STREAM_EVENTS; i++) {
+		int id = i % (STREAM_PATHS * STREAM_BATCHES);
+		bool calls = F_STREAM_EVENTS + i >= F_STREAM_CALLS;
+		struct figure *f = &b->f[F_STREAM_EVENTS + i];
+
+		snprintf(b->stream_keys[i], sizeof(b->stream_keys[i]),
+			 "stream_%s_batch%u_%s", path[id / STREAM_BATCHES],
+			 stream_batch[id % STREAM_BATCHES],
+			 calls ? "syscalls_per_event" : "events_per_s");
+		f->key = b->stream_keys[i];
+		f->unit = calls ? "calls" : "events/s";
+	}
+}
+
+/* Every path at every batch size, on a tile the stream benchmark wires. */
+static int stream_benchmarks(struct bench *b)
+{
+	struct stream_bench *s;
+	int err = stream_bench_open(b->dev, &s);
+
+	if (err)
+		return err;
+	for (unsigned int r = 0; r < b->o.runs && !err; r++) {
+		for (int p = 0; p < STREAM_PATHS && !err; p++) {
+			for (int k = 0; k < STREAM_BATCHES && !err; k++) {
+				int id = p * STREAM_BATCHES + k;
+				struct stream_rate rate;
+
+				err = stream_bench_measure(s, p,
+							   stream_batch[k],
+							   b->o.seconds, &rate);
+				if (err)
+					break;
+				record(b, F_STREAM_EVENTS + id,
+				       rate.events_per_s);
+				record(b, F_STREAM_CALLS + id,
+				       rate.syscalls_per_event);
+			}
+		}
+	}
+	stream_bench_close(s);
+	return err;
+}
+
 /* A small deterministic generator: the same network and input every run. */
 static double next_uniform(uint64_t *s, double lo, double hi)
 {
@@ -808,7 +871,7 @@ static void summary(const struct figure *f, double *med, double *lo, double *hi)
 
 static void print_table(const struct bench *b)
 {
-	printf("%-32s %12s %12s %12s  %s\n", "figure", "median", "min", "max",
+	printf("%-44s %12s %12s %12s  %s\n", "figure", "median", "min", "max",
 	       "unit");
 	for (int i = 0; i < F_COUNT; i++) {
 		const struct figure *f = &b->f[i];
@@ -817,7 +880,7 @@ static void print_table(const struct bench *b)
 		if (!f->n)
 			continue;
 		summary(f, &med, &lo, &hi);
-		printf("%-32s %12.4g %12.4g %12.4g  %s\n", f->key, med, lo, hi,
+		printf("%-44s %12.4g %12.4g %12.4g  %s\n", f->key, med, lo, hi,
 		       f->unit);
 	}
 	printf("(%u runs of at least %g s each)\n", b->o.runs, b->o.seconds);
@@ -853,9 +916,10 @@ static void usage(FILE *out)
 		"Usage: ionpu-bench [OPTION]...\n"
 		"Measure the paths an application waits on, on an IONPU card: jobs through\n"
 		"ioctl and io_uring, jobs of 4096 events against the card's own time,\n"
-		"programming, and (with --graph and --inputs) inference one image at a time\n"
-		"against a batch.  Each figure is the median of --runs runs, with their\n"
-		"smallest and largest value.\n"
+		"programming, spike I/O through the driver's event stream, and (with\n"
+		"--graph and --inputs) inference one image at a time against a batch.\n"
+		"Each figure is the median of --runs runs, with their smallest and\n"
+		"largest value.\n"
 		"\n"
 		"  -d, --device=CARD  the card: /dev/ionpuN, its index N or its PCI address\n"
 		"                     (default: 0, /dev/ionpu0)\n"
@@ -1003,6 +1067,7 @@ int main(int argc, char **argv)
 		goto out;
 	for (int i = 0; i < F_COUNT; i++)
 		b->f[i] = figure_names[i];
+	name_stream_figures(b);
 	err = ionpu_open(b->o.device, &b->dev);
 	if (err) {
 		ret = ionpu_exit_of(fail(err, b->o.device));
@@ -1011,6 +1076,8 @@ int main(int argc, char **argv)
 	err = b->o.multi ? open_multi(b) : 0;
 	if (!err)
 		err = job_benchmarks(b);
+	if (!err)
+		err = stream_benchmarks(b);
 	if (!err && b->o.graph)
 		err = inference(b);
 	if (!err && b->o.multi)

@@ -547,6 +547,19 @@ TEST_F(tools, bench_json_has_every_figure)
 		"inference_single_images_per_s", "inference_batch_images_per_s",
 		"batch_vs_single_inference", "inference_latency_p50_ms",
 		"inference_latency_p99_ms",
+		"stream_ioctl_batch1_events_per_s", "stream_ioctl_batch64_events_per_s",
+		"stream_ioctl_batch4096_events_per_s", "stream_write_batch1_events_per_s",
+		"stream_write_batch64_events_per_s", "stream_write_batch4096_events_per_s",
+		"stream_uring_batch1_events_per_s", "stream_uring_batch64_events_per_s",
+		"stream_uring_batch4096_events_per_s", "stream_ioctl_batch1_syscalls_per_event",
+		"stream_ioctl_batch64_syscalls_per_event",
+		"stream_ioctl_batch4096_syscalls_per_event",
+		"stream_write_batch1_syscalls_per_event",
+		"stream_write_batch64_syscalls_per_event",
+		"stream_write_batch4096_syscalls_per_event",
+		"stream_uring_batch1_syscalls_per_event",
+		"stream_uring_batch64_syscalls_per_event",
+		"stream_uring_batch4096_syscalls_per_event",
 	};
 	char cmd[512];
 

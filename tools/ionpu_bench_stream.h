@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ionpu-bench: spike I/O through the driver's event stream
+ * (tools/ionpu_bench_stream.c).
+ */
+#ifndef IONPU_BENCH_STREAM_H
+#define IONPU_BENCH_STREAM_H
+
+#include <ionpu/ionpu.h>
+
+/* How the input events reach the card; the output events come by read(). */
+enum stream_path {
+	STREAM_IOCTL, /* IONPU_IOC_INPUT, then poll() and read() */
+	STREAM_WRITE, /* write(), then poll() and read() */
+	STREAM_URING, /* io_uring WRITE and READ, submitted together */
+	STREAM_PATHS
+};
+
+/* The batch sizes measured: events written, and read back, per round. */
+#define STREAM_BATCHES 3
+extern const unsigned int stream_batch[STREAM_BATCHES];
+
+struct stream_rate {
+	double events_per_s;	   /* input events, their spikes read back */
+	double syscalls_per_event; /* the process's system calls, per event */
+};
+
+struct stream_bench;
+
+/*
+ * A tile of @dev's card on a file of its own, wired so that every input
+ * event comes back as one output event, and running until
+ * stream_bench_close().  0 or -errno, with a message on stderr.
+ */
+int stream_bench_open(struct ionpu_dev *dev, struct stream_bench **out);
+/* Rounds of @batch events on @path for at least @seconds. */
+int stream_bench_measure(struct stream_bench *s, enum stream_path path,
+			 unsigned int batch, double seconds,
+			 struct stream_rate *out);
+void stream_bench_close(struct stream_bench *s);
+
+#endif /* IONPU_BENCH_STREAM_H */
