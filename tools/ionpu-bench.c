@@ -15,8 +15,11 @@
  *    the process's CPU time per job (library and driver) against the
  *    card's own busy time for it (its modeled time, from its counter).
  *  - programming: a full tile's 65,536 cells with write-verify
- *    (ionpu_load()): cells per second, and the process's CPU time against
- *    the card's modeled programming time.
+ *    (ionpu_load()): cells per second, the process's CPU time against
+ *    the card's modeled programming time, and the user memory the driver
+ *    pinned per request (its sysfs counters).
+ *  - pinned memory of jobs: the process's locked memory with 64 jobs of
+ *    4096 events in flight.
  *  - inference (with --graph and --inputs, e.g. the digit classifier and
  *    its test split): each sample as its own job against all of them as
  *    one batch (ionpu_loaded_run_batch()); images per second, their ratio,
@@ -41,6 +44,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +112,8 @@ enum figure_id {
 	F_MULTI_4,
 	F_MULTI_4_VS_1,
 	F_MULTI_SPIKES,
+	F_PIN_BYTES,
+	F_PIN_PEAK,
 	/* Per path and batch (ionpu_bench_stream.h): events/s, then calls. */
 	F_STREAM_EVENTS,
 	F_STREAM_CALLS = F_STREAM_EVENTS + STREAM_PATHS * STREAM_BATCHES,
@@ -137,11 +143,14 @@ static const struct figure figure_names[F_COUNT] = {
 	[F_MULTI_4] = { "multicard_steps_per_s_4_cards", "steps/s" },
 	[F_MULTI_4_VS_1] = { "multicard_4_vs_1_cards", "x" },
 	[F_MULTI_SPIKES] = { "multicard_output_spikes_per_step", "spikes" },
+	[F_PIN_BYTES] = { "programming_pinned_bytes_per_request", "B" },
+	[F_PIN_PEAK] = { "uring64_batch4096_locked_peak_bytes", "B" },
 };
 
 struct bench {
 	struct options o;
 	struct ionpu_dev *dev;
+	char node[IONPU_NODE_SIZE]; /* the card's /dev/ionpuN */
 	struct ionpu_dev *multi[MULTI_MAX_CARDS];
 	size_t n_multi;
 	struct figure f[F_COUNT];
@@ -349,6 +358,135 @@ out:
 	return err ? fail(err, "a job on the io_uring queue") : 0;
 }
 
+/* The card's /dev/ionpuN: the card with @dev's serial. */
+static int card_node(struct bench *b)
+{
+	struct ionpu_dev_info info;
+	struct ionpu_card *cards;
+	size_t n;
+	int err = ionpu_info(b->dev, &info);
+
+	if (err)
+		return fail(err, "the card's identity");
+	err = ionpu_list(NULL, &cards, &n);
+	if (err)
+		return fail(err, "the cards");
+	err = -ENODEV;
+	for (size_t i = 0; i < n && err; i++) {
+		if (cards[i].driver_bound &&
+		    !strcmp(cards[i].serial, info.serial)) {
+			memcpy(b->node, cards[i].node, sizeof(b->node));
+			err = 0;
+		}
+	}
+	ionpu_list_free(cards);
+	if (err)
+		fprintf(stderr, "ionpu-bench: no device node for card %s\n",
+			info.serial);
+	return err;
+}
+
+/* A counter of the card's in sysfs (docs/ABI/sysfs-class-ionpu). */
+static int card_counter(struct bench *b, const char *name, uint64_t *v)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/class/ionpu/%s/%s",
+		 strrchr(b->node, '/') + 1, name);
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "ionpu-bench: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	ok = fscanf(f, "%" SCNu64, v) == 1;
+	fclose(f);
+	if (!ok) {
+		fprintf(stderr, "ionpu-bench: %s: not a number\n", path);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* The process's locked memory (pinned pages count there), in bytes. */
+static int locked_bytes(uint64_t *v)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+	int err = -EPROTO;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %" SCNu64 " kB", v) == 1) {
+			*v *= 1024;
+			err = 0;
+			break;
+		}
+	fclose(f);
+	if (err)
+		fprintf(stderr, "ionpu-bench: no VmLck in /proc/self/status\n");
+	return err;
+}
+
+/*
+ * Jobs of BATCH_EVENTS events, QUEUE_DEPTH in flight on the io_uring
+ * queue: the process's locked memory at its highest, read after each
+ * round of submissions.  The driver copies a job in and out rather than
+ * pin its pages, so this says that jobs in flight pin none.
+ */
+static int pinned_jobs(struct bench *b, struct ionpu_loaded *n)
+{
+	static float in[BATCH_STEPS * NET_INPUTS];
+	static uint8_t out[QUEUE_DEPTH][BATCH_STEPS * NET_NEURONS];
+	struct ionpu_completion c[QUEUE_DEPTH];
+	uint64_t locked, peak = 0, next = 0;
+	struct ionpu_queue *q;
+	double t0, t = 0;
+	int err, got;
+
+	for (size_t i = 0; i < BATCH_STEPS * NET_INPUTS; i++)
+		in[i] = 1.0f;
+	err = ionpu_queue_new(n, QUEUE_DEPTH, &q);
+	if (err)
+		return fail(err, "the io_uring queue");
+	t0 = wall();
+	for (;;) {
+		bool more = t < b->o.seconds;
+
+		while (more && ionpu_queue_in_flight(q) < QUEUE_DEPTH) {
+			err = ionpu_queue_submit(q, in, BATCH_STEPS, 0,
+						 out[next % QUEUE_DEPTH], next);
+			if (err)
+				goto err_job;
+			next++;
+		}
+		err = locked_bytes(&locked);
+		if (err)
+			goto out;
+		if (locked > peak)
+			peak = locked;
+		if (!ionpu_queue_in_flight(q))
+			break;
+		got = ionpu_queue_reap(q, c, QUEUE_DEPTH, 1);
+		err = got < 0 ? got : 0;
+		for (int i = 0; i < got && !err; i++)
+			err = c[i].status;
+		if (err)
+			goto err_job;
+		t = wall() - t0;
+	}
+	record(b, F_PIN_PEAK, (double)peak);
+	goto out;
+
+err_job:
+	fail(err, "a job of 4096 events on the io_uring queue");
+out:
+	ionpu_queue_free(q);
+	return err;
+}
+
 /* Jobs of BATCH_EVENTS events: our CPU time and the card's, per job. */
 static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 {
@@ -390,11 +528,15 @@ static int programming(struct bench *b, const struct ionpu_network *net,
 	struct ionpu_plan_stats st;
 	struct ionpu_loaded *n;
 	double t0, c0, t, ours, card;
-	uint64_t busy0;
+	uint64_t busy0, bytes0, cmds0, bytes, cmds;
 	int err;
 
 	ionpu_plan_stats(plan, &st);
 	err = card_busy_ns(b, &busy0);
+	if (!err)
+		err = card_counter(b, "sgl_bytes", &bytes0);
+	if (!err)
+		err = card_counter(b, "sgl_commands", &cmds0);
 	if (err)
 		return err;
 	t0 = wall();
@@ -406,9 +548,18 @@ static int programming(struct bench *b, const struct ionpu_network *net,
 	ours = cpu() - c0;
 	/* Before the unload, whose clean-up of the tile is not programming. */
 	err = card_busy_since(b, busy0, &card);
+	if (!err)
+		err = card_counter(b, "sgl_bytes", &bytes);
+	if (!err)
+		err = card_counter(b, "sgl_commands", &cmds);
 	ionpu_unload(n);
 	if (err)
 		return err;
+	/* A card without scatter-gather lists gets every payload copied. */
+	record(b, F_PIN_BYTES,
+	       cmds == cmds0 ?
+		       0 :
+		       (double)(bytes - bytes0) / (double)(cmds - cmds0));
 	record(b, F_PROG_CELLS, (double)st.cells / t);
 	record(b, F_PROG_CPU_MS, ours * 1e3);
 	record(b, F_PROG_CARD_MS, card * 1e3);
@@ -441,6 +592,9 @@ static int job_benchmarks(struct bench *b)
 		record(b, F_URING_JOBS, uring);
 		record(b, F_URING_VS_SYNC, uring / sync);
 		err = batch_jobs(b, n);
+		if (err)
+			goto out;
+		err = pinned_jobs(b, n);
 		if (err)
 			goto out;
 	}
@@ -593,7 +747,7 @@ static void name_stream_figures(struct bench *b)
 static int stream_benchmarks(struct bench *b)
 {
 	struct stream_bench *s;
-	int err = stream_bench_open(b->dev, &s);
+	int err = stream_bench_open(b->node, &s);
 
 	if (err)
 		return err;
@@ -1073,7 +1227,9 @@ int main(int argc, char **argv)
 		ret = ionpu_exit_of(fail(err, b->o.device));
 		goto out;
 	}
-	err = b->o.multi ? open_multi(b) : 0;
+	err = card_node(b);
+	if (!err && b->o.multi)
+		err = open_multi(b);
 	if (!err)
 		err = job_benchmarks(b);
 	if (!err)

@@ -3,7 +3,7 @@
  * ionpu-bench: spike I/O through the driver's event stream, the way an
  * application that feeds a running network does it: the inputs go in by
  * IONPU_IOC_INPUT, write() or io_uring, the output spikes come out of
- * read() (docs/driver.md, "Output-spike events").
+ * read() (docs/hardware.md, "Output-spike events").
  *
  * The benchmark takes one tile on an open file of its own, so nothing of
  * the library stands between it and the driver, and wires it so that each
@@ -80,32 +80,6 @@ static int xioctl(struct stream_bench *s, unsigned long req, void *arg)
 		ret = ioctl(s->fd, req, arg);
 	} while (ret < 0 && errno == EINTR);
 	return ret < 0 ? -errno : 0;
-}
-
-/* The node of @dev's card: the card whose serial it has. */
-static int card_node(struct ionpu_dev *dev, char *node, size_t size)
-{
-	struct ionpu_dev_info info;
-	struct ionpu_card *cards;
-	size_t n;
-	int err = ionpu_info(dev, &info);
-
-	if (err)
-		return err;
-	err = ionpu_list(NULL, &cards, &n);
-	if (err)
-		return err;
-	err = -ENODEV;
-	for (size_t i = 0; i < n; i++) {
-		if (cards[i].driver_bound &&
-		    !strcmp(cards[i].serial, info.serial)) {
-			snprintf(node, size, "%s", cards[i].node);
-			err = 0;
-			break;
-		}
-	}
-	ionpu_list_free(cards);
-	return err;
 }
 
 static int configure(struct stream_bench *s)
@@ -224,11 +198,10 @@ static int start(struct stream_bench *s, const char **what)
 	return xioctl(s, IONPU_IOC_RUN, &run);
 }
 
-int stream_bench_open(struct ionpu_dev *dev, struct stream_bench **out)
+int stream_bench_open(const char *node, struct stream_bench **out)
 {
-	char node[IONPU_NODE_SIZE];
 	struct stream_bench *s;
-	const char *what = "the card's node";
+	const char *what = node;
 	int err;
 
 	s = calloc(1, sizeof(*s));
@@ -240,13 +213,9 @@ int stream_bench_open(struct ionpu_dev *dev, struct stream_bench **out)
 		free(s);
 		return stream_error(err, "io_uring");
 	}
-	err = card_node(dev, node, sizeof(node));
-	if (err)
-		goto err_free;
 	s->fd = open(node, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0) {
 		err = -errno;
-		what = node;
 		goto err_free;
 	}
 	err = start(s, &what);

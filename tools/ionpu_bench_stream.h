@@ -6,8 +6,6 @@
 #ifndef IONPU_BENCH_STREAM_H
 #define IONPU_BENCH_STREAM_H
 
-#include <ionpu/ionpu.h>
-
 /* How the input events reach the card; the output events come by read(). */
 enum stream_path {
 	STREAM_IOCTL, /* IONPU_IOC_INPUT, then poll() and read() */
@@ -28,11 +26,11 @@ struct stream_rate {
 struct stream_bench;
 
 /*
- * A tile of @dev's card on a file of its own, wired so that every input
- * event comes back as one output event, and running until
- * stream_bench_close().  0 or -errno, with a message on stderr.
+ * A tile of the card at @node ("/dev/ionpuN") on a file of its own, wired
+ * so that every input event comes back as one output event, and running
+ * until stream_bench_close().  0 or -errno, with a message on stderr.
  */
-int stream_bench_open(struct ionpu_dev *dev, struct stream_bench **out);
+int stream_bench_open(const char *node, struct stream_bench **out);
 /* Rounds of @batch events on @path for at least @seconds. */
 int stream_bench_measure(struct stream_bench *s, enum stream_path path,
 			 unsigned int batch, double seconds,
