@@ -365,6 +365,8 @@ TEST_CPPFLAGS := $(CARD_CPPFLAGS) -Ilib -Itests/unit -Itests/common
 UNIT_CFLAGS := -std=c11 -g -O1 $(WARN) $(SAN) $(TEST_CPPFLAGS)
 # The same tests built plainly, for valgrind (which cannot run ASan builds).
 VG_CFLAGS := $(filter-out $(SAN),$(UNIT_CFLAGS))
+# The tests of code that runs threads of its own, with ThreadSanitizer.
+TSAN_CFLAGS := $(VG_CFLAGS) -fsanitize=thread
 UNIT_HDRS := $(wildcard include/*/*.h fabric/*.h qemu/*.h lib/*.h tests/unit/*.h tests/common/*.h)
 
 # $(call flavour,NAME,COMPILER AND FLAGS,HEADERS): NAME's objects and archives.
@@ -384,9 +386,12 @@ $(BUILD)/%.a:
 
 $(eval $(call flavour,san,$(CC) $(UNIT_CFLAGS),$(UNIT_HDRS)))
 $(eval $(call flavour,vg,$(CC) $(VG_CFLAGS),$(UNIT_HDRS)))
+$(eval $(call flavour,tsan,$(CC) $(TSAN_CFLAGS),$(UNIT_HDRS)))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 VG_TESTS := $(patsubst $(BUILD)/unit/%,$(BUILD)/unit-vg/%,$(UNIT_TESTS))
+# The fabric's timestep spread over threads (fabric/ionpu_workers.c).
+TSAN_TESTS := $(BUILD)/unit-tsan/test_core_fabric
 # What a test links besides itself, in $(BUILD)/<flavour>/: test_core_* the
 # card and its fabric, test_lib_* the library and the fabric under it.
 unit_archives = $(addprefix $(BUILD)/$(2)/lib,$(addsuffix .a,\
@@ -414,6 +419,11 @@ $(BUILD)/unit-vg/%: tests/unit/%.c $$(call unit_archives,$$*,vg) $(UNIT_HDRS)
 	$(CC) $(VG_CFLAGS) $(LIB_DEP_CFLAGS) -o $@ $< $(call unit_archives,$*,vg) \
 		$(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
 
+$(BUILD)/unit-tsan/%: tests/unit/%.c $$(call unit_archives,$$*,tsan) $(UNIT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) $(LIB_DEP_CFLAGS) -o $@ $< $(call unit_archives,$*,tsan) \
+		$(call UNIT_LIBS,$*) $(UNIT_LDFLAGS_$*) -lcmocka
+
 unit-build: $(UNIT_TESTS)
 
 unit: unit-build
@@ -424,6 +434,11 @@ unit-valgrind-build: $(VG_TESTS)
 # Exit status 99: valgrind found an error or a leak.
 unit-valgrind: unit-valgrind-build
 	@rc=0; for t in $(VG_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP $(VALGRIND) $$t || rc=1; done; exit $$rc
+
+# Exit status 66: ThreadSanitizer found a race.
+unit-tsan: $(TSAN_TESTS)
+	@rc=0; for t in $(TSAN_TESTS); do CMOCKA_MESSAGE_OUTPUT=TAP \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66 $$t || rc=1; done; exit $$rc
 
 # The ioctl fuzzer runs in the VM like a test (it passes when nothing broke).
 SELFTESTS := $(patsubst tests/selftests/%.c,%,$(wildcard tests/selftests/*_test.c)) \
@@ -596,5 +611,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all man python tools-static module modules-all sparse checkpatch qemu unit-build unit \
-	unit-valgrind-build unit-valgrind selftests \
+	unit-valgrind-build unit-valgrind unit-tsan selftests \
 	bench-core bench-compile bench bench-readme digits deps check debug-kernel check-debug demo demo-learn clean

@@ -9,6 +9,9 @@
 
 #include "ionpu_fabric_impl.h"
 
+/* A part's share of each timestep: what the workers run. */
+static ionpu_part_fn step_part;
+
 static void tile_defaults(struct ionpu_fabric *f, unsigned int t)
 {
 	struct ionpu_tile *tile = &f->tile[t];
@@ -38,7 +41,8 @@ int ionpu_fabric_new(const struct ionpu_fabric_config *cfg,
 
 	if (!cfg || !out)
 		return -EINVAL;
-	if (cfg->tiles < 1 || cfg->tiles > IONPU_FAB_MAX_TILES)
+	if (cfg->tiles < 1 || cfg->tiles > IONPU_FAB_MAX_TILES ||
+	    cfg->threads > IONPU_FAB_MAX_THREADS)
 		return -ERANGE;
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -57,6 +61,18 @@ int ionpu_fabric_new(const struct ionpu_fabric_config *cfg,
 	atomic_init(&f->stop, false);
 	ionpu_fabric_erase(f);
 	ionpu_fabric_reset(f);
+	f->parts = cfg->threads < cfg->tiles ? cfg->threads : cfg->tiles;
+	if (f->parts > 1) {
+		int err =
+			ionpu_workers_new(f, f->parts, step_part, &f->workers);
+
+		if (err) {
+			ionpu_fabric_free(f);
+			return err;
+		}
+	} else {
+		f->parts = 1;
+	}
 	*out = f;
 	return 0;
 
@@ -69,6 +85,7 @@ void ionpu_fabric_free(struct ionpu_fabric *f)
 {
 	if (!f)
 		return;
+	ionpu_workers_free(f->workers);
 	if (f->tile) {
 		for (unsigned int t = 0; t < f->tiles; t++) {
 			for (unsigned int n = 0; n < IONPU_FAB_NEURONS; n++)
@@ -283,52 +300,87 @@ static void tile_step_done(struct ionpu_tile *t)
 /* How many events ahead the crossbar rows are prefetched. */
 #define PREFETCH_AHEAD 4
 
-/* Read one crossbar row per input event into its chain head's input. */
-static void deliver_inputs(struct ionpu_fabric *f,
-			   struct ionpu_event_list *slot)
+/*
+ * The part a tile's work is done in: its chain head's, as every tile of a
+ * chain adds into the head's neurons.  Parts are runs of head tiles.
+ */
+static unsigned int part_of(const struct ionpu_fabric *f, unsigned int tile)
 {
+	return f->tile[tile].head * f->parts / f->tiles;
+}
+
+/*
+ * Read one crossbar row per input event of @part's tiles into its chain
+ * head's input.  Each head's input adds up in the order of the events,
+ * whatever the parts, so the sums are the same bit for bit.
+ */
+static void deliver_inputs(struct ionpu_fabric *f, unsigned int part,
+			   const struct ionpu_event_list *slot)
+{
+	bool all = f->parts == 1;
+
 	for (uint32_t k = 0; k < slot->n; k++) {
 		const struct ionpu_event *e = &slot->ev[k];
 		struct ionpu_tile *t = &f->tile[e->tile];
 
-		if (k + PREFETCH_AHEAD < slot->n)
+		if (k + PREFETCH_AHEAD < slot->n &&
+		    (all || part_of(f, e[PREFETCH_AHEAD].tile) == part))
 			ionpu_xbar_prefetch(&f->tile[e[PREFETCH_AHEAD].tile],
 					    e[PREFETCH_AHEAD].row);
+		if (!all && part_of(f, e->tile) != part)
+			continue;
 		t->rows_read++;
 		ionpu_learn_pre(t, e->row, e->value);
 		ionpu_xbar_accumulate(t, e->row, e->value, &f->tile[t->head].n);
 	}
+}
+
+/* Step the neurons of head tile @h that computes; t->spikes says how many fired. */
+static void update_neurons(struct ionpu_tile *t, unsigned int h)
+{
+	t->spikes = 0;
+	if (t->head == h && t->cfg.mode != IONPU_FAB_OFF) {
+		if (t->cfg.mode == IONPU_FAB_PHYSICAL)
+			ionpu_xbar_read_noise(t);
+		t->spikes = ionpu_neurons_step(t);
+	}
+	memset(t->n.acc, 0, sizeof(t->n.acc));
+	t->n.read_var = 0;
+}
+
+/*
+ * @part's share of a timestep: everything that touches only its own
+ * tiles, on any thread.
+ */
+static void step_part(struct ionpu_fabric *f, unsigned int part)
+{
+	deliver_inputs(f, part, &f->slot[f->now % IONPU_FAB_INPUT_WINDOW]);
+	for (unsigned int h = 0; h < f->tiles; h++)
+		if (h * f->parts / f->tiles == part)
+			update_neurons(&f->tile[h], h);
+}
+
+/*
+ * After every part: count the timestep's events and spikes, learn, route
+ * the spikes, in tile order.  Returns 0, or -ENOMEM when a spike could not
+ * be queued; *stop goes true when the host callback asks to stop.
+ */
+static int route_spikes(struct ionpu_fabric *f, ionpu_fab_spike_fn fn,
+			void *opaque, bool *stop)
+{
+	struct ionpu_event_list *slot =
+		&f->slot[f->now % IONPU_FAB_INPUT_WINDOW];
+	int ret = 0;
+
 	f->cnt.syn_events += (uint64_t)slot->n * IONPU_FAB_NEURONS;
 	f->energy_fj +=
 		(double)slot->n * IONPU_FAB_NEURONS * IONPU_E_SYN_READ_FJ;
 	f->in_flight -= slot->n;
 	slot->n = 0;
-}
-
-/*
- * Update every head tile that computes, route its spikes.  Returns 0, or
- * -ENOMEM when a spike could not be queued; *stop goes true when the host
- * callback asks to stop.
- */
-static int update_neurons(struct ionpu_fabric *f, ionpu_fab_spike_fn fn,
-			  void *opaque, bool *stop)
-{
-	int ret = 0;
-
 	for (unsigned int h = 0; h < f->tiles; h++) {
 		struct ionpu_tile *t = &f->tile[h];
-		unsigned int spikes;
+		unsigned int spikes = t->spikes;
 
-		if (t->head != h || t->cfg.mode == IONPU_FAB_OFF) {
-			memset(t->n.acc, 0, sizeof(t->n.acc));
-			t->n.read_var = 0;
-			continue;
-		}
-		if (t->cfg.mode == IONPU_FAB_PHYSICAL)
-			ionpu_xbar_read_noise(t);
-		spikes = ionpu_neurons_step(t);
-		memset(t->n.acc, 0, sizeof(t->n.acc));
-		t->n.read_var = 0;
 		if (!spikes)
 			continue;
 		f->cnt.spikes_out += spikes;
@@ -368,8 +420,11 @@ int ionpu_fabric_run(struct ionpu_fabric *f, uint64_t steps,
 
 		if (atomic_load_explicit(&f->stop, memory_order_relaxed))
 			break;
-		deliver_inputs(f, &f->slot[f->now % IONPU_FAB_INPUT_WINDOW]);
-		if (update_neurons(f, fn, opaque, &stop))
+		if (f->workers)
+			ionpu_workers_run(f->workers);
+		else
+			step_part(f, 0);
+		if (route_spikes(f, fn, opaque, &stop))
 			ret = -ENOMEM;
 		for (unsigned int t = 0; t < f->tiles; t++) {
 			if (f->tile[t].rows_read > rows)

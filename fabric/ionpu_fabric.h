@@ -12,7 +12,9 @@
  *
  * Threading: one thread at a time calls into a fabric, except
  * ionpu_fabric_stop(), which any thread may call while ionpu_fabric_run()
- * is in progress.
+ * is in progress.  A fabric made with several threads
+ * (ionpu_fabric_config.threads) runs a timestep's tiles on them; what it
+ * computes is the same, bit for bit, as on one.
  *
  * Units: conductances in microsiemens (uS), times in seconds unless the
  * name says _ns, energy in femtojoules (fJ).
@@ -52,10 +54,19 @@
 
 struct ionpu_fabric;
 
+/* The most threads a fabric runs on: one per tile. */
+#define IONPU_FAB_MAX_THREADS IONPU_FAB_MAX_TILES
+
 struct ionpu_fabric_config {
 	unsigned int tiles; /* 1..IONPU_FAB_MAX_TILES */
 	/* Draws every device of the card: same seed, same card. */
 	uint64_t seed;
+	/*
+	 * Threads a timestep's tiles are spread over, the caller's included:
+	 * 0 or 1 for the caller alone, at most IONPU_FAB_MAX_THREADS; more
+	 * than @tiles are not used.
+	 */
+	unsigned int threads;
 };
 
 /*

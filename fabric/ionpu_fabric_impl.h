@@ -119,6 +119,7 @@ struct ionpu_tile {
 	unsigned int head;	/* the tile whose neurons this one feeds */
 	unsigned int members;	/* tiles chained into this one */
 	unsigned int rows_read; /* input events in the running timestep */
+	unsigned int spikes;	/* its neurons' in the running timestep */
 	struct ionpu_rng rng;	/* cycle-to-cycle noise of this tile */
 	struct ionpu_xbar xb;
 	struct ionpu_neurons n;
@@ -146,6 +147,9 @@ struct ionpu_fabric {
 	uint64_t device_time_ns;
 	atomic_bool stop;
 	uint8_t calib[IONPU_FAB_CALIB_SIZE];
+	/* A timestep's tiles in @parts parts, by head tile; NULL for one. */
+	unsigned int parts;
+	struct ionpu_workers *workers;
 };
 
 static inline bool ionpu_finite(float x)
@@ -166,6 +170,16 @@ void ionpu_fabric_busy(struct ionpu_fabric *f, struct ionpu_tile *t,
 		       uint64_t ns, double energy_fj);
 int ionpu_fabric_check_cell(const struct ionpu_fabric *f, unsigned int tile,
 			    unsigned int row, unsigned int col);
+
+/* ionpu_workers.c: the threads of a fabric of several parts. */
+typedef void ionpu_part_fn(struct ionpu_fabric *f, unsigned int part);
+struct ionpu_workers;
+/* Threads for parts 1..@parts - 1 of each round of @fn.  0 or -errno. */
+int ionpu_workers_new(struct ionpu_fabric *f, unsigned int parts,
+		      ionpu_part_fn *fn, struct ionpu_workers **out);
+void ionpu_workers_free(struct ionpu_workers *w);
+/* @fn for every part, part 0 on the calling thread; returns when all are. */
+void ionpu_workers_run(struct ionpu_workers *w);
 
 /* ionpu_neuron.c */
 void ionpu_neurons_init(struct ionpu_fabric *f, unsigned int tile);

@@ -164,6 +164,86 @@ static void test_determinism(void **state)
 	assert_true(a.hash != d.hash || c1.program_pulses != c3.program_pulses);
 }
 
+#define SPREAD_TILES 6
+
+/* What a run on several threads must give exactly as on one. */
+struct spread {
+	struct trace tr;
+	struct ionpu_fab_counters c;
+	float v[SPREAD_TILES][IONPU_FAB_NEURONS];
+};
+
+/*
+ * Six tiles on @threads threads: tiles 0 and 1 physical, 1 chained into
+ * 0; 2 and 3 physical; 4 and 5 ideal; a ring of routes through them all
+ * and to the host; inputs on every tile each step.
+ */
+static void spread_run(unsigned int threads, struct spread *out)
+{
+	struct ionpu_fabric_config cfg = {
+		.tiles = SPREAD_TILES, .seed = 5, .threads = threads,
+	};
+	struct ionpu_fab_prog_result r;
+	struct ionpu_fabric *f;
+
+	memset(out, 0, sizeof(*out));
+	out->tr.hash = 1469598103934665603ULL;
+	assert_int_equal(ionpu_fabric_new(&cfg, &f), 0);
+	for (unsigned int t = 0; t < SPREAD_TILES; t++) {
+		tile_mode(f, t, t < 4 ? IONPU_FAB_PHYSICAL : IONPU_FAB_IDEAL,
+			  IONPU_FAB_LIF, 1e-3f);
+		for (unsigned int row = 0; row < 8; row++)
+			for (unsigned int col = 0; col < 32; col++)
+				assert_int_equal(ionpu_fabric_program(
+					f, t, row, col, IONPU_FAB_GPLUS,
+					IONPU_FAB_G_MIN + 2 + (row + col + t) % 5,
+					0.3f, 100, &r), 0);
+		for (unsigned int n = 0; n < 32; n++) {
+			struct ionpu_fab_target tg = {
+				.tile = (uint16_t)((t + 1) % SPREAD_TILES),
+				.row = (uint16_t)(n % 8), .delay = 1,
+			};
+
+			assert_int_equal(ionpu_fabric_set_route(f, t, n, true,
+								&tg, 1), 0);
+		}
+	}
+	assert_int_equal(ionpu_fabric_chain(f, 1, 0), 0);
+	for (unsigned int s = 0; s < 300; s++) {
+		for (unsigned int t = 0; t < SPREAD_TILES; t++)
+			assert_int_equal(ionpu_fabric_input(f, t, (s + t) % 8,
+							    0.5f + t * 0.25f),
+					 0);
+		assert_int_equal(ionpu_fabric_run(f, 1, hash_spike, &out->tr,
+						  NULL), 0);
+	}
+	ionpu_fabric_counters(f, &out->c);
+	for (unsigned int t = 0; t < SPREAD_TILES; t++)
+		for (unsigned int n = 0; n < IONPU_FAB_NEURONS; n++)
+			assert_int_equal(ionpu_fabric_get_state(f, t, n,
+								&out->v[t][n],
+								NULL), 0);
+	ionpu_fabric_free(f);
+}
+
+/* Spread over 2, 3, all six and more threads: the same spikes and state. */
+static void test_threads_same_result(void **state)
+{
+	static const unsigned int threads[] = { 2, 3, SPREAD_TILES, 64 };
+	struct spread one, many;
+
+	(void)state;
+	spread_run(1, &one);
+	assert_true(one.tr.n > 0);
+	for (size_t k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
+		spread_run(threads[k], &many);
+		assert_int_equal(one.tr.n, many.tr.n);
+		assert_true(one.tr.hash == many.tr.hash);
+		assert_memory_equal(&one.c, &many.c, sizeof(one.c));
+		assert_memory_equal(one.v, many.v, sizeof(one.v));
+	}
+}
+
 /*
  * Device draws depend on (seed, place) only, never on call order: a cell's
  * drifted conductance is the same whatever else was done first.
@@ -304,6 +384,9 @@ static void test_bad_input(void **state)
 	assert_int_equal(ionpu_fabric_new(&cfg, &f), -ERANGE);
 	cfg.tiles = IONPU_FAB_MAX_TILES + 1;
 	assert_int_equal(ionpu_fabric_new(&cfg, &f), -ERANGE);
+	cfg.tiles = 1;
+	cfg.threads = IONPU_FAB_MAX_THREADS + 1;
+	assert_int_equal(ionpu_fabric_new(&cfg, &f), -ERANGE);
 	assert_int_equal(ionpu_fabric_new(NULL, &f), -EINVAL);
 	assert_null(f);
 	f = fabric_new(2, 1);
@@ -386,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_chain_sums),
 		cmocka_unit_test(test_chain_rules),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_threads_same_result),
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_reset_keeps_crossbar),
