@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bench_core: synaptic events per second of the compute fabric, single
- * threaded, on a network that fills the card.  bench/brian2_bench.py runs
- * the same network in Brian2 and compares.
+ * bench_core: synaptic events per second of the compute fabric on a
+ * network that fills the card, single-threaded unless --threads says
+ * otherwise.  bench/brian2_bench.py runs the same network in Brian2 and
+ * compares; bench/core_scaling.py runs it over tile and thread counts.
  *
  * The network: every tile an ideal LIF tile (tau 20 ms, threshold 1, dt
  * 1 ms); each of its 256 rows is a Poisson input at RATE Hz connected to
@@ -33,6 +34,7 @@ static int weight_level(unsigned int tile, unsigned int row,
 
 struct opts {
 	unsigned int tiles;
+	unsigned int threads;
 	double rate;		/* Hz per input */
 	double duration;	/* s */
 	double dt;		/* s */
@@ -47,6 +49,8 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(key, "--tiles"))
 			o->tiles = (unsigned int)strtoul(val, NULL, 0);
+		else if (!strcmp(key, "--threads"))
+			o->threads = (unsigned int)strtoul(val, NULL, 0);
 		else if (!strcmp(key, "--rate"))
 			o->rate = strtod(val, NULL);
 		else if (!strcmp(key, "--duration"))
@@ -156,7 +160,8 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	struct opts o = {
-		.tiles = IONPU_FAB_MAX_TILES, .rate = 50, .duration = 5,
+		.tiles = IONPU_FAB_MAX_TILES, .threads = 1, .rate = 50,
+		.duration = 5,
 		.dt = 1e-3, .weight_unit = 0.5, .seed = 1,
 	};
 	struct ionpu_fabric_config cfg;
@@ -168,14 +173,16 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (parse(argc, argv, &o) || o.tiles < 1 ||
-	    o.tiles > IONPU_FAB_MAX_TILES || !(o.rate * o.dt > 0) ||
+	    o.tiles > IONPU_FAB_MAX_TILES || o.threads < 1 ||
+	    o.threads > IONPU_FAB_MAX_THREADS || !(o.rate * o.dt > 0) ||
 	    !(o.rate * o.dt < 1) || !(o.duration > 0)) {
-		fprintf(stderr, "usage: bench_core [--tiles N] [--rate HZ] "
+		fprintf(stderr, "usage: bench_core [--tiles N] [--threads N] [--rate HZ] "
 			"[--duration S] [--dt S] [--weight W] [--seed S]\n");
 		return 2;
 	}
 	cfg = (struct ionpu_fabric_config){ .tiles = o.tiles,
-					    .seed = o.seed };
+					    .seed = o.seed,
+					    .threads = o.threads };
 	rss0 = resident();
 	ret = ionpu_fabric_new(&cfg, &f);
 	if (ret || (ret = build(f, &o))) {
@@ -198,10 +205,10 @@ int main(int argc, char **argv)
 	}
 	ionpu_fabric_counters(f, &c);
 	/* Every array the run uses has been written by now: resident. */
-	printf("fabric: neurons=%u inputs=%u steps=%llu input_spikes=%llu "
+	printf("fabric: threads=%u neurons=%u inputs=%u steps=%llu input_spikes=%llu "
 	       "events=%llu output_spikes=%llu seconds=%.6f "
 	       "events_per_s=%.4g bytes_per_synapse=%.2f\n",
-	       o.tiles * IONPU_FAB_NEURONS, o.tiles * IONPU_FAB_ROWS,
+	       o.threads, o.tiles * IONPU_FAB_NEURONS, o.tiles * IONPU_FAB_ROWS,
 	       (unsigned long long)steps, (unsigned long long)c.spikes_in,
 	       (unsigned long long)c.syn_events,
 	       (unsigned long long)c.spikes_out, secs,
