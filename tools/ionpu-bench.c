@@ -12,8 +12,9 @@
  *    each, ionpu_loaded_run()) against 64 in flight on the io_uring queue
  *    (ionpu_queue_*(), uring_cmd); jobs per second and their ratio.
  *  - batch 4096: jobs of 16 steps x 256 inputs, all spiking (4096 events):
- *    the process's CPU time per job (library and driver) against the
- *    card's own busy time for it (its modeled time, from its counter).
+ *    the process's CPU time per job (library and driver, and each apart:
+ *    its time in user space and in the kernel) against the card's own
+ *    busy time for it (its modeled time, from its counter).
  *  - programming: a full tile's 65,536 cells with write-verify
  *    (ionpu_load()): cells per second, the process's CPU time against
  *    the card's modeled programming time, and the user memory the driver
@@ -49,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <ionpu/ionpu.h>
@@ -114,6 +116,8 @@ enum figure_id {
 	F_MULTI_SPIKES,
 	F_PIN_BYTES,
 	F_PIN_PEAK,
+	F_BATCH_USER_US,
+	F_BATCH_SYS_US,
 	/* Per path and batch (ionpu_bench_stream.h): events/s, then calls. */
 	F_STREAM_EVENTS,
 	F_STREAM_CALLS = F_STREAM_EVENTS + STREAM_PATHS * STREAM_BATCHES,
@@ -145,6 +149,8 @@ static const struct figure figure_names[F_COUNT] = {
 	[F_MULTI_SPIKES] = { "multicard_output_spikes_per_step", "spikes" },
 	[F_PIN_BYTES] = { "programming_pinned_bytes_per_request", "B" },
 	[F_PIN_PEAK] = { "uring64_batch4096_locked_peak_bytes", "B" },
+	[F_BATCH_USER_US] = { "batch4096_user_us_per_job", "us" },
+	[F_BATCH_SYS_US] = { "batch4096_sys_us_per_job", "us" },
 };
 
 struct bench {
@@ -175,6 +181,16 @@ static double wall(void)
 static double cpu(void)
 {
 	return seconds_of(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* The process's CPU time in user space (the library) and in the kernel. */
+static void cpu_split(double *user, double *sys)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+	*sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 static void record(struct bench *b, enum figure_id id, double v)
@@ -492,7 +508,7 @@ static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 {
 	static float in[BATCH_STEPS * NET_INPUTS];
 	static uint8_t out[BATCH_STEPS * NET_NEURONS];
-	double t0, c0, t, ours, card;
+	double t0, c0, t, ours, card, user0, sys0, user, sys;
 	uint64_t jobs = 0, busy0;
 	int err;
 
@@ -503,6 +519,7 @@ static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 		return err;
 	t0 = wall();
 	c0 = cpu();
+	cpu_split(&user0, &sys0);
 	do {
 		err = ionpu_loaded_run(n, in, BATCH_STEPS, 0, out);
 		if (err)
@@ -511,12 +528,15 @@ static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 		t = wall() - t0;
 	} while (t < b->o.seconds);
 	ours = cpu() - c0;
+	cpu_split(&user, &sys);
 	err = card_busy_since(b, busy0, &card);
 	if (err)
 		return err;
 	record(b, F_BATCH_CPU_US, ours / (double)jobs * 1e6);
 	record(b, F_BATCH_CARD_US, card / (double)jobs * 1e6);
 	record(b, F_BATCH_OVERHEAD, ours / card);
+	record(b, F_BATCH_USER_US, (user - user0) / (double)jobs * 1e6);
+	record(b, F_BATCH_SYS_US, (sys - sys0) / (double)jobs * 1e6);
 	record(b, F_BATCH_EVENTS, (double)jobs * BATCH_EVENTS / t);
 	return 0;
 }

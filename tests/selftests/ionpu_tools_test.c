@@ -542,6 +542,7 @@ TEST_F(tools, bench_json_has_every_figure)
 	static const char *const keys[] = {
 		"ioctl_batch1_jobs_per_s", "uring64_batch1_jobs_per_s", "uring64_vs_ioctl_batch1",
 		"batch4096_cpu_us_per_job", "batch4096_card_us_per_job",
+		"batch4096_user_us_per_job", "batch4096_sys_us_per_job",
 		"driver_overhead_batch4096", "batch4096_events_per_s", "programming_cells_per_s",
 		"programming_cpu_ms", "programming_card_ms", "programming_overhead",
 		"inference_single_images_per_s", "inference_batch_images_per_s",
