@@ -335,7 +335,7 @@ static void deliver_inputs(struct ionpu_fabric *f, unsigned int part,
 	}
 }
 
-/* Step the neurons of head tile @h that computes; t->spikes says how many fired. */
+/* Step tile @h's neurons if it is a head that computes: t->spikes fired. */
 static void update_neurons(struct ionpu_tile *t, unsigned int h)
 {
 	t->spikes = 0;

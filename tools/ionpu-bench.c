@@ -413,8 +413,10 @@ static int card_counter(struct bench *b, const char *name, uint64_t *v)
 		 strrchr(b->node, '/') + 1, name);
 	f = fopen(path, "re");
 	if (!f) {
-		fprintf(stderr, "ionpu-bench: %s: %s\n", path, strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		fprintf(stderr, "ionpu-bench: %s: %s\n", path, strerror(-err));
+		return err;
 	}
 	ok = fscanf(f, "%" SCNu64, v) == 1;
 	fclose(f);
@@ -432,8 +434,12 @@ static int locked_bytes(uint64_t *v)
 	FILE *f = fopen("/proc/self/status", "re");
 	int err = -EPROTO;
 
-	if (!f)
-		return -errno;
+	if (!f) {
+		err = -errno;
+		fprintf(stderr, "ionpu-bench: /proc/self/status: %s\n",
+			strerror(-err));
+		return err;
+	}
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "VmLck: %" SCNu64 " kB", v) == 1) {
 			*v *= 1024;

@@ -18,9 +18,10 @@
  * checked against the inputs: a lost, extra or wrong event fails the
  * benchmark rather than count.  One timestep per round, because the card's
  * event ring holds 4095 events: 4096 spikes in a burst of 16 timesteps
- * would overflow it before the driver's interrupt handler could empty it.  The system
- * calls are counted where this file makes them (io_uring's wait only when
- * no completion is there yet, when liburing must enter the kernel).
+ * would overflow it before the driver's interrupt handler could empty it.
+ * The system calls are counted where this file makes them (io_uring's
+ * wait only when no completion is there yet, when liburing must enter the
+ * kernel).
  */
 #define _POSIX_C_SOURCE 200809L
 
