@@ -289,6 +289,15 @@ static int take(struct stream_bench *s, const struct ionpu_event *ev, size_t n)
 	return 0;
 }
 
+/* A round whose events did not all come back in ROUND_TIMEOUT_MS. */
+static int lost(size_t got, unsigned int outs)
+{
+	fprintf(stderr,
+		"ionpu-bench: the event stream: %zu of %u output events came back\n",
+		got, outs);
+	return -ETIMEDOUT;
+}
+
 /* poll() and read() until @outs events are back. */
 static int read_back(struct stream_bench *s, unsigned int outs)
 {
@@ -305,12 +314,8 @@ static int read_back(struct stream_bench *s, unsigned int outs)
 			continue;
 		if (ret < 0)
 			return stream_error(-errno, "poll");
-		if (!ret) {
-			fprintf(stderr,
-				"ionpu-bench: the event stream: %zu of %u output events came back\n",
-				got, outs);
-			return -ETIMEDOUT;
-		}
+		if (!ret)
+			return lost(got, outs);
 		s->syscalls++;
 		n = read(s->fd, s->out, (outs - got) * sizeof(s->out[0]));
 		if (n < 0 && errno == EINTR)
@@ -362,9 +367,26 @@ static void queue_read(struct stream_bench *s, size_t got, unsigned int outs)
 	io_uring_sqe_set_data64(sqe, TAG_READ);
 }
 
+/* The next completion, within ROUND_TIMEOUT_MS: 0, -ETIME or -errno. */
+static int wait_cqe(struct stream_bench *s, struct io_uring_cqe **cqe)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = ROUND_TIMEOUT_MS / 1000,
+		.tv_nsec = ROUND_TIMEOUT_MS % 1000 * 1000000L,
+	};
+	int ret;
+
+	do {
+		s->syscalls++;
+		ret = io_uring_wait_cqe_timeout(&s->ring, cqe, &ts);
+	} while (ret == -EINTR);
+	return ret;
+}
+
 /*
  * The write and a read in one submission; a read that returns part of the
- * round is queued again for the rest.
+ * round is queued again for the rest.  After an error, requests may still
+ * be in flight: the ring is good only for stream_bench_close().
  */
 static int round_uring(struct stream_bench *s, unsigned int batch,
 		       unsigned int outs)
@@ -388,8 +410,9 @@ static int round_uring(struct stream_bench *s, unsigned int batch,
 		int res;
 
 		if (io_uring_peek_cqe(&s->ring, &cqe)) {
-			s->syscalls++;
-			ret = io_uring_wait_cqe(&s->ring, &cqe);
+			ret = wait_cqe(s, &cqe);
+			if (ret == -ETIME)
+				return lost(got, outs);
 			if (ret)
 				return stream_error(ret, "io_uring wait");
 		}
@@ -444,8 +467,8 @@ int stream_bench_measure(struct stream_bench *s, enum stream_path path,
 	double t0 = now(), t;
 	int err;
 
-	if (!batch || batch > MAX_BATCH)
-		return -EINVAL;
+	if (path >= STREAM_PATHS || !batch || batch > MAX_BATCH)
+		return stream_error(-EINVAL, "no such path or batch size");
 	do {
 		err = round_of[path](s, batch, prepare(s, batch));
 		if (err)

@@ -31,7 +31,10 @@ struct stream_bench;
  * until stream_bench_close().  0 or -errno, with a message on stderr.
  */
 int stream_bench_open(const char *node, struct stream_bench **out);
-/* Rounds of @batch events on @path for at least @seconds. */
+/*
+ * Rounds of @batch events on @path for at least @seconds.  0, or -errno
+ * with a message on stderr; after an error, only stream_bench_close().
+ */
 int stream_bench_measure(struct stream_bench *s, enum stream_path path,
 			 unsigned int batch, double seconds,
 			 struct stream_rate *out);
