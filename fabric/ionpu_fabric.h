@@ -14,7 +14,9 @@
  * ionpu_fabric_stop(), which any thread may call while ionpu_fabric_run()
  * is in progress.  A fabric made with several threads
  * (ionpu_fabric_config.threads) runs a timestep's tiles on them; what it
- * computes is the same, bit for bit, as on one.
+ * computes is the same, bit for bit, as on one, as long as the thread that
+ * runs it keeps the floating-point environment (rounding, flush to zero)
+ * of the thread that made it, which the others were started with.
  *
  * Units: conductances in microsiemens (uS), times in seconds unless the
  * name says _ns, energy in femtojoules (fJ).
