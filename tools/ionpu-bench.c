@@ -327,11 +327,16 @@ static int sync_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
 	return 0;
 }
 
-/* The same jobs, QUEUE_DEPTH in flight on the io_uring queue: jobs/s. */
-static int uring_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
+/*
+ * Jobs of @steps steps of @in, QUEUE_DEPTH in flight on the io_uring queue
+ * for --seconds, their outputs in @out (QUEUE_DEPTH x @out_len bytes);
+ * @each_round (may be NULL) runs after every round of submissions and
+ * prints its own errors.  Jobs per second in *rate.
+ */
+static int queue_jobs(struct bench *b, struct ionpu_loaded *n, const float *in,
+		      size_t steps, uint8_t *out, size_t out_len,
+		      int (*each_round)(void *), void *arg, double *rate)
 {
-	static uint8_t out[QUEUE_DEPTH][NET_NEURONS];
-	float in[NET_INPUTS] = { 1.0f };
 	struct ionpu_completion c[QUEUE_DEPTH];
 	struct ionpu_queue *q;
 	double t0, t = 0;
@@ -346,32 +351,46 @@ static int uring_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
 		bool more = t < b->o.seconds;
 
 		while (more && ionpu_queue_in_flight(q) < QUEUE_DEPTH) {
-			err = ionpu_queue_submit(q, in, 1, 0,
-						 out[next % QUEUE_DEPTH], next);
+			err = ionpu_queue_submit(q, in, steps, 0,
+						 out + next % QUEUE_DEPTH *
+								 out_len,
+						 next);
 			if (err)
-				goto out;
+				goto err_job;
 			next++;
 		}
+		err = each_round ? each_round(arg) : 0;
+		if (err)
+			goto out;
 		if (!ionpu_queue_in_flight(q))
 			break;
 		got = ionpu_queue_reap(q, c, QUEUE_DEPTH, 1);
-		if (got < 0) {
-			err = got;
-			goto out;
-		}
-		for (int i = 0; i < got; i++) {
-			if (c[i].status) {
-				err = c[i].status;
-				goto out;
-			}
-		}
+		err = got < 0 ? got : 0;
+		for (int i = 0; i < got && !err; i++)
+			err = c[i].status;
+		if (err)
+			goto err_job;
 		jobs += (uint64_t)got;
 		t = wall() - t0;
 	}
 	*rate = (double)jobs / t;
+	goto out;
+
+err_job:
+	fail(err, "a job on the io_uring queue");
 out:
 	ionpu_queue_free(q);
-	return err ? fail(err, "a job on the io_uring queue") : 0;
+	return err;
+}
+
+/* The one-event jobs of sync_jobs(), on the io_uring queue: jobs/s. */
+static int uring_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
+{
+	static uint8_t out[QUEUE_DEPTH][NET_NEURONS];
+	float in[NET_INPUTS] = { 1.0f };
+
+	return queue_jobs(b, n, in, 1, out[0], sizeof(out[0]), NULL, NULL,
+			  rate);
 }
 
 /* The card's /dev/ionpuN: the card with @dev's serial. */
@@ -452,6 +471,17 @@ static int locked_bytes(uint64_t *v)
 	return err;
 }
 
+/* The process's locked memory at its highest so far, in *@arg. */
+static int locked_peak(void *arg)
+{
+	uint64_t *peak = arg, now;
+	int err = locked_bytes(&now);
+
+	if (!err && now > *peak)
+		*peak = now;
+	return err;
+}
+
 /*
  * Jobs of BATCH_EVENTS events, QUEUE_DEPTH in flight on the io_uring
  * queue: the process's locked memory at its highest, read after each
@@ -462,51 +492,18 @@ static int pinned_jobs(struct bench *b, struct ionpu_loaded *n)
 {
 	static float in[BATCH_STEPS * NET_INPUTS];
 	static uint8_t out[QUEUE_DEPTH][BATCH_STEPS * NET_NEURONS];
-	struct ionpu_completion c[QUEUE_DEPTH];
-	uint64_t locked, peak = 0, next = 0;
-	struct ionpu_queue *q;
-	double t0, t = 0;
-	int err, got;
+	uint64_t peak = 0;
+	double rate;
+	int err;
 
 	for (size_t i = 0; i < BATCH_STEPS * NET_INPUTS; i++)
 		in[i] = 1.0f;
-	err = ionpu_queue_new(n, QUEUE_DEPTH, &q);
+	err = queue_jobs(b, n, in, BATCH_STEPS, out[0], sizeof(out[0]),
+			 locked_peak, &peak, &rate);
 	if (err)
-		return fail(err, "the io_uring queue");
-	t0 = wall();
-	for (;;) {
-		bool more = t < b->o.seconds;
-
-		while (more && ionpu_queue_in_flight(q) < QUEUE_DEPTH) {
-			err = ionpu_queue_submit(q, in, BATCH_STEPS, 0,
-						 out[next % QUEUE_DEPTH], next);
-			if (err)
-				goto err_job;
-			next++;
-		}
-		err = locked_bytes(&locked);
-		if (err)
-			goto out;
-		if (locked > peak)
-			peak = locked;
-		if (!ionpu_queue_in_flight(q))
-			break;
-		got = ionpu_queue_reap(q, c, QUEUE_DEPTH, 1);
-		err = got < 0 ? got : 0;
-		for (int i = 0; i < got && !err; i++)
-			err = c[i].status;
-		if (err)
-			goto err_job;
-		t = wall() - t0;
-	}
+		return err;
 	record(b, F_PIN_PEAK, (double)peak);
-	goto out;
-
-err_job:
-	fail(err, "a job of 4096 events on the io_uring queue");
-out:
-	ionpu_queue_free(q);
-	return err;
+	return 0;
 }
 
 /* Jobs of BATCH_EVENTS events: our CPU time and the card's, per job. */
@@ -769,6 +766,28 @@ static void name_stream_figures(struct bench *b)
 	}
 }
 
+/* Rounds of @batch events on @path for --seconds: stream figure @id. */
+static int stream_measure(struct bench *b, struct stream_bench *s,
+			  enum stream_path path, unsigned int batch, int id)
+{
+	uint64_t rounds = 0, calls0 = stream_bench_syscalls(s);
+	double t0 = wall(), t;
+	int err;
+
+	do {
+		err = stream_bench_round(s, path, batch);
+		if (err)
+			return err;
+		rounds++;
+		t = wall() - t0;
+	} while (t < b->o.seconds);
+	record(b, F_STREAM_EVENTS + id, (double)(rounds * batch) / t);
+	record(b, F_STREAM_CALLS + id,
+	       (double)(stream_bench_syscalls(s) - calls0) /
+		       (double)(rounds * batch));
+	return 0;
+}
+
 /* Every path at every batch size, on a tile the stream benchmark wires. */
 static int stream_benchmarks(struct bench *b)
 {
@@ -777,24 +796,11 @@ static int stream_benchmarks(struct bench *b)
 
 	if (err)
 		return err;
-	for (unsigned int r = 0; r < b->o.runs && !err; r++) {
-		for (int p = 0; p < STREAM_PATHS && !err; p++) {
-			for (int k = 0; k < STREAM_BATCHES && !err; k++) {
-				int id = p * STREAM_BATCHES + k;
-				struct stream_rate rate;
-
-				err = stream_bench_measure(s, p,
-							   stream_batch[k],
-							   b->o.seconds, &rate);
-				if (err)
-					break;
-				record(b, F_STREAM_EVENTS + id,
-				       rate.events_per_s);
-				record(b, F_STREAM_CALLS + id,
-				       rate.syscalls_per_event);
-			}
-		}
-	}
+	for (unsigned int r = 0; r < b->o.runs && !err; r++)
+		for (int p = 0; p < STREAM_PATHS && !err; p++)
+			for (int k = 0; k < STREAM_BATCHES && !err; k++)
+				err = stream_measure(b, s, p, stream_batch[k],
+						     p * STREAM_BATCHES + k);
 	stream_bench_close(s);
 	return err;
 }

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <hw/ionpu_le.h>
@@ -444,17 +443,8 @@ static int round_uring(struct stream_bench *s, unsigned int batch,
 	return 0;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-int stream_bench_measure(struct stream_bench *s, enum stream_path path,
-			 unsigned int batch, double seconds,
-			 struct stream_rate *out)
+int stream_bench_round(struct stream_bench *s, enum stream_path path,
+		       unsigned int batch)
 {
 	static int (*const round_of[STREAM_PATHS])(struct stream_bench *,
 						   unsigned int,
@@ -463,21 +453,13 @@ int stream_bench_measure(struct stream_bench *s, enum stream_path path,
 		[STREAM_WRITE] = round_write,
 		[STREAM_URING] = round_uring,
 	};
-	uint64_t rounds = 0, calls0 = s->syscalls;
-	double t0 = now(), t;
-	int err;
 
 	if (path >= STREAM_PATHS || !batch || batch > MAX_BATCH)
 		return stream_error(-EINVAL, "no such path or batch size");
-	do {
-		err = round_of[path](s, batch, prepare(s, batch));
-		if (err)
-			return err;
-		rounds++;
-		t = now() - t0;
-	} while (t < seconds);
-	out->events_per_s = (double)(rounds * batch) / t;
-	out->syscalls_per_event =
-		(double)(s->syscalls - calls0) / (double)(rounds * batch);
-	return 0;
+	return round_of[path](s, batch, prepare(s, batch));
+}
+
+uint64_t stream_bench_syscalls(const struct stream_bench *s)
+{
+	return s->syscalls;
 }

@@ -6,6 +6,8 @@
 #ifndef IONPU_BENCH_STREAM_H
 #define IONPU_BENCH_STREAM_H
 
+#include <stdint.h>
+
 /* How the input events reach the card; the output events come by read(). */
 enum stream_path {
 	STREAM_IOCTL, /* IONPU_IOC_INPUT, then poll() and read() */
@@ -18,26 +20,24 @@ enum stream_path {
 #define STREAM_BATCHES 3
 extern const unsigned int stream_batch[STREAM_BATCHES];
 
-struct stream_rate {
-	double events_per_s;	   /* input events, their spikes read back */
-	double syscalls_per_event; /* the process's system calls, per event */
-};
-
 struct stream_bench;
 
 /*
  * A tile of the card at @node ("/dev/ionpuN") on a file of its own, wired
- * so that every input event comes back as one output event, and running
- * until stream_bench_close().  0 or -errno, with a message on stderr.
+ * so that an input on row r makes neuron r spike in the same timestep, and
+ * running until stream_bench_close().  0 or -errno, with a message on
+ * stderr.
  */
 int stream_bench_open(const char *node, struct stream_bench **out);
 /*
- * Rounds of @batch events on @path for at least @seconds.  0, or -errno
- * with a message on stderr; after an error, only stream_bench_close().
+ * One round: @batch events written on @path, their spikes read back and
+ * checked.  0, or -errno with a message on stderr; after an error, only
+ * stream_bench_close().
  */
-int stream_bench_measure(struct stream_bench *s, enum stream_path path,
-			 unsigned int batch, double seconds,
-			 struct stream_rate *out);
+int stream_bench_round(struct stream_bench *s, enum stream_path path,
+		       unsigned int batch);
+/* The system calls the rounds have made so far. */
+uint64_t stream_bench_syscalls(const struct stream_bench *s);
 void stream_bench_close(struct stream_bench *s);
 
 #endif /* IONPU_BENCH_STREAM_H */
