@@ -181,7 +181,6 @@ struct ionpu_events {
 /**
  * struct ionpu_job_sink - where the output events of a running job go
  * @tiles: the job's tiles; their events go here instead of to the file
- * @t0: the card's timestep when the job started: events count from it
  * @buf: room for @room events
  * @room: events @buf holds
  * @produced: events of @tiles taken, stored or not
@@ -189,7 +188,6 @@ struct ionpu_events {
  */
 struct ionpu_job_sink {
 	u64 tiles;
-	u32 t0;
 	struct ionpu_event *buf;
 	u32 room;
 	u32 produced;
@@ -250,6 +248,45 @@ struct ionpu_cmd {
 	size_t in_len;
 	size_t out_len;
 	unsigned int flags;
+};
+
+/* Commands a struct ionpu_cmd_batch has in flight at most. */
+#define IONPU_BATCH_MAX		8
+static_assert(IONPU_BATCH_MAX * 4 <= IONPU_MAX_INFLIGHT);
+
+/**
+ * struct ionpu_batch_entry - a command of a batch, between post and wait
+ * @cmd: the command
+ * @cid: its slot
+ * @timeout: how long its wait may take
+ * @ib: its payload, the batch's until the wait
+ * @ob: room for its answer, the batch's until the wait
+ * @out: where a bounced answer goes, or NULL
+ * @result: where its completion's result goes, or NULL
+ */
+struct ionpu_batch_entry {
+	struct ionpu_cmd cmd;
+	unsigned int cid;
+	long timeout;
+	struct ionpu_dma_buf ib;
+	struct ionpu_dma_buf ob;
+	void *out;
+	u64 *result;
+};
+
+/**
+ * struct ionpu_cmd_batch - commands in flight together, waited for in order
+ * @idev: the card
+ * @n: commands posted and not yet waited for
+ * @e: those commands, oldest first
+ *
+ * A command waited for alone costs the card's round trip each: a job's
+ * few commands go together (ionpu_batch_add(), ionpu_batch_wait()).
+ */
+struct ionpu_cmd_batch {
+	struct ionpu_device *idev;
+	unsigned int n;
+	struct ionpu_batch_entry e[IONPU_BATCH_MAX];
 };
 
 /**
@@ -586,6 +623,11 @@ int ionpu_cmd_exec(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
 		     u64 *result);
+void ionpu_batch_init(struct ionpu_cmd_batch *b, struct ionpu_device *idev);
+int ionpu_batch_add(struct ionpu_cmd_batch *b, const struct ionpu_cmd *cmd,
+		    struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		    void *out, u64 *result);
+int ionpu_batch_wait(struct ionpu_cmd_batch *b);
 
 /* ionpu_pin.c */
 bool ionpu_pin_fits(u64 uaddr, size_t len);
@@ -661,6 +703,7 @@ int ionpu_clock_wait(struct ionpu_device *idev, ionpu_clock_why_fn *why,
 void ionpu_clock_put(struct ionpu_device *idev);
 int ionpu_ioctl_input(struct ionpu_file *f, void *arg);
 ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from);
+void ionpu_run_cmd(struct ionpu_cmd *cmd, u32 timesteps);
 int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran);
 bool ionpu_file_running(struct ionpu_file *f);
 void ionpu_run_open(struct ionpu_file *f);
@@ -669,6 +712,8 @@ int ionpu_ioctl_run(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_stop(struct ionpu_file *f, void *arg);
 int ionpu_ioctl_wait(struct ionpu_file *f, void *arg);
 int ionpu_run_cancel(struct ionpu_file *f, u32 *stopped);
+int ionpu_reset_cmd(struct ionpu_device *idev, u64 tiles,
+		    unsigned int cmd_flags, struct ionpu_cmd *cmd);
 int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles,
 		      unsigned int cmd_flags);
 int ionpu_ioctl_reset_state(struct ionpu_file *f, void *arg);

@@ -12,7 +12,10 @@
  * of the file's tiles, feeds the inputs one input window at a time (an
  * INPUT_SPIKES delay is a u8), runs each window, and collects the output
  * events of the file's tiles into a kernel buffer through the event
- * stream's sink.  The submitter copies them out: the ioctl in its caller,
+ * stream's sink.  A window's commands go to the card together and are
+ * waited for together, the job's start and reset with the first window's:
+ * each round trip to the card costs more than the card's work on a small
+ * job.  The submitter copies them out: the ioctl in its caller,
  * io_uring in the submitting task's context (ionpu_uring.c).
  *
  * Event timesteps count from the card's timestep counter, read when the job
@@ -182,11 +185,11 @@ void ionpu_job_put(struct ionpu_kjob *job)
 }
 
 /*
- * Feed the inputs of timesteps before @end, as inputs of the window that
- * starts at timestep @start, from input *@next on.
+ * Post the inputs of timesteps before @end to @b, as inputs of the window
+ * that starts at timestep @start, from input *@next on.
  */
-static int ionpu_job_feed(struct ionpu_kjob *job, u32 *next, u32 start,
-			  u32 end)
+static int ionpu_job_feed(struct ionpu_kjob *job, struct ionpu_cmd_batch *b,
+			  u32 *next, u32 start, u32 end)
 {
 	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_INPUT_SPIKES };
 	struct ionpu_device *idev = job->f->idev;
@@ -212,42 +215,12 @@ static int ionpu_job_feed(struct ionpu_kjob *job, u32 *next, u32 start,
 			e[i].delay = in->timestep - start;
 			e[i].value = cpu_to_le32(in->value);
 		}
-		ret = ionpu_cmd_submit(idev, &cmd, &ib, &none, NULL);
-		ionpu_buf_free(idev, &ib);
+		ret = ionpu_batch_add(b, &cmd, &ib, &none, NULL, NULL);
 		if (ret)
 			return ret;
 		*next += n;
 	}
 	return 0;
-}
-
-/*
- * Run @steps timesteps of @job.  No STOP reaches a job's run
- * (ionpu_run_stop()), so a run the card reports as stopped is the card's
- * fault.
- */
-static int ionpu_job_steps(struct ionpu_kjob *job, u32 steps)
-{
-	u64 ran = 0;
-	int ret = ionpu_run_steps(job->f->idev, steps, &ran);
-
-	ionpu_counters_ran(job->f, ran);
-	return ret == -ECANCELED ? -EIO : ret;
-}
-
-/* The card's next timestep: its timestep counter, which reset zeroes too. */
-static int ionpu_job_now(struct ionpu_device *idev, u64 *now)
-{
-	const struct ionpu_cmd cmd = {
-		.opcode = IONPU_OP_READ_COUNTERS,
-		.out_len = sizeof(__le64),
-	};
-	__le64 raw;
-	int ret;
-
-	ret = ionpu_cmd_exec(idev, &cmd, NULL, &raw, NULL);
-	*now = le64_to_cpu(raw);
-	return ret;
 }
 
 /* Why a job must end before its next window: cancelled, or late. */
@@ -261,65 +234,113 @@ static int ionpu_job_ended(struct ionpu_kjob *job)
 /*
  * Feed and run the job's timesteps, one input window at a time while
  * inputs remain, else a slice at a time: a cancel or the deadline ends the
- * job between two.
+ * job between two.  A window's commands go to the card together, behind
+ * those already in @b, and are waited for together.
  */
-static int ionpu_job_windows(struct ionpu_kjob *job)
+static int ionpu_job_windows(struct ionpu_kjob *job, struct ionpu_cmd_batch *b)
 {
+	struct ionpu_device *idev = job->f->idev;
 	u32 next = 0, done = 0;
-	int ret;
+	int ret, waited;
 
 	while (done < job->timesteps) {
 		u32 steps = min_t(u32, job->timesteps - done,
 				  IONPU_RUN_SLICE_TIMESTEPS);
+		struct ionpu_dma_buf none = { };
+		struct ionpu_cmd run;
+		u64 ran = 0;
 
 		ret = ionpu_job_ended(job);
-		if (ret)
-			return ret;
-		if (next < job->in_count) {
+		if (!ret && next < job->in_count) {
 			steps = min_t(u32, steps, IONPU_INPUT_WINDOW);
-			ret = ionpu_job_feed(job, &next, done, done + steps);
-			if (ret)
-				return ret;
+			ret = ionpu_job_feed(job, b, &next, done, done + steps);
 		}
-		ret = ionpu_job_steps(job, steps);
-		if (ret)
-			return ret;
+		if (!ret) {
+			ionpu_run_cmd(&run, steps);
+			ret = ionpu_batch_add(b, &run, &none, &none, NULL,
+					      &ran);
+		}
+		/*
+		 * No STOP reaches a job's run (ionpu_run_stop()), so a command
+		 * the card reports as stopped is the card's fault.
+		 */
+		waited = ionpu_batch_wait(b);
+		if (waited == -ECANCELED)
+			waited = -EIO;
+		/* The card wrote the run's events before its completion. */
+		ionpu_stream_consume(idev);
+		ionpu_counters_ran(job->f, ran);
+		if (ret || waited)
+			return ret ? ret : waited;
 		done += steps;
 	}
 	return 0;
 }
 
-/* Under the card's lock, the clock and the file's use of @tiles. */
-static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles)
+/*
+ * Post the READ_COUNTERS that tells the card's next timestep, which the
+ * job's events count from (its timestep counter, which reset zeroes too).
+ */
+static int ionpu_job_now(struct ionpu_cmd_batch *b, __le64 *now)
+{
+	const struct ionpu_cmd cmd = { .opcode = IONPU_OP_READ_COUNTERS };
+	struct ionpu_dma_buf none = { }, ob;
+	int ret;
+
+	ret = ionpu_buf_alloc(b->idev, &ob, sizeof(*now));
+	if (ret)
+		return ret;
+	return ionpu_batch_add(b, &cmd, &none, &ob, now, NULL);
+}
+
+/*
+ * Under the card's lock, the clock and the file's use of @tiles.  The
+ * job's start, its reset and its first window go to the card together.
+ */
+static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles,
+			  struct ionpu_cmd_batch *b)
 {
 	struct ionpu_device *idev = job->f->idev;
 	struct ionpu_job_sink *sink = &job->sink;
-	u64 now = 0;
-	int ret;
+	struct ionpu_dma_buf none = { };
+	struct ionpu_cmd reset;
+	__le64 raw = 0;
+	u32 t0, i;
+	int ret, waited;
 
-	ret = ionpu_job_now(idev, &now);
-	if (ret)
-		return ret;
-	if (!(job->flags & IONPU_JOB_KEEP_STATE)) {
-		ret = ionpu_reset_tiles(idev, tiles, 0);
-		if (ret)
-			return ret;
+	ionpu_batch_init(b, idev);
+	ret = ionpu_job_now(b, &raw);
+	if (!ret && !(job->flags & IONPU_JOB_KEEP_STATE)) {
+		ret = ionpu_reset_cmd(idev, tiles, 0, &reset);
+		if (!ret)
+			ret = ionpu_batch_add(b, &reset, &none, &none, NULL,
+					      NULL);
 	}
+	if (ret)
+		goto wait;
 
 	/* Events of runs before the job are the files'. */
 	ionpu_stream_consume(idev);
 	sink->tiles = tiles;
-	sink->t0 = lower_32_bits(now);
 	ionpu_stream_sink(idev, sink);
-	ret = ionpu_job_windows(job);
+	ret = ionpu_job_windows(job, b);
 	ionpu_stream_sink(idev, NULL);
-	return ret;
+wait:
+	waited = ionpu_batch_wait(b);
+	if (ret || waited)
+		return ret ? ret : waited;
+
+	t0 = lower_32_bits(le64_to_cpu(raw));
+	for (i = 0; i < min(sink->produced, sink->room); i++)
+		sink->buf[i].timestep -= t0;
+	return 0;
 }
 
 static int ionpu_job_run(struct ionpu_kjob *job)
 {
 	struct ionpu_file *f = job->f;
 	struct ionpu_device *idev = f->idev;
+	struct ionpu_cmd_batch *batch;
 	u64 tiles;
 	int ret;
 
@@ -330,6 +351,9 @@ static int ionpu_job_run(struct ionpu_kjob *job)
 		if (!job->sink.buf)
 			return -ENOMEM;
 	}
+	batch = kmalloc(sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
 
 	down_read(&idev->lock);
 	if (idev->gone) {
@@ -347,10 +371,11 @@ static int ionpu_job_run(struct ionpu_kjob *job)
 	if (!tiles || job->in_tiles & ~tiles)
 		ret = -EACCES;
 	else
-		ret = ionpu_job_exec(job, tiles);
+		ret = ionpu_job_exec(job, tiles, batch);
 	up_read(&f->use);
 unlock:
 	up_read(&idev->lock);
+	kfree(batch);
 	return ret;
 }
 

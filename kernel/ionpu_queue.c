@@ -481,6 +481,69 @@ static int ionpu_cmd_wait(struct ionpu_device *idev,
 	return ret;
 }
 
+/*
+ * Check @cmd and its buffers, take a slot as @cmd->flags say and post the
+ * command: *@cid is its slot and *@timeout its wait.  Posts nothing on an
+ * error, -EBUSY included (IONPU_CMD_NOWAIT and no slot free).
+ */
+static int ionpu_cmd_start(struct ionpu_device *idev,
+			   const struct ionpu_cmd *cmd,
+			   const struct ionpu_dma_buf *ib,
+			   const struct ionpu_dma_buf *ob, unsigned int *cid,
+			   long *timeout)
+{
+	int ret;
+
+	*timeout = cmd->flags & IONPU_CMD_UNTIMED ? MAX_SCHEDULE_TIMEOUT :
+		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
+	if (!(idev->caps & IONPU_CAP_QUEUES))
+		return -EOPNOTSUPP;
+	if (ib->len > U32_MAX || ob->len > U32_MAX)
+		return -EINVAL;
+	/* A list of pinned pages only goes to a card that reads lists. */
+	if (WARN_ON_ONCE((ib->pin || ob->pin) && !(idev->caps & IONPU_CAP_SGL)))
+		return -EINVAL;
+
+	/* Without a slot, the queues were killed: ret is their error. */
+	ret = ionpu_slot_wait(&idev->q, cmd, cid);
+	if (ret)
+		return ret;
+	ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_DEVICE);
+	ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_DEVICE);
+	ret = ionpu_cmd_post(idev, cmd, *cid, ib, ob, *timeout);
+	if (ret) {
+		ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_CPU);
+		ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_CPU);
+	}
+	return ret;
+}
+
+/* Wait for the command ionpu_cmd_start() posted in slot @cid. */
+static int ionpu_cmd_end(struct ionpu_device *idev,
+			 const struct ionpu_cmd *cmd, unsigned int cid,
+			 struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+			 long timeout, u64 *result)
+{
+	int ret = ionpu_cmd_wait(idev, cmd, &idev->q.slot[cid], ib, ob,
+				 timeout, result);
+
+	/* Emptied when abandoned: the card may still use them. */
+	ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_CPU);
+	ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_CPU);
+	return ret;
+}
+
+/* After a command: its answer to @out when it succeeded, its buffers freed. */
+static void ionpu_cmd_put_bufs(struct ionpu_device *idev, int ret,
+			       struct ionpu_dma_buf *ib,
+			       struct ionpu_dma_buf *ob, void *out)
+{
+	if (!ret && out && ob->cpu)
+		memcpy(out, ob->cpu, ob->len);
+	ionpu_buf_free(idev, ob);
+	ionpu_buf_free(idev, ib);
+}
+
 /**
  * ionpu_cmd_submit() - run one command with payload buffers the caller filled
  * @idev: the card, with @idev->lock held for read and not gone
@@ -503,36 +566,14 @@ int ionpu_cmd_submit(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 		     struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
 		     u64 *result)
 {
-	long timeout = cmd->flags & IONPU_CMD_UNTIMED ? MAX_SCHEDULE_TIMEOUT :
-		msecs_to_jiffies(max(READ_ONCE(cmd_timeout_ms), 1U));
-	struct ionpu_queues *q = &idev->q;
-	unsigned int cid = 0;
+	unsigned int cid;
+	long timeout;
 	int ret;
 
-	if (!(idev->caps & IONPU_CAP_QUEUES))
-		return -EOPNOTSUPP;
-	if (ib->len > U32_MAX || ob->len > U32_MAX)
-		return -EINVAL;
-	/* A list of pinned pages only goes to a card that reads lists. */
-	if (WARN_ON_ONCE((ib->pin || ob->pin) && !(idev->caps & IONPU_CAP_SGL)))
-		return -EINVAL;
-
-	ret = ionpu_slot_wait(q, cmd, &cid);
-	/* Without a slot, the queues were killed: ret is their error. */
-	if (ret || cid == IONPU_MAX_INFLIGHT)
-		return ret;
-	ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_DEVICE);
-	ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_DEVICE);
-	ret = ionpu_cmd_post(idev, cmd, cid, ib, ob, timeout);
+	ret = ionpu_cmd_start(idev, cmd, ib, ob, &cid, &timeout);
 	if (ret)
-		goto sync;
-	ret = ionpu_cmd_wait(idev, cmd, &q->slot[cid], ib, ob, timeout,
-			     result);
-sync:
-	/* Emptied when abandoned: the card may still use them. */
-	ionpu_pin_sync(idev, ib->pin, IONPU_SYNC_FOR_CPU);
-	ionpu_pin_sync(idev, ob->pin, IONPU_SYNC_FOR_CPU);
-	return ret;
+		return ret;
+	return ionpu_cmd_end(idev, cmd, cid, ib, ob, timeout, result);
 }
 
 /**
@@ -591,13 +632,96 @@ int ionpu_cmd_finish(struct ionpu_device *idev, const struct ionpu_cmd *cmd,
 {
 	int ret = ionpu_cmd_submit(idev, cmd, ib, ob, result);
 
+	ionpu_cmd_put_bufs(idev, ret, ib, ob, out);
+	return ret;
+}
+
+/**
+ * ionpu_batch_init() - start an empty batch of commands
+ * @b: the batch
+ * @idev: the card its commands go to
+ */
+void ionpu_batch_init(struct ionpu_cmd_batch *b, struct ionpu_device *idev)
+{
+	b->idev = idev;
+	b->n = 0;
+}
+
+/**
+ * ionpu_batch_wait() - wait for every command of a batch, in order
+ * @b: the batch, with @b->idev->lock held for read as when they were added
+ *
+ * Each command is waited for as ionpu_cmd_submit() would, its answer
+ * copied out when it succeeded, its buffers freed (or left to its slot
+ * when the wait was abandoned).  The batch is empty again after.
+ *
+ * Return: 0, or the error of the first command that failed.
+ */
+int ionpu_batch_wait(struct ionpu_cmd_batch *b)
+{
+	int first = 0, ret;
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++) {
+		struct ionpu_batch_entry *e = &b->e[i];
+
+		ret = ionpu_cmd_end(b->idev, &e->cmd, e->cid, &e->ib, &e->ob,
+				    e->timeout, e->result);
+		ionpu_cmd_put_bufs(b->idev, ret, &e->ib, &e->ob, e->out);
+		if (!first)
+			first = ret;
+	}
+	b->n = 0;
+	return first;
+}
+
+/**
+ * ionpu_batch_add() - post a command behind those of a batch
+ * @b: the batch, with @b->idev->lock held for read and not gone
+ * @cmd: the command; its lengths are ignored, the buffers' are used
+ * @ib: its payload, the batch's from now on: emptied here
+ * @ob: room for its answer, the batch's from now on: emptied here
+ * @out: where a bounced answer goes when the command succeeds, or NULL
+ * @result: out: the completion's result, once waited for (may be NULL)
+ *
+ * The commands go to the card without waiting for one another, one
+ * doorbell each, and the card runs them in the order they were added.
+ * Each one runs whatever the outcome of those before it: a caller whose
+ * commands depend on each other learns of a failure at the wait, after
+ * the later ones ran.  A full batch is waited for first.  The batch holds
+ * far fewer slots than the card has, so waiting for one while holding
+ * some cannot starve: the others' holders free theirs as the card answers.
+ *
+ * Return: 0 when posted; else the command's error, or that of one waited
+ * for first, and the command is not posted (its buffers are freed).
+ */
+int ionpu_batch_add(struct ionpu_cmd_batch *b, const struct ionpu_cmd *cmd,
+		    struct ionpu_dma_buf *ib, struct ionpu_dma_buf *ob,
+		    void *out, u64 *result)
+{
+	struct ionpu_batch_entry *e;
+	int ret = 0;
+
+	if (b->n == IONPU_BATCH_MAX)
+		ret = ionpu_batch_wait(b);
 	if (ret)
-		goto free;
-	if (out && ob->cpu)
-		memcpy(out, ob->cpu, ob->len);
-free:
-	ionpu_buf_free(idev, ob);
-	ionpu_buf_free(idev, ib);
+		goto err_free;
+	e = &b->e[b->n];
+	ret = ionpu_cmd_start(b->idev, cmd, ib, ob, &e->cid, &e->timeout);
+	if (ret)
+		goto err_free;
+	e->cmd = *cmd;
+	e->ib = *ib;
+	e->ob = *ob;
+	e->out = out;
+	e->result = result;
+	b->n++;
+	*ib = (struct ionpu_dma_buf){ };
+	*ob = (struct ionpu_dma_buf){ };
+	return 0;
+
+err_free:
+	ionpu_cmd_put_bufs(b->idev, ret, ib, ob, NULL);
 	return ret;
 }
 

@@ -281,6 +281,20 @@ ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
 }
 
 /**
+ * ionpu_run_cmd() - the command that runs timesteps
+ * @cmd: out: the RUN, waited for as long as it runs
+ * @timesteps: timesteps to run, 0 until a STOP
+ */
+void ionpu_run_cmd(struct ionpu_cmd *cmd, u32 timesteps)
+{
+	*cmd = (struct ionpu_cmd){
+		.opcode = IONPU_OP_RUN,
+		.param = { timesteps },
+		.flags = IONPU_CMD_UNTIMED,
+	};
+}
+
+/**
  * ionpu_run_steps() - run timesteps and wait for them
  * @idev: the card, with @idev->lock held for read and its clock owned
  *	by the caller
@@ -292,14 +306,11 @@ ssize_t ionpu_write_iter(struct kiocb *iocb, struct iov_iter *from)
  */
 int ionpu_run_steps(struct ionpu_device *idev, u32 timesteps, u64 *ran)
 {
-	struct ionpu_cmd cmd = {
-		.opcode = IONPU_OP_RUN,
-		.param = { timesteps },
-		.flags = IONPU_CMD_UNTIMED,
-	};
 	struct ionpu_dma_buf none = { };
+	struct ionpu_cmd cmd;
 	int ret;
 
+	ionpu_run_cmd(&cmd, timesteps);
 	*ran = 0;
 	ret = ionpu_cmd_submit(idev, &cmd, &none, &none, ran);
 	if (ret && ret != -ECANCELED)
@@ -669,6 +680,30 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
 }
 
 /**
+ * ionpu_reset_cmd() - the command that clears the state of some tiles
+ * @idev: the card
+ * @tiles: the tiles, bit N = tile N; not 0, which would mean every tile
+ * @cmd_flags: IONPU_CMD_* flags of the command
+ * @cmd: out: the RESET_STATE
+ *
+ * Return: 0, or -EOPNOTSUPP for a card that can only clear every tile.
+ */
+int ionpu_reset_cmd(struct ionpu_device *idev, u64 tiles,
+		    unsigned int cmd_flags, struct ionpu_cmd *cmd)
+{
+	if (WARN_ON_ONCE(!tiles))
+		return -EINVAL;
+	if (!(idev->caps & IONPU_CAP_TILE_RESET))
+		return -EOPNOTSUPP;
+	*cmd = (struct ionpu_cmd){
+		.opcode = IONPU_OP_RESET_STATE,
+		.param = { lower_32_bits(tiles), upper_32_bits(tiles) },
+		.flags = cmd_flags,
+	};
+	return 0;
+}
+
+/**
  * ionpu_reset_tiles() - clear the state of some tiles
  * @idev: the card, with @idev->lock held for read and not gone
  * @tiles: the tiles, bit N = tile N; not 0, which would mean every tile
@@ -677,23 +712,18 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
  *
  * Clears neuron state, pending inputs and spikes in flight aimed at @tiles.
  *
- * Return: 0, -EOPNOTSUPP for a card that can only clear every tile, or as
- * ionpu_cmd_submit().
+ * Return: 0, as ionpu_reset_cmd(), or as ionpu_cmd_submit().
  */
 int ionpu_reset_tiles(struct ionpu_device *idev, u64 tiles,
 		      unsigned int cmd_flags)
 {
-	struct ionpu_cmd cmd = {
-		.opcode = IONPU_OP_RESET_STATE,
-		.param = { lower_32_bits(tiles), upper_32_bits(tiles) },
-		.flags = cmd_flags,
-	};
 	struct ionpu_dma_buf none = { };
+	struct ionpu_cmd cmd;
+	int ret;
 
-	if (WARN_ON_ONCE(!tiles))
-		return -EINVAL;
-	if (!(idev->caps & IONPU_CAP_TILE_RESET))
-		return -EOPNOTSUPP;
+	ret = ionpu_reset_cmd(idev, tiles, cmd_flags, &cmd);
+	if (ret)
+		return ret;
 	return ionpu_cmd_submit(idev, &cmd, &none, &none, NULL);
 }
 

@@ -12,7 +12,8 @@
  * is not known.
  *
  * While a job runs, the events of its tiles go to the job's sink instead,
- * with timesteps counted from the job's start.
+ * as the card stamped them (the job counts them from its start when it
+ * ends, as it learns its start from the card in the same batch).
  */
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
@@ -101,7 +102,6 @@ u64 ionpu_stream_dropped(struct ionpu_file *f)
 static void ionpu_sink_put(struct ionpu_job_sink *sink, struct ionpu_event e)
 {
 	if (sink->produced < sink->room) {
-		e.timestep -= sink->t0;
 		e.flags = sink->lost ? IONPU_EVENT_LOST : 0;
 		sink->lost = false;
 		sink->buf[sink->produced] = e;

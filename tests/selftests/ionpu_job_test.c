@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * IONPU_IOC_JOB: a job computes exactly what the network must and what the
- * same inputs and run give by hand; KEEP_STATE; truncated output; every
+ * same inputs and run give by hand, also with more commands in a window
+ * than the driver posts at once; KEEP_STATE; truncated output; every
  * malformed field; two files whose jobs interleave each get their own
  * output, and neither a job nor RESET_STATE of one file touches the other
  * file's state; a tile given back keeps nothing of its last tenant (cells,
@@ -128,6 +129,36 @@ TEST_F(job, inputs_across_windows_arrive_on_time)
 	j.timesteps = steps;
 	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_JOB, &j));
 	EXPECT_TRUE(job_is_net_output(out, j.produced, self->tile, 255));
+	free(in);
+}
+
+TEST_F(job, a_window_of_more_commands_than_a_batch_arrives_whole)
+{
+	/*
+	 * Ten of the driver's INPUT_SPIKES chunks in one window, more than
+	 * it posts before waiting: zeros after the network's two inputs.
+	 */
+	const unsigned int zeros = 80000;
+	struct ionpu_job_input *in = calloc(zeros + 2, sizeof(*in));
+	struct ionpu_event out[JOB_ROOM];
+	struct ionpu_job j = job_of(in, 2, out, JOB_ROOM);
+	struct ionpu_counters before, after;
+
+	ASSERT_NE(NULL, in);
+	job_net_inputs(in, self->tile, 0);
+	for (unsigned int k = 0; k < zeros; k++)
+		in[j.in_count++] = (struct ionpu_job_input) {
+			.timestep = 1 + k * (NET_STEPS - 1) / zeros,
+			.value = ionpu_f32_to_bits(0.0f),
+			.row = k % 2, .tile = self->tile,
+		};
+	ASSERT_EQ(0, net_counters(self->fd, &before));
+	ASSERT_EQ(0, net_ioctl(self->fd, IONPU_IOC_JOB, &j));
+	ASSERT_EQ(0, net_counters(self->fd, &after));
+	EXPECT_EQ(NET_EVENTS, j.produced);
+	EXPECT_TRUE(job_is_net_output(out, j.produced, self->tile, 0));
+	EXPECT_EQ(zeros + 2, after.spikes_in - before.spikes_in);
+	EXPECT_EQ(NET_STEPS, after.timesteps - before.timesteps);
 	free(in);
 }
 
