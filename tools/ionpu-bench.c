@@ -118,6 +118,8 @@ enum figure_id {
 	F_PIN_PEAK,
 	F_BATCH_USER_US,
 	F_BATCH_SYS_US,
+	F_PROG_USER_MS,
+	F_PROG_SYS_MS,
 	/* Per path and batch (ionpu_bench_stream.h): events/s, then calls. */
 	F_STREAM_EVENTS,
 	F_STREAM_CALLS = F_STREAM_EVENTS + STREAM_PATHS * STREAM_BATCHES,
@@ -151,6 +153,8 @@ static const struct figure figure_names[F_COUNT] = {
 	[F_PIN_PEAK] = { "uring64_batch4096_locked_peak_bytes", "B" },
 	[F_BATCH_USER_US] = { "batch4096_user_us_per_job", "us" },
 	[F_BATCH_SYS_US] = { "batch4096_sys_us_per_job", "us" },
+	[F_PROG_USER_MS] = { "programming_user_ms", "ms" },
+	[F_PROG_SYS_MS] = { "programming_sys_ms", "ms" },
 };
 
 struct bench {
@@ -544,17 +548,22 @@ static int batch_jobs(struct bench *b, struct ionpu_loaded *n)
 	return 0;
 }
 
-/* The job network loaded --runs times: programming 65,536 cells each. */
-static int programming(struct bench *b, const struct ionpu_network *net,
-		       const struct ionpu_plan *plan)
+/* What the loads of one programming run add up to. */
+struct prog_sums {
+	unsigned int loads;
+	double wall, cpu, user, sys, card;
+	uint64_t pin_bytes, pin_cmds;
+};
+
+/* One load of @net, timed up to the unload, which is not programming. */
+static int program_once(struct bench *b, const struct ionpu_network *net,
+			const struct ionpu_plan *plan, struct prog_sums *sum)
 {
-	struct ionpu_plan_stats st;
-	struct ionpu_loaded *n;
-	double t0, c0, t, ours, card;
+	double t0, c0, user0, sys0, user, sys, card;
 	uint64_t busy0, bytes0, cmds0, bytes, cmds;
+	struct ionpu_loaded *n;
 	int err;
 
-	ionpu_plan_stats(plan, &st);
 	err = card_busy_ns(b, &busy0);
 	if (!err)
 		err = card_counter(b, "sgl_bytes", &bytes0);
@@ -564,12 +573,15 @@ static int programming(struct bench *b, const struct ionpu_network *net,
 		return err;
 	t0 = wall();
 	c0 = cpu();
+	cpu_split(&user0, &sys0);
 	err = ionpu_load(b->dev, net, plan, NULL, &n);
 	if (err)
 		return fail(err, "loading (programming) the network");
-	t = wall() - t0;
-	ours = cpu() - c0;
-	/* Before the unload, whose clean-up of the tile is not programming. */
+	sum->wall += wall() - t0;
+	sum->cpu += cpu() - c0;
+	cpu_split(&user, &sys);
+	sum->user += user - user0;
+	sum->sys += sys - sys0;
 	err = card_busy_since(b, busy0, &card);
 	if (!err)
 		err = card_counter(b, "sgl_bytes", &bytes);
@@ -578,15 +590,41 @@ static int programming(struct bench *b, const struct ionpu_network *net,
 	ionpu_unload(n);
 	if (err)
 		return err;
+	sum->card += card;
+	sum->pin_bytes += bytes - bytes0;
+	sum->pin_cmds += cmds - cmds0;
+	sum->loads++;
+	return 0;
+}
+
+/*
+ * The job network loaded again and again for --seconds of loading:
+ * programming 65,536 cells each time.
+ */
+static int programming(struct bench *b, const struct ionpu_network *net,
+		       const struct ionpu_plan *plan)
+{
+	struct prog_sums sum = { 0 };
+	struct ionpu_plan_stats st;
+	double loads;
+	int err;
+
+	ionpu_plan_stats(plan, &st);
+	do {
+		err = program_once(b, net, plan, &sum);
+		if (err)
+			return err;
+	} while (sum.wall < b->o.seconds);
+	loads = (double)sum.loads;
 	/* A card without scatter-gather lists gets every payload copied. */
 	record(b, F_PIN_BYTES,
-	       cmds == cmds0 ?
-		       0 :
-		       (double)(bytes - bytes0) / (double)(cmds - cmds0));
-	record(b, F_PROG_CELLS, (double)st.cells / t);
-	record(b, F_PROG_CPU_MS, ours * 1e3);
-	record(b, F_PROG_CARD_MS, card * 1e3);
-	record(b, F_PROG_OVERHEAD, ours / card);
+	       sum.pin_cmds ? (double)sum.pin_bytes / (double)sum.pin_cmds : 0);
+	record(b, F_PROG_CELLS, (double)st.cells * loads / sum.wall);
+	record(b, F_PROG_CPU_MS, sum.cpu / loads * 1e3);
+	record(b, F_PROG_USER_MS, sum.user / loads * 1e3);
+	record(b, F_PROG_SYS_MS, sum.sys / loads * 1e3);
+	record(b, F_PROG_CARD_MS, sum.card / loads * 1e3);
+	record(b, F_PROG_OVERHEAD, sum.cpu / sum.card);
 	return 0;
 }
 
