@@ -9,7 +9,10 @@
  * its output then gives the caller's results and the next step's imports.
  * Running a step per job is what lets a spike cross cards in one step, as
  * it crosses tiles on one card: it costs a job per card per step, so a
- * split is for a network that does not fit one card, not for speed.
+ * split is for a network that does not fit one card, not for speed.  The
+ * cards' jobs of a step go out together, each on its card's io_uring
+ * queue, and are collected together, so the cards work at the same time;
+ * without io_uring they run one after another, with the same results.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -24,6 +27,7 @@
 struct multi_part {
 	struct ionpu_loaded *card; /* or */
 	struct ionpu_host *host;
+	struct ionpu_queue *q; /* the card's, or NULL: its step runs alone */
 	size_t n_in, n_out;
 	float *in;	 /* one step's input */
 	uint8_t *out[2]; /* one step's output, two steps in turn */
@@ -119,6 +123,9 @@ IONPU_API int ionpu_multi_load(const struct ionpu_split *s,
 		}
 		p->n_in = ionpu_loaded_inputs(p->card);
 		p->n_out = ionpu_loaded_outputs(p->card);
+		/* No queue (no io_uring, say): the step runs alone, as exact. */
+		if (ionpu_queue_new(p->card, 1, &p->q))
+			p->q = NULL;
 	}
 	err = multi_buffers(m);
 	if (err)
@@ -171,6 +178,7 @@ IONPU_API void ionpu_multi_free(struct ionpu_multi *m)
 	for (size_t k = 0; k < m->n_parts; k++) {
 		struct multi_part *p = &m->part[k];
 
+		ionpu_queue_free(p->q);
 		ionpu_unload(p->card);
 		ionpu_host_free(p->host);
 		free(p->in);
@@ -193,15 +201,80 @@ IONPU_API size_t ionpu_multi_outputs(const struct ionpu_multi *m)
 	return m->outputs;
 }
 
-static int part_step(struct multi_part *p, bool from_rest, uint8_t *out)
+/*
+ * Start part @p's step: on its queue, or run it here when it has none.
+ * Its output goes to @out.
+ */
+static int part_start(struct multi_part *p, bool from_rest, uint8_t *out)
 {
+	uint32_t flags = from_rest ? 0 : IONPU_RUN_KEEP_STATE;
+	int err;
+
+	if (p->q) {
+		err = ionpu_queue_submit(p->q, p->in, 1, flags, out, 0);
+		return err ? err : ionpu_queue_flush(p->q);
+	}
 	if (p->card)
-		return ionpu_loaded_run(p->card, p->in, 1,
-					from_rest ? 0 : IONPU_RUN_KEEP_STATE,
-					out);
+		return ionpu_loaded_run(p->card, p->in, 1, flags, out);
 	if (from_rest)
 		ionpu_host_reset(p->host);
 	return ionpu_host_run(p->host, p->in, 1, out);
+}
+
+/*
+ * Wait for the step part_start() sent to @p's queue, if any.  A step from
+ * rest that a reset of the card undid runs again alone, which sets the
+ * card up again first, as ionpu_loaded_run() does for any run.
+ */
+static int part_finish(struct multi_part *p, bool from_rest, uint8_t *out)
+{
+	struct ionpu_completion c;
+	int got, err;
+
+	if (!p->q || !ionpu_queue_in_flight(p->q))
+		return 0;
+	got = ionpu_queue_reap(p->q, &c, 1, 1);
+	if (got < 0)
+		return got;
+	err = got ? c.status : ionpu_error(-EIO, "queue: no completion");
+	if (err && from_rest && ionpu_loaded_was_reset(p->card, err))
+		err = ionpu_loaded_run(p->card, p->in, 1, 0, out);
+	return err;
+}
+
+/*
+ * Every part's step, the cards' at the same time.  A step in flight is
+ * collected even after another part failed: its output buffer is written
+ * until it completes.  The error is the first part's to fail, with its
+ * message, whatever the later ones say.
+ */
+static int parts_step(struct ionpu_multi *m, bool from_rest, size_t step)
+{
+	size_t failed = 0, k;
+	char why[384] = "";
+	int err = 0, ret;
+
+	for (k = 0; k < m->n_parts && !err; k++) {
+		err = part_start(&m->part[k], from_rest,
+				 m->part[k].out[m->now]);
+		if (err) {
+			failed = k;
+			snprintf(why, sizeof(why), "%s", ionpu_last_error());
+		}
+	}
+	for (k = 0; k < m->n_parts; k++) {
+		ret = part_finish(&m->part[k], from_rest,
+				  m->part[k].out[m->now]);
+		if (ret && !err) {
+			err = ret;
+			failed = k;
+			snprintf(why, sizeof(why), "%s", ionpu_last_error());
+		}
+	}
+	if (!err)
+		return 0;
+	return ionpu_error(err, "multi: step %zu, part %zu: %s", step, failed,
+			   why);
 }
 
 /* One time step: the caller's @in and @out are that step's rows. */
@@ -210,6 +283,7 @@ static int multi_step(struct ionpu_multi *m, const float *in, bool from_rest,
 {
 	unsigned int now = m->now, before = now ^ 1;
 	const struct ionpu_split_span *sp;
+	int err;
 
 	for (size_t k = 0; k < m->n_parts; k++)
 		memset(m->part[k].in, 0, m->part[k].n_in * sizeof(float));
@@ -228,17 +302,9 @@ static int multi_step(struct ionpu_multi *m, const float *in, bool from_rest,
 		for (uint32_t c = 0; c < sp->len; c++)
 			to[c] = spikes[c];
 	}
-	for (size_t k = 0; k < m->n_parts; k++) {
-		int err =
-			part_step(&m->part[k], from_rest, m->part[k].out[now]);
-
-		if (err) {
-			char what[48];
-
-			snprintf(what, sizeof(what), "step %zu,", step);
-			return part_error(err, k, what);
-		}
-	}
+	err = parts_step(m, from_rest, step);
+	if (err)
+		return err;
 	for (size_t j = 0; j < m->n_span[IONPU_SPAN_RESULT]; j++) {
 		sp = &m->span[IONPU_SPAN_RESULT][j];
 		memcpy(out + sp->to, m->part[sp->from_part].out[now] + sp->from,
