@@ -21,32 +21,45 @@ void ionpu_feed_clear(struct ionpu_feed *feed)
 	feed->n_pending = 0;
 }
 
-/* Every event in arising order: the pending ones, then the raster's. */
-static size_t gather(const struct ionpu_image *img,
-		     const struct ionpu_feed *feed, const float *in,
-		     size_t steps, struct ionpu_timed_input *all)
+/*
+ * Every event in arising order: the pending ones, then the raster's.
+ * Returns whether that order is already by step, as it is when no target
+ * has a delay and nothing was pending: sorting would change nothing.
+ */
+static bool gather(const struct ionpu_image *img, const struct ionpu_feed *feed,
+		   const float *in, size_t steps, struct ionpu_timed_input *all)
 {
 	size_t n = feed->n_pending;
+	uint32_t last = 0;
+	bool by_step = true;
 
-	if (n)
-		memcpy(all, feed->pending, n * sizeof(*all));
+	for (size_t k = 0; k < n; k++) {
+		all[k] = feed->pending[k];
+		by_step &= all[k].step >= last;
+		last = all[k].step;
+	}
 	for (size_t t = 0; t < steps; t++) {
 		for (size_t c = 0; c < img->n_in; c++) {
 			float v = in[t * img->n_in + c];
 
 			for (size_t r = img->in_first[c];
-			     v != 0 && r < img->in_first[c + 1]; r++)
+			     v != 0 && r < img->in_first[c + 1]; r++) {
+				uint32_t step =
+					(uint32_t)(t +
+						   img->in_targets[r].delay);
+
+				by_step &= step >= last;
+				last = step;
 				all[n++] = (struct ionpu_timed_input){
-					.step = (uint32_t)(t +
-							   img->in_targets[r]
-								   .delay),
+					.step = step,
 					.value = v,
 					.tile = img->in_targets[r].tile,
 					.row = img->in_targets[r].row,
 				};
+			}
 		}
 	}
-	return n;
+	return by_step;
 }
 
 /*
@@ -111,18 +124,26 @@ int ionpu_feed_raster(const struct ionpu_image *img, struct ionpu_feed *feed,
 		return ionpu_error(-EOVERFLOW, "run: %zu steps overflow",
 				   steps);
 	all = malloc((total ? total : 1) * sizeof(*all));
-	sorted = malloc((total ? total : 1) * sizeof(*sorted));
-	if (!all || !sorted) {
-		err = ionpu_error(-ENOMEM,
-				  "run: out of memory for %zu input events",
-				  total);
-		goto err_free;
+	if (!all)
+		return ionpu_error(-ENOMEM,
+				   "run: out of memory for %zu input events",
+				   total);
+	if (gather(img, feed, in, steps, all)) {
+		sorted = all;
+	} else {
+		sorted = malloc((total ? total : 1) * sizeof(*sorted));
+		if (!sorted) {
+			err = ionpu_error(-ENOMEM,
+					  "run: out of memory for %zu input events",
+					  total);
+			goto err_free;
+		}
+		err = sort_by_step(all, total, steps + IONPU_FAB_INPUT_WINDOW,
+				   sorted);
+		if (err)
+			goto err_free;
+		free(all);
 	}
-	gather(img, feed, in, steps, all);
-	err = sort_by_step(all, total, steps + IONPU_FAB_INPUT_WINDOW, sorted);
-	if (err)
-		goto err_free;
-	free(all);
 	for (k = 0; k < total; k++) {
 		if (sorted[k].step < steps)
 			now++;
