@@ -67,6 +67,7 @@
 #define QUEUE_DEPTH 64
 #define BATCH_STEPS 16 /* x NET_INPUTS events per job: 4096 */
 #define BATCH_EVENTS (BATCH_STEPS * NET_INPUTS)
+#define SMALL_BATCH 64 /* events of the middle job size, in one step */
 /* The split benchmarks: cards, layers, steps of one run. */
 #define MULTI_MAX_CARDS 8
 #define MULTI_LAYERS 4
@@ -120,6 +121,9 @@ enum figure_id {
 	F_BATCH_SYS_US,
 	F_PROG_USER_MS,
 	F_PROG_SYS_MS,
+	F_SYNC_64_EVENTS,
+	F_URING_64_EVENTS,
+	F_URING_BATCH_EVENTS,
 	/* Per path and batch (ionpu_bench_stream.h): events/s, then calls. */
 	F_STREAM_EVENTS,
 	F_STREAM_CALLS = F_STREAM_EVENTS + STREAM_PATHS * STREAM_BATCHES,
@@ -155,6 +159,10 @@ static const struct figure figure_names[F_COUNT] = {
 	[F_BATCH_SYS_US] = { "batch4096_sys_us_per_job", "us" },
 	[F_PROG_USER_MS] = { "programming_user_ms", "ms" },
 	[F_PROG_SYS_MS] = { "programming_sys_ms", "ms" },
+	[F_SYNC_64_EVENTS] = { "ioctl_batch64_events_per_s", "events/s" },
+	[F_URING_64_EVENTS] = { "uring64_batch64_events_per_s", "events/s" },
+	[F_URING_BATCH_EVENTS] = { "uring64_batch4096_events_per_s",
+				   "events/s" },
 };
 
 struct bench {
@@ -311,10 +319,10 @@ static int card_busy_since(struct bench *b, uint64_t before, double *s)
 	return 0;
 }
 
-/* Jobs of one step and one event, one IONPU_IOC_JOB each: jobs/s. */
-static int sync_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
+/* Jobs of one step of @in, one IONPU_IOC_JOB each: jobs/s. */
+static int sync_jobs(struct bench *b, struct ionpu_loaded *n, const float *in,
+		     double *rate)
 {
-	float in[NET_INPUTS] = { 1.0f };
 	uint8_t out[NET_NEURONS];
 	double t0 = wall(), t;
 	uint64_t jobs = 0;
@@ -387,14 +395,43 @@ out:
 	return err;
 }
 
-/* The one-event jobs of sync_jobs(), on the io_uring queue: jobs/s. */
-static int uring_jobs(struct bench *b, struct ionpu_loaded *n, double *rate)
+/* The jobs of sync_jobs(), QUEUE_DEPTH in flight on io_uring: jobs/s. */
+static int uring_jobs(struct bench *b, struct ionpu_loaded *n, const float *in,
+		      double *rate)
 {
 	static uint8_t out[QUEUE_DEPTH][NET_NEURONS];
-	float in[NET_INPUTS] = { 1.0f };
 
 	return queue_jobs(b, n, in, 1, out[0], sizeof(out[0]), NULL, NULL,
 			  rate);
+}
+
+/*
+ * Jobs of one step and 1 and of 64 spiking inputs, through the ioctl and
+ * on io_uring: jobs/s of the first, events/s of the second.
+ */
+static int small_jobs(struct bench *b, struct ionpu_loaded *n)
+{
+	float one[NET_INPUTS] = { 1.0f }, many[NET_INPUTS] = { 0 };
+	double sync, uring, sync64, uring64;
+	int err;
+
+	for (size_t i = 0; i < SMALL_BATCH; i++)
+		many[i * (NET_INPUTS / SMALL_BATCH)] = 1.0f;
+	err = sync_jobs(b, n, one, &sync);
+	if (!err)
+		err = uring_jobs(b, n, one, &uring);
+	if (!err)
+		err = sync_jobs(b, n, many, &sync64);
+	if (!err)
+		err = uring_jobs(b, n, many, &uring64);
+	if (err)
+		return err;
+	record(b, F_SYNC_JOBS, sync);
+	record(b, F_URING_JOBS, uring);
+	record(b, F_URING_VS_SYNC, uring / sync);
+	record(b, F_SYNC_64_EVENTS, sync64 * SMALL_BATCH);
+	record(b, F_URING_64_EVENTS, uring64 * SMALL_BATCH);
+	return 0;
 }
 
 /* The card's /dev/ionpuN: the card with @dev's serial. */
@@ -507,6 +544,7 @@ static int pinned_jobs(struct bench *b, struct ionpu_loaded *n)
 	if (err)
 		return err;
 	record(b, F_PIN_PEAK, (double)peak);
+	record(b, F_URING_BATCH_EVENTS, rate * BATCH_EVENTS);
 	return 0;
 }
 
@@ -633,7 +671,6 @@ static int job_benchmarks(struct bench *b)
 	struct ionpu_network *net = NULL;
 	struct ionpu_plan *plan = NULL;
 	struct ionpu_loaded *n = NULL;
-	double sync, uring;
 	int err;
 
 	err = job_network(&net);
@@ -643,15 +680,9 @@ static int job_benchmarks(struct bench *b)
 	if (err)
 		goto out;
 	for (unsigned int r = 0; r < b->o.runs; r++) {
-		err = sync_jobs(b, n, &sync);
+		err = small_jobs(b, n);
 		if (err)
 			goto out;
-		err = uring_jobs(b, n, &uring);
-		if (err)
-			goto out;
-		record(b, F_SYNC_JOBS, sync);
-		record(b, F_URING_JOBS, uring);
-		record(b, F_URING_VS_SYNC, uring / sync);
 		err = batch_jobs(b, n);
 		if (err)
 			goto out;

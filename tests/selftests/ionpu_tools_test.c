@@ -546,6 +546,8 @@ TEST_F(tools, bench_json_has_every_figure)
 		"driver_overhead_batch4096", "batch4096_events_per_s", "programming_cells_per_s",
 		"programming_cpu_ms", "programming_card_ms", "programming_overhead",
 		"programming_user_ms", "programming_sys_ms",
+		"ioctl_batch64_events_per_s", "uring64_batch64_events_per_s",
+		"uring64_batch4096_events_per_s",
 		"inference_single_images_per_s", "inference_batch_images_per_s",
 		"batch_vs_single_inference", "inference_latency_p50_ms",
 		"inference_latency_p99_ms",
