@@ -181,7 +181,8 @@ struct ionpu_events {
 /**
  * struct ionpu_job_sink - where the output events of a running job go
  * @tiles: the job's tiles; their events go here instead of to the file
- * @buf: room for @room events
+ * @buf: room for @room events, stamped with the card's timesteps until the
+ *	job ends and counts them from its start
  * @room: events @buf holds
  * @produced: events of @tiles taken, stored or not
  * @lost: the card dropped events since the last one stored

@@ -271,7 +271,7 @@ static int ionpu_job_windows(struct ionpu_kjob *job, struct ionpu_cmd_batch *b)
 		ionpu_stream_consume(idev);
 		ionpu_counters_ran(job->f, ran);
 		if (ret || waited)
-			return ret ? ret : waited;
+			return waited ? waited : ret;
 		done += steps;
 	}
 	return 0;
@@ -328,7 +328,7 @@ static int ionpu_job_exec(struct ionpu_kjob *job, u64 tiles,
 wait:
 	waited = ionpu_batch_wait(b);
 	if (ret || waited)
-		return ret ? ret : waited;
+		return waited ? waited : ret;
 
 	t0 = lower_32_bits(le64_to_cpu(raw));
 	for (i = 0; i < min(sink->produced, sink->room); i++)

@@ -393,7 +393,11 @@ static int ionpu_slot_wait(struct ionpu_queues *q, const struct ionpu_cmd *cmd,
 		if (ret)
 			return ret;
 	}
-	return *cid == IONPU_MAX_INFLIGHT ? READ_ONCE(q->dead) : 0;
+	if (*cid < IONPU_MAX_INFLIGHT)
+		return 0;
+	ret = READ_ONCE(q->dead);
+	/* Never "success" without a slot, whatever the kill said. */
+	return ret ? ret : -EIO;
 }
 
 /*

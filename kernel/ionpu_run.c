@@ -686,7 +686,8 @@ int ionpu_ioctl_wait(struct ionpu_file *f, void *arg)
  * @cmd_flags: IONPU_CMD_* flags of the command
  * @cmd: out: the RESET_STATE
  *
- * Return: 0, or -EOPNOTSUPP for a card that can only clear every tile.
+ * Return: 0, -EINVAL for @tiles 0, or -EOPNOTSUPP for a card that can
+ * only clear every tile.
  */
 int ionpu_reset_cmd(struct ionpu_device *idev, u64 tiles,
 		    unsigned int cmd_flags, struct ionpu_cmd *cmd)
