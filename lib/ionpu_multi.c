@@ -234,8 +234,16 @@ static int part_finish(struct multi_part *p, bool from_rest, uint8_t *out)
 	if (!p->q || !ionpu_queue_in_flight(p->q))
 		return 0;
 	got = ionpu_queue_reap(p->q, &c, 1, 1);
-	if (got < 0)
-		return got;
+	if (got < 0) {
+		char why[384];
+
+		/* Nothing may stay queued: the next step would run it, late. */
+		snprintf(why, sizeof(why), "%s", ionpu_last_error());
+		while (ionpu_queue_in_flight(p->q) &&
+		       ionpu_queue_reap(p->q, &c, 1, 1) > 0)
+			;
+		return ionpu_error(got, "%s", why);
+	}
 	err = got ? c.status : ionpu_error(-EIO, "queue: no completion");
 	if (err && from_rest && ionpu_loaded_was_reset(p->card, err))
 		err = ionpu_loaded_run(p->card, p->in, 1, 0, out);
@@ -245,8 +253,8 @@ static int part_finish(struct multi_part *p, bool from_rest, uint8_t *out)
 /*
  * Every part's step, the cards' at the same time.  A step in flight is
  * collected even after another part failed: its output buffer is written
- * until it completes.  The error is the first part's to fail, with its
- * message, whatever the later ones say.
+ * until it completes.  The error is that of the lowest-numbered part that
+ * failed, with its message, as when the parts ran one after another.
  */
 static int parts_step(struct ionpu_multi *m, bool from_rest, size_t step)
 {
@@ -265,7 +273,7 @@ static int parts_step(struct ionpu_multi *m, bool from_rest, size_t step)
 	for (k = 0; k < m->n_parts; k++) {
 		ret = part_finish(&m->part[k], from_rest,
 				  m->part[k].out[m->now]);
-		if (ret && !err) {
+		if (ret && (!err || k < failed)) {
 			err = ret;
 			failed = k;
 			snprintf(why, sizeof(why), "%s", ionpu_last_error());
